@@ -1,0 +1,1 @@
+"""dorisbk: a Doris-compatible backup and restore server."""
