@@ -1,0 +1,303 @@
+"""A load: one transaction that writes new rowset files into tablets and publishes version v+1.
+
+Rows are routed to their partition (range / list) and bucket (hash of the distribution
+columns, or random) by DuckDB in one pass that writes Parquet files per (partition,
+bucket) into a staging dir. The files are then moved into each replica's tablet dir and
+fsynced, and one metadata transaction makes the new version of every touched partition
+visible. A load that dies before that commit leaves only files that nothing references,
+which the start-up collection removes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import shutil
+import threading
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+
+from dorisbk.backend import duck
+from dorisbk.backend.duck import quote_ident, quote_str
+from dorisbk.backend.scan import ORDER_COLUMN
+from dorisbk.backend.tablet_store import TabletStore
+from dorisbk.catalog import partitions as bounds
+from dorisbk.catalog.catalog import Catalog
+from dorisbk.catalog.model import Partition, Rowset, Table, now_ms
+from dorisbk.catalog.types import ColumnType
+from dorisbk.errors import DorisError
+from dorisbk.meta.store import Change
+
+_table_locks: dict[int, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _table_lock(table_id: int) -> threading.Lock:
+    with _locks_guard:
+        return _table_locks.setdefault(table_id, threading.Lock())
+
+
+def sql_literal(ctype: ColumnType, value: object) -> str:
+    if ctype.is_integer or ctype.is_float or ctype.name.startswith("DECIMAL"):
+        return f"CAST({value} AS {ctype.duck()})"
+    return f"CAST({quote_str(str(value))} AS {ctype.duck()})"
+
+
+def _bound_expr(cols: Sequence[str], types: Sequence[ColumnType], key: tuple, op: str) -> str:
+    """``cols >= key`` (op ``>=``) or ``cols < key`` (op ``<``), lexicographically; MIN/MAX handled."""
+    terms: list[str] = []
+    for i in range(len(cols) - 1, -1, -1):
+        kind, value = key[i]
+        col = quote_ident(cols[i])
+        if kind == 0:  # MIN: any value is >= MIN, none is < MIN
+            tail = "true" if op == ">=" else "false"
+        elif kind == 2:  # MAXVALUE
+            tail = "false" if op == ">=" else "true"
+        else:
+            lit = sql_literal(types[i], value)
+            strict = ">" if op == ">=" else "<"
+            inner = terms[-1] if terms else ("true" if op == ">=" else "false")
+            tail = f"({col} {strict} {lit} OR ({col} = {lit} AND {inner}))"
+        terms.append(tail)
+    return terms[-1]
+
+
+def partition_expr(table: Table, parts: Sequence[Partition]) -> str:
+    """SQL giving each row's partition id, NULL where no partition takes it."""
+    if table.partition_type == "UNPARTITIONED":
+        return str(parts[0].id) if parts else "NULL"
+    types = bounds.column_types(table)
+    cols = table.partition_columns
+    branches = []
+    for part in parts:
+        if table.partition_type == "RANGE":
+            low = bounds.range_key(types, part.lower, False)
+            high = bounds.range_key(types, part.upper, True)
+            cond = f"({_bound_expr(cols, types, low, '>=')}) AND ({_bound_expr(cols, types, high, '<')})"
+        else:
+            ors = []
+            for value in part.values or []:
+                ands = [
+                    f"{quote_ident(c)} = {sql_literal(t, t.coerce(v))}"
+                    for c, t, v in zip(cols, types, value, strict=False)
+                ]
+                ors.append("(" + " AND ".join(ands) + ")")
+            cond = " OR ".join(ors) or "false"
+        branches.append(f"WHEN {cond} THEN {part.id}")
+    if not branches:
+        return "NULL"
+    return "CASE " + " ".join(branches) + " END"
+
+
+def bucket_expr(table: Table, parts: Sequence[Partition]) -> str:
+    """SQL giving each row's bucket within its partition."""
+    if table.distribution == "HASH" and table.distribution_columns:
+        hashed = "hash(" + ", ".join(quote_ident(c) for c in table.distribution_columns) + ")"
+    else:
+        hashed = "hash(random())"
+    counts = {p.buckets for p in parts}
+    if len(counts) == 1:
+        return f"({hashed} % {counts.pop()})"
+    cases = " ".join(f"WHEN {p.id} THEN {hashed} % {p.buckets}" for p in parts)
+    return f"(CASE __pid {cases} END)"
+
+
+@dataclasses.dataclass
+class LoadResult:
+    rows: int
+    txn_id: int
+
+
+class Loader:
+    """Writes loads into tablets; one load per table at a time, so later loads win on equal keys."""
+
+    def __init__(self, catalog: Catalog, store: TabletStore) -> None:
+        self.catalog = catalog
+        self.store = store
+
+    def load(
+        self, table: Table, source_sql: str, source_columns: Sequence[str], partition_names: Sequence[str] = ()
+    ) -> LoadResult:
+        """Load the rows of ``source_sql`` (columns named ``source_columns``) into ``table``."""
+        with _table_lock(table.id):
+            return self._load(table, source_sql, source_columns, partition_names)
+
+    def _load(
+        self, table: Table, source_sql: str, source_columns: Sequence[str], partition_names: Sequence[str]
+    ) -> LoadResult:
+        with self.catalog.lock:
+            table = self.catalog.tables.get(table.id) or table
+            if table.state != "NORMAL":
+                raise DorisError(f"Table [{table.name}] is in {table.state} state, can not load data")
+            all_parts = self.catalog.table_partitions(table)
+            parts = [self.catalog.partition(table, n) for n in partition_names] if partition_names else all_parts
+        txn_id = self.catalog.store.next_id()
+        select_cols = self._target_columns(table, source_columns)
+        pid = partition_expr(table, parts)
+        staged = f"SELECT {', '.join(select_cols)} FROM ({source_sql}) AS __src"
+        order = ""
+        if table.keys_type != "DUP_KEYS":
+            order = f", (CAST({txn_id} AS BIGINT) << 24) + row_number() OVER () AS {ORDER_COLUMN}"
+        names = ", ".join(quote_ident(c.name) for c in table.columns)
+        routed = (
+            f"SELECT {names}{order}, __pid, {bucket_expr(table, parts)} AS __bucket "
+            f"FROM (SELECT *, {pid} AS __pid FROM ({staged}) AS __typed) AS __routed"
+        )
+        first_backend = self.catalog.backend_list()[0].id
+        staging = self.store.staging_dir(first_backend, f"load_{txn_id}_{uuid.uuid4().hex[:8]}")
+        try:
+            cur = duck.cursor()
+            try:
+                if order:
+                    cur.execute("SET preserve_insertion_order = true")
+                cur.execute(
+                    f"COPY ({routed}) TO {quote_str(str(staging))} "
+                    "(FORMAT parquet, PARTITION_BY (__pid, __bucket), FILENAME_PATTERN 'r_{uuid}')"
+                )
+                self._check_unrouted(cur, staging, table)
+                written = self._collect_files(cur, staging)
+            except duckdb.Error as exc:
+                raise DorisError(duck.error_message(exc)) from None
+            finally:
+                cur.close()
+            if not written:
+                return LoadResult(0, txn_id)
+            return self._publish(table, written, txn_id)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _target_columns(self, table: Table, source_columns: Sequence[str]) -> list[str]:
+        given = {c.lower(): c for c in source_columns}
+        for name in source_columns:
+            if table.column(name) is None:
+                raise DorisError(f"Unknown column '{name}' in '{table.name}'", code=1054)
+        if len(given) != len(source_columns):
+            raise DorisError("Column has been specified twice", code=1110)
+        out = []
+        for col in table.columns:
+            src = given.get(col.name.lower())
+            if src is not None:
+                expr = quote_ident(src)
+            elif col.default is not None:
+                expr = "current_timestamp" if col.default == "CURRENT_TIMESTAMP" else sql_literal(col.type, col.default)
+            elif col.nullable:
+                expr = "NULL"
+            else:
+                raise DorisError(f"Column has no default value, column={col.name}")
+            if col.type.is_string and col.type.length is not None:
+                check = (
+                    f"CASE WHEN length(CAST({expr} AS VARCHAR)) > {col.type.length} THEN "
+                    f"error('the length of input string is too long than schema. column_name: {col.name}; "
+                    f"schema length: {col.type.length}') ELSE CAST({expr} AS VARCHAR) END"
+                )
+                expr = check
+            if not col.nullable:
+                expr = (
+                    f"CASE WHEN ({expr}) IS NULL THEN error('null value for not null column, column={col.name}') "
+                    f"ELSE {expr} END"
+                )
+            out.append(f"CAST({expr} AS {col.type.duck()}) AS {quote_ident(col.name)}")
+        return out
+
+    def _check_unrouted(self, cur: duckdb.DuckDBPyConnection, staging: Path, table: Table) -> None:
+        bad = staging / "__pid=NULL"
+        if not bad.exists():
+            return
+        files = [str(p) for p in bad.rglob("*.parquet")]
+        sample = cur.execute(
+            f"SELECT * FROM read_parquet([{', '.join(quote_str(f) for f in files)}]) LIMIT 1"
+        ).fetchone()
+        shown = ", ".join(f"{c.name}={v}" for c, v in zip(table.columns, sample or (), strict=False))
+        raise DorisError(
+            f"Insert has filtered data in strict mode. [DATA_QUALITY_ERROR]no partition for this tuple. tuple=({shown})"
+        )
+
+    def _collect_files(self, cur: duckdb.DuckDBPyConnection, staging: Path) -> dict[tuple[int, int], list[tuple]]:
+        files = sorted(str(p) for p in staging.rglob("*.parquet"))
+        if not files:
+            return {}
+        listed = ", ".join(quote_str(f) for f in files)
+        counts = dict(cur.execute(f"SELECT file_name, num_rows FROM parquet_file_metadata([{listed}])").fetchall())
+        out: dict[tuple[int, int], list[tuple]] = {}
+        for path in files:
+            pid_part, bucket_part = Path(path).parent.parent.name, Path(path).parent.name
+            key = (int(pid_part.split("=", 1)[1]), int(bucket_part.split("=", 1)[1]))
+            out.setdefault(key, []).append((path, int(counts[path]), os.path.getsize(path)))
+        return out
+
+    def _publish(self, table: Table, written: dict[tuple[int, int], list[tuple]], txn_id: int) -> LoadResult:
+        placed: list[str] = []
+        try:
+            with self.catalog.lock:
+                touched = {pid for pid, _ in written}
+                parts = {pid: self.catalog.partitions.get(pid) for pid in touched}
+                if any(p is None for p in parts.values()) or table.id not in self.catalog.tables:
+                    raise DorisError("Load aborted: the table or partition was dropped or truncated during the load")
+                tablets = {pid: self.catalog.partition_tablets(parts[pid]) for pid in touched}  # type: ignore[arg-type]
+            new_rowsets: dict[int, list[list[Rowset]]] = {}
+            for (pid, bucket), files in written.items():
+                tablet = tablets[pid][bucket]
+                per_replica = new_rowsets.setdefault(tablet.id, [[] for _ in tablet.replicas])
+                for path, rows, size in files:
+                    rowset_id = self.catalog.store.next_id()
+                    for i, replica in enumerate(tablet.replicas):
+                        target_dir = self.store.tablet_dir(replica.backend_id, tablet.id)
+                        target_dir.mkdir(parents=True, exist_ok=True)
+                        target = target_dir / f"{rowset_id}_{txn_id}.parquet"
+                        _place(path, target, move=i == len(tablet.replicas) - 1)
+                        placed.append(str(target))
+                        per_replica[i].append(
+                            Rowset(rowset_id, 0, self.store.relative(replica.backend_id, target), rows, size)
+                        )
+            total = sum(rows for files in written.values() for _p, rows, _s in files)
+            with self.catalog.lock:
+                puts: list[object] = []
+                for pid in touched:
+                    part = self.catalog.partitions.get(pid)
+                    if part is None or [t.id for t in tablets[pid]] != part.tablet_ids:
+                        raise DorisError("Load aborted: the partition was dropped or truncated during the load")
+                    version = part.visible_version + 1
+                    for tablet_id in part.tablet_ids:
+                        tablet = self.catalog.tablets[tablet_id]
+                        replicas = []
+                        for i, replica in enumerate(tablet.replicas):
+                            added = [
+                                dataclasses.replace(r, version=version)
+                                for r in new_rowsets.get(tablet_id, [[]] * len(tablet.replicas))[i]
+                            ]
+                            replicas.append(
+                                dataclasses.replace(replica, version=version, rowsets=[*replica.rowsets, *added])
+                            )
+                        puts.append(dataclasses.replace(tablet, replicas=replicas))
+                    puts.append(dataclasses.replace(part, visible_version=version, visible_version_time=now_ms()))
+                current = self.catalog.tables[table.id]
+                puts.append(dataclasses.replace(current, update_time=now_ms()))
+                self.catalog.commit(Change(), puts=puts)
+            return LoadResult(total, txn_id)
+        except BaseException:
+            for path in placed:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+            raise
+
+
+def _place(source: str, target: Path, move: bool) -> None:
+    """Put a staged file into a tablet dir durably: copy for all but the last replica, then move."""
+    if move:
+        os.replace(source, target)
+    else:
+        shutil.copyfile(source, target)
+    fd = os.open(target, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    dir_fd = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

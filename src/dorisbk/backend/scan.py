@@ -1,0 +1,96 @@
+"""Reading a table: the rowset files of its visible versions, merged as its key model says.
+
+``plan_scan`` captures, under the catalog lock, which partitions a read touches and the
+exact files of each partition's visible version; the SQL built from that plan is then
+run with no lock held, so a query sees one version per partition for its whole run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from dorisbk.backend.duck import quote_ident, quote_str
+from dorisbk.backend.tablet_store import TabletStore
+from dorisbk.catalog.catalog import Catalog
+from dorisbk.catalog.model import Partition, Table, Tablet
+from dorisbk.errors import DorisError
+
+ORDER_COLUMN = "__ord"
+
+
+@dataclass
+class ScanPlan:
+    table: Table
+    partitions: list[Partition]
+    total_partitions: int
+    tablets: int
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def description(self) -> str:
+        """EXPLAIN's line for this scan, in Doris's words."""
+        names = ",".join(p.name for p in self.partitions)
+        return (
+            f"TABLE: {self.table.name}, PREAGGREGATION: ON, partitions={len(self.partitions)}/"
+            f"{self.total_partitions} ({names}), tablets={self.tablets}, files={len(self.files)}"
+        )
+
+
+def readable_replica(tablet: Tablet, version: int) -> int:
+    """Index of a replica that has the partition's visible version."""
+    for i, replica in enumerate(tablet.replicas):
+        if replica.version >= version:
+            return i
+    raise DorisError(f"Failed to get scan range, no queryable replica found in tablet: {tablet.id}")
+
+
+def plan_scan(
+    catalog: Catalog, store: TabletStore, table: Table, keep: Callable[[Partition], bool] | None = None
+) -> ScanPlan:
+    """The partitions ``keep`` selects and the files of their visible versions."""
+    if table.state == "RESTORE":
+        raise DorisError(f"Table [{table.name}] is under restore, can not be queried")
+    with catalog.lock:
+        parts = catalog.table_partitions(table)
+        chosen = [p for p in parts if keep is None or keep(p)]
+        plan = ScanPlan(table, chosen, len(parts), 0)
+        for part in chosen:
+            for tablet in catalog.partition_tablets(part):
+                plan.tablets += 1
+                replica = tablet.replicas[readable_replica(tablet, part.visible_version)]
+                for rowset in replica.visible_rowsets(part.visible_version):
+                    plan.files.append(store.absolute(replica.backend_id, rowset.path))
+    return plan
+
+
+def scan_sql(plan: ScanPlan) -> str:
+    """A DuckDB query returning the table's visible rows with its columns, merged by key model."""
+    table = plan.table
+    names = [quote_ident(c.name) for c in table.columns]
+    if not plan.files:
+        typed = ", ".join(f"CAST(NULL AS {c.type.duck()}) AS {quote_ident(c.name)}" for c in table.columns)
+        return f"SELECT {typed} WHERE false"
+    source = "read_parquet([" + ", ".join(quote_str(f) for f in plan.files) + "])"
+    if table.keys_type == "DUP_KEYS":
+        return f"SELECT {', '.join(names)} FROM {source}"
+    keys = [quote_ident(k) for k in table.key_columns]
+    if table.keys_type == "UNIQUE_KEYS":
+        return (
+            f"SELECT {', '.join(names)} FROM {source} "
+            f"QUALIFY row_number() OVER (PARTITION BY {', '.join(keys)} ORDER BY {ORDER_COLUMN} DESC) = 1"
+        )
+    values = []
+    for col in table.columns:
+        if col.is_key:
+            continue
+        name = quote_ident(col.name)
+        agg = col.aggregation or "REPLACE"
+        if agg in ("SUM", "MIN", "MAX"):
+            expr = f"{agg}({name})"
+        elif agg == "REPLACE_IF_NOT_NULL":
+            expr = f"arg_max({name}, {ORDER_COLUMN}) FILTER (WHERE {name} IS NOT NULL)"
+        else:
+            expr = f"arg_max({name}, {ORDER_COLUMN})"
+        values.append(f"CAST({expr} AS {col.type.duck()}) AS {name}")
+    return f"SELECT {', '.join(keys + values)} FROM {source} GROUP BY {', '.join(keys)}"

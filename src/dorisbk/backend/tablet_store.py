@@ -1,0 +1,116 @@
+"""Rowset files on the backends' storage roots, and their collection once nothing needs them.
+
+A rowset file is written once under ``<root>/data/<tablet_id>/`` and never changed. Files
+leave in two ways only: the catalog stops referencing them (DROP, TRUNCATE), or a load
+died before its metadata commit. Either way a file is deleted only when no running query
+holds a lease on it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from dorisbk.catalog.catalog import Catalog
+from dorisbk.catalog.model import Backend, Tablet
+
+log = logging.getLogger(__name__)
+
+
+class TabletStore:
+    """Paths of tablets and rowsets per backend, leases held by readers, and the trash."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._lock = threading.Lock()
+        self._leases: Counter[str] = Counter()
+        self._pending: set[str] = set()
+
+    def backend(self, backend_id: int) -> Backend:
+        return self.catalog.backends[backend_id]
+
+    def tablet_dir(self, backend_id: int, tablet_id: int) -> Path:
+        return Path(self.backend(backend_id).root) / "data" / str(tablet_id)
+
+    def staging_dir(self, backend_id: int, name: str) -> Path:
+        path = Path(self.backend(backend_id).root) / "tmp" / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def absolute(self, backend_id: int, relative: str) -> str:
+        return os.path.join(self.backend(backend_id).root, relative)
+
+    def relative(self, backend_id: int, path: Path) -> str:
+        return os.path.relpath(path, self.backend(backend_id).root)
+
+    # ---- leases: files a query or a snapshot is reading
+    @contextlib.contextmanager
+    def lease(self, files: Iterable[str]) -> Iterator[None]:
+        held = list(files)
+        with self._lock:
+            self._leases.update(held)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._leases.subtract(held)
+                self._leases += Counter()  # drop zero counts
+            self._collect()
+
+    # ---- trash
+    def trash(self, tablets: Iterable[Tablet]) -> None:
+        """Forget the files of tablets the catalog no longer references."""
+        with self._lock:
+            for tablet in tablets:
+                for replica in tablet.replicas:
+                    for rowset in replica.rowsets:
+                        self._pending.add(self.absolute(replica.backend_id, rowset.path))
+        self._collect()
+
+    def _collect(self) -> None:
+        with self._lock:
+            ready = [f for f in self._pending if self._leases[f] <= 0]
+            self._pending.difference_update(ready)
+        for path in ready:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+            with contextlib.suppress(OSError):
+                os.rmdir(os.path.dirname(path))
+
+    def collect_orphans(self) -> int:
+        """At start: delete rowset files no replica references (a load killed before commit) and staging dirs."""
+        referenced = {
+            self.absolute(replica.backend_id, rowset.path)
+            for tablet in self.catalog.tablets.values()
+            for replica in tablet.replicas
+            for rowset in replica.rowsets
+        }
+        removed = 0
+        for backend in self.catalog.backends.values():
+            root = Path(backend.root)
+            tmp = root / "tmp"
+            if tmp.is_dir():
+                for path in sorted(tmp.rglob("*"), reverse=True):
+                    if path.is_dir():
+                        path.rmdir()
+                    else:
+                        path.unlink()
+                        removed += 1
+            data = root / "data"
+            if not data.is_dir():
+                continue
+            for tablet_dir in data.iterdir():
+                for path in tablet_dir.iterdir():
+                    if str(path) not in referenced:
+                        path.unlink()
+                        removed += 1
+                with contextlib.suppress(OSError):
+                    tablet_dir.rmdir()
+        if removed:
+            log.info("collected %d orphan files", removed)
+        return removed

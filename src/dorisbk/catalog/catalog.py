@@ -1,0 +1,418 @@
+"""The catalog: databases, tables, partitions, tablets and backends, in memory and in the meta store.
+
+Every change is computed first, written to the metadata store in one transaction, and
+only then applied in memory, so what clients see is always what a restart replays.
+Objects handed out are replaced, never mutated in place, once they are visible: a query
+that captured a partition keeps a consistent view while loads commit new versions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from dorisbk.catalog import partitions as bounds
+from dorisbk.catalog.model import (
+    Backend,
+    Column,
+    Database,
+    DistributionDef,
+    Partition,
+    PartitionDef,
+    Replica,
+    Table,
+    Tablet,
+    now_ms,
+)
+from dorisbk.errors import (
+    DatabaseExists,
+    DorisError,
+    TableExists,
+    UnknownDatabase,
+    UnknownTable,
+)
+from dorisbk.meta.store import Change, MetaStore
+
+AUTO_BUCKETS = 10
+NOT_ENOUGH_BACKENDS = (
+    "Failed to find enough backend, please check the replication num,replication tag and storage medium "
+    "and avail capacity of backends or maybe all be on decommission or maybe all be on decommission.\n"
+    "Create failed replications:\n"
+    'replication tag: {{"location" : "default"}}, replication num: {num}, storage medium: HDD'
+)
+
+
+_KINDS: dict[type, str] = {Database: "db", Table: "table", Partition: "partition", Tablet: "tablet", Backend: "backend"}
+
+
+class Catalog:
+    """Doris's catalog, replayed from and written through to a MetaStore."""
+
+    def __init__(self, store: MetaStore) -> None:
+        self.store = store
+        self.lock = threading.RLock()
+        self.dbs: dict[int, Database] = {}
+        self.tables: dict[int, Table] = {}
+        self.partitions: dict[int, Partition] = {}
+        self.tablets: dict[int, Tablet] = {}
+        self.backends: dict[int, Backend] = {}
+        self._loaders = {
+            "db": (Database.from_dict, self.dbs),
+            "table": (Table.from_dict, self.tables),
+            "partition": (Partition.from_dict, self.partitions),
+            "tablet": (Tablet.from_dict, self.tablets),
+            "backend": (Backend.from_dict, self.backends),
+        }
+
+    # ---- persistence
+    def replay(self, rows: Iterable[tuple[str, int, dict]]) -> list[tuple[str, int, dict]]:
+        """Load catalog objects; rows of other kinds are returned for their owners."""
+        rest = []
+        for kind, obj_id, body in rows:
+            loader = self._loaders.get(kind)
+            if loader is None:
+                rest.append((kind, obj_id, body))
+                continue
+            make, target = loader
+            target[obj_id] = make(body)
+        return rest
+
+    def commit(self, change: Change, puts: Sequence[object] = (), deletes: Sequence[object] = ()) -> None:
+        """Persist ``puts``/``deletes`` (catalog objects) plus any extra rows, then apply in memory."""
+        for obj in puts:
+            kind, target = self._kind_of(obj)
+            change.put(kind, obj.id, obj.to_dict())  # type: ignore[attr-defined]
+        for obj in deletes:
+            kind, _target = self._kind_of(obj)
+            change.delete(kind, obj.id)  # type: ignore[attr-defined]
+        self.store.commit(change)
+        for obj in deletes:
+            self._kind_of(obj)[1].pop(obj.id, None)  # type: ignore[attr-defined]
+        for obj in puts:
+            self._kind_of(obj)[1][obj.id] = obj  # type: ignore[attr-defined]
+
+    def _kind_of(self, obj: object) -> tuple[str, dict]:
+        kind = _KINDS[type(obj)]
+        return kind, self._loaders[kind][1]
+
+    # ---- backends
+    def ensure_backends(self, count: int, data_dir: Path) -> None:
+        """Create backends (storage roots) until there are ``count``; existing ones are kept."""
+        with self.lock:
+            new = []
+            for i in range(len(self.backends), count):
+                backend_id = self.store.next_id()
+                root = data_dir / "be" / f"be{i + 1}"
+                new.append(Backend(id=backend_id, root=str(root), heartbeat_port=9050 + i))
+            if new:
+                self.commit(Change(), puts=new)
+            for be in self.backends.values():
+                Path(be.root).mkdir(parents=True, exist_ok=True)
+
+    def backend_list(self) -> list[Backend]:
+        return sorted(self.backends.values(), key=lambda b: b.id)
+
+    # ---- lookups
+    def db(self, name: str) -> Database:
+        found = self.find_db(name)
+        if found is None:
+            raise UnknownDatabase(f"Unknown database '{name}'")
+        return found
+
+    def find_db(self, name: str) -> Database | None:
+        return next((d for d in self.dbs.values() if d.name == name), None)
+
+    def db_tables(self, db_id: int) -> list[Table]:
+        return sorted((t for t in self.tables.values() if t.db_id == db_id), key=lambda t: t.name)
+
+    def find_table(self, db: Database, name: str) -> Table | None:
+        return next((t for t in self.tables.values() if t.db_id == db.id and t.name == name), None)
+
+    def table(self, db: Database, name: str) -> Table:
+        found = self.find_table(db, name)
+        if found is None:
+            raise UnknownTable(f"Table '{db.name}.{name}' doesn't exist")
+        return found
+
+    def olap_table(self, db: Database, name: str) -> Table:
+        table = self.table(db, name)
+        if table.kind != "OLAP":
+            raise DorisError(f"Table[{name}] is not a OLAP table", code=1105)
+        return table
+
+    def table_partitions(self, table: Table) -> list[Partition]:
+        parts = [p for p in self.partitions.values() if p.table_id == table.id]
+        if table.partition_type == "RANGE":
+            types = bounds.column_types(table)
+            return sorted(parts, key=lambda p: bounds.range_key(types, p.upper, True))
+        return sorted(parts, key=lambda p: p.id)
+
+    def partition(self, table: Table, name: str) -> Partition:
+        found = next((p for p in self.table_partitions(table) if p.name == name), None)
+        if found is None:
+            raise DorisError(f"Partition {name} does not exist in table {table.name}", code=1105)
+        return found
+
+    def partition_tablets(self, partition: Partition) -> list[Tablet]:
+        return [self.tablets[t] for t in partition.tablet_ids]
+
+    # ---- databases
+    def create_database(self, name: str, if_not_exists: bool = False) -> None:
+        with self.lock:
+            if self.find_db(name) is not None:
+                if if_not_exists:
+                    return
+                raise DatabaseExists(f"Can't create database '{name}'; database exists")
+            self.commit(Change(), puts=[Database(id=self.store.next_id(), name=name)])
+
+    def drop_database(self, name: str, if_exists: bool = False) -> list[Tablet]:
+        """Drop a database and all its tables; returns the dropped tablets for the storage to collect."""
+        with self.lock:
+            db = self.find_db(name)
+            if db is None:
+                if if_exists:
+                    return []
+                raise UnknownDatabase(f"Can't drop database '{name}'; database doesn't exist")
+            doomed: list[object] = [db]
+            tablets: list[Tablet] = []
+            for table in self.db_tables(db.id):
+                doomed.extend(self._table_objects(table))
+            tablets = [o for o in doomed if isinstance(o, Tablet)]
+            self.commit(Change(), deletes=doomed)
+            return tablets
+
+    def _table_objects(self, table: Table) -> list[object]:
+        objs: list[object] = [table]
+        for part in self.table_partitions(table):
+            objs.append(part)
+            objs.extend(self.partition_tablets(part))
+        return objs
+
+    # ---- tables
+    def create_table(
+        self,
+        db_name: str,
+        table: Table,
+        partition_defs: Sequence[PartitionDef],
+        if_not_exists: bool = False,
+    ) -> bool:
+        """Create an OLAP table with its partitions and tablets; False when it existed and IF NOT EXISTS."""
+        with self.lock:
+            db = self.db(db_name)
+            if self.find_table(db, table.name) is not None:
+                if if_not_exists:
+                    return False
+                raise TableExists(f"Table '{table.name}' already exists")
+            table = dataclasses.replace(table, id=self.store.next_id(), db_id=db.id, base_index_id=self.store.next_id())
+            self._check_replicas(table.replication_num)
+            objs: list[object] = [table]
+            made: list[Partition] = []
+            if table.partition_type == "UNPARTITIONED":
+                partition_defs = [PartitionDef(table.name)]
+            for pdef in partition_defs:
+                if any(p.name == pdef.name for p in made):
+                    raise DorisError(f"Duplicated partition name: {pdef.name}")
+                part, tablets = self._new_partition(table, made, pdef, None)
+                made.append(part)
+                objs.extend([part, *tablets])
+            self.commit(Change(), puts=objs)
+            return True
+
+    def create_table_like(self, db_name: str, name: str, src_db: str, src_name: str, if_not_exists: bool) -> None:
+        """A new empty table with the source's schema, partitions and properties."""
+        with self.lock:
+            source = self.olap_table(self.db(src_db), src_name)
+            defs = [
+                PartitionDef(
+                    p.name,
+                    lower=tuple(p.lower) if p.lower is not None else None,
+                    upper=tuple(p.upper) if p.upper is not None else (None,) * len(source.partition_columns),
+                    values=tuple(tuple(v) for v in p.values) if p.values is not None else None,
+                    properties=(("replication_num", str(p.replication_num)),),
+                )
+                for p in self.table_partitions(source)
+            ]
+            if source.partition_type == "RANGE":
+                defs = [
+                    d if d.lower is not None else dataclasses.replace(d, lower=None, less_than=d.upper) for d in defs
+                ]
+            copy = dataclasses.replace(source, name=name, create_time=now_ms(), update_time=now_ms())
+            self.create_table(db_name, copy, defs, if_not_exists)
+
+    def create_view(self, db_name: str, name: str, query: str, comment: str, if_not_exists: bool) -> None:
+        with self.lock:
+            db = self.db(db_name)
+            if self.find_table(db, name) is not None:
+                if if_not_exists:
+                    return
+                raise TableExists(f"Table '{name}' already exists")
+            view = Table(id=self.store.next_id(), db_id=db.id, name=name, kind="VIEW", view_sql=query, comment=comment)
+            self.commit(Change(), puts=[view])
+
+    def drop_table(self, db_name: str, name: str, if_exists: bool, is_view: bool) -> list[Tablet]:
+        with self.lock:
+            db = self.db(db_name)
+            table = self.find_table(db, name)
+            if table is None:
+                if if_exists:
+                    return []
+                raise UnknownTable(f"Unknown table '{name}'", code=1051)
+            if is_view and table.kind != "VIEW":
+                raise DorisError(f"'{db_name}.{name}' is not VIEW")
+            if not is_view and table.kind == "VIEW":
+                raise DorisError(f"'{db_name}.{name}' is not TABLE, use DROP VIEW")
+            self._check_normal(table)
+            doomed = self._table_objects(table)
+            self.commit(Change(), deletes=doomed)
+            return [o for o in doomed if isinstance(o, Tablet)]
+
+    def rename_table(self, db_name: str, name: str, new_name: str) -> None:
+        with self.lock:
+            db = self.db(db_name)
+            table = self.table(db, name)
+            self._check_normal(table)
+            if self.find_table(db, new_name) is not None:
+                raise TableExists(f"Table '{new_name}' already exists")
+            renamed = dataclasses.replace(table, name=new_name, update_time=now_ms())
+            puts: list[object] = [renamed]
+            if table.partition_type == "UNPARTITIONED":
+                puts.extend(dataclasses.replace(p, name=new_name) for p in self.table_partitions(table))
+            self.commit(Change(), puts=puts)
+
+    def set_table_properties(self, db_name: str, name: str, props: dict[str, str]) -> None:
+        with self.lock:
+            table = self.olap_table(self.db(db_name), name)
+            merged = {**table.properties, **props}
+            self.commit(Change(), puts=[dataclasses.replace(table, properties=merged, update_time=now_ms())])
+
+    def add_partition(self, db_name: str, name: str, pdef: PartitionDef, dist: DistributionDef | None) -> None:
+        with self.lock:
+            table = self.olap_table(self.db(db_name), name)
+            self._check_normal(table)
+            if table.partition_type == "UNPARTITIONED":
+                raise DorisError(f"Table[{name}]'s partition type is UNPARTITIONED, can not add partition")
+            existing = self.table_partitions(table)
+            if any(p.name == pdef.name for p in existing):
+                if pdef.if_not_exists:
+                    return
+                raise DorisError(f"Duplicate partition name {pdef.name}", code=1517)
+            part, tablets = self._new_partition(table, existing, pdef, dist)
+            self.commit(Change(), puts=[part, *tablets, dataclasses.replace(table, update_time=now_ms())])
+
+    def drop_partition(self, db_name: str, name: str, part_name: str, if_exists: bool) -> list[Tablet]:
+        with self.lock:
+            table = self.olap_table(self.db(db_name), name)
+            self._check_normal(table)
+            if table.partition_type == "UNPARTITIONED":
+                raise DorisError(f"Table[{name}]'s partition type is UNPARTITIONED, can not drop partition")
+            part = next((p for p in self.table_partitions(table) if p.name == part_name), None)
+            if part is None:
+                if if_exists:
+                    return []
+                raise DorisError(f"Error in list of partitions to {part_name}", code=1507)
+            tablets = self.partition_tablets(part)
+            self.commit(Change(), deletes=[part, *tablets])
+            return tablets
+
+    def truncate(self, db_name: str, name: str, part_names: Sequence[str]) -> list[Tablet]:
+        """Replace the tablets of the partitions with new empty ones; returns the old tablets."""
+        with self.lock:
+            table = self.olap_table(self.db(db_name), name)
+            self._check_normal(table)
+            parts = [self.partition(table, n) for n in part_names] if part_names else self.table_partitions(table)
+            puts: list[object] = []
+            old: list[Tablet] = []
+            for part in parts:
+                old.extend(self.partition_tablets(part))
+                tablets = self._new_tablets(table, part, part.buckets, part.replication_num)
+                puts.extend(tablets)
+                puts.append(
+                    dataclasses.replace(
+                        part,
+                        tablet_ids=[t.id for t in tablets],
+                        visible_version=1,
+                        visible_version_time=now_ms(),
+                    )
+                )
+            self.commit(Change(), puts=puts, deletes=old)
+            return old
+
+    def _check_normal(self, table: Table) -> None:
+        if table.state != "NORMAL":
+            raise DorisError(f"Table[{table.name}]'s state is not NORMAL. Do not allow doing DDL operation.")
+
+    def _check_replicas(self, num: int) -> None:
+        if num < 1:
+            raise DorisError("Total replication num should between 1 and 32767")
+        if num > len(self.backends):
+            raise DorisError(NOT_ENOUGH_BACKENDS.format(num=num))
+
+    def _new_partition(
+        self,
+        table: Table,
+        existing: Sequence[Partition],
+        pdef: PartitionDef,
+        dist: DistributionDef | None,
+    ) -> tuple[Partition, list[Tablet]]:
+        props = dict(pdef.properties)
+        replication = int(props.get("replication_num", table.replication_num))
+        self._check_replicas(replication)
+        buckets = (dist.buckets if dist and dist.buckets else None) or table.buckets
+        part = Partition(
+            id=self.store.next_id(),
+            table_id=table.id,
+            name=pdef.name,
+            index_id=table.base_index_id,
+            buckets=buckets,
+            replication_num=replication,
+        )
+        if table.partition_type == "RANGE":
+            if pdef.values is not None:
+                raise DorisError("List partition values can not be used in a RANGE partitioned table")
+            types = bounds.column_types(table)
+            part.lower, part.upper = bounds.place_range(types, existing, pdef.less_than, pdef.lower, pdef.upper)
+        elif table.partition_type == "LIST":
+            if pdef.values is None:
+                raise DorisError("Range partition values can not be used in a LIST partitioned table")
+            part.values = bounds.check_list_values(bounds.column_types(table), existing, pdef.values)
+        tablets = self._new_tablets(table, part, buckets, replication)
+        part.tablet_ids = [t.id for t in tablets]
+        return part, tablets
+
+    def _new_tablets(self, table: Table, part: Partition, buckets: int, replication: int) -> list[Tablet]:
+        backends = self.backend_list()
+        tablets = []
+        for bucket in range(buckets):
+            tablet_id = self.store.next_id()
+            start = tablet_id % len(backends)
+            replicas = [
+                Replica(id=self.store.next_id(), backend_id=backends[(start + i) % len(backends)].id)
+                for i in range(replication)
+            ]
+            tablets.append(
+                Tablet(
+                    id=tablet_id,
+                    table_id=table.id,
+                    partition_id=part.id,
+                    index_id=part.index_id,
+                    bucket=bucket,
+                    replicas=replicas,
+                )
+            )
+        return tablets
+
+
+def default_keys(columns: Sequence[Column]) -> list[str]:
+    """Doris's implicit DUPLICATE KEY: leading columns, at most 3 and 36 bytes, ending at a string column."""
+    keys: list[str] = []
+    width = 0
+    for col in columns:
+        if col.type.is_float:
+            break
+        keys.append(col.name)
+        width += col.type.length or 8
+        if col.type.is_string or len(keys) == 3 or width >= 36:
+            break
+    return keys or [columns[0].name]

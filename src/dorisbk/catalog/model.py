@@ -1,0 +1,213 @@
+"""Doris's catalog objects: Database -> OlapTable -> Partition -> Tablet -> Replica -> Rowset.
+
+Plain dataclasses that serialise to the JSON bodies the metadata store keeps. Bounds of
+range partitions and values of list partitions are kept as the literal strings written
+in DDL; ``ColumnType.coerce`` types them where they are compared.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from dorisbk.catalog.types import ColumnType
+
+KEYS_TYPES = ("DUP_KEYS", "UNIQUE_KEYS", "AGG_KEYS")
+KEYS_SQL = {"DUP_KEYS": "DUPLICATE KEY", "UNIQUE_KEYS": "UNIQUE KEY", "AGG_KEYS": "AGGREGATE KEY"}
+AGG_FUNCS = ("SUM", "MIN", "MAX", "REPLACE", "REPLACE_IF_NOT_NULL", "NONE")
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class PartitionDef:
+    """A partition as DDL describes it: RANGE (``less_than`` or ``lower``/``upper``) or LIST (``values``)."""
+
+    name: str
+    less_than: tuple[str | None, ...] | None = None
+    lower: tuple[str, ...] | None = None
+    upper: tuple[str, ...] | None = None
+    values: tuple[tuple[str, ...], ...] | None = None
+    properties: tuple[tuple[str, str], ...] = ()
+    if_not_exists: bool = False
+
+
+@dataclass(frozen=True)
+class DistributionDef:
+    kind: str  # HASH or RANDOM
+    columns: tuple[str, ...] = ()
+    buckets: int | None = None
+
+
+@dataclass
+class Column:
+    name: str
+    type: ColumnType
+    nullable: bool = True
+    is_key: bool = False
+    aggregation: str | None = None
+    default: str | None = None
+    comment: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["type"] = self.type.to_dict()
+        return d
+
+    @staticmethod
+    def from_dict(d: dict[str, Any]) -> Column:
+        return Column(**{**d, "type": ColumnType.from_dict(d["type"])})
+
+
+@dataclass
+class Rowset:
+    """One immutable Parquet file of a replica, written by the load that made ``version``."""
+
+    id: int
+    version: int
+    path: str
+    rows: int
+    size: int
+
+
+@dataclass
+class Replica:
+    id: int
+    backend_id: int
+    version: int = 1
+    rowsets: list[Rowset] = field(default_factory=list)
+
+    @property
+    def row_count(self) -> int:
+        return sum(r.rows for r in self.rowsets)
+
+    @property
+    def data_size(self) -> int:
+        return sum(r.size for r in self.rowsets)
+
+    def visible_rowsets(self, version: int) -> list[Rowset]:
+        return [r for r in self.rowsets if r.version <= version]
+
+
+@dataclass
+class Tablet:
+    id: int
+    table_id: int
+    partition_id: int
+    index_id: int
+    bucket: int
+    replicas: list[Replica] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @staticmethod
+    def from_dict(d: dict[str, Any]) -> Tablet:
+        replicas = [Replica(**{**r, "rowsets": [Rowset(**s) for s in r["rowsets"]]}) for r in d["replicas"]]
+        return Tablet(**{**d, "replicas": replicas})
+
+
+@dataclass
+class Partition:
+    id: int
+    table_id: int
+    name: str
+    index_id: int
+    buckets: int
+    replication_num: int
+    # RANGE: [lower, upper) as literal tuples; lower None = MIN, upper None = MAXVALUE.
+    lower: list[str] | None = None
+    upper: list[str] | None = None
+    # LIST: the value tuples of the partition.
+    values: list[list[str]] | None = None
+    visible_version: int = 1
+    visible_version_time: int = field(default_factory=now_ms)
+    tablet_ids: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @staticmethod
+    def from_dict(d: dict[str, Any]) -> Partition:
+        return Partition(**d)
+
+
+@dataclass
+class Table:
+    """An OLAP table or a view (``kind`` = ``OLAP`` / ``VIEW``)."""
+
+    id: int
+    db_id: int
+    name: str
+    kind: str = "OLAP"
+    columns: list[Column] = field(default_factory=list)
+    keys_type: str = "DUP_KEYS"
+    key_columns: list[str] = field(default_factory=list)
+    partition_type: str = "UNPARTITIONED"
+    partition_columns: list[str] = field(default_factory=list)
+    distribution: str = "HASH"
+    distribution_columns: list[str] = field(default_factory=list)
+    buckets: int = 1
+    properties: dict[str, str] = field(default_factory=dict)
+    comment: str = ""
+    state: str = "NORMAL"
+    view_sql: str = ""
+    base_index_id: int = 0
+    create_time: int = field(default_factory=now_ms)
+    update_time: int = field(default_factory=now_ms)
+
+    def column(self, name: str) -> Column | None:
+        lowered = name.lower()
+        return next((c for c in self.columns if c.name.lower() == lowered), None)
+
+    @property
+    def replication_num(self) -> int:
+        return int(self.properties.get("replication_num", "1"))
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["columns"] = [c.to_dict() for c in self.columns]
+        return d
+
+    @staticmethod
+    def from_dict(d: dict[str, Any]) -> Table:
+        return Table(**{**d, "columns": [Column.from_dict(c) for c in d["columns"]]})
+
+
+@dataclass
+class Database:
+    id: int
+    name: str
+    create_time: int = field(default_factory=now_ms)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @staticmethod
+    def from_dict(d: dict[str, Any]) -> Database:
+        return Database(**d)
+
+
+@dataclass
+class Backend:
+    """A storage root with its own worker pool (Doris's BE)."""
+
+    id: int
+    root: str
+    host: str = "127.0.0.1"
+    heartbeat_port: int = 9050
+    be_port: int = 9060
+    http_port: int = 8040
+    brpc_port: int = 8060
+    added_time: int = field(default_factory=now_ms)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @staticmethod
+    def from_dict(d: dict[str, Any]) -> Backend:
+        return Backend(**d)

@@ -1,0 +1,145 @@
+"""Partition bounds: typing the literals of RANGE and LIST partitions and checking overlaps."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from dorisbk.catalog.model import Partition, Table
+from dorisbk.catalog.types import INTEGER_RANGES, ColumnType
+from dorisbk.errors import DorisError
+
+# Sort keys: (0, None) is MIN, (2, None) is MAXVALUE, (1, value) a value.
+MIN = (0, None)
+MAX = (2, None)
+
+
+def column_types(table: Table) -> list[ColumnType]:
+    types = []
+    for name in table.partition_columns:
+        col = table.column(name)
+        if col is None:
+            raise DorisError(f"Partition column[{name}] does not exist in column list.")
+        types.append(col.type)
+    return types
+
+
+def range_key(types: Sequence[ColumnType], bound: Sequence[str | None] | None, is_upper: bool) -> tuple:
+    """A comparable key for a range bound; missing trailing values count as MIN."""
+    if bound is None:
+        return tuple(MAX if is_upper else MIN for _ in types)
+    key = []
+    for i, ctype in enumerate(types):
+        if i >= len(bound):
+            key.append(MIN)
+        elif bound[i] is None:
+            key.append(MAX)
+        else:
+            key.append((1, ctype.coerce(bound[i])))
+    return tuple(key)
+
+
+def row_key(types: Sequence[ColumnType], values: Sequence[Any]) -> tuple:
+    return tuple((1, v) for v, _t in zip(values, types, strict=False))
+
+
+def format_bound(key: tuple) -> str:
+    parts = []
+    for kind, value in key:
+        parts.append("MIN_VALUE" if kind == 0 else "MAXVALUE" if kind == 2 else str(value))
+    return "(" + ", ".join(parts) + ")"
+
+
+def format_range(types: Sequence[ColumnType], part: Partition) -> str:
+    """Doris's SHOW PARTITIONS Range text: ``[types: [DATE]; keys: [2024-01-01]; ..types: [...]; keys: [...]; )``."""
+    type_names = ", ".join(t.name for t in types)
+    low = range_key(types, part.lower, False)
+    high = range_key(types, part.upper, True)
+
+    def keys(key: tuple) -> str:
+        out = []
+        for (kind, value), ctype in zip(key, types, strict=False):
+            if kind == 0:
+                out.append(_min_literal(ctype))
+            elif kind == 2:
+                out.append(_max_literal(ctype))
+            else:
+                out.append(str(value))
+        return ", ".join(out)
+
+    return f"[types: [{type_names}]; keys: [{keys(low)}]; ..types: [{type_names}]; keys: [{keys(high)}]; )"
+
+
+def _min_literal(ctype: ColumnType) -> str:
+    if ctype.is_integer:
+        return str(INTEGER_RANGES[ctype.name][0])
+    if ctype.name.startswith("DATETIME"):
+        return "0000-01-01 00:00:00"
+    if ctype.name.startswith("DATE"):
+        return "0000-01-01"
+    return ""
+
+
+def _max_literal(ctype: ColumnType) -> str:
+    if ctype.is_integer:
+        return str(INTEGER_RANGES[ctype.name][1])
+    if ctype.name.startswith("DATETIME"):
+        return "9999-12-31 23:59:59"
+    if ctype.name.startswith("DATE"):
+        return "9999-12-31"
+    return "MAXVALUE"
+
+
+def place_range(
+    types: Sequence[ColumnType],
+    existing: Sequence[Partition],
+    less_than: Sequence[str | None] | None,
+    lower: Sequence[str] | None,
+    upper: Sequence[str] | None,
+) -> tuple[list[str] | None, list[str] | None]:
+    """Lower and upper bound literals of a new range partition, refusing any overlap as Doris does."""
+    if less_than is not None:
+        upper_lits = None if all(v is None for v in less_than) else [v for v in less_than]
+        high = range_key(types, upper_lits, True)
+        below = [range_key(types, p.upper, True) for p in existing if range_key(types, p.upper, True) <= high]
+        best = max(below, default=None)
+        lower_lits = None
+        if best is not None:
+            lower_lits = next(p.upper for p in existing if range_key(types, p.upper, True) == best)
+    else:
+        lower_lits = list(lower or [])
+        upper_lits = None if upper is None or all(v is None for v in upper) else list(upper)
+    low = range_key(types, lower_lits, False)
+    high = range_key(types, upper_lits, True)
+    if not low < high:
+        raise DorisError(
+            f"Range {format_bound(low)} to {format_bound(high)} is empty: lower bound must be below upper bound"
+        )
+    for p in existing:
+        p_low, p_high = range_key(types, p.lower, False), range_key(types, p.upper, True)
+        if low < p_high and p_low < high:
+            raise DorisError(
+                f"Range [{format_bound(low)}, {format_bound(high)}) is intersected with range: "
+                f"[{format_bound(p_low)}, {format_bound(p_high)}) of partition {p.name}"
+            )
+    return lower_lits, upper_lits
+
+
+def check_list_values(
+    types: Sequence[ColumnType], existing: Sequence[Partition], values: Sequence[Sequence[str]]
+) -> list[list[str]]:
+    """Typed-checked list values; a value already in another partition is refused."""
+    taken = {}
+    for p in existing:
+        for v in p.values or []:
+            taken[tuple(t.coerce(x) for t, x in zip(types, v, strict=False))] = p.name
+    out = []
+    for value in values:
+        if len(value) != len(types):
+            raise DorisError(f"partition item's size {len(value)} is not equal to partition column size {len(types)}")
+        key = tuple(t.coerce(x) for t, x in zip(types, value, strict=False))
+        if key in taken:
+            raise DorisError(f"The partition key[{', '.join(map(str, value))}] is conflict with partition {taken[key]}")
+        taken[key] = "(new)"
+        out.append(list(value))
+    return out

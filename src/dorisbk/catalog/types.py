@@ -1,0 +1,135 @@
+"""Doris column types: their spelling in DDL, their DuckDB storage type, and value coercion."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from dataclasses import dataclass
+
+from dorisbk.errors import DorisError
+
+# Doris type name -> DuckDB type used in rowset files.
+_DUCK = {
+    "BOOLEAN": "BOOLEAN",
+    "TINYINT": "TINYINT",
+    "SMALLINT": "SMALLINT",
+    "INT": "INTEGER",
+    "BIGINT": "BIGINT",
+    "LARGEINT": "HUGEINT",
+    "FLOAT": "FLOAT",
+    "DOUBLE": "DOUBLE",
+    "DATE": "DATE",
+    "DATEV2": "DATE",
+    "DATETIME": "TIMESTAMP",
+    "DATETIMEV2": "TIMESTAMP",
+    "CHAR": "VARCHAR",
+    "VARCHAR": "VARCHAR",
+    "STRING": "VARCHAR",
+    "TEXT": "VARCHAR",
+    "DECIMAL": "DECIMAL",
+    "DECIMALV3": "DECIMAL",
+    "JSON": "VARCHAR",
+}
+
+ALIASES = {"INTEGER": "INT", "BOOL": "BOOLEAN", "DECIMALV2": "DECIMAL", "NUMERIC": "DECIMAL"}
+
+INTEGER_RANGES = {
+    "TINYINT": (-(2**7), 2**7 - 1),
+    "SMALLINT": (-(2**15), 2**15 - 1),
+    "INT": (-(2**31), 2**31 - 1),
+    "BIGINT": (-(2**63), 2**63 - 1),
+    "LARGEINT": (-(2**127), 2**127 - 1),
+}
+
+
+@dataclass(frozen=True)
+class ColumnType:
+    """A Doris column type such as ``DECIMAL(10, 2)`` or ``VARCHAR(32)``."""
+
+    name: str
+    length: int | None = None
+    precision: int | None = None
+    scale: int | None = None
+
+    @staticmethod
+    def of(name: str, args: tuple[int, ...] = ()) -> ColumnType:
+        base = ALIASES.get(name.upper(), name.upper())
+        if base not in _DUCK:
+            raise DorisError(f"Unknown type: {name}", code=1064)
+        if base in ("DECIMAL", "DECIMALV3"):
+            precision = args[0] if args else 9
+            scale = args[1] if len(args) > 1 else 0
+            if not 1 <= precision <= 38 or not 0 <= scale <= precision:
+                raise DorisError(f"Invalid decimal type: DECIMAL({precision}, {scale})")
+            return ColumnType(base, precision=precision, scale=scale)
+        if base in ("CHAR", "VARCHAR"):
+            default = 1 if base == "CHAR" else 65533
+            length = args[0] if args else default
+            limit = 255 if base == "CHAR" else 65533
+            if not 1 <= length <= limit:
+                raise DorisError(f"{base} length must be between 1 and {limit}: {length}")
+            return ColumnType(base, length=length)
+        if base in ("DATETIME", "DATETIMEV2") and args:
+            return ColumnType(base, scale=args[0])
+        return ColumnType(base)
+
+    def sql(self) -> str:
+        """The type as SHOW CREATE TABLE and DESC print it."""
+        if self.precision is not None:
+            return f"{self.name}({self.precision}, {self.scale})"
+        if self.length is not None:
+            return f"{self.name}({self.length})"
+        if self.scale is not None:
+            return f"{self.name}({self.scale})"
+        return self.name
+
+    def duck(self) -> str:
+        base = _DUCK[self.name]
+        if base == "DECIMAL":
+            return f"DECIMAL({self.precision}, {self.scale})"
+        return base
+
+    @property
+    def is_string(self) -> bool:
+        return _DUCK[self.name] == "VARCHAR"
+
+    @property
+    def is_integer(self) -> bool:
+        return self.name in INTEGER_RANGES
+
+    @property
+    def is_float(self) -> bool:
+        return self.name in ("FLOAT", "DOUBLE")
+
+    def to_dict(self) -> dict[str, object]:
+        return {"name": self.name, "length": self.length, "precision": self.precision, "scale": self.scale}
+
+    @staticmethod
+    def from_dict(d: dict) -> ColumnType:
+        return ColumnType(d["name"], d.get("length"), d.get("precision"), d.get("scale"))
+
+    def coerce(self, value: object) -> object:
+        """Turn a literal (as written in DDL: partition bounds, defaults) into a typed value."""
+        if value is None:
+            return None
+        text = str(value)
+        try:
+            if self.is_integer:
+                number = int(text)
+                low, high = INTEGER_RANGES[self.name]
+                if not low <= number <= high:
+                    raise ValueError(text)
+                return number
+            if self.name in ("DATE", "DATEV2"):
+                return dt.date.fromisoformat(text[:10])
+            if self.name in ("DATETIME", "DATETIMEV2"):
+                return dt.datetime.fromisoformat(text)
+            if self.name.startswith("DECIMAL"):
+                return decimal.Decimal(text)
+            if self.is_float:
+                return float(text)
+            if self.name == "BOOLEAN":
+                return text.lower() in ("1", "true")
+        except ValueError as exc:
+            raise DorisError(f"Invalid value '{text}' for type {self.sql()}") from exc
+        return text

@@ -1,0 +1,141 @@
+"""The metadata store: every catalog, user, repository and job object as a JSON row.
+
+One SQLAlchemy table holds all objects keyed by (kind, id); a change to the catalog is
+one transaction that puts and deletes rows, so a crash never leaves half a DDL. At start
+the whole table is read back and replayed into memory. SQLite in the data dir by
+default; PostgreSQL or MySQL by URL.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+
+_metadata = MetaData()
+
+objects = Table(
+    "dorisbk_objects",
+    _metadata,
+    Column("kind", String(32), primary_key=True),
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("body", Text, nullable=False),
+)
+
+sequences = Table(
+    "dorisbk_sequences",
+    _metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+    Column("version", Integer, nullable=False, default=0),
+)
+
+
+@dataclass
+class Change:
+    """Puts and deletes that commit together or not at all."""
+
+    puts: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)
+    deletes: list[tuple[str, int]] = field(default_factory=list)
+
+    def put(self, kind: str, obj_id: int, body: dict[str, Any]) -> Change:
+        self.puts.append((kind, obj_id, body))
+        return self
+
+    def delete(self, kind: str, obj_id: int) -> Change:
+        self.deletes.append((kind, obj_id))
+        return self
+
+    def __bool__(self) -> bool:
+        return bool(self.puts or self.deletes)
+
+
+class MetaStore:
+    """Durable object rows plus an id allocator (Doris's ``getNextId``)."""
+
+    ID_BLOCK = 1000
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = create_engine(url, future=True, pool_pre_ping=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        _metadata.create_all(self.engine)
+        self._lock = threading.Lock()
+        self._next_id = 0
+        self._id_limit = 0
+
+    def load(self) -> Iterator[tuple[str, int, dict[str, Any]]]:
+        """Every stored object, in id order so parents come before children."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(objects.c.kind, objects.c.id, objects.c.body).order_by(objects.c.id))
+            for kind, obj_id, body in rows:
+                yield kind, obj_id, json.loads(body)
+
+    def commit(self, change: Change) -> None:
+        """Write all puts and deletes of ``change`` in one transaction."""
+        if not change:
+            return
+        with self.engine.begin() as conn:
+            for kind, obj_id in change.deletes:
+                conn.execute(delete(objects).where(objects.c.kind == kind, objects.c.id == obj_id))
+            for kind, obj_id, body in change.puts:
+                text = json.dumps(body, separators=(",", ":"), default=str)
+                done = conn.execute(
+                    update(objects).where(objects.c.kind == kind, objects.c.id == obj_id).values(body=text)
+                )
+                if done.rowcount == 0:
+                    conn.execute(insert(objects).values(kind=kind, id=obj_id, body=text))
+
+    def next_id(self) -> int:
+        """A fresh object id, unique across restarts; ids are reserved a block at a time."""
+        with self._lock:
+            if self._next_id >= self._id_limit:
+                self._next_id, self._id_limit = self._reserve(self.ID_BLOCK)
+            value = self._next_id
+            self._next_id += 1
+            return value
+
+    def next_ids(self, count: int) -> list[int]:
+        return [self.next_id() for _ in range(count)]
+
+    def _reserve(self, count: int) -> tuple[int, int]:
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(sequences.c.value).where(sequences.c.name == "object_id").with_for_update()
+            ).first()
+            start = row[0] if row else 10000
+            if row:
+                conn.execute(update(sequences).where(sequences.c.name == "object_id").values(value=start + count))
+            else:
+                conn.execute(insert(sequences).values(name="object_id", value=start + count, version=0))
+        return start, start + count
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.close()

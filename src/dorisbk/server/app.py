@@ -1,0 +1,63 @@
+"""Starting and stopping the MySQL-protocol server around one Env."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import ssl
+
+from mysql_mimic import IdentityProvider, MysqlServer, NativePasswordAuthPlugin, User
+from mysql_mimic.control import LocalControl
+
+from dorisbk.env import Config, Env
+from dorisbk.server import compat
+from dorisbk.server.session import DorisSession
+from dorisbk.sql.router import Router
+
+log = logging.getLogger(__name__)
+
+
+class Accounts(IdentityProvider):
+    """Looks users up in dorisbk's user manager; passwords are mysql_native_password hashes."""
+
+    def __init__(self, env: Env) -> None:
+        self.env = env
+
+    def get_plugins(self) -> list:
+        return [NativePasswordAuthPlugin()]
+
+    async def get_user(self, username: str) -> User | None:
+        user = self.env.users.get(username)
+        if user is None:
+            return None
+        # the library wants SHA1(SHA1(pw)) in lower-case hex; we store MySQL's "*HEX" form
+        auth = user.password[1:].lower() if user.password else None
+        return User(name=username, auth_string=auth, auth_plugin=NativePasswordAuthPlugin.name)
+
+
+async def serve(config: Config) -> None:
+    compat.apply()
+    env = Env(config)
+    router = Router(env)
+    ssl_context = None
+    if config.tls_cert and config.tls_key:
+        ssl_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ssl_context.load_cert_chain(config.tls_cert, config.tls_key)
+    server = MysqlServer(
+        session_factory=lambda: DorisSession(env, router),
+        identity_provider=Accounts(env),
+        control=LocalControl(server_id=1),
+        ssl=ssl_context,
+    )
+    await server.start_server(host=config.host, port=config.port)
+    print(f"dorisbk ready on {config.host}:{config.port}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("shutting down")
+    server.close()
+    await server.wait_closed()
+    env.close()

@@ -1,0 +1,89 @@
+"""Fixes to mysql-mimic 3.0.5 that real clients need; each names the client it keeps working.
+
+Applied once, at import, by ``server.app``. Only the library's pure-Python modules are
+patched (its compiled classes cannot be).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from mysql_mimic import connection as connection_module
+from mysql_mimic import errors, packets
+from mysql_mimic.connection import Connection
+from mysql_mimic.types import ColumnType
+
+# Realistic display lengths per wire type. MariaDB ODBC 3.1 reads every column after a
+# BIGINT as NULL when all lengths are the library's fixed 256.
+_LENGTHS = {
+    ColumnType.TINY: 4,
+    ColumnType.SHORT: 6,
+    ColumnType.LONG: 11,
+    ColumnType.LONGLONG: 20,
+    ColumnType.FLOAT: 12,
+    ColumnType.DOUBLE: 22,
+    ColumnType.NEWDECIMAL: 40,
+    ColumnType.DATE: 10,
+    ColumnType.DATETIME: 19,
+    ColumnType.TIME: 10,
+    ColumnType.VAR_STRING: 65533,
+}
+
+# SQLSTATEs of the MySQL codes dorisbk sends, so JDBC and ODBC classify errors as MySQL would.
+_SQLSTATES = {
+    1044: b"42000",
+    1045: b"28000",
+    1046: b"3D000",
+    1049: b"42000",
+    1050: b"42S01",
+    1051: b"42S02",
+    1054: b"42S22",
+    1060: b"42S21",
+    1064: b"42000",
+    1136: b"21S01",
+    1142: b"42000",
+    1146: b"42S02",
+    1227: b"42000",
+    1235: b"42000",
+}
+
+
+def _column_definition(server_charset: Any, column_type: ColumnType = ColumnType.VAR_STRING, **kw: Any) -> bytes:
+    if column_type in _LENGTHS:
+        kw.setdefault("column_length", _LENGTHS[column_type])
+    if column_type == ColumnType.NEWDECIMAL:
+        kw.setdefault("decimals", 9)
+    return _original_column_definition(server_charset=server_charset, column_type=column_type, **kw)
+
+
+def _ok_or_eof(
+    self: Connection, affected_rows: int = 0, last_insert_id: int = 0, warnings: int = 0, flags: int = 0
+) -> bytes:
+    """MariaDB Connector/J 2.x misreads a result set's closing OK that carries a row count: send 0."""
+    return _original_ok_or_eof(self, 0, last_insert_id, warnings, flags)
+
+
+def _prepare_response(self: Connection, statement: Any) -> Iterator[bytes]:
+    """MariaDB Connector/J with useServerPrepStmts: no EOF after parameter defs under DEPRECATE_EOF."""
+    yield packets.make_com_stmt_prepare_ok(statement)
+    if statement.num_params:
+        for _ in range(statement.num_params):
+            yield packets.make_column_definition_41(server_charset=self.server_charset, name="?")
+        if not self.deprecate_eof():
+            yield self.eof()
+
+
+_original_column_definition = packets.make_column_definition_41
+_original_ok_or_eof = Connection.ok_or_eof
+
+
+def apply() -> None:
+    if getattr(packets, "_dorisbk_patched", False):
+        return
+    packets.make_column_definition_41 = _column_definition
+    connection_module.make_column_definition_41 = _column_definition
+    Connection.ok_or_eof = _ok_or_eof  # type: ignore[method-assign]
+    Connection.com_stmt_prepare_response = _prepare_response  # type: ignore[method-assign]
+    errors.SQLSTATES.update(_SQLSTATES)  # type: ignore[arg-type]
+    packets._dorisbk_patched = True  # type: ignore[attr-defined]

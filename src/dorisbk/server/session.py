@@ -1,0 +1,177 @@
+"""The MySQL session: translates between mysql-mimic and the statement router, nothing more.
+
+Statements run in worker threads so the event loop keeps serving other connections.
+Every error leaves as a MySQL error packet with its code and a Doris-style message; the
+connection stays usable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import decimal
+import logging
+from typing import Any
+
+import sqlglot
+from mysql_mimic import ColumnType, ResultColumn, Session
+from mysql_mimic.charset import CharacterSet
+from mysql_mimic.errors import MysqlError
+from mysql_mimic.variables import SYSTEM_VARIABLES, GlobalVariables, SessionVariables
+from sqlglot import exp
+
+from dorisbk.env import Env
+from dorisbk.errors import DorisError, UnknownDatabase
+from dorisbk.sql.handlers.show import VERSION, VIRTUAL_DBS
+from dorisbk.sql.result import Result, SessionContext
+from dorisbk.sql.router import DEFER, Router, clean_parse_error
+
+log = logging.getLogger(__name__)
+
+_WIRE_TYPES = {
+    "TINYINT": ColumnType.TINY,
+    "BOOLEAN": ColumnType.TINY,
+    "SMALLINT": ColumnType.SHORT,
+    "INT": ColumnType.LONG,
+    "BIGINT": ColumnType.LONGLONG,
+    "LARGEINT": ColumnType.LONGLONG,
+    "FLOAT": ColumnType.FLOAT,
+    "DOUBLE": ColumnType.DOUBLE,
+    "DECIMAL": ColumnType.NEWDECIMAL,
+    "DATE": ColumnType.DATE,
+    "DATETIME": ColumnType.DATETIME,
+    "VARCHAR": ColumnType.VAR_STRING,
+    "BLOB": ColumnType.BLOB,
+    "NULL": ColumnType.NULL,
+}
+
+# Variables clients set or read on connect that the library does not know.
+_EXTRA_VARIABLES: dict[str, tuple[Any, Any, bool]] = {
+    "version": (str, "5.7.99-dorisbk", False),
+    "version_comment": (str, f"Doris version {VERSION} (dorisbk)", False),
+    "session_track_schema": (bool, True, True),
+    "session_track_system_variables": (str, "", True),
+    "session_track_state_change": (bool, False, True),
+    "session_track_transaction_info": (str, "OFF", True),
+    "query_timeout": (int, 900, True),
+    "exec_mem_limit": (int, 2147483648, True),
+    "enable_profile": (bool, False, True),
+    "parallel_fragment_exec_instance_num": (int, 8, True),
+    "lower_case_table_names": (int, 0, False),
+    "license": (str, "Apache License, Version 2.0", False),
+    "system_time_zone": (str, "UTC", False),
+    "time_zone": (str, "UTC", True),
+    "sql_select_limit": (int, 9223372036854775807, True),
+    "insert_timeout": (int, 14400, True),
+    "enable_insert_strict": (bool, True, True),
+    "default_storage_engine": (str, "olap", True),
+    "language": (str, "/palo/share/english/", False),
+    "performance_schema": (bool, False, False),
+    "query_cache_size": (int, 1048576, False),
+    "query_cache_type": (int, 0, True),
+}
+
+
+def _variables() -> SessionVariables:
+    return SessionVariables(GlobalVariables({**SYSTEM_VARIABLES, **_EXTRA_VARIABLES}))
+
+
+def _wire_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, decimal.Decimal):
+        return format(value, "f")
+    if isinstance(value, dt.datetime) and value.microsecond == 0:
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return value
+
+
+def to_wire(result: Result) -> tuple[list[tuple], list[ResultColumn]]:
+    columns = [
+        ResultColumn(name, _WIRE_TYPES.get(kind, ColumnType.VAR_STRING), character_set=CharacterSet.utf8)
+        for name, kind in result.columns
+    ]
+    needs_conversion = any(kind in ("BOOLEAN", "DECIMAL", "DATETIME") for _n, kind in result.columns)
+    rows = [tuple(_wire_value(v) for v in row) for row in result.rows] if needs_conversion else list(result.rows)
+    return rows, columns
+
+
+def to_mysql_error(exc: DorisError) -> MysqlError:
+    """Doris's message shape: ``errCode = 2, detailMessage = ...`` (access errors keep MySQL's own words)."""
+    message = exc.message if exc.code in (1045,) else f"errCode = 2, detailMessage = {exc.message}"
+    return MysqlError(message, code=exc.code)  # type: ignore[arg-type]
+
+
+class DorisSession(Session):
+    """One client connection."""
+
+    dialect = "doris"
+
+    def __init__(self, env: Env, router: Router) -> None:
+        super().__init__(variables=_variables())
+        self.env = env
+        self.router = router
+
+    def context(self) -> SessionContext:
+        return SessionContext(
+            user=self.username or "root",
+            db=self.database or None,
+            connection_id=self._connection.connection_id if self._connection else 0,
+        )
+
+    async def handle_query(self, sql: str, attrs: dict[str, str]) -> Any:
+        try:
+            if _is_mariadb_connect_set(sql):
+                return None
+            result = await asyncio.to_thread(self.router.route, self.context(), sql)
+            if result is DEFER:
+                return await super().handle_query(sql, attrs)
+            return to_wire(result) if isinstance(result, Result) else result
+        except DorisError as exc:
+            raise to_mysql_error(exc) from None
+        except sqlglot.errors.ParseError as exc:
+            raise to_mysql_error(clean_parse_error(exc)) from None
+        except sqlglot.errors.TokenError as exc:
+            raise to_mysql_error(DorisError(f"Syntax error: {exc}", code=1064)) from None
+        except MysqlError:
+            raise
+        except Exception as exc:  # a bug of ours: the client gets a clean error, the log the traceback
+            log.exception("statement failed: %.200s", sql)
+            raise MysqlError(f"errCode = 2, detailMessage = internal error: {type(exc).__name__}: {exc}") from None
+
+    async def query(self, expression: exp.Expression, sql: str, attrs: dict[str, str]) -> Any:
+        """SELECT / INSERT and the rest that the library's middlewares did not answer."""
+        result = await asyncio.to_thread(self.router.execute_expression, self.context(), expression)
+        return to_wire(result) if isinstance(result, Result) else result
+
+    async def use(self, database: str) -> None:
+        if database.lower() not in VIRTUAL_DBS:
+            db = self.env.catalog.find_db(database)
+            if db is None:
+                raise to_mysql_error(UnknownDatabase(f"Unknown database '{database}'"))
+            user = self.env.users.require(self.username or "root")
+            if not user.has_any_in_db(database):
+                raise to_mysql_error(
+                    DorisError(f"Access denied for user {user.identity} to database '{database}'", code=1044)
+                )
+        self.database = database
+
+    async def schema(self) -> dict:
+        """What information_schema shows: the databases and tables this user may see."""
+        user = self.env.users.require(self.username or "root")
+        out: dict[str, dict[str, dict[str, str]]] = {}
+        catalog = self.env.catalog
+        for db in list(catalog.dbs.values()):
+            if not user.has_any_in_db(db.name):
+                continue
+            tables = out.setdefault(db.name, {})
+            for table in catalog.db_tables(db.id):
+                tables[table.name] = {c.name: c.type.sql() for c in table.columns} or {"__view__": "VARCHAR"}
+        return out
+
+
+def _is_mariadb_connect_set(sql: str) -> bool:
+    """MariaDB Connector/J 2.x and MariaDB ODBC send ``set autocommit=1, sql_mode = concat(@@sql_mode, ...)``
+    on connect, which the library refuses (complex expression in SET); accept it as a no-op."""
+    text = " ".join(sql.lower().split())
+    return text.startswith("set autocommit=1, sql_mode = concat(@@sql_mode,")

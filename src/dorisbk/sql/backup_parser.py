@@ -1,0 +1,468 @@
+"""Parse backup / restore statements with the Lark grammar in ``grammar/backup.lark``.
+
+``parse_backup`` turns one statement into a frozen dataclass from
+``backup_stmts``; ``is_backup_statement`` tells the router, from the first
+few tokens only, whether a statement belongs to this grammar at all.
+Syntax errors raise ``ParseError`` (MySQL 1064) naming the line, the column,
+the offending text and the tokens that would have been accepted there.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.lexer import BasicLexer, LexerThread, PatternStr
+
+from dorisbk.errors import ParseError
+from dorisbk.sql.backup_stmts import (
+    AddBrokerStmt,
+    AdminSetConfigStmt,
+    AdminShowConfigStmt,
+    AlterRepositoryStmt,
+    BackupStatement,
+    BackupStmt,
+    CancelBackupStmt,
+    CancelRestoreStmt,
+    Condition,
+    CreateRepositoryStmt,
+    DropBrokerStmt,
+    DropRepositoryStmt,
+    DropSnapshotStmt,
+    Properties,
+    RepositoryType,
+    RestoreStmt,
+    ShowBackupStmt,
+    ShowBrokerStmt,
+    ShowCreateRepositoryStmt,
+    ShowRepositoriesStmt,
+    ShowRestoreStmt,
+    ShowSnapshotStmt,
+    TableRef,
+)
+
+__all__ = ["grammar_path", "is_backup_statement", "parse_backup"]
+
+_GRAMMAR_FILE = "backup.lark"
+
+
+def grammar_path() -> Path:
+    """Where ``backup.lark`` is: ``dorisbk/grammar/`` in a wheel, ``<repo>/grammar/`` in the source tree."""
+    here = Path(__file__).resolve().parent  # .../dorisbk/sql
+    candidates = (
+        here.parent / "grammar" / _GRAMMAR_FILE,  # installed: dorisbk/grammar/backup.lark
+        here.parents[2] / "grammar" / _GRAMMAR_FILE,  # source: <repo>/src/dorisbk/sql -> <repo>/grammar
+    )
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    searched = ", ".join(str(c) for c in candidates)
+    raise FileNotFoundError(f"backup grammar not found; looked for {searched}")
+
+
+# ---------------------------------------------------------------------------
+# loading the grammar (once)
+# ---------------------------------------------------------------------------
+
+
+class _Loaded:
+    """The parser, a plain lexer for leading-token checks, and how to name terminals in errors."""
+
+    def __init__(self) -> None:
+        self.parser = Lark(
+            grammar_path().read_text(encoding="utf-8"),
+            parser="lalr",
+            lexer="contextual",
+            maybe_placeholders=True,
+        )
+        self.lexer = BasicLexer(self.parser.lexer_conf)
+        ignored = set(self.parser.ignore_tokens)
+        self.display: dict[str, str] = {"$END": "end of input"}
+        for terminal in self.parser.terminals:
+            if terminal.name in ignored:
+                continue
+            pattern = terminal.pattern
+            if isinstance(pattern, PatternStr):
+                word = pattern.value
+                self.display[terminal.name] = word.upper() if word.replace("_", "").isalnum() else f"'{word}'"
+            elif terminal.name == "STRING":
+                self.display[terminal.name] = "string"
+            else:
+                self.display[terminal.name] = "identifier"
+
+
+_loaded: _Loaded | None = None
+_load_lock = threading.Lock()
+
+
+def _get() -> _Loaded:
+    global _loaded
+    if _loaded is None:
+        with _load_lock:
+            if _loaded is None:
+                _loaded = _Loaded()
+    return _loaded
+
+
+# ---------------------------------------------------------------------------
+# literals
+# ---------------------------------------------------------------------------
+
+# MySQL string escapes; \% and \_ keep their backslash so LIKE still sees it.
+_ESCAPES = {"0": "\0", "b": "\b", "n": "\n", "r": "\r", "t": "\t", "Z": "\x1a", "%": "\\%", "_": "\\_"}
+
+
+def _unquote_string(raw: str) -> str:
+    quote, body = raw[0], raw[1:-1]
+    out: list[str] = []
+    i = 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\":
+            nxt = body[i + 1]  # the grammar never lets a string end on a lone backslash
+            out.append(_ESCAPES.get(nxt, nxt))
+            i += 2
+        elif ch == quote:  # only ever doubled inside the body
+            out.append(quote)
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def _unquote_name(token: Token) -> str:
+    if token.type == "QUOTED_NAME":
+        return token[1:-1].replace("``", "`")
+    return str(token)
+
+
+# ---------------------------------------------------------------------------
+# tree -> statement objects
+# ---------------------------------------------------------------------------
+
+
+@v_args(inline=True)
+class _ToStatement(Transformer[Token, BackupStatement]):
+    """Builds the statement dataclasses bottom-up from the parse tree."""
+
+    # shared pieces
+    def start(self, statement: BackupStatement) -> BackupStatement:
+        return statement
+
+    def name(self, token: Token) -> str:
+        return _unquote_name(token)
+
+    def string(self, token: Token) -> str:
+        return _unquote_string(str(token))
+
+    def qualified_name(self, first: str, second: str | None) -> tuple[str | None, str]:
+        return (None, first) if second is None else (first, second)
+
+    def key_value(self, key: str, value: str) -> tuple[str, str]:
+        return (key, value)
+
+    def key_values(self, *pairs: tuple[str, str]) -> Properties:
+        return Properties(pairs)
+
+    def properties(self, props: Properties) -> Properties:
+        return props
+
+    def from_db(self, db: str) -> str:
+        return db
+
+    def condition_equal(self, column: str, value: str) -> Condition:
+        return Condition(column, value, like=False)
+
+    def condition_like(self, column: str, value: str) -> Condition:
+        return Condition(column, value, like=True)
+
+    def where_one(self, condition: Condition) -> Condition:
+        return condition
+
+    def where_all(self, *conditions: Condition) -> tuple[Condition, ...]:
+        return conditions
+
+    # flags: present -> True, absent -> None from the [optional] placeholder
+    def read_only(self) -> bool:
+        return True
+
+    def brief(self) -> bool:
+        return True
+
+    def temporary(self) -> bool:
+        return True
+
+    # repositories
+    def type_s3(self) -> tuple[RepositoryType, None]:
+        return (RepositoryType.S3, None)
+
+    def type_hdfs(self) -> tuple[RepositoryType, None]:
+        return (RepositoryType.HDFS, None)
+
+    def type_azure(self) -> tuple[RepositoryType, None]:
+        return (RepositoryType.AZURE, None)
+
+    def type_local(self) -> tuple[RepositoryType, None]:
+        return (RepositoryType.LOCAL, None)
+
+    def type_broker(self, broker: str) -> tuple[RepositoryType, str]:
+        return (RepositoryType.BROKER, broker)
+
+    def create_repository(
+        self,
+        read_only: bool | None,
+        name: str,
+        kind: tuple[RepositoryType, str | None],
+        location: str,
+        props: Properties | None,
+    ) -> CreateRepositoryStmt:
+        repo_type, broker = kind
+        return CreateRepositoryStmt(
+            name=name,
+            type=repo_type,
+            location=location,
+            read_only=bool(read_only),
+            broker=broker,
+            properties=props or Properties(),
+        )
+
+    def alter_repository(self, name: str, props: Properties) -> AlterRepositoryStmt:
+        return AlterRepositoryStmt(name=name, properties=props)
+
+    def drop_repository(self, name: str) -> DropRepositoryStmt:
+        return DropRepositoryStmt(name=name)
+
+    def show_repositories(self) -> ShowRepositoriesStmt:
+        return ShowRepositoriesStmt()
+
+    def show_create_repository(self, name: str) -> ShowCreateRepositoryStmt:
+        return ShowCreateRepositoryStmt(name=name)
+
+    # backup / restore
+    def partition_spec(self, temporary: bool | None, *names: str) -> tuple[bool, tuple[str, ...]]:
+        return (bool(temporary), names)
+
+    def alias(self, name: str) -> str:
+        return name
+
+    def table_ref(
+        self,
+        qualified: tuple[str | None, str],
+        partitions: tuple[bool, tuple[str, ...]] | None,
+        alias: str | None,
+    ) -> TableRef:
+        db, name = qualified
+        temporary, names = partitions if partitions is not None else (False, ())
+        return TableRef(name=name, db=db, partitions=names, alias=alias, temporary=temporary)
+
+    def on_tables(self, *refs: TableRef) -> tuple[bool, tuple[TableRef, ...]]:
+        return (False, refs)
+
+    def exclude_tables(self, *refs: TableRef) -> tuple[bool, tuple[TableRef, ...]]:
+        return (True, refs)
+
+    def backup(
+        self,
+        qualified: tuple[str | None, str],
+        repo: str,
+        tables: tuple[bool, tuple[TableRef, ...]] | None,
+        props: Properties | None,
+    ) -> BackupStmt:
+        db, label = qualified
+        exclude, refs = tables if tables is not None else (False, ())
+        return BackupStmt(label=label, repo=repo, db=db, tables=refs, exclude=exclude, properties=props or Properties())
+
+    def restore(
+        self,
+        qualified: tuple[str | None, str],
+        repo: str,
+        tables: tuple[bool, tuple[TableRef, ...]] | None,
+        props: Properties | None,
+    ) -> RestoreStmt:
+        db, label = qualified
+        exclude, refs = tables if tables is not None else (False, ())
+        return RestoreStmt(
+            label=label, repo=repo, db=db, tables=refs, exclude=exclude, properties=props or Properties()
+        )
+
+    def show_backup(self, db: str | None, where: Condition | None) -> ShowBackupStmt:
+        return ShowBackupStmt(db=db, where=where)
+
+    def show_restore(self, brief: bool | None, db: str | None, where: Condition | None) -> ShowRestoreStmt:
+        return ShowRestoreStmt(db=db, brief=bool(brief), where=where)
+
+    def show_snapshot(self, repo: str, where: tuple[Condition, ...] | None) -> ShowSnapshotStmt:
+        return ShowSnapshotStmt(repo=repo, where=where or ())
+
+    def cancel_backup(self, db: str | None) -> CancelBackupStmt:
+        return CancelBackupStmt(db=db)
+
+    def cancel_restore(self, db: str | None) -> CancelRestoreStmt:
+        return CancelRestoreStmt(db=db)
+
+    def drop_snapshot(self, label: str, repo: str) -> DropSnapshotStmt:
+        return DropSnapshotStmt(label=label, repo=repo)
+
+    # brokers
+    def add_broker(self, name: str, *addresses: str) -> AddBrokerStmt:
+        return AddBrokerStmt(name=name, addresses=addresses)
+
+    def drop_broker(self, name: str, *addresses: str) -> DropBrokerStmt:
+        return DropBrokerStmt(name=name, addresses=addresses)
+
+    def drop_all_broker(self, name: str) -> DropBrokerStmt:
+        return DropBrokerStmt(name=name, drop_all=True)
+
+    def show_broker(self) -> ShowBrokerStmt:
+        return ShowBrokerStmt()
+
+    # frontend configuration
+    def one_frontend(self) -> bool:
+        return False
+
+    def all_frontends(self) -> bool:
+        return True
+
+    def admin_set_config(self, all_frontends: bool, configs: Properties) -> AdminSetConfigStmt:
+        return AdminSetConfigStmt(configs=configs, all_frontends=all_frontends)
+
+    def admin_show_config(self, pattern: str | None) -> AdminShowConfigStmt:
+        return AdminShowConfigStmt(pattern=pattern)
+
+
+_TRANSFORMER = _ToStatement()
+
+
+# ---------------------------------------------------------------------------
+# syntax errors
+# ---------------------------------------------------------------------------
+
+
+def _expected_at(loaded: _Loaded, sql: str, pos: int | None) -> set[str] | None:
+    """Terminals acceptable just before character ``pos`` (``None``: at the end of ``sql``).
+
+    LALR may reduce on a bad lookahead before noticing it is bad, which leaves
+    too narrow an expected set in the exception; replaying the tokens up to
+    the error gives the state the parser was really in. Only run on errors.
+    """
+    interactive = loaded.parser.parse_interactive(sql)
+    try:
+        for token in interactive.iter_parse():  # yields each token before feeding it
+            if pos is not None and token.start_pos is not None and token.start_pos >= pos:
+                break
+    except UnexpectedInput:
+        pass  # the lexer stopped at the error; nothing of it was fed
+    try:
+        return set(interactive.accepts())
+    except UnexpectedInput:  # pragma: no cover - defensive, the replay stops before the error
+        return None
+
+
+_LAST = ("identifier", "string", "end of input")
+
+
+def _expected_text(names: set[str], loaded: _Loaded) -> str:
+    """Keywords first, then punctuation, then identifier / string / end of input."""
+    shown = {loaded.display[n] for n in names if n in loaded.display}
+
+    def order(text: str) -> tuple[int, str]:
+        if text in _LAST:
+            return (2 + _LAST.index(text), "")
+        return (1 if text.startswith("'") else 0, text)
+
+    return ", ".join(sorted(shown, key=order)) or "nothing"
+
+
+def _syntax_error(sql: str, err: UnexpectedInput, loaded: _Loaded) -> ParseError:
+    if isinstance(err, UnexpectedToken) and err.token.type == "$END":
+        token = err.token
+        line = token.end_line or token.line or 1
+        column = token.end_column or token.column or 1
+        near, pos = "end of input", None
+    elif isinstance(err, UnexpectedToken):
+        line, column = err.token.line or 1, err.token.column or 1
+        near, pos = f"'{err.token}'", err.token.start_pos
+    else:
+        line, column = err.line, err.column
+        rest = sql[err.pos_in_stream :].split(None, 1)
+        near, pos = f"'{rest[0][:30] if rest else ''}'", err.pos_in_stream
+    expected = _expected_at(loaded, sql, pos)
+    if expected is None:
+        expected = set(getattr(err, "expected", None) or getattr(err, "allowed", None) or ())
+    message = f"Syntax error at line {line}, column {column} near {near}: expected one of "
+    return ParseError(message + _expected_text(expected, loaded))
+
+
+# ---------------------------------------------------------------------------
+# public API
+# ---------------------------------------------------------------------------
+
+
+def parse_backup(sql: str) -> BackupStatement:
+    """Parse one backup / restore / repository / broker / FE-config statement.
+
+    An optional trailing ``;`` and SQL comments are allowed. Raises
+    ``ParseError`` (1064) on a syntax error.
+    """
+    loaded = _get()
+    try:
+        tree = loaded.parser.parse(sql)
+    except UnexpectedInput as err:
+        raise _syntax_error(sql, err, loaded) from None
+    return _TRANSFORMER.transform(tree)
+
+
+def _leading_types(sql: str, limit: int) -> Iterator[str]:
+    """Token types of the first ``limit`` tokens, by the grammar's own lexer (comments skipped)."""
+    tokens = LexerThread.from_text(_get().lexer, sql).lex(None)
+    try:
+        for _, token in zip(range(limit), tokens, strict=False):
+            yield token.type
+    except UnexpectedCharacters:
+        return
+
+
+# First keyword -> the keyword sequences that may follow it in this grammar
+# (an empty tuple: the first keyword alone decides).
+_LEADS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "BACKUP": ((),),
+    "RESTORE": ((),),
+    "CREATE": (("REPOSITORY",), ("READ",)),
+    "ALTER": (
+        ("REPOSITORY",),
+        ("SYSTEM", "ADD", "BROKER"),
+        ("SYSTEM", "DROP", "BROKER"),
+        ("SYSTEM", "DROP", "ALL", "BROKER"),
+    ),
+    "DROP": (("REPOSITORY",), ("SNAPSHOT",)),
+    "SHOW": (
+        ("REPOSITORIES",),
+        ("CREATE", "REPOSITORY"),
+        ("BACKUP",),
+        ("RESTORE",),
+        ("BRIEF", "RESTORE"),
+        ("SNAPSHOT",),
+        ("BROKER",),
+    ),
+    "CANCEL": (("BACKUP",), ("RESTORE",)),
+    "ADMIN": (("SET", "FRONTEND"), ("SET", "ALL", "FRONTENDS"), ("SHOW", "FRONTEND")),
+}
+_LOOKAHEAD = 1 + max(len(seq) for seqs in _LEADS.values() for seq in seqs)
+
+
+def is_backup_statement(sql: str) -> bool:
+    """Whether ``sql`` is one of the statements of ``grammar/backup.lark``.
+
+    Decided from the leading keywords only (comments and whitespace skipped),
+    so a malformed backup statement still comes here and gets its syntax error
+    from this grammar.
+    """
+    types = list(_leading_types(sql, _LOOKAHEAD))
+    if not types or types[0] not in _LEADS:
+        return False
+    rest = tuple(types[1:])
+    return any(rest[: len(seq)] == seq for seq in _LEADS[types[0]])

@@ -1,0 +1,420 @@
+"""Parses catalog, account and SHOW statements (grammar/ddl.lark) into statement objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lark import Token, Transformer, Tree
+from lark.exceptions import UnexpectedInput, VisitError
+
+from dorisbk.errors import DorisError
+from dorisbk.sql import ddl_stmts as s
+from dorisbk.sql.lark_support import load_grammar, syntax_error
+
+GRAMMAR = "ddl.lark"
+
+
+def unquote_string(text: str) -> str:
+    """The value of a SQL string literal in either quote style, with escapes resolved."""
+    quote, body = text[0], text[1:-1]
+    out: list[str] = []
+    i = 0
+    escapes = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", "'": "'", '"': '"'}
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body):
+            out.append(escapes.get(body[i + 1], body[i + 1]))
+            i += 2
+        elif ch == quote and i + 1 < len(body) and body[i + 1] == quote:
+            out.append(quote)
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def _name(tok: Any) -> str:
+    text = str(tok)
+    if text.startswith("`"):
+        return text[1:-1].replace("``", "`")
+    return text
+
+
+def _lit(tok: Any) -> str | None:
+    if isinstance(tok, Token) and tok.type == "MAXVALUE":
+        return None
+    if isinstance(tok, Token) and tok.type == "STRING":
+        return unquote_string(str(tok))
+    return str(tok)
+
+
+def _has(children: list[Any], kind: str) -> bool:
+    return any((isinstance(c, Token) and c.type == kind) or (isinstance(c, Tree) and c.data == kind) for c in children)
+
+
+def _find(children: list[Any], cls: type) -> Any:
+    return next((c for c in children if isinstance(c, cls)), None)
+
+
+class _Marker:
+    """A small tagged value passed up the tree (a clause that is not a statement)."""
+
+    def __init__(self, kind: str, value: Any = None) -> None:
+        self.kind, self.value = kind, value
+
+
+def _marker(children: list[Any], kind: str) -> Any:
+    found = next((c for c in children if isinstance(c, _Marker) and c.kind == kind), None)
+    return found.value if found else None
+
+
+class _ToStmt(Transformer):
+    # ---- shared pieces
+    def start(self, c: list[Any]) -> Any:
+        return c[0]
+
+    def name_list(self, c: list[Any]) -> tuple[str, ...]:
+        return tuple(_name(t) for t in c)
+
+    def literal_list(self, c: list[Any]) -> tuple[str, ...]:
+        return tuple(_lit(t) or "" for t in c)
+
+    def table_name(self, c: list[Any]) -> s.TableName:
+        if len(c) == 2:
+            return s.TableName(_name(c[1]), _name(c[0]))
+        return s.TableName(_name(c[0]))
+
+    def user_identity(self, c: list[Any]) -> s.UserIdentity:
+        name = _lit(c[0]) if c[0].type == "STRING" else _name(c[0])
+        host = "%"
+        if len(c) > 1:
+            host = _lit(c[1]) if c[1].type == "STRING" else _name(c[1])
+        return s.UserIdentity(name or "", host or "%")
+
+    def if_not_exists(self, _c: list[Any]) -> _Marker:
+        return _Marker("if_not_exists", True)
+
+    def if_exists(self, _c: list[Any]) -> _Marker:
+        return _Marker("if_exists", True)
+
+    def force(self, _c: list[Any]) -> _Marker:
+        return _Marker("force", True)
+
+    def comment(self, c: list[Any]) -> _Marker:
+        return _Marker("comment", _lit(c[1]))
+
+    def like(self, c: list[Any]) -> _Marker:
+        return _Marker("like", _lit(c[1]))
+
+    def from_db(self, c: list[Any]) -> _Marker:
+        return _Marker("db", _name(c[1]))
+
+    def property(self, c: list[Any]) -> tuple[str, str]:
+        return (_lit(c[0]) or "", _lit(c[1]) or "")
+
+    def properties(self, c: list[Any]) -> _Marker:
+        return _Marker("properties", tuple(p for p in c if isinstance(p, tuple)))
+
+    # ---- databases
+    def create_database(self, c: list[Any]) -> s.CreateDatabaseStmt:
+        name = next(_name(t) for t in c if isinstance(t, Token) and t.type in ("NAME", "QUOTED_NAME"))
+        return s.CreateDatabaseStmt(name, bool(_marker(c, "if_not_exists")))
+
+    def drop_database(self, c: list[Any]) -> s.DropDatabaseStmt:
+        name = next(_name(t) for t in c if isinstance(t, Token) and t.type in ("NAME", "QUOTED_NAME"))
+        return s.DropDatabaseStmt(name, bool(_marker(c, "if_exists")), bool(_marker(c, "force")))
+
+    # ---- columns and table clauses
+    def col_type(self, c: list[Any]) -> tuple[str, tuple[int, ...]]:
+        args = tuple(int(t) for t in c[1:] if isinstance(t, Token) and t.type == "INT")
+        return (_name(c[0]), args)
+
+    def agg_type(self, c: list[Any]) -> _Marker:
+        return _Marker("agg", str(c[0]).upper())
+
+    def nullability(self, c: list[Any]) -> _Marker:
+        return _Marker("nullable", not _has(c, "NOT"))
+
+    def auto_increment(self, _c: list[Any]) -> _Marker:
+        return _Marker("auto_increment", True)
+
+    def default_value(self, c: list[Any]) -> _Marker:
+        tok = c[1]
+        if tok.type == "NULL":
+            return _Marker("default", (True, None))
+        if tok.type == "CURRENT_TIMESTAMP":
+            return _Marker("default", (True, "CURRENT_TIMESTAMP"))
+        return _Marker("default", (True, _lit(tok)))
+
+    def on_update(self, _c: list[Any]) -> _Marker:
+        return _Marker("on_update", True)
+
+    def column_def(self, c: list[Any]) -> s.ColumnDef:
+        type_name, args = c[1]
+        has_default, default = _marker(c, "default") or (False, None)
+        return s.ColumnDef(
+            name=_name(c[0]),
+            type_name=type_name,
+            type_args=args,
+            is_key=_has(c, "KEY"),
+            aggregation=_marker(c, "agg"),
+            nullable=_marker(c, "nullable"),
+            default=default,
+            has_default=has_default,
+            comment=_marker(c, "comment") or "",
+        )
+
+    def index_def(self, _c: list[Any]) -> _Marker:
+        return _Marker("index")
+
+    def table_elements(self, c: list[Any]) -> _Marker:
+        return _Marker("columns", tuple(x for x in c if isinstance(x, s.ColumnDef)))
+
+    def engine(self, c: list[Any]) -> _Marker:
+        engine = _name(c[1]).upper()
+        if engine != "OLAP":
+            raise DorisError(f"Unsupported engine: {engine}; only OLAP tables are supported")
+        return _Marker("engine", engine)
+
+    def keys_desc(self, c: list[Any]) -> _Marker:
+        kind = {"DUPLICATE": "DUP_KEYS", "UNIQUE": "UNIQUE_KEYS", "AGGREGATE": "AGG_KEYS"}[str(c[0]).upper()]
+        return _Marker("keys", (kind, c[2]))
+
+    def less_than(self, c: list[Any]) -> s.PartitionDef:
+        bounds = tuple(_lit(t) for t in c[3:])
+        return s.PartitionDef("", less_than=bounds or (None,))
+
+    def fixed_range(self, c: list[Any]) -> s.PartitionDef:
+        upper = tuple(_lit(t) for t in c[2:])
+        return s.PartitionDef("", lower=c[1], upper=upper)
+
+    def in_tuple(self, c: list[Any]) -> tuple[str, ...]:
+        return c[0]
+
+    def in_values(self, c: list[Any]) -> s.PartitionDef:
+        rest = c[2:]
+        if len(rest) == 1 and isinstance(rest[0], tuple) and rest[0] and isinstance(rest[0][0], str):
+            # VALUES IN ("a", "b"): one single-column tuple per value
+            return s.PartitionDef("", values=tuple((v,) for v in rest[0]))
+        return s.PartitionDef("", values=tuple(rest))
+
+    def partition_def(self, c: list[Any]) -> s.PartitionDef:
+        name = next(_name(t) for t in c[1:] if isinstance(t, Token))
+        pdef = _find(c, s.PartitionDef)
+        return s.PartitionDef(
+            name,
+            less_than=pdef.less_than,
+            lower=pdef.lower,
+            upper=pdef.upper,
+            values=pdef.values,
+            properties=_marker(c, "properties") or (),
+            if_not_exists=bool(_marker(c, "if_not_exists")),
+        )
+
+    def partition_desc(self, c: list[Any]) -> _Marker:
+        kind = str(c[2]).upper()
+        return _Marker("partition", (kind, c[3], tuple(x for x in c[4:] if isinstance(x, s.PartitionDef))))
+
+    def hash_dist(self, c: list[Any]) -> s.DistributionDef:
+        return s.DistributionDef("HASH", c[1])
+
+    def random_dist(self, _c: list[Any]) -> s.DistributionDef:
+        return s.DistributionDef("RANDOM")
+
+    def buckets(self, c: list[Any]) -> _Marker:
+        return _Marker("buckets", None if c[1].type == "AUTO" else int(c[1]))
+
+    def distribution_desc(self, c: list[Any]) -> s.DistributionDef:
+        dist = _find(c, s.DistributionDef)
+        return s.DistributionDef(dist.kind, dist.columns, _marker(c, "buckets"))
+
+    def rollup(self, _c: list[Any]) -> _Marker:
+        raise DorisError("ROLLUP is not supported by dorisbk")
+
+    def create_table(self, c: list[Any]) -> s.CreateTableStmt:
+        keys_type, key_cols = _marker(c, "keys") or (None, ())
+        part_type, part_cols, parts = _marker(c, "partition") or (None, (), ())
+        return s.CreateTableStmt(
+            table=_find(c, s.TableName),
+            columns=_marker(c, "columns"),
+            keys_type=keys_type,
+            key_columns=key_cols,
+            comment=_marker(c, "comment") or "",
+            partition_type=part_type,
+            partition_columns=part_cols,
+            partitions=parts,
+            distribution=_find(c, s.DistributionDef),
+            properties=_marker(c, "properties") or (),
+            if_not_exists=bool(_marker(c, "if_not_exists")),
+        )
+
+    def create_table_like(self, c: list[Any]) -> s.CreateTableLikeStmt:
+        names = [x for x in c if isinstance(x, s.TableName)]
+        return s.CreateTableLikeStmt(names[0], names[1], bool(_marker(c, "if_not_exists")))
+
+    def drop_table(self, c: list[Any]) -> s.DropTableStmt:
+        return s.DropTableStmt(_find(c, s.TableName), bool(_marker(c, "if_exists")), bool(_marker(c, "force")))
+
+    def drop_view(self, c: list[Any]) -> s.DropTableStmt:
+        return s.DropTableStmt(_find(c, s.TableName), bool(_marker(c, "if_exists")), is_view=True)
+
+    def truncate_table(self, c: list[Any]) -> s.TruncateTableStmt:
+        parts = next((x for x in c if isinstance(x, tuple)), ())
+        return s.TruncateTableStmt(_find(c, s.TableName), parts)
+
+    def add_partition(self, c: list[Any]) -> _Marker:
+        name = next(_name(t) for t in c[2:] if isinstance(t, Token))
+        pdef = _find(c, s.PartitionDef)
+        pdef = s.PartitionDef(
+            name,
+            less_than=pdef.less_than,
+            lower=pdef.lower,
+            upper=pdef.upper,
+            values=pdef.values,
+            properties=_marker(c, "properties") or (),
+            if_not_exists=bool(_marker(c, "if_not_exists")),
+        )
+        return _Marker("add_partition", (pdef, _find(c, s.DistributionDef)))
+
+    def drop_partition(self, c: list[Any]) -> _Marker:
+        name = next(_name(t) for t in c[2:] if isinstance(t, Token))
+        return _Marker("drop_partition", (name, bool(_marker(c, "if_exists")), bool(_marker(c, "force"))))
+
+    def rename_table(self, c: list[Any]) -> _Marker:
+        return _Marker("rename", _name(c[1]))
+
+    def modify_properties(self, c: list[Any]) -> _Marker:
+        return _Marker("set_properties", _marker(c, "properties"))
+
+    def alter_table(self, c: list[Any]) -> Any:
+        table, clause = c[2], c[3]
+        if clause.kind == "add_partition":
+            return s.AddPartitionStmt(table, *clause.value)
+        if clause.kind == "drop_partition":
+            return s.DropPartitionStmt(table, *clause.value)
+        if clause.kind == "rename":
+            return s.RenameTableStmt(table, clause.value)
+        return s.SetTablePropertiesStmt(table, clause.value)
+
+    def view_column(self, c: list[Any]) -> str:
+        return _name(c[0])
+
+    def create_view(self, c: list[Any]) -> s.CreateViewStmt:
+        body = str(c[-1]).strip()
+        while body.endswith(";"):
+            body = body[:-1].rstrip()
+        return s.CreateViewStmt(
+            table=_find(c, s.TableName),
+            query=body,
+            columns=tuple(x for x in c if isinstance(x, str) and not isinstance(x, Token)),
+            comment=_marker(c, "comment") or "",
+            if_not_exists=bool(_marker(c, "if_not_exists")),
+        )
+
+    # ---- SHOW
+    def show_databases(self, c: list[Any]) -> s.ShowStmt:
+        return s.ShowStmt("DATABASES", like=_marker(c, "like"))
+
+    def show_tables(self, c: list[Any]) -> s.ShowStmt:
+        return s.ShowStmt("TABLES", db=_marker(c, "db"), like=_marker(c, "like"), full=_has(c, "FULL"))
+
+    def show_create_table(self, c: list[Any]) -> s.ShowStmt:
+        return s.ShowStmt("CREATE_TABLE", table=_find(c, s.TableName))
+
+    def show_create_database(self, c: list[Any]) -> s.ShowStmt:
+        return s.ShowStmt("CREATE_DATABASE", db=_name(c[-1]))
+
+    def show_partitions(self, c: list[Any]) -> s.ShowStmt:
+        return s.ShowStmt("TEMP_PARTITIONS" if _has(c, "TEMPORARY") else "PARTITIONS", table=_find(c, s.TableName))
+
+    def show_tablets(self, c: list[Any]) -> s.ShowStmt:
+        parts = next((x for x in c if isinstance(x, tuple)), ())
+        return s.ShowStmt("TABLETS", table=_find(c, s.TableName), partitions=parts)
+
+    def show_backends(self, _c: list[Any]) -> s.ShowStmt:
+        return s.ShowStmt("BACKENDS")
+
+    def show_frontends(self, _c: list[Any]) -> s.ShowStmt:
+        return s.ShowStmt("FRONTENDS")
+
+    def show_all_grants(self, _c: list[Any]) -> s.ShowStmt:
+        return s.ShowStmt("ALL_GRANTS")
+
+    def show_grants(self, c: list[Any]) -> s.ShowStmt:
+        return s.ShowStmt("GRANTS", user=_find(c, s.UserIdentity))
+
+    def show_table_status(self, c: list[Any]) -> s.ShowStmt:
+        return s.ShowStmt("TABLE_STATUS", db=_marker(c, "db"), like=_marker(c, "like"))
+
+    def show_columns(self, c: list[Any]) -> s.ShowStmt:
+        return s.ShowStmt(
+            "COLUMNS", table=_find(c, s.TableName), db=_marker(c, "db"), like=_marker(c, "like"), full=_has(c, "FULL")
+        )
+
+    def show_index(self, c: list[Any]) -> s.ShowStmt:
+        return s.ShowStmt("INDEX", table=_find(c, s.TableName), db=_marker(c, "db"))
+
+    def show_engines(self, _c: list[Any]) -> s.ShowStmt:
+        return s.ShowStmt("ENGINES")
+
+    def show_processlist(self, c: list[Any]) -> s.ShowStmt:
+        return s.ShowStmt("PROCESSLIST", full=_has(c, "FULL"))
+
+    def describe(self, c: list[Any]) -> s.ShowStmt:
+        return s.ShowStmt("DESC", table=_find(c, s.TableName), full=_has(c, "ALL"))
+
+    # ---- accounts
+    def create_user(self, c: list[Any]) -> s.CreateUserStmt:
+        strings = [t for t in c if isinstance(t, Token) and t.type == "STRING"]
+        password = None
+        if _has(c, "IDENTIFIED"):
+            password = _lit(strings[0])
+        return s.CreateUserStmt(
+            _find(c, s.UserIdentity), password, _has(c, "PASSWORD"), bool(_marker(c, "if_not_exists"))
+        )
+
+    def drop_user(self, c: list[Any]) -> s.DropUserStmt:
+        return s.DropUserStmt(_find(c, s.UserIdentity), bool(_marker(c, "if_exists")))
+
+    def password_func(self, c: list[Any]) -> _Marker:
+        return _Marker("plain", _lit(c[1]))
+
+    def set_password(self, c: list[Any]) -> s.SetPasswordStmt:
+        plain = _marker(c, "plain")
+        if plain is not None:
+            return s.SetPasswordStmt(_find(c, s.UserIdentity), plain)
+        return s.SetPasswordStmt(_find(c, s.UserIdentity), _lit(c[-1]) or "", password_is_hash=True)
+
+    def priv(self, c: list[Any]) -> str:
+        return _name(c[0]).upper()
+
+    def priv_list(self, c: list[Any]) -> tuple[str, ...]:
+        return tuple(c)
+
+    def priv_target(self, c: list[Any]) -> _Marker:
+        return _Marker("target", tuple(str(t) if t.type == "STAR" else _name(t) for t in c))
+
+    def grant(self, c: list[Any]) -> s.GrantStmt:
+        return s.GrantStmt(c[1], _marker(c, "target"), _find(c, s.UserIdentity))
+
+    def revoke(self, c: list[Any]) -> s.GrantStmt:
+        return s.GrantStmt(c[1], _marker(c, "target"), _find(c, s.UserIdentity), revoke=True)
+
+
+_TRANSFORMER = _ToStmt()
+
+
+def parse_ddl(sql: str) -> Any:
+    """Parse one catalog/account/SHOW statement; raises ParseError (1064) or DorisError."""
+    parser = load_grammar(GRAMMAR)
+    try:
+        tree = parser.parse(sql)
+    except UnexpectedInput as exc:
+        raise syntax_error(exc, sql, parser) from None
+    try:
+        return _TRANSFORMER.transform(tree)
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, DorisError):
+            raise exc.orig_exc from None
+        raise

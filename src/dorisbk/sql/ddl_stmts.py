@@ -1,0 +1,162 @@
+"""Statement objects for Doris catalog, account and SHOW statements (parsed by ddl.lark)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dorisbk.catalog.model import DistributionDef, PartitionDef
+
+
+@dataclass(frozen=True)
+class TableName:
+    name: str
+    db: str | None = None
+
+
+@dataclass(frozen=True)
+class UserIdentity:
+    name: str
+    host: str = "%"
+
+    def __str__(self) -> str:
+        return f"'{self.name}'@'{self.host}'"
+
+
+@dataclass(frozen=True)
+class ColumnDef:
+    name: str
+    type_name: str
+    type_args: tuple[int, ...] = ()
+    is_key: bool = False
+    aggregation: str | None = None
+    nullable: bool | None = None
+    default: str | None = None
+    has_default: bool = False
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class CreateDatabaseStmt:
+    name: str
+    if_not_exists: bool = False
+
+
+@dataclass(frozen=True)
+class DropDatabaseStmt:
+    name: str
+    if_exists: bool = False
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class CreateTableStmt:
+    table: TableName
+    columns: tuple[ColumnDef, ...]
+    keys_type: str | None = None
+    key_columns: tuple[str, ...] = ()
+    comment: str = ""
+    partition_type: str | None = None
+    partition_columns: tuple[str, ...] = ()
+    partitions: tuple[PartitionDef, ...] = ()
+    distribution: DistributionDef | None = None
+    properties: tuple[tuple[str, str], ...] = ()
+    if_not_exists: bool = False
+
+
+@dataclass(frozen=True)
+class CreateTableLikeStmt:
+    table: TableName
+    source: TableName
+    if_not_exists: bool = False
+
+
+@dataclass(frozen=True)
+class DropTableStmt:
+    table: TableName
+    if_exists: bool = False
+    force: bool = False
+    is_view: bool = False
+
+
+@dataclass(frozen=True)
+class TruncateTableStmt:
+    table: TableName
+    partitions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AddPartitionStmt:
+    table: TableName
+    partition: PartitionDef
+    distribution: DistributionDef | None = None
+
+
+@dataclass(frozen=True)
+class DropPartitionStmt:
+    table: TableName
+    name: str
+    if_exists: bool = False
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class RenameTableStmt:
+    table: TableName
+    new_name: str
+
+
+@dataclass(frozen=True)
+class SetTablePropertiesStmt:
+    table: TableName
+    properties: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class CreateViewStmt:
+    table: TableName
+    query: str
+    columns: tuple[str, ...] = ()
+    comment: str = ""
+    if_not_exists: bool = False
+
+
+@dataclass(frozen=True)
+class ShowStmt:
+    """A SHOW / DESC statement; ``what`` names it (``TABLES``, ``PARTITIONS``, ``CREATE_TABLE``...)."""
+
+    what: str
+    table: TableName | None = None
+    db: str | None = None
+    like: str | None = None
+    full: bool = False
+    user: UserIdentity | None = None
+    partitions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CreateUserStmt:
+    user: UserIdentity
+    password: str | None = None
+    password_is_hash: bool = False
+    if_not_exists: bool = False
+
+
+@dataclass(frozen=True)
+class DropUserStmt:
+    user: UserIdentity
+    if_exists: bool = False
+
+
+@dataclass(frozen=True)
+class SetPasswordStmt:
+    user: UserIdentity | None
+    password: str
+    password_is_hash: bool = False
+
+
+@dataclass(frozen=True)
+class GrantStmt:
+    privileges: tuple[str, ...]
+    target: tuple[str, ...]
+    user: UserIdentity
+    revoke: bool = False

@@ -1,0 +1,531 @@
+"""SHOW and DESC statements with Doris's column names, order and value formats."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import shutil
+
+from dorisbk.auth.users import SHOW_GRANTS_COLUMNS, grants_row, require, require_admin
+from dorisbk.catalog import partitions as bounds
+from dorisbk.catalog.model import KEYS_SQL, Column, Partition, Table
+from dorisbk.env import Env
+from dorisbk.errors import DorisError
+from dorisbk.sql import ddl_stmts as s
+from dorisbk.sql.result import Result, SessionContext, text_result
+
+VIRTUAL_DBS = ("information_schema", "mysql")
+
+PARTITION_COLUMNS = (
+    "PartitionId",
+    "PartitionName",
+    "VisibleVersion",
+    "VisibleVersionTime",
+    "State",
+    "PartitionKey",
+    "Range",
+    "DistributionKey",
+    "Buckets",
+    "ReplicationNum",
+    "StorageMedium",
+    "CooldownTime",
+    "RemoteStoragePolicy",
+    "LastConsistencyCheckTime",
+    "DataSize",
+    "IsInMemory",
+    "ReplicaAllocation",
+    "IsMutable",
+    "SyncWithBaseTables",
+    "UnsyncTables",
+    "CommittedVersion",
+    "RowCount",
+)
+TABLET_COLUMNS = (
+    "TabletId",
+    "ReplicaId",
+    "BackendId",
+    "SchemaHash",
+    "Version",
+    "LstSuccessVersion",
+    "LstFailedVersion",
+    "LstFailedTime",
+    "LocalDataSize",
+    "RemoteDataSize",
+    "RowCount",
+    "State",
+    "LstConsistencyCheckTime",
+    "CheckVersion",
+    "VisibleVersionCount",
+    "VersionCount",
+    "QueryHits",
+    "PathHash",
+    "Path",
+    "MetaUrl",
+    "CompactionStatus",
+    "CooldownReplicaId",
+    "CooldownMetaId",
+)
+BACKEND_COLUMNS = (
+    "BackendId",
+    "Host",
+    "HeartbeatPort",
+    "BePort",
+    "HttpPort",
+    "BrpcPort",
+    "ArrowFlightSqlPort",
+    "LastStartTime",
+    "LastHeartbeat",
+    "Alive",
+    "SystemDecommissioned",
+    "TabletNum",
+    "DataUsedCapacity",
+    "TrashUsedCapacity",
+    "AvailCapacity",
+    "TotalCapacity",
+    "UsedPct",
+    "MaxDiskUsedPct",
+    "RemoteUsedCapacity",
+    "Tag",
+    "ErrMsg",
+    "Version",
+    "Status",
+    "HeartbeatFailureCounter",
+    "NodeRole",
+)
+DESC_ALL_COLUMNS = (
+    "IndexName",
+    "IndexKeysType",
+    "Field",
+    "Type",
+    "InternalType",
+    "Null",
+    "Key",
+    "Default",
+    "Extra",
+    "Visible",
+    "DefineExpr",
+    "WhereClause",
+)
+VERSION = "doris-2.1.8-dorisbk-0.1.0"
+
+
+def fmt_time(ms: int | None) -> str:
+    if not ms:
+        return "NULL"
+    return dt.datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def fmt_size(size: int) -> str:
+    """Doris's human byte count: ``0.000``, ``1.250 KB``, ``3.000 GB``."""
+    value = float(size)
+    for unit in ("", " KB", " MB", " GB", " TB"):
+        if value < 1024 or unit == " TB":
+            return f"{value:.3f}{unit}"
+        value /= 1024
+    return f"{value:.3f} TB"
+
+
+def _like(pattern: str | None, text: str) -> bool:
+    if pattern is None:
+        return True
+    translated = pattern.replace("%", "*").replace("_", "?")
+    return fnmatch.fnmatchcase(text.lower(), translated.lower())
+
+
+def column_sql(col: Column, show_agg: bool) -> str:
+    """A column as SHOW CREATE TABLE prints it (and our grammar reads back)."""
+    parts = [f"`{col.name}`", col.type.sql().lower().replace(", ", ",")]
+    if show_agg and col.aggregation:
+        parts.append(col.aggregation)
+    parts.append("NULL" if col.nullable else "NOT NULL")
+    if col.default is not None:
+        parts.append(
+            "DEFAULT CURRENT_TIMESTAMP" if col.default == "CURRENT_TIMESTAMP" else f'DEFAULT "{_esc(col.default)}"'
+        )
+    if col.comment:
+        parts.append(f"COMMENT '{_esc(col.comment)}'")
+    return " ".join(parts)
+
+
+def _esc(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("'", "\\'")
+
+
+def _literals(values: list[str | None] | None) -> str:
+    return ", ".join("MAXVALUE" if v is None else f'"{_esc(v)}"' for v in values or [])
+
+
+def partition_sql(table: Table, parts: list[Partition]) -> str:
+    lines = []
+    previous_upper: list[str] | None = None
+    for i, part in enumerate(parts):
+        if table.partition_type == "RANGE":
+            contiguous = part.lower is None if i == 0 else part.lower == previous_upper
+            if contiguous:
+                bound = "MAXVALUE" if part.upper is None else f"({_literals(part.upper)})"
+                lines.append(f"PARTITION {part.name} VALUES LESS THAN {bound}")
+            else:
+                upper = "(MAXVALUE)" if part.upper is None else f"({_literals(part.upper)})"
+                lines.append(f"PARTITION {part.name} VALUES [({_literals(part.lower)}), {upper})")
+            previous_upper = part.upper
+        else:
+            values = ", ".join(f"({_literals(v)})" for v in part.values or [])
+            lines.append(f"PARTITION {part.name} VALUES IN ({values})")
+    cols = ", ".join(f"`{c}`" for c in table.partition_columns)
+    return f"PARTITION BY {table.partition_type}({cols})\n(" + ",\n".join(lines) + ")"
+
+
+def create_table_sql(env: Env, table: Table) -> str:
+    cols = ",\n".join("  " + column_sql(c, table.keys_type == "AGG_KEYS") for c in table.columns)
+    out = [f"CREATE TABLE `{table.name}` (\n{cols}\n) ENGINE=OLAP"]
+    out.append(f"{KEYS_SQL[table.keys_type]}({', '.join(f'`{k}`' for k in table.key_columns)})")
+    if table.comment:
+        out.append(f"COMMENT '{_esc(table.comment)}'")
+    if table.partition_type != "UNPARTITIONED":
+        out.append(partition_sql(table, env.catalog.table_partitions(table)))
+    if table.distribution == "HASH":
+        dist = f"DISTRIBUTED BY HASH({', '.join(f'`{c}`' for c in table.distribution_columns)})"
+    else:
+        dist = "DISTRIBUTED BY RANDOM"
+    out.append(f"{dist} BUCKETS {table.buckets}")
+    props = {"replication_allocation": f"tag.location.default: {table.replication_num}"}
+    props.update({k: v for k, v in table.properties.items() if k != "replication_num"})
+    body = ",\n".join(f'"{k}" = "{_esc(v)}"' for k, v in props.items())
+    out.append(f"PROPERTIES (\n{body}\n);")
+    return "\n".join(out)
+
+
+def execute(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
+    user = env.users.require(ctx.user)
+    catalog = env.catalog
+    what = stmt.what
+    if what == "DATABASES":
+        names = [d.name for d in catalog.dbs.values() if user.has_any_in_db(d.name)]
+        names = sorted({*names, *VIRTUAL_DBS})
+        return text_result(["Database"], [(n,) for n in names if _like(stmt.like, n)])
+    if what == "TABLES":
+        db_name = ctx.current_db(stmt.db)
+        db = catalog.db(db_name)
+        rows = []
+        for table in catalog.db_tables(db.id):
+            if not _like(stmt.like, table.name) or not user.has_any_in_db(db_name):
+                continue
+            kind = "VIEW" if table.kind == "VIEW" else "BASE TABLE"
+            rows.append((table.name, kind) if stmt.full else (table.name,))
+        names = [f"Tables_in_{db_name}"] + (["Table_type"] if stmt.full else [])
+        return text_result(names, rows)
+    if what == "CREATE_DATABASE":
+        db = catalog.db(stmt.db or "")
+        return text_result(["Database", "Create Database"], [(db.name, f"CREATE DATABASE `{db.name}`")])
+    if what == "GRANTS":
+        target = user
+        if stmt.user is not None and stmt.user.name != user.name:
+            require_admin(user)
+            target = env.users.require(stmt.user.name)
+        return text_result(SHOW_GRANTS_COLUMNS, [grants_row(target)])
+    if what == "ALL_GRANTS":
+        require_admin(user)
+        rows = [grants_row(u) for u in sorted(env.users.users.values(), key=lambda u: u.name)]
+        return text_result(SHOW_GRANTS_COLUMNS, rows)
+    if what == "BACKENDS":
+        require_admin(user)
+        return _backends(env)
+    if what == "FRONTENDS":
+        require_admin(user)
+        row = (
+            "dorisbk",
+            env.config.host,
+            "9010",
+            "8030",
+            str(env.config.port),
+            "9020",
+            "-1",
+            "FOLLOWER",
+            "true",
+            "1",
+            "1",
+            "1",
+            "true",
+            "true",
+            fmt_time(env.started_ms),
+            fmt_time(env.started_ms),
+            "true",
+            "",
+            VERSION,
+            "true",
+        )
+        names = (
+            "Name",
+            "Host",
+            "EditLogPort",
+            "HttpPort",
+            "QueryPort",
+            "RpcPort",
+            "ArrowFlightSqlPort",
+            "Role",
+            "IsMaster",
+            "ClusterId",
+            "Join",
+            "Alive",
+            "ReplayedJournalId",
+            "LastStartTime",
+            "LastHeartbeat",
+            "IsHelper",
+            "ErrMsg",
+            "Version",
+            "CurrentConnected",
+        )
+        return text_result(names, [row[: len(names)]])
+    if what == "ENGINES":
+        return text_result(
+            ["Engine", "Support", "Comment", "Transactions", "XA", "Savepoints"],
+            [("Olap engine", "DEFAULT", "Default storage engine of palo", "NO", "NO", "NO")],
+        )
+    if what == "PROCESSLIST":
+        return text_result(
+            [
+                "CurrentConnected",
+                "Id",
+                "User",
+                "Host",
+                "LoginTime",
+                "Catalog",
+                "Db",
+                "Command",
+                "Time",
+                "State",
+                "QueryId",
+                "Info",
+            ],
+            [],
+        )
+    # the rest are about one table
+    assert stmt.table is not None
+    db_name = ctx.current_db(stmt.table.db or stmt.db)
+    db = catalog.db(db_name)
+    table = catalog.table(db, stmt.table.name)
+    if what in ("PARTITIONS", "TEMP_PARTITIONS", "TABLETS"):
+        require_admin(user)
+    else:
+        require(user, "SELECT_PRIV", db_name, table.name)
+    if what == "CREATE_TABLE":
+        if table.kind == "VIEW":
+            return text_result(
+                ["View", "Create View", "character_set_client", "collation_connection"],
+                [(table.name, f"CREATE VIEW `{table.name}` AS {table.view_sql};", "utf8mb4", "utf8mb4_0900_bin")],
+            )
+        return text_result(["Table", "Create Table"], [(table.name, create_table_sql(env, table))])
+    if what == "DESC":
+        return _describe(table, stmt.full)
+    if what == "COLUMNS":
+        return _columns(table, stmt.full, stmt.like)
+    if what == "INDEX":
+        return text_result(
+            [
+                "Table",
+                "Non_unique",
+                "Key_name",
+                "Seq_in_index",
+                "Column_name",
+                "Collation",
+                "Cardinality",
+                "Sub_part",
+                "Packed",
+                "Null",
+                "Index_type",
+                "Comment",
+                "Properties",
+            ],
+            [],
+        )
+    if what == "TEMP_PARTITIONS":
+        return text_result(PARTITION_COLUMNS, [])
+    if table.kind != "OLAP":
+        raise DorisError(f"Table[{table.name}] is not a OLAP table")
+    if what == "PARTITIONS":
+        return _partitions(env, table)
+    if what == "TABLETS":
+        return _tablets(env, table, stmt.partitions)
+    raise DorisError(f"Unsupported SHOW statement: {what}")
+
+
+def _describe(table: Table, full: bool) -> Result:
+    if table.kind == "VIEW":
+        return text_result(["Field", "Type", "Null", "Key", "Default", "Extra"], [])
+    rows = []
+    for col in table.columns:
+        extra = "" if table.keys_type != "AGG_KEYS" or col.is_key else (col.aggregation or "")
+        base = (
+            col.name,
+            col.type.sql(),
+            "Yes" if col.nullable else "No",
+            "true" if col.is_key else "false",
+            col.default,
+            extra,
+        )
+        if full:
+            rows.append(
+                (
+                    table.name,
+                    KEYS_SQL[table.keys_type]
+                    .replace(" KEY", "_KEYS")
+                    .replace("DUPLICATE", "DUP")
+                    .replace("AGGREGATE", "AGG"),
+                    col.name,
+                    col.type.sql(),
+                    col.type.sql(),
+                    base[2],
+                    base[3],
+                    col.default,
+                    extra,
+                    "true",
+                    "",
+                    "",
+                )
+            )
+        else:
+            rows.append(base)
+    if full:
+        return text_result(DESC_ALL_COLUMNS, rows)
+    return text_result(["Field", "Type", "Null", "Key", "Default", "Extra"], rows)
+
+
+def _columns(table: Table, full: bool, like: str | None) -> Result:
+    names = ["Field", "Type", "Collation", "Null", "Key", "Default", "Extra", "Privileges", "Comment"]
+    if not full:
+        names = ["Field", "Type", "Null", "Key", "Default", "Extra"]
+    rows = []
+    for col in table.columns:
+        if not _like(like, col.name):
+            continue
+        ctype = col.type.sql().lower().replace(", ", ",")
+        key = "YES" if col.is_key else "NO"
+        null = "YES" if col.nullable else "NO"
+        if full:
+            rows.append(
+                (col.name, ctype, None, null, key, col.default, "", "select,insert,update,references", col.comment)
+            )
+        else:
+            rows.append((col.name, ctype, null, key, col.default, ""))
+    return text_result(names, rows)
+
+
+def _partitions(env: Env, table: Table) -> Result:
+    catalog = env.catalog
+    rows = []
+    types = bounds.column_types(table) if table.partition_type != "UNPARTITIONED" else []
+    for part in catalog.table_partitions(table):
+        tablets = catalog.partition_tablets(part)
+        size = sum(t.replicas[0].data_size for t in tablets if t.replicas)
+        row_count = sum(t.replicas[0].row_count for t in tablets if t.replicas)
+        if table.partition_type == "RANGE":
+            rng = bounds.format_range(types, part)
+        elif table.partition_type == "LIST":
+            rng = "[" + ", ".join("(" + ", ".join(v) + ")" for v in part.values or []) + "]"
+        else:
+            rng = ""
+        dist = ", ".join(table.distribution_columns) if table.distribution == "HASH" else "RANDOM"
+        rows.append(
+            (
+                part.id,
+                part.name,
+                part.visible_version,
+                fmt_time(part.visible_version_time),
+                "NORMAL",
+                ", ".join(table.partition_columns),
+                rng,
+                dist,
+                part.buckets,
+                part.replication_num,
+                "HDD",
+                "9999-12-31 23:59:59",
+                "",
+                "NULL",
+                fmt_size(size),
+                "false",
+                f"tag.location.default: {part.replication_num}",
+                "true",
+                "true",
+                "\\N",
+                part.visible_version,
+                row_count,
+            )
+        )
+    return text_result(PARTITION_COLUMNS, rows)
+
+
+def _tablets(env: Env, table: Table, names: tuple[str, ...]) -> Result:
+    catalog = env.catalog
+    parts = [catalog.partition(table, n) for n in names] if names else catalog.table_partitions(table)
+    rows = []
+    for part in parts:
+        for tablet in catalog.partition_tablets(part):
+            for replica in tablet.replicas:
+                path = str(env.tablets.tablet_dir(replica.backend_id, tablet.id))
+                rows.append(
+                    (
+                        tablet.id,
+                        replica.id,
+                        replica.backend_id,
+                        0,
+                        replica.version,
+                        replica.version,
+                        -1,
+                        "NULL",
+                        replica.data_size,
+                        0,
+                        replica.row_count,
+                        "NORMAL",
+                        "NULL",
+                        -1,
+                        len(replica.visible_rowsets(part.visible_version)),
+                        len(replica.rowsets),
+                        0,
+                        0,
+                        path,
+                        f"http://127.0.0.1:8040/api/meta/header/{tablet.id}",
+                        f"http://127.0.0.1:8040/api/compaction/show?tablet_id={tablet.id}",
+                        -1,
+                        -1,
+                    )
+                )
+    return text_result(TABLET_COLUMNS, rows)
+
+
+def _backends(env: Env) -> Result:
+    rows = []
+    for be in env.catalog.backend_list():
+        usage = shutil.disk_usage(be.root)
+        tablets = sum(1 for t in env.catalog.tablets.values() for r in t.replicas if r.backend_id == be.id)
+        used = sum(r.data_size for t in env.catalog.tablets.values() for r in t.replicas if r.backend_id == be.id)
+        rows.append(
+            (
+                be.id,
+                be.host,
+                be.heartbeat_port,
+                be.be_port,
+                be.http_port,
+                be.brpc_port,
+                -1,
+                fmt_time(env.started_ms),
+                fmt_time(env.started_ms),
+                "true",
+                "false",
+                tablets,
+                fmt_size(used),
+                "0.000",
+                fmt_size(usage.free),
+                fmt_size(usage.total),
+                f"{100.0 * (usage.total - usage.free) / usage.total:.2f} %",
+                f"{100.0 * (usage.total - usage.free) / usage.total:.2f} %",
+                "0.000",
+                '{"location" : "default"}',
+                "",
+                VERSION,
+                '{"lastSuccessReportTabletsTime":"' + fmt_time(env.started_ms) + '","isQueryDisabled":false,'
+                '"isLoadDisabled":false}',
+                0,
+                "mix",
+            )
+        )
+    return text_result(BACKEND_COLUMNS, rows)

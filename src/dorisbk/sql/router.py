@@ -1,0 +1,167 @@
+"""Routes one statement to its parser and handler.
+
+Order: ``help`` (the mysql CLI's help command), backup statements (backup.lark), catalog /
+account / SHOW statements (ddl.lark), EXPLAIN, and everything else to the wire library's
+sqlglot session (SET, @@variables, SHOW VARIABLES, USE) which hands SELECT and INSERT back
+to ``execute_expression``. Which grammar a statement belongs to is decided from its first
+words only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+
+from dorisbk.env import Env
+from dorisbk.errors import DorisError, ParseError
+from dorisbk.sql import ddl_stmts as s
+from dorisbk.sql.backup_parser import is_backup_statement, parse_backup
+from dorisbk.sql.ddl_parser import parse_ddl
+from dorisbk.sql.handlers import account, catalog_ddl, show
+from dorisbk.sql.help import answer as help_answer
+from dorisbk.sql.help import parse_help
+from dorisbk.sql.result import Result, SessionContext
+
+DEFER = object()  # "not ours: let the sqlglot session handle it"
+
+# First words that send a statement to ddl.lark (SHOW takes a second word to decide).
+_DDL_FIRST = {"CREATE", "DROP", "ALTER", "TRUNCATE", "GRANT", "REVOKE", "DESC", "DESCRIBE"}
+_DDL_SHOW = {
+    "DATABASES",
+    "SCHEMAS",
+    "TABLES",
+    "FULL",
+    "CREATE",
+    "PARTITIONS",
+    "TEMPORARY",
+    "TABLET",
+    "TABLETS",
+    "BACKENDS",
+    "FRONTENDS",
+    "GRANTS",
+    "ALL",
+    "TABLE",
+    "COLUMNS",
+    "FIELDS",
+    "INDEX",
+    "INDEXES",
+    "KEYS",
+    "ENGINES",
+    "STORAGE",
+    "PROCESSLIST",
+}
+
+
+def leading_words(sql: str, count: int) -> list[str]:
+    """The first ``count`` words of a statement, upper-cased, skipping comments and whitespace."""
+    words: list[str] = []
+    i, n = 0, len(sql)
+    while i < n and len(words) < count:
+        ch = sql[i]
+        if ch.isspace():
+            i += 1
+        elif sql.startswith("--", i) or ch == "#":
+            end = sql.find("\n", i)
+            i = n if end < 0 else end + 1
+        elif sql.startswith("/*", i):
+            end = sql.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+        elif ch.isalnum() or ch in "_@":
+            start = i
+            while i < n and (sql[i].isalnum() or sql[i] in "_$@"):
+                i += 1
+            words.append(sql[start:i].upper())
+        else:
+            words.append(ch)
+            i += 1
+    return words
+
+
+def _is_ddl(words: list[str]) -> bool:
+    if not words:
+        return False
+    if words[0] in _DDL_FIRST:
+        return True
+    if words[0] == "SHOW" and len(words) > 1:
+        return words[1] in _DDL_SHOW
+    return words[:2] == ["SET", "PASSWORD"]
+
+
+class Router:
+    """Executes statements for one Env; every handler runs in a worker thread."""
+
+    def __init__(self, env: Env) -> None:
+        self.env = env
+
+    def route(self, ctx: SessionContext, sql: str) -> Any:
+        """Result, None (OK packet) or DEFER for the sqlglot session."""
+        mask = parse_help(sql)
+        if mask is not None:
+            columns, rows = help_answer(mask)
+            return Result([(c, "VARCHAR") for c in columns], rows)
+        if is_backup_statement(sql):
+            stmt = parse_backup(sql)
+            return self.env.backup.execute(ctx, stmt)
+        words = leading_words(sql, 3)
+        if _is_ddl(words):
+            return self.execute_ddl(ctx, parse_ddl(sql))
+        if words and words[0] == "EXPLAIN":
+            return self._explain(ctx, sql)
+        return DEFER
+
+    def execute_ddl(self, ctx: SessionContext, stmt: object) -> Result | None:
+        if isinstance(stmt, s.ShowStmt):
+            return show.execute(self.env, ctx, stmt)
+        if isinstance(stmt, (s.CreateUserStmt, s.DropUserStmt, s.SetPasswordStmt, s.GrantStmt)):
+            account.execute(self.env, ctx, stmt)
+            return None
+        catalog_ddl.execute(self.env, ctx, stmt)
+        return None
+
+    def _explain(self, ctx: SessionContext, sql: str) -> Result:
+        words = sql.lstrip()
+        body = words[len("EXPLAIN") :].lstrip()
+        for modifier in ("VERBOSE", "GRAPH", "PLAN", "ANALYZED", "OPTIMIZED", "SHAPE", "MEMO", "PHYSICAL"):
+            if body[: len(modifier)].upper() == modifier and body[len(modifier) : len(modifier) + 1].isspace():
+                body = body[len(modifier) :].lstrip()
+        expression = parse_sql(body)
+        return self.env.engine.explain(ctx, expression)
+
+    def execute_expression(self, ctx: SessionContext, expression: exp.Expression) -> Result | None:
+        """A statement parsed by sqlglot that the session did not answer itself."""
+        engine = self.env.engine
+        if isinstance(expression, exp.Insert):
+            engine.insert(ctx, expression)
+            return None
+        if isinstance(expression, (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Subquery)):
+            return engine.select(ctx, expression)
+        if isinstance(expression, (exp.Update, exp.Delete)):
+            raise DorisError("UPDATE and DELETE are not supported by dorisbk", code=1235)
+        if isinstance(expression, exp.Command):
+            raise ParseError(f"Syntax error: unsupported statement '{expression.name}'")
+        raise DorisError(f"Unsupported statement: {expression.key.upper()}", code=1235)
+
+
+def parse_sql(sql: str) -> exp.Expression:
+    """One Doris SQL statement through sqlglot, with a clean 1064 on failure."""
+    try:
+        expressions = [e for e in sqlglot.parse(sql, read="doris") if e is not None]
+    except sqlglot.errors.ParseError as exc:
+        raise clean_parse_error(exc) from None
+    if len(expressions) != 1:
+        raise ParseError("Syntax error: expected exactly one statement")
+    return expressions[0]
+
+
+def clean_parse_error(exc: sqlglot.errors.ParseError) -> ParseError:
+    """sqlglot's error without its ANSI underline escapes, with line and column."""
+    errors = exc.errors or [{}]
+    first = errors[0]
+    desc = str(first.get("description") or exc).split("\n", 1)[0]
+    line, col = first.get("line"), first.get("col")
+    near = str(first.get("highlight") or "")
+    where = f" in line {line}, column {col}" if line else ""
+    near_text = f" near '{near}'" if near else ""
+    return ParseError(f"Syntax error{where}{near_text}: {desc}")
