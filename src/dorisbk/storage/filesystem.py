@@ -1,0 +1,160 @@
+"""The remote file system contract every repository backend implements.
+
+Paths are relative to the repository location, ``/``-separated, with no leading slash.
+Listing takes a *string* prefix, as S3 does, so ``list("__ss_x/__info_")`` finds the info
+files of a snapshot without listing its content. Directories exist only as long as they
+hold files: deleting the last file of a directory removes the directory, on every backend,
+so that local and HDFS repositories list like S3 ones.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from dorisbk.errors import StorageError
+
+# Suffix of partly written local files; listings hide them.
+TMP_SUFFIX = ".dorisbk-tmp"
+
+
+class NotFoundError(StorageError):
+    """The remote file (or the source of a rename or copy) does not exist."""
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """A file found by ``list``: its path relative to the location, and its size in bytes."""
+
+    path: str
+    size: int
+
+
+class RemoteFileSystem(ABC):
+    """One repository location on one kind of storage (Litestream's ReplicaClient shape).
+
+    Writes replace what is there. ``delete`` of a missing file is not an error; reading,
+    renaming or copying a missing file raises ``NotFoundError``. Every other failure raises
+    ``StorageError`` with a message that says what was tried and where.
+    """
+
+    kind: ClassVar[str]
+    location: str
+
+    @abstractmethod
+    def list(self, prefix: str = "") -> list[RemoteFile]:
+        """Every file whose path starts with ``prefix``, at any depth, sorted by path."""
+
+    @abstractmethod
+    def list_dirs(self, path: str = "") -> list[str]:
+        """Names of the immediate subdirectories of directory ``path``, sorted."""
+
+    @abstractmethod
+    def exists(self, path: str) -> bool:
+        """Whether a file exists at ``path``."""
+
+    @abstractmethod
+    def upload(self, local_path: str | Path, remote_path: str) -> None:
+        """Copy a local file to ``remote_path``."""
+
+    @abstractmethod
+    def download(self, remote_path: str, local_path: str | Path) -> None:
+        """Copy ``remote_path`` to a local file; a reader never sees a partial file."""
+
+    @abstractmethod
+    def put_bytes(self, remote_path: str, data: bytes) -> None:
+        """Write a small file from memory."""
+
+    @abstractmethod
+    def get_bytes(self, remote_path: str) -> bytes:
+        """Read a small file into memory."""
+
+    @abstractmethod
+    def delete(self, path: str) -> None:
+        """Remove one file if it exists."""
+
+    @abstractmethod
+    def delete_prefix(self, prefix: str) -> int:
+        """Remove every file whose path starts with ``prefix``; returns how many."""
+
+    @abstractmethod
+    def rename(self, src: str, dst: str) -> None:
+        """Move a file, replacing ``dst``."""
+
+    @abstractmethod
+    def copy(self, src: str, dst: str) -> None:
+        """Copy a file without passing its bytes through this process where the backend allows."""
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise ``StorageError`` unless the location is reachable with the current credentials."""
+
+    def update_properties(self, properties: Mapping[str, str]) -> None:
+        """Merge new properties (rotated credentials); only backends with credentials support it."""
+        raise StorageError(f"{self.kind} file system does not support changing its properties")
+
+
+def clean_path(path: str) -> str:
+    """Normalise a file path: ``//`` and ``.`` parts go (S3 SDKs break on ``//``), ``..`` is refused."""
+    parts = [part for part in path.split("/") if part not in ("", ".")]
+    if not parts or ".." in parts:
+        raise StorageError(f"invalid remote path: '{path}'")
+    return "/".join(parts)
+
+
+def clean_prefix(prefix: str) -> str:
+    """Normalise a listing prefix, keeping a trailing ``/`` (it makes ``a/`` differ from ``ab``)."""
+    if prefix.strip("/.") == "":
+        return ""
+    cleaned = clean_path(prefix)
+    return cleaned + "/" if prefix.endswith("/") else cleaned
+
+
+@contextmanager
+def atomic_local_file(path: str | Path, *, durable: bool = False) -> Iterator[Path]:
+    """Yield a temporary name next to ``path`` and move it into place only if the block succeeds.
+
+    ``durable`` flushes the data to disk first, for files that are the backup itself.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f"{target.name}.{secrets.token_hex(6)}{TMP_SUFFIX}")
+    try:
+        yield tmp
+        if durable:
+            fd = os.open(tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def open_filesystem(kind: str, location: str, properties: Mapping[str, str]) -> RemoteFileSystem:
+    """Build the file system of a repository from its CREATE REPOSITORY type, location and properties.
+
+    Backends are imported on demand so that a server without S3 repositories never loads boto3.
+    """
+    match kind.upper():
+        case "LOCAL":
+            from dorisbk.storage.local import LocalFileSystem
+
+            return LocalFileSystem(location)
+        case "S3":
+            from dorisbk.storage.s3 import S3FileSystem
+
+            return S3FileSystem(location, properties)
+        case "HDFS":
+            from dorisbk.storage.hdfs import HdfsFileSystem
+
+            return HdfsFileSystem(location, properties)
+    raise StorageError(f"unsupported repository storage type: {kind}")

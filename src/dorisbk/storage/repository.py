@@ -1,0 +1,241 @@
+"""A Doris backup repository on any RemoteFileSystem: its layout, checksummed names and listings.
+
+Backends know nothing of snapshots; this module is the only place that builds repository
+paths, so the layout in docs/repository-format.md is implemented once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Set
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from dorisbk.checksum import md5_bytes, md5_file
+from dorisbk.errors import StorageError
+from dorisbk.storage.filesystem import NotFoundError, RemoteFile, RemoteFileSystem, atomic_local_file
+from dorisbk.storage.layout import (
+    CONTENT_DIR,
+    INFO_PREFIX,
+    META_FILE,
+    REPO_INFO_FILE,
+    SNAPSHOT_PREFIX,
+    format_create_time,
+    info_file_name,
+    parse_create_time,
+    repo_dir,
+    snapshot_dir_name,
+    split_checksum,
+    strip_checksum,
+    tablet_path,
+    with_checksum,
+)
+
+
+class NoInfoFileError(NotFoundError):
+    """A snapshot has no (matching) ``__info_*`` file; SHOW SNAPSHOT shows ``ERROR: No info file found``."""
+
+
+class ChecksumMismatchError(StorageError):
+    """A file's content does not match the md5 in its name."""
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    """Where a file went, its md5, and whether bytes were sent (False: already there)."""
+
+    path: str
+    md5: str
+    uploaded: bool
+
+
+class Repository:
+    """``<location>/__palo_repository_<name>/`` on a file system. Call ``init()`` before use."""
+
+    def __init__(self, fs: RemoteFileSystem, name: str) -> None:
+        self.fs = fs
+        self.name = name
+        self.root = repo_dir(name)
+        self.create_time: datetime | None = None
+
+    # -- the repository itself -------------------------------------------------------------
+
+    def init(self, *, delete_if_exists: bool = False) -> datetime:
+        """Adopt an existing ``__repo_info`` (same repository seen from another cluster) or write one.
+
+        ``delete_if_exists`` first wipes the repository directory (Doris's S3 test property).
+        Returns the repository's create time.
+        """
+        if delete_if_exists:
+            self.fs.delete_prefix(f"{self.root}/")
+        path = f"{self.root}/{REPO_INFO_FILE}"
+        if self.fs.exists(path):
+            self.create_time = self._read_repo_info(path)
+        else:
+            self.create_time = datetime.now().replace(microsecond=0)
+            info = {"name": self.name, "create_time": format_create_time(self.create_time)}
+            self.fs.put_bytes(path, json.dumps(info).encode())
+        return self.create_time
+
+    def _read_repo_info(self, path: str) -> datetime:
+        try:
+            value = json.loads(self.fs.get_bytes(path))["create_time"]
+        except (ValueError, KeyError, TypeError) as e:
+            raise StorageError(f"failed to read repo info file: {e}") from e
+        try:
+            return parse_create_time(str(value))
+        except ValueError as e:
+            raise StorageError(f"failed to parse create time of repository: {value}") from e
+
+    def ping(self) -> None:
+        """Raise StorageError unless the repository is reachable and still has its ``__repo_info``."""
+        path = f"{self.root}/{REPO_INFO_FILE}"
+        if not self.fs.exists(path):
+            raise StorageError(f"repository info file does not exist: {path}")
+
+    # -- paths ---------------------------------------------------------------------------------
+
+    def snapshot_dir(self, label: str) -> str:
+        return f"{self.root}/{snapshot_dir_name(label)}"
+
+    def content_dir(self, label: str) -> str:
+        return f"{self.snapshot_dir(label)}/{CONTENT_DIR}"
+
+    def tablet_dir(
+        self, label: str, db_id: int, table_id: int, partition_id: int, index_id: int, tablet_id: int
+    ) -> str:
+        return f"{self.content_dir(label)}/{tablet_path(db_id, table_id, partition_id, index_id, tablet_id)}"
+
+    # -- snapshots -----------------------------------------------------------------------------
+
+    def list_snapshots(self) -> list[str]:
+        """Labels of every ``__ss_*`` directory, with or without an info file."""
+        dirs = self.fs.list_dirs(self.root)
+        return [d[len(SNAPSHOT_PREFIX) :] for d in dirs if d.startswith(SNAPSHOT_PREFIX)]
+
+    def list_snapshot_timestamps(self, label: str) -> list[str]:
+        """Timestamps of the label's info files, oldest first, then ``Invalid: <name>`` for info
+        files without a checksum (shown as such by SHOW SNAPSHOT). Raises NoInfoFileError if none."""
+        valid: list[str] = []
+        invalid: list[str] = []
+        for f in self._direct_files(self.snapshot_dir(label), INFO_PREFIX):
+            name = f.path.rpartition("/")[2]
+            parsed = split_checksum(name)
+            if parsed is None:
+                invalid.append(f"Invalid: {name}")
+            else:
+                valid.append(parsed[0][len(INFO_PREFIX) :])
+        if not valid and not invalid:
+            raise NoInfoFileError("No info file found")
+        return sorted(valid) + invalid
+
+    def write_meta(self, label: str, data: bytes) -> str:
+        """Store ``__meta.<md5>`` (one per label: an older one is replaced); returns its path."""
+        return self._write_checksummed(self.snapshot_dir(label), META_FILE, data)
+
+    def write_info(self, label: str, timestamp: str, data: bytes) -> str:
+        """Store ``__info_<timestamp>.<md5>``; write it last, since it makes the snapshot visible."""
+        return self._write_checksummed(self.snapshot_dir(label), info_file_name(timestamp), data)
+
+    def read_meta(self, label: str) -> bytes:
+        return self._read_checksummed(self.snapshot_dir(label), META_FILE, NotFoundError)
+
+    def read_info(self, label: str, timestamp: str) -> bytes:
+        """The info file of one backup run; NoInfoFileError if that label has no such timestamp."""
+        return self._read_checksummed(self.snapshot_dir(label), info_file_name(timestamp), NoInfoFileError)
+
+    def drop_snapshot(self, label: str) -> int:
+        """Delete ``__ss_<label>/`` and everything in it; returns the number of files removed."""
+        deleted = self.fs.delete_prefix(f"{self.snapshot_dir(label)}/")
+        if deleted == 0:
+            raise NotFoundError(f"snapshot {label} does not exist in repository {self.name}")
+        return deleted
+
+    # -- snapshot content ----------------------------------------------------------------------
+
+    def upload_file_checked(
+        self,
+        local_path: str | Path,
+        remote_dir: str,
+        name: str,
+        md5: str | None = None,
+        existing: Set[str] | None = None,
+    ) -> UploadResult:
+        """Upload ``local_path`` as ``<remote_dir>/<name>.<md5>`` unless that file is already there.
+
+        ``existing`` holds the names already in ``remote_dir`` (from one listing), which saves a
+        request per file; without it each file is checked on its own.
+        """
+        md5 = md5 or md5_file(local_path)
+        stored = with_checksum(name, md5)
+        path = f"{remote_dir}/{stored}"
+        present = stored in existing if existing is not None else self.fs.exists(path)
+        if not present:
+            self.fs.upload(local_path, path)
+        return UploadResult(path, md5, uploaded=not present)
+
+    def copy_from_previous(self, previous_label: str, label: str, rel_path: str) -> bool:
+        """Server-side copy of ``__ss_content/<rel_path>`` from an earlier snapshot of the same data.
+
+        The checksum in the name makes equal names equal content, so nothing is re-uploaded.
+        Returns False when the earlier snapshot lacks the file (the caller then uploads it).
+        """
+        strip_checksum(rel_path.rpartition("/")[2])
+        try:
+            self.fs.copy(f"{self.content_dir(previous_label)}/{rel_path}", f"{self.content_dir(label)}/{rel_path}")
+        except NotFoundError:
+            return False
+        return True
+
+    def download_file_checked(self, remote_path: str, local_path: str | Path) -> str:
+        """Download a checksummed file and verify it before it appears at ``local_path``; returns the md5."""
+        expected = split_checksum(remote_path.rpartition("/")[2])
+        if expected is None:
+            raise StorageError(f"file name should contains checksum: {remote_path}")
+        with atomic_local_file(local_path) as tmp:
+            self.fs.download(remote_path, tmp)
+            actual = md5_file(tmp)
+            if actual != expected[1]:
+                raise ChecksumMismatchError(
+                    f"invalid md5 of downloaded file: {remote_path}, expected: {expected[1]}, get: {actual}"
+                )
+        return actual
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _direct_files(self, directory: str, name_prefix: str) -> list[RemoteFile]:
+        """Files directly in ``directory`` whose names start with ``name_prefix``."""
+        start = f"{directory}/"
+        found = self.fs.list(start + name_prefix)
+        return [f for f in found if "/" not in f.path[len(start) :]]
+
+    def _checksummed(self, directory: str, base: str) -> list[RemoteFile]:
+        """Files ``<directory>/<base>.<md5>`` for any md5."""
+        return [
+            f
+            for f in self._direct_files(directory, base)
+            if (parsed := split_checksum(f.path.rpartition("/")[2])) and parsed[0] == base
+        ]
+
+    def _write_checksummed(self, directory: str, base: str, data: bytes) -> str:
+        path = f"{directory}/{with_checksum(base, md5_bytes(data))}"
+        stale = [f.path for f in self._checksummed(directory, base) if f.path != path]
+        self.fs.put_bytes(path, data)
+        for old in stale:
+            self.fs.delete(old)
+        return path
+
+    def _read_checksummed(self, directory: str, base: str, missing: type[NotFoundError]) -> bytes:
+        path = f"{directory}/{base}"
+        found = self._checksummed(directory, base)
+        if len(found) != 1:
+            error = missing if not found else StorageError
+            raise error(f"Expected one file with path: {path}. get: {len(found)}")
+        stored = found[0].path
+        data = self.fs.get_bytes(stored)
+        expected = stored.rpartition(".")[2]
+        actual = md5_bytes(data)
+        if actual != expected:
+            raise ChecksumMismatchError(f"md5sum does not equal for {stored}. local: {actual}, remote: {expected}")
+        return data

@@ -1,0 +1,300 @@
+"""A repository in an S3 bucket (AWS or any S3-compatible server), through boto3."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+from boto3.s3.transfer import TransferConfig, create_transfer_manager
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ReadTimeoutError,
+)
+
+from dorisbk.errors import StorageError
+from dorisbk.storage.filesystem import (
+    NotFoundError,
+    RemoteFile,
+    RemoteFileSystem,
+    atomic_local_file,
+    clean_path,
+    clean_prefix,
+)
+
+MiB = 1024 * 1024
+# Files from this size on go through the transfer manager: multipart, several threads.
+MULTIPART_THRESHOLD = 8 * MiB
+TRANSFER = TransferConfig(
+    multipart_threshold=MULTIPART_THRESHOLD,
+    multipart_chunksize=8 * MiB,
+    max_concurrency=4,
+    use_threads=True,
+)
+STREAM_CHUNK = 1 * MiB
+
+# Current property names first, then the ones older Doris releases accepted.
+PROPERTY_NAMES: dict[str, tuple[str, ...]] = {
+    "endpoint": ("s3.endpoint", "AWS_ENDPOINT"),
+    "region": ("s3.region", "AWS_REGION"),
+    "access_key": ("s3.access_key", "AWS_ACCESS_KEY"),
+    "secret_key": ("s3.secret_key", "AWS_SECRET_KEY"),
+    "session_token": ("s3.session_token", "AWS_TOKEN"),
+    "path_style": ("use_path_style",),
+}
+NOT_FOUND_CODES = {"404", "NoSuchKey", "NotFound"}
+DENIED_CODES = {
+    "403",
+    "AccessDenied",
+    "Forbidden",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "InvalidToken",
+    "ExpiredToken",
+}
+
+
+def _setting(properties: Mapping[str, str], key: str) -> str | None:
+    for name in PROPERTY_NAMES[key]:
+        if value := properties.get(name):
+            return value
+    return None
+
+
+def _endpoint_url(properties: Mapping[str, str]) -> str | None:
+    """The endpoint as a URL; Doris users often leave out the scheme, which then is http."""
+    endpoint = _setting(properties, "endpoint")
+    if endpoint and "://" not in endpoint:
+        return f"http://{endpoint}"
+    return endpoint
+
+
+def _make_client(properties: Mapping[str, str]) -> Any:
+    path_style = (_setting(properties, "path_style") or "false").lower() == "true"
+    config = Config(
+        signature_version="s3v4",
+        s3={"addressing_style": "path" if path_style else "auto"},
+        retries={"total_max_attempts": 3, "mode": "standard"},
+        connect_timeout=10,
+        read_timeout=60,
+        max_pool_connections=32,
+        # Repository files carry their own md5; the newer CRC headers break several S3 clones.
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+    )
+    try:
+        return boto3.session.Session().client(
+            "s3",
+            endpoint_url=_endpoint_url(properties),
+            region_name=_setting(properties, "region") or "us-east-1",
+            aws_access_key_id=_setting(properties, "access_key"),
+            aws_secret_access_key=_setting(properties, "secret_key"),
+            aws_session_token=_setting(properties, "session_token"),
+            config=config,
+        )
+    except (BotoCoreError, ValueError) as e:
+        raise StorageError(f"invalid S3 repository properties: {e}") from e
+
+
+class S3FileSystem(RemoteFileSystem):
+    """Objects under ``s3://bucket/prefix``; "directories" are key prefixes ending in ``/``."""
+
+    kind = "S3"
+
+    def __init__(self, location: str, properties: Mapping[str, str]) -> None:
+        parts = urlsplit(location)
+        if parts.scheme != "s3" or not parts.netloc:
+            raise StorageError(f"invalid S3 location '{location}': expected s3://bucket/prefix")
+        self.location = location
+        self.bucket = parts.netloc
+        prefix = clean_prefix(parts.path).rstrip("/")
+        self._root = f"{prefix}/" if prefix else ""
+        self._properties = dict(properties)
+        self._client = _make_client(self._properties)
+
+    @property
+    def endpoint(self) -> str:
+        return _endpoint_url(self._properties) or "AWS S3"
+
+    def update_properties(self, properties: Mapping[str, str]) -> None:
+        """Merge rotated credentials; operations started afterwards use them (ALTER REPOSITORY).
+
+        A new value replaces every spelling of the same setting, old ``AWS_*`` names included.
+        """
+        merged = dict(self._properties)
+        for names in PROPERTY_NAMES.values():
+            if any(name in properties for name in names):
+                for name in names:
+                    merged.pop(name, None)
+        merged.update(properties)
+        client = _make_client(merged)
+        self._properties, self._client = merged, client
+
+    def _key(self, path: str) -> str:
+        return self._root + clean_path(path)
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        """Turn boto3 failures into StorageError messages that name the cause a user can fix."""
+        where = f"s3://{self.bucket} at {self.endpoint}"
+        try:
+            yield
+        except ClientError as e:
+            code = str(e.response.get("Error", {}).get("Code", ""))
+            message = e.response.get("Error", {}).get("Message") or code
+            if code in NOT_FOUND_CODES:
+                raise NotFoundError(f"failed to {action}: file does not exist") from e
+            if code == "NoSuchBucket":
+                raise StorageError(f"failed to {action}: bucket {self.bucket} does not exist at {self.endpoint}") from e
+            if code in DENIED_CODES:
+                raise StorageError(
+                    f"failed to {action}: access denied by {where} ({code}: {message}); "
+                    "check s3.access_key, s3.secret_key and s3.session_token"
+                ) from e
+            raise StorageError(f"failed to {action} on {where}: {code}: {message}") from e
+        except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError) as e:
+            raise StorageError(f"failed to {action}: cannot connect to S3 endpoint {self.endpoint}: {e}") from e
+        except NoCredentialsError as e:
+            raise StorageError(f"failed to {action}: no S3 credentials; set s3.access_key and s3.secret_key") from e
+        except BotoCoreError as e:
+            raise StorageError(f"failed to {action} on {where}: {e}") from e
+
+    def _objects(self, key_prefix: str) -> Iterator[dict[str, Any]]:
+        paginator = self._client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=key_prefix):
+            yield from page.get("Contents", [])
+
+    def list(self, prefix: str = "") -> list[RemoteFile]:
+        key_prefix = self._root + clean_prefix(prefix)
+        with self._errors(f"list {key_prefix}"):
+            found = [
+                RemoteFile(obj["Key"][len(self._root) :], obj["Size"])
+                for obj in self._objects(key_prefix)
+                if not obj["Key"].endswith("/")
+            ]
+        return sorted(found, key=lambda f: f.path)
+
+    def list_dirs(self, path: str = "") -> list[str]:
+        """Common prefixes that hold at least one object: some servers (SeaweedFS) and tools that
+        make "folder" markers keep prefixes alive after their last object is deleted."""
+        directory = clean_prefix(path).rstrip("/")
+        key_prefix = self._root + (f"{directory}/" if directory else "")
+        with self._errors(f"list {key_prefix}"):
+            prefixes: list[str] = []
+            for page in self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=key_prefix, Delimiter="/"
+            ):
+                prefixes.extend(p["Prefix"] for p in page.get("CommonPrefixes", []))
+            names = [p[len(key_prefix) :].rstrip("/") for p in prefixes if self._holds_files(p)]
+        return sorted(name for name in names if name)
+
+    def _holds_files(self, key_prefix: str) -> bool:
+        return any(not obj["Key"].endswith("/") for obj in self._objects(key_prefix))
+
+    def exists(self, path: str) -> bool:
+        try:
+            self.etag(path)
+        except NotFoundError:
+            return False
+        return True
+
+    def etag(self, path: str) -> str:
+        """The object's ETag from head_object (some servers return none from multipart completion)."""
+        key = self._key(path)
+        with self._errors(f"stat {key}"):
+            return str(self._client.head_object(Bucket=self.bucket, Key=key)["ETag"]).strip('"')
+
+    def upload(self, local_path: str | Path, remote_path: str) -> None:
+        key = self._key(remote_path)
+        with self._errors(f"upload {local_path} to {key}"):
+            try:
+                size = os.path.getsize(local_path)
+                if size < MULTIPART_THRESHOLD:
+                    with open(local_path, "rb") as f:
+                        self._client.put_object(Bucket=self.bucket, Key=key, Body=f)
+                    return
+            except OSError as e:
+                raise StorageError(f"failed to upload {local_path}: {e}") from e
+            with create_transfer_manager(self._client, TRANSFER) as manager:
+                manager.upload(str(local_path), self.bucket, key).result()
+
+    def download(self, remote_path: str, local_path: str | Path) -> None:
+        """Stream small objects in one GET; hand big ones to the transfer manager's parallel ranged GETs."""
+        key = self._key(remote_path)
+        client = self._client
+        with self._errors(f"download {key}"):
+            try:
+                with atomic_local_file(local_path) as tmp:
+                    response = client.get_object(Bucket=self.bucket, Key=key)
+                    body = response["Body"]
+                    if response["ContentLength"] >= MULTIPART_THRESHOLD:
+                        body.close()
+                        with create_transfer_manager(client, TRANSFER) as manager:
+                            manager.download(self.bucket, key, str(tmp)).result()
+                        return
+                    with open(tmp, "wb") as out:
+                        for chunk in body.iter_chunks(STREAM_CHUNK):
+                            out.write(chunk)
+            except OSError as e:
+                raise StorageError(f"failed to download {key} to {local_path}: {e}") from e
+
+    def put_bytes(self, remote_path: str, data: bytes) -> None:
+        key = self._key(remote_path)
+        with self._errors(f"write {key}"):
+            self._client.put_object(Bucket=self.bucket, Key=key, Body=data)
+
+    def get_bytes(self, remote_path: str) -> bytes:
+        key = self._key(remote_path)
+        with self._errors(f"read {key}"):
+            return bytes(self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+
+    def delete(self, path: str) -> None:
+        key = self._key(path)
+        with self._errors(f"delete {key}"):
+            self._client.delete_object(Bucket=self.bucket, Key=key)
+
+    def delete_prefix(self, prefix: str) -> int:
+        key_prefix = self._root + clean_prefix(prefix)
+        client = self._client
+        with self._errors(f"delete {key_prefix}*"):
+            # Folder markers (keys ending in "/") go too, but only files are counted.
+            keys = [obj["Key"] for obj in self._objects(key_prefix)]
+            for start in range(0, len(keys), 1000):
+                batch = [{"Key": key} for key in keys[start : start + 1000]]
+                response = client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+                if errors := response.get("Errors"):
+                    first = errors[0]
+                    raise StorageError(
+                        f"failed to delete {len(errors)} objects under {key_prefix}, "
+                        f"first {first.get('Key')}: {first.get('Code')}: {first.get('Message')}"
+                    )
+        return sum(1 for key in keys if not key.endswith("/"))
+
+    def rename(self, src: str, dst: str) -> None:
+        """S3 has no rename: a server-side copy, then a delete of the source."""
+        self.copy(src, dst)
+        if self._key(src) != self._key(dst):
+            self.delete(src)
+
+    def copy(self, src: str, dst: str) -> None:
+        """CopyObject on the server (multipart copy for big objects); no bytes pass through here."""
+        source, target = self._key(src), self._key(dst)
+        if source == target:
+            if not self.exists(src):
+                raise NotFoundError(f"failed to copy {source}: file does not exist")
+            return
+        with self._errors(f"copy {source} to {target}"):
+            self._client.copy({"Bucket": self.bucket, "Key": source}, self.bucket, target, Config=TRANSFER)
+
+    def ping(self) -> None:
+        with self._errors(f"list {self.location}"):
+            self._client.list_objects_v2(Bucket=self.bucket, Prefix=self._root, MaxKeys=1)
