@@ -9,8 +9,13 @@ from pathlib import Path
 from dorisbk.auth.users import UserManager
 from dorisbk.backend import duck
 from dorisbk.backend.tablet_store import TabletStore
+from dorisbk.backend.tasks import TaskExecutor
 from dorisbk.catalog.catalog import Catalog
 from dorisbk.catalog.model import Tablet, now_ms
+from dorisbk.jobs.config import FrontendConfig
+from dorisbk.jobs.context import JobContext
+from dorisbk.jobs.handler import BackupHandler
+from dorisbk.jobs.repositories import RepositoryMgr
 from dorisbk.meta.store import MetaStore
 from dorisbk.sql.handlers.query import QueryEngine
 
@@ -39,18 +44,32 @@ class Env:
         rows = list(self.store.load())
         self.catalog = Catalog(self.store)
         self.users = UserManager(self.store)
+        self.repos = RepositoryMgr(self.store)
+        self.frontend_config = FrontendConfig()
         rows = self.catalog.replay(rows)
-        self.rest = self.users.replay(rows)
+        rows = self.users.replay(rows)
+        rows = self.repos.replay(rows)
         self.catalog.ensure_backends(config.backends, config.data_dir.resolve())
         duck.configure(config.data_dir.resolve() / "duckdb_tmp")
         self.tablets = TabletStore(self.catalog)
         self.tablets.collect_orphans()
         self.engine = QueryEngine(self.catalog, self.tablets, self.users)
+        self.executor = TaskExecutor()
+        job_ctx = JobContext(self.catalog, self.tablets, self.executor, self.repos, self.frontend_config,
+                             config.data_dir.resolve() / "fe_tmp", persist=lambda job: None)
+        self.jobs = BackupHandler(self.store, job_ctx)
+        self.jobs.replay(rows)
         self.started_ms = now_ms()
+
+    def start_jobs(self) -> None:
+        """Start the job scheduler once the server accepts connections."""
+        self.jobs.start()
 
     def trash(self, tablets: Iterable[Tablet]) -> None:
         """Dropped tablets' files go once no query reads them."""
         self.tablets.trash(tablets)
 
     def close(self) -> None:
+        self.jobs.stop()
+        self.executor.shutdown()
         self.store.close()

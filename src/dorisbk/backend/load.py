@@ -29,8 +29,12 @@ from dorisbk.catalog import partitions as bounds
 from dorisbk.catalog.catalog import Catalog
 from dorisbk.catalog.model import Partition, Rowset, Table, now_ms
 from dorisbk.catalog.types import ColumnType
+from dorisbk.checksum import md5_file
 from dorisbk.errors import DorisError
 from dorisbk.meta.store import Change
+
+# The partition id of rows no partition takes (they fail the load).
+UNROUTED = -1
 
 _table_locks: dict[int, threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -67,9 +71,9 @@ def _bound_expr(cols: Sequence[str], types: Sequence[ColumnType], key: tuple, op
 
 
 def partition_expr(table: Table, parts: Sequence[Partition]) -> str:
-    """SQL giving each row's partition id, NULL where no partition takes it."""
+    """SQL giving each row's partition id, UNROUTED where no partition takes it."""
     if table.partition_type == "UNPARTITIONED":
-        return str(parts[0].id) if parts else "NULL"
+        return str(parts[0].id) if parts else str(UNROUTED)
     types = bounds.column_types(table)
     cols = table.partition_columns
     branches = []
@@ -78,6 +82,9 @@ def partition_expr(table: Table, parts: Sequence[Partition]) -> str:
             low = bounds.range_key(types, part.lower, False)
             high = bounds.range_key(types, part.upper, True)
             cond = f"({_bound_expr(cols, types, low, '>=')}) AND ({_bound_expr(cols, types, high, '<')})"
+            if low[0][0] == 0:
+                # Doris keeps NULL partition values in the partition that starts at MIN_VALUE
+                cond = f"({cond}) OR {quote_ident(cols[0])} IS NULL"
         else:
             ors = []
             for value in part.values or []:
@@ -89,8 +96,8 @@ def partition_expr(table: Table, parts: Sequence[Partition]) -> str:
             cond = " OR ".join(ors) or "false"
         branches.append(f"WHEN {cond} THEN {part.id}")
     if not branches:
-        return "NULL"
-    return "CASE " + " ".join(branches) + " END"
+        return str(UNROUTED)
+    return "CASE " + " ".join(branches) + f" ELSE {UNROUTED} END"
 
 
 def bucket_expr(table: Table, parts: Sequence[Partition]) -> str:
@@ -142,7 +149,12 @@ class Loader:
         order = ""
         if table.keys_type != "DUP_KEYS":
             order = f", (CAST({txn_id} AS BIGINT) << 24) + row_number() OVER () AS {ORDER_COLUMN}"
-        names = ", ".join(quote_ident(c.name) for c in table.columns)
+        names = ", ".join(
+            f"CAST({quote_ident(c.name)} AS {c.type.storage()}) AS {quote_ident(c.name)}"
+            if c.type.storage() != c.type.duck()
+            else quote_ident(c.name)
+            for c in table.columns
+        )
         routed = (
             f"SELECT {names}{order}, __pid, {bucket_expr(table, parts)} AS __bucket "
             f"FROM (SELECT *, {pid} AS __pid FROM ({staged}) AS __typed) AS __routed"
@@ -204,10 +216,10 @@ class Loader:
         return out
 
     def _check_unrouted(self, cur: duckdb.DuckDBPyConnection, staging: Path, table: Table) -> None:
-        bad = staging / "__pid=NULL"
-        if not bad.exists():
+        bad = staging / f"__pid={UNROUTED}"
+        files = [str(p) for p in bad.rglob("*.parquet")] if bad.is_dir() else []
+        if not files:
             return
-        files = [str(p) for p in bad.rglob("*.parquet")]
         sample = cur.execute(
             f"SELECT * FROM read_parquet([{', '.join(quote_str(f) for f in files)}]) LIMIT 1"
         ).fetchone()
@@ -226,7 +238,7 @@ class Loader:
         for path in files:
             pid_part, bucket_part = Path(path).parent.parent.name, Path(path).parent.name
             key = (int(pid_part.split("=", 1)[1]), int(bucket_part.split("=", 1)[1]))
-            out.setdefault(key, []).append((path, int(counts[path]), os.path.getsize(path)))
+            out.setdefault(key, []).append((path, int(counts[path]), os.path.getsize(path), md5_file(path)))
         return out
 
     def _publish(self, table: Table, written: dict[tuple[int, int], list[tuple]], txn_id: int) -> LoadResult:
@@ -242,7 +254,7 @@ class Loader:
             for (pid, bucket), files in written.items():
                 tablet = tablets[pid][bucket]
                 per_replica = new_rowsets.setdefault(tablet.id, [[] for _ in tablet.replicas])
-                for path, rows, size in files:
+                for path, rows, size, md5 in files:
                     rowset_id = self.catalog.store.next_id()
                     for i, replica in enumerate(tablet.replicas):
                         target_dir = self.store.tablet_dir(replica.backend_id, tablet.id)
@@ -251,9 +263,9 @@ class Loader:
                         _place(path, target, move=i == len(tablet.replicas) - 1)
                         placed.append(str(target))
                         per_replica[i].append(
-                            Rowset(rowset_id, 0, self.store.relative(replica.backend_id, target), rows, size)
+                            Rowset(rowset_id, 0, self.store.relative(replica.backend_id, target), rows, size, md5)
                         )
-            total = sum(rows for files in written.values() for _p, rows, _s in files)
+            total = sum(f[1] for files in written.values() for f in files)
             with self.catalog.lock:
                 puts: list[object] = []
                 for pid in touched:

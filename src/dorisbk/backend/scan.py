@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from dorisbk.backend.duck import quote_ident, quote_str
 from dorisbk.backend.tablet_store import TabletStore
 from dorisbk.catalog.catalog import Catalog
-from dorisbk.catalog.model import Partition, Table, Tablet
+from dorisbk.catalog.model import Column, Partition, Table, Tablet
 from dorisbk.errors import DorisError
 
 ORDER_COLUMN = "__ord"
@@ -67,24 +67,24 @@ def plan_scan(
 def scan_sql(plan: ScanPlan) -> str:
     """A DuckDB query returning the table's visible rows with its columns, merged by key model."""
     table = plan.table
-    names = [quote_ident(c.name) for c in table.columns]
     if not plan.files:
         typed = ", ".join(f"CAST(NULL AS {c.type.duck()}) AS {quote_ident(c.name)}" for c in table.columns)
         return f"SELECT {typed} WHERE false"
     source = "read_parquet([" + ", ".join(quote_str(f) for f in plan.files) + "])"
+    typed = [_typed(c) for c in table.columns]
     if table.keys_type == "DUP_KEYS":
-        return f"SELECT {', '.join(names)} FROM {source}"
+        return f"SELECT {', '.join(typed)} FROM {source}"
     keys = [quote_ident(k) for k in table.key_columns]
     if table.keys_type == "UNIQUE_KEYS":
         return (
-            f"SELECT {', '.join(names)} FROM {source} "
+            f"SELECT {', '.join(typed)} FROM {source} "
             f"QUALIFY row_number() OVER (PARTITION BY {', '.join(keys)} ORDER BY {ORDER_COLUMN} DESC) = 1"
         )
     values = []
     for col in table.columns:
         if col.is_key:
             continue
-        name = quote_ident(col.name)
+        name = col.type.read_expr(quote_ident(col.name))
         agg = col.aggregation or "REPLACE"
         if agg in ("SUM", "MIN", "MAX"):
             expr = f"{agg}({name})"
@@ -92,5 +92,13 @@ def scan_sql(plan: ScanPlan) -> str:
             expr = f"arg_max({name}, {ORDER_COLUMN}) FILTER (WHERE {name} IS NOT NULL)"
         else:
             expr = f"arg_max({name}, {ORDER_COLUMN})"
-        values.append(f"CAST({expr} AS {col.type.duck()}) AS {name}")
-    return f"SELECT {', '.join(keys + values)} FROM {source} GROUP BY {', '.join(keys)}"
+        values.append(f"CAST({expr} AS {col.type.duck()}) AS {quote_ident(col.name)}")
+    key_exprs = [_typed(c) for c in table.columns if c.is_key]
+    return f"SELECT {', '.join(key_exprs + values)} FROM {source} GROUP BY {', '.join(keys)}"
+
+
+def _typed(col: Column) -> str:
+    """A column read back with its own type (LARGEINT is stored as text)."""
+    name = quote_ident(col.name)
+    read = col.type.read_expr(name)
+    return name if read == name else f"{read} AS {name}"

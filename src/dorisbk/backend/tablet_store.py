@@ -52,15 +52,22 @@ class TabletStore:
     @contextlib.contextmanager
     def lease(self, files: Iterable[str]) -> Iterator[None]:
         held = list(files)
-        with self._lock:
-            self._leases.update(held)
+        self.acquire(held)
         try:
             yield
         finally:
-            with self._lock:
-                self._leases.subtract(held)
-                self._leases += Counter()  # drop zero counts
-            self._collect()
+            self.release(held)
+
+    def acquire(self, files: Iterable[str]) -> None:
+        """Keep ``files`` on disk until released (a query or snapshot is about to read them)."""
+        with self._lock:
+            self._leases.update(files)
+
+    def release(self, files: Iterable[str]) -> None:
+        with self._lock:
+            self._leases.subtract(files)
+            self._leases += Counter()  # drop zero counts
+        self._collect()
 
     # ---- trash
     def trash(self, tablets: Iterable[Tablet]) -> None:

@@ -214,7 +214,8 @@ class Catalog:
             for pdef in partition_defs:
                 if any(p.name == pdef.name for p in made):
                     raise DorisError(f"Duplicated partition name: {pdef.name}")
-                part, tablets = self._new_partition(table, made, pdef, None)
+                pending = [o for o in objs if isinstance(o, Tablet)]
+                part, tablets = self._new_partition(table, made, pdef, None, pending)
                 made.append(part)
                 objs.extend([part, *tablets])
             self.commit(Change(), puts=objs)
@@ -326,7 +327,8 @@ class Catalog:
             old: list[Tablet] = []
             for part in parts:
                 old.extend(self.partition_tablets(part))
-                tablets = self._new_tablets(table, part, part.buckets, part.replication_num)
+                pending = [o for o in puts if isinstance(o, Tablet)]
+                tablets = self._new_tablets(table, part, part.buckets, part.replication_num, pending)
                 puts.extend(tablets)
                 puts.append(
                     dataclasses.replace(
@@ -355,6 +357,7 @@ class Catalog:
         existing: Sequence[Partition],
         pdef: PartitionDef,
         dist: DistributionDef | None,
+        pending: Sequence[Tablet] = (),
     ) -> tuple[Partition, list[Tablet]]:
         props = dict(pdef.properties)
         replication = int(props.get("replication_num", table.replication_num))
@@ -377,20 +380,27 @@ class Catalog:
             if pdef.values is None:
                 raise DorisError("Range partition values can not be used in a LIST partitioned table")
             part.values = bounds.check_list_values(bounds.column_types(table), existing, pdef.values)
-        tablets = self._new_tablets(table, part, buckets, replication)
+        tablets = self._new_tablets(table, part, buckets, replication, pending)
         part.tablet_ids = [t.id for t in tablets]
         return part, tablets
 
-    def _new_tablets(self, table: Table, part: Partition, buckets: int, replication: int) -> list[Tablet]:
-        backends = self.backend_list()
+    def _new_tablets(
+        self, table: Table, part: Partition, buckets: int, replication: int, pending: Sequence[Tablet] = ()
+    ) -> list[Tablet]:
+        """One tablet per bucket; each tablet's replicas go to distinct backends, the least loaded first
+        (counting the tablets of the same statement not committed yet, ``pending``)."""
+        load = {be.id: 0 for be in self.backend_list()}
+        for tablet in [*self.tablets.values(), *pending]:
+            for replica in tablet.replicas:
+                if replica.backend_id in load:
+                    load[replica.backend_id] += 1
         tablets = []
         for bucket in range(buckets):
             tablet_id = self.store.next_id()
-            start = tablet_id % len(backends)
-            replicas = [
-                Replica(id=self.store.next_id(), backend_id=backends[(start + i) % len(backends)].id)
-                for i in range(replication)
-            ]
+            chosen = sorted(load, key=lambda be_id: (load[be_id], be_id))[:replication]
+            for be_id in chosen:
+                load[be_id] += 1
+            replicas = [Replica(id=self.store.next_id(), backend_id=be_id) for be_id in chosen]
             tablets.append(
                 Tablet(
                     id=tablet_id,

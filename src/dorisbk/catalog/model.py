@@ -72,6 +72,7 @@ class Rowset:
     path: str
     rows: int
     size: int
+    md5: str = ""
 
 
 @dataclass

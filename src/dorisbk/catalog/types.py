@@ -89,6 +89,22 @@ class ColumnType:
             return f"DECIMAL({self.precision}, {self.scale})"
         return base
 
+    def storage(self) -> str:
+        """The DuckDB type of the column inside rowset (Parquet) files.
+
+        Parquet has no 128-bit integer (DuckDB would write HUGEINT as DOUBLE and lose
+        digits), so LARGEINT is kept as its decimal text and cast back on read.
+        """
+        if self.name == "LARGEINT":
+            return "VARCHAR"
+        return self.duck()
+
+    def read_expr(self, column_sql: str) -> str:
+        """SQL turning a stored column back into the column's type (see ``storage``)."""
+        if self.storage() != self.duck():
+            return f"CAST({column_sql} AS {self.duck()})"
+        return column_sql
+
     @property
     def is_string(self) -> bool:
         return _DUCK[self.name] == "VARCHAR"

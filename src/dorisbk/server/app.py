@@ -51,6 +51,7 @@ async def serve(config: Config) -> None:
         ssl=ssl_context,
     )
     await server.start_server(host=config.host, port=config.port)
+    env.start_jobs()
     print(f"dorisbk ready on {config.host}:{config.port}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

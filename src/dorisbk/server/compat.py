@@ -12,6 +12,7 @@ from typing import Any
 from mysql_mimic import connection as connection_module
 from mysql_mimic import errors, packets
 from mysql_mimic.connection import Connection
+from mysql_mimic.errors import ErrorCode
 from mysql_mimic.types import ColumnType
 
 # Realistic display lengths per wire type. MariaDB ODBC 3.1 reads every column after a
@@ -74,6 +75,32 @@ def _prepare_response(self: Connection, statement: Any) -> Iterator[bytes]:
             yield self.eof()
 
 
+async def _authenticate(self: Connection, username: str, auth_response: bytes, *args: Any, **kwargs: Any) -> None:
+    """Every failed login is MySQL's (and Doris's) 1045 ``Access denied for user 'u'@'host' (using password:
+    YES|NO)``; the library sends 3162 "User x does not exist" for an unknown user, which tells a stranger
+    which names exist, and a bare "Access denied for user u" for a wrong password (mysql CLI, JDBC, pymysql)."""
+    peer = self.stream.writer.get_extra_info("peername") or ("localhost",)
+    self._dorisbk_denied = (  # type: ignore[attr-defined]
+        f"Access denied for user '{username}'@'{peer[0]}' (using password: {'YES' if auth_response else 'NO'})"
+    )
+    if await self.identity_provider.get_user(username) is None:
+        await self.stream.write(self.error(msg=self._dorisbk_denied, code=ErrorCode.ACCESS_DENIED_ERROR))
+        return
+    try:
+        await _original_authenticate(self, username, auth_response, *args, **kwargs)
+    finally:
+        self._dorisbk_denied = None  # type: ignore[attr-defined]
+
+
+def _error(self: Connection, **kwargs: Any) -> bytes:
+    denied = getattr(self, "_dorisbk_denied", None)
+    if denied and kwargs.get("code") == ErrorCode.ACCESS_DENIED_ERROR:
+        kwargs["msg"] = denied
+    return _original_error(self, **kwargs)
+
+
+_original_authenticate = Connection.authenticate
+_original_error = Connection.error
 _original_column_definition = packets.make_column_definition_41
 _original_ok_or_eof = Connection.ok_or_eof
 
@@ -85,5 +112,7 @@ def apply() -> None:
     connection_module.make_column_definition_41 = _column_definition
     Connection.ok_or_eof = _ok_or_eof  # type: ignore[method-assign]
     Connection.com_stmt_prepare_response = _prepare_response  # type: ignore[method-assign]
+    Connection.authenticate = _authenticate  # type: ignore[method-assign]
+    Connection.error = _error  # type: ignore[method-assign]
     errors.SQLSTATES.update(_SQLSTATES)  # type: ignore[arg-type]
     packets._dorisbk_patched = True  # type: ignore[attr-defined]

@@ -16,12 +16,14 @@ from typing import Any
 import sqlglot
 from mysql_mimic import ColumnType, ResultColumn, Session
 from mysql_mimic.charset import CharacterSet
+from mysql_mimic.constants import INFO_SCHEMA
 from mysql_mimic.errors import MysqlError
+from mysql_mimic.utils import find_dbs
 from mysql_mimic.variables import SYSTEM_VARIABLES, GlobalVariables, SessionVariables
 from sqlglot import exp
 
 from dorisbk.env import Env
-from dorisbk.errors import DorisError, UnknownDatabase
+from dorisbk.errors import DorisError, ParseError, UnknownDatabase
 from dorisbk.sql.handlers.show import VERSION, VIRTUAL_DBS
 from dorisbk.sql.result import Result, SessionContext
 from dorisbk.sql.router import DEFER, Router, clean_parse_error
@@ -144,6 +146,42 @@ class DorisSession(Session):
         result = await asyncio.to_thread(self.router.execute_expression, self.context(), expression)
         return to_wire(result) if isinstance(result, Result) else result
 
+    # ---- the library's middlewares, adjusted
+    def _parse(self, sql: str) -> list[exp.Expression]:
+        """One statement per query (the server does not offer CLIENT_MULTI_STATEMENTS), and a
+        statement, not a bare expression such as ``foo`` or ``1``."""
+        expressions = super()._parse(sql)
+        if len(expressions) > 1 and not all(isinstance(e, (exp.Set, exp.Use)) for e in expressions):
+            raise ParseError("Syntax error: only one statement per query is allowed (multi-statements are off)")
+        for expression in expressions:
+            if isinstance(expression, (exp.Condition, exp.Alias, exp.Identifier)) and not isinstance(
+                expression, exp.Query
+            ):
+                raise ParseError(f"Syntax error in line 1, column 1 near '{_near(sql)}': not a statement")
+            if isinstance(expression, exp.Select) and not expression.expressions:
+                raise ParseError("Syntax error: SELECT without a select list")
+        return expressions
+
+    async def _set_var_middleware(self, q: Any) -> Any:
+        """Name function columns by their text, as MySQL and Doris do (``DATABASE()``, ``count(*)``),
+        before the library replaces ``DATABASE()`` and friends by literals named after sqlglot's spelling."""
+        if isinstance(q.expression, exp.Select):
+            name_projections(q.expression, q.sql)
+        return await super()._set_var_middleware(q)
+
+    async def _static_query_middleware(self, q: Any) -> Any:
+        """``SELECT <expressions>`` without FROM runs on DuckDB like every other query (the library's
+        sqlglot executor knows few functions); ``@@variables`` were already replaced by their values."""
+        return await q.next()
+
+    async def _info_schema_middleware(self, q: Any) -> Any:
+        """information_schema / mysql answer queries whose every table is in them; a query naming
+        Doris tables goes to the engine even while ``USE information_schema`` is in effect."""
+        dbs = [(db or self.database or "").lower() for db in find_dbs(q.expression)]
+        if dbs and all(db in INFO_SCHEMA for db in dbs):
+            return await self._query_info_schema(q.expression)
+        return await q.next()
+
     async def use(self, database: str) -> None:
         if database.lower() not in VIRTUAL_DBS:
             db = self.env.catalog.find_db(database)
@@ -168,6 +206,52 @@ class DorisSession(Session):
             for table in catalog.db_tables(db.id):
                 tables[table.name] = {c.name: c.type.sql() for c in table.columns} or {"__view__": "VARCHAR"}
         return out
+
+
+def _near(sql: str) -> str:
+    text = sql.strip()[:40]
+    return text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
+
+
+def _call_text(sql: str, start: int, end: int) -> str | None:
+    """The text of a function call whose name spans ``sql[start:end + 1]``: name, then ``(...)``."""
+    i = end + 1
+    while i < len(sql) and sql[i].isspace():
+        i += 1
+    if i >= len(sql) or sql[i] != "(":
+        return None
+    depth, quote = 0, ""
+    while i < len(sql):
+        ch = sql[i]
+        if quote:
+            if ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "'\"`":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return sql[start : i + 1]
+        i += 1
+    return None
+
+
+def name_projections(select: exp.Select, sql: str) -> None:
+    """Alias unaliased function-call columns of ``select`` with their text in ``sql``."""
+    for projection in list(select.expressions):
+        if not isinstance(projection, exp.Func):
+            continue
+        meta = projection.meta or {}
+        start, end = meta.get("start"), meta.get("end")
+        if start is None or end is None:
+            continue
+        text = _call_text(sql, start, end)
+        if text and len(text) <= 256:
+            projection.replace(exp.alias_(projection.copy(), exp.to_identifier(text, quoted=True)))
 
 
 def _is_mariadb_connect_set(sql: str) -> bool:

@@ -19,7 +19,7 @@ from dorisbk.errors import DorisError, ParseError
 from dorisbk.sql import ddl_stmts as s
 from dorisbk.sql.backup_parser import is_backup_statement, parse_backup
 from dorisbk.sql.ddl_parser import parse_ddl
-from dorisbk.sql.handlers import account, catalog_ddl, show
+from dorisbk.sql.handlers import account, backup, catalog_ddl, show
 from dorisbk.sql.help import answer as help_answer
 from dorisbk.sql.help import parse_help
 from dorisbk.sql.result import Result, SessionContext
@@ -103,7 +103,7 @@ class Router:
             return Result([(c, "VARCHAR") for c in columns], rows)
         if is_backup_statement(sql):
             stmt = parse_backup(sql)
-            return self.env.backup.execute(ctx, stmt)
+            return backup.execute(self.env, ctx, stmt)
         words = leading_words(sql, 3)
         if _is_ddl(words):
             return self.execute_ddl(ctx, parse_ddl(sql))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from dorisbk.auth.users import User, require, require_admin
 from dorisbk.catalog.catalog import AUTO_BUCKETS, default_keys
 from dorisbk.catalog.model import AGG_FUNCS, Column, Table
@@ -10,6 +12,38 @@ from dorisbk.env import Env
 from dorisbk.errors import DorisError
 from dorisbk.sql import ddl_stmts as s
 from dorisbk.sql.result import SessionContext
+
+# Doris's name rules (FeNameFormat): letters first, then letters, digits, '-' and '_'.
+_DB_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9_-]{0,63}")
+_TABLE_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9_-]{0,63}")
+_PARTITION_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9_-]{0,63}")
+MAX_BUCKETS = 1024
+
+
+def check_db_name(name: str) -> None:
+    if not _DB_NAME.fullmatch(name):
+        raise DorisError(f"Incorrect database name '{name}'", code=1102)
+
+
+def check_table_name(name: str) -> None:
+    if not _TABLE_NAME.fullmatch(name):
+        raise DorisError(f"Incorrect table name '{name}'. Table name regex is '{_TABLE_NAME.pattern}'", code=1103)
+
+
+def check_partition_name(name: str) -> None:
+    if not _PARTITION_NAME.fullmatch(name):
+        raise DorisError(f"Incorrect partition name '{name}'. Partition name regex is '{_PARTITION_NAME.pattern}'")
+
+
+def check_buckets(buckets: int | None) -> int:
+    """``BUCKETS n`` (None for AUTO) as Doris checks it."""
+    if buckets is None:
+        return AUTO_BUCKETS
+    if buckets < 1:
+        raise DorisError("Number of hash distribution should be greater than zero.")
+    if buckets > MAX_BUCKETS:
+        raise DorisError(f"Number of hash distribution should be less than or equal to {MAX_BUCKETS}: {buckets}")
+    return buckets
 
 
 def _replication_num(props: dict[str, str]) -> str | None:
@@ -32,7 +66,12 @@ def build_table(stmt: s.CreateTableStmt) -> Table:
     """A Table (no ids yet) from CREATE TABLE, refusing what Doris refuses."""
     columns: list[Column] = []
     seen: set[str] = set()
+    check_table_name(stmt.table.name)
+    for part in stmt.partitions:
+        check_partition_name(part.name)
     for cdef in stmt.columns:
+        if not cdef.name or len(cdef.name) > 256:
+            raise DorisError(f"Incorrect column name '{cdef.name}'", code=1166)
         if cdef.name.lower() in seen:
             raise DorisError(f"Duplicate column name '{cdef.name}'", code=1060)
         seen.add(cdef.name.lower())
@@ -67,7 +106,7 @@ def build_table(stmt: s.CreateTableStmt) -> Table:
         props["replication_num"] = num
         props.pop("replication_allocation", None)
     dist = stmt.distribution or s.DistributionDef("RANDOM")
-    buckets = dist.buckets or AUTO_BUCKETS
+    buckets = check_buckets(dist.buckets)
     for name in dist.columns:
         col = next((c for c in columns if c.name.lower() == name.lower()), None)
         if col is None:
@@ -139,6 +178,7 @@ def execute(env: Env, ctx: SessionContext, stmt: object) -> None:
     match stmt:
         case s.CreateDatabaseStmt():
             require_admin_or(user, "CREATE_PRIV", stmt.name)
+            check_db_name(stmt.name)
             env.catalog.create_database(stmt.name, stmt.if_not_exists)
         case s.DropDatabaseStmt():
             require_admin_or(user, "DROP_PRIV", stmt.name)
@@ -152,6 +192,7 @@ def execute(env: Env, ctx: SessionContext, stmt: object) -> None:
             src_db = ctx.current_db(stmt.source.db)
             require(user, "CREATE_PRIV", db, stmt.table.name)
             require(user, "SELECT_PRIV", src_db, stmt.source.name)
+            check_table_name(stmt.table.name)
             env.catalog.create_table_like(db, stmt.table.name, src_db, stmt.source.name, stmt.if_not_exists)
         case s.DropTableStmt():
             db = ctx.current_db(stmt.table.db)
@@ -164,6 +205,9 @@ def execute(env: Env, ctx: SessionContext, stmt: object) -> None:
         case s.AddPartitionStmt():
             db = ctx.current_db(stmt.table.db)
             require(user, "ALTER_PRIV", db, stmt.table.name)
+            check_partition_name(stmt.partition.name)
+            if stmt.distribution is not None and stmt.distribution.buckets is not None:
+                check_buckets(stmt.distribution.buckets)
             env.catalog.add_partition(db, stmt.table.name, stmt.partition, stmt.distribution)
         case s.DropPartitionStmt():
             db = ctx.current_db(stmt.table.db)
@@ -172,6 +216,7 @@ def execute(env: Env, ctx: SessionContext, stmt: object) -> None:
         case s.RenameTableStmt():
             db = ctx.current_db(stmt.table.db)
             require(user, "ALTER_PRIV", db, stmt.table.name)
+            check_table_name(stmt.new_name)
             env.catalog.rename_table(db, stmt.table.name, stmt.new_name)
         case s.SetTablePropertiesStmt():
             db = ctx.current_db(stmt.table.db)
@@ -180,6 +225,7 @@ def execute(env: Env, ctx: SessionContext, stmt: object) -> None:
         case s.CreateViewStmt():
             db = ctx.current_db(stmt.table.db)
             require(user, "CREATE_PRIV", db, stmt.table.name)
+            check_table_name(stmt.table.name)
             names = env.engine.columns_of(SessionContext(ctx.user, db, ctx.connection_id), stmt.query)
             query = stmt.query
             if stmt.columns:

@@ -24,12 +24,13 @@ from dorisbk.backend.tablet_store import TabletStore
 from dorisbk.catalog import partitions as bounds
 from dorisbk.catalog.catalog import Catalog
 from dorisbk.catalog.model import Partition, Table
-from dorisbk.errors import DorisError, UnknownTable
+from dorisbk.errors import DorisError, ParseError, UnknownTable
 from dorisbk.sql.result import Result, SessionContext
 
 READ = "doris"
 WRITE = "duckdb"
 MAX_VIEW_DEPTH = 16
+QUERY_TYPES = (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Subquery)
 
 
 @dataclass
@@ -101,6 +102,10 @@ class QueryEngine:
                 table.replace(self._table_function(table))
                 continue
             if not table.db and table.name.lower() in cte_names:
+                continue
+            if not table.db and table.name.lower() == "dual":
+                dual = sqlglot.parse_one("SELECT 1 AS dummy", read=WRITE)
+                table.replace(exp.Subquery(this=dual, alias=exp.TableAlias(this=exp.to_identifier("dual"))))
                 continue
             if table.catalog and table.catalog.lower() not in ("internal",):
                 raise DorisError(f"Unknown catalog '{table.catalog}'")
@@ -190,6 +195,8 @@ class QueryEngine:
         return Result(columns, rows)
 
     def explain(self, ctx: SessionContext, expression: exp.Expression) -> Result:
+        if not isinstance(expression, QUERY_TYPES):
+            raise ParseError(f"Syntax error: EXPLAIN takes a query, not '{expression.sql(dialect=READ)[:40]}'")
         planned = self.plan(ctx, expression)
         lines = ["PLAN FRAGMENT 0", f"  DUCKDB SQL: {planned.sql[:2000]}"]
         for i, scan in enumerate(planned.scans):
@@ -244,8 +251,9 @@ class QueryEngine:
             out = self._output_names(planned)
             if len(out) != len(names):
                 raise DorisError("Column count doesn't match value count", code=1136)
-            renamed = ", ".join(f'"{o}" AS "{n}"' for o, n in zip(out, names, strict=True))
-            planned = Planned(f"SELECT {renamed} FROM ({planned.sql}) AS __q", planned.scans)
+            # by position, as Doris maps a SELECT onto the target columns (output names may repeat)
+            aliases = ", ".join(duck.quote_ident(n) for n in names)
+            planned = Planned(f"SELECT * FROM ({planned.sql}) AS __q({aliases})", planned.scans)
         with self.store.lease(planned.files):
             result = self.loader.load(table, planned.sql, names, partitions)
         return result.rows
@@ -256,13 +264,7 @@ class QueryEngine:
                 cur.execute(f"DESCRIBE {planned.sql}")
             except duckdb.Error as exc:
                 raise DorisError(duck.error_message(exc)) from None
-            names = [row[0] for row in cur.fetchall()]
-        seen: set[str] = set()
-        for name in names:
-            if name in seen:
-                raise DorisError(f"Duplicate column name '{name}' in the SELECT of INSERT", code=1060)
-            seen.add(name)
-        return names
+            return [row[0] for row in cur.fetchall()]
 
     @contextlib.contextmanager
     def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:

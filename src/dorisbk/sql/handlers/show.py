@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import fnmatch
 import shutil
 
@@ -13,6 +12,7 @@ from dorisbk.env import Env
 from dorisbk.errors import DorisError
 from dorisbk.sql import ddl_stmts as s
 from dorisbk.sql.result import Result, SessionContext, text_result
+from dorisbk.timeutil import long_to_time_string
 
 VIRTUAL_DBS = ("information_schema", "mysql")
 
@@ -107,12 +107,6 @@ DESC_ALL_COLUMNS = (
     "WhereClause",
 )
 VERSION = "doris-2.1.8-dorisbk-0.1.0"
-
-
-def fmt_time(ms: int | None) -> str:
-    if not ms:
-        return "NULL"
-    return dt.datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def fmt_size(size: int) -> str:
@@ -247,8 +241,8 @@ def execute(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
             "1",
             "true",
             "true",
-            fmt_time(env.started_ms),
-            fmt_time(env.started_ms),
+            long_to_time_string(env.started_ms),
+            long_to_time_string(env.started_ms),
             "true",
             "",
             VERSION,
@@ -430,7 +424,7 @@ def _partitions(env: Env, table: Table) -> Result:
                 part.id,
                 part.name,
                 part.visible_version,
-                fmt_time(part.visible_version_time),
+                long_to_time_string(part.visible_version_time),
                 "NORMAL",
                 ", ".join(table.partition_columns),
                 rng,
@@ -507,8 +501,8 @@ def _backends(env: Env) -> Result:
                 be.http_port,
                 be.brpc_port,
                 -1,
-                fmt_time(env.started_ms),
-                fmt_time(env.started_ms),
+                long_to_time_string(env.started_ms),
+                long_to_time_string(env.started_ms),
                 "true",
                 "false",
                 tablets,
@@ -522,7 +516,7 @@ def _backends(env: Env) -> Result:
                 '{"location" : "default"}',
                 "",
                 VERSION,
-                '{"lastSuccessReportTabletsTime":"' + fmt_time(env.started_ms) + '","isQueryDisabled":false,'
+                '{"lastSuccessReportTabletsTime":"' + long_to_time_string(env.started_ms) + '","isQueryDisabled":false,'
                 '"isLoadDisabled":false}',
                 0,
                 "mix",

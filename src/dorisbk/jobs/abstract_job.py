@@ -1,0 +1,70 @@
+"""AbstractJob: what BACKUP and RESTORE jobs share (Doris's AbstractJob).
+
+A job is polled by the scheduler: ``run()`` does the work of its current state and moves
+it on; ``cancel()`` ends it. Both hold the job's lock. A job is persisted at the
+transitions Doris writes to its edit log, and on restart resumes from the last persisted
+state (work of unpersisted states is redone, which every state makes safe to repeat).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from dorisbk.jobs.status import OK, Status
+
+if TYPE_CHECKING:
+    from dorisbk.jobs.context import JobContext
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass
+class AbstractJob:
+    type: str
+    job_id: int
+    label: str
+    db_id: int
+    db_name: str
+    repo_id: int
+    timeout_ms: int
+    state: str = "PENDING"
+    create_time: int = field(default_factory=now_ms)
+    finished_time: int = -1
+    status: Status = OK
+    task_err_msg: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.RLock()
+
+    TERMINAL = ("FINISHED", "CANCELLED")
+
+    @property
+    def done(self) -> bool:
+        return self.state in self.TERMINAL
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if not f.name.startswith("_")}
+        d["status"] = self.status.to_dict()
+        return d
+
+    @classmethod
+    def base_kwargs(cls, d: dict[str, Any]) -> dict[str, Any]:
+        return {**d, "status": Status.from_dict(d["status"])}
+
+    def run(self, ctx: JobContext) -> None:  # pragma: no cover - every job type implements it
+        raise NotImplementedError
+
+    def cancel(self, ctx: JobContext, status: Status) -> Status:
+        raise NotImplementedError
+
+    def timed_out(self) -> bool:
+        return now_ms() - self.create_time > self.timeout_ms
+
+    def persist(self, ctx: JobContext) -> None:
+        ctx.persist(self)

@@ -1,0 +1,428 @@
+"""BackupJob: Doris's backup state machine, one method per state.
+
+PENDING -> SNAPSHOTING -> UPLOAD_SNAPSHOT -> UPLOADING -> SAVE_META -> UPLOAD_INFO -> FINISHED,
+or CANCELLED from any state before FINISHED. Snapshots fix each partition's visible
+version at PENDING; the info file is written last, so a snapshot is listed as OK only
+once everything else is in the repository.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import shutil
+import threading
+from concurrent.futures import CancelledError, Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dorisbk.backend.scan import readable_replica
+from dorisbk.backend.snapshot import SnapshotInfo, make_snapshot, release_snapshots
+from dorisbk.errors import DorisError
+from dorisbk.jobs import job_info
+from dorisbk.jobs.abstract_job import AbstractJob, now_ms
+from dorisbk.jobs.context import JobContext
+from dorisbk.jobs.status import Status
+from dorisbk.jobs.transfer import UploadItem, upload_tablets
+from dorisbk.storage.layout import tablet_path, with_checksum
+from dorisbk.timeutil import hyphen_time_string, long_to_time_string
+
+STATES = ("PENDING", "SNAPSHOTING", "UPLOAD_SNAPSHOT", "UPLOADING", "SAVE_META", "UPLOAD_INFO", "FINISHED", "CANCELLED")
+# After a restart a job resumes from the last state whose work survives it.
+RESUME_FROM = {
+    "PENDING": "PENDING",
+    "SNAPSHOTING": "PENDING",
+    "UPLOAD_SNAPSHOT": "UPLOAD_SNAPSHOT",
+    "UPLOADING": "UPLOAD_SNAPSHOT",
+    "SAVE_META": "SAVE_META",
+    "UPLOAD_INFO": "UPLOAD_INFO",
+}
+
+
+@dataclass
+class TabletTarget:
+    """A tablet to snapshot: where it sits in the catalog and which replica to read."""
+
+    tablet_id: int
+    table_id: int
+    partition_id: int
+    index_id: int
+    replica_index: int
+    backend_id: int
+    version: int
+    schema_hash: int
+
+
+@dataclass
+class BackupJob(AbstractJob):
+    repo_name: str = ""
+    table_refs: list[dict[str, Any]] = field(default_factory=list)
+    content: str = "ALL"
+    snapshot_finished_time: int = -1
+    upload_finished_time: int = -1
+    targets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    snapshots: dict[str, dict[str, Any]] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+    previous_labels: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._futures: dict[int, Future] = {}
+        self._task_backend: dict[int, int] = {}
+        self._task_total: dict[int, int] = {}
+        self._leased: list[str] = []
+        self._cancelled = threading.Event()
+        self._next_signature = 0
+
+    @staticmethod
+    def from_dict(d: dict[str, Any]) -> BackupJob:
+        job = BackupJob(**AbstractJob.base_kwargs(d))
+        if not job.done:
+            job.state = RESUME_FROM[job.state]
+        return job
+
+    @property
+    def timestamp(self) -> str:
+        return hyphen_time_string(self.create_time)
+
+    # ---- scheduler entry points
+    def run(self, ctx: JobContext) -> None:
+        with self._lock:
+            if self.done:
+                return
+            if self.timed_out():
+                self._cancel_internal(ctx, Status("TIMEOUT", ""))
+                return
+            if ctx.config.paused("BACKUP", self.state):
+                return
+            step = {
+                "PENDING": self.prepare_and_send_snapshot_task,
+                "SNAPSHOTING": self.waiting_all_snapshots_finished,
+                "UPLOAD_SNAPSHOT": self.upload_snapshot,
+                "UPLOADING": self.waiting_all_uploading_finished,
+                "SAVE_META": self.save_meta_info,
+                "UPLOAD_INFO": self.upload_meta_and_job_info_file,
+            }[self.state]
+            try:
+                step(ctx)
+            except DorisError as exc:
+                if self.state != "UPLOAD_INFO":
+                    self._cancel_internal(ctx, Status("COMMON_ERROR", exc.message))
+                else:
+                    self.task_err_msg = {"upload_info": exc.message}
+
+    def cancel(self, ctx: JobContext, status: Status) -> Status:
+        with self._lock:
+            if self.done:
+                return Status("COMMON_ERROR", f"Job with label {self.label} can not be cancelled. state: {self.state}")
+            self._cancel_internal(ctx, status)
+            return Status()
+
+    # ---- states
+    def prepare_and_send_snapshot_task(self, ctx: JobContext) -> None:
+        catalog = ctx.catalog
+        release_snapshots(ctx.tablets, self.job_id)
+        self._reset_tasks()
+        with catalog.lock:
+            db = catalog.dbs.get(self.db_id)
+            if db is None:
+                raise DorisError(f"database {self.db_id} does not exist")
+            olap_tables: list[dict[str, Any]] = []
+            views: list[dict[str, Any]] = []
+            targets: dict[str, dict[str, Any]] = {}
+            files: list[str] = []
+            for ref in self.table_refs:
+                table = catalog.find_table(db, ref["name"])
+                if table is None:
+                    raise DorisError(f"table {ref['name']} does not exist")
+                if table.kind == "VIEW":
+                    views.append(table.to_dict())
+                    continue
+                parts = catalog.table_partitions(table)
+                if ref["partitions"]:
+                    parts = [catalog.partition(table, name) for name in ref["partitions"]]
+                tablets = {p.id: catalog.partition_tablets(p) for p in parts}
+                olap_tables.append(job_info.table_meta(table, parts, tablets))
+                schema = job_info.schema_hash(table)
+                for part in parts:
+                    for tablet in tablets[part.id]:
+                        index = readable_replica(tablet, part.visible_version)
+                        replica = tablet.replicas[index]
+                        targets[str(tablet.id)] = dataclasses.asdict(
+                            TabletTarget(
+                                tablet.id,
+                                table.id,
+                                part.id,
+                                part.index_id,
+                                index,
+                                replica.backend_id,
+                                part.visible_version,
+                                schema,
+                            )
+                        )
+                        files.extend(
+                            ctx.tablets.absolute(replica.backend_id, r.path)
+                            for r in replica.visible_rowsets(part.visible_version)
+                        )
+            limit = ctx.config.int("max_backup_tablets_per_job")
+            if len(targets) > limit:
+                raise DorisError(
+                    f"the num involved tablets {len(targets)} exceeds the limit {limit}, which might cause the FE "
+                    "OOM, change config `max_backup_tablets_per_job` to change this limitation"
+                )
+            ctx.tablets.acquire(files)
+            self._leased = files
+        self.meta = {"olap_tables": olap_tables, "views": views}
+        self.targets = targets
+        self.snapshots = {}
+        if self.content == "ALL":
+            for key, target in targets.items():
+                tablet = catalog.tablets.get(int(key))
+                if tablet is None:
+                    raise DorisError(f"tablet {key} does not exist")
+                self._submit(
+                    ctx,
+                    target["backend_id"],
+                    1,
+                    make_snapshot,
+                    ctx.tablets,
+                    tablet,
+                    target["replica_index"],
+                    target["version"],
+                    self.job_id,
+                    target["schema_hash"],
+                )
+        self.state = "SNAPSHOTING"
+
+    def waiting_all_snapshots_finished(self, ctx: JobContext) -> None:
+        results = self._collect()
+        if results is None:
+            return
+        for info in results:
+            self.snapshots[str(info.tablet_id)] = info.to_dict()
+        self._release_leases(ctx)
+        self.snapshot_finished_time = now_ms()
+        self.state = "UPLOAD_SNAPSHOT"
+        self.persist(ctx)
+
+    def upload_snapshot(self, ctx: JobContext) -> None:
+        self._reset_tasks()
+        repo = ctx.repos.repository(self.repo_name)
+        batch = max(1, ctx.config.int("backup_upload_snapshot_batch_size"))
+        kbps = ctx.config.int("max_upload_speed_kbps")
+        by_backend: dict[int, list[UploadItem]] = {}
+        for key, snap in sorted(self.snapshots.items()):
+            target = self.targets[key]
+            rel = tablet_path(
+                self.db_id, target["table_id"], target["partition_id"], target["index_id"], target["tablet_id"]
+            )
+            by_backend.setdefault(snap["backend_id"], []).append(
+                UploadItem(int(key), rel, SnapshotInfo.from_dict(snap))
+            )
+        for backend_id, items in by_backend.items():
+            for i in range(0, len(items), batch):
+                chunk = items[i : i + batch]
+                self._submit(
+                    ctx,
+                    backend_id,
+                    len(chunk),
+                    upload_tablets,
+                    repo,
+                    self.label,
+                    chunk,
+                    list(self.previous_labels),
+                    self._cancelled,
+                    kbps,
+                )
+        self.state = "UPLOADING"
+
+    def waiting_all_uploading_finished(self, ctx: JobContext) -> None:
+        results = self._collect()
+        if results is None:
+            return
+        uploaded: dict[int, list[str]] = {}
+        for part in results:
+            uploaded.update(part)
+        for key, snap in self.snapshots.items():
+            expected = sorted(with_checksum(f["name"], f["md5"]) for f in snap["files"])
+            if sorted(uploaded.get(int(key), [])) != expected:
+                raise DorisError(f"upload snapshot files failed because file is different, tablet: {key}")
+        self.upload_finished_time = now_ms()
+        self.state = "SAVE_META"
+        self.persist(ctx)
+
+    def save_meta_info(self, ctx: JobContext) -> None:
+        job_dir = self.local_dir(ctx)
+        job_dir.mkdir(parents=True, exist_ok=True)
+        (job_dir / "__meta").write_bytes(job_info.encode(self.meta))
+        (job_dir / f"__info_{self.timestamp}").write_bytes(job_info.encode(self.job_info()))
+        release_snapshots(ctx.tablets, self.job_id)
+        self.state = "UPLOAD_INFO"
+        self.persist(ctx)
+
+    def upload_meta_and_job_info_file(self, ctx: JobContext) -> None:
+        repo = ctx.repos.repository(self.repo_name)
+        job_dir = self.local_dir(ctx)
+        if not job_dir.is_dir():
+            self.save_meta_info(ctx)
+        repo.write_meta(self.label, (job_dir / "__meta").read_bytes())
+        repo.write_info(self.label, self.timestamp, (job_dir / f"__info_{self.timestamp}").read_bytes())
+        shutil.rmtree(job_dir, ignore_errors=True)
+        self.task_err_msg = {}
+        self.finished_time = now_ms()
+        self.state = "FINISHED"
+        self.persist(ctx)
+
+    # ---- pieces
+    def job_info(self) -> dict[str, Any]:
+        """The ``__info`` JSON (Doris's BackupJobInfo keys)."""
+        objects: dict[str, Any] = {}
+        tablet_be: dict[str, int] = {}
+        for table in self.meta["olap_tables"]:
+            partitions = {}
+            for part in table["partitions"]:
+                order = [t["id"] for t in part["tablets"]]
+                files = {}
+                for tid in order:
+                    snap = self.snapshots.get(str(tid))
+                    files[str(tid)] = [with_checksum(f["name"], f["md5"]) for f in snap["files"]] if snap else []
+                    tablet_be[str(tid)] = self.targets[str(tid)]["backend_id"]
+                schema = next((t["schema_hash"] for t in self.targets.values() if t["table_id"] == table["id"]), 0)
+                partitions[part["name"]] = {
+                    "id": part["id"],
+                    "version": part["visible_version"],
+                    "indexes": {
+                        table["name"]: {
+                            "id": part["index_id"],
+                            "schema_hash": schema,
+                            "tablets": files,
+                            "tablets_order": order,
+                        }
+                    },
+                }
+            objects[table["name"]] = {"id": table["id"], "partitions": partitions}
+        return {
+            "name": self.label,
+            "database": self.db_name,
+            "id": self.db_id,
+            "backup_time": self.create_time,
+            "content": self.content,
+            "backup_objects": objects,
+            "backup_tables_error_ignore": [],
+            "new_backup_objects": {
+                "views": [{"id": v["id"], "name": v["name"]} for v in self.meta["views"]],
+                "odbc_tables": [],
+                "odbc_resources": [],
+            },
+            "backup_result": "succeed",
+            "meta_version": job_info.META_VERSION,
+            "major_version": job_info.MAJOR,
+            "minor_version": job_info.MINOR,
+            "patch_version": job_info.PATCH,
+            "tablet_be_map": tablet_be,
+            "tablet_snapshot_path_map": {},
+            "table_commit_seq_map": {},
+        }
+
+    def local_dir(self, ctx: JobContext) -> Path:
+        return ctx.tmp_dir / "backup" / f"repo__{self.repo_id}" / f"{self.label}__{self.timestamp}"
+
+    def _submit(self, ctx: JobContext, backend_id: int, size: int, fn: Any, *args: Any) -> None:
+        self._next_signature += 1
+        signature = self.job_id * 1000 + self._next_signature
+        self._futures[signature] = ctx.executor.submit(backend_id, fn, *args)
+        self._task_backend[signature] = backend_id
+        self._task_total[signature] = size
+
+    def _collect(self) -> list[Any] | None:
+        """Results of all tasks once all are done; a failed task fails the job."""
+        if any(not f.done() for f in self._futures.values()):
+            return None
+        results = []
+        for signature, future in self._futures.items():
+            exc = future.exception()
+            if exc is not None:
+                message = exc.message if isinstance(exc, DorisError) else f"{type(exc).__name__}: {exc}"
+                self.task_err_msg = {str(signature): message}
+                raise DorisError(message)
+            results.append(future.result())
+        return results
+
+    def _reset_tasks(self) -> None:
+        self._futures, self._task_backend, self._task_total = {}, {}, {}
+
+    def _release_leases(self, ctx: JobContext) -> None:
+        if self._leased:
+            ctx.tablets.release(self._leased)
+            self._leased = []
+
+    def _cancel_internal(self, ctx: JobContext, status: Status) -> None:
+        self._cancelled.set()
+        for future in self._futures.values():
+            future.cancel()
+        for future in self._futures.values():
+            with contextlib.suppress(CancelledError):
+                future.exception()  # wait: a running task stops at its next file
+        self._reset_tasks()
+        self._release_leases(ctx)
+        release_snapshots(ctx.tablets, self.job_id)
+        shutil.rmtree(self.local_dir(ctx), ignore_errors=True)
+        self.status = status
+        self.finished_time = now_ms()
+        self.state = "CANCELLED"
+        self.persist(ctx)
+
+    # ---- SHOW BACKUP
+    def show_row(self) -> tuple[str, ...]:
+        unfinished = ", ".join(
+            f"[{sig}={self._task_backend[sig]}]" for sig, f in list(self._futures.items())[:100] if not f.done()
+        )
+        progress = ", ".join(
+            f"[{sig}: {int(f.done())}/{self._task_total[sig]}]"
+            for sig, f in list(self._futures.items())[:100]
+            if not f.done()
+        )
+        errors = ", ".join(f"[{k}: {v}]" for k, v in list(self.task_err_msg.items())[:100])
+        objs = ", ".join(f"[{_ref_text(self.db_name, r)}]" for r in self.table_refs)
+        return (
+            str(self.job_id),
+            self.label,
+            self.db_name,
+            self.state,
+            objs,
+            long_to_time_string(self.create_time),
+            long_to_time_string(self.snapshot_finished_time),
+            long_to_time_string(self.upload_finished_time),
+            long_to_time_string(self.finished_time),
+            unfinished,
+            progress,
+            errors,
+            str(self.status),
+            str(self.timeout_ms // 1000),
+        )
+
+
+def _ref_text(db: str, ref: dict[str, Any]) -> str:
+    text = f"`{db}`.`{ref['name']}`"
+    if ref["partitions"]:
+        text += " PARTITIONS (" + ", ".join(ref["partitions"]) + ")"
+    return text
+
+
+SHOW_BACKUP_COLUMNS = (
+    "JobId",
+    "SnapshotName",
+    "DbName",
+    "State",
+    "BackupObjs",
+    "CreateTime",
+    "SnapshotFinishedTime",
+    "UploadFinishedTime",
+    "FinishedTime",
+    "UnfinishedTasks",
+    "Progress",
+    "TaskErrMsg",
+    "Status",
+    "Timeout",
+)

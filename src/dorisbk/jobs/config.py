@@ -1,0 +1,92 @@
+"""Frontend config knobs of backup and restore (ADMIN SET / SHOW FRONTEND CONFIG).
+
+Runtime values, as in Doris: ADMIN SET FRONTEND CONFIG changes them until restart.
+``debug_pause_job_states`` is dorisbk's debug point: a job whose ``TYPE:STATE`` is listed
+(e.g. ``BACKUP:UPLOADING``) is held in that state, which lets tests and operators stop a
+job at a chosen step (Doris uses debug points such as FE.PAUSE_PENDING_BACKUP_JOB).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from dorisbk.errors import DorisError
+
+
+@dataclass(frozen=True)
+class Knob:
+    name: str
+    type: type
+    default: object
+    mutable: bool = True
+    description: str = ""
+
+
+KNOBS = {
+    k.name: k
+    for k in (
+        Knob("backup_job_default_timeout_ms", int, 86_400_000, description="default timeout of backup and restore"),
+        Knob("max_backup_restore_job_num_per_db", int, 10, description="jobs remembered per database"),
+        Knob("max_backup_tablets_per_job", int, 300_000, description="tablets one job may involve"),
+        Knob("backup_upload_snapshot_batch_size", int, 10, description="tablets per upload task"),
+        Knob("restore_download_snapshot_batch_size", int, 10, description="tablets per download task"),
+        Knob("backup_handler_update_interval_millis", int, 200, description="job scheduler period"),
+        Knob("ignore_backup_not_support_table_type", bool, False),
+        Knob("ignore_backup_tmp_partitions", bool, False),
+        Knob("label_regex_length", int, 128),
+        Knob("debug_pause_job_states", str, "", description="TYPE:STATE list of job states to hold jobs in"),
+        Knob("max_upload_speed_kbps", int, 0, description="upload throttle per task, 0 = unlimited"),
+        Knob("max_download_speed_kbps", int, 0, description="download throttle per task, 0 = unlimited"),
+    )
+}
+
+
+class FrontendConfig:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values = {name: knob.default for name, knob in KNOBS.items()}
+
+    def get(self, name: str) -> object:
+        return self._values[name]
+
+    def int(self, name: str) -> int:
+        return int(self._values[name])  # type: ignore[call-overload]
+
+    def set(self, name: str, value: str) -> None:
+        knob = KNOBS.get(name)
+        if knob is None:
+            raise DorisError(f"Config '{name}' does not exist or is not mutable")
+        try:
+            if knob.type is bool:
+                if value.lower() not in ("true", "false"):
+                    raise ValueError(value)
+                parsed: object = value.lower() == "true"
+            else:
+                parsed = knob.type(value)
+        except ValueError:
+            raise DorisError(f"Invalid value '{value}' for config '{name}'") from None
+        with self._lock:
+            self._values[name] = parsed
+
+    def rows(self) -> list[tuple[str, str, str, str, str, str]]:
+        """ADMIN SHOW FRONTEND CONFIG rows: Key, Value, Type, IsMutable, MasterOnly, Comment."""
+        out = []
+        for name, knob in sorted(KNOBS.items()):
+            value = self._values[name]
+            text = str(value).lower() if isinstance(value, bool) else str(value)
+            out.append(
+                (
+                    name,
+                    text,
+                    knob.type.__name__.replace("str", "String").replace("int", "long"),
+                    str(knob.mutable).lower(),
+                    "true",
+                    knob.description,
+                )
+            )
+        return out
+
+    def paused(self, job_type: str, state: str) -> bool:
+        wanted = str(self._values["debug_pause_job_states"])
+        return f"{job_type}:{state}" in {s.strip().upper() for s in wanted.split(",") if s.strip()}

@@ -1,0 +1,132 @@
+"""BackupHandler: per-database job lists, submission rules and the scheduler that runs jobs.
+
+At most one unfinished BACKUP or RESTORE per database; each database remembers its last
+``max_backup_restore_job_num_per_db`` jobs. A daemon thread polls the last job of every
+database, as Doris's BackupHandler does, every ``backup_handler_update_interval_millis``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from dorisbk.errors import DorisError
+from dorisbk.jobs.abstract_job import AbstractJob
+from dorisbk.jobs.backup_job import BackupJob
+from dorisbk.jobs.context import JobContext
+from dorisbk.jobs.status import Status
+from dorisbk.meta.store import Change, MetaStore
+
+log = logging.getLogger(__name__)
+
+JobLoader = Callable[[dict[str, Any]], AbstractJob]
+
+
+class BackupHandler:
+    def __init__(self, store: MetaStore, ctx: JobContext) -> None:
+        self.store = store
+        self.ctx = ctx
+        self.lock = threading.RLock()
+        self.jobs: dict[int, list[AbstractJob]] = {}
+        self.loaders: dict[str, JobLoader] = {"BACKUP": BackupJob.from_dict}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        ctx.persist = self.persist
+
+    # ---- persistence
+    def replay(self, rows: Iterable[tuple[str, int, dict]]) -> list[tuple[str, int, dict]]:
+        rest = []
+        for kind, _obj_id, body in rows:
+            if kind != "job":
+                rest.append((kind, _obj_id, body))
+                continue
+            job = self.loaders[body["type"]](body)
+            self.jobs.setdefault(job.db_id, []).append(job)
+        for jobs in self.jobs.values():
+            jobs.sort(key=lambda j: j.create_time)
+        return rest
+
+    def persist(self, job: AbstractJob) -> None:
+        self.store.commit(Change().put("job", job.job_id, job.to_dict()))
+
+    # ---- submission
+    def add_job(self, job: AbstractJob) -> None:
+        """Register a new job for its database, refusing a second unfinished one."""
+        with self.lock:
+            jobs = self.jobs.setdefault(job.db_id, [])
+            if jobs and not jobs[-1].done:
+                raise DorisError("Can only run one backup or restore job of a database at same time")
+            keep = max(1, self.ctx.config.int("max_backup_restore_job_num_per_db"))
+            evicted = jobs[: max(0, len(jobs) + 1 - keep)]
+            change = Change().put("job", job.job_id, job.to_dict())
+            for old in evicted:
+                change.delete("job", old.job_id)
+            self.store.commit(change)
+            del jobs[: len(evicted)]
+            jobs.append(job)
+
+    def db_jobs(self, db_id: int) -> list[AbstractJob]:
+        with self.lock:
+            return list(self.jobs.get(db_id, []))
+
+    def running_job(self, db_id: int) -> AbstractJob | None:
+        jobs = self.db_jobs(db_id)
+        return jobs[-1] if jobs and not jobs[-1].done else None
+
+    def jobs_using_repo(self, repo_id: int) -> list[AbstractJob]:
+        with self.lock:
+            return [j for jobs in self.jobs.values() for j in jobs if not j.done and j.repo_id == repo_id]
+
+    def finished_backups(self, repo_id: int) -> list[AbstractJob]:
+        """Finished backups into a repository, oldest first: where unchanged files can be copied from."""
+        with self.lock:
+            done = [
+                j
+                for jobs in self.jobs.values()
+                for j in jobs
+                if j.type == "BACKUP" and j.state == "FINISHED" and j.repo_id == repo_id
+            ]
+        return sorted(done, key=lambda j: j.create_time)
+
+    def cancel(self, db_id: int, job_type: str) -> None:
+        job = self.running_job(db_id)
+        if job is None or job.type != job_type:
+            kind = "backup job" if job_type == "BACKUP" else "restore"
+            raise DorisError(f"No {kind} is currently running")
+        status = job.cancel(self.ctx, self.cancel_status(job))
+        if not status.ok:
+            raise DorisError(f"Failed to cancel job: {status.msg}")
+
+    @staticmethod
+    def cancel_status(job: AbstractJob) -> Status:
+        if job.type == "RESTORE":
+            return Status("COMMON_ERROR", f"user cancelled, current state: {job.state}")
+        return Status("COMMON_ERROR", "user cancelled")
+
+    # ---- scheduler
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="backupHandler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self.run_once()
+            interval = self.ctx.config.int("backup_handler_update_interval_millis") / 1000.0
+            self._stop.wait(max(0.01, interval))
+
+    def run_once(self) -> None:
+        with self.lock:
+            current = [jobs[-1] for jobs in self.jobs.values() if jobs and not jobs[-1].done]
+        for job in current:
+            try:
+                job.run(self.ctx)
+            except Exception:  # a bug in a job must not stop the scheduler
+                log.exception("job %s (%s) failed", job.label, job.type)
+                job.cancel(self.ctx, Status("COMMON_ERROR", "internal error, see the server log"))

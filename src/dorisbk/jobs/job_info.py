@@ -1,0 +1,56 @@
+"""The snapshot's two repository files: ``__info_<ts>`` (BackupJobInfo JSON) and ``__meta``.
+
+``__info`` follows Doris's JSON keys (reference §4); ``__meta`` is our JSON form of
+BackupMeta: the full definition of every backed-up table (only its backed-up partitions)
+and view, enough to recreate them on another server.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from typing import Any
+
+from dorisbk.catalog.model import Partition, Table, Tablet
+
+MAJOR, MINOR, PATCH = 2, 1, 8
+META_VERSION = 1
+
+
+def schema_hash(table: Table) -> int:
+    """A stable 31-bit hash of the table's columns (Doris keeps one per index)."""
+    text = json.dumps([c.to_dict() for c in table.columns], sort_keys=True)
+    return zlib.crc32(text.encode()) & 0x7FFFFFFF
+
+
+def table_meta(table: Table, parts: list[Partition], tablets: dict[int, list[Tablet]]) -> dict[str, Any]:
+    """One table of ``__meta``: its definition plus the chosen partitions with their tablet order."""
+    body = table.to_dict()
+    body["partitions"] = [
+        {**p.to_dict(), "tablets": [{"id": t.id, "bucket": t.bucket} for t in tablets[p.id]]} for p in parts
+    ]
+    return body
+
+
+def encode(obj: Any) -> bytes:
+    return json.dumps(obj, indent=1, sort_keys=False).encode("utf-8")
+
+
+def brief(info: dict[str, Any]) -> dict[str, Any]:
+    """The brief info of SHOW SNAPSHOT Details and SHOW RESTORE RestoreObjs."""
+    return {
+        "name": info["name"],
+        "database": info["database"],
+        "backup_time": info["backup_time"],
+        "content": info["content"],
+        "olap_table_list": [
+            {"name": name, "partition_names": list(tbl["partitions"])} for name, tbl in info["backup_objects"].items()
+        ],
+        "view_list": info["new_backup_objects"].get("views", []),
+        "odbc_table_list": [],
+        "odbc_resource_list": [],
+    }
+
+
+def pretty(obj: Any) -> str:
+    return json.dumps(obj, indent=2)

@@ -1,0 +1,127 @@
+"""Upload and download tasks: moving snapshot files between backends and a repository.
+
+They run on the backends' task workers, a batch of tablets per task, and check the job's
+cancel flag between files. Uploads skip files the repository already holds under the
+same checksummed name and copy, inside the repository, files an earlier snapshot of the
+same tablet already holds; downloads verify every checksum.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from dorisbk.backend.snapshot import SnapshotInfo
+from dorisbk.errors import DorisError
+from dorisbk.storage.layout import split_checksum, with_checksum
+from dorisbk.storage.repository import Repository
+
+
+class TaskCancelled(DorisError):
+    """The job was cancelled while the task ran."""
+
+
+@dataclass
+class UploadItem:
+    tablet_id: int
+    rel_path: str  # __db_x/__tbl_y/__part_z/__idx_w/__<tablet>
+    snapshot: SnapshotInfo
+
+
+class Throttle:
+    """Holds a task to ``kbps`` KiB/s (0 = unlimited), like the BE's max_download_speed_kbps."""
+
+    def __init__(self, kbps: int) -> None:
+        self.kbps = kbps
+        self.start = time.monotonic()
+        self.done = 0
+
+    def account(self, size: int, cancelled: threading.Event) -> None:
+        if self.kbps <= 0:
+            return
+        self.done += size
+        due = self.done / (self.kbps * 1024.0)
+        while not cancelled.is_set():
+            wait = due - (time.monotonic() - self.start)
+            if wait <= 0:
+                return
+            cancelled.wait(min(wait, 0.2))
+
+
+def _names(repo: Repository, directory: str) -> set[str]:
+    prefix = f"{directory}/"
+    return {f.path[len(prefix) :] for f in repo.fs.list(prefix) if "/" not in f.path[len(prefix) :]}
+
+
+def upload_tablets(
+    repo: Repository,
+    label: str,
+    items: Sequence[UploadItem],
+    previous: Sequence[str],
+    cancelled: threading.Event,
+    kbps: int,
+) -> dict[int, list[str]]:
+    """Put each tablet's snapshot files under ``__ss_<label>/__ss_content/<rel_path>/``.
+
+    Returns the checksummed file names now in the repository per tablet, which the job
+    compares with the snapshot's file list.
+    """
+    throttle = Throttle(kbps)
+    uploaded: dict[int, list[str]] = {}
+    for item in items:
+        remote_dir = f"{repo.content_dir(label)}/{item.rel_path}"
+        present = _names(repo, remote_dir)
+        earlier = [(prev, _names(repo, f"{repo.content_dir(prev)}/{item.rel_path}")) for prev in previous]
+        names = []
+        for f in item.snapshot.files:
+            if cancelled.is_set():
+                raise TaskCancelled("job cancelled")
+            stored = with_checksum(f.name, f.md5)
+            names.append(stored)
+            if stored in present:
+                continue
+            source = next((prev for prev, held in earlier if stored in held), None)
+            if source is not None and repo.copy_from_previous(source, label, f"{item.rel_path}/{stored}"):
+                continue
+            repo.upload_file_checked(os.path.join(item.snapshot.path, f.name), remote_dir, f.name, f.md5, present)
+            throttle.account(f.size, cancelled)
+        uploaded[item.tablet_id] = names
+    return uploaded
+
+
+@dataclass
+class DownloadItem:
+    tablet_id: int  # the local tablet the files go to
+    remote_dir: str  # the repository's tablet dir
+    names: list[str]  # checksummed names expected there
+    local_dir: str
+
+
+def download_tablets(
+    repo: Repository, items: Sequence[DownloadItem], cancelled: threading.Event, kbps: int
+) -> dict[int, list[str]]:
+    """Fetch and verify each tablet's files into its local snapshot dir; returns plain names per tablet."""
+    throttle = Throttle(kbps)
+    fetched: dict[int, list[str]] = {}
+    for item in items:
+        Path(item.local_dir).mkdir(parents=True, exist_ok=True)
+        present = _names(repo, item.remote_dir)
+        names = []
+        for stored in item.names:
+            if cancelled.is_set():
+                raise TaskCancelled("job cancelled")
+            parsed = split_checksum(stored)
+            if parsed is None:
+                raise DorisError(f"file name should contains checksum: {stored}")
+            if stored not in present:
+                raise DorisError(f"get nothing from remote path: {item.remote_dir}/{stored}")
+            local = os.path.join(item.local_dir, parsed[0])
+            repo.download_file_checked(f"{item.remote_dir}/{stored}", local)
+            throttle.account(os.path.getsize(local), cancelled)
+            names.append(parsed[0])
+        fetched[item.tablet_id] = names
+    return fetched

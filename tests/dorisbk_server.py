@@ -1,0 +1,90 @@
+"""A real ``dorisbk serve`` process on a free loopback port, for tests and benchmarks."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pymysql
+
+READY_TIMEOUT = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class DorisbkServer:
+    """Start, stop, kill -9 and restart one server with its own data dir."""
+
+    def __init__(self, data_dir: Path, backends: int = 1, meta_url: str | None = None,
+                 extra_args: list[str] | None = None) -> None:
+        self.data_dir = data_dir
+        self.backends = backends
+        self.meta_url = meta_url
+        self.extra_args = extra_args or []
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = data_dir.parent / f"{data_dir.name}-server.log"
+
+    def start(self) -> DorisbkServer:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        cmd = [sys.executable, "-m", "dorisbk.cli", "serve", "--port", str(self.port), "--data-dir",
+               str(self.data_dir), "--backends", str(self.backends), *self.extra_args]
+        if self.meta_url:
+            cmd += ["--meta-url", self.meta_url]
+        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
+        log.close()
+        deadline = time.monotonic() + READY_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"dorisbk exited with {self.proc.returncode}:\n{self.log()}")
+            if f"dorisbk ready on 127.0.0.1:{self.port}" in self.log():
+                return self
+            time.sleep(0.05)
+        raise RuntimeError(f"dorisbk did not get ready:\n{self.log()}")
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def connect(self, user: str = "root", password: str = "", database: str | None = None,
+                **kwargs: object) -> pymysql.connections.Connection:
+        return pymysql.connect(host="127.0.0.1", port=self.port, user=user, password=password,
+                               database=database, autocommit=True, **kwargs)  # type: ignore[arg-type]
+
+    def query(self, sql: str, database: str | None = None) -> list[tuple]:
+        with self.connect(database=database) as conn, conn.cursor() as cur:
+            cur.execute(sql)
+            return list(cur.fetchall())
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
+        if self.proc is None:
+            return 0
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        code = self.proc.returncode
+        self.proc = None
+        return code
+
+    def kill9(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def restart(self, sig: int = signal.SIGTERM) -> DorisbkServer:
+        self.stop(sig)
+        return self.start()
