@@ -426,3 +426,21 @@ def default_keys(columns: Sequence[Column]) -> list[str]:
         if col.type.is_string or len(keys) == 3 or width >= 36:
             break
     return keys or [columns[0].name]
+
+
+def replication_from_properties(props: dict[str, str]) -> int | None:
+    """Replica count from ``replication_num`` or ``replication_allocation`` (``tag.location.default: 3``)."""
+    if "replication_allocation" in props:
+        total = 0
+        for item in props["replication_allocation"].split(","):
+            tag, _, num = item.partition(":")
+            if not tag.strip().startswith("tag.location.") or not num.strip().isdigit():
+                raise DorisError(f"Invalid replication allocation property: {props['replication_allocation']}")
+            total += int(num)
+        return total
+    num = props.get("replication_num")
+    if num is None:
+        return None
+    if not num.strip().isdigit():
+        raise DorisError(f"Invalid replication_num: {num}")
+    return int(num)

@@ -16,6 +16,7 @@ from dorisbk.errors import DorisError
 from dorisbk.jobs.abstract_job import AbstractJob
 from dorisbk.jobs.backup_job import BackupJob
 from dorisbk.jobs.context import JobContext
+from dorisbk.jobs.restore_job import RestoreJob
 from dorisbk.jobs.status import Status
 from dorisbk.meta.store import Change, MetaStore
 
@@ -30,7 +31,7 @@ class BackupHandler:
         self.ctx = ctx
         self.lock = threading.RLock()
         self.jobs: dict[int, list[AbstractJob]] = {}
-        self.loaders: dict[str, JobLoader] = {"BACKUP": BackupJob.from_dict}
+        self.loaders: dict[str, JobLoader] = {"BACKUP": BackupJob.from_dict, "RESTORE": RestoreJob.from_dict}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         ctx.persist = self.persist

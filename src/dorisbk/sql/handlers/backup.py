@@ -23,7 +23,7 @@ LABEL = re.compile(r"^[-_A-Za-z0-9:]+$")
 MIN_TIMEOUT_S = 600
 
 
-def _db(env: Env, ctx: SessionContext, name: str | None) -> Database:
+def current_db(env: Env, ctx: SessionContext, name: str | None) -> Database:
     db_name = ctx.current_db(name)
     db = env.catalog.find_db(db_name)
     if db is None:
@@ -52,9 +52,9 @@ def timeout_ms(env: Env, props: dict[str, str]) -> int:
 def execute(env: Env, ctx: SessionContext, stmt: Any) -> Result | None:
     """Every backup statement needs ADMIN in dorisbk."""
     require_admin(env.users.require(ctx.user))
-    handler = _HANDLERS.get(type(stmt))
-    if handler is None:
-        raise DorisError(f"{type(stmt).__name__.removesuffix('Stmt')} is not supported yet", code=1235)
+    from dorisbk.sql.handlers import restore  # restore builds on this module's checks
+
+    handler = _HANDLERS.get(type(stmt)) or restore.HANDLERS[type(stmt)]
     return handler(env, ctx, stmt)
 
 
@@ -142,7 +142,7 @@ _BACKUP_PROPERTIES = ("type", "timeout", "content")
 def backup(env: Env, ctx: SessionContext, stmt: b.BackupStmt) -> None:
     check_label(env, stmt.label)
     record = env.repos.record(stmt.repo)
-    db = _db(env, ctx, stmt.db)
+    db = current_db(env, ctx, stmt.db)
     if record.read_only:
         raise DorisError(f"Repository {record.name} is read only")
     props = dict(stmt.properties)
@@ -218,7 +218,7 @@ def _backup_refs(env: Env, db: Database, stmt: b.BackupStmt) -> list[dict[str, A
 
 
 def show_backup(env: Env, ctx: SessionContext, stmt: b.ShowBackupStmt) -> Result:
-    db = _db(env, ctx, stmt.db)
+    db = current_db(env, ctx, stmt.db)
     if not stmt.where_is_valid:
         raise DorisError(
             'Where clause should like: SnapshotName = "your_snapshot_name",  or SnapshotName LIKE "matcher"'
@@ -232,7 +232,7 @@ def show_backup(env: Env, ctx: SessionContext, stmt: b.ShowBackupStmt) -> Result
 
 
 def cancel_backup(env: Env, ctx: SessionContext, stmt: b.CancelBackupStmt) -> None:
-    env.jobs.cancel(_db(env, ctx, stmt.db).id, "BACKUP")
+    env.jobs.cancel(current_db(env, ctx, stmt.db).id, "BACKUP")
 
 
 # ---- snapshots

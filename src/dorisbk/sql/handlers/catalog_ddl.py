@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from dorisbk.auth.users import User, require, require_admin
-from dorisbk.catalog.catalog import AUTO_BUCKETS, default_keys
+from dorisbk.catalog.catalog import AUTO_BUCKETS, default_keys, replication_from_properties
 from dorisbk.catalog.model import AGG_FUNCS, Column, Table
 from dorisbk.catalog.types import ColumnType
 from dorisbk.env import Env
@@ -44,22 +44,6 @@ def check_buckets(buckets: int | None) -> int:
     if buckets > MAX_BUCKETS:
         raise DorisError(f"Number of hash distribution should be less than or equal to {MAX_BUCKETS}: {buckets}")
     return buckets
-
-
-def _replication_num(props: dict[str, str]) -> str | None:
-    """``replication_num`` or the count in ``replication_allocation`` (``tag.location.default: 3``)."""
-    if "replication_allocation" in props:
-        total = 0
-        for item in props["replication_allocation"].split(","):
-            tag, _, num = item.partition(":")
-            if not tag.strip().startswith("tag.location.") or not num.strip().isdigit():
-                raise DorisError(f"Invalid replication allocation property: {props['replication_allocation']}")
-            total += int(num)
-        return str(total)
-    num = props.get("replication_num")
-    if num is not None and not num.strip().isdigit():
-        raise DorisError(f"Invalid replication_num: {num}")
-    return num
 
 
 def build_table(stmt: s.CreateTableStmt) -> Table:
@@ -101,9 +85,9 @@ def build_table(stmt: s.CreateTableStmt) -> Table:
         if keys_type == "UNIQUE_KEYS" and not col.is_key and col.aggregation is None:
             col.aggregation = "REPLACE"
     props = dict(stmt.properties)
-    num = _replication_num(props)
+    num = replication_from_properties(props)
     if num is not None:
-        props["replication_num"] = num
+        props["replication_num"] = str(num)
         props.pop("replication_allocation", None)
     dist = stmt.distribution or s.DistributionDef("RANDOM")
     buckets = check_buckets(dist.buckets)

@@ -1,0 +1,717 @@
+"""RestoreJob: Doris's restore state machine, one method per state.
+
+PENDING -> CREATING -> SNAPSHOTING -> DOWNLOAD -> DOWNLOADING -> COMMIT -> COMMITTING -> FINISHED,
+or CANCELLED before FINISHED. PENDING checks the snapshot against the local catalog and
+plans every new table, partition and tablet with fresh ids; CREATING registers new tables
+in RESTORE state (listed, but refusing queries, loads and DDL); files are downloaded and
+verified into per-job snapshot dirs, linked into the new tablets at COMMIT, and one
+metadata transaction at COMMITTING makes everything visible, swaps atomic tables, applies
+clean_tables / clean_partitions and finishes the job. Until that transaction nothing
+restored is queryable; a cancel or restart before it leaves the local tables as they were.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import shutil
+import threading
+from concurrent.futures import CancelledError, Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+
+from dorisbk.backend.snapshot import snapshot_root
+from dorisbk.catalog import partitions as bounds
+from dorisbk.catalog.model import Partition, Replica, Rowset, Table, Tablet, now_ms
+from dorisbk.errors import DorisError
+from dorisbk.jobs.abstract_job import AbstractJob
+from dorisbk.jobs.context import JobContext
+from dorisbk.jobs.job_info import brief, pretty
+from dorisbk.jobs.status import Status
+from dorisbk.jobs.transfer import DownloadItem, download_tablets
+from dorisbk.meta.store import Change
+from dorisbk.storage.layout import tablet_path
+from dorisbk.timeutil import long_to_time_string
+
+ATOMIC_PREFIX = "__doris_atomic_restore_prefix__"
+STATES = (
+    "PENDING",
+    "CREATING",
+    "SNAPSHOTING",
+    "DOWNLOAD",
+    "DOWNLOADING",
+    "COMMIT",
+    "COMMITTING",
+    "FINISHED",
+    "CANCELLED",
+)
+# After a restart: planning is redone from scratch, transfers and links are redone (both idempotent).
+RESUME_FROM = {
+    "PENDING": "PENDING",
+    "CREATING": "PENDING",
+    "SNAPSHOTING": "SNAPSHOTING",
+    "DOWNLOAD": "DOWNLOAD",
+    "DOWNLOADING": "DOWNLOAD",
+    "COMMIT": "COMMIT",
+    "COMMITTING": "COMMIT",
+}
+SHOW_RESTORE_COLUMNS = (
+    "JobId",
+    "Label",
+    "Timestamp",
+    "DbName",
+    "State",
+    "AllowLoad",
+    "ReplicationNum",
+    "ReplicaAllocation",
+    "ReserveReplica",
+    "ReserveDynamicPartitionEnable",
+    "RestoreObjs",
+    "CreateTime",
+    "MetaPreparedTime",
+    "SnapshotFinishedTime",
+    "DownloadFinishedTime",
+    "FinishedTime",
+    "UnfinishedTasks",
+    "Progress",
+    "TaskErrMsg",
+    "Status",
+    "Timeout",
+)
+BRIEF_HIDDEN = ("RestoreObjs", "Progress", "TaskErrMsg")
+
+
+def _signature(table: dict[str, Any]) -> tuple:
+    cols = tuple(
+        (c["name"], json.dumps(c["type"], sort_keys=True), c["nullable"], c["is_key"], c["aggregation"])
+        for c in table["columns"]
+    )
+    return (
+        cols,
+        table["keys_type"],
+        table["partition_type"],
+        tuple(table["partition_columns"]),
+        table["distribution"],
+        tuple(table["distribution_columns"]),
+    )
+
+
+@dataclass
+class RestoreJob(AbstractJob):
+    repo_name: str = ""
+    backup_timestamp: str = ""
+    properties: dict[str, str] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)  # the snapshot's job info, filtered to what is restored
+    aliases: dict[str, str] = field(default_factory=dict)  # snapshot table name -> local name
+    replication_num: int = 3
+    meta_prepared_time: int = -1
+    snapshot_finished_time: int = -1
+    download_finished_time: int = -1
+    plan: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._futures: dict[int, Future] = {}
+        self._task_backend: dict[int, int] = {}
+        self._task_total: dict[int, int] = {}
+        self._cancelled = threading.Event()
+        self._next_signature = 0
+
+    @staticmethod
+    def from_dict(d: dict[str, Any]) -> RestoreJob:
+        job = RestoreJob(**AbstractJob.base_kwargs(d))
+        if not job.done:
+            job.state = RESUME_FROM[job.state]
+        return job
+
+    def flag(self, name: str) -> bool:
+        return self.properties.get(name, "false").lower() == "true"
+
+    # ---- scheduler entry points
+    def run(self, ctx: JobContext) -> None:
+        with self._lock:
+            if self.done:
+                return
+            if self.timed_out():
+                self._cancel_internal(ctx, Status("TIMEOUT", f"restore job with label: {self.label}  timeout."))
+                return
+            if ctx.config.paused("RESTORE", self.state):
+                return
+            step = {
+                "PENDING": self.check_and_prepare_meta,
+                "CREATING": self.create_replicas,
+                "SNAPSHOTING": self.make_snapshots,
+                "DOWNLOAD": self.download_snapshots,
+                "DOWNLOADING": self.waiting_all_download_finished,
+                "COMMIT": self.commit,
+                "COMMITTING": self.waiting_all_tablets_committed,
+            }[self.state]
+            try:
+                step(ctx)
+            except DorisError as exc:
+                self._cancel_internal(ctx, Status("COMMON_ERROR", exc.message))
+
+    def cancel(self, ctx: JobContext, status: Status) -> Status:
+        with self._lock:
+            if self.done:
+                return Status("COMMON_ERROR", f"Job with label {self.label} can not be cancelled. state: {self.state}")
+            self._cancel_internal(ctx, status)
+            return Status()
+
+    # ---- PENDING: check the snapshot against the catalog and plan every new object
+    def check_and_prepare_meta(self, ctx: JobContext) -> None:
+        catalog = ctx.catalog
+        self._clean_meta_objects(ctx)
+        repo = ctx.repos.repository(self.repo_name)
+        meta = json.loads(repo.read_meta(self.label))
+        tables_meta = {t["name"]: t for t in meta.get("olap_tables", [])}
+        views_meta = {v["name"]: v for v in meta.get("views", [])}
+        plan: dict[str, Any] = {"tables": [], "views": [], "locked": []}
+        with catalog.lock:
+            db = catalog.dbs.get(self.db_id)
+            if db is None:
+                raise DorisError(f"database {self.db_id} has been dropped")
+            for src_name, obj in self.info["backup_objects"].items():
+                remote = tables_meta.get(src_name)
+                if remote is None:
+                    raise DorisError(f"Table {src_name} does not exist in the meta of snapshot {self.label}")
+                target = self.aliases.get(src_name, src_name)
+                plan["tables"].append(self._plan_table(ctx, db.id, remote, obj, target, plan))
+            for view in self.info["new_backup_objects"].get("views", []):
+                remote = views_meta.get(view["name"])
+                if remote is None:
+                    raise DorisError(f"View {view['name']} does not exist in the meta of snapshot {self.label}")
+                target = self.aliases.get(view["name"], view["name"])
+                plan["views"].append(self._plan_view(ctx, db, remote, target))
+            locked = []
+            for table_id in plan["locked"]:
+                table = catalog.tables[table_id]
+                if table.state != "NORMAL":
+                    raise DorisError(f"Table {table.name}'s state is not NORMAL: {table.state}")
+                locked.append(dataclasses.replace(table, state="RESTORE"))
+            self.plan = plan
+            self.meta_prepared_time = now_ms()
+            self.state = "CREATING"
+            catalog.commit(Change().put("job", self.job_id, self.to_dict()), puts=locked)
+
+    def _plan_table(
+        self,
+        ctx: JobContext,
+        db_id: int,
+        remote: dict[str, Any],
+        obj: dict[str, Any],
+        target: str,
+        plan: dict[str, Any],
+    ) -> dict[str, Any]:
+        catalog = ctx.catalog
+        db = catalog.dbs[db_id]
+        local = catalog.find_table(db, target)
+        remote_parts = {p["name"]: p for p in remote["partitions"] if p["name"] in obj["partitions"]}
+        atomic = self.flag("atomic_restore")
+        entry: dict[str, Any] = {"src_name": remote["name"], "target": target, "partitions": []}
+        if local is not None and local.kind != "OLAP":
+            raise DorisError(f"The local table {target} with the same name but a different type of backup meta.")
+        if local is None or atomic:
+            if local is not None and not self.flag("force_replace"):
+                self._check_compatible(ctx, local, remote, remote_parts, target)
+            name = f"{ATOMIC_PREFIX}{target}" if local is not None else target
+            if catalog.find_table(db, name) is not None:
+                raise DorisError(f"Table {name} already exist in db: {db.name}")
+            entry["mode"] = "atomic" if local is not None else "new"
+            entry["replaces"] = local.id if local is not None else None
+            table = self._new_table(ctx, remote, name, db_id)
+            entry["table"] = table.to_dict()
+            for rpart in remote_parts.values():
+                entry["partitions"].append(self._plan_partition(ctx, table, rpart, obj, "new", None))
+            return entry
+        self._check_compatible(ctx, local, remote, remote_parts, target)
+        entry["mode"] = "existing"
+        entry["table_id"] = local.id
+        plan["locked"].append(local.id)
+        local_parts = {p.name: p for p in catalog.table_partitions(local)}
+        for pname, rpart in remote_parts.items():
+            existing = local_parts.get(pname)
+            entry["partitions"].append(
+                self._plan_partition(ctx, local, rpart, obj, "overwrite" if existing else "new", existing)
+            )
+        return entry
+
+    def _check_compatible(
+        self,
+        ctx: JobContext,
+        local: Table,
+        remote: dict[str, Any],
+        remote_parts: dict[str, dict[str, Any]],
+        target: str,
+    ) -> None:
+        catalog = ctx.catalog
+        if _signature(local.to_dict()) != _signature(remote):
+            raise DorisError(f"Table {target} already exist but with different schema")
+        types = bounds.column_types(local) if local.partition_type != "UNPARTITIONED" else []
+        local_parts = {p.name: p for p in catalog.table_partitions(local)}
+        for pname, rpart in remote_parts.items():
+            existing = local_parts.get(pname)
+            if existing is None:
+                if local.partition_type == "UNPARTITIONED":
+                    raise DorisError(f"No partition exist in single partitioned table {target}")
+                try:
+                    others = [p for p in local_parts.values()]
+                    if local.partition_type == "RANGE":
+                        bounds.place_range(types, others, None, rpart["lower"] or [], rpart["upper"])
+                    else:
+                        bounds.check_list_values(types, others, rpart["values"] or [])
+                except DorisError:
+                    raise DorisError(
+                        f"Partition {pname} in table {target} has conflict partition item with existing items"
+                    ) from None
+                continue
+            if existing.buckets != len(rpart["tablets"]):
+                raise DorisError(f"Table {target} already exist but with different schema")
+            if not _same_item(types, local.partition_type, existing, rpart):
+                raise DorisError(
+                    f"Partition {pname} in table {target} has different partition item with partition in repository"
+                )
+            if existing.replication_num != self.replication_for(rpart):
+                raise DorisError(
+                    f"Partition {pname} in table {target} has different replication num "
+                    f"'{existing.replication_num}' with partition in repository, which is "
+                    f"{self.replication_for(rpart)}"
+                )
+
+    def replication_for(self, rpart: dict[str, Any]) -> int:
+        if self.flag("reserve_replica"):
+            return int(rpart["replication_num"])
+        return self.replication_num
+
+    def _new_table(self, ctx: JobContext, remote: dict[str, Any], name: str, db_id: int) -> Table:
+        base = {k: v for k, v in remote.items() if k != "partitions"}
+        table = Table.from_dict(base)
+        props = dict(table.properties)
+        if not self.flag("reserve_replica"):
+            props["replication_num"] = str(self.replication_num)
+        if not self.flag("reserve_dynamic_partition_enable") and "dynamic_partition.enable" in props:
+            props["dynamic_partition.enable"] = "false"
+        return dataclasses.replace(
+            table,
+            id=ctx.catalog.store.next_id(),
+            db_id=db_id,
+            name=name,
+            base_index_id=ctx.catalog.store.next_id(),
+            state="RESTORE",
+            properties=props,
+            create_time=now_ms(),
+            update_time=now_ms(),
+        )
+
+    def _plan_partition(
+        self,
+        ctx: JobContext,
+        table: Table,
+        rpart: dict[str, Any],
+        obj: dict[str, Any],
+        mode: str,
+        existing: Partition | None,
+    ) -> dict[str, Any]:
+        catalog = ctx.catalog
+        replication = self.replication_for(rpart)
+        if replication > len(catalog.backends):
+            raise DorisError(
+                "Failed to find enough backend, please check the replication num,replication tag and storage "
+                "medium and avail capacity of backends or maybe all be on decommission.\nCreate failed "
+                f'replications:\nreplication tag: {{"location" : "default"}}, replication num: {replication}, '
+                "storage medium: HDD"
+            )
+        part = Partition(
+            id=existing.id if existing is not None else catalog.store.next_id(),
+            table_id=table.id,
+            name=rpart["name"],
+            index_id=table.base_index_id,
+            buckets=len(rpart["tablets"]),
+            replication_num=replication,
+            lower=rpart["lower"],
+            upper=rpart["upper"],
+            values=rpart["values"],
+            visible_version=rpart["visible_version"],
+        )
+        backends = catalog.backend_list()
+        index_info = next(iter(obj["partitions"][rpart["name"]]["indexes"].values()))
+        tablets = []
+        for bucket, src in enumerate(rpart["tablets"]):
+            tablet_id = catalog.store.next_id()
+            start = tablet_id % len(backends)
+            replicas = [
+                Replica(
+                    id=catalog.store.next_id(),
+                    backend_id=backends[(start + i) % len(backends)].id,
+                    version=rpart["visible_version"],
+                )
+                for i in range(replication)
+            ]
+            tablets.append(
+                {
+                    "tablet": Tablet(tablet_id, table.id, part.id, part.index_id, bucket, replicas).to_dict(),
+                    "remote_dir": tablet_path(
+                        self.info["id"], obj["id"], obj["partitions"][rpart["name"]]["id"], index_info["id"], src["id"]
+                    ),
+                    "files": index_info["tablets"].get(str(src["id"]), []),
+                }
+            )
+        part.tablet_ids = [t["tablet"]["id"] for t in tablets]
+        return {
+            "mode": mode,
+            "partition": part.to_dict(),
+            "tablets": tablets,
+            "replaces_tablets": list(existing.tablet_ids) if existing is not None else [],
+        }
+
+    def _plan_view(self, ctx: JobContext, db: Any, remote: dict[str, Any], target: str) -> dict[str, Any]:
+        sql = _retarget_view(remote["view_sql"], self.info["database"], db.name)
+        local = ctx.catalog.find_table(db, target)
+        if local is not None:
+            if local.kind != "VIEW":
+                raise DorisError(f"The local table {target} with the same name but a different type of backup meta.")
+            if local.view_sql != sql and not self.flag("force_replace"):
+                raise DorisError(f"View {target} already exist but with different schema")
+        return {
+            "target": target,
+            "sql": sql,
+            "comment": remote.get("comment", ""),
+            "replaces": local.id if local is not None else None,
+        }
+
+    # ---- CREATING: register new tables (state RESTORE: listed, not queryable)
+    def create_replicas(self, ctx: JobContext) -> None:
+        catalog = ctx.catalog
+        puts: list[object] = []
+        with catalog.lock:
+            db = catalog.dbs.get(self.db_id)
+            if db is None:
+                raise DorisError(f"database {self.db_id} has been dropped")
+            for entry in self.plan["tables"]:
+                if entry["mode"] == "existing":
+                    continue
+                table = Table.from_dict(entry["table"])
+                if catalog.find_table(db, table.name) is not None:
+                    raise DorisError(f"Table {table.name} already exist in db: {db.name}")
+                puts.append(table)
+                for pplan in entry["partitions"]:
+                    puts.append(Partition.from_dict(pplan["partition"]))
+                    puts.extend(Tablet.from_dict(t["tablet"]) for t in pplan["tablets"])
+            self.state = "SNAPSHOTING"
+            catalog.commit(Change().put("job", self.job_id, self.to_dict()), puts=puts)
+
+    # ---- SNAPSHOTING: a local snapshot dir per target replica to download into
+    def make_snapshots(self, ctx: JobContext) -> None:
+        for _entry, _pplan, tablet, replica in self._replicas():
+            Path(self._snapshot_dir(ctx, replica["backend_id"], tablet["id"])).mkdir(parents=True, exist_ok=True)
+        self.snapshot_finished_time = now_ms()
+        self.state = "DOWNLOAD"
+        self.persist(ctx)
+
+    # ---- DOWNLOAD / DOWNLOADING
+    def download_snapshots(self, ctx: JobContext) -> None:
+        self._reset_tasks()
+        repo = ctx.repos.repository(self.repo_name)
+        content = repo.content_dir(self.label)
+        batch = max(1, ctx.config.int("restore_download_snapshot_batch_size"))
+        kbps = ctx.config.int("max_download_speed_kbps")
+        by_backend: dict[int, list[DownloadItem]] = {}
+        for _entry, pplan, tablet, replica in self._replicas():
+            tplan = next(t for t in pplan["tablets"] if t["tablet"]["id"] == tablet["id"])
+            by_backend.setdefault(replica["backend_id"], []).append(
+                DownloadItem(
+                    tablet["id"],
+                    f"{content}/{tplan['remote_dir']}",
+                    list(tplan["files"]),
+                    self._snapshot_dir(ctx, replica["backend_id"], tablet["id"]),
+                )
+            )
+        for backend_id, items in by_backend.items():
+            for i in range(0, len(items), batch):
+                chunk = items[i : i + batch]
+                self._submit(ctx, backend_id, len(chunk), download_tablets, repo, chunk, self._cancelled, kbps)
+        self.state = "DOWNLOADING"
+
+    def waiting_all_download_finished(self, ctx: JobContext) -> None:
+        if self._collect() is None:
+            return
+        self.download_finished_time = now_ms()
+        self.state = "COMMIT"
+        self.persist(ctx)
+
+    # ---- COMMIT / COMMITTING
+    def commit(self, ctx: JobContext) -> None:
+        """Link each replica's downloaded files into its tablet dir (a redo after restart links again)."""
+        for _entry, _pplan, tablet, replica in self._replicas():
+            source = Path(self._snapshot_dir(ctx, replica["backend_id"], tablet["id"]))
+            target = ctx.tablets.tablet_dir(replica["backend_id"], tablet["id"])
+            target.mkdir(parents=True, exist_ok=True)
+            for path in source.iterdir():
+                if path.suffix == ".hdr":
+                    continue
+                dest = target / path.name
+                with contextlib.suppress(FileNotFoundError):
+                    dest.unlink()
+                os.link(path, dest)
+        self.state = "COMMITTING"
+
+    def waiting_all_tablets_committed(self, ctx: JobContext) -> None:
+        """One metadata transaction: restored objects visible, versions set, swaps and cleaning done, FINISHED."""
+        catalog = ctx.catalog
+        puts: list[object] = []
+        deletes: list[object] = []
+        trash: list[Tablet] = []
+        with catalog.lock:
+            db = catalog.dbs.get(self.db_id)
+            if db is None:
+                raise DorisError(f"database {self.db_id} has been dropped")
+            restored_names = set()
+            for entry in self.plan["tables"]:
+                restored_names.add(entry["target"])
+                table = self._commit_table(ctx, entry, puts, deletes, trash)
+                if self.flag("clean_partitions"):
+                    keep = {p["partition"]["name"] for p in entry["partitions"]}
+                    for part in catalog.table_partitions(table):
+                        if part.name not in keep and entry["mode"] == "existing":
+                            deletes.append(part)
+                            doomed = catalog.partition_tablets(part)
+                            deletes.extend(doomed)
+                            trash.extend(doomed)
+            for vplan in self.plan["views"]:
+                restored_names.add(vplan["target"])
+                view_id = vplan["replaces"] or catalog.store.next_id()
+                puts.append(
+                    Table(
+                        id=view_id,
+                        db_id=self.db_id,
+                        name=vplan["target"],
+                        kind="VIEW",
+                        view_sql=vplan["sql"],
+                        comment=vplan["comment"],
+                    )
+                )
+            if self.flag("clean_tables"):
+                for table in catalog.db_tables(self.db_id):
+                    if table.name not in restored_names and not table.name.startswith(ATOMIC_PREFIX):
+                        deletes.append(table)
+                        for part in catalog.table_partitions(table):
+                            deletes.append(part)
+                            doomed = catalog.partition_tablets(part)
+                            deletes.extend(doomed)
+                            trash.extend(doomed)
+            self.finished_time = now_ms()
+            self.state = "FINISHED"
+            catalog.commit(Change().put("job", self.job_id, self.to_dict()), puts=puts, deletes=deletes)
+        ctx.tablets.trash(trash)
+        self._release_snapshots(ctx)
+
+    def _commit_table(
+        self, ctx: JobContext, entry: dict[str, Any], puts: list[object], deletes: list[object], trash: list[Tablet]
+    ) -> Table:
+        catalog = ctx.catalog
+        if entry["mode"] == "existing":
+            table = catalog.tables[entry["table_id"]]
+        else:
+            table = catalog.tables[entry["table"]["id"]]
+        for pplan in entry["partitions"]:
+            part = Partition.from_dict(pplan["partition"])
+            version = part.visible_version
+            for tplan in pplan["tablets"]:
+                tablet = Tablet.from_dict(tplan["tablet"])
+                replicas = []
+                source_id = tplan["remote_dir"].rsplit("/__", 1)[1]
+                for replica in tablet.replicas:
+                    rowsets = self._rowsets(ctx, tablet.id, source_id, replica.backend_id, version)
+                    replicas.append(dataclasses.replace(replica, version=version, rowsets=rowsets))
+                puts.append(dataclasses.replace(tablet, replicas=replicas))
+            if pplan["mode"] == "overwrite":
+                old = [catalog.tablets[t] for t in pplan["replaces_tablets"] if t in catalog.tablets]
+                deletes.extend(old)
+                trash.extend(old)
+            puts.append(dataclasses.replace(part, visible_version_time=now_ms()))
+        if entry["mode"] == "atomic":
+            original = catalog.tables.get(entry["replaces"])
+            if original is not None:
+                deletes.append(original)
+                for part in catalog.table_partitions(original):
+                    deletes.append(part)
+                    doomed = catalog.partition_tablets(part)
+                    deletes.extend(doomed)
+                    trash.extend(doomed)
+            table = dataclasses.replace(table, name=entry["target"])
+        puts.append(dataclasses.replace(table, state="NORMAL", update_time=now_ms()))
+        return table
+
+    def _rowsets(self, ctx: JobContext, tablet_id: int, source_id: str, backend_id: int, version: int) -> list[Rowset]:
+        """The rowsets of a restored replica, read from the tablet header that came with the snapshot."""
+        header_path = Path(self._snapshot_dir(ctx, backend_id, tablet_id)) / f"{source_id}.hdr"
+        header = json.loads(header_path.read_text())
+        tablet_dir = ctx.tablets.tablet_dir(backend_id, tablet_id)
+        return [
+            Rowset(
+                ctx.catalog.store.next_id(),
+                version,
+                ctx.tablets.relative(backend_id, tablet_dir / r["file"]),
+                r["rows"],
+                r["size"],
+                r["md5"],
+            )
+            for r in header["rowsets"]
+        ]
+
+    # ---- pieces
+    def _replicas(self) -> list[tuple[dict, dict, dict, dict]]:
+        out = []
+        for entry in self.plan.get("tables", []):
+            for pplan in entry["partitions"]:
+                for tplan in pplan["tablets"]:
+                    tablet = tplan["tablet"]
+                    for replica in tablet["replicas"]:
+                        out.append((entry, pplan, tablet, replica))
+        return out
+
+    def _snapshot_dir(self, ctx: JobContext, backend_id: int, tablet_id: int) -> str:
+        return str(snapshot_root(ctx.tablets, backend_id, self.job_id) / str(tablet_id))
+
+    def _release_snapshots(self, ctx: JobContext) -> None:
+        for backend_id in list(ctx.catalog.backends):
+            shutil.rmtree(snapshot_root(ctx.tablets, backend_id, self.job_id), ignore_errors=True)
+
+    def _submit(self, ctx: JobContext, backend_id: int, size: int, fn: Any, *args: Any) -> None:
+        self._next_signature += 1
+        signature = self.job_id * 1000 + self._next_signature
+        self._futures[signature] = ctx.executor.submit(backend_id, fn, *args)
+        self._task_backend[signature] = backend_id
+        self._task_total[signature] = size
+
+    def _collect(self) -> list[Any] | None:
+        if any(not f.done() for f in self._futures.values()):
+            return None
+        results = []
+        for signature, future in self._futures.items():
+            exc = future.exception()
+            if exc is not None:
+                message = exc.message if isinstance(exc, DorisError) else f"{type(exc).__name__}: {exc}"
+                self.task_err_msg = {str(signature): message}
+                raise DorisError(message)
+            results.append(future.result())
+        return results
+
+    def _reset_tasks(self) -> None:
+        self._futures, self._task_backend, self._task_total = {}, {}, {}
+
+    def _clean_meta_objects(self, ctx: JobContext) -> list[object]:
+        """Undo what the job registered: new tables go, locked tables return to NORMAL. Returns the changes
+        (not yet committed) and trashes the new tablets' files."""
+        catalog = ctx.catalog
+        puts: list[object] = []
+        deletes: list[object] = []
+        trash: list[Tablet] = []
+        with catalog.lock:
+            for table_id in self.plan.get("locked", []):
+                table = catalog.tables.get(table_id)
+                if table is not None and table.state == "RESTORE":
+                    puts.append(dataclasses.replace(table, state="NORMAL"))
+            for entry in self.plan.get("tables", []):
+                if entry["mode"] == "existing":
+                    continue
+                table = catalog.tables.get(entry["table"]["id"])
+                if table is None or table.state != "RESTORE":
+                    continue
+                deletes.append(table)
+                for part in catalog.table_partitions(table):
+                    deletes.append(part)
+                    doomed = catalog.partition_tablets(part)
+                    deletes.extend(doomed)
+                    trash.extend(doomed)
+            if puts or deletes:
+                catalog.commit(Change(), puts=puts, deletes=deletes)
+        ctx.tablets.trash(trash)
+        for _entry, _pplan, tablet, replica in self._replicas():
+            shutil.rmtree(ctx.tablets.tablet_dir(replica["backend_id"], tablet["id"]), ignore_errors=True)
+        return puts + deletes
+
+    def _cancel_internal(self, ctx: JobContext, status: Status) -> None:
+        self._cancelled.set()
+        for future in self._futures.values():
+            future.cancel()
+        for future in self._futures.values():
+            with contextlib.suppress(CancelledError):
+                future.exception()
+        self._reset_tasks()
+        self._clean_meta_objects(ctx)
+        self._release_snapshots(ctx)
+        self.status = status
+        self.finished_time = now_ms()
+        self.state = "CANCELLED"
+        self.persist(ctx)
+
+    # ---- SHOW RESTORE
+    def show_row(self, brief_form: bool) -> tuple[str | None, ...]:
+        unfinished = ", ".join(
+            f"[{sig}={self._task_backend[sig]}]" for sig, f in list(self._futures.items())[:100] if not f.done()
+        )
+        progress = ", ".join(
+            f"[{sig}: 0/{self._task_total[sig]}]" for sig, f in list(self._futures.items())[:100] if not f.done()
+        )
+        errors = ", ".join(f"[{k}: {v}]" for k, v in list(self.task_err_msg.items())[:100])
+        row = {
+            "JobId": str(self.job_id),
+            "Label": self.label,
+            "Timestamp": self.backup_timestamp,
+            "DbName": self.db_name,
+            "State": self.state,
+            "AllowLoad": str(self.flag("allow_load")).lower(),
+            "ReplicationNum": str(self.replication_num),
+            "ReplicaAllocation": f"tag.location.default: {self.replication_num}",
+            "ReserveReplica": str(self.flag("reserve_replica")).lower(),
+            "ReserveDynamicPartitionEnable": str(self.flag("reserve_dynamic_partition_enable")).lower(),
+            "RestoreObjs": pretty(brief(self.info)) if self.info else "",
+            "CreateTime": long_to_time_string(self.create_time),
+            "MetaPreparedTime": long_to_time_string(self.meta_prepared_time),
+            "SnapshotFinishedTime": long_to_time_string(self.snapshot_finished_time),
+            "DownloadFinishedTime": long_to_time_string(self.download_finished_time),
+            "FinishedTime": long_to_time_string(self.finished_time),
+            "UnfinishedTasks": unfinished,
+            "Progress": progress,
+            "TaskErrMsg": errors,
+            "Status": str(self.status),
+            "Timeout": str(self.timeout_ms // 1000),
+        }
+        names = show_restore_columns(brief_form)
+        return tuple(row[n] for n in names)
+
+
+def show_restore_columns(brief_form: bool) -> tuple[str, ...]:
+    return tuple(c for c in SHOW_RESTORE_COLUMNS if not (brief_form and c in BRIEF_HIDDEN))
+
+
+def _same_item(types: list, kind: str, local: Partition, remote: dict[str, Any]) -> bool:
+    if kind == "RANGE":
+        return bounds.range_key(types, local.lower, False) == bounds.range_key(
+            types, remote["lower"], False
+        ) and bounds.range_key(types, local.upper, True) == bounds.range_key(types, remote["upper"], True)
+    if kind == "LIST":
+
+        def norm(values: list[list[str]] | None) -> set[tuple]:
+            return {tuple(t.coerce(v) for t, v in zip(types, row, strict=False)) for row in values or []}
+
+        return norm(local.values) == norm(remote["values"])
+    return True
+
+
+def _retarget_view(sql: str, source_db: str, target_db: str) -> str:
+    """A view's SQL with references to the snapshot's database pointed at the target database."""
+    if source_db == target_db:
+        return sql
+    tree = sqlglot.parse_one(sql, read="doris")
+    for table in tree.find_all(exp.Table):
+        if table.db == source_db:
+            table.set("db", exp.to_identifier(target_db))
+    return tree.sql(dialect="doris")

@@ -1,0 +1,162 @@
+"""RESTORE SNAPSHOT, SHOW [BRIEF] RESTORE and CANCEL RESTORE, with Doris's synchronous checks."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from dorisbk.catalog.catalog import replication_from_properties
+from dorisbk.env import Env
+from dorisbk.errors import DorisError, StorageError
+from dorisbk.jobs.restore_job import RestoreJob, show_restore_columns
+from dorisbk.sql import backup_stmts as b
+from dorisbk.sql.handlers.backup import check_label, current_db, timeout_ms
+from dorisbk.sql.result import Result, SessionContext, text_result
+
+BOOLEAN_PROPERTIES = (
+    "reserve_replica",
+    "reserve_dynamic_partition_enable",
+    "allow_load",
+    "clean_tables",
+    "clean_partitions",
+    "atomic_restore",
+    "force_replace",
+    "is_being_synced",
+    "reserve_colocate",
+)
+RESTORE_PROPERTIES = (
+    "backup_timestamp",
+    "replication_num",
+    "replication_allocation",
+    "timeout",
+    "meta_version",
+    "storage_medium",
+    "medium_allocation_mode",
+    *BOOLEAN_PROPERTIES,
+)
+DEFAULT_REPLICATION = 3
+
+
+def restore(env: Env, ctx: SessionContext, stmt: b.RestoreStmt) -> None:
+    check_label(env, stmt.label)
+    record = env.repos.record(stmt.repo)
+    db = current_db(env, ctx, stmt.db)
+    props = dict(stmt.properties)
+    unknown = [k for k in props if k not in RESTORE_PROPERTIES]
+    if unknown:
+        raise DorisError(f"Unknown restore job properties: [{', '.join(unknown)}]")
+    for name in BOOLEAN_PROPERTIES:
+        if name in props and props[name].lower() not in ("true", "false"):
+            raise DorisError(f"Invalid boolean property {name} value: {props[name]}")
+    if "backup_timestamp" not in props:
+        raise DorisError("Missing backup_timestamp property")
+    timeout = timeout_ms(env, props)
+    replication = replication_from_properties(props) or DEFAULT_REPLICATION
+    if "meta_version" in props and not props["meta_version"].lstrip("-").isdigit():
+        raise DorisError(f"Invalid meta version format: {props['meta_version']}")
+    for medium, allowed in (
+        ("storage_medium", ("hdd", "ssd", "same_with_upstream", "")),
+        ("medium_allocation_mode", ("strict", "adaptive")),
+    ):
+        if medium in props and props[medium].lower() not in allowed:
+            raise DorisError(f"Invalid {medium} value: {props[medium]}")
+    repo = env.repos.repository(record.name)
+    try:
+        info = json.loads(repo.read_info(stmt.label, props["backup_timestamp"]))
+    except (StorageError, ValueError) as exc:
+        reason = exc.message if isinstance(exc, StorageError) else str(exc)
+        raise DorisError(
+            f"Failed to get info of snapshot '{stmt.label}' because: {reason}. Maybe specified wrong backup timestamp"
+        ) from None
+    filtered, aliases = _select(info, stmt)
+    job = RestoreJob(
+        type="RESTORE",
+        job_id=env.store.next_id(),
+        label=stmt.label,
+        db_id=db.id,
+        db_name=db.name,
+        repo_id=record.id,
+        timeout_ms=timeout,
+        repo_name=record.name,
+        backup_timestamp=props["backup_timestamp"],
+        properties=props,
+        info=filtered,
+        aliases=aliases,
+        replication_num=replication,
+    )
+    env.jobs.add_job(job)
+
+
+def _select(info: dict[str, Any], stmt: b.RestoreStmt) -> tuple[dict[str, Any], dict[str, str]]:
+    """The job info narrowed to the ON / EXCLUDE list, and the aliases (snapshot name -> local name)."""
+    objects: dict[str, Any] = info["backup_objects"]
+    views = {v["name"]: v for v in info["new_backup_objects"].get("views", [])}
+    seen: set[str] = set()
+    names_out: set[str] = set()
+    aliases: dict[str, str] = {}
+    for ref in stmt.tables:
+        if ref.temporary:
+            raise DorisError("Do not support restoring temporary partitions")
+        if ref.name in seen:
+            raise DorisError(f"Duplicated table: {ref.name}")
+        seen.add(ref.name)
+        if stmt.exclude:
+            if ref.alias is not None:
+                raise DorisError("The table alias in exclude clause does not make sense")
+            continue
+        out = ref.alias or ref.name
+        if out in names_out:
+            raise DorisError(f"Duplicated alias name: {out}")
+        names_out.add(out)
+        if ref.alias is not None:
+            aliases[ref.name] = ref.alias
+        if ref.name not in objects and ref.name not in views:
+            raise DorisError(f"Table {ref.name} does not exist in snapshot {info['name']}")
+        for part in ref.partitions:
+            if ref.name not in objects or part not in objects[ref.name]["partitions"]:
+                raise DorisError(f"Partition {part} of table {ref.name} does not exist in snapshot")
+    if not stmt.tables:
+        chosen_tables = dict(objects)
+        chosen_views = list(views.values())
+    elif stmt.exclude:
+        chosen_tables = {n: o for n, o in objects.items() if n not in seen}
+        chosen_views = [v for n, v in views.items() if n not in seen]
+    else:
+        chosen_tables = {}
+        chosen_views = [views[r.name] for r in stmt.tables if r.name in views]
+        for ref in stmt.tables:
+            if ref.name not in objects:
+                continue
+            obj = objects[ref.name]
+            if ref.partitions:
+                obj = {**obj, "partitions": {p: obj["partitions"][p] for p in ref.partitions}}
+            chosen_tables[ref.name] = obj
+    filtered = {
+        **info,
+        "backup_objects": chosen_tables,
+        "new_backup_objects": {**info["new_backup_objects"], "views": chosen_views},
+    }
+    return filtered, aliases
+
+
+def show_restore(env: Env, ctx: SessionContext, stmt: b.ShowRestoreStmt) -> Result:
+    db = current_db(env, ctx, stmt.db)
+    if not stmt.where_is_valid:
+        raise DorisError('Where clause should like: LABEL = "your_label_name",  or LABEL LIKE "matcher"')
+    rows = [
+        job.show_row(stmt.brief)
+        for job in env.jobs.db_jobs(db.id)
+        if isinstance(job, RestoreJob) and (stmt.where is None or stmt.where.matches(job.label))
+    ]
+    return text_result(show_restore_columns(stmt.brief), rows)
+
+
+def cancel_restore(env: Env, ctx: SessionContext, stmt: b.CancelRestoreStmt) -> None:
+    env.jobs.cancel(current_db(env, ctx, stmt.db).id, "RESTORE")
+
+
+HANDLERS: dict[type, Any] = {
+    b.RestoreStmt: restore,
+    b.ShowRestoreStmt: show_restore,
+    b.CancelRestoreStmt: cancel_restore,
+}
