@@ -17,7 +17,7 @@ serve: $(STAMP)
 
 test: $(STAMP)
 	bash scripts/test-deps.sh
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 
 bench: $(STAMP)
