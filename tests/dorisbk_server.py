@@ -24,8 +24,9 @@ def free_port() -> int:
 class DorisbkServer:
     """Start, stop, kill -9 and restart one server with its own data dir."""
 
-    def __init__(self, data_dir: Path, backends: int = 1, meta_url: str | None = None,
-                 extra_args: list[str] | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, backends: int = 1, meta_url: str | None = None, extra_args: list[str] | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.backends = backends
         self.meta_url = meta_url
@@ -36,18 +37,30 @@ class DorisbkServer:
 
     def start(self) -> DorisbkServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        cmd = [sys.executable, "-m", "dorisbk.cli", "serve", "--port", str(self.port), "--data-dir",
-               str(self.data_dir), "--backends", str(self.backends), *self.extra_args]
+        cmd = [
+            sys.executable,
+            "-m",
+            "dorisbk.cli",
+            "serve",
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(self.data_dir),
+            "--backends",
+            str(self.backends),
+            *self.extra_args,
+        ]
         if self.meta_url:
             cmd += ["--meta-url", self.meta_url]
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
+        offset = log.tell()  # a restart appends to the same log: only this run's "ready" counts
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
         log.close()
         deadline = time.monotonic() + READY_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"dorisbk exited with {self.proc.returncode}:\n{self.log()}")
-            if f"dorisbk ready on 127.0.0.1:{self.port}" in self.log():
+            if f"dorisbk ready on 127.0.0.1:{self.port}".encode() in self.log_path.read_bytes()[offset:]:
                 return self
             time.sleep(0.05)
         raise RuntimeError(f"dorisbk did not get ready:\n{self.log()}")
@@ -58,10 +71,12 @@ class DorisbkServer:
         except FileNotFoundError:
             return ""
 
-    def connect(self, user: str = "root", password: str = "", database: str | None = None,
-                **kwargs: object) -> pymysql.connections.Connection:
-        return pymysql.connect(host="127.0.0.1", port=self.port, user=user, password=password,
-                               database=database, autocommit=True, **kwargs)  # type: ignore[arg-type]
+    def connect(
+        self, user: str = "root", password: str = "", database: str | None = None, **kwargs: object
+    ) -> pymysql.connections.Connection:
+        return pymysql.connect(
+            host="127.0.0.1", port=self.port, user=user, password=password, database=database, autocommit=True, **kwargs
+        )  # type: ignore[arg-type]
 
     def query(self, sql: str, database: str | None = None) -> list[tuple]:
         with self.connect(database=database) as conn, conn.cursor() as cur:

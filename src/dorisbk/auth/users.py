@@ -101,6 +101,8 @@ def _target(parts: tuple[str, ...]) -> Grant:
     if len(parts) != 3:
         raise DorisError("Invalid grant target, expected ctl.db.tbl or db.tbl", code=1064)
     ctl, db, tbl = parts
+    if ctl not in ("*", INTERNAL):
+        raise DorisError(f"Unknown catalog '{ctl}'")
     if ctl == "*":
         if db != "*" or tbl != "*":
             raise DorisError("Please specify catalog name when granting privileges on a database or table")

@@ -90,8 +90,8 @@ def scan_sql(plan: ScanPlan) -> str:
             expr = f"{agg}({name})"
         elif agg == "REPLACE_IF_NOT_NULL":
             expr = f"arg_max({name}, {ORDER_COLUMN}) FILTER (WHERE {name} IS NOT NULL)"
-        else:
-            expr = f"arg_max({name}, {ORDER_COLUMN})"
+        else:  # REPLACE: the latest value, NULL included (DuckDB's arg_max skips NULL values)
+            expr = f"arg_max_null({name}, {ORDER_COLUMN})"
         values.append(f"CAST({expr} AS {col.type.duck()}) AS {quote_ident(col.name)}")
     key_exprs = [_typed(c) for c in table.columns if c.is_key]
     return f"SELECT {', '.join(key_exprs + values)} FROM {source} GROUP BY {', '.join(keys)}"

@@ -26,6 +26,7 @@ from dorisbk.catalog.model import (
     Tablet,
     now_ms,
 )
+from dorisbk.catalog.types import ColumnType
 from dorisbk.errors import (
     DatabaseExists,
     DorisError,
@@ -414,18 +415,53 @@ class Catalog:
         return tablets
 
 
+_INDEX_SIZES = {
+    "TINYINT": 1,
+    "BOOLEAN": 1,
+    "SMALLINT": 2,
+    "INT": 4,
+    "BIGINT": 8,
+    "LARGEINT": 16,
+    "DATE": 4,
+    "DATEV2": 4,
+    "DATETIME": 8,
+    "DATETIMEV2": 8,
+    "FLOAT": 4,
+    "DOUBLE": 8,
+    "VARCHAR": 20,
+}
+
+
+def _index_size(ctype: ColumnType) -> int:
+    if ctype.name == "CHAR":
+        return ctype.length or 1
+    if ctype.precision is not None:
+        return 4 if ctype.precision <= 9 else 8 if ctype.precision <= 18 else 16
+    return _INDEX_SIZES.get(ctype.name, 16)
+
+
 def default_keys(columns: Sequence[Column]) -> list[str]:
-    """Doris's implicit DUPLICATE KEY: leading columns, at most 3 and 36 bytes, ending at a string column."""
+    """Doris's implicit DUPLICATE KEY: the leading columns, at most 3 and 36 bytes of short key; a
+    VARCHAR ends the key (included), a STRING or floating point column ends it (excluded)."""
     keys: list[str] = []
     width = 0
     for col in columns:
-        if col.type.is_float:
+        width += _index_size(col.type)
+        if len(keys) >= 3 or width > 36:
+            if not keys and col.type.name in ("CHAR", "VARCHAR"):
+                keys.append(col.name)
+            break
+        if col.type.is_float or col.type.name in ("STRING", "TEXT", "JSON"):
             break
         keys.append(col.name)
-        width += col.type.length or 8
-        if col.type.is_string or len(keys) == 3 or width >= 36:
+        if col.type.name == "VARCHAR":
             break
-    return keys or [columns[0].name]
+    if not keys:
+        raise DorisError(
+            "The olap table first column could not be float, double, string or array, "
+            "struct, map, please use decimal or varchar instead."
+        )
+    return keys
 
 
 def replication_from_properties(props: dict[str, str]) -> int | None:

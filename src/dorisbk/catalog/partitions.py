@@ -70,6 +70,14 @@ def format_range(types: Sequence[ColumnType], part: Partition) -> str:
     return f"[types: [{type_names}]; keys: [{keys(low)}]; ..types: [{type_names}]; keys: [{keys(high)}]; )"
 
 
+def format_list(types: Sequence[ColumnType], part: Partition) -> str:
+    """Doris's SHOW PARTITIONS Range text of a LIST partition:
+    ``[types: [VARCHAR]; keys: [a]; , types: [VARCHAR]; keys: [b]; ]``."""
+    type_names = ", ".join(t.name for t in types)
+    items = [f"types: [{type_names}]; keys: [{', '.join(v)}]; " for v in part.values or []]
+    return "[" + ", ".join(items) + "]"
+
+
 def _min_literal(ctype: ColumnType) -> str:
     if ctype.is_integer:
         return str(INTEGER_RANGES[ctype.name][0])

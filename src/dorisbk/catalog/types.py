@@ -42,6 +42,11 @@ INTEGER_RANGES = {
 }
 
 
+def is_type_name(name: str) -> bool:
+    """Whether ``name`` is a Doris column type dorisbk knows (``INT``, ``varchar``, ``DECIMALV3``...)."""
+    return ALIASES.get(name.upper(), name.upper()) in _DUCK
+
+
 @dataclass(frozen=True)
 class ColumnType:
     """A Doris column type such as ``DECIMAL(10, 2)`` or ``VARCHAR(32)``."""

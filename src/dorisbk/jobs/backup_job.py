@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import shutil
 import threading
 from concurrent.futures import CancelledError, Future
@@ -28,6 +29,8 @@ from dorisbk.jobs.transfer import UploadItem, upload_tablets
 from dorisbk.storage.layout import tablet_path, with_checksum
 from dorisbk.timeutil import hyphen_time_string, long_to_time_string
 
+log = logging.getLogger(__name__)
+
 STATES = ("PENDING", "SNAPSHOTING", "UPLOAD_SNAPSHOT", "UPLOADING", "SAVE_META", "UPLOAD_INFO", "FINISHED", "CANCELLED")
 # After a restart a job resumes from the last state whose work survives it.
 RESUME_FROM = {
@@ -38,6 +41,14 @@ RESUME_FROM = {
     "SAVE_META": "SAVE_META",
     "UPLOAD_INFO": "UPLOAD_INFO",
 }
+
+
+class JobFailure(DorisError):
+    """A failure that ends the job with a Status code other than COMMON_ERROR."""
+
+    def __init__(self, status_code: str, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
 
 
 @dataclass
@@ -71,6 +82,7 @@ class BackupJob(AbstractJob):
         self._futures: dict[int, Future] = {}
         self._task_backend: dict[int, int] = {}
         self._task_total: dict[int, int] = {}
+        self._task_done: dict[int, list[int]] = {}
         self._leased: list[str] = []
         self._cancelled = threading.Event()
         self._next_signature = 0
@@ -108,7 +120,8 @@ class BackupJob(AbstractJob):
                 step(ctx)
             except DorisError as exc:
                 if self.state != "UPLOAD_INFO":
-                    self._cancel_internal(ctx, Status("COMMON_ERROR", exc.message))
+                    code = exc.status_code if isinstance(exc, JobFailure) else "COMMON_ERROR"
+                    self._cancel_internal(ctx, Status(code, exc.message))
                 else:
                     self.task_err_msg = {"upload_info": exc.message}
 
@@ -127,27 +140,41 @@ class BackupJob(AbstractJob):
         with catalog.lock:
             db = catalog.dbs.get(self.db_id)
             if db is None:
-                raise DorisError(f"database {self.db_id} does not exist")
+                raise JobFailure("NOT_FOUND", f"database {self.db_id} does not exist")
             olap_tables: list[dict[str, Any]] = []
             views: list[dict[str, Any]] = []
             targets: dict[str, dict[str, Any]] = {}
             files: list[str] = []
+            valid = False
             for ref in self.table_refs:
                 table = catalog.find_table(db, ref["name"])
                 if table is None:
-                    raise DorisError(f"table {ref['name']} does not exist")
+                    # Dropped since the statement: skipped, as Doris does.
+                    log.info("table %s was dropped before backup %s started, skipped", ref["name"], self.label)
+                    continue
+                valid = True
                 if table.kind == "VIEW":
                     views.append(table.to_dict())
                     continue
                 parts = catalog.table_partitions(table)
                 if ref["partitions"]:
-                    parts = [catalog.partition(table, name) for name in ref["partitions"]]
+                    by_name = {p.name: p for p in parts}
+                    missing = [name for name in ref["partitions"] if name not in by_name]
+                    if missing:
+                        raise JobFailure("NOT_FOUND", f"partition {missing[0]} does not exist  in table{table.name}")
+                    parts = [by_name[name] for name in ref["partitions"]]
                 tablets = {p.id: catalog.partition_tablets(p) for p in parts}
                 olap_tables.append(job_info.table_meta(table, parts, tablets))
                 schema = job_info.schema_hash(table)
                 for part in parts:
                     for tablet in tablets[part.id]:
-                        index = readable_replica(tablet, part.visible_version)
+                        try:
+                            index = readable_replica(tablet, part.visible_version)
+                        except DorisError:
+                            raise DorisError(
+                                f"failed to choose replica to make snapshot for tablet {tablet.id}. "
+                                f"visible version: {part.visible_version}"
+                            ) from None
                         replica = tablet.replicas[index]
                         targets[str(tablet.id)] = dataclasses.asdict(
                             TabletTarget(
@@ -165,10 +192,13 @@ class BackupJob(AbstractJob):
                             ctx.tablets.absolute(replica.backend_id, r.path)
                             for r in replica.visible_rowsets(part.visible_version)
                         )
+            if not valid:
+                raise JobFailure("NOT_FOUND", "no valid tables found for backup")
             limit = ctx.config.int("max_backup_tablets_per_job")
-            if len(targets) > limit:
+            tasks = len(targets) if self.content == "ALL" else 0
+            if tasks > limit:
                 raise DorisError(
-                    f"the num involved tablets {len(targets)} exceeds the limit {limit}, which might cause the FE "
+                    f"the num involved tablets {tasks} exceeds the limit {limit}, which might cause the FE "
                     "OOM, change config `max_backup_tablets_per_job` to change this limitation"
                 )
             ctx.tablets.acquire(files)
@@ -234,6 +264,7 @@ class BackupJob(AbstractJob):
                     list(self.previous_labels),
                     self._cancelled,
                     kbps,
+                    progress=True,
                 )
         self.state = "UPLOADING"
 
@@ -328,12 +359,18 @@ class BackupJob(AbstractJob):
     def local_dir(self, ctx: JobContext) -> Path:
         return ctx.tmp_dir / "backup" / f"repo__{self.repo_id}" / f"{self.label}__{self.timestamp}"
 
-    def _submit(self, ctx: JobContext, backend_id: int, size: int, fn: Any, *args: Any) -> None:
+    def _submit(self, ctx: JobContext, backend_id: int, size: int, fn: Any, *args: Any, progress: bool = False) -> None:
+        """Run ``fn`` on a backend's workers; with ``progress`` it also gets a counter of its items done."""
         self._next_signature += 1
         signature = self.job_id * 1000 + self._next_signature
-        self._futures[signature] = ctx.executor.submit(backend_id, fn, *args)
+        done = [0]
+        future = (
+            ctx.executor.submit(backend_id, fn, *args, done) if progress else ctx.executor.submit(backend_id, fn, *args)
+        )
+        self._futures[signature] = future
         self._task_backend[signature] = backend_id
         self._task_total[signature] = size
+        self._task_done[signature] = done
 
     def _collect(self) -> list[Any] | None:
         """Results of all tasks once all are done; a failed task fails the job."""
@@ -350,7 +387,7 @@ class BackupJob(AbstractJob):
         return results
 
     def _reset_tasks(self) -> None:
-        self._futures, self._task_backend, self._task_total = {}, {}, {}
+        self._futures, self._task_backend, self._task_total, self._task_done = {}, {}, {}, {}
 
     def _release_leases(self, ctx: JobContext) -> None:
         if self._leased:
@@ -375,14 +412,10 @@ class BackupJob(AbstractJob):
 
     # ---- SHOW BACKUP
     def show_row(self) -> tuple[str, ...]:
-        unfinished = ", ".join(
-            f"[{sig}={self._task_backend[sig]}]" for sig, f in list(self._futures.items())[:100] if not f.done()
-        )
-        progress = ", ".join(
-            f"[{sig}: {int(f.done())}/{self._task_total[sig]}]"
-            for sig, f in list(self._futures.items())[:100]
-            if not f.done()
-        )
+        # Finished tasks leave both lists, as in Doris; each shows at most 100 entries.
+        running = [sig for sig, f in list(self._futures.items()) if not f.done()][:100]
+        unfinished = ", ".join(f"[{sig}={self._task_backend[sig]}]" for sig in running)
+        progress = ", ".join(f"[{sig}: {self._task_done[sig][0]}/{self._task_total[sig]}]" for sig in running)
         errors = ", ".join(f"[{k}: {v}]" for k, v in list(self.task_err_msg.items())[:100])
         objs = ", ".join(f"[{_ref_text(self.db_name, r)}]" for r in self.table_refs)
         return (

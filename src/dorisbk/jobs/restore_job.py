@@ -36,7 +36,9 @@ from dorisbk.jobs.job_info import brief, pretty
 from dorisbk.jobs.status import Status
 from dorisbk.jobs.transfer import DownloadItem, download_tablets
 from dorisbk.meta.store import Change
+from dorisbk.storage.filesystem import NotFoundError
 from dorisbk.storage.layout import tablet_path
+from dorisbk.storage.repository import ChecksumMismatchError
 from dorisbk.timeutil import long_to_time_string
 
 ATOMIC_PREFIX = "__doris_atomic_restore_prefix__"
@@ -153,9 +155,11 @@ class RestoreJob(AbstractJob):
                 "COMMITTING": self.waiting_all_tablets_committed,
             }[self.state]
             try:
+                if self.state != "PENDING":
+                    self._check_if_need_cancel(ctx)
                 step(ctx)
             except DorisError as exc:
-                self._cancel_internal(ctx, Status("COMMON_ERROR", exc.message))
+                self._cancel_internal(ctx, Status(_status_code(exc), exc.message))
 
     def cancel(self, ctx: JobContext, status: Status) -> Status:
         with self._lock:
@@ -163,6 +167,19 @@ class RestoreJob(AbstractJob):
                 return Status("COMMON_ERROR", f"Job with label {self.label} can not be cancelled. state: {self.state}")
             self._cancel_internal(ctx, status)
             return Status()
+
+    def _check_if_need_cancel(self, ctx: JobContext) -> None:
+        """The database or a table the job writes was dropped under it (DROP DATABASE does not wait)."""
+        catalog = ctx.catalog
+        with catalog.lock:
+            if self.db_id not in catalog.dbs:
+                raise DorisError(f"database {self.db_id} has been dropped")
+            for entry in self.plan.get("tables", []):
+                if entry["mode"] == "existing" and entry["table_id"] not in catalog.tables:
+                    raise DorisError(f"table {entry['table_id']} has been dropped")
+                registered = self.state != "CREATING"  # new tables are in the catalog from SNAPSHOTING on
+                if entry["mode"] != "existing" and registered and entry["table"]["id"] not in catalog.tables:
+                    raise DorisError(f"table {entry['table']['id']} has been dropped")
 
     # ---- PENDING: check the snapshot against the catalog and plan every new object
     def check_and_prepare_meta(self, ctx: JobContext) -> None:
@@ -197,8 +214,7 @@ class RestoreJob(AbstractJob):
                 locked.append(dataclasses.replace(table, state="RESTORE"))
             self.plan = plan
             self.meta_prepared_time = now_ms()
-            self.state = "CREATING"
-            catalog.commit(Change().put("job", self.job_id, self.to_dict()), puts=locked)
+            self._commit_state(ctx, "CREATING", puts=locked)
 
     def _plan_table(
         self,
@@ -213,6 +229,13 @@ class RestoreJob(AbstractJob):
         db = catalog.dbs[db_id]
         local = catalog.find_table(db, target)
         remote_parts = {p["name"]: p for p in remote["partitions"] if p["name"] in obj["partitions"]}
+        if remote["partition_type"] == "UNPARTITIONED":
+            # a single-partition table's partition carries the table's name: the local one's, or the alias
+            local_single = catalog.table_partitions(local) if local is not None else []
+            pname = local_single[0].name if len(local_single) == 1 else target
+            remote_parts = dict(
+                (pname, {**p, "name": pname, "src_name": p["name"]}) for p in remote_parts.values()
+            )
         atomic = self.flag("atomic_restore")
         entry: dict[str, Any] = {"src_name": remote["name"], "target": target, "partitions": []}
         if local is not None and local.kind != "OLAP":
@@ -340,9 +363,15 @@ class RestoreJob(AbstractJob):
             visible_version=rpart["visible_version"],
         )
         backends = catalog.backend_list()
-        index_info = next(iter(obj["partitions"][rpart["name"]]["indexes"].values()))
+        src_part = obj["partitions"][rpart.get("src_name", rpart["name"])]
+        index_info = next(iter(src_part["indexes"].values()))
         tablets = []
-        for bucket, src in enumerate(rpart["tablets"]):
+        content_all = self.info.get("content", "ALL") == "ALL"
+        for bucket, src in enumerate(sorted(rpart["tablets"], key=lambda t: t.get("bucket", 0))):
+            if content_all and str(src["id"]) not in index_info["tablets"]:
+                raise DorisError(
+                    f"Tablet {src['id']} of partition {rpart['name']} is missing in the info of snapshot {self.label}"
+                )
             tablet_id = catalog.store.next_id()
             start = tablet_id % len(backends)
             replicas = [
@@ -357,7 +386,7 @@ class RestoreJob(AbstractJob):
                 {
                     "tablet": Tablet(tablet_id, table.id, part.id, part.index_id, bucket, replicas).to_dict(),
                     "remote_dir": tablet_path(
-                        self.info["id"], obj["id"], obj["partitions"][rpart["name"]]["id"], index_info["id"], src["id"]
+                        self.info["id"], obj["id"], src_part["id"], index_info["id"], src["id"]
                     ),
                     "files": index_info["tablets"].get(str(src["id"]), []),
                 }
@@ -403,8 +432,7 @@ class RestoreJob(AbstractJob):
                 for pplan in entry["partitions"]:
                     puts.append(Partition.from_dict(pplan["partition"]))
                     puts.extend(Tablet.from_dict(t["tablet"]) for t in pplan["tablets"])
-            self.state = "SNAPSHOTING"
-            catalog.commit(Change().put("job", self.job_id, self.to_dict()), puts=puts)
+            self._commit_state(ctx, "SNAPSHOTING", puts=puts)
 
     # ---- SNAPSHOTING: a local snapshot dir per target replica to download into
     def make_snapshots(self, ctx: JobContext) -> None:
@@ -422,8 +450,7 @@ class RestoreJob(AbstractJob):
         batch = max(1, ctx.config.int("restore_download_snapshot_batch_size"))
         kbps = ctx.config.int("max_download_speed_kbps")
         by_backend: dict[int, list[DownloadItem]] = {}
-        for _entry, pplan, tablet, replica in self._replicas():
-            tplan = next(t for t in pplan["tablets"] if t["tablet"]["id"] == tablet["id"])
+        for _entry, _pplan, tablet, replica, tplan in self._replicas_with_plan():
             by_backend.setdefault(replica["backend_id"], []).append(
                 DownloadItem(
                     tablet["id"],
@@ -448,18 +475,34 @@ class RestoreJob(AbstractJob):
     # ---- COMMIT / COMMITTING
     def commit(self, ctx: JobContext) -> None:
         """Link each replica's downloaded files into its tablet dir (a redo after restart links again)."""
-        for _entry, _pplan, tablet, replica in self._replicas():
+        for _entry, _pplan, tablet, replica, tplan in self._replicas_with_plan():
             source = Path(self._snapshot_dir(ctx, replica["backend_id"], tablet["id"]))
             target = ctx.tablets.tablet_dir(replica["backend_id"], tablet["id"])
             target.mkdir(parents=True, exist_ok=True)
-            for path in source.iterdir():
-                if path.suffix == ".hdr":
-                    continue
-                dest = target / path.name
+            for name in self._header_files(source, tplan):
+                dest = target / name
                 with contextlib.suppress(FileNotFoundError):
                     dest.unlink()
-                os.link(path, dest)
+                try:
+                    os.link(source / name, dest)
+                except FileNotFoundError:
+                    raise DorisError(f"downloaded file is missing: {source / name}") from None
         self.state = "COMMITTING"
+
+    @staticmethod
+    def _header_file(tplan: dict[str, Any]) -> str:
+        source_id = tplan["remote_dir"].rsplit("/__", 1)[1]
+        return f"{source_id}.hdr"
+
+    def _header_files(self, source: Path, tplan: dict[str, Any]) -> list[str]:
+        """The rowset files a downloaded tablet header lists (none for a tablet without files)."""
+        if not tplan["files"]:
+            return []
+        try:
+            header = json.loads((source / self._header_file(tplan)).read_text())
+        except (OSError, ValueError) as exc:
+            raise DorisError(f"failed to read tablet header in {source}: {exc}") from None
+        return [r["file"] for r in header["rowsets"]]
 
     def waiting_all_tablets_committed(self, ctx: JobContext) -> None:
         """One metadata transaction: restored objects visible, versions set, swaps and cleaning done, FINISHED."""
@@ -485,6 +528,9 @@ class RestoreJob(AbstractJob):
                             trash.extend(doomed)
             for vplan in self.plan["views"]:
                 restored_names.add(vplan["target"])
+                taken = catalog.find_table(db, vplan["target"])
+                if taken is not None and taken.id != vplan["replaces"]:
+                    raise DorisError(f"Table {vplan['target']} already exist in db: {db.name}")
                 view_id = vplan["replaces"] or catalog.store.next_id()
                 puts.append(
                     Table(
@@ -505,11 +551,16 @@ class RestoreJob(AbstractJob):
                             doomed = catalog.partition_tablets(part)
                             deletes.extend(doomed)
                             trash.extend(doomed)
-            self.finished_time = now_ms()
+            finished_time = now_ms()
+            record = {**self.to_dict(), "state": "FINISHED", "finished_time": finished_time}
+            catalog.commit(Change().put("job", self.job_id, record), puts=puts, deletes=deletes)
+        try:
+            ctx.tablets.trash(trash)
+            self._release_snapshots(ctx)
+        finally:
+            # SHOW RESTORE says FINISHED only once everything restored is visible and the snapshot dirs are gone
+            self.finished_time = finished_time
             self.state = "FINISHED"
-            catalog.commit(Change().put("job", self.job_id, self.to_dict()), puts=puts, deletes=deletes)
-        ctx.tablets.trash(trash)
-        self._release_snapshots(ctx)
 
     def _commit_table(
         self, ctx: JobContext, entry: dict[str, Any], puts: list[object], deletes: list[object], trash: list[Tablet]
@@ -519,39 +570,54 @@ class RestoreJob(AbstractJob):
             table = catalog.tables[entry["table_id"]]
         else:
             table = catalog.tables[entry["table"]["id"]]
+        final_id = table.id
+        if entry["mode"] == "atomic":
+            # the original may have been dropped or renamed meanwhile; another table may not have taken its name
+            taken = catalog.find_table(catalog.dbs[self.db_id], entry["target"])
+            if taken is not None and taken.id != entry["replaces"]:
+                raise DorisError(f"Table {entry['target']} already exist in db: {self.db_name}")
+            original = catalog.tables.get(entry["replaces"])
+            if original is not None:
+                # The swap keeps the original's id: the built-aside partitions move under it and the original's
+                # go. A reader that looked the table up just before reads either all old or all new partitions.
+                final_id = original.id
+                deletes.append(table)
+                for part in catalog.table_partitions(original):
+                    deletes.append(part)
+                    doomed = catalog.partition_tablets(part)
+                    deletes.extend(doomed)
+                    trash.extend(doomed)
+            table = dataclasses.replace(table, id=final_id, name=entry["target"])
         for pplan in entry["partitions"]:
             part = Partition.from_dict(pplan["partition"])
             version = part.visible_version
             for tplan in pplan["tablets"]:
                 tablet = Tablet.from_dict(tplan["tablet"])
                 replicas = []
-                source_id = tplan["remote_dir"].rsplit("/__", 1)[1]
                 for replica in tablet.replicas:
-                    rowsets = self._rowsets(ctx, tablet.id, source_id, replica.backend_id, version)
+                    rowsets = self._rowsets(ctx, tablet.id, tplan, replica.backend_id, version)
                     replicas.append(dataclasses.replace(replica, version=version, rowsets=rowsets))
-                puts.append(dataclasses.replace(tablet, replicas=replicas))
+                puts.append(dataclasses.replace(tablet, table_id=final_id, replicas=replicas))
             if pplan["mode"] == "overwrite":
                 old = [catalog.tablets[t] for t in pplan["replaces_tablets"] if t in catalog.tablets]
                 deletes.extend(old)
                 trash.extend(old)
-            puts.append(dataclasses.replace(part, visible_version_time=now_ms()))
-        if entry["mode"] == "atomic":
-            original = catalog.tables.get(entry["replaces"])
-            if original is not None:
-                deletes.append(original)
-                for part in catalog.table_partitions(original):
-                    deletes.append(part)
-                    doomed = catalog.partition_tablets(part)
-                    deletes.extend(doomed)
-                    trash.extend(doomed)
-            table = dataclasses.replace(table, name=entry["target"])
-        puts.append(dataclasses.replace(table, state="NORMAL", update_time=now_ms()))
+            puts.append(dataclasses.replace(part, table_id=final_id, visible_version_time=now_ms()))
+        table = dataclasses.replace(table, state="NORMAL", update_time=now_ms())
+        puts.append(table)
         return table
 
-    def _rowsets(self, ctx: JobContext, tablet_id: int, source_id: str, backend_id: int, version: int) -> list[Rowset]:
+    def _rowsets(
+        self, ctx: JobContext, tablet_id: int, tplan: dict[str, Any], backend_id: int, version: int
+    ) -> list[Rowset]:
         """The rowsets of a restored replica, read from the tablet header that came with the snapshot."""
-        header_path = Path(self._snapshot_dir(ctx, backend_id, tablet_id)) / f"{source_id}.hdr"
-        header = json.loads(header_path.read_text())
+        if not tplan["files"]:  # a metadata-only snapshot: the tablet starts empty
+            return []
+        header_path = Path(self._snapshot_dir(ctx, backend_id, tablet_id)) / self._header_file(tplan)
+        try:
+            header = json.loads(header_path.read_text())
+        except (OSError, ValueError) as exc:
+            raise DorisError(f"failed to read tablet header {header_path}: {exc}") from None
         tablet_dir = ctx.tablets.tablet_dir(backend_id, tablet_id)
         return [
             Rowset(
@@ -566,14 +632,24 @@ class RestoreJob(AbstractJob):
         ]
 
     # ---- pieces
+    def _commit_state(self, ctx: JobContext, state: str, puts: list[object]) -> None:
+        """Persist the job in ``state`` with catalog changes in one transaction; the job shows the state after."""
+        record = {**self.to_dict(), "state": state}
+        ctx.catalog.commit(Change().put("job", self.job_id, record), puts=puts)
+        self.state = state
+
     def _replicas(self) -> list[tuple[dict, dict, dict, dict]]:
+        return [(entry, pplan, tablet, replica) for entry, pplan, tablet, replica, _ in self._replicas_with_plan()]
+
+    def _replicas_with_plan(self) -> list[tuple[dict, dict, dict, dict, dict]]:
+        """(table plan, partition plan, tablet, replica, tablet plan) of every target replica."""
         out = []
         for entry in self.plan.get("tables", []):
             for pplan in entry["partitions"]:
                 for tplan in pplan["tablets"]:
                     tablet = tplan["tablet"]
                     for replica in tablet["replicas"]:
-                        out.append((entry, pplan, tablet, replica))
+                        out.append((entry, pplan, tablet, replica, tplan))
         return out
 
     def _snapshot_dir(self, ctx: JobContext, backend_id: int, tablet_id: int) -> str:
@@ -599,7 +675,7 @@ class RestoreJob(AbstractJob):
             if exc is not None:
                 message = exc.message if isinstance(exc, DorisError) else f"{type(exc).__name__}: {exc}"
                 self.task_err_msg = {str(signature): message}
-                raise DorisError(message)
+                raise exc if isinstance(exc, DorisError) else DorisError(message)
             results.append(future.result())
         return results
 
@@ -686,6 +762,16 @@ class RestoreJob(AbstractJob):
         }
         names = show_restore_columns(brief_form)
         return tuple(row[n] for n in names)
+
+
+def _status_code(exc: DorisError) -> str:
+    """The Status code a failure cancels the job with: a file whose content does not match its checksum
+    is BAD_FILE, a file missing from the repository NOT_FOUND, anything else COMMON_ERROR."""
+    if isinstance(exc, ChecksumMismatchError):
+        return "BAD_FILE"
+    if isinstance(exc, NotFoundError):
+        return "NOT_FOUND"
+    return "COMMON_ERROR"
 
 
 def show_restore_columns(brief_form: bool) -> tuple[str, ...]:

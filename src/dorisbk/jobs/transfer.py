@@ -8,6 +8,7 @@ same tablet already holds; downloads verify every checksum.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -16,9 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dorisbk.backend.snapshot import SnapshotInfo
+from dorisbk.checksum import md5_file
 from dorisbk.errors import DorisError
+from dorisbk.storage.filesystem import NotFoundError
 from dorisbk.storage.layout import split_checksum, with_checksum
 from dorisbk.storage.repository import Repository
+
+log = logging.getLogger(__name__)
 
 
 class TaskCancelled(DorisError):
@@ -64,14 +69,16 @@ def upload_tablets(
     previous: Sequence[str],
     cancelled: threading.Event,
     kbps: int,
+    progress: list[int] | None = None,
 ) -> dict[int, list[str]]:
     """Put each tablet's snapshot files under ``__ss_<label>/__ss_content/<rel_path>/``.
 
     Returns the checksummed file names now in the repository per tablet, which the job
-    compares with the snapshot's file list.
+    compares with the snapshot's file list. ``progress[0]`` counts the tablets done so far.
     """
     throttle = Throttle(kbps)
     uploaded: dict[int, list[str]] = {}
+    sent = copied = skipped = sent_bytes = 0
     for item in items:
         remote_dir = f"{repo.content_dir(label)}/{item.rel_path}"
         present = _names(repo, remote_dir)
@@ -83,13 +90,29 @@ def upload_tablets(
             stored = with_checksum(f.name, f.md5)
             names.append(stored)
             if stored in present:
+                skipped += 1
                 continue
             source = next((prev for prev, held in earlier if stored in held), None)
             if source is not None and repo.copy_from_previous(source, label, f"{item.rel_path}/{stored}"):
+                copied += 1
                 continue
             repo.upload_file_checked(os.path.join(item.snapshot.path, f.name), remote_dir, f.name, f.md5, present)
+            sent += 1
+            sent_bytes += f.size
             throttle.account(f.size, cancelled)
         uploaded[item.tablet_id] = names
+        if progress is not None:
+            progress[0] += 1
+    log.info(
+        "upload task of snapshot %s: %d tablets, %d files uploaded (%d bytes), %d copied in the repository, "
+        "%d already present",
+        label,
+        len(items),
+        sent,
+        sent_bytes,
+        copied,
+        skipped,
+    )
     return uploaded
 
 
@@ -104,11 +127,17 @@ class DownloadItem:
 def download_tablets(
     repo: Repository, items: Sequence[DownloadItem], cancelled: threading.Event, kbps: int
 ) -> dict[int, list[str]]:
-    """Fetch and verify each tablet's files into its local snapshot dir; returns plain names per tablet."""
+    """Fetch and verify each tablet's files into its local snapshot dir; returns plain names per tablet.
+
+    A file already there with the expected checksum (a download redone after a restart) is
+    kept; anything else in the dir (left over by an interrupted download) is removed, so the
+    dir holds exactly the snapshot tablet's files.
+    """
     throttle = Throttle(kbps)
     fetched: dict[int, list[str]] = {}
     for item in items:
-        Path(item.local_dir).mkdir(parents=True, exist_ok=True)
+        local_dir = Path(item.local_dir)
+        local_dir.mkdir(parents=True, exist_ok=True)
         present = _names(repo, item.remote_dir)
         names = []
         for stored in item.names:
@@ -117,11 +146,16 @@ def download_tablets(
             parsed = split_checksum(stored)
             if parsed is None:
                 raise DorisError(f"file name should contains checksum: {stored}")
+            remote = f"{item.remote_dir}/{stored}"
             if stored not in present:
-                raise DorisError(f"get nothing from remote path: {item.remote_dir}/{stored}")
-            local = os.path.join(item.local_dir, parsed[0])
-            repo.download_file_checked(f"{item.remote_dir}/{stored}", local)
-            throttle.account(os.path.getsize(local), cancelled)
+                raise NotFoundError(f"File does not exist: {remote}")
+            local = local_dir / parsed[0]
+            if not (local.is_file() and md5_file(local) == parsed[1]):
+                repo.download_file_checked(remote, local)
+                throttle.account(local.stat().st_size, cancelled)
             names.append(parsed[0])
+        for stray in local_dir.iterdir():
+            if stray.name not in names:
+                stray.unlink()
         fetched[item.tablet_id] = names
     return fetched

@@ -86,10 +86,31 @@ async def _authenticate(self: Connection, username: str, auth_response: bytes, *
     if await self.identity_provider.get_user(username) is None:
         await self.stream.write(self.error(msg=self._dorisbk_denied, code=ErrorCode.ACCESS_DENIED_ERROR))
         return
+    self._dorisbk_login = True  # type: ignore[attr-defined]
     try:
         await _original_authenticate(self, username, auth_response, *args, **kwargs)
     finally:
         self._dorisbk_denied = None  # type: ignore[attr-defined]
+        self._dorisbk_login = False  # type: ignore[attr-defined]
+
+
+def _ok(self: Connection, **kwargs: Any) -> bytes:
+    """The OK that ends a successful login: a database named in the handshake must exist and be
+    visible to the user, else the login fails with 1049 / 1044 as on MySQL (pymysql ``database=``,
+    ``mysql db``, JDBC URLs)."""
+    if getattr(self, "_dorisbk_login", False) and self.session.database:
+        check = getattr(self.session, "database_error", None)
+        failure = check(self.session.database) if check is not None else None
+        if failure is not None:
+            self.session.database = None
+            code, message = failure
+            return self.error(msg=message, code=code)
+    affected = getattr(self.session, "affected_rows", 0)
+    if affected and not kwargs.get("eof"):
+        # pymysql's cursor.execute() / JDBC's executeUpdate() return an INSERT's row count
+        self.session.affected_rows = 0
+        kwargs.setdefault("affected_rows", affected)
+    return _original_ok(self, **kwargs)
 
 
 def _error(self: Connection, **kwargs: Any) -> bytes:
@@ -99,7 +120,22 @@ def _error(self: Connection, **kwargs: Any) -> bytes:
     return _original_error(self, **kwargs)
 
 
+async def _handle_query(self: Connection, data: bytes) -> None:
+    """A query that is not valid in the connection's character set gets MySQL's 1300, not a Python
+    message (any client sending raw bytes: pymysql ``query(b"...")``, C clients)."""
+    try:
+        await _original_handle_query(self, data)
+    except UnicodeDecodeError as exc:
+        bad = exc.object[exc.start : exc.start + 8].hex().upper()
+        raise errors.MysqlError(
+            f"Invalid {self.client_charset.name} character string: '{bad}'",
+            code=1300,  # type: ignore[arg-type]
+        ) from None
+
+
+_original_handle_query = Connection.handle_query
 _original_authenticate = Connection.authenticate
+_original_ok = Connection.ok
 _original_error = Connection.error
 _original_column_definition = packets.make_column_definition_41
 _original_ok_or_eof = Connection.ok_or_eof
@@ -114,5 +150,7 @@ def apply() -> None:
     Connection.com_stmt_prepare_response = _prepare_response  # type: ignore[method-assign]
     Connection.authenticate = _authenticate  # type: ignore[method-assign]
     Connection.error = _error  # type: ignore[method-assign]
+    Connection.ok = _ok  # type: ignore[method-assign]
+    Connection.handle_query = _handle_query  # type: ignore[method-assign]
     errors.SQLSTATES.update(_SQLSTATES)  # type: ignore[arg-type]
     packets._dorisbk_patched = True  # type: ignore[attr-defined]

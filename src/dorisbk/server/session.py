@@ -23,12 +23,15 @@ from mysql_mimic.variables import SYSTEM_VARIABLES, GlobalVariables, SessionVari
 from sqlglot import exp
 
 from dorisbk.env import Env
-from dorisbk.errors import DorisError, ParseError, UnknownDatabase
+from dorisbk.errors import DorisError, ParseError, UnknownDatabase, UnknownTable
+from dorisbk.sql.handlers.query import name_projections
 from dorisbk.sql.handlers.show import VERSION, VIRTUAL_DBS
 from dorisbk.sql.result import Result, SessionContext
 from dorisbk.sql.router import DEFER, Router, clean_parse_error
 
 log = logging.getLogger(__name__)
+
+INFO_SCHEMA_NAME = "information_schema"
 
 _WIRE_TYPES = {
     "TINYINT": ColumnType.TINY,
@@ -113,6 +116,7 @@ class DorisSession(Session):
         super().__init__(variables=_variables())
         self.env = env
         self.router = router
+        self.affected_rows = 0
 
     def context(self) -> SessionContext:
         return SessionContext(
@@ -137,13 +141,18 @@ class DorisSession(Session):
             raise to_mysql_error(DorisError(f"Syntax error: {exc}", code=1064)) from None
         except MysqlError:
             raise
+        except RecursionError:
+            raise to_mysql_error(ParseError("Syntax error: the statement is nested too deeply")) from None
         except Exception as exc:  # a bug of ours: the client gets a clean error, the log the traceback
             log.exception("statement failed: %.200s", sql)
             raise MysqlError(f"errCode = 2, detailMessage = internal error: {type(exc).__name__}: {exc}") from None
 
     async def query(self, expression: exp.Expression, sql: str, attrs: dict[str, str]) -> Any:
         """SELECT / INSERT and the rest that the library's middlewares did not answer."""
-        result = await asyncio.to_thread(self.router.execute_expression, self.context(), expression)
+        ctx = self.context()
+        result = await asyncio.to_thread(self.router.execute_expression, ctx, expression)
+        # an INSERT's OK packet carries the loaded row count (compat's OK reads it)
+        self.affected_rows = int(ctx.variables.get("affected_rows", 0))
         return to_wire(result) if isinstance(result, Result) else result
 
     # ---- the library's middlewares, adjusted
@@ -169,6 +178,33 @@ class DorisSession(Session):
             name_projections(q.expression, q.sql)
         return await super()._set_var_middleware(q)
 
+    async def _query_info_schema(self, expression: exp.Expression) -> Any:
+        """information_schema / mysql tables: an unknown one is 1146, a query the in-memory executor
+        cannot run is a clean 1105."""
+        for table in expression.find_all(exp.Table):
+            db = (table.db or self.database or "").lower()
+            if db in INFO_SCHEMA and table.name.lower() not in INFO_SCHEMA[db]:
+                raise to_mysql_error(UnknownTable(f"Unknown table '{table.name}' in {db}"))
+        try:
+            return await super()._query_info_schema(expression)
+        except sqlglot.errors.SqlglotError as exc:
+            message = str(exc).split("\n", 1)[0]
+            raise to_mysql_error(DorisError(f"Unsupported query on {INFO_SCHEMA_NAME}: {message}")) from None
+
+    def _set_names(self, item: Any) -> None:
+        """``SET NAMES x``: an unknown character set is MySQL's 1115, not a Python KeyError."""
+        name = item.name
+        if name.upper() == "DEFAULT":
+            super()._set_names(item)
+            return
+        charset = CharacterSet.__members__.get(name.lower())
+        if charset is None:
+            raise MysqlError(f"Unknown character set: '{name}'", code=1115)  # type: ignore[arg-type]
+        collation = item.text("collate") or charset.default_collation.name
+        for variable in ("character_set_client", "character_set_connection", "character_set_results"):
+            self.variables.set(variable, charset.name)
+        self.variables.set("collation_connection", collation)
+
     async def _static_query_middleware(self, q: Any) -> Any:
         """``SELECT <expressions>`` without FROM runs on DuckDB like every other query (the library's
         sqlglot executor knows few functions); ``@@variables`` were already replaced by their values."""
@@ -183,16 +219,27 @@ class DorisSession(Session):
         return await q.next()
 
     async def use(self, database: str) -> None:
-        if database.lower() not in VIRTUAL_DBS:
-            db = self.env.catalog.find_db(database)
-            if db is None:
-                raise to_mysql_error(UnknownDatabase(f"Unknown database '{database}'"))
-            user = self.env.users.require(self.username or "root")
-            if not user.has_any_in_db(database):
-                raise to_mysql_error(
-                    DorisError(f"Access denied for user {user.identity} to database '{database}'", code=1044)
-                )
+        failure = self.database_error(database)
+        if failure is not None:
+            code, message = failure
+            raise MysqlError(message, code=code)  # type: ignore[arg-type]
         self.database = database
+
+    def database_error(self, database: str) -> tuple[int, str] | None:
+        """Why this user may not make ``database`` current (code, message), or None."""
+        if database.lower() in VIRTUAL_DBS:
+            return None
+        failure: DorisError | None = None
+        user = self.env.users.get(self.username or "root")
+        if self.env.catalog.find_db(database) is None:
+            failure = UnknownDatabase(f"Unknown database '{database}'")
+        elif user is None or not user.has_any_in_db(database):
+            identity = user.identity if user else f"'{self.username}'@'%'"
+            failure = DorisError(f"Access denied for user {identity} to database '{database}'", code=1044)
+        if failure is None:
+            return None
+        error = to_mysql_error(failure)
+        return failure.code, error.msg
 
     async def schema(self) -> dict:
         """What information_schema shows: the databases and tables this user may see."""
@@ -211,47 +258,6 @@ class DorisSession(Session):
 def _near(sql: str) -> str:
     text = sql.strip()[:40]
     return text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
-
-
-def _call_text(sql: str, start: int, end: int) -> str | None:
-    """The text of a function call whose name spans ``sql[start:end + 1]``: name, then ``(...)``."""
-    i = end + 1
-    while i < len(sql) and sql[i].isspace():
-        i += 1
-    if i >= len(sql) or sql[i] != "(":
-        return None
-    depth, quote = 0, ""
-    while i < len(sql):
-        ch = sql[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif ch == quote:
-                quote = ""
-        elif ch in "'\"`":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return sql[start : i + 1]
-        i += 1
-    return None
-
-
-def name_projections(select: exp.Select, sql: str) -> None:
-    """Alias unaliased function-call columns of ``select`` with their text in ``sql``."""
-    for projection in list(select.expressions):
-        if not isinstance(projection, exp.Func):
-            continue
-        meta = projection.meta or {}
-        start, end = meta.get("start"), meta.get("end")
-        if start is None or end is None:
-            continue
-        text = _call_text(sql, start, end)
-        if text and len(text) <= 256:
-            projection.replace(exp.alias_(projection.copy(), exp.to_identifier(text, quoted=True)))
 
 
 def _is_mariadb_connect_set(sql: str) -> bool:

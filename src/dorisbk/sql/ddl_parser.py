@@ -7,7 +7,8 @@ from typing import Any
 from lark import Token, Transformer, Tree
 from lark.exceptions import UnexpectedInput, VisitError
 
-from dorisbk.errors import DorisError
+from dorisbk.catalog.types import is_type_name
+from dorisbk.errors import DorisError, ParseError
 from dorisbk.sql import ddl_stmts as s
 from dorisbk.sql.lark_support import load_grammar, syntax_error
 
@@ -116,6 +117,9 @@ class _ToStmt(Transformer):
     def properties(self, c: list[Any]) -> _Marker:
         return _Marker("properties", tuple(p for p in c if isinstance(p, tuple)))
 
+    def bare_properties(self, c: list[Any]) -> _Marker:
+        return _Marker("properties", tuple(p for p in c if isinstance(p, tuple)))
+
     # ---- databases
     def create_database(self, c: list[Any]) -> s.CreateDatabaseStmt:
         name = next(_name(t) for t in c if isinstance(t, Token) and t.type in ("NAME", "QUOTED_NAME"))
@@ -127,8 +131,12 @@ class _ToStmt(Transformer):
 
     # ---- columns and table clauses
     def col_type(self, c: list[Any]) -> tuple[str, tuple[int, ...]]:
+        name = _name(c[0])
+        if not is_type_name(name):
+            where = f" in line {c[0].line}, column {c[0].column}" if getattr(c[0], "line", None) else ""
+            raise ParseError(f"Syntax error{where} near '{name}': Unknown type: {name.upper()}")
         args = tuple(int(t) for t in c[1:] if isinstance(t, Token) and t.type == "INT")
-        return (_name(c[0]), args)
+        return (name, args)
 
     def agg_type(self, c: list[Any]) -> _Marker:
         return _Marker("agg", str(c[0]).upper())
@@ -189,15 +197,16 @@ class _ToStmt(Transformer):
         upper = tuple(_lit(t) for t in c[2:])
         return s.PartitionDef("", lower=c[1], upper=upper)
 
-    def in_tuple(self, c: list[Any]) -> tuple[str, ...]:
-        return c[0]
+    def in_tuple(self, c: list[Any]) -> _Marker:
+        return _Marker("tuple", c[0])
 
     def in_values(self, c: list[Any]) -> s.PartitionDef:
         rest = c[2:]
-        if len(rest) == 1 and isinstance(rest[0], tuple) and rest[0] and isinstance(rest[0][0], str):
-            # VALUES IN ("a", "b"): one single-column tuple per value
-            return s.PartitionDef("", values=tuple((v,) for v in rest[0]))
-        return s.PartitionDef("", values=tuple(rest))
+        tuples = [x.value for x in rest if isinstance(x, _Marker) and x.kind == "tuple"]
+        if tuples:  # VALUES IN ((1, "a"), (2, "b")): one tuple per multi-column value
+            return s.PartitionDef("", values=tuple(tuples))
+        # VALUES IN ("a", "b"): one single-column value each
+        return s.PartitionDef("", values=tuple((v,) for v in rest[0]))
 
     def partition_def(self, c: list[Any]) -> s.PartitionDef:
         name = next(_name(t) for t in c[1:] if isinstance(t, Token))

@@ -70,7 +70,9 @@ class Repository:
         if delete_if_exists:
             self.fs.delete_prefix(f"{self.root}/")
         path = f"{self.root}/{REPO_INFO_FILE}"
-        if self.fs.exists(path):
+        # A listing, as Doris does: unlike a HEAD request it carries the server's error code
+        # (SignatureDoesNotMatch, InvalidAccessKeyId, NoSuchBucket...) into the message.
+        if any(f.path == path for f in self.fs.list(path)):
             self.create_time = self._read_repo_info(path)
         else:
             self.create_time = datetime.now().replace(microsecond=0)

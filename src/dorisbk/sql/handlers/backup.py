@@ -63,12 +63,20 @@ def create_repository(env: Env, _ctx: SessionContext, stmt: b.CreateRepositorySt
     env.repos.create(stmt.name, str(stmt.type), stmt.location, dict(stmt.properties), stmt.read_only, stmt.broker)
 
 
+def _existing_repo(env: Env, name: str) -> RepoRecord:
+    """ALTER and DROP REPOSITORY name no repository in their "does not exist" message (as Doris)."""
+    if name not in env.repos.records:
+        raise DorisError("Repository does not exist")
+    return env.repos.record(name)
+
+
 def alter_repository(env: Env, _ctx: SessionContext, stmt: b.AlterRepositoryStmt) -> None:
+    _existing_repo(env, stmt.name)
     env.repos.alter(stmt.name, dict(stmt.properties))
 
 
 def drop_repository(env: Env, _ctx: SessionContext, stmt: b.DropRepositoryStmt) -> None:
-    record = env.repos.record(stmt.name)
+    record = _existing_repo(env, stmt.name)
     if env.jobs.jobs_using_repo(record.id):
         raise DorisError("Backup or restore job is running on this repository. Can not drop it")
     env.repos.drop(stmt.name)
@@ -96,10 +104,9 @@ def create_repository_sql(record: RepoRecord) -> str:
     kind = f"BROKER {record.broker}" if record.type == "BROKER" else record.type
     props = ",\n".join(f'"{k}" = "{v}"' for k, v in masked(record.properties).items())
     read_only = "READ ONLY " if record.read_only else ""
-    return (
-        f'CREATE {read_only}REPOSITORY `{record.name}`\nWITH {kind}\nON LOCATION "{record.location}"\n'
-        f"PROPERTIES\n(\n{props}\n)"
-    )
+    text = f'CREATE {read_only}REPOSITORY `{record.name}`\nWITH {kind}\nON LOCATION "{record.location}"'
+    # Without properties (LOCAL) the clause is left out: "PROPERTIES ()" would not parse again.
+    return f"{text}\nPROPERTIES\n(\n{props}\n)" if props else text
 
 
 def show_create_repository(env: Env, _ctx: SessionContext, stmt: b.ShowCreateRepositoryStmt) -> Result:
@@ -143,6 +150,8 @@ def backup(env: Env, ctx: SessionContext, stmt: b.BackupStmt) -> None:
     check_label(env, stmt.label)
     record = env.repos.record(stmt.repo)
     db = current_db(env, ctx, stmt.db)
+    if env.jobs.running_job(db.id) is not None:
+        raise DorisError("Can only run one backup or restore job of a database at same time")
     if record.read_only:
         raise DorisError(f"Repository {record.name} is read only")
     props = dict(stmt.properties)
@@ -232,7 +241,14 @@ def show_backup(env: Env, ctx: SessionContext, stmt: b.ShowBackupStmt) -> Result
 
 
 def cancel_backup(env: Env, ctx: SessionContext, stmt: b.CancelBackupStmt) -> None:
-    env.jobs.cancel(current_db(env, ctx, stmt.db).id, "BACKUP")
+    """Cancel the database's current (last) job if it is a backup; a finished one says why it can't be."""
+    jobs = env.jobs.db_jobs(current_db(env, ctx, stmt.db).id)
+    job = jobs[-1] if jobs else None
+    if job is None or job.type != "BACKUP":
+        raise DorisError("No backup job is currently running")
+    status = job.cancel(env.jobs.ctx, env.jobs.cancel_status(job))
+    if not status.ok:
+        raise DorisError(f"Failed to cancel job: {status.msg}")
 
 
 # ---- snapshots

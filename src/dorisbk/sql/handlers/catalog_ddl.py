@@ -215,8 +215,9 @@ def execute(env: Env, ctx: SessionContext, stmt: object) -> None:
             if stmt.columns:
                 if len(stmt.columns) != len(names):
                     raise DorisError("The number of columns of the view does not match the number of its query")
-                renamed = ", ".join(f"`{o}` AS `{n}`" for o, n in zip(names, stmt.columns, strict=True))
-                query = f"SELECT {renamed} FROM ({stmt.query}) AS `{stmt.table.name}`"
+                # renamed by position: the query's own names may be expressions or repeat
+                renamed = ", ".join("`" + n.replace("`", "``") + "`" for n in stmt.columns)
+                query = f"SELECT * FROM ({stmt.query}) AS `{stmt.table.name}`({renamed})"
             env.catalog.create_view(db, stmt.table.name, query, stmt.comment, stmt.if_not_exists)
         case _:
             raise DorisError(f"Unsupported statement: {type(stmt).__name__}")

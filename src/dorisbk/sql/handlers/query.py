@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import duckdb
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.tokens import TokenType
 
 from dorisbk.auth.users import require
 from dorisbk.backend import duck
@@ -121,6 +123,8 @@ class QueryEngine:
             alias = table.alias or target.name
             if target.kind == "VIEW":
                 inner = sqlglot.parse_one(target.view_sql, read=READ)
+                if isinstance(inner, exp.Select):
+                    name_projections(inner, target.view_sql)
                 view_ctx = SessionContext(ctx.user, db_name, ctx.connection_id)
                 self._rewrite(view_ctx, inner, scans, check_priv, depth + 1)
                 sub = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(alias)))
@@ -207,6 +211,8 @@ class QueryEngine:
     def columns_of(self, ctx: SessionContext, query: str) -> list[str]:
         """Output column names of a query (used to check a view's definition)."""
         expression = sqlglot.parse_one(query, read=READ)
+        if isinstance(expression, exp.Select):
+            name_projections(expression, query)
         planned = self.plan(ctx, expression)
         with self._cursor() as cur:
             try:
@@ -256,6 +262,7 @@ class QueryEngine:
             planned = Planned(f"SELECT * FROM ({planned.sql}) AS __q({aliases})", planned.scans)
         with self.store.lease(planned.files):
             result = self.loader.load(table, planned.sql, names, partitions)
+        ctx.variables["affected_rows"] = result.rows
         return result.rows
 
     def _output_names(self, planned: Planned) -> list[str]:
@@ -362,3 +369,73 @@ def _partition_test(cond: exp.Expression, column: str, alias: str, ctype) -> _Te
     except (ValueError, DorisError, TypeError):
         return None
     return None
+
+
+# ---- column names of computed select items, as MySQL and Doris give them
+
+_SELECT_LIST_END = {
+    TokenType.FROM,
+    TokenType.WHERE,
+    TokenType.GROUP_BY,
+    TokenType.HAVING,
+    TokenType.ORDER_BY,
+    TokenType.LIMIT,
+    TokenType.UNION,
+    TokenType.INTERSECT,
+    TokenType.EXCEPT,
+    TokenType.INTO,
+    TokenType.WINDOW,
+    TokenType.QUALIFY,
+    TokenType.SEMICOLON,
+}
+
+
+def _select_list_texts(sql: str) -> list[str] | None:
+    """The source text of each item of a statement's top-level select list (``SELECT a, f(x) FROM``)."""
+    try:
+        tokens = Dialect.get_or_raise("doris").tokenize(sql)
+    except sqlglot.errors.SqlglotError:
+        return None
+    if not tokens or tokens[0].token_type != TokenType.SELECT:
+        return None
+    items: list[tuple[int, int]] = []
+    depth, first, last = 0, None, None
+    for tok in tokens[1:]:
+        kind = tok.token_type
+        if depth == 0 and (kind in _SELECT_LIST_END or kind == TokenType.COMMA):
+            if first is not None:
+                items.append((first, last))  # type: ignore[arg-type]
+            first = last = None
+            if kind != TokenType.COMMA:
+                break
+            continue
+        if depth == 0 and first is None and kind in (TokenType.HINT, TokenType.DISTINCT, TokenType.ALL):
+            continue
+        if kind == TokenType.L_PAREN:
+            depth += 1
+        elif kind == TokenType.R_PAREN:
+            depth -= 1
+        if first is None:
+            first = tok.start
+        last = tok.end
+    else:
+        if first is not None:
+            items.append((first, last))  # type: ignore[arg-type]
+    return [sql[a : b + 1] for a, b in items]
+
+
+def name_projections(select: exp.Select, sql: str) -> None:
+    """Name unaliased computed columns by their text, as MySQL does (``count(*)``, ``DATABASE()``,
+    ``if(a>0,'y','n')``); a string literal is named by its value. Plain columns keep their names."""
+    texts = _select_list_texts(sql)
+    if texts is None or len(texts) != len(select.expressions):
+        return
+    named = []
+    for projection, text in zip(select.expressions, texts, strict=True):
+        if isinstance(projection, (exp.Alias, exp.Column, exp.Star)) or len(text) > 256:
+            named.append(projection)
+            continue
+        if isinstance(projection, exp.Literal) and projection.is_string:
+            text = projection.name
+        named.append(exp.alias_(projection, exp.to_identifier(text, quoted=True), copy=False))
+    select.set("expressions", named)  # once: replacing items one by one is quadratic

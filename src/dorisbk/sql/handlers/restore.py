@@ -38,28 +38,14 @@ DEFAULT_REPLICATION = 3
 
 
 def restore(env: Env, ctx: SessionContext, stmt: b.RestoreStmt) -> None:
+    # what the statement alone decides comes first (Doris's analysis), then the repository,
+    # the database and the snapshot's info file
     check_label(env, stmt.label)
+    props = dict(stmt.properties)
+    timeout, replication = _check_properties(env, props)
+    _check_refs(stmt)
     record = env.repos.record(stmt.repo)
     db = current_db(env, ctx, stmt.db)
-    props = dict(stmt.properties)
-    unknown = [k for k in props if k not in RESTORE_PROPERTIES]
-    if unknown:
-        raise DorisError(f"Unknown restore job properties: [{', '.join(unknown)}]")
-    for name in BOOLEAN_PROPERTIES:
-        if name in props and props[name].lower() not in ("true", "false"):
-            raise DorisError(f"Invalid boolean property {name} value: {props[name]}")
-    if "backup_timestamp" not in props:
-        raise DorisError("Missing backup_timestamp property")
-    timeout = timeout_ms(env, props)
-    replication = replication_from_properties(props) or DEFAULT_REPLICATION
-    if "meta_version" in props and not props["meta_version"].lstrip("-").isdigit():
-        raise DorisError(f"Invalid meta version format: {props['meta_version']}")
-    for medium, allowed in (
-        ("storage_medium", ("hdd", "ssd", "same_with_upstream", "")),
-        ("medium_allocation_mode", ("strict", "adaptive")),
-    ):
-        if medium in props and props[medium].lower() not in allowed:
-            raise DorisError(f"Invalid {medium} value: {props[medium]}")
     repo = env.repos.repository(record.name)
     try:
         info = json.loads(repo.read_info(stmt.label, props["backup_timestamp"]))
@@ -87,13 +73,34 @@ def restore(env: Env, ctx: SessionContext, stmt: b.RestoreStmt) -> None:
     env.jobs.add_job(job)
 
 
-def _select(info: dict[str, Any], stmt: b.RestoreStmt) -> tuple[dict[str, Any], dict[str, str]]:
-    """The job info narrowed to the ON / EXCLUDE list, and the aliases (snapshot name -> local name)."""
-    objects: dict[str, Any] = info["backup_objects"]
-    views = {v["name"]: v for v in info["new_backup_objects"].get("views", [])}
+def _check_properties(env: Env, props: dict[str, str]) -> tuple[int, int]:
+    """Doris's order: each known property's value, the timestamp, and unknown keys last.
+    Returns the timeout (ms) and the replica count for new tables and partitions."""
+    timeout = timeout_ms(env, props)
+    replication = replication_from_properties(props) or DEFAULT_REPLICATION
+    for name in BOOLEAN_PROPERTIES:
+        if name in props and props[name].lower() not in ("true", "false"):
+            raise DorisError(f"Invalid boolean property {name} value: {props[name]}")
+    if "backup_timestamp" not in props:
+        raise DorisError("Missing backup_timestamp property")
+    if "meta_version" in props and not props["meta_version"].lstrip("-").isdigit():
+        raise DorisError(f"Invalid meta version format: {props['meta_version']}")
+    for medium, allowed in (
+        ("storage_medium", ("hdd", "ssd", "same_with_upstream", "")),
+        ("medium_allocation_mode", ("strict", "adaptive")),
+    ):
+        if medium in props and props[medium].lower() not in allowed:
+            raise DorisError(f"Invalid {medium} value: {props[medium]}")
+    unknown = [k for k in props if k not in RESTORE_PROPERTIES]
+    if unknown:
+        raise DorisError(f"Unknown restore job properties: [{', '.join(unknown)}]")
+    return timeout, replication
+
+
+def _check_refs(stmt: b.RestoreStmt) -> None:
+    """The ON / EXCLUDE list on its own: temporary partitions, repeated tables and aliases."""
     seen: set[str] = set()
     names_out: set[str] = set()
-    aliases: dict[str, str] = {}
     for ref in stmt.tables:
         if ref.temporary:
             raise DorisError("Do not support restoring temporary partitions")
@@ -108,6 +115,17 @@ def _select(info: dict[str, Any], stmt: b.RestoreStmt) -> tuple[dict[str, Any], 
         if out in names_out:
             raise DorisError(f"Duplicated alias name: {out}")
         names_out.add(out)
+
+
+def _select(info: dict[str, Any], stmt: b.RestoreStmt) -> tuple[dict[str, Any], dict[str, str]]:
+    """The job info narrowed to the ON / EXCLUDE list, and the aliases (snapshot name -> local name)."""
+    objects: dict[str, Any] = info["backup_objects"]
+    views = {v["name"]: v for v in info["new_backup_objects"].get("views", [])}
+    seen = {ref.name for ref in stmt.tables}
+    aliases: dict[str, str] = {}
+    for ref in stmt.tables:
+        if stmt.exclude:
+            continue
         if ref.alias is not None:
             aliases[ref.name] = ref.alias
         if ref.name not in objects and ref.name not in views:

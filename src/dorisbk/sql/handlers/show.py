@@ -162,8 +162,11 @@ def partition_sql(table: Table, parts: list[Partition]) -> str:
                 upper = "(MAXVALUE)" if part.upper is None else f"({_literals(part.upper)})"
                 lines.append(f"PARTITION {part.name} VALUES [({_literals(part.lower)}), {upper})")
             previous_upper = part.upper
-        else:
-            values = ", ".join(f"({_literals(v)})" for v in part.values or [])
+        else:  # one column: VALUES IN ("a", "b"); several: VALUES IN (("a", "1"), ("b", "2"))
+            if len(table.partition_columns) == 1:
+                values = ", ".join(_literals(v) for v in part.values or [])
+            else:
+                values = ", ".join(f"({_literals(v)})" for v in part.values or [])
             lines.append(f"PARTITION {part.name} VALUES IN ({values})")
     cols = ", ".join(f"`{c}`" for c in table.partition_columns)
     return f"PARTITION BY {table.partition_type}({cols})\n(" + ",\n".join(lines) + ")"
@@ -415,7 +418,7 @@ def _partitions(env: Env, table: Table) -> Result:
         if table.partition_type == "RANGE":
             rng = bounds.format_range(types, part)
         elif table.partition_type == "LIST":
-            rng = "[" + ", ".join("(" + ", ".join(v) + ")" for v in part.values or []) + "]"
+            rng = bounds.format_list(types, part)
         else:
             rng = ""
         dist = ", ".join(table.distribution_columns) if table.distribution == "HASH" else "RANDOM"
