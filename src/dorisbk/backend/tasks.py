@@ -13,12 +13,13 @@ from typing import Any
 
 
 class TaskExecutor:
-    """One thread pool per backend id."""
+    """One thread pool per backend id; ``on_done`` is called as each task ends (the scheduler's wake-up)."""
 
     def __init__(self, workers_per_backend: int = 4) -> None:
         self.workers = workers_per_backend
         self._pools: dict[int, ThreadPoolExecutor] = {}
         self._lock = threading.Lock()
+        self.on_done: Callable[[], None] = lambda: None
 
     def submit(self, backend_id: int, fn: Callable[..., Any], *args: Any) -> Future:
         with self._lock:
@@ -26,7 +27,9 @@ class TaskExecutor:
             if pool is None:
                 pool = ThreadPoolExecutor(self.workers, thread_name_prefix=f"be{backend_id}-task")
                 self._pools[backend_id] = pool
-        return pool.submit(fn, *args)
+        future = pool.submit(fn, *args)
+        future.add_done_callback(lambda _f: self.on_done())
+        return future
 
     def shutdown(self) -> None:
         with self._lock:

@@ -33,8 +33,10 @@ class BackupHandler:
         self.jobs: dict[int, list[AbstractJob]] = {}
         self.loaders: dict[str, JobLoader] = {"BACKUP": BackupJob.from_dict, "RESTORE": RestoreJob.from_dict}
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         ctx.persist = self.persist
+        ctx.executor.on_done = self.wake
 
     # ---- persistence
     def replay(self, rows: Iterable[tuple[str, int, dict]]) -> list[tuple[str, int, dict]]:
@@ -67,6 +69,7 @@ class BackupHandler:
             self.store.commit(change)
             del jobs[: len(evicted)]
             jobs.append(job)
+        self.wake()
 
     def db_jobs(self, db_id: int) -> list[AbstractJob]:
         with self.lock:
@@ -116,18 +119,29 @@ class BackupHandler:
         if self._thread is not None:
             self._thread.join(timeout=10)
 
+    def wake(self) -> None:
+        """Run jobs now rather than at the next tick (a task ended or a job was submitted)."""
+        self._wake.set()
+
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self.run_once()
+            self._wake.clear()
+            if self.run_once():
+                continue  # a job moved on: its next state may have work right away
             interval = self.ctx.config.int("backup_handler_update_interval_millis") / 1000.0
-            self._stop.wait(max(0.01, interval))
+            self._wake.wait(max(0.01, interval))
 
-    def run_once(self) -> None:
+    def run_once(self) -> bool:
+        """Run the last job of every database once; True when any job changed state."""
         with self.lock:
             current = [jobs[-1] for jobs in self.jobs.values() if jobs and not jobs[-1].done]
+        moved = False
         for job in current:
+            before = job.state
             try:
                 job.run(self.ctx)
             except Exception:  # a bug in a job must not stop the scheduler
                 log.exception("job %s (%s) failed", job.label, job.type)
                 job.cancel(self.ctx, Status("COMMON_ERROR", "internal error, see the server log"))
+            moved = moved or job.state != before
+        return moved

@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from dorisbk.backend.snapshot import SnapshotInfo
 from dorisbk.checksum import md5_file
@@ -24,6 +25,9 @@ from dorisbk.storage.layout import split_checksum, with_checksum
 from dorisbk.storage.repository import Repository
 
 log = logging.getLogger(__name__)
+
+
+T = TypeVar("T")
 
 
 class TaskCancelled(DorisError):
@@ -55,6 +59,16 @@ class Throttle:
             if wait <= 0:
                 return
             cancelled.wait(min(wait, 0.2))
+
+
+def batches(items: Sequence[T], batch_size: int, workers: int) -> list[list[T]]:
+    """Split a backend's tablets into tasks of at most ``batch_size`` tablets, in a multiple of ``workers``
+    tasks of even size so that no worker idles while another still has a long batch to go."""
+    if not items:
+        return []
+    count = -(-len(items) // max(1, batch_size))
+    count = min(len(items), -(-count // workers) * workers)
+    return [list(items[i::count]) for i in range(count)]
 
 
 def _names(repo: Repository, directory: str) -> set[str]:

@@ -1,0 +1,455 @@
+"""BACKUP benchmark: dorisbk against ``cp -r`` + ``md5sum`` (LOCAL) and boto3 with 8 threads (S3), in one run.
+
+    python -m bench.backup [--gib 2] [--skip-s3] [--interval-ms MS] [--work-dir DIR] [--keep]
+
+A real ``dorisbk serve`` (own temp data dir) gets a DUPLICATE KEY table of 4 RANGE
+partitions x 16 HASH buckets = 64 tablets, loaded with ``INSERT ... SELECT FROM numbers``
+batches of random doubles and md5 hex strings (which Parquet cannot compress away) until
+the rowset files under ``<data>/be/be1/data`` hold at least ``--gib`` GiB. The server is
+then restarted, so the backup's memory is not mixed up with what the loads left behind.
+
+Measured, with the page cache dropped (``sync; echo 3 > /proc/sys/vm/drop_caches``, root
+only) before each run:
+
+* ``BACKUP SNAPSHOT`` to a LOCAL repository, then to an S3 repository on a loopback
+  SeaweedFS (``tests/s3server.py``), each followed by a second backup of the unchanged table
+  under a new label; time from the statement to ``SHOW BACKUP`` saying FINISHED (polled
+  every 50 ms), MB/s over the rowset bytes, and the server's peak RSS;
+* baselines over the same files, each run right after dorisbk's first backup of its kind:
+  ``cp -r`` of the tablet data dir then ``md5sum`` of each copied file (plus, shown apart,
+  the ``sync`` that makes the copy durable, since dorisbk fsyncs what it writes); boto3
+  ``upload_file`` of every file from a pool of 8 threads into another prefix of the bucket.
+
+Targets (issue 4): within 1.3x of the baseline's time on both, server peak RSS < 300 MiB,
+second backup of the unchanged table < 0.1x of the first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from bench.common import (
+    Check,
+    GiB,
+    MiB,
+    PeakRss,
+    checks_table,
+    cpu_seconds,
+    drop_caches,
+    ensure_importable,
+    find_processes,
+    fmt_bytes,
+    machine_line,
+    rss_bytes,
+    say,
+    table,
+    timed,
+    tree_bytes,
+)
+
+PARTITIONS = 4
+BUCKETS = 16
+DAYS_PER_PARTITION = 30
+START = dt.date(2024, 1, 1)
+BASELINE_THREADS = 8
+
+TIME_TARGET = 1.3
+RSS_TARGET = 300 * MiB
+SECOND_TARGET = 0.1
+
+LOAD_SQL = (
+    "INSERT INTO bk.t SELECT date_add('2024-01-01', INTERVAL number % {days} DAY), number + {offset}, "
+    "rand(), rand() * 1000000, md5(cast(number + {offset} as varchar)), "
+    "md5(concat(cast(rand() as varchar), 'x')) "
+    'FROM numbers("number" = "{rows}")'
+)
+FIRST_BATCH_ROWS = 2_000_000
+MAX_BATCH_ROWS = 5_000_000
+POLL_S = 0.05
+
+
+def create_table_sql() -> str:
+    parts = []
+    for i in range(PARTITIONS):
+        upper = START + dt.timedelta(days=(i + 1) * DAYS_PER_PARTITION)
+        parts.append(f"PARTITION p{i} VALUES LESS THAN ('{upper.isoformat()}')")
+    return (
+        "CREATE TABLE bk.t (d DATE NOT NULL, k BIGINT NOT NULL, r1 DOUBLE, r2 DOUBLE, h1 VARCHAR(64), "
+        "h2 VARCHAR(64)) DUPLICATE KEY(d, k) "
+        f"PARTITION BY RANGE(d) ({', '.join(parts)}) "
+        f'DISTRIBUTED BY HASH(k) BUCKETS {BUCKETS} PROPERTIES ("replication_num" = "1")'
+    )
+
+
+def build_table(cur: Any, data_root: Path, want_bytes: int) -> dict[str, Any]:
+    """Load batches until the rowset files hold ``want_bytes``; returns rows, bytes, files, seconds."""
+    cur.execute("CREATE DATABASE bk")
+    cur.execute(create_table_sql())
+    rows = 0
+    size = 0
+    batch = min(FIRST_BATCH_ROWS, max(100_000, want_bytes // 100))
+    started = time.monotonic()
+    while size < want_bytes:
+        cur.execute(LOAD_SQL.format(days=PARTITIONS * DAYS_PER_PARTITION, offset=rows, rows=batch))
+        rows += batch
+        size, files = tree_bytes(data_root)
+        say(f"  loaded {rows:,} rows: {fmt_bytes(size)} in {files} files")
+        per_row = size / rows
+        batch = int(min(MAX_BATCH_ROWS, max(100_000, (want_bytes - size) / per_row * 1.02 + 1)))
+    size, files = tree_bytes(data_root)
+    return {"rows": rows, "bytes": size, "files": files, "seconds": time.monotonic() - started}
+
+
+def show_backup(cur: Any, label: str) -> dict[str, str]:
+    cur.execute(f'SHOW BACKUP FROM bk WHERE SnapshotName = "{label}"')
+    names = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    if not rows:
+        raise RuntimeError(f"SHOW BACKUP has no job {label}")
+    return dict(zip(names, rows[-1], strict=True))
+
+
+def run_backup(server: Any, repo: str, label: str) -> dict[str, Any]:
+    """BACKUP and poll until FINISHED; time, peak RSS and CPU of the server, CPU of SeaweedFS, time per state."""
+    pid = server.proc.pid
+    dropped = drop_caches()
+    states: dict[str, float] = {}
+    weed = find_processes("weed")
+    with server.connect() as conn, conn.cursor() as cur:
+        rss_before = rss_bytes(pid)
+        cpu0, weed0 = cpu_seconds([pid]), cpu_seconds(weed)
+        with PeakRss(pid) as peak, timed() as t:
+            cur.execute(f"BACKUP SNAPSHOT bk.{label} TO {repo} ON (t)")
+            last_state, since = "", time.perf_counter()
+            while True:
+                row = show_backup(cur, label)
+                state = row["State"]
+                now = time.perf_counter()
+                if state != last_state:
+                    if last_state:
+                        states[last_state] = states.get(last_state, 0.0) + now - since
+                    last_state, since = state, now
+                if state in ("FINISHED", "CANCELLED"):
+                    break
+                time.sleep(POLL_S)
+        cpu, weed_cpu = cpu_seconds([pid]) - cpu0, cpu_seconds(weed) - weed0
+    if state != "FINISHED":
+        raise RuntimeError(f"backup {label} to {repo} ended {state}: {row.get('Status')} {row.get('TaskErrMsg')}")
+    return {
+        "seconds": t.seconds,
+        "peak": peak.bytes,
+        "rss_before": rss_before,
+        "states": states,
+        "dropped": dropped,
+        "cpu": cpu,
+        "weed_cpu": weed_cpu,
+    }
+
+
+def baseline_local(src: Path, dst: Path) -> dict[str, float]:
+    """``cp -r`` of the tablet data dir, ``md5sum`` of each copied file, then (apart) ``sync``."""
+    drop_caches()
+    with timed() as t_cp:
+        subprocess.run(["cp", "-r", str(src), str(dst)], check=True)
+    files = sorted(str(p) for p in dst.rglob("*") if p.is_file())
+    with timed() as t_md5:
+        for start in range(0, len(files), 500):
+            subprocess.run(["md5sum", *files[start : start + 500]], check=True, stdout=subprocess.DEVNULL)
+    with timed() as t_sync:
+        os.sync()
+    return {"cp": t_cp.seconds, "md5": t_md5.seconds, "sync": t_sync.seconds}
+
+
+def baseline_s3(client: Any, bucket: str, src: Path, prefix: str) -> dict[str, float]:
+    """boto3 ``upload_file`` of each file, ``BASELINE_THREADS`` at a time (one transfer thread each)."""
+    from boto3.s3.transfer import TransferConfig
+
+    config = TransferConfig(use_threads=False)
+    files = sorted(p for p in src.rglob("*") if p.is_file())
+    weed = find_processes("weed")
+    drop_caches()
+
+    def put(path: Path) -> None:
+        client.upload_file(str(path), bucket, f"{prefix}/{path.relative_to(src)}", Config=config)
+
+    cpu0, weed0 = cpu_seconds([os.getpid()]), cpu_seconds(weed)
+    with timed() as t, ThreadPoolExecutor(BASELINE_THREADS) as pool:
+        list(pool.map(put, files))
+    return {"upload": t.seconds, "cpu": cpu_seconds([os.getpid()]) - cpu0, "weed_cpu": cpu_seconds(weed) - weed0}
+
+
+def s3_client(s3: Any) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=s3.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=s3.access_key,
+        aws_secret_access_key=s3.secret_key,
+        config=Config(
+            s3={"addressing_style": "path"},
+            max_pool_connections=32,
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+        ),
+    )
+
+
+def s3_bytes(client: Any, bucket: str, prefix: str) -> tuple[int, int]:
+    total = count = 0
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for obj in page.get("Contents", []):
+            total += obj["Size"]
+            count += 1
+    return total, count
+
+
+@contextlib.contextmanager
+def maybe_s3(skip: bool) -> Iterator[Any]:
+    if skip:
+        yield None
+        return
+    ensure_importable()
+    from tests.s3server import s3_server
+
+    with s3_server(bucket="dorisbk-bench") as server:
+        yield server
+
+
+def upload_summary(log: str) -> list[str]:
+    """The server's "upload task of snapshot ..." log lines, added up per snapshot."""
+    pattern = re.compile(
+        r"upload task of snapshot (\S+): (\d+) tablets, (\d+) files uploaded \((\d+) bytes\), "
+        r"(\d+) copied in the repository, (\d+) already present"
+    )
+    sums: dict[str, list[int]] = {}
+    for match in pattern.finditer(log):
+        label, *numbers = match.groups()
+        total = sums.setdefault(label, [0, 0, 0, 0, 0, 0])
+        total[0] += 1
+        for i, value in enumerate(numbers, start=1):
+            total[i] += int(value)
+    return [
+        f"server log, {label}: {t[0]} upload tasks, {t[1]} tablets, {t[2]} files uploaded ({fmt_bytes(t[3])}), "
+        f"{t[4]} copied inside the repository, {t[5]} already present"
+        for label, t in sums.items()
+    ]
+
+
+def mbps(nbytes: int, seconds: float) -> str:
+    return f"{nbytes / 1e6 / seconds:.0f} MB/s"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.backup", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--gib", type=float, default=2.0, help="GiB of rowset files to back up (default 2)")
+    parser.add_argument("--skip-s3", action="store_true", help="LOCAL repository only")
+    parser.add_argument("--work-dir", type=Path, default=None, help="parent of the temp dir (default: $TMPDIR)")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir")
+    parser.add_argument(
+        "--interval-ms",
+        type=int,
+        default=None,
+        help="set backup_handler_update_interval_millis before the backups (default: the server's own, 200)",
+    )
+    args = parser.parse_args(argv)
+    ensure_importable()
+    from tests.dorisbk_server import DorisbkServer
+
+    work = Path(tempfile.mkdtemp(prefix="dorisbk-bench-bk-", dir=args.work_dir))
+    say(f"work dir: {work}; {machine_line()}")
+    data_root = work / "data" / "be" / "be1" / "data"
+    results: dict[str, Any] = {}
+    ok = True
+    started = time.monotonic()
+    try:
+        with maybe_s3(args.skip_s3) as s3:
+            server = DorisbkServer(work / "data").start()
+            try:
+                say(f"building a table of >= {args.gib} GiB in {PARTITIONS * BUCKETS} tablets ...")
+                with server.connect() as conn, conn.cursor() as cur:
+                    built = build_table(cur, data_root, int(args.gib * GiB))
+                tablets = sum(1 for p in data_root.iterdir() if p.is_dir())
+                built["tablets"] = tablets
+                built["rss_after_loads"] = rss_bytes(server.proc.pid)  # type: ignore[union-attr]
+                say("restarting the server ...")
+                server.restart()
+                built["rss_idle"] = rss_bytes(server.proc.pid)  # type: ignore[union-attr]
+                repos = {"LOCAL": ("r_local", work / "repo_local")}
+                with server.connect() as conn, conn.cursor() as cur:
+                    if args.interval_ms is not None:
+                        cur.execute(
+                            "ADMIN SET FRONTEND CONFIG "
+                            f'("backup_handler_update_interval_millis" = "{args.interval_ms}")'
+                        )
+                    cur.execute("ADMIN SHOW FRONTEND CONFIG LIKE 'backup_handler_update_interval_millis'")
+                    built["interval_ms"] = cur.fetchone()[1]
+                    cur.execute(f'CREATE REPOSITORY r_local WITH LOCAL ON LOCATION "file://{work / "repo_local"}"')
+                    if s3 is not None:
+                        props = ", ".join(f'"{k}" = "{v}"' for k, v in s3.repository_properties().items())
+                        location = f"s3://{s3.bucket}/dorisbk"
+                        cur.execute(f'CREATE REPOSITORY r_s3 WITH S3 ON LOCATION "{location}" PROPERTIES ({props})')
+                        repos["S3"] = ("r_s3", None)
+                # Each baseline runs right after dorisbk's first backup of its kind, so that load from other
+                # work on the machine, which drifts over minutes, hits both sides of a ratio alike.
+                for kind, (repo, _path) in repos.items():
+                    for n, label in enumerate((f"{kind.lower()}_first", f"{kind.lower()}_second")):
+                        say(f"BACKUP {label} to {kind} ({'unchanged table' if n else 'first'}) ...")
+                        results[(kind, n)] = run_backup(server, repo, label)
+                        say(f"  {results[(kind, n)]['seconds']:.2f} s")
+                        if n == 0 and kind == "LOCAL":
+                            say("baseline: cp -r + md5sum ...")
+                            results["cp"] = baseline_local(data_root, work / "cp_copy")
+                            shutil.rmtree(work / "cp_copy")
+                        elif n == 0:
+                            say(f"baseline: boto3 upload_file x {BASELINE_THREADS} threads ...")
+                            client = s3_client(s3)
+                            results["boto3"] = baseline_s3(client, s3.bucket, data_root, "baseline")
+                log_tail = server.log()
+            finally:
+                server.stop()
+            repo_bytes = tree_bytes(work / "repo_local")
+            if s3 is not None:
+                results["s3_repo"] = s3_bytes(client, s3.bucket, "dorisbk/")
+                results["s3_base"] = s3_bytes(client, s3.bucket, "baseline/")
+        ok = report(built, results, repo_bytes, s3 is not None)
+        for line in upload_summary(log_tail):
+            say(line)
+        say(f"total bench time {time.monotonic() - started:.0f} s; at the end: {machine_line()}")
+    finally:
+        if args.keep:
+            say(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0 if ok else 1
+
+
+def report(built: dict, r: dict, repo_bytes: tuple[int, int], with_s3: bool) -> bool:
+    size = built["bytes"]
+    say()
+    say(
+        f"table: {built['rows']:,} rows, {fmt_bytes(size)} ({size / 1e6:.0f} MB) in {built['files']} rowset files, "
+        f"{built['tablets']} tablets; built in {built['seconds']:.0f} s"
+    )
+    say(
+        f"server RSS: after the loads {fmt_bytes(built['rss_after_loads'])}, restarted and idle "
+        f"{fmt_bytes(built['rss_idle'])}"
+    )
+    dropped = all(v["dropped"] for k, v in r.items() if isinstance(k, tuple))
+    say(
+        f"page cache dropped (sync; echo 3 > /proc/sys/vm/drop_caches) before every measured run: "
+        f"{'yes' if dropped else 'NO (not root)'}; MB/s = rowset bytes / seconds (1 MB = 10^6 bytes)"
+    )
+    say(f"backup_handler_update_interval_millis = {built['interval_ms']} (the job scheduler's period)")
+    cp = r["cp"]
+    base_local = cp["cp"] + cp["md5"]
+
+    def job_row(name: str, key: tuple[str, int]) -> list[str]:
+        v = r[key]
+        weed = f"{v['weed_cpu']:.1f}" if key[0] == "S3" else ""
+        return [name, f"{v['seconds']:.2f}", mbps(size, v["seconds"]), fmt_bytes(v["peak"]), f"{v['cpu']:.1f}", weed]
+
+    rows = [
+        job_row("LOCAL dorisbk BACKUP (first)", ("LOCAL", 0)),
+        job_row("LOCAL dorisbk BACKUP (second, unchanged)", ("LOCAL", 1)),
+        ["LOCAL baseline cp -r + md5sum", f"{base_local:.2f}", mbps(size, base_local), "", "", ""],
+        ["   of which cp -r / md5sum", f"{cp['cp']:.2f} / {cp['md5']:.2f}", "", "", "", ""],
+        [
+            "   + sync after it (durable copy)",
+            f"{base_local + cp['sync']:.2f}",
+            mbps(size, base_local + cp["sync"]),
+            "",
+            "",
+            "",
+        ],
+    ]
+    if with_s3:
+        b3 = r["boto3"]
+        rows += [
+            job_row("S3 dorisbk BACKUP (first)", ("S3", 0)),
+            job_row("S3 dorisbk BACKUP (second, unchanged)", ("S3", 1)),
+            [
+                f"S3 baseline boto3 upload_file x {BASELINE_THREADS} threads",
+                f"{b3['upload']:.2f}",
+                mbps(size, b3["upload"]),
+                "",
+                f"{b3['cpu']:.1f} (bench)",
+                f"{b3['weed_cpu']:.1f}",
+            ],
+        ]
+    say(
+        table(
+            ["run", "seconds", "rate", "server peak RSS", "client CPU s", "SeaweedFS CPU s"],
+            rows,
+            "Backup time, throughput, memory and CPU (client = dorisbk server, or this process for boto3)",
+        )
+    )
+    state_rows = []
+    for key, v in r.items():
+        if isinstance(key, tuple):
+            name = f"{key[0]} {'second' if key[1] else 'first'}"
+            state_rows.append(
+                [name]
+                + [
+                    f"{v['states'].get(s, 0.0):.2f}"
+                    for s in ("PENDING", "SNAPSHOTING", "UPLOAD_SNAPSHOT", "UPLOADING", "SAVE_META", "UPLOAD_INFO")
+                ]
+            )
+    say(
+        table(
+            ["job", "PENDING", "SNAPSHOTING", "UPLOAD_SNAPSHOT", "UPLOADING", "SAVE_META", "UPLOAD_INFO"],
+            state_rows,
+            "Seconds seen in each state (SHOW BACKUP polled every 50 ms)",
+        )
+    )
+    say(
+        f"LOCAL repository: {fmt_bytes(repo_bytes[0])} in {repo_bytes[1]} files (both snapshots, counted per "
+        "name; the second's files are hard links to the first's, so the disk holds them once)"
+    )
+    if with_s3:
+        say(
+            f"S3 repository prefix: {fmt_bytes(r['s3_repo'][0])} in {r['s3_repo'][1]} objects (both snapshots); "
+            f"baseline prefix: {fmt_bytes(r['s3_base'][0])} in {r['s3_base'][1]} objects"
+        )
+    checks = [
+        Check(
+            "LOCAL first backup time / (cp -r + md5sum)", r[("LOCAL", 0)]["seconds"] / base_local, TIME_TARGET, False
+        ),
+        Check(
+            "LOCAL second / first backup", r[("LOCAL", 1)]["seconds"] / r[("LOCAL", 0)]["seconds"], SECOND_TARGET, False
+        ),
+    ]
+    if with_s3:
+        checks += [
+            Check(
+                "S3 first backup time / boto3 8 threads",
+                r[("S3", 0)]["seconds"] / r["boto3"]["upload"],
+                TIME_TARGET,
+                False,
+            ),
+            Check("S3 second / first backup", r[("S3", 1)]["seconds"] / r[("S3", 0)]["seconds"], SECOND_TARGET, False),
+        ]
+    peak = max(v["peak"] for k, v in r.items() if isinstance(k, tuple))
+    checks.append(Check("server peak RSS during backups", peak, RSS_TARGET, False, fmt_bytes))
+    say(checks_table(checks))
+    say(f"(LOCAL first backup vs cp -r + md5sum + sync: {r[('LOCAL', 0)]['seconds'] / (base_local + cp['sync']):.2f}x)")
+    return all(c.ok for c in checks)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
