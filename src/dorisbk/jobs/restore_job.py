@@ -34,7 +34,7 @@ from dorisbk.jobs.abstract_job import AbstractJob
 from dorisbk.jobs.context import JobContext
 from dorisbk.jobs.job_info import brief, pretty
 from dorisbk.jobs.status import Status
-from dorisbk.jobs.transfer import DownloadItem, download_tablets
+from dorisbk.jobs.transfer import DownloadItem, batches, download_tablets
 from dorisbk.meta.store import Change
 from dorisbk.storage.filesystem import NotFoundError
 from dorisbk.storage.layout import tablet_path
@@ -460,8 +460,7 @@ class RestoreJob(AbstractJob):
                 )
             )
         for backend_id, items in by_backend.items():
-            for i in range(0, len(items), batch):
-                chunk = items[i : i + batch]
+            for chunk in batches(items, batch, ctx.executor.workers):
                 self._submit(ctx, backend_id, len(chunk), download_tablets, repo, chunk, self._cancelled, kbps)
         self.state = "DOWNLOADING"
 
