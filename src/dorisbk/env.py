@@ -59,6 +59,7 @@ class Env:
                              config.data_dir.resolve() / "fe_tmp", persist=lambda job: None)
         self.jobs = BackupHandler(self.store, job_ctx)
         self.jobs.replay(rows)
+        self.jobs.collect_snapshot_dirs()
         self.started_ms = now_ms()
 
     def start_jobs(self) -> None:

@@ -49,9 +49,13 @@ def plan_scan(
     catalog: Catalog, store: TabletStore, table: Table, keep: Callable[[Partition], bool] | None = None
 ) -> ScanPlan:
     """The partitions ``keep`` selects and the files of their visible versions."""
-    if table.state == "RESTORE":
-        raise DorisError(f"Table [{table.name}] is under restore, can not be queried")
     with catalog.lock:
+        current = catalog.tables.get(table.id)
+        if current is None:
+            raise DorisError(f"Table [{table.name}] was dropped while the query was planned")
+        table = current
+        if table.state == "RESTORE":
+            raise DorisError(f"Table [{table.name}] is under restore, can not be queried")
         parts = catalog.table_partitions(table)
         chosen = [p for p in parts if keep is None or keep(p)]
         plan = ScanPlan(table, chosen, len(parts), 0)

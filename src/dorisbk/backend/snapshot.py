@@ -42,8 +42,13 @@ class SnapshotInfo:
         return SnapshotInfo(**{**d, "files": [SnapshotFile(**f) for f in d["files"]]})
 
 
+def snapshots_dir(store: TabletStore, backend_id: int) -> Path:
+    """``<backend root>/snapshot``: one dir per job below it."""
+    return Path(store.backend(backend_id).root) / "snapshot"
+
+
 def snapshot_root(store: TabletStore, backend_id: int, job_id: int) -> Path:
-    return Path(store.backend(backend_id).root) / "snapshot" / str(job_id)
+    return snapshots_dir(store, backend_id) / str(job_id)
 
 
 def make_snapshot(

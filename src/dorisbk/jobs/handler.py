@@ -8,10 +8,12 @@ database, as Doris's BackupHandler does, every ``backup_handler_update_interval_
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from dorisbk.backend.snapshot import snapshots_dir
 from dorisbk.errors import DorisError
 from dorisbk.jobs.abstract_job import AbstractJob
 from dorisbk.jobs.backup_job import BackupJob
@@ -50,6 +52,18 @@ class BackupHandler:
         for jobs in self.jobs.values():
             jobs.sort(key=lambda j: j.create_time)
         return rest
+
+    def collect_snapshot_dirs(self) -> None:
+        """At start: drop backend snapshot dirs of jobs that are done or forgotten (killed mid-release)."""
+        with self.lock:
+            live = {str(j.job_id) for jobs in self.jobs.values() for j in jobs if not j.done}
+        for backend_id in list(self.ctx.catalog.backends):
+            root = snapshots_dir(self.ctx.tablets, backend_id)
+            if not root.is_dir():
+                continue
+            for job_dir in root.iterdir():
+                if job_dir.name not in live:
+                    shutil.rmtree(job_dir, ignore_errors=True)
 
     def persist(self, job: AbstractJob) -> None:
         self.store.commit(Change().put("job", job.job_id, job.to_dict()))
