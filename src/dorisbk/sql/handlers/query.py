@@ -73,6 +73,10 @@ def _duck_kind(type_name: str) -> str:
     return "VARCHAR"
 
 
+def _placeholder(index: int) -> str:
+    return f"__dorisbk_scan_{index}__"
+
+
 class QueryEngine:
     """Plans and runs queries and loads for one Env."""
 
@@ -91,6 +95,8 @@ class QueryEngine:
             sql = tree.sql(dialect=WRITE)
         except sqlglot.errors.SqlglotError as exc:
             raise DorisError(f"Unsupported query: {exc}") from None
+        for i, scan in enumerate(scans):
+            sql = sql.replace(f'"{_placeholder(i)}"', f"({scan_sql(scan)})", 1)
         return Planned(sql, scans)
 
     def _rewrite(
@@ -132,8 +138,11 @@ class QueryEngine:
                 keep = self._pruner(target, table, alias)
                 scan = plan_scan(self.catalog, self.store, target, keep)
                 scans.append(scan)
-                inner = sqlglot.parse_one(scan_sql(scan), read=WRITE)
-                sub = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(alias)))
+                # a placeholder the scan's SQL replaces once the tree is written: no re-parse of long file lists
+                sub = exp.Table(
+                    this=exp.to_identifier(_placeholder(len(scans) - 1), quoted=True),
+                    alias=exp.TableAlias(this=exp.to_identifier(alias)),
+                )
             table.replace(sub)
 
     def _table_function(self, table: exp.Table) -> exp.Expression:
