@@ -25,7 +25,7 @@ from dorisbk.jobs import job_info
 from dorisbk.jobs.abstract_job import AbstractJob, now_ms
 from dorisbk.jobs.context import JobContext
 from dorisbk.jobs.status import Status
-from dorisbk.jobs.transfer import UploadItem, upload_tablets
+from dorisbk.jobs.transfer import UploadItem, batches, upload_tablets
 from dorisbk.storage.layout import tablet_path, with_checksum
 from dorisbk.timeutil import hyphen_time_string, long_to_time_string
 
@@ -251,8 +251,7 @@ class BackupJob(AbstractJob):
                 UploadItem(int(key), rel, SnapshotInfo.from_dict(snap))
             )
         for backend_id, items in by_backend.items():
-            for i in range(0, len(items), batch):
-                chunk = items[i : i + batch]
+            for chunk in batches(items, batch, ctx.executor.workers):
                 self._submit(
                     ctx,
                     backend_id,

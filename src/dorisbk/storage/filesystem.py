@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -116,15 +117,46 @@ def clean_prefix(prefix: str) -> str:
     return cleaned + "/" if prefix.endswith("/") else cleaned
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_tmp(target: Path) -> None:
+    """Delete temporary siblings of ``target`` that a process of this host left when it died
+    (kill -9 in the middle of a write); a live process's files are left alone."""
+    prefix = f"{target.name}.{socket.gethostname()}-"
+    try:
+        entries = [e.name for e in os.scandir(target.parent)]
+    except OSError:
+        return
+    for name in entries:
+        if not (name.startswith(prefix) and name.endswith(TMP_SUFFIX)):
+            continue
+        pid = name[len(prefix) : -len(TMP_SUFFIX)].split("-", 1)[0]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            with suppress(OSError):
+                os.unlink(target.parent / name)
+
+
 @contextmanager
 def atomic_local_file(path: str | Path, *, durable: bool = False) -> Iterator[Path]:
     """Yield a temporary name next to ``path`` and move it into place only if the block succeeds.
 
-    ``durable`` flushes the data to disk first, for files that are the backup itself.
+    ``durable`` flushes the data to disk first, for files that are the backup itself. The
+    temporary name carries this host and process, so that leftovers of a killed process are
+    recognised and removed by the next write of the same file.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f"{target.name}.{secrets.token_hex(6)}{TMP_SUFFIX}")
+    remove_stale_tmp(target)
+    owner = f"{socket.gethostname()}-{os.getpid()}"
+    tmp = target.with_name(f"{target.name}.{owner}-{secrets.token_hex(6)}{TMP_SUFFIX}")
     try:
         yield tmp
         if durable:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
@@ -40,29 +41,34 @@ class LocalFileSystem(RemoteFileSystem):
         return self.root / clean_path(path)
 
     def list(self, prefix: str = "") -> list[RemoteFile]:
+        found: list[RemoteFile] = []
+        self._scan(prefix, found, tmp_only=False)
+        return sorted(found, key=lambda f: f.path)
+
+    def _scan(self, prefix: str, found: list[RemoteFile], tmp_only: bool) -> None:
         prefix = clean_prefix(prefix)
         parent, _, stem = prefix.rpartition("/")
         start = self.root / parent if parent else self.root
-        found: list[RemoteFile] = []
         try:
             for entry in list(os.scandir(start)):
                 if entry.name.startswith(stem):
-                    self._collect(entry, f"{parent}/{entry.name}" if parent else entry.name, found)
+                    self._collect(entry, f"{parent}/{entry.name}" if parent else entry.name, found, tmp_only)
         except (FileNotFoundError, NotADirectoryError):
-            return []
+            return
         except OSError as e:
             raise StorageError(f"failed to list {start}: {e}") from e
-        return sorted(found, key=lambda f: f.path)
 
-    def _collect(self, entry: os.DirEntry[str], rel: str, found: list[RemoteFile]) -> None:
-        """Add the files at or below ``entry``; entries deleted meanwhile are skipped, not errors."""
-        if entry.name.endswith(TMP_SUFFIX):
+    def _collect(self, entry: os.DirEntry[str], rel: str, found: list[RemoteFile], tmp_only: bool) -> None:
+        """Add the files (or with ``tmp_only`` the temporary files) at or below ``entry``; entries deleted
+        meanwhile are skipped, not errors."""
+        is_tmp = entry.name.endswith(TMP_SUFFIX)
+        if is_tmp and not tmp_only:
             return
         try:
             if entry.is_dir(follow_symlinks=False):
                 for child in os.scandir(entry.path):
-                    self._collect(child, f"{rel}/{child.name}", found)
-            elif entry.is_file():
+                    self._collect(child, f"{rel}/{child.name}", found, tmp_only)
+            elif entry.is_file() and is_tmp == tmp_only:
                 found.append(RemoteFile(rel, entry.stat().st_size))
         except FileNotFoundError:
             return
@@ -125,6 +131,14 @@ class LocalFileSystem(RemoteFileSystem):
         files = self.list(prefix)
         for f in files:
             self.delete(f.path)
+        # Temporary files of interrupted writes are not listed, but must not keep the directories alive.
+        leftovers: list[RemoteFile] = []
+        self._scan(prefix, leftovers, tmp_only=True)
+        for f in leftovers:
+            target = self._abs(f.path)
+            with contextlib.suppress(FileNotFoundError):
+                target.unlink()
+            self._prune(target.parent)
         return len(files)
 
     def rename(self, src: str, dst: str) -> None:
