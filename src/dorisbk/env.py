@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,16 +62,19 @@ class Env:
         self.jobs.replay(rows)
         self.jobs.collect_snapshot_dirs()
         self.started_ms = now_ms()
+        self._stopping = threading.Event()
 
     def start_jobs(self) -> None:
-        """Start the job scheduler once the server accepts connections."""
+        """Start the job scheduler and the repository pinger once the server accepts connections."""
         self.jobs.start()
+        self.repos.start_pinger(self.frontend_config, self._stopping)
 
     def trash(self, tablets: Iterable[Tablet]) -> None:
         """Dropped tablets' files go once no query reads them."""
         self.tablets.trash(tablets)
 
     def close(self) -> None:
+        self._stopping.set()
         self.jobs.stop()
         self.executor.shutdown()
         self.store.close()

@@ -36,6 +36,7 @@ KNOBS = {
         Knob("ignore_backup_tmp_partitions", bool, False),
         Knob("label_regex_length", int, 128),
         Knob("debug_pause_job_states", str, "", description="TYPE:STATE list of job states to hold jobs in"),
+        Knob("repository_ping_interval_ms", int, 30_000, description="how often repositories are checked"),
         Knob("max_upload_speed_kbps", int, 0, description="upload throttle per task, 0 = unlimited"),
         Knob("max_download_speed_kbps", int, 0, description="download throttle per task, 0 = unlimited"),
     )

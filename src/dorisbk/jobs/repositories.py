@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from dorisbk.catalog.model import now_ms
 from dorisbk.errors import DorisError, StorageError
+from dorisbk.jobs.config import FrontendConfig
 from dorisbk.meta.store import Change, MetaStore
 from dorisbk.storage.filesystem import RemoteFileSystem, open_filesystem
 from dorisbk.storage.repository import Repository
+from dorisbk.timeutil import long_to_time_string
 
 SECRET_KEYS = (
     "s3.secret_key",
@@ -186,6 +189,33 @@ class RepositoryMgr:
         except StorageError as exc:
             raise DorisError(f"Failed to create repository: {exc.message}") from None
         return Repository(fs, record.name)
+
+    def ping_all(self) -> None:
+        """Check every repository is reachable; SHOW REPOSITORIES shows the failure in ErrMsg."""
+        with self.lock:
+            names = list(self.records)
+        for name in names:
+            try:
+                self.repository(name).ping()
+                error = None
+            except (StorageError, DorisError) as exc:
+                error = f"{long_to_time_string(now_ms())}: {exc.message}"
+            with self.lock:
+                record = self.records.get(name)
+                if record is not None:
+                    record.err_msg = error
+
+    def start_pinger(self, config: FrontendConfig, stop: threading.Event) -> None:
+        """Ping repositories in the background every ``repository_ping_interval_ms`` until ``stop`` is set."""
+
+        def loop() -> None:
+            last = time.monotonic()
+            while not stop.wait(0.1):
+                if time.monotonic() - last >= config.int("repository_ping_interval_ms") / 1000.0:
+                    self.ping_all()
+                    last = time.monotonic()
+
+        threading.Thread(target=loop, name="repositoryPinger", daemon=True).start()
 
     # ---- brokers
     def add_broker(self, name: str, addresses: Iterable[str]) -> None:
