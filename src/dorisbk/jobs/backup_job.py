@@ -122,8 +122,8 @@ class BackupJob(AbstractJob):
                 if self.state != "UPLOAD_INFO":
                     code = exc.status_code if isinstance(exc, JobFailure) else "COMMON_ERROR"
                     self._cancel_internal(ctx, Status(code, exc.message))
-                else:
-                    self.task_err_msg = {"upload_info": exc.message}
+                else:  # the last step is retried until the timeout, never cancelled; Status says why it waits
+                    self.status = Status("COMMON_ERROR", exc.message)
 
     def cancel(self, ctx: JobContext, status: Status) -> Status:
         with self._lock:
@@ -299,7 +299,7 @@ class BackupJob(AbstractJob):
         repo.write_meta(self.label, (job_dir / "__meta").read_bytes())
         repo.write_info(self.label, self.timestamp, (job_dir / f"__info_{self.timestamp}").read_bytes())
         shutil.rmtree(job_dir, ignore_errors=True)
-        self.task_err_msg = {}
+        self.status = Status()
         self.finished_time = now_ms()
         self.state = "FINISHED"
         self.persist(ctx)
