@@ -189,7 +189,7 @@ class RestoreJob(AbstractJob):
         meta = json.loads(repo.read_meta(self.label))
         tables_meta = {t["name"]: t for t in meta.get("olap_tables", [])}
         views_meta = {v["name"]: v for v in meta.get("views", [])}
-        plan: dict[str, Any] = {"tables": [], "views": [], "locked": []}
+        plan: dict[str, Any] = {"tables": [], "views": [], "locked": [], "atomic_locked": []}
         with catalog.lock:
             db = catalog.dbs.get(self.db_id)
             if db is None:
@@ -212,6 +212,12 @@ class RestoreJob(AbstractJob):
                 if table.state != "NORMAL":
                     raise DorisError(f"Table {table.name}'s state is not NORMAL: {table.state}")
                 locked.append(dataclasses.replace(table, state="RESTORE"))
+            for table_id in plan["atomic_locked"]:
+                table = catalog.tables[table_id]
+                if table.state != "NORMAL":
+                    raise DorisError(f"Table {table.name}'s state is not NORMAL: {table.state}")
+                # stays queryable, but no DDL or load may change what the swap will replace
+                locked.append(dataclasses.replace(table, state="ATOMIC_RESTORE"))
             self.plan = plan
             self.meta_prepared_time = now_ms()
             self._commit_state(ctx, "CREATING", puts=locked)
@@ -248,6 +254,8 @@ class RestoreJob(AbstractJob):
                 raise DorisError(f"Table {name} already exist in db: {db.name}")
             entry["mode"] = "atomic" if local is not None else "new"
             entry["replaces"] = local.id if local is not None else None
+            if local is not None:
+                plan["atomic_locked"].append(local.id)
             table = self._new_table(ctx, remote, name, db_id)
             entry["table"] = table.to_dict()
             for rpart in remote_parts.values():
@@ -689,9 +697,9 @@ class RestoreJob(AbstractJob):
         deletes: list[object] = []
         trash: list[Tablet] = []
         with catalog.lock:
-            for table_id in self.plan.get("locked", []):
+            for table_id in [*self.plan.get("locked", []), *self.plan.get("atomic_locked", [])]:
                 table = catalog.tables.get(table_id)
-                if table is not None and table.state == "RESTORE":
+                if table is not None and table.state in ("RESTORE", "ATOMIC_RESTORE"):
                     puts.append(dataclasses.replace(table, state="NORMAL"))
             for entry in self.plan.get("tables", []):
                 if entry["mode"] == "existing":
