@@ -27,150 +27,56 @@ second backup of the unchanged table < 0.1x of the first.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import datetime as dt
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from bench.common import (
+    BASELINE_THREADS,
+    BUCKETS,
+    PARTITIONS,
+    RSS_TARGET,
+    TIME_TARGET,
     Check,
     GiB,
-    MiB,
-    PeakRss,
+    baseline_local,
+    build_table,
     checks_table,
     cpu_seconds,
+    create_repositories,
     drop_caches,
     ensure_importable,
     find_processes,
     fmt_bytes,
     machine_line,
+    maybe_s3,
+    mbps,
     rss_bytes,
+    run_job,
+    s3_bytes,
+    s3_client,
     say,
     table,
     timed,
     tree_bytes,
 )
 
-PARTITIONS = 4
-BUCKETS = 16
-DAYS_PER_PARTITION = 30
-START = dt.date(2024, 1, 1)
-BASELINE_THREADS = 8
-
-TIME_TARGET = 1.3
-RSS_TARGET = 300 * MiB
 SECOND_TARGET = 0.1
-
-LOAD_SQL = (
-    "INSERT INTO bk.t SELECT date_add('2024-01-01', INTERVAL number % {days} DAY), number + {offset}, "
-    "rand(), rand() * 1000000, md5(cast(number + {offset} as varchar)), "
-    "md5(concat(cast(rand() as varchar), 'x')) "
-    'FROM numbers("number" = "{rows}")'
-)
-FIRST_BATCH_ROWS = 2_000_000
-MAX_BATCH_ROWS = 5_000_000
-POLL_S = 0.05
-
-
-def create_table_sql() -> str:
-    parts = []
-    for i in range(PARTITIONS):
-        upper = START + dt.timedelta(days=(i + 1) * DAYS_PER_PARTITION)
-        parts.append(f"PARTITION p{i} VALUES LESS THAN ('{upper.isoformat()}')")
-    return (
-        "CREATE TABLE bk.t (d DATE NOT NULL, k BIGINT NOT NULL, r1 DOUBLE, r2 DOUBLE, h1 VARCHAR(64), "
-        "h2 VARCHAR(64)) DUPLICATE KEY(d, k) "
-        f"PARTITION BY RANGE(d) ({', '.join(parts)}) "
-        f'DISTRIBUTED BY HASH(k) BUCKETS {BUCKETS} PROPERTIES ("replication_num" = "1")'
-    )
-
-
-def build_table(cur: Any, data_root: Path, want_bytes: int) -> dict[str, Any]:
-    """Load batches until the rowset files hold ``want_bytes``; returns rows, bytes, files, seconds."""
-    cur.execute("CREATE DATABASE bk")
-    cur.execute(create_table_sql())
-    rows = 0
-    size = 0
-    batch = min(FIRST_BATCH_ROWS, max(100_000, want_bytes // 100))
-    started = time.monotonic()
-    while size < want_bytes:
-        cur.execute(LOAD_SQL.format(days=PARTITIONS * DAYS_PER_PARTITION, offset=rows, rows=batch))
-        rows += batch
-        size, files = tree_bytes(data_root)
-        say(f"  loaded {rows:,} rows: {fmt_bytes(size)} in {files} files")
-        per_row = size / rows
-        batch = int(min(MAX_BATCH_ROWS, max(100_000, (want_bytes - size) / per_row * 1.02 + 1)))
-    size, files = tree_bytes(data_root)
-    return {"rows": rows, "bytes": size, "files": files, "seconds": time.monotonic() - started}
-
-
-def show_backup(cur: Any, label: str) -> dict[str, str]:
-    cur.execute(f'SHOW BACKUP FROM bk WHERE SnapshotName = "{label}"')
-    names = [d[0] for d in cur.description]
-    rows = cur.fetchall()
-    if not rows:
-        raise RuntimeError(f"SHOW BACKUP has no job {label}")
-    return dict(zip(names, rows[-1], strict=True))
 
 
 def run_backup(server: Any, repo: str, label: str) -> dict[str, Any]:
     """BACKUP and poll until FINISHED; time, peak RSS and CPU of the server, CPU of SeaweedFS, time per state."""
-    pid = server.proc.pid
-    dropped = drop_caches()
-    states: dict[str, float] = {}
-    weed = find_processes("weed")
-    with server.connect() as conn, conn.cursor() as cur:
-        rss_before = rss_bytes(pid)
-        cpu0, weed0 = cpu_seconds([pid]), cpu_seconds(weed)
-        with PeakRss(pid) as peak, timed() as t:
-            cur.execute(f"BACKUP SNAPSHOT bk.{label} TO {repo} ON (t)")
-            last_state, since = "", time.perf_counter()
-            while True:
-                row = show_backup(cur, label)
-                state = row["State"]
-                now = time.perf_counter()
-                if state != last_state:
-                    if last_state:
-                        states[last_state] = states.get(last_state, 0.0) + now - since
-                    last_state, since = state, now
-                if state in ("FINISHED", "CANCELLED"):
-                    break
-                time.sleep(POLL_S)
-        cpu, weed_cpu = cpu_seconds([pid]) - cpu0, cpu_seconds(weed) - weed0
-    if state != "FINISHED":
-        raise RuntimeError(f"backup {label} to {repo} ended {state}: {row.get('Status')} {row.get('TaskErrMsg')}")
-    return {
-        "seconds": t.seconds,
-        "peak": peak.bytes,
-        "rss_before": rss_before,
-        "states": states,
-        "dropped": dropped,
-        "cpu": cpu,
-        "weed_cpu": weed_cpu,
-    }
-
-
-def baseline_local(src: Path, dst: Path) -> dict[str, float]:
-    """``cp -r`` of the tablet data dir, ``md5sum`` of each copied file, then (apart) ``sync``."""
-    drop_caches()
-    with timed() as t_cp:
-        subprocess.run(["cp", "-r", str(src), str(dst)], check=True)
-    files = sorted(str(p) for p in dst.rglob("*") if p.is_file())
-    with timed() as t_md5:
-        for start in range(0, len(files), 500):
-            subprocess.run(["md5sum", *files[start : start + 500]], check=True, stdout=subprocess.DEVNULL)
-    with timed() as t_sync:
-        os.sync()
-    return {"cp": t_cp.seconds, "md5": t_md5.seconds, "sync": t_sync.seconds}
+    return run_job(
+        server,
+        f"BACKUP SNAPSHOT bk.{label} TO {repo} ON (t)",
+        f'SHOW BACKUP FROM bk WHERE SnapshotName = "{label}"',
+    )
 
 
 def baseline_s3(client: Any, bucket: str, src: Path, prefix: str) -> dict[str, float]:
@@ -191,46 +97,6 @@ def baseline_s3(client: Any, bucket: str, src: Path, prefix: str) -> dict[str, f
     return {"upload": t.seconds, "cpu": cpu_seconds([os.getpid()]) - cpu0, "weed_cpu": cpu_seconds(weed) - weed0}
 
 
-def s3_client(s3: Any) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    return boto3.session.Session().client(
-        "s3",
-        endpoint_url=s3.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=s3.access_key,
-        aws_secret_access_key=s3.secret_key,
-        config=Config(
-            s3={"addressing_style": "path"},
-            max_pool_connections=32,
-            request_checksum_calculation="when_required",
-            response_checksum_validation="when_required",
-        ),
-    )
-
-
-def s3_bytes(client: Any, bucket: str, prefix: str) -> tuple[int, int]:
-    total = count = 0
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for obj in page.get("Contents", []):
-            total += obj["Size"]
-            count += 1
-    return total, count
-
-
-@contextlib.contextmanager
-def maybe_s3(skip: bool) -> Iterator[Any]:
-    if skip:
-        yield None
-        return
-    ensure_importable()
-    from tests.s3server import s3_server
-
-    with s3_server(bucket="dorisbk-bench") as server:
-        yield server
-
-
 def upload_summary(log: str) -> list[str]:
     """The server's "upload task of snapshot ..." log lines, added up per snapshot."""
     pattern = re.compile(
@@ -249,10 +115,6 @@ def upload_summary(log: str) -> list[str]:
         f"{t[4]} copied inside the repository, {t[5]} already present"
         for label, t in sums.items()
     ]
-
-
-def mbps(nbytes: int, seconds: float) -> str:
-    return f"{nbytes / 1e6 / seconds:.0f} MB/s"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -290,7 +152,6 @@ def main(argv: list[str] | None = None) -> int:
                 say("restarting the server ...")
                 server.restart()
                 built["rss_idle"] = rss_bytes(server.proc.pid)  # type: ignore[union-attr]
-                repos = {"LOCAL": ("r_local", work / "repo_local")}
                 with server.connect() as conn, conn.cursor() as cur:
                     if args.interval_ms is not None:
                         cur.execute(
@@ -299,15 +160,10 @@ def main(argv: list[str] | None = None) -> int:
                         )
                     cur.execute("ADMIN SHOW FRONTEND CONFIG LIKE 'backup_handler_update_interval_millis'")
                     built["interval_ms"] = cur.fetchone()[1]
-                    cur.execute(f'CREATE REPOSITORY r_local WITH LOCAL ON LOCATION "file://{work / "repo_local"}"')
-                    if s3 is not None:
-                        props = ", ".join(f'"{k}" = "{v}"' for k, v in s3.repository_properties().items())
-                        location = f"s3://{s3.bucket}/dorisbk"
-                        cur.execute(f'CREATE REPOSITORY r_s3 WITH S3 ON LOCATION "{location}" PROPERTIES ({props})')
-                        repos["S3"] = ("r_s3", None)
+                    repos = create_repositories(cur, work / "repo_local", s3)
                 # Each baseline runs right after dorisbk's first backup of its kind, so that load from other
                 # work on the machine, which drifts over minutes, hits both sides of a ratio alike.
-                for kind, (repo, _path) in repos.items():
+                for kind, repo in repos.items():
                     for n, label in enumerate((f"{kind.lower()}_first", f"{kind.lower()}_second")):
                         say(f"BACKUP {label} to {kind} ({'unchanged table' if n else 'first'}) ...")
                         results[(kind, n)] = run_backup(server, repo, label)

@@ -1,4 +1,5 @@
-"""Shared helpers of the benchmarks: memory of a process tree from /proc, timing, page cache, tables.
+"""Shared helpers of the benchmarks: memory of a process tree from /proc, timing, page cache, tables,
+and what the backup and restore benchmarks share (their table, job polling, the S3 server).
 
 Memory is measured two ways, both from /proc:
 
@@ -14,6 +15,7 @@ The larger of the two is reported.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import statistics
 import subprocess
@@ -23,6 +25,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -274,3 +277,184 @@ def machine_line() -> str:
 
 def say(text: str = "") -> None:
     print(text, flush=True)
+
+
+# ---- the backup / restore table (bench.backup, bench.restore)
+PARTITIONS = 4
+BUCKETS = 16
+DAYS_PER_PARTITION = 30
+START = dt.date(2024, 1, 1)
+LOAD_SQL = (
+    "INSERT INTO bk.t SELECT date_add('2024-01-01', INTERVAL number % {days} DAY), number + {offset}, "
+    "rand(), rand() * 1000000, md5(cast(number + {offset} as varchar)), "
+    "md5(concat(cast(rand() as varchar), 'x')) "
+    'FROM numbers("number" = "{rows}")'
+)
+FIRST_BATCH_ROWS = 2_000_000
+MAX_BATCH_ROWS = 5_000_000
+
+
+def create_table_sql() -> str:
+    parts = []
+    for i in range(PARTITIONS):
+        upper = START + dt.timedelta(days=(i + 1) * DAYS_PER_PARTITION)
+        parts.append(f"PARTITION p{i} VALUES LESS THAN ('{upper.isoformat()}')")
+    return (
+        "CREATE TABLE bk.t (d DATE NOT NULL, k BIGINT NOT NULL, r1 DOUBLE, r2 DOUBLE, h1 VARCHAR(64), "
+        "h2 VARCHAR(64)) DUPLICATE KEY(d, k) "
+        f"PARTITION BY RANGE(d) ({', '.join(parts)}) "
+        f'DISTRIBUTED BY HASH(k) BUCKETS {BUCKETS} PROPERTIES ("replication_num" = "1")'
+    )
+
+
+def build_table(cur: Any, data_root: Path, want_bytes: int) -> dict[str, Any]:
+    """Create ``bk.t`` and load batches until the rowset files under ``data_root`` hold ``want_bytes``;
+    returns rows, bytes, files, seconds."""
+    cur.execute("CREATE DATABASE bk")
+    cur.execute(create_table_sql())
+    rows = 0
+    size = 0
+    batch = min(FIRST_BATCH_ROWS, max(100_000, want_bytes // 100))
+    started = time.monotonic()
+    while size < want_bytes:
+        cur.execute(LOAD_SQL.format(days=PARTITIONS * DAYS_PER_PARTITION, offset=rows, rows=batch))
+        rows += batch
+        size, files = tree_bytes(data_root)
+        say(f"  loaded {rows:,} rows: {fmt_bytes(size)} in {files} files")
+        per_row = size / rows
+        batch = int(min(MAX_BATCH_ROWS, max(100_000, (want_bytes - size) / per_row * 1.02 + 1)))
+    size, files = tree_bytes(data_root)
+    return {"rows": rows, "bytes": size, "files": files, "seconds": time.monotonic() - started}
+
+
+# ---- backup and restore jobs
+TIME_TARGET = 1.3  # within 1.3x of the baseline's time (issues 4 and 5)
+RSS_TARGET = 300 * MiB  # server peak RSS (issues 4 and 5)
+BASELINE_THREADS = 8
+POLL_S = 0.05
+
+
+def show_job(cur: Any, sql: str) -> dict[str, str]:
+    """The last row of a SHOW BACKUP / SHOW RESTORE statement, by column name."""
+    cur.execute(sql)
+    names = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    if not rows:
+        raise RuntimeError(f"no job: {sql}")
+    return dict(zip(names, rows[-1], strict=True))
+
+
+def run_job(server: Any, statement: str, show_sql: str) -> dict[str, Any]:
+    """Run a BACKUP or RESTORE statement and poll ``show_sql`` every POLL_S until FINISHED, the page
+    cache dropped first: time, peak RSS and CPU of the server, CPU of SeaweedFS, time seen per state."""
+    pid = server.proc.pid
+    dropped = drop_caches()
+    states: dict[str, float] = {}
+    weed = find_processes("weed")
+    with server.connect() as conn, conn.cursor() as cur:
+        rss_before = rss_bytes(pid)
+        cpu0, weed0 = cpu_seconds([pid]), cpu_seconds(weed)
+        with PeakRss(pid) as peak, timed() as t:
+            cur.execute(statement)
+            last_state, since = "", time.perf_counter()
+            while True:
+                row = show_job(cur, show_sql)
+                state = row["State"]
+                now = time.perf_counter()
+                if state != last_state:
+                    if last_state:
+                        states[last_state] = states.get(last_state, 0.0) + now - since
+                    last_state, since = state, now
+                if state in ("FINISHED", "CANCELLED"):
+                    break
+                time.sleep(POLL_S)
+        cpu, weed_cpu = cpu_seconds([pid]) - cpu0, cpu_seconds(weed) - weed0
+    if state != "FINISHED":
+        raise RuntimeError(f"{statement} ended {state}: {row.get('Status')} {row.get('TaskErrMsg')}")
+    return {
+        "seconds": t.seconds,
+        "peak": peak.bytes,
+        "rss_before": rss_before,
+        "states": states,
+        "dropped": dropped,
+        "cpu": cpu,
+        "weed_cpu": weed_cpu,
+    }
+
+
+def baseline_local(src: Path, dst: Path) -> dict[str, float]:
+    """The page cache dropped, ``cp -r`` of ``src`` to ``dst``, ``md5sum`` of each copied file, then (timed
+    apart) ``sync``; returns seconds of each as cp, md5, sync."""
+    drop_caches()
+    with timed() as t_cp:
+        subprocess.run(["cp", "-r", str(src), str(dst)], check=True)
+    files = sorted(str(p) for p in dst.rglob("*") if p.is_file())
+    with timed() as t_md5:
+        for start in range(0, len(files), 500):
+            subprocess.run(["md5sum", *files[start : start + 500]], check=True, stdout=subprocess.DEVNULL)
+    with timed() as t_sync:
+        os.sync()
+    return {"cp": t_cp.seconds, "md5": t_md5.seconds, "sync": t_sync.seconds}
+
+
+def mbps(nbytes: int, seconds: float) -> str:
+    return f"{nbytes / 1e6 / seconds:.0f} MB/s"
+
+
+# ---- the loopback S3 server (tests/s3server.py)
+@contextlib.contextmanager
+def maybe_s3(skip: bool) -> Iterator[Any]:
+    """A SeaweedFS S3 server with bucket ``dorisbk-bench``, or None with ``skip``."""
+    if skip:
+        yield None
+        return
+    ensure_importable()
+    from tests.s3server import s3_server
+
+    with s3_server(bucket="dorisbk-bench") as server:
+        yield server
+
+
+def s3_client(s3: Any) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=s3.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=s3.access_key,
+        aws_secret_access_key=s3.secret_key,
+        config=Config(
+            s3={"addressing_style": "path"},
+            max_pool_connections=32,
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+        ),
+    )
+
+
+def s3_keys(client: Any, bucket: str, prefix: str) -> list[tuple[str, int]]:
+    """(key, size) of every object under ``prefix``."""
+    found = []
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        found.extend((obj["Key"], obj["Size"]) for obj in page.get("Contents", []))
+    return found
+
+
+def s3_bytes(client: Any, bucket: str, prefix: str) -> tuple[int, int]:
+    """(bytes, objects) under ``prefix``."""
+    keys = s3_keys(client, bucket, prefix)
+    return sum(size for _key, size in keys), len(keys)
+
+
+def create_repositories(cur: Any, local_dir: Path, s3: Any) -> dict[str, str]:
+    """CREATE REPOSITORY r_local on ``local_dir`` and, with an S3 server, r_s3 on ``s3://<bucket>/dorisbk``;
+    returns {"LOCAL": "r_local", "S3": "r_s3"}."""
+    cur.execute(f'CREATE REPOSITORY r_local WITH LOCAL ON LOCATION "file://{local_dir}"')
+    repos = {"LOCAL": "r_local"}
+    if s3 is not None:
+        props = ", ".join(f'"{k}" = "{v}"' for k, v in s3.repository_properties().items())
+        cur.execute(f'CREATE REPOSITORY r_s3 WITH S3 ON LOCATION "s3://{s3.bucket}/dorisbk" PROPERTIES ({props})')
+        repos["S3"] = "r_s3"
+    return repos

@@ -15,7 +15,7 @@ from typing import Any
 class TaskExecutor:
     """One thread pool per backend id; ``on_done`` is called as each task ends (the scheduler's wake-up)."""
 
-    def __init__(self, workers_per_backend: int = 4) -> None:
+    def __init__(self, workers_per_backend: int = 8) -> None:
         self.workers = workers_per_backend
         self._pools: dict[int, ThreadPoolExecutor] = {}
         self._lock = threading.Lock()

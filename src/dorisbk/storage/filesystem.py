@@ -65,8 +65,12 @@ class RemoteFileSystem(ABC):
         """Copy a local file to ``remote_path``."""
 
     @abstractmethod
-    def download(self, remote_path: str, local_path: str | Path) -> None:
-        """Copy ``remote_path`` to a local file; a reader never sees a partial file."""
+    def download(self, remote_path: str, local_path: str | Path) -> str | None:
+        """Copy ``remote_path`` to a local file; a reader never sees a partial file.
+
+        Returns the md5 of the bytes written when the backend computed it while streaming (so the
+        caller need not read the file again), else None.
+        """
 
     @abstractmethod
     def put_bytes(self, remote_path: str, data: bytes) -> None:

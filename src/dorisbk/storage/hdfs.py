@@ -6,6 +6,7 @@ WebHDFS needs no JVM or libhdfs, which this project cannot ship. Only simple aut
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 import os
@@ -166,8 +167,9 @@ class HdfsFileSystem(RemoteFileSystem):
         except URLError as e:
             raise self._unreachable(e) from e
 
-    def download(self, remote_path: str, local_path: str | Path) -> None:
+    def download(self, remote_path: str, local_path: str | Path) -> str | None:
         abs_path = self._abs(remote_path)
+        digest = hashlib.md5(usedforsecurity=False)
         try:
             with (
                 self._open(abs_path) as response,
@@ -175,9 +177,11 @@ class HdfsFileSystem(RemoteFileSystem):
                 open(tmp, "wb") as out,
             ):
                 while chunk := response.read(STREAM_CHUNK):
+                    digest.update(chunk)
                     out.write(chunk)
         except (OSError, http.client.HTTPException) as e:
             raise StorageError(f"failed to download {abs_path} to {local_path}: {e}") from e
+        return digest.hexdigest()
 
     def put_bytes(self, remote_path: str, data: bytes) -> None:
         self._create(self._abs(remote_path), data, len(data))

@@ -94,14 +94,15 @@ class LocalFileSystem(RemoteFileSystem):
         except OSError as e:
             raise StorageError(f"failed to upload {local_path} to {target}: {e}") from e
 
-    def download(self, remote_path: str, local_path: str | Path) -> None:
+    def download(self, remote_path: str, local_path: str | Path) -> str | None:
         source = self._abs(remote_path)
         self._require(source)
         try:
             with atomic_local_file(local_path) as tmp:
-                shutil.copyfile(source, tmp)
+                shutil.copyfile(source, tmp)  # kernel copy; the page cache makes a checksum pass cheap
         except OSError as e:
             raise StorageError(f"failed to download {source} to {local_path}: {e}") from e
+        return None
 
     def put_bytes(self, remote_path: str, data: bytes) -> None:
         target = self._abs(remote_path)

@@ -196,8 +196,7 @@ class Repository:
         if expected is None:
             raise StorageError(f"file name should contains checksum: {remote_path}")
         with atomic_local_file(local_path) as tmp:
-            self.fs.download(remote_path, tmp)
-            actual = md5_file(tmp)
+            actual = self.fs.download(remote_path, tmp) or md5_file(tmp)
             if actual != expected[1]:
                 raise ChecksumMismatchError(
                     f"invalid md5 of downloaded file: {remote_path}, expected: {expected[1]}, get: {actual}"

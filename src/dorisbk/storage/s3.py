@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -227,8 +228,9 @@ class S3FileSystem(RemoteFileSystem):
             with create_transfer_manager(self._client, TRANSFER) as manager:
                 manager.upload(str(local_path), self.bucket, key).result()
 
-    def download(self, remote_path: str, local_path: str | Path) -> None:
-        """Stream small objects in one GET; hand big ones to the transfer manager's parallel ranged GETs."""
+    def download(self, remote_path: str, local_path: str | Path) -> str | None:
+        """Stream small objects in one GET, hashing as they arrive; hand big ones to the transfer
+        manager's parallel ranged GETs (no digest then)."""
         key = self._key(remote_path)
         client = self._client
         with self._errors(f"download {key}"):
@@ -240,10 +242,13 @@ class S3FileSystem(RemoteFileSystem):
                         body.close()
                         with create_transfer_manager(client, TRANSFER) as manager:
                             manager.download(self.bucket, key, str(tmp)).result()
-                        return
+                        return None
+                    digest = hashlib.md5(usedforsecurity=False)
                     with open(tmp, "wb") as out:
                         for chunk in body.iter_chunks(STREAM_CHUNK):
+                            digest.update(chunk)
                             out.write(chunk)
+                    return digest.hexdigest()
             except OSError as e:
                 raise StorageError(f"failed to download {key} to {local_path}: {e}") from e
 
