@@ -1,12 +1,49 @@
 #!/usr/bin/env bash
-# Installs the system pieces the tests need when they are missing (the mysql CLI, PostgreSQL running).
+# Installs the system pieces the tests need when they are missing: the real MySQL clients the
+# client tests run (mysql CLI, MariaDB Connector/J, MariaDB ODBC, mysqlclient's C library, a JDK,
+# tmux, openssl), MySQL Connector/J (taken from the `wbjdbc` wheel into a cache dir, never
+# committed), mysqlclient (built here, after its C library), and PostgreSQL running.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-if ! command -v mysql >/dev/null 2>&1; then
+VENV="${VENV:-.venv}"
+
+# Debian packages, installed only when one is missing (apt-get update at most once).
+APT_PACKAGES=(mariadb-client libmariadb-java unixodbc odbc-mariadb libmariadb-dev pkg-config tmux openssl)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
+if [ "${#missing[@]}" -gt 0 ]; then
   $SUDO apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q mariadb-client
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${missing[@]}"
 fi
+
+# Python clients that need the Debian pieces above (mysqlclient compiles against libmariadb).
+if [ -x "$VENV/bin/python" ]; then
+  "$VENV/bin/python" -c "import MySQLdb" 2>/dev/null || "$VENV/bin/pip" install -q "mysqlclient>=2.2"
+  "$VENV/bin/python" -c "import pyodbc" 2>/dev/null || "$VENV/bin/pip" install -q "pyodbc>=5"
+  # MySQL Connector/J 8.0.33: Debian has none; the jar ships inside the PyPI wheel wbjdbc (GPL: test use only).
+  JARS="$VENV/test-jars"
+  if [ ! -s "$JARS/mysql-connector-j-8.0.33.jar" ]; then
+    mkdir -p "$JARS/wheel"
+    "$VENV/bin/pip" download -q --no-deps --only-binary=:all: -d "$JARS/wheel" "wbjdbc==2.4.0"
+    "$VENV/bin/python" - "$JARS" <<'EOF'
+import glob, sys, zipfile
+jars = sys.argv[1]
+wheel = glob.glob(f"{jars}/wheel/wbjdbc-*.whl")[0]
+with zipfile.ZipFile(wheel) as zf:
+    data = zf.read("wbjdbc/resources/maven/mysql/mysql-connector-j-8.0.33.jar")
+with open(f"{jars}/mysql-connector-j-8.0.33.jar.tmp", "wb") as out:
+    out.write(data)
+EOF
+    mv "$JARS/mysql-connector-j-8.0.33.jar.tmp" "$JARS/mysql-connector-j-8.0.33.jar"
+    rm -rf "$JARS/wheel"
+  fi
+fi
+
 if command -v pg_ctlcluster >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 2>/dev/null; then
   $SUDO pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
 fi

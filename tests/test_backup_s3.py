@@ -303,7 +303,8 @@ def test_alter_repository_rotates_credentials_of_a_running_job(
         while True:
             row = backup_row(conn, "rotdb", "rot")
             assert row is not None and row[COL["State"]] == "UPLOAD_INFO", row
-            if "access denied" in row[COL["TaskErrMsg"]]:
+            # retried, never cancelled: Status tells why the job waits (Doris's UPLOAD_INFO behaviour)
+            if row[COL["Status"]].startswith("[COMMON_ERROR, msg: ") and "access denied" in row[COL["Status"]]:
                 break
             assert time.monotonic() < deadline, row
             time.sleep(0.1)
@@ -321,6 +322,7 @@ def test_alter_repository_rotates_credentials_of_a_running_job(
         q(conn, f'ALTER REPOSITORY s3rot PROPERTIES ("s3.access_key" = "{key_b}", "s3.secret_key" = "{secret_b}")')
         row = finished(conn, "rotdb", "rot")
         assert row[COL["TaskErrMsg"]] == ""
+        assert row[COL["Status"]] == "[OK]"
     finally:
         pause(conn)
     assert q(conn, "SHOW SNAPSHOT ON s3rot")[0][::2] == ("rot", "OK")

@@ -7,7 +7,7 @@ import logging
 import signal
 import ssl
 
-from mysql_mimic import IdentityProvider, MysqlServer, NativePasswordAuthPlugin, User
+from mysql_mimic import IdentityProvider, NativePasswordAuthPlugin, User
 from mysql_mimic.control import LocalControl
 
 from dorisbk.env import Config, Env
@@ -44,7 +44,7 @@ async def serve(config: Config) -> None:
     if config.tls_cert and config.tls_key:
         ssl_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ssl_context.load_cert_chain(config.tls_cert, config.tls_key)
-    server = MysqlServer(
+    server = compat.DorisMysqlServer(
         session_factory=lambda: DorisSession(env, router),
         identity_provider=Accounts(env),
         control=LocalControl(server_id=1),

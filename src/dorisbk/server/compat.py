@@ -1,19 +1,43 @@
 """Fixes to mysql-mimic 3.0.5 that real clients need; each names the client it keeps working.
 
-Applied once, at import, by ``server.app``. Only the library's pure-Python modules are
-patched (its compiled classes cannot be).
+Two kinds of fix live here, and only here:
+
+* patches of the library's pure-Python modules, applied once by :func:`apply` (its
+  compiled classes cannot be patched): result-set OKs, column lengths, prepared-statement
+  replies and parameter binding, login errors, SQLSTATEs;
+* :class:`DorisConnection` / :class:`DorisMysqlServer`, subclasses the server is built from,
+  for what needs a connection of our own: the TLS handshake race, COM_STATISTICS, and
+  errors without Python internals.
+
+``tests/test_clients_*.py`` run each named client against a real server.
 """
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import io
+import logging
+import math
+import re
+import ssl
+import struct
+import time
 from collections.abc import Iterator
 from typing import Any
 
+from mysql_mimic import MysqlServer, errors, packets
 from mysql_mimic import connection as connection_module
-from mysql_mimic import errors, packets
+from mysql_mimic.charset import CharacterSet
 from mysql_mimic.connection import Connection
-from mysql_mimic.errors import ErrorCode
-from mysql_mimic.types import ColumnType
+from mysql_mimic.constants import KillKind
+from mysql_mimic.control import TooManyConnections
+from mysql_mimic.errors import ErrorCode, MysqlError
+from mysql_mimic.prepared import PreparedStatement
+from mysql_mimic.stream import ConnectionClosed, MysqlStream
+from mysql_mimic.types import Capabilities, ColumnType, Commands, ServerStatus
+
+log = logging.getLogger(__name__)
 
 # Realistic display lengths per wire type. MariaDB ODBC 3.1 reads every column after a
 # BIGINT as NULL when all lengths are the library's fixed 256.
@@ -113,13 +137,6 @@ def _ok(self: Connection, **kwargs: Any) -> bytes:
     return _original_ok(self, **kwargs)
 
 
-def _error(self: Connection, **kwargs: Any) -> bytes:
-    denied = getattr(self, "_dorisbk_denied", None)
-    if denied and kwargs.get("code") == ErrorCode.ACCESS_DENIED_ERROR:
-        kwargs["msg"] = denied
-    return _original_error(self, **kwargs)
-
-
 async def _handle_query(self: Connection, data: bytes) -> None:
     """A query that is not valid in the connection's character set gets MySQL's 1300, not a Python
     message (any client sending raw bytes: pymysql ``query(b"...")``, C clients)."""
@@ -133,6 +150,478 @@ async def _handle_query(self: Connection, data: bytes) -> None:
         ) from None
 
 
+# ---------------------------------------------------------------------- errors
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _error(self: Connection, **kwargs: Any) -> bytes:
+    """Every ERR packet: the login denial of :func:`_authenticate`, and no terminal escapes (the
+    mysql CLI would print sqlglot's underline codes raw)."""
+    denied = getattr(self, "_dorisbk_denied", None)
+    if denied and kwargs.get("code") == ErrorCode.ACCESS_DENIED_ERROR:
+        kwargs["msg"] = denied
+    if "msg" in kwargs:
+        # no terminal colour codes (sqlglot underlines the culprit) ever reach a client
+        kwargs["msg"] = _ANSI.sub("", str(kwargs["msg"]))
+    return _original_error(self, **kwargs)
+
+
+# ---------------------------------------------------------------------- prepared statements
+#
+# The library pastes EXECUTE's parameters into the statement text as '<value>' without
+# escaping: a quote breaks the statement (mysql-connector-python ``cursor(prepared=True)``,
+# Connector/J ``useServerPrepStmts=true``, MariaDB ODBC, which prepares every query) and any
+# string can rewrite it. Here every value becomes one SQL literal, escaped, and placeholders
+# are found by a scanner that skips strings, quoted names and comments.
+
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\Z")
+
+
+class _DecimalText(str):
+    """A DECIMAL parameter, sent by the client as text."""
+
+
+def split_placeholders(sql: str) -> list[str]:
+    """The text around each ``?`` placeholder (``len(result) - 1`` parameters). A ``?`` inside a
+    quoted string, a back-quoted name or a comment is text, not a placeholder."""
+    parts: list[str] = []
+    start = i = 0
+    n = len(sql)
+    while i < n:
+        ch = sql[i]
+        if ch in "'\"`":
+            i = _end_of_quoted(sql, i)
+        elif ch == "#" or (sql.startswith("--", i) and (i + 2 >= n or sql[i + 2] in " \t\r\n\f\v")):
+            end = sql.find("\n", i)
+            i = n if end < 0 else end + 1
+        elif sql.startswith("/*", i):
+            end = sql.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+        elif ch == "?":
+            parts.append(sql[start:i])
+            i += 1
+            start = i
+        else:
+            i += 1
+    parts.append(sql[start:])
+    return parts
+
+
+def _end_of_quoted(sql: str, i: int) -> int:
+    quote = sql[i]
+    i += 1
+    n = len(sql)
+    while i < n:
+        ch = sql[i]
+        if ch == "\\" and quote != "`":
+            i += 2
+        elif ch == quote:
+            if i + 1 < n and sql[i + 1] == quote:
+                i += 2
+            else:
+                return i + 1
+        else:
+            i += 1
+    return n
+
+
+def quote_string(text: str) -> str:
+    """A MySQL string literal: backslashes and quotes escaped, so nothing can end it early."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'").replace("\0", "\\0") + "'"
+
+
+def sql_literal(value: Any) -> str:
+    """One parameter value as a SQL literal."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else quote_string(repr(value))
+    if isinstance(value, _DecimalText):
+        return str(value) if _NUMBER.match(value) else quote_string(str(value))
+    if isinstance(value, dt.datetime):
+        return quote_string(value.isoformat(sep=" "))
+    if isinstance(value, dt.date):
+        return quote_string(value.isoformat())
+    if isinstance(value, dt.timedelta):
+        return quote_string(_time_text(value))
+    if isinstance(value, bytes):
+        return "X'" + value.hex().upper() + "'"
+    return quote_string(str(value))
+
+
+def _time_text(value: dt.timedelta) -> str:
+    micros = abs(value) // dt.timedelta(microseconds=1)
+    seconds, micro = divmod(micros, 1_000_000)
+    text = f"{'-' if value < dt.timedelta(0) else ''}{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    return text + (f".{micro:06d}" if micro else "")
+
+
+def _bad_arguments(what: str) -> MysqlError:
+    return MysqlError(f"Incorrect arguments to mysqld_stmt_execute: {what}", code=1210)  # type: ignore[arg-type]
+
+
+def _take(reader: io.BytesIO, size: int) -> bytes:
+    data = reader.read(size)
+    if len(data) != size:
+        raise _bad_arguments("packet too short")
+    return data
+
+
+def _lenenc_int(reader: io.BytesIO) -> int:
+    first = _take(reader, 1)[0]
+    if first < 0xFB:
+        return first
+    width = {0xFC: 2, 0xFD: 3, 0xFE: 8}.get(first)
+    if width is None:
+        raise _bad_arguments("bad length")
+    return int.from_bytes(_take(reader, width), "little")
+
+
+def _text(raw: bytes, charset: CharacterSet) -> str | bytes:
+    try:
+        return charset.decode(raw)
+    except UnicodeDecodeError:
+        return raw
+
+
+_STRING_TYPES = {
+    ColumnType.VARCHAR, ColumnType.VAR_STRING, ColumnType.STRING, ColumnType.ENUM, ColumnType.SET,
+    ColumnType.JSON, ColumnType.TINY_BLOB, ColumnType.MEDIUM_BLOB, ColumnType.LONG_BLOB, ColumnType.BLOB,
+    ColumnType.GEOMETRY, ColumnType.BIT,
+}  # fmt: skip
+_INTS = {
+    ColumnType.TINY: (1, "<b", "<B"),
+    ColumnType.BOOL: (1, "<b", "<B"),
+    ColumnType.SHORT: (2, "<h", "<H"),
+    ColumnType.YEAR: (2, "<h", "<H"),
+    ColumnType.LONG: (4, "<i", "<I"),
+    ColumnType.INT24: (4, "<i", "<I"),
+    ColumnType.LONGLONG: (8, "<q", "<Q"),
+}
+
+
+def _read_value(reader: io.BytesIO, kind: int, unsigned: bool, charset: CharacterSet) -> Any:
+    """One binary-protocol parameter value (MySQL's COM_STMT_EXECUTE encoding)."""
+    if kind in _INTS:
+        size, signed_fmt, unsigned_fmt = _INTS[kind]  # type: ignore[index]
+        return struct.unpack(unsigned_fmt if unsigned else signed_fmt, _take(reader, size))[0]
+    if kind == ColumnType.FLOAT:
+        return struct.unpack("<f", _take(reader, 4))[0]
+    if kind == ColumnType.DOUBLE:
+        return struct.unpack("<d", _take(reader, 8))[0]
+    if kind in (ColumnType.DECIMAL, ColumnType.NEWDECIMAL):
+        return _DecimalText(charset.decode(_take(reader, _lenenc_int(reader))))
+    if kind in (ColumnType.DATE, ColumnType.DATETIME, ColumnType.TIMESTAMP, ColumnType.NEWDATE):
+        raw = _take(reader, _take(reader, 1)[0])
+        year, month, day = struct.unpack("<HBB", raw[:4]) if len(raw) >= 4 else (0, 0, 0)
+        hour, minute, second = tuple(raw[4:7]) if len(raw) >= 7 else (0, 0, 0)
+        micro = struct.unpack("<I", raw[7:11])[0] if len(raw) >= 11 else 0
+        if kind in (ColumnType.DATE, ColumnType.NEWDATE):
+            return f"{year:04d}-{month:02d}-{day:02d}"
+        text = f"{year:04d}-{month:02d}-{day:02d} {hour:02d}:{minute:02d}:{second:02d}"
+        return text + (f".{micro:06d}" if micro else "")
+    if kind == ColumnType.TIME:
+        raw = _take(reader, _take(reader, 1)[0])
+        if len(raw) < 8:
+            return dt.timedelta(0)
+        negative, days, hour, minute, second = struct.unpack("<BIBBB", raw[:8])
+        micro = struct.unpack("<I", raw[8:12])[0] if len(raw) >= 12 else 0
+        value = dt.timedelta(days=days, hours=hour, minutes=minute, seconds=second, microseconds=micro)
+        return -value if negative else value
+    if kind == ColumnType.NULL:
+        return None
+    if kind in _STRING_TYPES:
+        return _text(_take(reader, _lenenc_int(reader)), charset)
+    raise _bad_arguments(f"unsupported parameter type {kind}")
+
+
+def _parse_com_stmt_execute(
+    capabilities: Capabilities, client_charset: CharacterSet, data: bytes, get_stmt: Any
+) -> Any:
+    """COM_STMT_EXECUTE, with every parameter bound as an escaped literal (replaces the library's)."""
+    reader = io.BytesIO(data)
+    stmt: PreparedStatement = get_stmt(struct.unpack("<I", _take(reader, 4))[0])
+    flags = _take(reader, 1)[0]
+    _take(reader, 4)  # iteration count, always 1
+    with_attributes = Capabilities.CLIENT_QUERY_ATTRIBUTES in capabilities
+    count = stmt.num_params
+    if with_attributes and (count > 0 or flags & 0x08):  # PARAMETER_COUNT_AVAILABLE
+        count = _lenenc_int(reader)
+    params: list[tuple[str, Any]] = []
+    if count > 0:
+        nulls = _take(reader, (count + 7) // 8)
+        if _take(reader, 1)[0]:  # new-params-bound: the types follow, else those of the last EXECUTE
+            types = []
+            for _ in range(count):
+                kind, flag = _take(reader, 2)
+                name = client_charset.decode(_take(reader, _lenenc_int(reader))) if with_attributes else ""
+                types.append((kind, bool(flag & 0x80), name))
+            stmt._dorisbk_types = types  # type: ignore[attr-defined]
+        else:
+            types = getattr(stmt, "_dorisbk_types", [])
+            if len(types) != count:
+                raise _bad_arguments("parameter types were never sent")
+        buffers = stmt.param_buffers or {}
+        for i, (kind, unsigned, name) in enumerate(types):
+            if nulls[i // 8] & (1 << (i % 8)):
+                value = None
+            elif i in buffers:  # COM_STMT_SEND_LONG_DATA
+                value = _text(bytes(buffers[i]), client_charset)
+            else:
+                value = _read_value(reader, kind, unsigned, client_charset)
+            params.append((name, value))
+    if len(params) < stmt.num_params:
+        raise _bad_arguments(f"{stmt.num_params} parameters expected, {len(params)} sent")
+    segments = getattr(stmt, "_dorisbk_segments", None) or split_placeholders(stmt.sql)
+    pieces = [segments[0]]
+    for (_name, value), segment in zip(params[: stmt.num_params], segments[1:], strict=True):
+        pieces.append(sql_literal(value))
+        pieces.append(segment)
+    attrs = {name: str(value) for name, value in params[stmt.num_params :] if name}
+    return packets.ComStmtExecute(sql="".join(pieces), query_attrs=attrs, stmt=stmt, use_cursor=bool(flags & 0x01))
+
+
+# ---------------------------------------------------------------------- the connection
+
+
+async def start_tls_keeping_buffer(stream: MysqlStream, context: ssl.SSLContext, timeout: float = 30.0) -> None:
+    """``loop.start_tls`` that also hands over bytes already read ahead.
+
+    A client may send its TLS ClientHello in the same TCP segment as the SSLRequest packet;
+    asyncio's StreamReader has then buffered it, ``loop.start_tls`` never sees it, and the
+    handshake stalls until the client times out (PyMySQL, which turns TLS on by itself
+    whenever the server offers it, hit this about one connect in three). CPython 3.11's
+    ``start_tls``, plus feeding the buffered bytes to the TLS protocol first.
+    """
+    reader, writer = stream.reader, stream.writer
+    transport = writer.transport
+    loop = asyncio.get_running_loop()
+    leftover = bytes(reader._buffer)  # type: ignore[attr-defined]
+    reader._buffer.clear()  # type: ignore[attr-defined]
+    waiter = loop.create_future()
+    protocol = asyncio.sslproto.SSLProtocol(  # type: ignore[attr-defined]
+        loop,
+        transport.get_protocol(),
+        context,
+        waiter,
+        server_side=True,
+        call_connection_made=False,
+        ssl_handshake_timeout=timeout,
+    )
+    transport.pause_reading()  # type: ignore[attr-defined]
+    transport.set_protocol(protocol)
+    made = loop.call_soon(protocol.connection_made, transport)
+
+    def feed() -> None:
+        if leftover:
+            buffer = protocol.get_buffer(len(leftover))
+            buffer[: len(leftover)] = leftover
+            protocol.buffer_updated(len(leftover))
+        transport.resume_reading()  # type: ignore[attr-defined]
+
+    fed = loop.call_soon(feed)
+    try:
+        await waiter
+    except BaseException:
+        transport.close()
+        made.cancel()
+        fed.cancel()
+        raise
+    writer._transport = protocol._app_transport  # type: ignore[attr-defined]
+    reader._transport = protocol._app_transport  # type: ignore[attr-defined]
+
+
+class DorisConnection(Connection):
+    """One client connection (the library's, with the fixes that need a connection of our own)."""
+
+    #: set by :class:`DorisMysqlServer` when it starts, for COM_STATISTICS
+    started = time.monotonic()
+    questions = 0
+
+    @property
+    def status_flags(self) -> ServerStatus:  # type: ignore[override]
+        """SERVER_STATUS_AUTOCOMMIT as Doris sends it (the library always sends 0, and MySQL
+        Connector/J's ``getAutoCommit()`` reads this flag)."""
+        try:
+            on = bool(self.session.variables.get("autocommit"))
+        except Exception:  # before the session has variables
+            on = True
+        return ServerStatus.SERVER_STATUS_AUTOCOMMIT if on else ServerStatus(0)
+
+    @status_flags.setter
+    def status_flags(self, value: ServerStatus) -> None:
+        pass
+
+    async def connection_phase(self) -> None:
+        """The library's, with :func:`start_tls_keeping_buffer` (PyMySQL over TLS)."""
+        default_auth_plugin = self.identity_provider.get_default_plugin()
+        auth_data, auth_state = await default_auth_plugin.start()
+        assert isinstance(auth_data, bytes)
+        self.handshake_auth_data = auth_data
+        self.handshake_auth_plugin = default_auth_plugin.name
+        await self.stream.write(
+            packets.make_handshake_v10(
+                capabilities=self.server_capabilities,
+                server_charset=self.server_charset,
+                server_version=str(self.session.variables.get("version")),
+                connection_id=self.connection_id,
+                auth_data=auth_data,
+                status_flags=self.status_flags,
+                auth_plugin_name=default_auth_plugin.name,
+            )
+        )
+        response = packets.parse_handshake_response(
+            capabilities=self.server_capabilities, data=await self.stream.read()
+        )
+        if isinstance(response, packets.SSLRequest):
+            if self.ssl is None:
+                raise MysqlError("TLS was not offered", code=ErrorCode.HANDSHAKE_ERROR)
+            await start_tls_keeping_buffer(self.stream, self.ssl)
+            response = packets.parse_handshake_response_41(
+                capabilities=self.server_capabilities, data=await self.stream.read()
+            )
+        self.capabilities = response.capabilities
+        self.max_packet_size = response.max_packet_size
+        self.session.variables.set("character_set_client", response.client_charset.name)
+        self.session.database = response.database
+        self.client_plugin_name = response.client_plugin
+        self.client_connect_attrs = response.connect_attrs
+        self.zstd_compression_level = response.zstd_compression_level
+        self.session.variables.set("external_user", response.username, force=True)
+        await self.authenticate(
+            auth_state=auth_state,
+            server_plugin=default_auth_plugin,
+            username=response.username,
+            client_plugin_name=response.client_plugin,
+            auth_response=response.auth_response,
+            connect_attrs=response.connect_attrs,
+        )
+        self.stream.reset_seq()
+
+    async def command_phase(self) -> None:
+        """The library's command loop, plus COM_STATISTICS (the mysql CLI's ``\\s`` / ``status``
+        prints its Uptime line), and failures of ours sent as Doris-style 1105 errors."""
+        handlers = {
+            Commands.COM_QUERY: self.handle_query,
+            Commands.COM_STMT_PREPARE: self.handle_stmt_prepare,
+            Commands.COM_STMT_SEND_LONG_DATA: self.handle_stmt_send_long_data,
+            Commands.COM_STMT_EXECUTE: self.handle_stmt_execute,
+            Commands.COM_STMT_FETCH: self.handle_stmt_fetch,
+            Commands.COM_STMT_RESET: self.handle_stmt_reset,
+            Commands.COM_STMT_CLOSE: self.handle_stmt_close,
+            Commands.COM_PING: self.handle_ping,
+            Commands.COM_CHANGE_USER: self.handle_change_user,
+            Commands.COM_RESET_CONNECTION: self.handle_reset_connection,
+            Commands.COM_DEBUG: self.handle_debug,
+            Commands.COM_INIT_DB: self.handle_init_db,
+            Commands.COM_FIELD_LIST: self.handle_field_list,
+            Commands.COM_STATISTICS: self.handle_statistics,
+        }
+        while True:
+            try:
+                data = await self.stream.read()
+            except ConnectionClosed:
+                return
+            try:
+                command = data[0] if data else -1
+                if command == Commands.COM_QUIT:
+                    return
+                handler = handlers.get(command)  # type: ignore[call-overload]
+                if handler is None:
+                    raise MysqlError(f"Unsupported command: {command:#x}", ErrorCode.UNKNOWN_COM_ERROR)
+                if command in (Commands.COM_QUERY, Commands.COM_STMT_EXECUTE):
+                    DorisConnection.questions += 1
+                await handler(data[1:])
+            except MysqlError as exc:
+                log.debug("error %s: %s", exc.code, exc.msg)
+                await self.stream.write(self.error(msg=exc.msg, code=exc.code))
+            except asyncio.CancelledError:
+                if self._kill != KillKind.QUERY:
+                    raise
+                task = asyncio.current_task()
+                if task is not None:
+                    task.uncancel()
+                await self.stream.write(self.error(msg="Query was killed", code=ErrorCode.SESSION_WAS_KILLED))
+                self._kill = None
+            except Exception as exc:  # a bug of ours: the client gets a clean error, the log the traceback
+                log.exception("command failed")
+                message = f"errCode = 2, detailMessage = internal error: {type(exc).__name__}"
+                await self.stream.write(self.error(msg=message, code=ErrorCode.UNKNOWN_ERROR))
+            finally:
+                self.stream.reset_seq()
+
+    async def handle_statistics(self, data: bytes) -> None:
+        """COM_STATISTICS: MySQL's one-line status string (not an OK packet)."""
+        uptime = max(1, int(time.monotonic() - DorisConnection.started))
+        threads = len(getattr(self.control, "_connections", ())) or 1
+        text = (
+            f"Uptime: {uptime}  Threads: {threads}  Questions: {DorisConnection.questions}  Slow queries: 0  "
+            f"Opens: 0  Flush tables: 1  Open tables: 0  Queries per second avg: "
+            f"{DorisConnection.questions / uptime:.3f}"
+        )
+        await self.stream.write(text.encode())
+
+    async def handle_stmt_prepare(self, data: bytes) -> None:
+        """COM_STMT_PREPARE with placeholders found by :func:`split_placeholders`."""
+        sql = self.client_charset.decode(data)
+        segments = split_placeholders(sql)
+        stmt = PreparedStatement(stmt_id=next(self.prepared_stmt_seq), sql=sql, num_params=len(segments) - 1)
+        stmt._dorisbk_segments = segments  # type: ignore[attr-defined]
+        self.prepared_stmts[stmt.stmt_id] = stmt
+        for packet in self.com_stmt_prepare_response(stmt):
+            await self.stream.write(packet, drain=False)
+        await self.stream.drain()
+
+
+class DorisMysqlServer(MysqlServer):
+    """The library's server, building :class:`DorisConnection` for each client."""
+
+    async def start_server(self, **kwargs: Any) -> None:
+        DorisConnection.started = time.monotonic()
+        await super().start_server(**kwargs)
+
+    async def _client_connected_cb(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        stream = MysqlStream(reader, writer)
+        try:
+            session = self.session_factory()
+            if asyncio.iscoroutine(session):
+                session = await session
+            connection = DorisConnection(
+                stream=stream,
+                session=session,  # type: ignore[arg-type]
+                control=self.control,
+                server_capabilities=self.capabilities,
+                identity_provider=self.identity_provider,
+                ssl=self.ssl,
+            )
+        except Exception:
+            log.exception("failed to create a connection")
+            await stream.write(packets.make_error(capabilities=self.capabilities, msg="Failed to create connection"))
+            writer.close()
+            return
+        try:
+            connection_id = await self.control.add(connection)
+        except TooManyConnections:
+            await stream.write(connection.error(msg="Too many connections", code=ErrorCode.CON_COUNT_ERROR))
+            writer.close()
+            return
+        connection.connection_id = connection_id
+        try:
+            await connection.start()
+        except (ConnectionError, ssl.SSLError, asyncio.IncompleteReadError, ConnectionClosed) as exc:
+            log.info("connection %s ended: %s", connection_id, type(exc).__name__)
+        except Exception:
+            log.exception("connection %s failed", connection_id)
+        finally:
+            writer.close()
+            await self.control.remove(connection_id)
+
+
 _original_handle_query = Connection.handle_query
 _original_authenticate = Connection.authenticate
 _original_ok = Connection.ok
@@ -141,9 +630,17 @@ _original_column_definition = packets.make_column_definition_41
 _original_ok_or_eof = Connection.ok_or_eof
 
 
+class _QuietTlsEof(logging.Filter):
+    """asyncio warns on every TLS client that closes without close_notify (most do)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "eof_received() has no effect when using ssl" not in record.getMessage()
+
+
 def apply() -> None:
     if getattr(packets, "_dorisbk_patched", False):
         return
+    logging.getLogger("asyncio").addFilter(_QuietTlsEof())
     packets.make_column_definition_41 = _column_definition
     connection_module.make_column_definition_41 = _column_definition
     Connection.ok_or_eof = _ok_or_eof  # type: ignore[method-assign]
@@ -152,5 +649,6 @@ def apply() -> None:
     Connection.error = _error  # type: ignore[method-assign]
     Connection.ok = _ok  # type: ignore[method-assign]
     Connection.handle_query = _handle_query  # type: ignore[method-assign]
+    packets.parse_com_stmt_execute = _parse_com_stmt_execute
     errors.SQLSTATES.update(_SQLSTATES)  # type: ignore[arg-type]
     packets._dorisbk_patched = True  # type: ignore[attr-defined]

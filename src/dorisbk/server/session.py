@@ -8,9 +8,10 @@ connection stays usable.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import decimal
 import logging
+import re
+import time
 from typing import Any
 
 import sqlglot
@@ -23,15 +24,14 @@ from mysql_mimic.variables import SYSTEM_VARIABLES, GlobalVariables, SessionVari
 from sqlglot import exp
 
 from dorisbk.env import Env
-from dorisbk.errors import DorisError, ParseError, UnknownDatabase, UnknownTable
+from dorisbk.errors import DorisError, ParseError, UnknownDatabase
+from dorisbk.sql import info_schema
 from dorisbk.sql.handlers.query import name_projections
 from dorisbk.sql.handlers.show import VERSION, VIRTUAL_DBS
 from dorisbk.sql.result import Result, SessionContext
 from dorisbk.sql.router import DEFER, Router, clean_parse_error
 
 log = logging.getLogger(__name__)
-
-INFO_SCHEMA_NAME = "information_schema"
 
 _WIRE_TYPES = {
     "TINYINT": ColumnType.TINY,
@@ -74,6 +74,24 @@ _EXTRA_VARIABLES: dict[str, tuple[Any, Any, bool]] = {
     "performance_schema": (bool, False, False),
     "query_cache_size": (int, 1048576, False),
     "query_cache_type": (int, 0, True),
+    "sql_mode": (str, "ONLY_FULL_GROUP_BY", True),
+    # read by SQLAlchemy, DBeaver, Metabase, Connector/J and ODBC on connect
+    "tx_isolation": (str, "READ-COMMITTED", True),
+    "tx_read_only": (bool, False, True),
+    "transaction_read_only": (bool, False, True),
+    "storage_engine": (str, "olap", True),
+    "character_set_system": (str, "utf8mb3", False),
+    "character_set_filesystem": (str, "binary", True),
+    "net_read_timeout": (int, 60, True),
+    "have_ssl": (str, "DISABLED", False),
+    "hostname": (str, "localhost", False),
+    "port": (int, 9030, False),
+    "max_connections": (int, 4096, True),
+    "div_precision_increment": (int, 4, True),
+    "group_concat_max_len": (int, 1024, True),
+    "default_week_format": (int, 0, True),
+    "version_compile_os": (str, "Linux", False),
+    "version_compile_machine": (str, "x86_64", False),
 }
 
 
@@ -86,8 +104,6 @@ def _wire_value(value: Any) -> Any:
         return int(value)
     if isinstance(value, decimal.Decimal):
         return format(value, "f")
-    if isinstance(value, dt.datetime) and value.microsecond == 0:
-        return value.strftime("%Y-%m-%d %H:%M:%S")
     return value
 
 
@@ -96,7 +112,7 @@ def to_wire(result: Result) -> tuple[list[tuple], list[ResultColumn]]:
         ResultColumn(name, _WIRE_TYPES.get(kind, ColumnType.VAR_STRING), character_set=CharacterSet.utf8)
         for name, kind in result.columns
     ]
-    needs_conversion = any(kind in ("BOOLEAN", "DECIMAL", "DATETIME") for _n, kind in result.columns)
+    needs_conversion = any(kind in ("BOOLEAN", "DECIMAL") for _n, kind in result.columns)
     rows = [tuple(_wire_value(v) for v in row) for row in result.rows] if needs_conversion else list(result.rows)
     return rows, columns
 
@@ -114,6 +130,8 @@ class DorisSession(Session):
 
     def __init__(self, env: Env, router: Router) -> None:
         super().__init__(variables=_variables())
+        self.variables.set("port", env.config.port, force=True)
+        self.variables.set("have_ssl", "YES" if env.config.tls_cert else "DISABLED", force=True)
         self.env = env
         self.router = router
         self.affected_rows = 0
@@ -179,17 +197,54 @@ class DorisSession(Session):
         return await super()._set_var_middleware(q)
 
     async def _query_info_schema(self, expression: exp.Expression) -> Any:
-        """information_schema / mysql tables: an unknown one is 1146, a query the in-memory executor
-        cannot run is a clean 1105."""
-        for table in expression.find_all(exp.Table):
-            db = (table.db or self.database or "").lower()
-            if db in INFO_SCHEMA and table.name.lower() not in INFO_SCHEMA[db]:
-                raise to_mysql_error(UnknownTable(f"Unknown table '{table.name}' in {db}"))
+        """information_schema / mysql tables, answered from the catalog (``sql.info_schema``)."""
         try:
-            return await super()._query_info_schema(expression)
-        except sqlglot.errors.SqlglotError as exc:
-            message = str(exc).split("\n", 1)[0]
-            raise to_mysql_error(DorisError(f"Unsupported query on {INFO_SCHEMA_NAME}: {message}")) from None
+            result = await asyncio.to_thread(info_schema.query, self.env, self.context(), expression)
+        except DorisError as exc:
+            raise to_mysql_error(exc) from None
+        return to_wire(result)
+
+    async def _show(self, expression: exp.Show) -> Any:
+        """SHOW statements the router leaves to the library: VARIABLES and STATUS with text columns,
+        CHARACTER SET and COLLATION from information_schema (DBeaver, Connector/J)."""
+        kind = expression.name.upper()
+        like = expression.text("like")
+        if kind == "VARIABLES":
+            rows = [(k, None if v is None else str(v)) for k, v in self.variables.list()]
+            return _text_rows(["Variable_name", "Value"], rows, like)
+        if kind == "STATUS":
+            return _text_rows(["Variable_name", "Value"], self._status(), like)
+        if kind in ("CHARACTER SET", "CHARSET", "COLLATION"):
+            if kind == "COLLATION":
+                names = ["COLLATION_NAME AS `Collation`", "CHARACTER_SET_NAME AS `Charset`", "ID AS `Id`",
+                         "IS_DEFAULT AS `Default`", "IS_COMPILED AS `Compiled`", "SORTLEN AS `Sortlen`"]  # fmt: skip
+                table, key = "collations", "COLLATION_NAME"
+            else:
+                names = ["CHARACTER_SET_NAME AS `Charset`", "DESCRIPTION AS `Description`",
+                         "DEFAULT_COLLATE_NAME AS `Default collation`", "MAXLEN AS `Maxlen`"]  # fmt: skip
+                table, key = "character_sets", "CHARACTER_SET_NAME"
+            select = exp.select(*names, dialect="mysql").from_(f"information_schema.{table}", dialect="mysql")
+            if like:
+                select = select.where(exp.Like(this=exp.column(key), expression=exp.Literal.string(like)))
+            return await self._query_info_schema(select)
+        return await super()._show(expression)
+
+    def _status(self) -> list[tuple[str, str]]:
+        """SHOW STATUS: the few counters clients and people look at, and this connection's TLS."""
+        connection = self._connection
+        cipher, version = "", ""
+        if connection is not None:
+            ssl_object = connection.stream.writer.get_extra_info("ssl_object")
+            if ssl_object is not None:
+                cipher, version = ssl_object.cipher()[0], ssl_object.version() or ""
+        uptime = int((time.time() * 1000 - self.env.started_ms) / 1000)
+        threads = len(getattr(connection.control, "_connections", ())) if connection is not None else 0
+        return [
+            ("Ssl_cipher", cipher),
+            ("Ssl_version", version),
+            ("Threads_connected", str(threads)),
+            ("Uptime", str(max(uptime, 0))),
+        ]
 
     def _set_names(self, item: Any) -> None:
         """``SET NAMES x``: an unknown character set is MySQL's 1115, not a Python KeyError."""
@@ -241,18 +296,13 @@ class DorisSession(Session):
         error = to_mysql_error(failure)
         return failure.code, error.msg
 
-    async def schema(self) -> dict:
-        """What information_schema shows: the databases and tables this user may see."""
-        user = self.env.users.require(self.username or "root")
-        out: dict[str, dict[str, dict[str, str]]] = {}
-        catalog = self.env.catalog
-        for db in list(catalog.dbs.values()):
-            if not user.has_any_in_db(db.name):
-                continue
-            tables = out.setdefault(db.name, {})
-            for table in catalog.db_tables(db.id):
-                tables[table.name] = {c.name: c.type.sql() for c in table.columns} or {"__view__": "VARCHAR"}
-        return out
+
+def _text_rows(names: list[str], rows: list[tuple[str, Any]], like: str | None) -> Any:
+    """Rows of text columns (VAR_STRING, as MySQL sends them), filtered by a LIKE pattern."""
+    if like:
+        pattern = re.compile("".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in like), re.I)
+        rows = [r for r in rows if pattern.fullmatch(r[0])]
+    return rows, [ResultColumn(n, ColumnType.VAR_STRING, character_set=CharacterSet.utf8) for n in names]
 
 
 def _near(sql: str) -> str:

@@ -9,6 +9,7 @@ words only.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import sqlglot
@@ -155,11 +156,17 @@ def parse_sql(sql: str) -> exp.Expression:
     return expressions[0]
 
 
+_CLASS_REPR = re.compile(r"<class '(?:\w+\.)*(\w+)'>")
+_TOKEN_REPR = re.compile(r"<Token token_type: [\w.]+, text: (.*?), line: \d+, col: \d+,[^>]*>")
+
+
 def clean_parse_error(exc: sqlglot.errors.ParseError) -> ParseError:
     """sqlglot's error without its ANSI underline escapes, with line and column."""
     errors = exc.errors or [{}]
     first = errors[0]
     desc = str(first.get("description") or exc).split("\n", 1)[0]
+    desc = _TOKEN_REPR.sub(lambda m: f"'{m.group(1)}'", desc)  # no Python reprs to the client
+    desc = _CLASS_REPR.sub(lambda m: m.group(1).upper(), desc)
     line, col = first.get("line"), first.get("col")
     near = str(first.get("highlight") or "")
     where = f" in line {line}, column {col}" if line else ""

@@ -296,6 +296,8 @@ def execute(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
             ],
             [],
         )
+    if what == "TABLE_STATUS":
+        return _table_status(env, ctx, stmt)
     # the rest are about one table
     assert stmt.table is not None
     db_name = ctx.current_db(stmt.table.db or stmt.db)
@@ -344,6 +346,39 @@ def execute(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
     if what == "TABLETS":
         return _tablets(env, table, stmt.partitions)
     raise DorisError(f"Unsupported SHOW statement: {what}")
+
+
+TABLE_STATUS_COLUMNS = ("Name", "Engine", "Version", "Row_format", "Rows", "Avg_row_length", "Data_length",
+                        "Max_data_length", "Index_length", "Data_free", "Auto_increment", "Create_time",
+                        "Update_time", "Check_time", "Collation", "Checksum", "Create_options", "Comment")  # fmt: skip
+
+
+def _table_status(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
+    """SHOW TABLE STATUS [FROM db] [LIKE 'pattern'] (what BI tools list tables with)."""
+    db_name = ctx.current_db(stmt.db)
+    db = env.catalog.db(db_name)
+    user = env.users.require(ctx.user)
+    if not user.has_any_in_db(db_name):
+        require(user, "SELECT_PRIV", db_name)
+    rows = []
+    for table in env.catalog.db_tables(db.id):
+        if not _like(stmt.like, table.name):
+            continue
+        created = long_to_time_string(table.create_time)
+        if table.kind == "VIEW":
+            rows.append((table.name, None, None, None, None, None, None, None, None, None, None, created, None,
+                         None, None, None, None, "VIEW"))  # fmt: skip
+            continue
+        count = size = 0
+        for part in env.catalog.table_partitions(table):
+            for tablet in env.catalog.partition_tablets(part):
+                if tablet.replicas:
+                    count += tablet.replicas[0].row_count
+                    size += tablet.replicas[0].data_size
+        rows.append((table.name, "Doris", 10, "Dynamic", count, size // count if count else 0, size, 0, 0, 0, None,
+                     created, long_to_time_string(table.update_time), None, "utf8mb4_0900_bin", None, "",
+                     table.comment))  # fmt: skip
+    return text_result(TABLE_STATUS_COLUMNS, rows)
 
 
 def _describe(table: Table, full: bool) -> Result:

@@ -1,0 +1,376 @@
+"""information_schema: the tables BI tools and JDBC / ODBC drivers read when they browse.
+
+Each query runs on a private in-memory DuckDB database holding only the information_schema
+tables it names, filled from the catalog with what the user may see. Column names are
+upper-case as in MySQL 8 and Doris; values follow MySQL (``DATA_TYPE`` ``varchar``,
+``COLUMN_TYPE`` ``varchar(20)``, 1-based ``ORDINAL_POSITION``) so drivers that map types
+from them (MariaDB Connector/J ``getColumns``, DBeaver, Metabase) read Doris tables right.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+
+from dorisbk.catalog.model import Table
+from dorisbk.catalog.types import ColumnType
+from dorisbk.env import Env
+from dorisbk.errors import DorisError, UnknownTable
+from dorisbk.sql.result import Result, SessionContext
+
+INFO_DBS = ("information_schema", "mysql")
+CATALOG = "def"
+CHARSET = "utf8mb4"
+COLLATION = "utf8mb4_0900_bin"
+
+V, N, T = "VARCHAR", "BIGINT", "DATETIME"
+
+# table -> [(column, kind)], kind one of V (text), N (integer), T (datetime)
+TABLES: dict[str, list[tuple[str, str]]] = {
+    "schemata": [
+        ("CATALOG_NAME", V), ("SCHEMA_NAME", V), ("DEFAULT_CHARACTER_SET_NAME", V),
+        ("DEFAULT_COLLATION_NAME", V), ("SQL_PATH", V), ("DEFAULT_ENCRYPTION", V),
+    ],
+    "tables": [
+        ("TABLE_CATALOG", V), ("TABLE_SCHEMA", V), ("TABLE_NAME", V), ("TABLE_TYPE", V), ("ENGINE", V),
+        ("VERSION", N), ("ROW_FORMAT", V), ("TABLE_ROWS", N), ("AVG_ROW_LENGTH", N), ("DATA_LENGTH", N),
+        ("MAX_DATA_LENGTH", N), ("INDEX_LENGTH", N), ("DATA_FREE", N), ("AUTO_INCREMENT", N),
+        ("CREATE_TIME", T), ("UPDATE_TIME", T), ("CHECK_TIME", T), ("TABLE_COLLATION", V), ("CHECKSUM", N),
+        ("CREATE_OPTIONS", V), ("TABLE_COMMENT", V),
+    ],
+    "columns": [
+        ("TABLE_CATALOG", V), ("TABLE_SCHEMA", V), ("TABLE_NAME", V), ("COLUMN_NAME", V),
+        ("ORDINAL_POSITION", N), ("COLUMN_DEFAULT", V), ("IS_NULLABLE", V), ("DATA_TYPE", V),
+        ("CHARACTER_MAXIMUM_LENGTH", N), ("CHARACTER_OCTET_LENGTH", N), ("NUMERIC_PRECISION", N),
+        ("NUMERIC_SCALE", N), ("DATETIME_PRECISION", N), ("CHARACTER_SET_NAME", V), ("COLLATION_NAME", V),
+        ("COLUMN_TYPE", V), ("COLUMN_KEY", V), ("EXTRA", V), ("PRIVILEGES", V), ("COLUMN_COMMENT", V),
+        ("COLUMN_SIZE", N), ("DECIMAL_DIGITS", N), ("GENERATION_EXPRESSION", V), ("SRS_ID", N),
+    ],
+    "views": [
+        ("TABLE_CATALOG", V), ("TABLE_SCHEMA", V), ("TABLE_NAME", V), ("VIEW_DEFINITION", V),
+        ("CHECK_OPTION", V), ("IS_UPDATABLE", V), ("DEFINER", V), ("SECURITY_TYPE", V),
+        ("CHARACTER_SET_CLIENT", V), ("COLLATION_CONNECTION", V),
+    ],
+    "partitions": [
+        ("TABLE_CATALOG", V), ("TABLE_SCHEMA", V), ("TABLE_NAME", V), ("PARTITION_NAME", V),
+        ("SUBPARTITION_NAME", V), ("PARTITION_ORDINAL_POSITION", N), ("SUBPARTITION_ORDINAL_POSITION", N),
+        ("PARTITION_METHOD", V), ("SUBPARTITION_METHOD", V), ("PARTITION_EXPRESSION", V),
+        ("SUBPARTITION_EXPRESSION", V), ("PARTITION_DESCRIPTION", V), ("TABLE_ROWS", N), ("AVG_ROW_LENGTH", N),
+        ("DATA_LENGTH", N), ("MAX_DATA_LENGTH", N), ("INDEX_LENGTH", N), ("DATA_FREE", N), ("CREATE_TIME", T),
+        ("UPDATE_TIME", T), ("CHECK_TIME", T), ("CHECKSUM", N), ("PARTITION_COMMENT", V), ("NODEGROUP", V),
+        ("TABLESPACE_NAME", V),
+    ],
+    "statistics": [
+        ("TABLE_CATALOG", V), ("TABLE_SCHEMA", V), ("TABLE_NAME", V), ("NON_UNIQUE", N), ("INDEX_SCHEMA", V),
+        ("INDEX_NAME", V), ("SEQ_IN_INDEX", N), ("COLUMN_NAME", V), ("COLLATION", V), ("CARDINALITY", N),
+        ("SUB_PART", N), ("PACKED", V), ("NULLABLE", V), ("INDEX_TYPE", V), ("COMMENT", V),
+        ("INDEX_COMMENT", V), ("IS_VISIBLE", V), ("EXPRESSION", V),
+    ],
+    "engines": [("ENGINE", V), ("SUPPORT", V), ("COMMENT", V), ("TRANSACTIONS", V), ("XA", V), ("SAVEPOINTS", V)],
+    "character_sets": [
+        ("CHARACTER_SET_NAME", V), ("DEFAULT_COLLATE_NAME", V), ("DESCRIPTION", V), ("MAXLEN", N),
+    ],
+    "collations": [
+        ("COLLATION_NAME", V), ("CHARACTER_SET_NAME", V), ("ID", N), ("IS_DEFAULT", V), ("IS_COMPILED", V),
+        ("SORTLEN", N), ("PAD_ATTRIBUTE", V),
+    ],
+    "key_column_usage": [
+        ("CONSTRAINT_CATALOG", V), ("CONSTRAINT_SCHEMA", V), ("CONSTRAINT_NAME", V), ("TABLE_CATALOG", V),
+        ("TABLE_SCHEMA", V), ("TABLE_NAME", V), ("COLUMN_NAME", V), ("ORDINAL_POSITION", N),
+        ("POSITION_IN_UNIQUE_CONSTRAINT", N), ("REFERENCED_TABLE_SCHEMA", V), ("REFERENCED_TABLE_NAME", V),
+        ("REFERENCED_COLUMN_NAME", V),
+    ],
+    "table_constraints": [
+        ("CONSTRAINT_CATALOG", V), ("CONSTRAINT_SCHEMA", V), ("CONSTRAINT_NAME", V), ("TABLE_SCHEMA", V),
+        ("TABLE_NAME", V), ("CONSTRAINT_TYPE", V), ("ENFORCED", V),
+    ],
+    "referential_constraints": [
+        ("CONSTRAINT_CATALOG", V), ("CONSTRAINT_SCHEMA", V), ("CONSTRAINT_NAME", V),
+        ("UNIQUE_CONSTRAINT_CATALOG", V), ("UNIQUE_CONSTRAINT_SCHEMA", V), ("UNIQUE_CONSTRAINT_NAME", V),
+        ("MATCH_OPTION", V), ("UPDATE_RULE", V), ("DELETE_RULE", V), ("TABLE_NAME", V),
+        ("REFERENCED_TABLE_NAME", V),
+    ],
+    "routines": [
+        ("SPECIFIC_NAME", V), ("ROUTINE_CATALOG", V), ("ROUTINE_SCHEMA", V), ("ROUTINE_NAME", V),
+        ("ROUTINE_TYPE", V), ("DATA_TYPE", V), ("CHARACTER_MAXIMUM_LENGTH", N), ("CHARACTER_OCTET_LENGTH", N),
+        ("NUMERIC_PRECISION", N), ("NUMERIC_SCALE", N), ("DATETIME_PRECISION", N), ("CHARACTER_SET_NAME", V),
+        ("COLLATION_NAME", V), ("DTD_IDENTIFIER", V), ("ROUTINE_BODY", V), ("ROUTINE_DEFINITION", V),
+        ("EXTERNAL_NAME", V), ("EXTERNAL_LANGUAGE", V), ("PARAMETER_STYLE", V), ("IS_DETERMINISTIC", V),
+        ("SQL_DATA_ACCESS", V), ("SQL_PATH", V), ("SECURITY_TYPE", V), ("CREATED", T), ("LAST_ALTERED", T),
+        ("SQL_MODE", V), ("ROUTINE_COMMENT", V), ("DEFINER", V), ("CHARACTER_SET_CLIENT", V),
+        ("COLLATION_CONNECTION", V), ("DATABASE_COLLATION", V),
+    ],
+    "parameters": [
+        ("SPECIFIC_CATALOG", V), ("SPECIFIC_SCHEMA", V), ("SPECIFIC_NAME", V), ("ORDINAL_POSITION", N),
+        ("PARAMETER_MODE", V), ("PARAMETER_NAME", V), ("DATA_TYPE", V), ("CHARACTER_MAXIMUM_LENGTH", N),
+        ("CHARACTER_OCTET_LENGTH", N), ("NUMERIC_PRECISION", N), ("NUMERIC_SCALE", N),
+        ("DATETIME_PRECISION", N), ("CHARACTER_SET_NAME", V), ("COLLATION_NAME", V), ("DTD_IDENTIFIER", V),
+        ("ROUTINE_TYPE", V),
+    ],
+    "triggers": [
+        ("TRIGGER_CATALOG", V), ("TRIGGER_SCHEMA", V), ("TRIGGER_NAME", V), ("EVENT_MANIPULATION", V),
+        ("EVENT_OBJECT_CATALOG", V), ("EVENT_OBJECT_SCHEMA", V), ("EVENT_OBJECT_TABLE", V),
+        ("ACTION_ORDER", N), ("ACTION_CONDITION", V), ("ACTION_STATEMENT", V), ("ACTION_ORIENTATION", V),
+        ("ACTION_TIMING", V), ("CREATED", T), ("SQL_MODE", V), ("DEFINER", V),
+    ],
+    "events": [
+        ("EVENT_CATALOG", V), ("EVENT_SCHEMA", V), ("EVENT_NAME", V), ("DEFINER", V), ("EVENT_BODY", V),
+        ("EVENT_DEFINITION", V), ("EVENT_TYPE", V), ("STATUS", V), ("CREATED", T), ("LAST_ALTERED", T),
+    ],
+    "user_privileges": [("GRANTEE", V), ("TABLE_CATALOG", V), ("PRIVILEGE_TYPE", V), ("IS_GRANTABLE", V)],
+    "schema_privileges": [
+        ("GRANTEE", V), ("TABLE_CATALOG", V), ("TABLE_SCHEMA", V), ("PRIVILEGE_TYPE", V), ("IS_GRANTABLE", V),
+    ],
+    "table_privileges": [
+        ("GRANTEE", V), ("TABLE_CATALOG", V), ("TABLE_SCHEMA", V), ("TABLE_NAME", V), ("PRIVILEGE_TYPE", V),
+        ("IS_GRANTABLE", V),
+    ],
+    "column_privileges": [
+        ("GRANTEE", V), ("TABLE_CATALOG", V), ("TABLE_SCHEMA", V), ("TABLE_NAME", V), ("COLUMN_NAME", V),
+        ("PRIVILEGE_TYPE", V), ("IS_GRANTABLE", V),
+    ],
+    "processlist": [
+        ("ID", N), ("USER", V), ("HOST", V), ("DB", V), ("COMMAND", V), ("TIME", N), ("STATE", V), ("INFO", V),
+    ],
+}  # fmt: skip
+
+# The mysql schema: only what clients probe; always empty here (accounts live in SHOW GRANTS).
+MYSQL_TABLES: dict[str, list[tuple[str, str]]] = {
+    "user": [("Host", V), ("User", V)],
+    "db": [("Host", V), ("Db", V), ("User", V)],
+    "proc": [("db", V), ("name", V), ("type", V)],
+}
+
+ENGINES = [("Doris", "DEFAULT", "Doris OLAP engine (dorisbk)", "YES", "NO", "NO")]
+CHARACTER_SETS = [
+    ("utf8mb4", "utf8mb4_0900_bin", "UTF-8 Unicode", 4),
+    ("utf8mb3", "utf8mb3_general_ci", "UTF-8 Unicode", 3),
+    ("binary", "binary", "Binary pseudo charset", 1),
+]
+COLLATIONS = [
+    ("utf8mb4_0900_bin", "utf8mb4", 309, "Yes", "Yes", 1, "NO PAD"),
+    ("utf8mb4_general_ci", "utf8mb4", 45, "", "Yes", 1, "PAD SPACE"),
+    ("utf8mb4_bin", "utf8mb4", 46, "", "Yes", 1, "PAD SPACE"),
+    ("utf8mb3_general_ci", "utf8mb3", 33, "Yes", "Yes", 1, "PAD SPACE"),
+    ("binary", "binary", 63, "Yes", "Yes", 1, "NO PAD"),
+]
+
+# Doris type -> (DATA_TYPE, display width for COLUMN_TYPE, NUMERIC_PRECISION)
+_NUMERIC = {
+    "BOOLEAN": ("tinyint", 1, 3),
+    "TINYINT": ("tinyint", 4, 3),
+    "SMALLINT": ("smallint", 6, 5),
+    "INT": ("int", 11, 10),
+    "BIGINT": ("bigint", 20, 19),
+    "LARGEINT": ("largeint", 40, 39),
+    "FLOAT": ("float", None, 12),
+    "DOUBLE": ("double", None, 22),
+}
+_KEY_MARK = {"DUP_KEYS": "DUP", "UNIQUE_KEYS": "UNI", "AGG_KEYS": "AGG"}
+_STRING_MAX = 2147483643
+
+
+def column_shape(ctype: ColumnType) -> dict[str, Any]:
+    """MySQL's description of a Doris column type (DATA_TYPE, COLUMN_TYPE, lengths, precision)."""
+    name = ctype.name
+    shape: dict[str, Any] = {"char_len": None, "octet_len": None, "precision": None, "scale": None, "dt": None}
+    if name in _NUMERIC:
+        data_type, width, precision = _NUMERIC[name]
+        shape.update(data_type=data_type, column_type=f"{data_type}({width})" if width else data_type)
+        shape.update(precision=precision, scale=0 if name not in ("FLOAT", "DOUBLE") else None)
+    elif name in ("DECIMAL", "DECIMALV3"):
+        shape.update(data_type="decimal", column_type=f"decimal({ctype.precision},{ctype.scale})")
+        shape.update(precision=ctype.precision, scale=ctype.scale)
+    elif name in ("DATE", "DATEV2"):
+        shape.update(data_type="date", column_type="date")
+    elif name in ("DATETIME", "DATETIMEV2"):
+        scale = ctype.scale or 0
+        shape.update(data_type="datetime", column_type=f"datetime({scale})" if scale else "datetime", dt=scale)
+    elif name in ("CHAR", "VARCHAR"):
+        length = ctype.length or 1
+        shape.update(data_type=name.lower(), column_type=f"{name.lower()}({length})")
+        shape.update(char_len=length, octet_len=4 * length)
+    elif name == "JSON":
+        shape.update(data_type="json", column_type="json")
+    else:  # STRING, TEXT
+        shape.update(data_type="text", column_type="text", char_len=_STRING_MAX, octet_len=_STRING_MAX)
+    return shape
+
+
+def _ms(value: int | None) -> dt.datetime | None:
+    return dt.datetime.fromtimestamp(value / 1000).replace(microsecond=0) if value else None
+
+
+class _Source:
+    """Rows of the information_schema tables for one user, computed on demand."""
+
+    def __init__(self, env: Env, ctx: SessionContext) -> None:
+        self.env = env
+        self.ctx = ctx
+        user = env.users.require(ctx.user)
+        catalog = env.catalog
+        self.dbs = [d for d in list(catalog.dbs.values()) if user.has_any_in_db(d.name)]
+        self.builders: dict[str, Callable[[], Iterator[tuple]]] = {
+            "schemata": self.schemata,
+            "tables": self.tables,
+            "columns": self.columns,
+            "views": self.views,
+            "partitions": self.partitions,
+            "engines": lambda: iter(ENGINES),
+            "character_sets": lambda: iter(CHARACTER_SETS),
+            "collations": lambda: iter(COLLATIONS),
+        }
+
+    def rows(self, name: str) -> list[tuple]:
+        builder = self.builders.get(name)
+        return list(builder()) if builder else []
+
+    def _tables(self) -> Iterator[tuple[str, Table]]:
+        for db in self.dbs:
+            for table in self.env.catalog.db_tables(db.id):
+                yield db.name, table
+
+    def _stats(self, table: Table) -> tuple[int, int]:
+        rows = size = 0
+        if table.kind != "OLAP":
+            return rows, size
+        catalog = self.env.catalog
+        for part in catalog.table_partitions(table):
+            for tablet in catalog.partition_tablets(part):
+                if tablet.replicas:
+                    rows += tablet.replicas[0].row_count
+                    size += tablet.replicas[0].data_size
+        return rows, size
+
+    def schemata(self) -> Iterator[tuple]:
+        names = sorted({*(d.name for d in self.dbs), *INFO_DBS})
+        for name in names:
+            yield (CATALOG, name, CHARSET, COLLATION, None, "NO")
+
+    def tables(self) -> Iterator[tuple]:
+        for db_name, table in self._tables():
+            created, updated = _ms(table.create_time), _ms(table.update_time)
+            if table.kind == "VIEW":
+                yield (CATALOG, db_name, table.name, "VIEW", None, None, None, None, None, None, None, None,
+                       None, None, created, None, None, None, None, None, "VIEW")  # fmt: skip
+                continue
+            rows, size = self._stats(table)
+            avg = size // rows if rows else 0
+            yield (CATALOG, db_name, table.name, "BASE TABLE", "Doris", 10, "Dynamic", rows, avg, size, 0, 0, 0,
+                   None, created, updated, None, COLLATION, None, "", table.comment)  # fmt: skip
+        for schema, tables in (("information_schema", TABLES), ("mysql", MYSQL_TABLES)):
+            for name in tables:
+                yield (CATALOG, schema, name, "SYSTEM VIEW", "MEMORY", 10, "Fixed", 0, 0, 0, 0, 0, 0, None, None,
+                       None, None, COLLATION, None, "", "")  # fmt: skip
+
+    def columns(self) -> Iterator[tuple]:
+        for db_name, table in self._tables():
+            key_mark = _KEY_MARK.get(table.keys_type, "")
+            for position, col in enumerate(table.columns, start=1):
+                shape = column_shape(col.type)
+                is_text = shape["char_len"] is not None
+                extra = (col.aggregation or "") if table.keys_type == "AGG_KEYS" and not col.is_key else ""
+                size = shape["char_len"] if is_text else shape["precision"]
+                yield (
+                    CATALOG, db_name, table.name, col.name, position, col.default,
+                    "YES" if col.nullable else "NO", shape["data_type"], shape["char_len"], shape["octet_len"],
+                    shape["precision"], shape["scale"], shape["dt"], CHARSET if is_text else None,
+                    COLLATION if is_text else None, shape["column_type"], key_mark if col.is_key else "", extra,
+                    "SELECT", col.comment or "", size, shape["scale"], "", None,
+                )  # fmt: skip
+
+    def views(self) -> Iterator[tuple]:
+        for db_name, table in self._tables():
+            if table.kind == "VIEW":
+                yield (CATALOG, db_name, table.name, table.view_sql, "NONE", "NO", "root@%", "DEFINER",
+                       CHARSET, COLLATION)  # fmt: skip
+
+    def partitions(self) -> Iterator[tuple]:
+        catalog = self.env.catalog
+        for db_name, table in self._tables():
+            if table.kind != "OLAP":
+                continue
+            method = None if table.partition_type == "UNPARTITIONED" else table.partition_type
+            expression = ", ".join(table.partition_columns) or None
+            for position, part in enumerate(catalog.table_partitions(table), start=1):
+                rows = size = 0
+                for tablet in catalog.partition_tablets(part):
+                    if tablet.replicas:
+                        rows += tablet.replicas[0].row_count
+                        size += tablet.replicas[0].data_size
+                yield (CATALOG, db_name, table.name, part.name, None, position, None, method, None, expression,
+                       None, None, rows, size // rows if rows else 0, size, 0, 0, 0, None,
+                       _ms(part.visible_version_time), None, None, "", "default", None)  # fmt: skip
+
+
+_DUCK_TYPES = {V: "VARCHAR", N: "BIGINT", T: "TIMESTAMP"}
+_RESULT_KINDS = (
+    ("TINYINT", "TINYINT"), ("SMALLINT", "SMALLINT"), ("INTEGER", "INT"), ("BIGINT", "BIGINT"),
+    ("HUGEINT", "LARGEINT"), ("UTINYINT", "SMALLINT"), ("USMALLINT", "INT"), ("UINTEGER", "BIGINT"),
+    ("UBIGINT", "LARGEINT"), ("FLOAT", "FLOAT"), ("DOUBLE", "DOUBLE"), ("DECIMAL", "DECIMAL"),
+    ("DATE", "DATE"), ("TIMESTAMP", "DATETIME"), ("BOOLEAN", "BOOLEAN"),
+)  # fmt: skip
+
+
+def _result_kind(duck_type: str) -> str:
+    name = duck_type.upper()
+    for prefix, kind in _RESULT_KINDS:
+        if name.startswith(prefix):
+            return kind
+    return "VARCHAR"  # text, and NULL literals (MySQL clients read those as strings)
+
+
+def table_columns(db: str, name: str) -> list[tuple[str, str]] | None:
+    """The columns of ``db.name`` (case-insensitive), or None if there is no such table."""
+    tables = TABLES if db.lower() == "information_schema" else MYSQL_TABLES
+    return tables.get(name.lower())
+
+
+def query(env: Env, ctx: SessionContext, expression: exp.Expression) -> Result:
+    """Run a query that reads only information_schema / mysql tables."""
+    tree = expression.copy()
+    needed: dict[str, tuple[str, str]] = {}
+    for table in list(tree.find_all(exp.Table)):
+        db = (table.db or ctx.db or "").lower()
+        if db not in INFO_DBS:
+            raise DorisError("information_schema can not be joined with Doris tables in dorisbk")
+        if table_columns(db, table.name) is None:
+            raise UnknownTable(f"Unknown table '{table.name}' in {db}")
+        local = f"{db}__{table.name.lower()}"
+        needed[local] = (db, table.name.lower())
+        alias = table.alias or table.name
+        table.replace(exp.Table(this=exp.to_identifier(local), alias=exp.TableAlias(this=exp.to_identifier(alias))))
+    # MySQL's LIKE escapes with a backslash by default; DuckDB's has no default escape
+    for like in list(tree.find_all(exp.Like)):
+        if not isinstance(like.parent, exp.Escape):
+            like.replace(exp.Escape(this=like.copy(), expression=exp.Literal.string("\\")))
+    try:
+        sql = tree.sql(dialect="duckdb")
+    except sqlglot.errors.SqlglotError as exc:
+        raise DorisError(f"Unsupported query on information_schema: {str(exc).splitlines()[0]}") from None
+    source = _Source(env, ctx)
+    conn = duckdb.connect(":memory:", config={"threads": 1})
+    try:
+        for local, (db, name) in needed.items():
+            columns = table_columns(db, name) or []
+            rows = source.rows(name) if db == "information_schema" else []
+            selects = ", ".join(
+                f"UNNEST(${i + 1}::{_DUCK_TYPES[kind]}[]) AS {col}" for i, (col, kind) in enumerate(columns)
+            )
+            data = [[row[i] for row in rows] for i in range(len(columns))]
+            conn.execute(f'CREATE TABLE "{local}" AS SELECT {selects}', data)
+        try:
+            cursor = conn.execute(sql)
+        except duckdb.Error as exc:
+            message = str(exc).split("\n", 1)[0]
+            raise DorisError(f"Unsupported query on information_schema: {message}") from None
+        description = cursor.description or []
+        result_rows = cursor.fetchall()
+    finally:
+        conn.close()
+    return Result([(d[0], _result_kind(str(d[1]))) for d in description], result_rows)

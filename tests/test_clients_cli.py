@@ -1,0 +1,125 @@
+"""The mysql command-line client (MariaDB's, as Debian ships it) against a real server:
+batch mode, an interactive session under tmux (login, `use db` with auto-rehash, `\\s`), and
+errors as Doris prints them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from tests.clientkit import ERR_PREFIX, Tmux, after, mysql_cmd, run_mysql
+from tests.dorisbk_server import DorisbkServer
+
+DB = "cli_db"
+
+
+@pytest.fixture(scope="module")
+def srv(server: DorisbkServer) -> DorisbkServer:
+    out = run_mysql(
+        server.port,
+        f"CREATE DATABASE {DB};\n"
+        f"CREATE TABLE {DB}.sales (id BIGINT, city VARCHAR(32), amount DECIMAL(10, 2)) "
+        "DISTRIBUTED BY HASH(id) BUCKETS 1;\n"
+        f"CREATE TABLE {DB}.visits (day DATE, pv INT) DISTRIBUTED BY HASH(day) BUCKETS 1;\n"
+        f"INSERT INTO {DB}.sales VALUES (1, 'Beijing', 12.5), (2, 'O''Hare', 3.25);\n",
+    )
+    assert out.returncode == 0, out.stderr
+    return server
+
+
+def test_batch_output(srv: DorisbkServer) -> None:
+    out = run_mysql(srv.port, f"SELECT id, city, amount FROM {DB}.sales ORDER BY id;\n")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "id\tcity\tamount\n1\tBeijing\t12.50\n2\tO'Hare\t3.25\n"
+    out = run_mysql(srv.port, "", "-e", "SELECT @@version_comment, VERSION()", "--skip-column-names")
+    comment, version = out.stdout.rstrip("\n").split("\t")
+    assert comment.startswith("Doris version") and "dorisbk" in comment
+    assert version.startswith("5.7.99")
+
+
+def test_table_output_and_column_types(srv: DorisbkServer) -> None:
+    out = run_mysql(srv.port, f"SELECT id, city FROM {DB}.sales ORDER BY id LIMIT 1;\n", "-t", "--column-type-info")
+    assert out.returncode == 0, out.stderr
+    assert "Type:       LONGLONG\nCollation:  utf8mb3_general_ci (33)\nLength:     20\n" in out.stdout
+    assert "Type:       VAR_STRING\n" in out.stdout
+    assert "?-unknown-?" not in out.stdout
+    assert "| Beijing |" in out.stdout
+
+
+def test_errors_look_like_doris(srv: DorisbkServer) -> None:
+    cases = [
+        (f"BACKUP SNAPSHOT {DB}.s1 TO no_such_repo;", "ERROR 1105 (HY000) at line 1: " + ERR_PREFIX),
+        ("SELECT nosuchfunc(1);", "ERROR 1105 (HY000) at line 1: " + ERR_PREFIX),
+        (f"SELECT * FROM {DB}.nope;", "ERROR 1146 (42S02) at line 1: " + ERR_PREFIX),
+        ("SELECT * FROM no_such_db.t;", "ERROR 1049 (42000) at line 1: " + ERR_PREFIX),
+        (f"SELECT * FROM {DB}.sales WHERE;", "ERROR 1064 (42000) at line 1: " + ERR_PREFIX),
+        ("SELECT 'a' + );", "ERROR 1064 (42000) at line 1: " + ERR_PREFIX),
+        ("SELEC 1;", "ERROR 1064 (42000) at line 1: " + ERR_PREFIX),
+    ]
+    for sql, prefix in cases:
+        out = run_mysql(srv.port, sql + "\n")
+        assert out.returncode == 1, (sql, out)
+        errors = [line for line in out.stderr.splitlines() if line.startswith("ERROR")]
+        assert len(errors) == 1 and errors[0].startswith(prefix), (sql, out.stderr)
+        for leak in ("\x1b[", "Traceback", "<class", "<Token", "sqlglot", 'File "'):
+            assert leak not in out.stderr, (sql, out.stderr)
+
+
+def test_wrong_password_is_access_denied(srv: DorisbkServer) -> None:
+    out = run_mysql(srv.port, "SELECT 1;\n", "-pwrong")
+    assert out.returncode == 1
+    assert "ERROR 1045 (28000): Access denied for user 'root'@'127.0.0.1' (using password: YES)" in out.stderr
+
+
+@pytest.fixture
+def session(srv: DorisbkServer) -> Iterator[Tmux]:
+    tmux = Tmux(f"dorisbk-cli-{srv.port}", mysql_cmd(srv.port, "--pager=cat"))
+    try:
+        tmux.wait_for("]>")
+        yield tmux
+    finally:
+        tmux.close()
+
+
+def test_interactive_session(srv: DorisbkServer, session: Tmux) -> None:
+    screen = session.screen()
+    assert "Server version: 5.7.99-dorisbk Doris version" in screen
+    assert "MySQL [(none)]>" in screen
+
+    # use db: SELECT DATABASE(), COM_INIT_DB, then auto-rehash (SHOW DATABASES, SHOW TABLES,
+    # COM_FIELD_LIST for every table)
+    session.send(f"use {DB}")
+    screen = session.wait_for(f"MySQL [{DB}]>")
+    shown = after(screen, f"use {DB}\n")
+    assert shown.startswith(
+        "Reading table information for completion of table and column names\n"
+        "You can turn off this feature to get a quicker startup with -A\n\n"
+        "Database changed\n"
+    ), shown
+
+    session.send("SELECT city FROM sales WHERE id = 2;")
+    screen = session.wait_for("1 row in set")
+    assert "| O'Hare |" in screen
+
+    # \s: SELECT DATABASE(), USER(); the character set variables; COM_STATISTICS for Uptime
+    session.send("\\s")
+    screen = session.wait_for("--------------", count=2)
+    status = after(screen, "\\s\n")
+    fields = dict(re.findall(r"^([A-Za-z. ]+):\s+(.*)$", status, re.M))
+    assert fields["Current database"] == DB
+    assert fields["Current user"].startswith("root")
+    assert fields["Server version"].startswith("5.7.99-dorisbk Doris version")
+    assert "Uptime:" in status
+    assert "Threads: " in status and "Questions: " in status and "Queries per second avg:" in status
+    assert "ERROR" not in status
+
+    session.send("help backup")
+    screen = session.wait_for("Name: 'BACKUP'")
+    session.send("select 1 +;")
+    screen = session.wait_for("ERROR 1064 (42000): " + ERR_PREFIX)
+    session.send("select 41 + 1 AS answer;")
+    screen = session.wait_for("| answer |")
+    assert "|     42 |" in screen
+    assert "1047" not in srv.log() and "Unsupported command" not in srv.log()
