@@ -57,7 +57,7 @@ class Env:
         self.engine = QueryEngine(self.catalog, self.tablets, self.users)
         self.executor = TaskExecutor()
         job_ctx = JobContext(self.catalog, self.tablets, self.executor, self.repos, self.frontend_config,
-                             config.data_dir.resolve() / "fe_tmp", persist=lambda job: None)
+                             config.data_dir.resolve() / "fe_tmp", persist=lambda job, state: None)
         self.jobs = BackupHandler(self.store, job_ctx)
         self.jobs.replay(rows)
         self.jobs.collect_snapshot_dirs()

@@ -67,4 +67,9 @@ class AbstractJob:
         return now_ms() - self.create_time > self.timeout_ms
 
     def persist(self, ctx: JobContext) -> None:
-        ctx.persist(self)
+        ctx.persist(self, None)
+
+    def move_to(self, ctx: JobContext, state: str) -> None:
+        """Persist the job in ``state``, then show it: SHOW never reports a state a restart could lose."""
+        ctx.persist(self, state)
+        self.state = state

@@ -233,8 +233,7 @@ class BackupJob(AbstractJob):
             self.snapshots[str(info.tablet_id)] = info.to_dict()
         self._release_leases(ctx)
         self.snapshot_finished_time = now_ms()
-        self.state = "UPLOAD_SNAPSHOT"
-        self.persist(ctx)
+        self.move_to(ctx, "UPLOAD_SNAPSHOT")
 
     def upload_snapshot(self, ctx: JobContext) -> None:
         self._reset_tasks()
@@ -279,8 +278,7 @@ class BackupJob(AbstractJob):
             if sorted(uploaded.get(int(key), [])) != expected:
                 raise DorisError(f"upload snapshot files failed because file is different, tablet: {key}")
         self.upload_finished_time = now_ms()
-        self.state = "SAVE_META"
-        self.persist(ctx)
+        self.move_to(ctx, "SAVE_META")
 
     def save_meta_info(self, ctx: JobContext) -> None:
         job_dir = self.local_dir(ctx)
@@ -288,8 +286,7 @@ class BackupJob(AbstractJob):
         (job_dir / "__meta").write_bytes(job_info.encode(self.meta))
         (job_dir / f"__info_{self.timestamp}").write_bytes(job_info.encode(self.job_info()))
         release_snapshots(ctx.tablets, self.job_id)
-        self.state = "UPLOAD_INFO"
-        self.persist(ctx)
+        self.move_to(ctx, "UPLOAD_INFO")
 
     def upload_meta_and_job_info_file(self, ctx: JobContext) -> None:
         repo = ctx.repos.repository(self.repo_name)
@@ -301,8 +298,7 @@ class BackupJob(AbstractJob):
         shutil.rmtree(job_dir, ignore_errors=True)
         self.status = Status()
         self.finished_time = now_ms()
-        self.state = "FINISHED"
-        self.persist(ctx)
+        self.move_to(ctx, "FINISHED")
 
     # ---- pieces
     def job_info(self) -> dict[str, Any]:
@@ -406,8 +402,7 @@ class BackupJob(AbstractJob):
         shutil.rmtree(self.local_dir(ctx), ignore_errors=True)
         self.status = status
         self.finished_time = now_ms()
-        self.state = "CANCELLED"
-        self.persist(ctx)
+        self.move_to(ctx, "CANCELLED")
 
     # ---- SHOW BACKUP
     def show_row(self) -> tuple[str, ...]:

@@ -26,4 +26,4 @@ class JobContext:
     repos: RepositoryMgr
     config: FrontendConfig
     tmp_dir: Path
-    persist: Callable[[AbstractJob], None]
+    persist: Callable[[AbstractJob, str | None], None]

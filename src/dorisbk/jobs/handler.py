@@ -65,8 +65,12 @@ class BackupHandler:
                 if job_dir.name not in live:
                     shutil.rmtree(job_dir, ignore_errors=True)
 
-    def persist(self, job: AbstractJob) -> None:
-        self.store.commit(Change().put("job", job.job_id, job.to_dict()))
+    def persist(self, job: AbstractJob, state: str | None = None) -> None:
+        """Write the job, in ``state`` when it is about to move there."""
+        record = job.to_dict()
+        if state is not None:
+            record["state"] = state
+        self.store.commit(Change().put("job", job.job_id, record))
 
     # ---- submission
     def add_job(self, job: AbstractJob) -> None:

@@ -447,8 +447,7 @@ class RestoreJob(AbstractJob):
         for _entry, _pplan, tablet, replica in self._replicas():
             Path(self._snapshot_dir(ctx, replica["backend_id"], tablet["id"])).mkdir(parents=True, exist_ok=True)
         self.snapshot_finished_time = now_ms()
-        self.state = "DOWNLOAD"
-        self.persist(ctx)
+        self.move_to(ctx, "DOWNLOAD")
 
     # ---- DOWNLOAD / DOWNLOADING
     def download_snapshots(self, ctx: JobContext) -> None:
@@ -476,8 +475,7 @@ class RestoreJob(AbstractJob):
         if self._collect() is None:
             return
         self.download_finished_time = now_ms()
-        self.state = "COMMIT"
-        self.persist(ctx)
+        self.move_to(ctx, "COMMIT")
 
     # ---- COMMIT / COMMITTING
     def commit(self, ctx: JobContext) -> None:
@@ -732,8 +730,7 @@ class RestoreJob(AbstractJob):
         self._release_snapshots(ctx)
         self.status = status
         self.finished_time = now_ms()
-        self.state = "CANCELLED"
-        self.persist(ctx)
+        self.move_to(ctx, "CANCELLED")
 
     # ---- SHOW RESTORE
     def show_row(self, brief_form: bool) -> tuple[str | None, ...]:
