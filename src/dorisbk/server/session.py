@@ -29,7 +29,7 @@ from dorisbk.sql import info_schema
 from dorisbk.sql.handlers.query import name_projections
 from dorisbk.sql.handlers.show import VERSION, VIRTUAL_DBS
 from dorisbk.sql.result import Result, SessionContext
-from dorisbk.sql.router import DEFER, Router, clean_parse_error
+from dorisbk.sql.router import DEFER, Router, clean_parse_error, log_text
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +162,7 @@ class DorisSession(Session):
         except RecursionError:
             raise to_mysql_error(ParseError("Syntax error: the statement is nested too deeply")) from None
         except Exception as exc:  # a bug of ours: the client gets a clean error, the log the traceback
-            log.exception("statement failed: %.200s", sql)
+            log.exception("statement failed: %s", log_text(sql))
             raise MysqlError(f"errCode = 2, detailMessage = internal error: {type(exc).__name__}: {exc}") from None
 
     async def query(self, expression: exp.Expression, sql: str, attrs: dict[str, str]) -> Any:

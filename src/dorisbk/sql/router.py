@@ -80,6 +80,14 @@ def leading_words(sql: str, count: int) -> list[str]:
     return words
 
 
+def log_text(sql: str) -> str:
+    """What a log line may show of a statement: backup statements can carry credentials, so only their
+    first words."""
+    if is_backup_statement(sql):
+        return " ".join(leading_words(sql, 3)) + " ..."
+    return sql[:200]
+
+
 def _is_ddl(words: list[str]) -> bool:
     if not words:
         return False
