@@ -63,6 +63,10 @@ class AbstractJob:
     def cancel(self, ctx: JobContext, status: Status) -> Status:
         raise NotImplementedError
 
+    def task_err_text(self) -> str:
+        """SHOW's TaskErrMsg: ``[signature: message], ...``."""
+        return ", ".join(f"[{k}: {v}]" for k, v in list(self.task_err_msg.items())[:100])
+
     def timed_out(self) -> bool:
         return now_ms() - self.create_time > self.timeout_ms
 

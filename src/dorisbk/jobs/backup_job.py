@@ -8,12 +8,9 @@ once everything else is in the repository.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 import shutil
-import threading
-from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +22,7 @@ from dorisbk.jobs import job_info
 from dorisbk.jobs.abstract_job import AbstractJob, now_ms
 from dorisbk.jobs.context import JobContext
 from dorisbk.jobs.status import Status
+from dorisbk.jobs.task_tracker import TaskTracker
 from dorisbk.jobs.transfer import UploadItem, batches, upload_tablets
 from dorisbk.storage.layout import tablet_path, with_checksum
 from dorisbk.timeutil import hyphen_time_string, long_to_time_string
@@ -79,13 +77,8 @@ class BackupJob(AbstractJob):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self._futures: dict[int, Future] = {}
-        self._task_backend: dict[int, int] = {}
-        self._task_total: dict[int, int] = {}
-        self._task_done: dict[int, list[int]] = {}
+        self._tasks = TaskTracker(self.job_id)
         self._leased: list[str] = []
-        self._cancelled = threading.Event()
-        self._next_signature = 0
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> BackupJob:
@@ -136,7 +129,7 @@ class BackupJob(AbstractJob):
     def prepare_and_send_snapshot_task(self, ctx: JobContext) -> None:
         catalog = ctx.catalog
         release_snapshots(ctx.tablets, self.job_id)
-        self._reset_tasks()
+        self._tasks.reset()
         with catalog.lock:
             db = catalog.dbs.get(self.db_id)
             if db is None:
@@ -211,8 +204,8 @@ class BackupJob(AbstractJob):
                 tablet = catalog.tablets.get(int(key))
                 if tablet is None:
                     raise DorisError(f"tablet {key} does not exist")
-                self._submit(
-                    ctx,
+                self._tasks.submit(
+                    ctx.executor,
                     target["backend_id"],
                     1,
                     make_snapshot,
@@ -226,7 +219,7 @@ class BackupJob(AbstractJob):
         self.state = "SNAPSHOTING"
 
     def waiting_all_snapshots_finished(self, ctx: JobContext) -> None:
-        results = self._collect()
+        results = self._tasks.collect(self.task_err_msg)
         if results is None:
             return
         for info in results:
@@ -236,7 +229,7 @@ class BackupJob(AbstractJob):
         self.move_to(ctx, "UPLOAD_SNAPSHOT")
 
     def upload_snapshot(self, ctx: JobContext) -> None:
-        self._reset_tasks()
+        self._tasks.reset()
         repo = ctx.repos.repository(self.repo_name)
         batch = max(1, ctx.config.int("backup_upload_snapshot_batch_size"))
         kbps = ctx.config.int("max_upload_speed_kbps")
@@ -251,8 +244,8 @@ class BackupJob(AbstractJob):
             )
         for backend_id, items in by_backend.items():
             for chunk in batches(items, batch, ctx.executor.workers):
-                self._submit(
-                    ctx,
+                self._tasks.submit(
+                    ctx.executor,
                     backend_id,
                     len(chunk),
                     upload_tablets,
@@ -260,14 +253,14 @@ class BackupJob(AbstractJob):
                     self.label,
                     chunk,
                     list(self.previous_labels),
-                    self._cancelled,
+                    self._tasks.cancelled,
                     kbps,
                     progress=True,
                 )
         self.state = "UPLOADING"
 
     def waiting_all_uploading_finished(self, ctx: JobContext) -> None:
-        results = self._collect()
+        results = self._tasks.collect(self.task_err_msg)
         if results is None:
             return
         uploaded: dict[int, list[str]] = {}
@@ -354,49 +347,13 @@ class BackupJob(AbstractJob):
     def local_dir(self, ctx: JobContext) -> Path:
         return ctx.tmp_dir / "backup" / f"repo__{self.repo_id}" / f"{self.label}__{self.timestamp}"
 
-    def _submit(self, ctx: JobContext, backend_id: int, size: int, fn: Any, *args: Any, progress: bool = False) -> None:
-        """Run ``fn`` on a backend's workers; with ``progress`` it also gets a counter of its items done."""
-        self._next_signature += 1
-        signature = self.job_id * 1000 + self._next_signature
-        done = [0]
-        future = (
-            ctx.executor.submit(backend_id, fn, *args, done) if progress else ctx.executor.submit(backend_id, fn, *args)
-        )
-        self._futures[signature] = future
-        self._task_backend[signature] = backend_id
-        self._task_total[signature] = size
-        self._task_done[signature] = done
-
-    def _collect(self) -> list[Any] | None:
-        """Results of all tasks once all are done; a failed task fails the job."""
-        if any(not f.done() for f in self._futures.values()):
-            return None
-        results = []
-        for signature, future in self._futures.items():
-            exc = future.exception()
-            if exc is not None:
-                message = exc.message if isinstance(exc, DorisError) else f"{type(exc).__name__}: {exc}"
-                self.task_err_msg = {str(signature): message}
-                raise DorisError(message)
-            results.append(future.result())
-        return results
-
-    def _reset_tasks(self) -> None:
-        self._futures, self._task_backend, self._task_total, self._task_done = {}, {}, {}, {}
-
     def _release_leases(self, ctx: JobContext) -> None:
         if self._leased:
             ctx.tablets.release(self._leased)
             self._leased = []
 
     def _cancel_internal(self, ctx: JobContext, status: Status) -> None:
-        self._cancelled.set()
-        for future in self._futures.values():
-            future.cancel()
-        for future in self._futures.values():
-            with contextlib.suppress(CancelledError):
-                future.exception()  # wait: a running task stops at its next file
-        self._reset_tasks()
+        self._tasks.stop()
         self._release_leases(ctx)
         release_snapshots(ctx.tablets, self.job_id)
         shutil.rmtree(self.local_dir(ctx), ignore_errors=True)
@@ -407,10 +364,9 @@ class BackupJob(AbstractJob):
     # ---- SHOW BACKUP
     def show_row(self) -> tuple[str, ...]:
         # Finished tasks leave both lists, as in Doris; each shows at most 100 entries.
-        running = [sig for sig, f in list(self._futures.items()) if not f.done()][:100]
-        unfinished = ", ".join(f"[{sig}={self._task_backend[sig]}]" for sig in running)
-        progress = ", ".join(f"[{sig}: {self._task_done[sig][0]}/{self._task_total[sig]}]" for sig in running)
-        errors = ", ".join(f"[{k}: {v}]" for k, v in list(self.task_err_msg.items())[:100])
+        unfinished = self._tasks.unfinished_text()
+        progress = self._tasks.progress_text()
+        errors = self.task_err_text()
         objs = ", ".join(f"[{_ref_text(self.db_name, r)}]" for r in self.table_refs)
         return (
             str(self.job_id),

@@ -17,8 +17,6 @@ import dataclasses
 import json
 import os
 import shutil
-import threading
-from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +32,7 @@ from dorisbk.jobs.abstract_job import AbstractJob
 from dorisbk.jobs.context import JobContext
 from dorisbk.jobs.job_info import brief, pretty
 from dorisbk.jobs.status import Status
+from dorisbk.jobs.task_tracker import TaskTracker
 from dorisbk.jobs.transfer import DownloadItem, batches, download_tablets
 from dorisbk.meta.store import Change
 from dorisbk.storage.filesystem import NotFoundError
@@ -119,11 +118,7 @@ class RestoreJob(AbstractJob):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self._futures: dict[int, Future] = {}
-        self._task_backend: dict[int, int] = {}
-        self._task_total: dict[int, int] = {}
-        self._cancelled = threading.Event()
-        self._next_signature = 0
+        self._tasks = TaskTracker(self.job_id)
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> RestoreJob:
@@ -239,9 +234,7 @@ class RestoreJob(AbstractJob):
             # a single-partition table's partition carries the table's name: the local one's, or the alias
             local_single = catalog.table_partitions(local) if local is not None else []
             pname = local_single[0].name if len(local_single) == 1 else target
-            remote_parts = dict(
-                (pname, {**p, "name": pname, "src_name": p["name"]}) for p in remote_parts.values()
-            )
+            remote_parts = dict((pname, {**p, "name": pname, "src_name": p["name"]}) for p in remote_parts.values())
         atomic = self.flag("atomic_restore")
         entry: dict[str, Any] = {"src_name": remote["name"], "target": target, "partitions": []}
         if local is not None and local.kind != "OLAP":
@@ -393,9 +386,7 @@ class RestoreJob(AbstractJob):
             tablets.append(
                 {
                     "tablet": Tablet(tablet_id, table.id, part.id, part.index_id, bucket, replicas).to_dict(),
-                    "remote_dir": tablet_path(
-                        self.info["id"], obj["id"], src_part["id"], index_info["id"], src["id"]
-                    ),
+                    "remote_dir": tablet_path(self.info["id"], obj["id"], src_part["id"], index_info["id"], src["id"]),
                     "files": index_info["tablets"].get(str(src["id"]), []),
                 }
             )
@@ -451,7 +442,7 @@ class RestoreJob(AbstractJob):
 
     # ---- DOWNLOAD / DOWNLOADING
     def download_snapshots(self, ctx: JobContext) -> None:
-        self._reset_tasks()
+        self._tasks.reset()
         repo = ctx.repos.repository(self.repo_name)
         content = repo.content_dir(self.label)
         batch = max(1, ctx.config.int("restore_download_snapshot_batch_size"))
@@ -468,11 +459,13 @@ class RestoreJob(AbstractJob):
             )
         for backend_id, items in by_backend.items():
             for chunk in batches(items, batch, ctx.executor.workers):
-                self._submit(ctx, backend_id, len(chunk), download_tablets, repo, chunk, self._cancelled, kbps)
+                self._tasks.submit(
+                    ctx.executor, backend_id, len(chunk), download_tablets, repo, chunk, self._tasks.cancelled, kbps
+                )
         self.state = "DOWNLOADING"
 
     def waiting_all_download_finished(self, ctx: JobContext) -> None:
-        if self._collect() is None:
+        if self._tasks.collect(self.task_err_msg) is None:
             return
         self.download_finished_time = now_ms()
         self.move_to(ctx, "COMMIT")
@@ -664,29 +657,6 @@ class RestoreJob(AbstractJob):
         for backend_id in list(ctx.catalog.backends):
             shutil.rmtree(snapshot_root(ctx.tablets, backend_id, self.job_id), ignore_errors=True)
 
-    def _submit(self, ctx: JobContext, backend_id: int, size: int, fn: Any, *args: Any) -> None:
-        self._next_signature += 1
-        signature = self.job_id * 1000 + self._next_signature
-        self._futures[signature] = ctx.executor.submit(backend_id, fn, *args)
-        self._task_backend[signature] = backend_id
-        self._task_total[signature] = size
-
-    def _collect(self) -> list[Any] | None:
-        if any(not f.done() for f in self._futures.values()):
-            return None
-        results = []
-        for signature, future in self._futures.items():
-            exc = future.exception()
-            if exc is not None:
-                message = exc.message if isinstance(exc, DorisError) else f"{type(exc).__name__}: {exc}"
-                self.task_err_msg = {str(signature): message}
-                raise exc if isinstance(exc, DorisError) else DorisError(message)
-            results.append(future.result())
-        return results
-
-    def _reset_tasks(self) -> None:
-        self._futures, self._task_backend, self._task_total = {}, {}, {}
-
     def _clean_meta_objects(self, ctx: JobContext) -> list[object]:
         """Undo what the job registered: new tables go, locked tables return to NORMAL. Returns the changes
         (not yet committed) and trashes the new tablets' files."""
@@ -719,13 +689,7 @@ class RestoreJob(AbstractJob):
         return puts + deletes
 
     def _cancel_internal(self, ctx: JobContext, status: Status) -> None:
-        self._cancelled.set()
-        for future in self._futures.values():
-            future.cancel()
-        for future in self._futures.values():
-            with contextlib.suppress(CancelledError):
-                future.exception()
-        self._reset_tasks()
+        self._tasks.stop()
         self._clean_meta_objects(ctx)
         self._release_snapshots(ctx)
         self.status = status
@@ -734,13 +698,9 @@ class RestoreJob(AbstractJob):
 
     # ---- SHOW RESTORE
     def show_row(self, brief_form: bool) -> tuple[str | None, ...]:
-        unfinished = ", ".join(
-            f"[{sig}={self._task_backend[sig]}]" for sig, f in list(self._futures.items())[:100] if not f.done()
-        )
-        progress = ", ".join(
-            f"[{sig}: 0/{self._task_total[sig]}]" for sig, f in list(self._futures.items())[:100] if not f.done()
-        )
-        errors = ", ".join(f"[{k}: {v}]" for k, v in list(self.task_err_msg.items())[:100])
+        unfinished = self._tasks.unfinished_text()
+        progress = self._tasks.progress_text()
+        errors = self.task_err_text()
         row = {
             "JobId": str(self.job_id),
             "Label": self.label,
