@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from dorisbk.errors import ParseError
-from dorisbk.sql.backup_parser import grammar_path, is_backup_statement, parse_backup
+from dorisbk.sql.backup_parser import is_backup_statement, parse_backup
 from dorisbk.sql.backup_stmts import (
     AddBrokerStmt,
     AdminSetConfigStmt,
@@ -39,6 +39,7 @@ from dorisbk.sql.backup_stmts import (
     TableRef,
     like_matches,
 )
+from dorisbk.sql.lark_support import grammar_path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -603,7 +604,8 @@ def test_is_backup_statement_false(sql: str) -> None:
 
 
 def test_grammar_found_in_source_tree() -> None:
-    assert grammar_path() == REPO_ROOT / "grammar" / "backup.lark"
+    assert grammar_path("backup.lark") == REPO_ROOT / "grammar" / "backup.lark"
+    assert grammar_path("ddl.lark") == REPO_ROOT / "grammar" / "ddl.lark"
 
 
 def test_grammar_found_in_installed_layout(tmp_path: Path) -> None:
@@ -612,13 +614,21 @@ def test_grammar_found_in_installed_layout(tmp_path: Path) -> None:
     package = site / "dorisbk"
     (package / "sql").mkdir(parents=True)
     src = REPO_ROOT / "src" / "dorisbk"
-    for rel in ("__init__.py", "errors.py", "sql/__init__.py", "sql/backup_parser.py", "sql/backup_stmts.py"):
+    for rel in (
+        "__init__.py",
+        "errors.py",
+        "sql/__init__.py",
+        "sql/backup_parser.py",
+        "sql/backup_stmts.py",
+        "sql/lark_support.py",
+    ):
         shutil.copyfile(src / rel, package / rel)
     (package / "grammar").mkdir()
     shutil.copyfile(REPO_ROOT / "grammar" / "backup.lark", package / "grammar" / "backup.lark")
     script = (
-        "from dorisbk.sql.backup_parser import grammar_path, parse_backup\n"
-        "print(grammar_path())\n"
+        "from dorisbk.sql.backup_parser import parse_backup\n"
+        "from dorisbk.sql.lark_support import grammar_path\n"
+        "print(grammar_path('backup.lark'))\n"
         "print(parse_backup('DROP SNAPSHOT s FROM r'))\n"
     )
     result = subprocess.run(

@@ -291,7 +291,7 @@ def test_create_table_errors(conn) -> None:
         "CREATE TABLE e18 (k INT) PROPERTIES ('replication_num' = '0')": (1105, "replication num"),
         "CREATE TABLE `bad name` (k INT)": (1103, "Incorrect table name"),
         "CREATE TABLE e19 (k INT) DISTRIBUTED BY HASH(k) BUCKETS 100000": (1105, "hash distribution"),
-        "CREATE TABLE e20 (k INT": (1064, "line 1, column 24: at end of input"),
+        "CREATE TABLE e20 (k INT": (1064, "line 1, column 24 near end of input"),
     }
     for sql, (code, fragment) in bad.items():
         expect_error(conn, sql, code, fragment)

@@ -184,7 +184,7 @@ class DorisSession(Session):
             if isinstance(expression, (exp.Condition, exp.Alias, exp.Identifier)) and not isinstance(
                 expression, exp.Query
             ):
-                raise ParseError(f"Syntax error in line 1, column 1 near '{_near(sql)}': not a statement")
+                raise ParseError(f"Syntax error at line 1, column 1 near '{_near(sql)}': not a statement")
             if isinstance(expression, exp.Select) and not expression.expressions:
                 raise ParseError("Syntax error: SELECT without a select list")
         return expressions

@@ -9,15 +9,12 @@ the offending text and the tokens that would have been accepted there.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
-from lark.lexer import BasicLexer, LexerThread, PatternStr
+from lark import Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters
+from lark.lexer import LexerThread
 
-from dorisbk.errors import ParseError
 from dorisbk.sql.backup_stmts import (
     AddBrokerStmt,
     AdminSetConfigStmt,
@@ -43,101 +40,15 @@ from dorisbk.sql.backup_stmts import (
     ShowSnapshotStmt,
     TableRef,
 )
+from dorisbk.sql.lark_support import LoadedGrammar, load, unquote_name, unquote_string
 
-__all__ = ["grammar_path", "is_backup_statement", "parse_backup"]
+__all__ = ["is_backup_statement", "parse_backup"]
 
-_GRAMMAR_FILE = "backup.lark"
-
-
-def grammar_path() -> Path:
-    """Where ``backup.lark`` is: ``dorisbk/grammar/`` in a wheel, ``<repo>/grammar/`` in the source tree."""
-    here = Path(__file__).resolve().parent  # .../dorisbk/sql
-    candidates = (
-        here.parent / "grammar" / _GRAMMAR_FILE,  # installed: dorisbk/grammar/backup.lark
-        here.parents[2] / "grammar" / _GRAMMAR_FILE,  # source: <repo>/src/dorisbk/sql -> <repo>/grammar
-    )
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    searched = ", ".join(str(c) for c in candidates)
-    raise FileNotFoundError(f"backup grammar not found; looked for {searched}")
+GRAMMAR = "backup.lark"
 
 
-# ---------------------------------------------------------------------------
-# loading the grammar (once)
-# ---------------------------------------------------------------------------
-
-
-class _Loaded:
-    """The parser, a plain lexer for leading-token checks, and how to name terminals in errors."""
-
-    def __init__(self) -> None:
-        self.parser = Lark(
-            grammar_path().read_text(encoding="utf-8"),
-            parser="lalr",
-            lexer="contextual",
-            maybe_placeholders=True,
-        )
-        self.lexer = BasicLexer(self.parser.lexer_conf)
-        ignored = set(self.parser.ignore_tokens)
-        self.display: dict[str, str] = {"$END": "end of input"}
-        for terminal in self.parser.terminals:
-            if terminal.name in ignored:
-                continue
-            pattern = terminal.pattern
-            if isinstance(pattern, PatternStr):
-                word = pattern.value
-                self.display[terminal.name] = word.upper() if word.replace("_", "").isalnum() else f"'{word}'"
-            elif terminal.name == "STRING":
-                self.display[terminal.name] = "string"
-            else:
-                self.display[terminal.name] = "identifier"
-
-
-_loaded: _Loaded | None = None
-_load_lock = threading.Lock()
-
-
-def _get() -> _Loaded:
-    global _loaded
-    if _loaded is None:
-        with _load_lock:
-            if _loaded is None:
-                _loaded = _Loaded()
-    return _loaded
-
-
-# ---------------------------------------------------------------------------
-# literals
-# ---------------------------------------------------------------------------
-
-# MySQL string escapes; \% and \_ keep their backslash so LIKE still sees it.
-_ESCAPES = {"0": "\0", "b": "\b", "n": "\n", "r": "\r", "t": "\t", "Z": "\x1a", "%": "\\%", "_": "\\_"}
-
-
-def _unquote_string(raw: str) -> str:
-    quote, body = raw[0], raw[1:-1]
-    out: list[str] = []
-    i = 0
-    while i < len(body):
-        ch = body[i]
-        if ch == "\\":
-            nxt = body[i + 1]  # the grammar never lets a string end on a lone backslash
-            out.append(_ESCAPES.get(nxt, nxt))
-            i += 2
-        elif ch == quote:  # only ever doubled inside the body
-            out.append(quote)
-            i += 2
-        else:
-            out.append(ch)
-            i += 1
-    return "".join(out)
-
-
-def _unquote_name(token: Token) -> str:
-    if token.type == "QUOTED_NAME":
-        return token[1:-1].replace("``", "`")
-    return str(token)
+def _grammar() -> LoadedGrammar:
+    return load(GRAMMAR, maybe_placeholders=True)
 
 
 # ---------------------------------------------------------------------------
@@ -154,10 +65,10 @@ class _ToStatement(Transformer[Token, BackupStatement]):
         return statement
 
     def name(self, token: Token) -> str:
-        return _unquote_name(token)
+        return unquote_name(token)
 
     def string(self, token: Token) -> str:
-        return _unquote_string(str(token))
+        return unquote_string(str(token))
 
     def qualified_name(self, first: str, second: str | None) -> tuple[str | None, str]:
         return (None, first) if second is None else (first, second)
@@ -338,66 +249,6 @@ _TRANSFORMER = _ToStatement()
 
 
 # ---------------------------------------------------------------------------
-# syntax errors
-# ---------------------------------------------------------------------------
-
-
-def _expected_at(loaded: _Loaded, sql: str, pos: int | None) -> set[str] | None:
-    """Terminals acceptable just before character ``pos`` (``None``: at the end of ``sql``).
-
-    LALR may reduce on a bad lookahead before noticing it is bad, which leaves
-    too narrow an expected set in the exception; replaying the tokens up to
-    the error gives the state the parser was really in. Only run on errors.
-    """
-    interactive = loaded.parser.parse_interactive(sql)
-    try:
-        for token in interactive.iter_parse():  # yields each token before feeding it
-            if pos is not None and token.start_pos is not None and token.start_pos >= pos:
-                break
-    except UnexpectedInput:
-        pass  # the lexer stopped at the error; nothing of it was fed
-    try:
-        return set(interactive.accepts())
-    except UnexpectedInput:  # pragma: no cover - defensive, the replay stops before the error
-        return None
-
-
-_LAST = ("identifier", "string", "end of input")
-
-
-def _expected_text(names: set[str], loaded: _Loaded) -> str:
-    """Keywords first, then punctuation, then identifier / string / end of input."""
-    shown = {loaded.display[n] for n in names if n in loaded.display}
-
-    def order(text: str) -> tuple[int, str]:
-        if text in _LAST:
-            return (2 + _LAST.index(text), "")
-        return (1 if text.startswith("'") else 0, text)
-
-    return ", ".join(sorted(shown, key=order)) or "nothing"
-
-
-def _syntax_error(sql: str, err: UnexpectedInput, loaded: _Loaded) -> ParseError:
-    if isinstance(err, UnexpectedToken) and err.token.type == "$END":
-        token = err.token
-        line = token.end_line or token.line or 1
-        column = token.end_column or token.column or 1
-        near, pos = "end of input", None
-    elif isinstance(err, UnexpectedToken):
-        line, column = err.token.line or 1, err.token.column or 1
-        near, pos = f"'{err.token}'", err.token.start_pos
-    else:
-        line, column = err.line, err.column
-        rest = sql[err.pos_in_stream :].split(None, 1)
-        near, pos = f"'{rest[0][:30] if rest else ''}'", err.pos_in_stream
-    expected = _expected_at(loaded, sql, pos)
-    if expected is None:
-        expected = set(getattr(err, "expected", None) or getattr(err, "allowed", None) or ())
-    message = f"Syntax error at line {line}, column {column} near {near}: expected one of "
-    return ParseError(message + _expected_text(expected, loaded))
-
-
-# ---------------------------------------------------------------------------
 # public API
 # ---------------------------------------------------------------------------
 
@@ -408,17 +259,12 @@ def parse_backup(sql: str) -> BackupStatement:
     An optional trailing ``;`` and SQL comments are allowed. Raises
     ``ParseError`` (1064) on a syntax error.
     """
-    loaded = _get()
-    try:
-        tree = loaded.parser.parse(sql)
-    except UnexpectedInput as err:
-        raise _syntax_error(sql, err, loaded) from None
-    return _TRANSFORMER.transform(tree)
+    return _TRANSFORMER.transform(_grammar().parse(sql))
 
 
 def _leading_types(sql: str, limit: int) -> Iterator[str]:
     """Token types of the first ``limit`` tokens, by the grammar's own lexer (comments skipped)."""
-    tokens = LexerThread.from_text(_get().lexer, sql).lex(None)
+    tokens = LexerThread.from_text(_grammar().lexer, sql).lex(None)
     try:
         for _, token in zip(range(limit), tokens, strict=False):
             yield token.type

@@ -5,41 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from lark import Token, Transformer, Tree
-from lark.exceptions import UnexpectedInput, VisitError
+from lark.exceptions import VisitError
 
 from dorisbk.catalog.types import is_type_name
 from dorisbk.errors import DorisError, ParseError
 from dorisbk.sql import ddl_stmts as s
-from dorisbk.sql.lark_support import load_grammar, syntax_error
+from dorisbk.sql.lark_support import load, unquote_name, unquote_string
 
 GRAMMAR = "ddl.lark"
 
 
-def unquote_string(text: str) -> str:
-    """The value of a SQL string literal in either quote style, with escapes resolved."""
-    quote, body = text[0], text[1:-1]
-    out: list[str] = []
-    i = 0
-    escapes = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", "'": "'", '"': '"'}
-    while i < len(body):
-        ch = body[i]
-        if ch == "\\" and i + 1 < len(body):
-            out.append(escapes.get(body[i + 1], body[i + 1]))
-            i += 2
-        elif ch == quote and i + 1 < len(body) and body[i + 1] == quote:
-            out.append(quote)
-            i += 2
-        else:
-            out.append(ch)
-            i += 1
-    return "".join(out)
-
-
 def _name(tok: Any) -> str:
-    text = str(tok)
-    if text.startswith("`"):
-        return text[1:-1].replace("``", "`")
-    return text
+    return unquote_name(tok)
 
 
 def _lit(tok: Any) -> str | None:
@@ -133,7 +110,7 @@ class _ToStmt(Transformer):
     def col_type(self, c: list[Any]) -> tuple[str, tuple[int, ...]]:
         name = _name(c[0])
         if not is_type_name(name):
-            where = f" in line {c[0].line}, column {c[0].column}" if getattr(c[0], "line", None) else ""
+            where = f" at line {c[0].line}, column {c[0].column}" if getattr(c[0], "line", None) else ""
             raise ParseError(f"Syntax error{where} near '{name}': Unknown type: {name.upper()}")
         args = tuple(int(t) for t in c[1:] if isinstance(t, Token) and t.type == "INT")
         return (name, args)
@@ -416,11 +393,7 @@ _TRANSFORMER = _ToStmt()
 
 def parse_ddl(sql: str) -> Any:
     """Parse one catalog/account/SHOW statement; raises ParseError (1064) or DorisError."""
-    parser = load_grammar(GRAMMAR)
-    try:
-        tree = parser.parse(sql)
-    except UnexpectedInput as exc:
-        raise syntax_error(exc, sql, parser) from None
+    tree = load(GRAMMAR).parse(sql)
     try:
         return _TRANSFORMER.transform(tree)
     except VisitError as exc:

@@ -177,6 +177,6 @@ def clean_parse_error(exc: sqlglot.errors.ParseError) -> ParseError:
     desc = _CLASS_REPR.sub(lambda m: m.group(1).upper(), desc)
     line, col = first.get("line"), first.get("col")
     near = str(first.get("highlight") or "")
-    where = f" in line {line}, column {col}" if line else ""
+    where = f" at line {line}, column {col}" if line else ""
     near_text = f" near '{near}'" if near else ""
     return ParseError(f"Syntax error{where}{near_text}: {desc}")
