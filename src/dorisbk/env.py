@@ -56,8 +56,15 @@ class Env:
         self.tablets.collect_orphans()
         self.engine = QueryEngine(self.catalog, self.tablets, self.users)
         self.executor = TaskExecutor()
-        job_ctx = JobContext(self.catalog, self.tablets, self.executor, self.repos, self.frontend_config,
-                             config.data_dir.resolve() / "fe_tmp", persist=lambda job, state: None)
+        job_ctx = JobContext(
+            self.catalog,
+            self.tablets,
+            self.executor,
+            self.repos,
+            self.frontend_config,
+            config.data_dir.resolve() / "fe_tmp",
+            persist=lambda job, state: None,
+        )
         self.jobs = BackupHandler(self.store, job_ctx)
         self.jobs.replay(rows)
         self.jobs.collect_snapshot_dirs()

@@ -179,16 +179,20 @@ class Catalog:
             doomed: list[object] = [db]
             tablets: list[Tablet] = []
             for table in self.db_tables(db.id):
-                doomed.extend(self._table_objects(table))
+                doomed.extend(self.table_objects(table))
             tablets = [o for o in doomed if isinstance(o, Tablet)]
             self.commit(Change(), deletes=doomed)
             return tablets
 
-    def _table_objects(self, table: Table) -> list[object]:
+    def partition_objects(self, part: Partition) -> list[object]:
+        """A partition and its tablets: what dropping it deletes."""
+        return [part, *self.partition_tablets(part)]
+
+    def table_objects(self, table: Table) -> list[object]:
+        """A table, its partitions and their tablets: what dropping it deletes."""
         objs: list[object] = [table]
         for part in self.table_partitions(table):
-            objs.append(part)
-            objs.extend(self.partition_tablets(part))
+            objs.extend(self.partition_objects(part))
         return objs
 
     # ---- tables
@@ -266,7 +270,7 @@ class Catalog:
             if not is_view and table.kind == "VIEW":
                 raise DorisError(f"'{db_name}.{name}' is not TABLE, use DROP VIEW")
             self._check_normal(table)
-            doomed = self._table_objects(table)
+            doomed = self.table_objects(table)
             self.commit(Change(), deletes=doomed)
             return [o for o in doomed if isinstance(o, Tablet)]
 

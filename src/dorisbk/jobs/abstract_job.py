@@ -61,6 +61,14 @@ class AbstractJob:
         raise NotImplementedError
 
     def cancel(self, ctx: JobContext, status: Status) -> Status:
+        """End the job CANCELLED with ``status``; a finished job can not be cancelled."""
+        with self._lock:
+            if self.done:
+                return Status("COMMON_ERROR", f"Job with label {self.label} can not be cancelled. state: {self.state}")
+            self._cancel_internal(ctx, status)
+            return Status()
+
+    def _cancel_internal(self, ctx: JobContext, status: Status) -> None:  # pragma: no cover - per job type
         raise NotImplementedError
 
     def task_err_text(self) -> str:

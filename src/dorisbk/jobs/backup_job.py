@@ -118,13 +118,6 @@ class BackupJob(AbstractJob):
                 else:  # the last step is retried until the timeout, never cancelled; Status says why it waits
                     self.status = Status("COMMON_ERROR", exc.message)
 
-    def cancel(self, ctx: JobContext, status: Status) -> Status:
-        with self._lock:
-            if self.done:
-                return Status("COMMON_ERROR", f"Job with label {self.label} can not be cancelled. state: {self.state}")
-            self._cancel_internal(ctx, status)
-            return Status()
-
     # ---- states
     def prepare_and_send_snapshot_task(self, ctx: JobContext) -> None:
         catalog = ctx.catalog

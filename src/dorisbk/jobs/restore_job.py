@@ -156,13 +156,6 @@ class RestoreJob(AbstractJob):
             except DorisError as exc:
                 self._cancel_internal(ctx, Status(_status_code(exc), exc.message))
 
-    def cancel(self, ctx: JobContext, status: Status) -> Status:
-        with self._lock:
-            if self.done:
-                return Status("COMMON_ERROR", f"Job with label {self.label} can not be cancelled. state: {self.state}")
-            self._cancel_internal(ctx, status)
-            return Status()
-
     def _check_if_need_cancel(self, ctx: JobContext) -> None:
         """The database or a table the job writes was dropped under it (DROP DATABASE does not wait)."""
         catalog = ctx.catalog
@@ -520,10 +513,7 @@ class RestoreJob(AbstractJob):
                     keep = {p["partition"]["name"] for p in entry["partitions"]}
                     for part in catalog.table_partitions(table):
                         if part.name not in keep and entry["mode"] == "existing":
-                            deletes.append(part)
-                            doomed = catalog.partition_tablets(part)
-                            deletes.extend(doomed)
-                            trash.extend(doomed)
+                            _drop(catalog.partition_objects(part), deletes, trash)
             for vplan in self.plan["views"]:
                 restored_names.add(vplan["target"])
                 taken = catalog.find_table(db, vplan["target"])
@@ -543,12 +533,7 @@ class RestoreJob(AbstractJob):
             if self.flag("clean_tables"):
                 for table in catalog.db_tables(self.db_id):
                     if table.name not in restored_names and not table.name.startswith(ATOMIC_PREFIX):
-                        deletes.append(table)
-                        for part in catalog.table_partitions(table):
-                            deletes.append(part)
-                            doomed = catalog.partition_tablets(part)
-                            deletes.extend(doomed)
-                            trash.extend(doomed)
+                        _drop(catalog.table_objects(table), deletes, trash)
             finished_time = now_ms()
             record = {**self.to_dict(), "state": "FINISHED", "finished_time": finished_time}
             catalog.commit(Change().put("job", self.job_id, record), puts=puts, deletes=deletes)
@@ -581,10 +566,7 @@ class RestoreJob(AbstractJob):
                 final_id = original.id
                 deletes.append(table)
                 for part in catalog.table_partitions(original):
-                    deletes.append(part)
-                    doomed = catalog.partition_tablets(part)
-                    deletes.extend(doomed)
-                    trash.extend(doomed)
+                    _drop(catalog.partition_objects(part), deletes, trash)
             table = dataclasses.replace(table, id=final_id, name=entry["target"])
         for pplan in entry["partitions"]:
             part = Partition.from_dict(pplan["partition"])
@@ -675,12 +657,7 @@ class RestoreJob(AbstractJob):
                 table = catalog.tables.get(entry["table"]["id"])
                 if table is None or table.state != "RESTORE":
                     continue
-                deletes.append(table)
-                for part in catalog.table_partitions(table):
-                    deletes.append(part)
-                    doomed = catalog.partition_tablets(part)
-                    deletes.extend(doomed)
-                    trash.extend(doomed)
+                _drop(catalog.table_objects(table), deletes, trash)
             if puts or deletes:
                 catalog.commit(Change(), puts=puts, deletes=deletes)
         ctx.tablets.trash(trash)
@@ -740,6 +717,12 @@ def _status_code(exc: DorisError) -> str:
 
 def show_restore_columns(brief_form: bool) -> tuple[str, ...]:
     return tuple(c for c in SHOW_RESTORE_COLUMNS if not (brief_form and c in BRIEF_HIDDEN))
+
+
+def _drop(objs: list[object], deletes: list[object], trash: list[Tablet]) -> None:
+    """Catalog objects to delete; their tablets' files go to the trash."""
+    deletes.extend(objs)
+    trash.extend(o for o in objs if isinstance(o, Tablet))
 
 
 def _same_item(types: list, kind: str, local: Partition, remote: dict[str, Any]) -> bool:

@@ -31,26 +31,6 @@ from pathlib import Path
 
 from dorisbk.errors import DorisError, ParseError
 
-__all__ = [
-    "CONTENTS",
-    "EXAMPLE_BACKUP_TIMESTAMP",
-    "EXAMPLE_DATABASE",
-    "EXAMPLE_ORDER",
-    "EXAMPLE_REPOSITORY",
-    "EXAMPLE_REPOSITORY_LOCATION",
-    "LIST_COLUMNS",
-    "TOPIC_COLUMNS",
-    "Category",
-    "HelpLoadError",
-    "HelpModule",
-    "Topic",
-    "answer",
-    "get_help_module",
-    "parse_help",
-    "parse_topics",
-    "split_statements",
-]
-
 #: Name of the root category (the ``topics/`` folder itself).
 CONTENTS = "contents"
 
