@@ -17,6 +17,7 @@ import shutil
 import threading
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -32,6 +33,8 @@ from dorisbk.catalog.types import ColumnType
 from dorisbk.checksum import md5_file
 from dorisbk.errors import DorisError
 from dorisbk.meta.store import Change
+
+HASH_WORKERS = 4  # staged files checksummed and synced at once
 
 # The partition id of rows no partition takes (they fail the load).
 UNROUTED = -1
@@ -234,11 +237,13 @@ class Loader:
             return {}
         listed = ", ".join(quote_str(f) for f in files)
         counts = dict(cur.execute(f"SELECT file_name, num_rows FROM parquet_file_metadata([{listed}])").fetchall())
+        with ThreadPoolExecutor(HASH_WORKERS) as pool:  # hashlib and fsync release the GIL
+            digests = list(pool.map(_checksum_and_sync, files))
         out: dict[tuple[int, int], list[tuple]] = {}
-        for path in files:
+        for path, md5 in zip(files, digests, strict=True):
             pid_part, bucket_part = Path(path).parent.parent.name, Path(path).parent.name
             key = (int(pid_part.split("=", 1)[1]), int(bucket_part.split("=", 1)[1]))
-            out.setdefault(key, []).append((path, int(counts[path]), os.path.getsize(path), md5_file(path)))
+            out.setdefault(key, []).append((path, int(counts[path]), os.path.getsize(path), md5))
         return out
 
     def _publish(self, table: Table, written: dict[tuple[int, int], list[tuple]], txn_id: int) -> LoadResult:
@@ -251,6 +256,7 @@ class Loader:
                     raise DorisError("Load aborted: the table or partition was dropped or truncated during the load")
                 tablets = {pid: self.catalog.partition_tablets(parts[pid]) for pid in touched}  # type: ignore[arg-type]
             new_rowsets: dict[int, list[list[Rowset]]] = {}
+            dirs: set[Path] = set()
             for (pid, bucket), files in written.items():
                 tablet = tablets[pid][bucket]
                 per_replica = new_rowsets.setdefault(tablet.id, [[] for _ in tablet.replicas])
@@ -259,12 +265,15 @@ class Loader:
                     for i, replica in enumerate(tablet.replicas):
                         target_dir = self.store.tablet_dir(replica.backend_id, tablet.id)
                         target_dir.mkdir(parents=True, exist_ok=True)
+                        dirs.add(target_dir)
                         target = target_dir / f"{rowset_id}_{txn_id}.parquet"
                         _place(path, target, move=i == len(tablet.replicas) - 1)
                         placed.append(str(target))
                         per_replica[i].append(
                             Rowset(rowset_id, 0, self.store.relative(replica.backend_id, target), rows, size, md5)
                         )
+            for directory in dirs:  # the new names are durable before the version that lists them
+                _fsync(directory)
             total = sum(f[1] for files in written.values() for f in files)
             with self.catalog.lock:
                 puts: list[object] = []
@@ -297,19 +306,25 @@ class Loader:
             raise
 
 
-def _place(source: str, target: Path, move: bool) -> None:
-    """Put a staged file into a tablet dir durably: copy for all but the last replica, then move."""
-    if move:
-        os.replace(source, target)
-    else:
-        shutil.copyfile(source, target)
-    fd = os.open(target, os.O_RDONLY)
+def _checksum_and_sync(path: str) -> str:
+    """A staged file's md5, with its data on disk (it is renamed, never rewritten, into the tablet)."""
+    digest = md5_file(path)
+    _fsync(path)
+    return digest
+
+
+def _fsync(path: str | Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
-    dir_fd = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+
+
+def _place(source: str, target: Path, move: bool) -> None:
+    """Put a staged (already synced) file into a tablet dir: copied for all but the last replica, then moved."""
+    if move:
+        os.replace(source, target)
+    else:
+        shutil.copyfile(source, target)
+        _fsync(target)
