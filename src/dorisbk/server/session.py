@@ -92,6 +92,30 @@ _EXTRA_VARIABLES: dict[str, tuple[Any, Any, bool]] = {
     "default_week_format": (int, 0, True),
     "version_compile_os": (str, "Linux", False),
     "version_compile_machine": (str, "x86_64", False),
+    # Doris session variables that scripts and Doris's own regression suites set; accepted and kept per
+    # session (DuckDB plans every query, so the planner switches change nothing here)
+    "enable_nereids_planner": (bool, True, True),
+    "enable_fallback_to_original_planner": (bool, False, True),
+    "experimental_enable_nereids_planner": (bool, True, True),
+    "enable_pipeline_engine": (bool, True, True),
+    "enable_pipeline_x_engine": (bool, True, True),
+    "parallel_pipeline_task_num": (int, 0, True),
+    "enable_vectorized_engine": (bool, True, True),
+    "batch_size": (int, 4064, True),
+    "disable_join_reorder": (bool, False, True),
+    "enable_sql_cache": (bool, False, True),
+    "enable_query_cache": (bool, False, True),
+    "enable_unique_key_partial_update": (bool, False, True),
+    "enable_local_exchange": (bool, True, True),
+    "runtime_filter_type": (str, "IN_OR_BLOOM_FILTER,MIN_MAX", True),
+    "enable_spill": (bool, False, True),
+    "show_hidden_columns": (bool, False, True),
+    "skip_delete_predicate": (bool, False, True),
+    "skip_storage_engine_merge": (bool, False, True),
+    "enable_memtable_on_sink_node": (bool, True, True),
+    "default_order_by_limit": (int, -1, True),
+    "max_execution_time": (int, 0, True),
+    "workload_group": (str, "", True),
 }
 
 

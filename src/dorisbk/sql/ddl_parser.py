@@ -350,6 +350,9 @@ class _ToStmt(Transformer):
     def describe(self, c: list[Any]) -> s.ShowStmt:
         return s.ShowStmt("DESC", table=_find(c, s.TableName), full=_has(c, "ALL"))
 
+    def sync(self, _c: list[Any]) -> s.SyncStmt:
+        return s.SyncStmt()
+
     # ---- accounts
     def create_user(self, c: list[Any]) -> s.CreateUserStmt:
         strings = [t for t in c if isinstance(t, Token) and t.type == "STRING"]

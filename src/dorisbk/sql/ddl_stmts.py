@@ -160,3 +160,8 @@ class GrantStmt:
     target: tuple[str, ...]
     user: UserIdentity
     revoke: bool = False
+
+
+@dataclass(frozen=True)
+class SyncStmt:
+    """``SYNC``: with one frontend the metadata is always current, so it returns at once."""

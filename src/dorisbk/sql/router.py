@@ -28,7 +28,7 @@ from dorisbk.sql.result import Result, SessionContext
 DEFER = object()  # "not ours: let the sqlglot session handle it"
 
 # First words that send a statement to ddl.lark (SHOW takes a second word to decide).
-_DDL_FIRST = {"CREATE", "DROP", "ALTER", "TRUNCATE", "GRANT", "REVOKE", "DESC", "DESCRIBE"}
+_DDL_FIRST = {"CREATE", "DROP", "ALTER", "TRUNCATE", "GRANT", "REVOKE", "DESC", "DESCRIBE", "SYNC"}
 _DDL_SHOW = {
     "DATABASES",
     "SCHEMAS",
@@ -123,6 +123,8 @@ class Router:
     def execute_ddl(self, ctx: SessionContext, stmt: object) -> Result | None:
         if isinstance(stmt, s.ShowStmt):
             return show.execute(self.env, ctx, stmt)
+        if isinstance(stmt, s.SyncStmt):
+            return None
         if isinstance(stmt, (s.CreateUserStmt, s.DropUserStmt, s.SetPasswordStmt, s.GrantStmt)):
             account.execute(self.env, ctx, stmt)
             return None

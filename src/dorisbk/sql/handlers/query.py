@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -71,6 +72,24 @@ def _duck_kind(type_name: str) -> str:
         if name.startswith(prefix):
             return kind
     return "VARCHAR"
+
+
+MAX_SLEEP_S = 3600
+
+
+def _take_sleeps(expression: exp.Expression) -> exp.Expression:
+    """Doris's ``sleep(n)``: wait here (scripts use it to wait for jobs), and read it as TRUE in the query."""
+    calls = [f for f in expression.find_all(exp.Anonymous) if f.name.lower() == "sleep"]
+    if not calls:
+        return expression
+    tree = expression.copy()
+    for call in [f for f in tree.find_all(exp.Anonymous) if f.name.lower() == "sleep"]:
+        arg = call.expressions[0] if len(call.expressions) == 1 else None
+        if not isinstance(arg, exp.Literal) or arg.is_string:
+            raise DorisError("sleep() takes one integer literal: sleep(seconds)")
+        time.sleep(max(0.0, min(float(arg.this), MAX_SLEEP_S)))
+        call.replace(exp.true())
+    return tree
 
 
 def _placeholder(index: int) -> str:
@@ -193,6 +212,7 @@ class QueryEngine:
 
     # ---- execution
     def select(self, ctx: SessionContext, expression: exp.Expression) -> Result:
+        expression = _take_sleeps(expression)
         planned = self.plan(ctx, expression)
         return self.run(planned)
 
