@@ -71,6 +71,12 @@ class AbstractJob:
     def _cancel_internal(self, ctx: JobContext, status: Status) -> None:  # pragma: no cover - per job type
         raise NotImplementedError
 
+    def interrupt(self) -> None:
+        """The server is stopping: running tasks end at their next file, the job's state stays for the restart."""
+        tasks = getattr(self, "_tasks", None)
+        if tasks is not None:
+            tasks.cancelled.set()
+
     def task_err_text(self) -> str:
         """SHOW's TaskErrMsg: ``[signature: message], ...``."""
         return ", ".join(f"[{k}: {v}]" for k, v in list(self.task_err_msg.items())[:100])

@@ -133,9 +133,14 @@ class BackupHandler:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop scheduling and tell running tasks to stop at their next file; jobs resume after a restart."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        with self.lock:
+            running = [j for jobs in self.jobs.values() for j in jobs if not j.done]
+        for job in running:
+            job.interrupt()
 
     def wake(self) -> None:
         """Run jobs now rather than at the next tick (a task ended or a job was submitted)."""
