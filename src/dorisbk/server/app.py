@@ -12,7 +12,7 @@ from mysql_mimic.control import LocalControl
 
 from dorisbk.env import Config, Env
 from dorisbk.server import compat
-from dorisbk.server.session import DorisSession
+from dorisbk.server.session import DorisSession, ServerVariables
 from dorisbk.sql.router import Router
 
 log = logging.getLogger(__name__)
@@ -40,12 +40,13 @@ async def serve(config: Config) -> None:
     compat.apply()
     env = Env(config)
     router = Router(env)
+    global_variables = ServerVariables()
     ssl_context = None
     if config.tls_cert and config.tls_key:
         ssl_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ssl_context.load_cert_chain(config.tls_cert, config.tls_key)
     server = compat.DorisMysqlServer(
-        session_factory=lambda: DorisSession(env, router),
+        session_factory=lambda: DorisSession(env, router, global_variables),
         identity_provider=Accounts(env),
         control=LocalControl(server_id=1),
         ssl=ssl_context,

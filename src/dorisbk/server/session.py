@@ -19,10 +19,12 @@ from mysql_mimic import ColumnType, ResultColumn, Session
 from mysql_mimic.charset import CharacterSet
 from mysql_mimic.constants import INFO_SCHEMA
 from mysql_mimic.errors import MysqlError
+from mysql_mimic.intercept import expression_to_value
 from mysql_mimic.utils import find_dbs
 from mysql_mimic.variables import SYSTEM_VARIABLES, GlobalVariables, SessionVariables
 from sqlglot import exp
 
+from dorisbk.auth.users import require_admin
 from dorisbk.env import Env
 from dorisbk.errors import DorisError, ParseError, UnknownDatabase
 from dorisbk.sql import info_schema
@@ -119,8 +121,19 @@ _EXTRA_VARIABLES: dict[str, tuple[Any, Any, bool]] = {
 }
 
 
-def _variables() -> SessionVariables:
-    return SessionVariables(GlobalVariables({**SYSTEM_VARIABLES, **_EXTRA_VARIABLES}))
+class ServerVariables(GlobalVariables):
+    """The server's global values: SET GLOBAL writes here, and every session reads what it has not set itself."""
+
+    def __init__(self) -> None:
+        super().__init__({**SYSTEM_VARIABLES, **_EXTRA_VARIABLES})
+
+
+class DorisSessionVariables(SessionVariables):
+    def get_variable(self, name: str) -> Any | None:
+        name = name.lower()
+        if name in self._values:
+            return self._values[name]
+        return self.global_variables.get_variable(name)
 
 
 def _wire_value(value: Any) -> Any:
@@ -152,8 +165,8 @@ class DorisSession(Session):
 
     dialect = "doris"
 
-    def __init__(self, env: Env, router: Router) -> None:
-        super().__init__(variables=_variables())
+    def __init__(self, env: Env, router: Router, global_variables: ServerVariables) -> None:
+        super().__init__(variables=DorisSessionVariables(global_variables))
         self.variables.set("port", env.config.port, force=True)
         self.variables.set("have_ssl", "YES" if env.config.tls_cert else "DISABLED", force=True)
         self.env = env
@@ -296,6 +309,18 @@ class DorisSession(Session):
         if dbs and all(db in INFO_SCHEMA for db in dbs):
             return await self._query_info_schema(q.expression)
         return await q.next()
+
+    def _set_variable(self, setitem: exp.SetItem) -> None:
+        """SET GLOBAL (ADMIN only, as in Doris) changes the value new and unset sessions see; SET [SESSION]
+        stays with the library."""
+        assignment = setitem.this
+        left = assignment.left
+        scope = left.text("kind") if isinstance(left, exp.SessionParameter) else setitem.text("kind")
+        if (scope or "").upper() != "GLOBAL":
+            super()._set_variable(setitem)
+            return
+        require_admin(self.env.users.require(self.username or "root"))
+        self.variables.global_variables.set(left.name, expression_to_value(assignment.right))
 
     async def use(self, database: str) -> None:
         failure = self.database_error(database)

@@ -1,0 +1,34 @@
+"""SET GLOBAL: ADMIN only; new sessions see the value; SET SESSION still wins in its own session."""
+
+from __future__ import annotations
+
+import pymysql
+import pytest
+
+from tests.dorisbk_server import DorisbkServer
+
+
+def _value(conn: pymysql.connections.Connection, name: str) -> object:
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT @@{name}")
+        return cur.fetchone()[0]
+
+
+def test_set_global(server: DorisbkServer) -> None:
+    with server.connect() as admin:
+        with admin.cursor() as cur:
+            cur.execute("SET GLOBAL query_timeout = 1234")
+            cur.execute("CREATE USER IF NOT EXISTS 'plain_g' IDENTIFIED BY 'pw'")
+    with server.connect() as fresh:
+        assert _value(fresh, "query_timeout") == 1234
+        with fresh.cursor() as cur:
+            cur.execute("SET query_timeout = 77")
+        assert _value(fresh, "query_timeout") == 77
+    with server.connect() as again:
+        assert _value(again, "query_timeout") == 1234
+    with server.connect(user="plain_g", password="pw") as plain, plain.cursor() as cur:
+        with pytest.raises(pymysql.err.OperationalError) as denied:
+            cur.execute("SET GLOBAL query_timeout = 5")
+        assert denied.value.args[0] == 1227
+    with server.connect() as check:
+        assert _value(check, "query_timeout") == 1234
