@@ -15,10 +15,9 @@ def _value(conn: pymysql.connections.Connection, name: str) -> object:
 
 
 def test_set_global(server: DorisbkServer) -> None:
-    with server.connect() as admin:
-        with admin.cursor() as cur:
-            cur.execute("SET GLOBAL query_timeout = 1234")
-            cur.execute("CREATE USER IF NOT EXISTS 'plain_g' IDENTIFIED BY 'pw'")
+    with server.connect() as admin, admin.cursor() as cur:
+        cur.execute("SET GLOBAL query_timeout = 1234")
+        cur.execute("CREATE USER IF NOT EXISTS 'plain_g' IDENTIFIED BY 'pw'")
     with server.connect() as fresh:
         assert _value(fresh, "query_timeout") == 1234
         with fresh.cursor() as cur:
