@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import pymysql
 import pytest
 
@@ -12,6 +14,15 @@ def _value(conn: pymysql.connections.Connection, name: str) -> object:
     with conn.cursor() as cur:
         cur.execute(f"SELECT @@{name}")
         return cur.fetchone()[0]
+
+
+def test_set_global_survives_restart(fresh_server: DorisbkServer) -> None:
+    server = fresh_server.start()
+    with server.connect() as conn, conn.cursor() as cur:
+        cur.execute("SET GLOBAL insert_timeout = 4321")
+    server.restart(signal.SIGKILL)
+    with server.connect() as conn:
+        assert _value(conn, "insert_timeout") == 4321
 
 
 def test_set_global(server: DorisbkServer) -> None:

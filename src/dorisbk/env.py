@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dorisbk.auth.users import UserManager
 from dorisbk.backend import duck
@@ -17,8 +18,10 @@ from dorisbk.jobs.config import FrontendConfig
 from dorisbk.jobs.context import JobContext
 from dorisbk.jobs.handler import BackupHandler
 from dorisbk.jobs.repositories import RepositoryMgr
-from dorisbk.meta.store import MetaStore
+from dorisbk.meta.store import Change, MetaStore
 from dorisbk.sql.handlers.query import QueryEngine
+
+GLOBAL_VARIABLES_KIND = "global_variables"
 
 
 @dataclass
@@ -66,10 +69,18 @@ class Env:
             persist=lambda job, state: None,
         )
         self.jobs = BackupHandler(self.store, job_ctx)
-        self.jobs.replay(rows)
+        rows = self.jobs.replay(rows)
+        self.global_variables: dict[str, Any] = next(
+            (body for kind, _id, body in rows if kind == GLOBAL_VARIABLES_KIND), {}
+        )
         self.jobs.collect_snapshot_dirs()
         self.started_ms = now_ms()
         self._stopping = threading.Event()
+
+    def save_global_variable(self, name: str, value: Any) -> None:
+        """Persist a SET GLOBAL value, so that it survives a restart as in Doris."""
+        self.global_variables = {**self.global_variables, name: value}
+        self.store.commit(Change().put(GLOBAL_VARIABLES_KIND, 1, self.global_variables))
 
     def start_jobs(self) -> None:
         """Start the job scheduler and the repository pinger once the server accepts connections."""

@@ -40,7 +40,7 @@ async def serve(config: Config) -> None:
     compat.apply()
     env = Env(config)
     router = Router(env)
-    global_variables = ServerVariables()
+    global_variables = ServerVariables(env)
     ssl_context = None
     if config.tls_cert and config.tls_key:
         ssl_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -122,10 +122,19 @@ _EXTRA_VARIABLES: dict[str, tuple[Any, Any, bool]] = {
 
 
 class ServerVariables(GlobalVariables):
-    """The server's global values: SET GLOBAL writes here, and every session reads what it has not set itself."""
+    """The server's global values: SET GLOBAL writes here, and every session reads what it has not set itself.
+    Values are kept in the metadata store, so they survive restarts."""
 
-    def __init__(self) -> None:
+    def __init__(self, env: Env) -> None:
         super().__init__({**SYSTEM_VARIABLES, **_EXTRA_VARIABLES})
+        self.env = env
+        for name, value in env.global_variables.items():
+            if name in self.schema:
+                super().set(name, value)
+
+    def set(self, name: str, value: Any, force: bool = False) -> None:
+        super().set(name, value, force)
+        self.env.save_global_variable(name.lower(), self.get_variable(name))
 
 
 class DorisSessionVariables(SessionVariables):
