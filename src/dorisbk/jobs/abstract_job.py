@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dorisbk.jobs.status import OK, Status
+from dorisbk.jobs.task_tracker import TaskTracker
 
 if TYPE_CHECKING:
     from dorisbk.jobs.context import JobContext
@@ -41,6 +42,7 @@ class AbstractJob:
 
     def __post_init__(self) -> None:
         self._lock = threading.RLock()
+        self._tasks = TaskTracker(self.job_id)  # transient: tasks do not survive a restart, the state does
 
     TERMINAL = ("FINISHED", "CANCELLED")
 
@@ -73,9 +75,7 @@ class AbstractJob:
 
     def interrupt(self) -> None:
         """The server is stopping: running tasks end at their next file, the job's state stays for the restart."""
-        tasks = getattr(self, "_tasks", None)
-        if tasks is not None:
-            tasks.cancelled.set()
+        self._tasks.cancelled.set()
 
     def task_err_text(self) -> str:
         """SHOW's TaskErrMsg: ``[signature: message], ...``."""

@@ -22,7 +22,6 @@ from dorisbk.jobs import job_info
 from dorisbk.jobs.abstract_job import AbstractJob, now_ms
 from dorisbk.jobs.context import JobContext
 from dorisbk.jobs.status import Status
-from dorisbk.jobs.task_tracker import TaskTracker
 from dorisbk.jobs.transfer import UploadItem, batches, upload_tablets
 from dorisbk.storage.layout import tablet_path, with_checksum
 from dorisbk.timeutil import hyphen_time_string, long_to_time_string
@@ -77,7 +76,6 @@ class BackupJob(AbstractJob):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self._tasks = TaskTracker(self.job_id)
         self._leased: list[str] = []
 
     @staticmethod

@@ -32,7 +32,6 @@ from dorisbk.jobs.abstract_job import AbstractJob
 from dorisbk.jobs.context import JobContext
 from dorisbk.jobs.job_info import brief, pretty
 from dorisbk.jobs.status import Status
-from dorisbk.jobs.task_tracker import TaskTracker
 from dorisbk.jobs.transfer import DownloadItem, batches, download_tablets
 from dorisbk.meta.store import Change
 from dorisbk.storage.filesystem import NotFoundError
@@ -115,10 +114,6 @@ class RestoreJob(AbstractJob):
     snapshot_finished_time: int = -1
     download_finished_time: int = -1
     plan: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self._tasks = TaskTracker(self.job_id)
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> RestoreJob:

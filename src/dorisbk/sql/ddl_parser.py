@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from lark import Token, Transformer, Tree
@@ -45,6 +46,19 @@ class _Marker:
 def _marker(children: list[Any], kind: str) -> Any:
     found = next((c for c in children if isinstance(c, _Marker) and c.kind == kind), None)
     return found.value if found else None
+
+
+def _named_partition(c: list[Any], skip: int) -> s.PartitionDef:
+    """``PARTITION [IF NOT EXISTS] name VALUES ... [(props)]``: the name is the first token after ``skip``
+    keywords; the bounds come from the already built PartitionDef child."""
+    name = next(_name(t) for t in c[skip:] if isinstance(t, Token))
+    bounds = _find(c, s.PartitionDef)
+    return dataclasses.replace(
+        bounds,
+        name=name,
+        properties=_marker(c, "properties") or (),
+        if_not_exists=bool(_marker(c, "if_not_exists")),
+    )
 
 
 class _ToStmt(Transformer):
@@ -186,17 +200,7 @@ class _ToStmt(Transformer):
         return s.PartitionDef("", values=tuple((v,) for v in rest[0]))
 
     def partition_def(self, c: list[Any]) -> s.PartitionDef:
-        name = next(_name(t) for t in c[1:] if isinstance(t, Token))
-        pdef = _find(c, s.PartitionDef)
-        return s.PartitionDef(
-            name,
-            less_than=pdef.less_than,
-            lower=pdef.lower,
-            upper=pdef.upper,
-            values=pdef.values,
-            properties=_marker(c, "properties") or (),
-            if_not_exists=bool(_marker(c, "if_not_exists")),
-        )
+        return _named_partition(c, skip=1)
 
     def partition_desc(self, c: list[Any]) -> _Marker:
         kind = str(c[2]).upper()
@@ -250,18 +254,7 @@ class _ToStmt(Transformer):
         return s.TruncateTableStmt(_find(c, s.TableName), parts)
 
     def add_partition(self, c: list[Any]) -> _Marker:
-        name = next(_name(t) for t in c[2:] if isinstance(t, Token))
-        pdef = _find(c, s.PartitionDef)
-        pdef = s.PartitionDef(
-            name,
-            less_than=pdef.less_than,
-            lower=pdef.lower,
-            upper=pdef.upper,
-            values=pdef.values,
-            properties=_marker(c, "properties") or (),
-            if_not_exists=bool(_marker(c, "if_not_exists")),
-        )
-        return _Marker("add_partition", (pdef, _find(c, s.DistributionDef)))
+        return _Marker("add_partition", (_named_partition(c, skip=2), _find(c, s.DistributionDef)))
 
     def drop_partition(self, c: list[Any]) -> _Marker:
         name = next(_name(t) for t in c[2:] if isinstance(t, Token))
