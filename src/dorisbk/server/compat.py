@@ -652,3 +652,10 @@ def apply() -> None:
     packets.parse_com_stmt_execute = _parse_com_stmt_execute
     errors.SQLSTATES.update(_SQLSTATES)  # type: ignore[arg-type]
     packets._dorisbk_patched = True  # type: ignore[attr-defined]
+
+
+def is_mariadb_connect_set(sql: str) -> bool:
+    """MariaDB Connector/J 2.x and MariaDB ODBC send ``set autocommit=1, sql_mode = concat(@@sql_mode, ...)``
+    on connect, which the library refuses (complex expression in SET); accept it as a no-op."""
+    text = " ".join(sql.lower().split())
+    return text.startswith("set autocommit=1, sql_mode = concat(@@sql_mode,")

@@ -27,6 +27,7 @@ from sqlglot import exp
 from dorisbk.auth.users import require_admin
 from dorisbk.env import Env
 from dorisbk.errors import DorisError, ParseError, UnknownDatabase
+from dorisbk.server import compat
 from dorisbk.sql import info_schema
 from dorisbk.sql.handlers.query import name_projections
 from dorisbk.sql.handlers.show import VERSION, VIRTUAL_DBS
@@ -191,7 +192,7 @@ class DorisSession(Session):
 
     async def handle_query(self, sql: str, attrs: dict[str, str]) -> Any:
         try:
-            if _is_mariadb_connect_set(sql):
+            if compat.is_mariadb_connect_set(sql):
                 return None
             result = await asyncio.to_thread(self.router.route, self.context(), sql)
             if result is DEFER:
@@ -366,10 +367,3 @@ def _text_rows(names: list[str], rows: list[tuple[str, Any]], like: str | None) 
 def _near(sql: str) -> str:
     text = sql.strip()[:40]
     return text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
-
-
-def _is_mariadb_connect_set(sql: str) -> bool:
-    """MariaDB Connector/J 2.x and MariaDB ODBC send ``set autocommit=1, sql_mode = concat(@@sql_mode, ...)``
-    on connect, which the library refuses (complex expression in SET); accept it as a no-op."""
-    text = " ".join(sql.lower().split())
-    return text.startswith("set autocommit=1, sql_mode = concat(@@sql_mode,")
