@@ -19,7 +19,7 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.tokens import TokenType
 
-from dorisbk.auth.users import require
+from dorisbk.auth.users import UserManager, require
 from dorisbk.backend import duck
 from dorisbk.backend.load import Loader
 from dorisbk.backend.scan import ScanPlan, plan_scan, scan_sql
@@ -99,7 +99,7 @@ def _placeholder(index: int) -> str:
 class QueryEngine:
     """Plans and runs queries and loads for one Env."""
 
-    def __init__(self, catalog: Catalog, store: TabletStore, users: object) -> None:
+    def __init__(self, catalog: Catalog, store: TabletStore, users: UserManager) -> None:
         self.catalog = catalog
         self.store = store
         self.users = users
@@ -144,7 +144,7 @@ class QueryEngine:
             if target is None:
                 raise UnknownTable(f"Table [{table.name}] does not exist in database [{db_name}].")
             if check_priv:
-                require(self.users.require(ctx.user), "SELECT_PRIV", db_name, target.name)  # type: ignore[attr-defined]
+                require(self.users.require(ctx.user), "SELECT_PRIV", db_name, target.name)
             alias = table.alias or target.name
             if target.kind == "VIEW":
                 inner = sqlglot.parse_one(target.view_sql, read=READ)
@@ -269,7 +269,7 @@ class QueryEngine:
             raise UnknownTable(f"Table [{target.name}] does not exist in database [{db_name}].")
         if table.kind != "OLAP":
             raise DorisError(f"Table[{table.name}] is not a OLAP table, can not insert into it")
-        require(self.users.require(ctx.user), "LOAD_PRIV", db_name, table.name)  # type: ignore[attr-defined]
+        require(self.users.require(ctx.user), "LOAD_PRIV", db_name, table.name)
         source = expression.expression
         if source is None:
             raise DorisError("INSERT needs VALUES or a SELECT")
