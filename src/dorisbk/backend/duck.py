@@ -32,7 +32,7 @@ def configure(temp_dir: Path, memory_limit: str = "640MB") -> None:
                 "enable_external_access": True,
                 # a load writes one file per (partition, bucket): flush them early and keep them all open,
                 # rather than buffering every row and spilling (see bench/load_query.py)
-                "partitioned_write_flush_threshold": 16384,
+                "partitioned_write_flush_threshold": 8192,
                 "partitioned_write_max_open_files": 1024,
             }
         )

