@@ -238,7 +238,7 @@ def test_show_create_table_round_trip(conn) -> None:
     text = show_create(conn, "rt_agg")
     assert "AGGREGATE KEY(`d`, `city`)" in text
     assert '`hits` bigint SUM NULL DEFAULT "0"' in text
-    assert "PARTITION BY LIST(`city`)" in text
+    assert "PARTITION BY LIST (`city`)" in text
     assert 'PARTITION p_north VALUES IN ("oslo", "bergen")' in text
     assert partitions(conn, "rt_agg")["p_north"]["Range"] == (
         "[types: [VARCHAR]; keys: [oslo]; , types: [VARCHAR]; keys: [bergen]; ]"

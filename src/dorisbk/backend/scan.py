@@ -79,6 +79,8 @@ def scan_sql(plan: ScanPlan) -> str:
     if table.keys_type == "DUP_KEYS":
         return f"SELECT {', '.join(typed)} FROM {source}"
     keys = [quote_ident(k) for k in table.key_columns]
+    if table.keys_type == "UNIQUE_KEYS" and sequence_groups(table):
+        return _sequence_mapped_sql(table, source, keys)
     if table.keys_type == "UNIQUE_KEYS":
         return (
             f"SELECT {', '.join(typed)} FROM {source} "
@@ -99,6 +101,42 @@ def scan_sql(plan: ScanPlan) -> str:
         values.append(f"CAST({expr} AS {col.type.duck()}) AS {quote_ident(col.name)}")
     key_exprs = [_typed(c) for c in table.columns if c.is_key]
     return f"SELECT {', '.join(key_exprs + values)} FROM {source} GROUP BY {', '.join(keys)}"
+
+
+def sequence_groups(table: Table) -> dict[str, list[str]]:
+    """``"sequence_mapping.s" = "c,d"``: sequence column ``s`` decides which row's ``c`` and ``d`` stay."""
+    groups = {}
+    for key, value in table.properties.items():
+        if key.startswith("sequence_mapping."):
+            groups[key.split(".", 1)[1]] = [c.strip() for c in value.split(",") if c.strip()]
+    return groups
+
+
+def _sequence_mapped_sql(table: Table, source: str, keys: list[str]) -> str:
+    """A UNIQUE table with sequence mapping: per key, each group of columns comes from the row with the
+    largest value of its sequence column (NULL smallest, the later load on a tie); the sequence column
+    keeps its largest value; other columns come from the latest row."""
+    order_of: dict[str, str] = {}
+    for seq, cols in sequence_groups(table).items():
+        col = table.column(seq)
+        if col is None:
+            continue
+        value = col.type.read_expr(quote_ident(col.name))
+        order = f"struct_pack(n := {value} IS NOT NULL, s := {value}, o := {ORDER_COLUMN})"
+        for name in [seq, *cols]:
+            order_of[name.lower()] = order
+    values = []
+    for col in table.columns:
+        if col.is_key:
+            continue
+        name = col.type.read_expr(quote_ident(col.name))
+        expr = f"arg_max_null({name}, {order_of.get(col.name.lower(), ORDER_COLUMN)})"
+        values.append(f"CAST({expr} AS {col.type.duck()}) AS {quote_ident(col.name)}")
+    key_exprs = [_typed(c) for c in table.columns if c.is_key]
+    selected = {c.name: e for c, e in zip([c for c in table.columns if c.is_key], key_exprs, strict=True)}
+    selected.update({c.name: v for c, v in zip([c for c in table.columns if not c.is_key], values, strict=True)})
+    ordered = [selected[c.name] for c in table.columns]
+    return f"SELECT {', '.join(ordered)} FROM {source} GROUP BY {', '.join(keys)}"
 
 
 def _typed(col: Column) -> str:

@@ -37,6 +37,7 @@ from dorisbk.errors import (
 from dorisbk.meta.store import Change, MetaStore
 
 AUTO_BUCKETS = 10
+ATOMIC_PREFIX = "__doris_atomic_restore_prefix__"  # staging name of a table an atomic restore builds
 NOT_ENOUGH_BACKENDS = (
     "Failed to find enough backend, please check the replication num,replication tag and storage medium "
     "and avail capacity of backends or maybe all be on decommission or maybe all be on decommission.\n"
@@ -144,7 +145,15 @@ class Catalog:
         return table
 
     def table_partitions(self, table: Table) -> list[Partition]:
-        parts = [p for p in self.partitions.values() if p.table_id == table.id]
+        """The formal partitions, in range order; temporary ones are apart (``temp_partitions``)."""
+        parts = [p for p in self.partitions.values() if p.table_id == table.id and not p.is_temp]
+        return self._sorted_partitions(table, parts)
+
+    def temp_partitions(self, table: Table) -> list[Partition]:
+        parts = [p for p in self.partitions.values() if p.table_id == table.id and p.is_temp]
+        return self._sorted_partitions(table, parts)
+
+    def _sorted_partitions(self, table: Table, parts: list[Partition]) -> list[Partition]:
         if table.partition_type == "RANGE":
             types = bounds.column_types(table)
             return sorted(parts, key=lambda p: bounds.range_key(types, p.upper, True))
@@ -160,13 +169,14 @@ class Catalog:
         return [self.tablets[t] for t in partition.tablet_ids]
 
     # ---- databases
-    def create_database(self, name: str, if_not_exists: bool = False) -> None:
+    def create_database(self, name: str, if_not_exists: bool = False, properties: dict[str, str] | None = None) -> None:
         with self.lock:
             if self.find_db(name) is not None:
                 if if_not_exists:
                     return
                 raise DatabaseExists(f"Can't create database '{name}'; database exists")
-            self.commit(Change(), puts=[Database(id=self.store.next_id(), name=name)])
+            db = Database(id=self.store.next_id(), name=name, properties=dict(properties or {}))
+            self.commit(Change(), puts=[db])
 
     def drop_database(self, name: str, if_exists: bool = False) -> list[Tablet]:
         """Drop a database and all its tables; returns the dropped tablets for the storage to collect."""
@@ -191,7 +201,7 @@ class Catalog:
     def table_objects(self, table: Table) -> list[object]:
         """A table, its partitions and their tablets: what dropping it deletes."""
         objs: list[object] = [table]
-        for part in self.table_partitions(table):
+        for part in [*self.table_partitions(table), *self.temp_partitions(table)]:
             objs.extend(self.partition_objects(part))
         return objs
 
@@ -202,16 +212,26 @@ class Catalog:
         table: Table,
         partition_defs: Sequence[PartitionDef],
         if_not_exists: bool = False,
+        optional_defs: Sequence[PartitionDef] = (),
     ) -> bool:
-        """Create an OLAP table with its partitions and tablets; False when it existed and IF NOT EXISTS."""
+        """Create an OLAP table with its partitions and tablets; False when it existed and IF NOT EXISTS.
+        ``optional_defs`` (dynamic partitions) are skipped where their name or range is already taken."""
         with self.lock:
             db = self.db(db_name)
+            self._check_not_restoring(db, table.name)
             if self.find_table(db, table.name) is not None:
                 if if_not_exists:
                     return False
                 raise TableExists(f"Table '{table.name}' already exists")
-            table = dataclasses.replace(table, id=self.store.next_id(), db_id=db.id, base_index_id=self.store.next_id())
+            table = dataclasses.replace(
+                table,
+                id=self.store.next_id(),
+                db_id=db.id,
+                base_index_id=self.store.next_id(),
+                indexes=[{**i, "id": self.store.next_id()} for i in table.indexes],
+            )
             self._check_replicas(table.replication_num)
+            self.check_colocate(db, table)
             objs: list[object] = [table]
             made: list[Partition] = []
             if table.partition_type == "UNPARTITIONED":
@@ -221,6 +241,16 @@ class Catalog:
                     raise DorisError(f"Duplicated partition name: {pdef.name}")
                 pending = [o for o in objs if isinstance(o, Tablet)]
                 part, tablets = self._new_partition(table, made, pdef, None, pending)
+                made.append(part)
+                objs.extend([part, *tablets])
+            for pdef in optional_defs:
+                if any(p.name == pdef.name for p in made):
+                    continue
+                pending = [o for o in objs if isinstance(o, Tablet)]
+                try:
+                    part, tablets = self._new_partition(table, made, pdef, None, pending)
+                except DorisError:
+                    continue
                 made.append(part)
                 objs.extend([part, *tablets])
             self.commit(Change(), puts=objs)
@@ -257,6 +287,13 @@ class Catalog:
             view = Table(id=self.store.next_id(), db_id=db.id, name=name, kind="VIEW", view_sql=query, comment=comment)
             self.commit(Change(), puts=[view])
 
+    def alter_view(self, db_name: str, name: str, query: str) -> None:
+        with self.lock:
+            view = self.table(self.db(db_name), name)
+            if view.kind != "VIEW":
+                raise DorisError(f"The specified table [{name}] is not a view")
+            self.commit(Change(), puts=[dataclasses.replace(view, view_sql=query, update_time=now_ms())])
+
     def drop_table(self, db_name: str, name: str, if_exists: bool, is_view: bool) -> list[Tablet]:
         with self.lock:
             db = self.db(db_name)
@@ -269,7 +306,7 @@ class Catalog:
                 raise DorisError(f"'{db_name}.{name}' is not VIEW")
             if not is_view and table.kind == "VIEW":
                 raise DorisError(f"'{db_name}.{name}' is not TABLE, use DROP VIEW")
-            self._check_normal(table)
+            self._check_droppable(table)
             doomed = self.table_objects(table)
             self.commit(Change(), deletes=doomed)
             return [o for o in doomed if isinstance(o, Tablet)]
@@ -278,7 +315,9 @@ class Catalog:
         with self.lock:
             db = self.db(db_name)
             table = self.table(db, name)
-            self._check_normal(table)
+            self.check_alterable(table)
+            if self.find_table(db, ATOMIC_PREFIX + new_name) is not None:
+                raise DorisError(f"Name {new_name} is already used (in restoring)")
             if self.find_table(db, new_name) is not None:
                 raise TableExists(f"Table '{new_name}' already exists")
             renamed = dataclasses.replace(table, name=new_name, update_time=now_ms())
@@ -287,30 +326,113 @@ class Catalog:
                 puts.extend(dataclasses.replace(p, name=new_name) for p in self.table_partitions(table))
             self.commit(Change(), puts=puts)
 
+    def allocate_auto_increment(self, table_id: int, count: int) -> int:
+        """Reserve ``count`` values of a table's AUTO_INCREMENT column and return the first. The
+        reservation is durable before any row carries them, so no value is given twice (a failed
+        load leaves a gap, as in Doris)."""
+        with self.lock:
+            table = self.tables.get(table_id)
+            if table is None:
+                raise DorisError("Load aborted: the table was dropped during the load")
+            first = table.auto_increment_next
+            if count > 0:
+                self.commit(Change(), puts=[dataclasses.replace(table, auto_increment_next=first + count)])
+            return first
+
+    def replace_table(self, db_name: str, name: str, other: str, swap: bool) -> list[Tablet]:
+        """ALTER TABLE name REPLACE WITH TABLE other: ``other`` takes the name; with swap the original
+        takes ``other``'s name, without it the original is dropped (its tablets are returned)."""
+        with self.lock:
+            db = self.db(db_name)
+            origin = self.olap_table(db, name)
+            replacement = self.olap_table(db, other)
+            self.check_alterable(origin)
+            self.check_alterable(replacement)
+            puts: list[object] = [*self._renamed(replacement, name)]
+            doomed: list[object] = []
+            if swap:
+                puts.extend(self._renamed(origin, other))
+            else:
+                doomed = self.table_objects(origin)
+            self.commit(Change(), puts=puts, deletes=doomed)
+            return [o for o in doomed if isinstance(o, Tablet)]
+
+    def _renamed(self, table: Table, new_name: str) -> list[object]:
+        """A table under a new name; the single partition of an unpartitioned table carries its name."""
+        out: list[object] = [dataclasses.replace(table, name=new_name, update_time=now_ms())]
+        if table.partition_type == "UNPARTITIONED":
+            out.extend(dataclasses.replace(p, name=new_name) for p in self.table_partitions(table))
+        return out
+
     def set_table_properties(self, db_name: str, name: str, props: dict[str, str]) -> None:
         with self.lock:
             table = self.olap_table(self.db(db_name), name)
+            self.check_alterable(table)
             merged = {**table.properties, **props}
             self.commit(Change(), puts=[dataclasses.replace(table, properties=merged, update_time=now_ms())])
 
-    def add_partition(self, db_name: str, name: str, pdef: PartitionDef, dist: DistributionDef | None) -> None:
+    def add_partition(
+        self, db_name: str, name: str, pdef: PartitionDef, dist: DistributionDef | None, temporary: bool = False
+    ) -> None:
+        """ADD [TEMPORARY] PARTITION: a temporary partition may overlap the formal ones, not other temporary ones."""
         with self.lock:
             table = self.olap_table(self.db(db_name), name)
-            self._check_normal(table)
+            self.check_alterable(table)
             if table.partition_type == "UNPARTITIONED":
                 raise DorisError(f"Table[{name}]'s partition type is UNPARTITIONED, can not add partition")
-            existing = self.table_partitions(table)
+            existing = self.temp_partitions(table) if temporary else self.table_partitions(table)
             if any(p.name == pdef.name for p in existing):
                 if pdef.if_not_exists:
                     return
                 raise DorisError(f"Duplicate partition name {pdef.name}", code=1517)
             part, tablets = self._new_partition(table, existing, pdef, dist)
+            part.is_temp = temporary
             self.commit(Change(), puts=[part, *tablets, dataclasses.replace(table, update_time=now_ms())])
+
+    def add_index(self, db_name: str, name: str, index: dict) -> None:
+        """ADD INDEX / CREATE INDEX: the index is metadata (queries here scan whole rowsets anyway)."""
+        with self.lock:
+            table = self.olap_table(self.db(db_name), name)
+            self.check_alterable(table)
+            if any(i["name"].lower() == index["name"].lower() for i in table.indexes):
+                if index.pop("if_not_exists", False):
+                    return
+                raise DorisError(f"index `{index['name']}` already exist.")
+            index.pop("if_not_exists", None)
+            check_index(table.columns, table.indexes, index)
+            indexes = [*table.indexes, {**index, "id": self.store.next_id()}]
+            self.commit(Change(), puts=[dataclasses.replace(table, indexes=indexes, update_time=now_ms())])
+
+    def build_index(self, db_name: str, name: str, index_name: str, partitions: Sequence[str]) -> None:
+        """BUILD INDEX: the index covers the data written before it was added (done at once here)."""
+        with self.lock:
+            table = self.olap_table(self.db(db_name), name)
+            self.check_alterable(table)
+            index = next((i for i in table.indexes if i["name"].lower() == index_name.lower()), None)
+            if index is None:
+                raise DorisError(f"index {index_name} not exist.")
+            for part in partitions:
+                self.partition(table, part)
+            job = {"job_id": self.store.next_id(), "time": now_ms(), "partitions": list(partitions)}
+            built = {**index, "build": job}
+            indexes = [built if i is index else i for i in table.indexes]
+            self.commit(Change(), puts=[dataclasses.replace(table, indexes=indexes)])
+
+    def drop_index(self, db_name: str, name: str, index_name: str, if_exists: bool) -> None:
+        with self.lock:
+            table = self.olap_table(self.db(db_name), name)
+            self.check_alterable(table)
+            kept = [i for i in table.indexes if i["name"].lower() != index_name.lower()]
+            if len(kept) == len(table.indexes):
+                if if_exists:
+                    return
+                raise DorisError(f"index {index_name} does not exist", code=1176)
+            self.commit(Change(), puts=[dataclasses.replace(table, indexes=kept, update_time=now_ms())])
 
     def drop_partition(self, db_name: str, name: str, part_name: str, if_exists: bool) -> list[Tablet]:
         with self.lock:
             table = self.olap_table(self.db(db_name), name)
-            self._check_normal(table)
+            self.check_alterable(table)
             if table.partition_type == "UNPARTITIONED":
                 raise DorisError(f"Table[{name}]'s partition type is UNPARTITIONED, can not drop partition")
             part = next((p for p in self.table_partitions(table) if p.name == part_name), None)
@@ -350,6 +472,52 @@ class Catalog:
         if table.state != "NORMAL":
             raise DorisError(f"Table[{table.name}]'s state is not NORMAL. Do not allow doing DDL operation.")
 
+    def check_alterable(self, table: Table) -> None:
+        """ALTER TABLE needs a NORMAL table: a restore or an atomic restore in progress holds it."""
+        if table.state != "NORMAL":
+            raise DorisError(f"Table[{table.name}]'s state({table.state}) is not NORMAL. Do not allow doing ALTER ops")
+
+    def _check_droppable(self, table: Table) -> None:
+        if table.state == "ATOMIC_RESTORE":
+            raise DorisError(
+                f"The table [{table.name}]'s state is in atomic restore (not NORMAL), cannot be dropped. "
+                "please cancel the restore operation on olap table firstly."
+            )
+        if table.state != "NORMAL":
+            raise DorisError(
+                f"The table [{table.name}]'s state is {table.state} (not NORMAL), cannot be dropped. "
+                "please cancel the operation on olap table firstly."
+            )
+
+    def check_colocate(self, db: Database, table: Table, ignore: Sequence[int] = ()) -> None:
+        """Tables of one colocate group (``colocate_with``, per database) share buckets, replicas and
+        distribution column types, so that their buckets can be read side by side."""
+        group = table.properties.get("colocate_with")
+        if not group:
+            return
+        if table.distribution != "HASH":
+            raise DorisError("Random distribution for colocate table is unsupported")
+        for other in self.db_tables(db.id):
+            if other.id in ignore or other.id == table.id or other.properties.get("colocate_with") != group:
+                continue
+            if other.buckets != table.buckets:
+                raise DorisError(f"Colocate tables must have same bucket num: {other.buckets}")
+            if other.replication_num != table.replication_num:
+                raise DorisError(f"Colocate tables must have same replication allocation: {other.replication_num}")
+            mine = [table.column(c) for c in table.distribution_columns]
+            theirs = [other.column(c) for c in other.distribution_columns]
+            if len(mine) != len(theirs):
+                raise DorisError(f"Colocate tables distribution columns size must be same : {len(theirs)}")
+            for a, b in zip(mine, theirs, strict=True):
+                if a is None or b is None or a.type.name != b.type.name:
+                    raise DorisError("Colocate tables distribution columns must have the same data type")
+            return
+
+    def _check_not_restoring(self, db: Database, name: str) -> None:
+        """An atomic restore builds ``name`` aside under the staging prefix and owns the name until it ends."""
+        if self.find_table(db, ATOMIC_PREFIX + name) is not None:
+            raise DorisError(f"table {name} is in atomic restore, please cancel the restore operation firstly")
+
     def _check_replicas(self, num: int) -> None:
         if num < 1:
             raise DorisError("Total replication num should between 1 and 32767")
@@ -375,6 +543,7 @@ class Catalog:
             index_id=table.base_index_id,
             buckets=buckets,
             replication_num=replication,
+            storage_medium=props.get("storage_medium", table.properties.get("storage_medium", "hdd")).upper(),
         )
         if table.partition_type == "RANGE":
             if pdef.values is not None:
@@ -466,6 +635,21 @@ def default_keys(columns: Sequence[Column]) -> list[str]:
             "struct, map, please use decimal or varchar instead."
         )
     return keys
+
+
+INDEX_TYPES = ("INVERTED", "NGRAM_BF", "BITMAP", "BLOOMFILTER", "ANN")
+
+
+def check_index(columns: Sequence[Column], existing: Sequence[dict], index: dict) -> None:
+    """An index must name existing columns, a known type, and not repeat a name or an indexed column set."""
+    if index["type"] not in INDEX_TYPES:
+        raise DorisError(f"Only support inverted index, ngram bloom filter index and bitmap index: {index['type']}")
+    for name in index["columns"]:
+        if not any(c.name.lower() == name.lower() for c in columns):
+            raise DorisError(f"Column does not exist in table. invalid column: {name}")
+    for other in existing:
+        if other["name"].lower() == index["name"].lower():
+            raise DorisError(f"index `{index['name']}` already exist.")
 
 
 def replication_from_properties(props: dict[str, str]) -> int | None:

@@ -52,6 +52,7 @@ class Column:
     aggregation: str | None = None
     default: str | None = None
     comment: str = ""
+    auto_increment: int | None = None  # AUTO_INCREMENT(start): values are generated when a load omits it
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -128,6 +129,8 @@ class Partition:
     visible_version: int = 1
     visible_version_time: int = field(default_factory=now_ms)
     tablet_ids: list[int] = field(default_factory=list)
+    is_temp: bool = False  # a temporary partition (ADD TEMPORARY PARTITION): not read, not backed up
+    storage_medium: str = "HDD"
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -158,8 +161,16 @@ class Table:
     state: str = "NORMAL"
     view_sql: str = ""
     base_index_id: int = 0
+    # secondary indexes: {"id", "name", "columns", "type" (INVERTED / NGRAM_BF / BITMAP), "properties", "comment"}
+    indexes: list[dict[str, Any]] = field(default_factory=list)
     create_time: int = field(default_factory=now_ms)
     update_time: int = field(default_factory=now_ms)
+    auto_bucket: bool = False  # BUCKETS AUTO: SHOW CREATE TABLE and a restored copy keep saying so
+    auto_increment_next: int = 1  # the next value of the AUTO_INCREMENT column (ids are never given twice)
+
+    @property
+    def auto_increment_column(self) -> Column | None:
+        return next((c for c in self.columns if c.auto_increment is not None), None)
 
     def column(self, name: str) -> Column | None:
         lowered = name.lower()
@@ -184,6 +195,8 @@ class Database:
     id: int
     name: str
     create_time: int = field(default_factory=now_ms)
+    # CREATE DATABASE ... PROPERTIES, kept for SHOW CREATE DATABASE (Doris's DbProperties)
+    properties: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

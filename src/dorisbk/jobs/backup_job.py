@@ -28,6 +28,9 @@ from dorisbk.timeutil import hyphen_time_string, long_to_time_string
 
 log = logging.getLogger(__name__)
 
+# BACKUP ... TO `__keep_on_local__`: no repository; the snapshot and its meta stay on this machine.
+KEEP_ON_LOCAL_REPO_NAME = "__keep_on_local__"
+KEEP_ON_LOCAL_REPO_ID = -1
 STATES = ("PENDING", "SNAPSHOTING", "UPLOAD_SNAPSHOT", "UPLOADING", "SAVE_META", "UPLOAD_INFO", "FINISHED", "CANCELLED")
 # After a restart a job resumes from the last state whose work survives it.
 RESUME_FROM = {
@@ -185,6 +188,12 @@ class BackupJob(AbstractJob):
                     f"the num involved tablets {tasks} exceeds the limit {limit}, which might cause the FE "
                     "OOM, change config `max_backup_tablets_per_job` to change this limitation"
                 )
+            total = ctx.config.int("max_concurrent_snapshot_tasks_total")
+            if ctx.config.get("enable_table_level_backup_concurrency") and tasks > total:
+                raise DorisError(
+                    f"the num of snapshot tasks {tasks} of this job would exceed the limit {total}, change config "
+                    "`max_concurrent_snapshot_tasks_total` to change this limitation"
+                )
             ctx.tablets.acquire(files)
             self._leased = files
         self.meta = {"olap_tables": olap_tables, "views": views}
@@ -217,7 +226,7 @@ class BackupJob(AbstractJob):
             self.snapshots[str(info.tablet_id)] = info.to_dict()
         self._release_leases(ctx)
         self.snapshot_finished_time = now_ms()
-        self.move_to(ctx, "UPLOAD_SNAPSHOT")
+        self.move_to(ctx, "SAVE_META" if self.keep_on_local else "UPLOAD_SNAPSHOT")
 
     def upload_snapshot(self, ctx: JobContext) -> None:
         self._tasks.reset()
@@ -270,6 +279,11 @@ class BackupJob(AbstractJob):
         (job_dir / "__meta").write_bytes(job_info.encode(self.meta))
         (job_dir / f"__info_{self.timestamp}").write_bytes(job_info.encode(self.job_info()))
         release_snapshots(ctx.tablets, self.job_id)
+        if self.keep_on_local:  # the local job dir is the kept snapshot: nothing to upload
+            self.status = Status()
+            self.finished_time = now_ms()
+            self.move_to(ctx, "FINISHED")
+            return
         self.move_to(ctx, "UPLOAD_INFO")
 
     def upload_meta_and_job_info_file(self, ctx: JobContext) -> None:
@@ -334,6 +348,10 @@ class BackupJob(AbstractJob):
             "tablet_snapshot_path_map": {},
             "table_commit_seq_map": {},
         }
+
+    @property
+    def keep_on_local(self) -> bool:
+        return self.repo_id == KEEP_ON_LOCAL_REPO_ID
 
     def local_dir(self, ctx: JobContext) -> Path:
         return ctx.tmp_dir / "backup" / f"repo__{self.repo_id}" / f"{self.label}__{self.timestamp}"

@@ -35,10 +35,43 @@ KNOBS = {
         Knob("ignore_backup_not_support_table_type", bool, False),
         Knob("ignore_backup_tmp_partitions", bool, False),
         Knob("label_regex_length", int, 128),
+        Knob("table_name_length_limit", int, 64, mutable=False, description="longest table name"),
+        Knob("restore_reset_index_id", bool, False, description="new ids for restored indexes"),
+        Knob("enable_debug_points", bool, False, mutable=False, description="FE debug points over HTTP"),
         Knob("debug_pause_job_states", str, "", description="TYPE:STATE list of job states to hold jobs in"),
         Knob("repository_ping_interval_ms", int, 30_000, description="how often repositories are checked"),
         Knob("max_upload_speed_kbps", int, 0, description="upload throttle per task, 0 = unlimited"),
         Knob("max_download_speed_kbps", int, 0, description="download throttle per task, 0 = unlimited"),
+        Knob(
+            "catalog_trash_expire_second",
+            int,
+            86_400,
+            description="how long Doris keeps dropped objects for RECOVER; dorisbk keeps none",
+        ),
+        Knob(
+            "enable_table_level_backup_concurrency",
+            bool,
+            False,
+            description="Doris's table-level job concurrency; dorisbk only applies its snapshot-task cap",
+        ),
+        Knob(
+            "max_concurrent_snapshot_tasks_total",
+            int,
+            100_000,
+            description="snapshot tasks of all backups at once, with enable_table_level_backup_concurrency",
+        ),
+        Knob(
+            "force_olap_table_replication_num",
+            int,
+            0,
+            description="replicas of new tables and restores, 0 = not forced",
+        ),
+        Knob(
+            "force_olap_table_replication_allocation",
+            str,
+            "",
+            description="e.g. tag.location.default:1; overrides the replicas of new tables, partitions and restores",
+        ),
     )
 }
 
@@ -56,7 +89,7 @@ class FrontendConfig:
 
     def set(self, name: str, value: str) -> None:
         knob = KNOBS.get(name)
-        if knob is None:
+        if knob is None or not knob.mutable:
             raise DorisError(f"Config '{name}' does not exist or is not mutable")
         try:
             if knob.type is bool:
@@ -87,6 +120,19 @@ class FrontendConfig:
                 )
             )
         return out
+
+    def forced_replication(self) -> int | None:
+        """The replica count Doris's test clusters force on every new table and restore
+        (``force_olap_table_replication_allocation``, else ``force_olap_table_replication_num``)."""
+        alloc = str(self._values["force_olap_table_replication_allocation"])
+        if alloc:
+            total = 0
+            for item in alloc.split(","):
+                _, _, num = item.partition(":")
+                total += int(num) if num.strip().isdigit() else 0
+            return total or None
+        num = int(self._values["force_olap_table_replication_num"])  # type: ignore[call-overload]
+        return num if num > 0 else None
 
     def paused(self, job_type: str, state: str) -> bool:
         wanted = str(self._values["debug_pause_job_states"])

@@ -26,6 +26,7 @@ from sqlglot import exp
 
 from dorisbk.backend.snapshot import snapshot_root
 from dorisbk.catalog import partitions as bounds
+from dorisbk.catalog.catalog import ATOMIC_PREFIX
 from dorisbk.catalog.model import Partition, Replica, Rowset, Table, Tablet, now_ms
 from dorisbk.errors import DorisError
 from dorisbk.jobs.abstract_job import AbstractJob
@@ -39,7 +40,6 @@ from dorisbk.storage.layout import tablet_path
 from dorisbk.storage.repository import ChecksumMismatchError
 from dorisbk.timeutil import long_to_time_string
 
-ATOMIC_PREFIX = "__doris_atomic_restore_prefix__"
 STATES = (
     "PENDING",
     "CREATING",
@@ -99,6 +99,14 @@ def _signature(table: dict[str, Any]) -> tuple:
         tuple(table["partition_columns"]),
         table["distribution"],
         tuple(table["distribution_columns"]),
+        # indexes count as schema (Doris's signature covers them); their ids do not
+        tuple(
+            sorted(
+                (i["name"], i["type"], tuple(i["columns"]), json.dumps(i["properties"], sort_keys=True))
+                for i in table.get("indexes", [])
+            )
+        ),
+        table.get("properties", {}).get("bloom_filter_columns", ""),
     )
 
 
@@ -168,6 +176,19 @@ class RestoreJob(AbstractJob):
     def check_and_prepare_meta(self, ctx: JobContext) -> None:
         catalog = ctx.catalog
         self._clean_meta_objects(ctx)
+        # the same cap as a backup's, on the tablets the restore would create (FE memory)
+        tablets = sum(
+            len(index.get("tablets_order") or index.get("tablets", {}))
+            for obj in self.info["backup_objects"].values()
+            for part in obj["partitions"].values()
+            for index in part["indexes"].values()
+        )
+        limit = ctx.config.int("max_backup_tablets_per_job")
+        if tablets > limit:
+            raise DorisError(
+                f"the num involved tablets {tablets} exceeds the limit {limit}, which might cause the FE "
+                "OOM, change config `max_backup_tablets_per_job` to change this limitation"
+            )
         repo = ctx.repos.repository(self.repo_name)
         meta = json.loads(repo.read_meta(self.label))
         tables_meta = {t["name"]: t for t in meta.get("olap_tables", [])}
@@ -227,17 +248,24 @@ class RestoreJob(AbstractJob):
         entry: dict[str, Any] = {"src_name": remote["name"], "target": target, "partitions": []}
         if local is not None and local.kind != "OLAP":
             raise DorisError(f"The local table {target} with the same name but a different type of backup meta.")
+        remote_colocate = bool(remote.get("properties", {}).get("colocate_with"))
+        if local is not None and (
+            local.properties.get("colocate_with") or (self.flag("reserve_colocate") and remote_colocate)
+        ):
+            raise DorisError(f"Not support to restore to local table {target} with colocate group.")
         if local is None or atomic:
             if local is not None and not self.flag("force_replace"):
                 self._check_compatible(ctx, local, remote, remote_parts, target)
-            name = f"{ATOMIC_PREFIX}{target}" if local is not None else target
+            # an atomic restore builds every table aside, new ones too: the name is taken only at the swap
+            name = f"{ATOMIC_PREFIX}{target}" if atomic else target
             if catalog.find_table(db, name) is not None:
                 raise DorisError(f"Table {name} already exist in db: {db.name}")
-            entry["mode"] = "atomic" if local is not None else "new"
+            entry["mode"] = "atomic" if atomic else "new"
             entry["replaces"] = local.id if local is not None else None
             if local is not None:
                 plan["atomic_locked"].append(local.id)
             table = self._new_table(ctx, remote, name, db_id)
+            catalog.check_colocate(db, table)
             entry["table"] = table.to_dict()
             for rpart in remote_parts.values():
                 entry["partitions"].append(self._plan_partition(ctx, table, rpart, obj, "new", None))
@@ -245,6 +273,7 @@ class RestoreJob(AbstractJob):
         self._check_compatible(ctx, local, remote, remote_parts, target)
         entry["mode"] = "existing"
         entry["table_id"] = local.id
+        entry["auto_increment_next"] = remote.get("auto_increment_next", 1)
         plan["locked"].append(local.id)
         local_parts = {p.name: p for p in catalog.table_partitions(local)}
         for pname, rpart in remote_parts.items():
@@ -263,6 +292,7 @@ class RestoreJob(AbstractJob):
         target: str,
     ) -> None:
         catalog = ctx.catalog
+        _check_auto_increment(local, remote, target)
         if _signature(local.to_dict()) != _signature(remote):
             raise DorisError(f"Table {target} already exist but with different schema")
         types = bounds.column_types(local) if local.partition_type != "UNPARTITIONED" else []
@@ -289,12 +319,30 @@ class RestoreJob(AbstractJob):
                 raise DorisError(
                     f"Partition {pname} in table {target} has different partition item with partition in repository"
                 )
-            if existing.replication_num != self.replication_for(rpart):
+            if existing.replication_num != self.replication_for(rpart) and not self.flag("atomic_restore"):
                 raise DorisError(
                     f"Partition {pname} in table {target} has different replication num "
                     f"'{existing.replication_num}' with partition in repository, which is "
                     f"{self.replication_for(rpart)}"
                 )
+
+    def medium_properties(self) -> dict[str, str]:
+        """What RESTORE's ``storage_medium`` / ``medium_allocation_mode`` leave on the restored tables."""
+        if "storage_medium" not in self.properties and "medium_allocation_mode" not in self.properties:
+            return {}
+        out = {"medium_allocation_mode": self.properties.get("medium_allocation_mode", "strict").lower()}
+        medium = self.properties.get("storage_medium", "").lower()
+        if medium in ("hdd", "ssd"):
+            out["storage_medium"] = medium
+        return out
+
+    def partition_medium(self, rpart: dict[str, Any]) -> str:
+        """HDD / SSD of a restored partition: the statement's medium, else the snapshot's (same_with_upstream).
+        Every backend here has both media, so ``adaptive`` never needs to fall back."""
+        medium = self.properties.get("storage_medium", "").lower()
+        if medium in ("hdd", "ssd"):
+            return medium.upper()
+        return str(rpart.get("storage_medium", "HDD"))
 
     def replication_for(self, rpart: dict[str, Any]) -> int:
         if self.flag("reserve_replica"):
@@ -309,8 +357,15 @@ class RestoreJob(AbstractJob):
             props["replication_num"] = str(self.replication_num)
         if not self.flag("reserve_dynamic_partition_enable") and "dynamic_partition.enable" in props:
             props["dynamic_partition.enable"] = "false"
+        if not self.flag("reserve_colocate"):
+            props.pop("colocate_with", None)
+        props.update(self.medium_properties())
+        indexes = table.indexes
+        if ctx.config.get("restore_reset_index_id"):  # else a restored index keeps its id, as in Doris
+            indexes = [{**i, "id": ctx.catalog.store.next_id()} for i in indexes]
         return dataclasses.replace(
             table,
+            indexes=indexes,
             id=ctx.catalog.store.next_id(),
             db_id=db_id,
             name=name,
@@ -350,6 +405,7 @@ class RestoreJob(AbstractJob):
             upper=rpart["upper"],
             values=rpart["values"],
             visible_version=rpart["visible_version"],
+            storage_medium=self.partition_medium(rpart) if existing is None else existing.storage_medium,
         )
         backends = catalog.backend_list()
         src_part = obj["partitions"][rpart.get("src_name", rpart["name"])]
@@ -578,7 +634,11 @@ class RestoreJob(AbstractJob):
                 deletes.extend(old)
                 trash.extend(old)
             puts.append(dataclasses.replace(part, table_id=final_id, visible_version_time=now_ms()))
-        table = dataclasses.replace(table, state="NORMAL", update_time=now_ms())
+        props = {**table.properties, **self.medium_properties()}
+        table = dataclasses.replace(table, state="NORMAL", properties=props, update_time=now_ms())
+        if entry["mode"] == "existing":  # restored rows carry the snapshot's ids: never give them again
+            next_id = max(table.auto_increment_next, entry.get("auto_increment_next", 1))
+            table = dataclasses.replace(table, auto_increment_next=next_id)
         puts.append(table)
         return table
 
@@ -698,6 +758,22 @@ class RestoreJob(AbstractJob):
         }
         names = show_restore_columns(brief_form)
         return tuple(row[n] for n in names)
+
+
+def _check_auto_increment(local: Table, remote: dict[str, Any], target: str) -> None:
+    """An AUTO_INCREMENT column must be on both sides or on neither (its values come with the data)."""
+    remote_auto = any(c.get("auto_increment") is not None for c in remote["columns"])
+    local_auto = local.auto_increment_column is not None
+    if remote_auto and not local_auto:
+        raise DorisError(
+            f"Table {target} already exists but with different schema, "
+            "local table doesn't have auto-increment column but remote table has"
+        )
+    if local_auto and not remote_auto:
+        raise DorisError(
+            f"Table {target} already exists but with different schema, "
+            "local table has auto-increment column but remote table doesn't"
+        )
 
 
 def _status_code(exc: DorisError) -> str:

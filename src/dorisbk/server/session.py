@@ -119,6 +119,9 @@ _EXTRA_VARIABLES: dict[str, tuple[Any, Any, bool]] = {
     "default_order_by_limit": (int, -1, True),
     "max_execution_time": (int, 0, True),
     "workload_group": (str, "", True),
+    "enable_match_without_inverted_index": (bool, True, True),
+    "inverted_index_skip_threshold": (int, 50, True),
+    "enable_common_expr_pushdown": (bool, True, True),
 }
 
 

@@ -79,6 +79,12 @@ class _ToStatement(Transformer[Token, BackupStatement]):
     def key_values(self, *pairs: tuple[str, str]) -> Properties:
         return Properties(pairs)
 
+    def config_value(self, key: str, value: str) -> tuple[str, str]:
+        return (key, value)
+
+    def config_values(self, *pairs: tuple[str, str]) -> Properties:
+        return Properties(pairs)
+
     def properties(self, props: Properties) -> Properties:
         return props
 

@@ -61,6 +61,22 @@ def _named_partition(c: list[Any], skip: int) -> s.PartitionDef:
     )
 
 
+def _index(c: list[Any], skip: int) -> s.IndexDef:
+    """``INDEX [IF NOT EXISTS] name (cols) [USING kind] [PROPERTIES (...)] [COMMENT '...']``."""
+    tokens = [t for t in c[skip:] if isinstance(t, Token)]
+    name = next(_name(t) for t in tokens if t.type in ("NAME", "QUOTED_NAME"))
+    using = next((i for i, t in enumerate(tokens) if t.type == "USING"), None)
+    kind = _name(tokens[using + 1]).upper() if using is not None else "INVERTED"
+    return s.IndexDef(
+        name=name,
+        columns=next(x for x in c if isinstance(x, tuple) and all(isinstance(v, str) for v in x)),
+        using=kind,
+        properties=_marker(c, "properties") or (),
+        comment=_marker(c, "comment") or "",
+        if_not_exists=bool(_marker(c, "if_not_exists")),
+    )
+
+
 class _ToStmt(Transformer):
     # ---- shared pieces
     def start(self, c: list[Any]) -> Any:
@@ -114,7 +130,7 @@ class _ToStmt(Transformer):
     # ---- databases
     def create_database(self, c: list[Any]) -> s.CreateDatabaseStmt:
         name = next(_name(t) for t in c if isinstance(t, Token) and t.type in ("NAME", "QUOTED_NAME"))
-        return s.CreateDatabaseStmt(name, bool(_marker(c, "if_not_exists")))
+        return s.CreateDatabaseStmt(name, bool(_marker(c, "if_not_exists")), _marker(c, "properties") or ())
 
     def drop_database(self, c: list[Any]) -> s.DropDatabaseStmt:
         name = next(_name(t) for t in c if isinstance(t, Token) and t.type in ("NAME", "QUOTED_NAME"))
@@ -135,8 +151,8 @@ class _ToStmt(Transformer):
     def nullability(self, c: list[Any]) -> _Marker:
         return _Marker("nullable", not _has(c, "NOT"))
 
-    def auto_increment(self, _c: list[Any]) -> _Marker:
-        return _Marker("auto_increment", True)
+    def auto_increment(self, c: list[Any]) -> _Marker:
+        return _Marker("auto_increment", int(c[1]) if len(c) > 1 else 1)
 
     def default_value(self, c: list[Any]) -> _Marker:
         tok = c[1]
@@ -159,16 +175,40 @@ class _ToStmt(Transformer):
             is_key=_has(c, "KEY"),
             aggregation=_marker(c, "agg"),
             nullable=_marker(c, "nullable"),
+            auto_increment=_marker(c, "auto_increment"),
             default=default,
             has_default=has_default,
             comment=_marker(c, "comment") or "",
         )
 
-    def index_def(self, _c: list[Any]) -> _Marker:
-        return _Marker("index")
+    def index_def(self, c: list[Any]) -> s.IndexDef:
+        return _index(c, skip=1)
+
+    def create_index(self, c: list[Any]) -> s.AddIndexStmt:
+        return s.AddIndexStmt(_find(c, s.TableName), _index(c, skip=2))
+
+    def add_index(self, c: list[Any]) -> _Marker:
+        return _Marker("add_index", _find(c, s.IndexDef))
+
+    def drop_index(self, c: list[Any]) -> _Marker:
+        name = next(_name(t) for t in c[2:] if isinstance(t, Token))
+        return _Marker("drop_index", (name, bool(_marker(c, "if_exists"))))
+
+    def build_index(self, c: list[Any]) -> s.BuildIndexStmt:
+        parts = next((x for x in c if isinstance(x, tuple)), ())
+        return s.BuildIndexStmt(_find(c, s.TableName), _name(c[2]), parts)
+
+    def add_column(self, _c: list[Any]) -> _Marker:
+        return _Marker("unsupported", "ADD COLUMN")
+
+    def drop_column(self, _c: list[Any]) -> _Marker:
+        return _Marker("unsupported", "DROP COLUMN")
+
+    def modify_partition(self, _c: list[Any]) -> _Marker:
+        return _Marker("unsupported", "MODIFY PARTITION")
 
     def table_elements(self, c: list[Any]) -> _Marker:
-        return _Marker("columns", tuple(x for x in c if isinstance(x, s.ColumnDef)))
+        return _Marker("elements", c)
 
     def engine(self, c: list[Any]) -> _Marker:
         engine = _name(c[1]).upper()
@@ -204,7 +244,13 @@ class _ToStmt(Transformer):
 
     def partition_desc(self, c: list[Any]) -> _Marker:
         kind = str(c[2]).upper()
-        return _Marker("partition", (kind, c[3], tuple(x for x in c[4:] if isinstance(x, s.PartitionDef))))
+        parts = tuple(x for x in c[4:] if isinstance(x, (s.PartitionDef, s.StepPartitionDef)))
+        return _Marker("partition", (kind, c[3], parts))
+
+    def step_partition(self, c: list[Any]) -> s.StepPartitionDef:
+        lower, upper = _lit(c[1]) or "", _lit(c[3]) or ""
+        unit = _name(c[6]) if len(c) > 6 and c[6] is not None else None
+        return s.StepPartitionDef(lower, upper, int(c[5]), unit)
 
     def hash_dist(self, c: list[Any]) -> s.DistributionDef:
         return s.DistributionDef("HASH", c[1])
@@ -225,9 +271,11 @@ class _ToStmt(Transformer):
     def create_table(self, c: list[Any]) -> s.CreateTableStmt:
         keys_type, key_cols = _marker(c, "keys") or (None, ())
         part_type, part_cols, parts = _marker(c, "partition") or (None, (), ())
+        elements = _marker(c, "elements")
         return s.CreateTableStmt(
             table=_find(c, s.TableName),
-            columns=_marker(c, "columns"),
+            columns=tuple(x for x in elements if isinstance(x, s.ColumnDef)),
+            indexes=tuple(x for x in elements if isinstance(x, s.IndexDef)),
             keys_type=keys_type,
             key_columns=key_cols,
             comment=_marker(c, "comment") or "",
@@ -254,7 +302,9 @@ class _ToStmt(Transformer):
         return s.TruncateTableStmt(_find(c, s.TableName), parts)
 
     def add_partition(self, c: list[Any]) -> _Marker:
-        return _Marker("add_partition", (_named_partition(c, skip=2), _find(c, s.DistributionDef)))
+        temporary = _has(c, "TEMPORARY")
+        part = _named_partition(c, skip=3 if temporary else 2)
+        return _Marker("add_partition", (part, _find(c, s.DistributionDef), temporary))
 
     def drop_partition(self, c: list[Any]) -> _Marker:
         name = next(_name(t) for t in c[2:] if isinstance(t, Token))
@@ -262,6 +312,9 @@ class _ToStmt(Transformer):
 
     def rename_table(self, c: list[Any]) -> _Marker:
         return _Marker("rename", _name(c[1]))
+
+    def replace_table(self, c: list[Any]) -> _Marker:
+        return _Marker("replace", (_name(c[3]), _marker(c, "properties") or ()))
 
     def modify_properties(self, c: list[Any]) -> _Marker:
         return _Marker("set_properties", _marker(c, "properties"))
@@ -274,6 +327,14 @@ class _ToStmt(Transformer):
             return s.DropPartitionStmt(table, *clause.value)
         if clause.kind == "rename":
             return s.RenameTableStmt(table, clause.value)
+        if clause.kind == "replace":
+            return s.ReplaceTableStmt(table, *clause.value)
+        if clause.kind == "add_index":
+            return s.AddIndexStmt(table, clause.value)
+        if clause.kind == "drop_index":
+            return s.DropIndexStmt(table, *clause.value)
+        if clause.kind == "unsupported":
+            return s.UnsupportedAlterStmt(table, clause.value)
         return s.SetTablePropertiesStmt(table, clause.value)
 
     def view_column(self, c: list[Any]) -> str:
@@ -291,6 +352,9 @@ class _ToStmt(Transformer):
             if_not_exists=bool(_marker(c, "if_not_exists")),
         )
 
+    def alter_view(self, c: list[Any]) -> s.CreateViewStmt:
+        return dataclasses.replace(self.create_view(c), alter=True)
+
     # ---- SHOW
     def show_databases(self, c: list[Any]) -> s.ShowStmt:
         return s.ShowStmt("DATABASES", like=_marker(c, "like"))
@@ -305,7 +369,20 @@ class _ToStmt(Transformer):
         return s.ShowStmt("CREATE_DATABASE", db=_name(c[-1]))
 
     def show_partitions(self, c: list[Any]) -> s.ShowStmt:
-        return s.ShowStmt("TEMP_PARTITIONS" if _has(c, "TEMPORARY") else "PARTITIONS", table=_find(c, s.TableName))
+        what = "TEMP_PARTITIONS" if _has(c, "TEMPORARY") else "PARTITIONS"
+        return s.ShowStmt(what, table=_find(c, s.TableName), where=_marker(c, "where") or ())
+
+    def show_where(self, c: list[Any]) -> _Marker:
+        return _Marker("where", tuple(x for x in c if isinstance(x, tuple)))
+
+    def show_eq(self, c: list[Any]) -> tuple[str, str, str]:
+        return (_name(c[0]), "=", _lit(c[-1]) or "")
+
+    def show_ne(self, c: list[Any]) -> tuple[str, str, str]:
+        return (_name(c[0]), "!=", _lit(c[-1]) or "")
+
+    def show_like(self, c: list[Any]) -> tuple[str, str, str]:
+        return (_name(c[0]), "LIKE", _lit(c[-1]) or "")
 
     def show_tablets(self, c: list[Any]) -> s.ShowStmt:
         parts = next((x for x in c if isinstance(x, tuple)), ())
@@ -333,6 +410,12 @@ class _ToStmt(Transformer):
 
     def show_index(self, c: list[Any]) -> s.ShowStmt:
         return s.ShowStmt("INDEX", table=_find(c, s.TableName), db=_marker(c, "db"))
+
+    def show_build_index(self, c: list[Any]) -> s.ShowStmt:
+        return s.ShowStmt("BUILD_INDEX", db=_marker(c, "db"), where=_marker(c, "where") or ())
+
+    def show_view(self, c: list[Any]) -> s.ShowStmt:
+        return s.ShowStmt("VIEWS_OF", table=_find(c, s.TableName), db=_marker(c, "db"))
 
     def show_engines(self, _c: list[Any]) -> s.ShowStmt:
         return s.ShowStmt("ENGINES")

@@ -33,12 +33,36 @@ class ColumnDef:
     default: str | None = None
     has_default: bool = False
     comment: str = ""
+    auto_increment: int | None = None  # AUTO_INCREMENT(start): the first value it gives
+
+
+@dataclass(frozen=True)
+class IndexDef:
+    """``INDEX name (cols) USING INVERTED|NGRAM_BF|BITMAP PROPERTIES (...) COMMENT '...'``."""
+
+    name: str
+    columns: tuple[str, ...]
+    using: str = "INVERTED"
+    properties: tuple[tuple[str, str], ...] = ()
+    comment: str = ""
+    if_not_exists: bool = False
+
+
+@dataclass(frozen=True)
+class StepPartitionDef:
+    """``FROM (lower) TO (upper) INTERVAL n [unit]``: expanded into partitions once column types are known."""
+
+    lower: str
+    upper: str
+    interval: int
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
 class CreateDatabaseStmt:
     name: str
     if_not_exists: bool = False
+    properties: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,10 +81,11 @@ class CreateTableStmt:
     comment: str = ""
     partition_type: str | None = None
     partition_columns: tuple[str, ...] = ()
-    partitions: tuple[PartitionDef, ...] = ()
+    partitions: tuple[PartitionDef | StepPartitionDef, ...] = ()
     distribution: DistributionDef | None = None
     properties: tuple[tuple[str, str], ...] = ()
     if_not_exists: bool = False
+    indexes: tuple[IndexDef, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,6 +114,7 @@ class AddPartitionStmt:
     table: TableName
     partition: PartitionDef
     distribution: DistributionDef | None = None
+    temporary: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,9 +126,49 @@ class DropPartitionStmt:
 
 
 @dataclass(frozen=True)
+class AddIndexStmt:
+    """ALTER TABLE ... ADD INDEX or CREATE INDEX ... ON."""
+
+    table: TableName
+    index: IndexDef
+
+
+@dataclass(frozen=True)
+class DropIndexStmt:
+    table: TableName
+    name: str
+    if_exists: bool = False
+
+
+@dataclass(frozen=True)
+class BuildIndexStmt:
+    table: TableName
+    name: str
+    partitions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class UnsupportedAlterStmt:
+    """An ALTER TABLE clause dorisbk does not carry out (column changes, partition properties):
+    it is refused after the checks every ALTER makes."""
+
+    table: TableName
+    what: str
+
+
+@dataclass(frozen=True)
 class RenameTableStmt:
     table: TableName
     new_name: str
+
+
+@dataclass(frozen=True)
+class ReplaceTableStmt:
+    """``ALTER TABLE t REPLACE WITH TABLE t2 [PROPERTIES ("swap" = "true|false")]``."""
+
+    table: TableName
+    other: str
+    properties: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,6 +184,7 @@ class CreateViewStmt:
     columns: tuple[str, ...] = ()
     comment: str = ""
     if_not_exists: bool = False
+    alter: bool = False  # ALTER VIEW: replace the definition of an existing view
 
 
 @dataclass(frozen=True)
@@ -131,6 +198,7 @@ class ShowStmt:
     full: bool = False
     user: UserIdentity | None = None
     partitions: tuple[str, ...] = ()
+    where: tuple[tuple[str, str, str], ...] = ()  # (column, "=" / "!=" / "LIKE", value), all must hold
 
 
 @dataclass(frozen=True)

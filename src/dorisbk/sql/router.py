@@ -28,7 +28,7 @@ from dorisbk.sql.result import Result, SessionContext
 DEFER = object()  # "not ours: let the sqlglot session handle it"
 
 # First words that send a statement to ddl.lark (SHOW takes a second word to decide).
-_DDL_FIRST = {"CREATE", "DROP", "ALTER", "TRUNCATE", "GRANT", "REVOKE", "DESC", "DESCRIBE", "SYNC"}
+_DDL_FIRST = {"CREATE", "DROP", "ALTER", "TRUNCATE", "GRANT", "REVOKE", "DESC", "DESCRIBE", "SYNC", "BUILD"}
 _DDL_SHOW = {
     "DATABASES",
     "SCHEMAS",
@@ -52,6 +52,8 @@ _DDL_SHOW = {
     "ENGINES",
     "STORAGE",
     "PROCESSLIST",
+    "VIEW",
+    "BUILD",
 }
 
 
@@ -148,8 +150,12 @@ class Router:
             return None
         if isinstance(expression, (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Subquery)):
             return engine.select(ctx, expression)
-        if isinstance(expression, (exp.Update, exp.Delete)):
-            raise DorisError("UPDATE and DELETE are not supported by dorisbk", code=1235)
+        if isinstance(expression, exp.Update):
+            engine.update(ctx, expression)
+            return None
+        if isinstance(expression, exp.Delete):
+            engine.delete(ctx, expression)
+            return None
         if isinstance(expression, exp.Command):
             raise ParseError(f"Syntax error: unsupported statement '{expression.name}'")
         raise DorisError(f"Unsupported statement: {expression.key.upper()}", code=1235)

@@ -11,7 +11,7 @@ from dorisbk.auth.users import require_admin
 from dorisbk.catalog.model import Database
 from dorisbk.env import Env
 from dorisbk.errors import DorisError, StorageError, UnknownDatabase
-from dorisbk.jobs.backup_job import SHOW_BACKUP_COLUMNS, BackupJob
+from dorisbk.jobs.backup_job import KEEP_ON_LOCAL_REPO_ID, KEEP_ON_LOCAL_REPO_NAME, SHOW_BACKUP_COLUMNS, BackupJob
 from dorisbk.jobs.job_info import brief, pretty
 from dorisbk.jobs.repositories import RepoRecord, masked
 from dorisbk.sql import backup_stmts as b
@@ -148,22 +148,33 @@ _BACKUP_PROPERTIES = ("type", "timeout", "content")
 
 def backup(env: Env, ctx: SessionContext, stmt: b.BackupStmt) -> None:
     check_label(env, stmt.label)
-    record = env.repos.record(stmt.repo)
+    local = stmt.repo == KEEP_ON_LOCAL_REPO_NAME
+    record = None if local else env.repos.record(stmt.repo)
     db = current_db(env, ctx, stmt.db)
     if env.jobs.running_job(db.id) is not None:
         raise DorisError("Can only run one backup or restore job of a database at same time")
+    if record is None:
+        # the snapshot stays on the backends (CCR's local snapshot): no repository, no upload
+        _check_backup_properties(env, dict(stmt.properties))
+        env.jobs.add_job(
+            BackupJob(
+                type="BACKUP",
+                job_id=env.store.next_id(),
+                label=stmt.label,
+                db_id=db.id,
+                db_name=db.name,
+                repo_id=KEEP_ON_LOCAL_REPO_ID,
+                timeout_ms=timeout_ms(env, dict(stmt.properties)),
+                repo_name=KEEP_ON_LOCAL_REPO_NAME,
+                table_refs=_backup_refs(env, db, stmt),
+                content=dict(stmt.properties).get("content", "all").upper(),
+            )
+        )
+        return
     if record.read_only:
         raise DorisError(f"Repository {record.name} is read only")
     props = dict(stmt.properties)
-    unknown = [k for k in props if k not in _BACKUP_PROPERTIES]
-    if unknown:
-        raise DorisError(f"Unknown backup job properties: [{', '.join(unknown)}]")
-    kind = props.get("type", "full").upper()
-    if kind not in ("FULL", "INCREMENTAL"):
-        raise DorisError(f"Invalid backup job type: {props['type']}")
-    content = props.get("content", "all").upper()
-    if content not in ("ALL", "METADATA_ONLY"):
-        raise DorisError(f"Invalid backup job content:{props['content']}")
+    kind, content = _check_backup_properties(env, props)
     timeout = timeout_ms(env, props)
     refs = _backup_refs(env, db, stmt)
     repo = env.repos.repository(record.name)
@@ -192,6 +203,21 @@ def backup(env: Env, ctx: SessionContext, stmt: b.BackupStmt) -> None:
     env.jobs.add_job(job)
 
 
+def _check_backup_properties(env: Env, props: dict[str, str]) -> tuple[str, str]:
+    """The backup type and content the properties ask for, after Doris's checks of them."""
+    unknown = [k for k in props if k not in _BACKUP_PROPERTIES]
+    if unknown:
+        raise DorisError(f"Unknown backup job properties: [{', '.join(unknown)}]")
+    kind = props.get("type", "full").upper()
+    if kind not in ("FULL", "INCREMENTAL"):
+        raise DorisError(f"Invalid backup job type: {props['type']}")
+    content = props.get("content", "all").upper()
+    if content not in ("ALL", "METADATA_ONLY"):
+        raise DorisError(f"Invalid backup job content:{props['content']}")
+    timeout_ms(env, props)
+    return kind, content
+
+
 def _backup_refs(env: Env, db: Database, stmt: b.BackupStmt) -> list[dict[str, Any]]:
     catalog = env.catalog
     seen: set[str] = set()
@@ -210,7 +236,7 @@ def _backup_refs(env: Env, db: Database, stmt: b.BackupStmt) -> list[dict[str, A
     if stmt.exclude or not stmt.tables:
         excluded = {r.name for r in stmt.tables}
         names = [t.name for t in catalog.db_tables(db.id) if t.name not in excluded]
-        return [{"name": n, "partitions": []} for n in names]
+        return _without_temp_partitions(env, db, [{"name": n, "partitions": []} for n in names])
     refs = []
     for ref in stmt.tables:
         table = catalog.find_table(db, ref.name)
@@ -223,6 +249,18 @@ def _backup_refs(env: Env, db: Database, stmt: b.BackupStmt) -> list[dict[str, A
             if part not in names:
                 raise DorisError(f"Unknown partition {part} in table{ref.name}")
         refs.append({"name": table.name, "partitions": list(ref.partitions)})
+    return _without_temp_partitions(env, db, refs)
+
+
+def _without_temp_partitions(env: Env, db: Database, refs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A table with temporary partitions is refused (their data would be lost on restore), unless
+    ``ignore_backup_tmp_partitions`` says to back up its formal partitions only."""
+    if env.frontend_config.get("ignore_backup_tmp_partitions"):
+        return refs
+    for ref in refs:
+        table = env.catalog.find_table(db, ref["name"])
+        if table is not None and table.kind == "OLAP" and env.catalog.temp_partitions(table):
+            raise DorisError("Do not support backup table with temp partitions")
     return refs
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from dorisbk.auth.users import User, require, require_admin
-from dorisbk.catalog.catalog import AUTO_BUCKETS, default_keys, replication_from_properties
-from dorisbk.catalog.model import AGG_FUNCS, Column, Table
+from dorisbk.catalog import dynamic_partition
+from dorisbk.catalog.catalog import AUTO_BUCKETS, check_index, default_keys, replication_from_properties
+from dorisbk.catalog.model import AGG_FUNCS, Column, PartitionDef, Table
 from dorisbk.catalog.types import ColumnType
 from dorisbk.env import Env
 from dorisbk.errors import DorisError
@@ -68,16 +70,20 @@ def build_table(stmt: s.CreateTableStmt) -> Table:
             Column(
                 name=cdef.name,
                 type=ctype,
-                nullable=cdef.nullable if cdef.nullable is not None else True,
+                nullable=cdef.nullable if cdef.nullable is not None else cdef.auto_increment is None,
                 aggregation=cdef.aggregation,
                 default=cdef.default,
                 comment=cdef.comment,
+                auto_increment=_checked_auto_increment(cdef, ctype),
             )
         )
     if not columns:
         raise DorisError("Table should contain at least one column")
+    auto = [c for c in columns if c.auto_increment is not None]
+    if len(auto) > 1:
+        raise DorisError("there can be at most one auto increment column in OlapTable.")
     keys_type = stmt.keys_type or ("AGG_KEYS" if any(c.aggregation for c in columns) else "DUP_KEYS")
-    key_names = list(stmt.key_columns) or default_keys(columns)
+    key_names = list(stmt.key_columns) or _implicit_keys(stmt, keys_type, columns)
     _check_keys(keys_type, key_names, columns)
     key_set = {k.lower() for k in key_names}
     for col in columns:
@@ -85,6 +91,18 @@ def build_table(stmt: s.CreateTableStmt) -> Table:
         if keys_type == "UNIQUE_KEYS" and not col.is_key and col.aggregation is None:
             col.aggregation = "REPLACE"
     props = dict(stmt.properties)
+    if "storage_medium" in props:
+        if props["storage_medium"].upper() not in ("HDD", "SSD"):
+            raise DorisError(f"Invalid storage medium: {props['storage_medium']}")
+        props["storage_medium"] = props["storage_medium"].lower()
+    if "bloom_filter_columns" in props:
+        props["bloom_filter_columns"] = bloom_filter_columns(props["bloom_filter_columns"], columns)
+    indexes: list[dict] = []
+    for idef in stmt.indexes:
+        index = index_dict(idef)
+        index.pop("if_not_exists")
+        check_index(columns, indexes, index)
+        indexes.append(index)
     num = replication_from_properties(props)
     if num is not None:
         props["replication_num"] = str(num)
@@ -124,9 +142,105 @@ def build_table(stmt: s.CreateTableStmt) -> Table:
         distribution=dist.kind,
         distribution_columns=[_canonical(columns, n) for n in dist.columns],
         buckets=buckets,
+        auto_bucket=dist.buckets is None,
+        auto_increment_next=auto[0].auto_increment if auto else 1,
         properties={"replication_num": "1", **props},
         comment=stmt.comment,
+        indexes=indexes,
     )
+
+
+def index_dict(index: s.IndexDef) -> dict:
+    """An index as the catalog keeps it (``id`` is given when it is added)."""
+    return {
+        "name": index.name,
+        "columns": list(index.columns),
+        "type": index.using.upper(),
+        "properties": dict(index.properties),
+        "comment": index.comment,
+        "if_not_exists": index.if_not_exists,
+    }
+
+
+def bloom_filter_columns(value: str, columns: list[Column]) -> str:
+    """``bloom_filter_columns`` as Doris keeps it: known columns, each once, sorted, joined by ``, ``."""
+    names: dict[str, str] = {}
+    for raw in value.split(","):
+        name = raw.strip()
+        if not name:
+            continue
+        col = next((c for c in columns if c.name.lower() == name.lower()), None)
+        if col is None:
+            raise DorisError(f"Bloom filter column does not exist in table. invalid column: {name}")
+        if col.type.is_float or col.type.name in ("BOOLEAN", "TINYINT"):
+            raise DorisError(f"{col.type.name} is not supported in bloom filter index. invalid column: {name}")
+        if col.name.lower() in names:
+            raise DorisError(f"Reduplicated bloom filter column: {name}")
+        names[col.name.lower()] = col.name
+    return ", ".join(sorted(names.values(), key=str.lower))
+
+
+def _checked_auto_increment(cdef: s.ColumnDef, ctype: ColumnType) -> int | None:
+    """An AUTO_INCREMENT column as Doris allows it: BIGINT, NOT NULL, no default."""
+    if cdef.auto_increment is None:
+        return None
+    if ctype.name != "BIGINT":
+        raise DorisError("the auto increment must be BIGINT type.")
+    if cdef.nullable:
+        raise DorisError("the auto increment column can't be NULLABLE.")
+    if cdef.has_default:
+        raise DorisError("the auto increment column can't have default value.")
+    if cdef.auto_increment < 0:
+        raise DorisError("AUTO_INCREMENT start value can not be negative.")
+    return cdef.auto_increment
+
+
+def _implicit_keys(stmt: s.CreateTableStmt, keys_type: str, columns: list[Column]) -> list[str]:
+    """Key columns of a CREATE TABLE without a KEY clause, as Doris infers them: with aggregated
+    columns every column without an aggregate type; with ``enable_duplicate_without_keys_by_default``
+    none; else the leading short-key columns."""
+    if stmt.keys_type is None and keys_type == "AGG_KEYS":
+        return [c.name for c in columns if c.aggregation is None]
+    if dict(stmt.properties).get("enable_duplicate_without_keys_by_default", "").lower() == "true":
+        return []
+    return default_keys(columns)
+
+
+def _partition_column_type(stmt: s.CreateTableStmt) -> str:
+    first = stmt.partition_columns[0].lower() if stmt.partition_columns else ""
+    cdef = next((c for c in stmt.columns if c.name.lower() == first), None)
+    return cdef.type_name.upper() if cdef is not None else ""
+
+
+def expand_step_partitions(stmt: s.CreateTableStmt) -> s.CreateTableStmt:
+    """``FROM .. TO .. INTERVAL`` items replaced by the partitions they stand for."""
+    if not any(isinstance(p, s.StepPartitionDef) for p in stmt.partitions):
+        return stmt
+    if len(stmt.partition_columns) != 1:
+        raise DorisError("Multi build partition only supports one partition column")
+    ctype = _partition_column_type(stmt)
+    parts: list[PartitionDef] = []
+    for item in stmt.partitions:
+        if isinstance(item, s.StepPartitionDef):
+            parts.extend(dynamic_partition.expand_step(item.lower, item.upper, item.interval, item.unit, ctype))
+        else:
+            parts.append(item)
+    return dataclasses.replace(stmt, partitions=tuple(parts))
+
+
+def dynamic_partitions(table: Table) -> list[PartitionDef]:
+    """Check and complete a table's ``dynamic_partition.*`` properties (in place); returns the partitions
+    it starts with (those clashing with the statement's own are skipped when created)."""
+    if not dynamic_partition.is_dynamic(table.properties):
+        return []
+    col = table.column(table.partition_columns[0]) if table.partition_columns else None
+    ctype = col.type.name if col is not None else ""
+    props = dynamic_partition.normalize(
+        table.properties, table.partition_type, table.partition_columns, ctype, table.buckets, table.replication_num
+    )
+    table.properties.clear()
+    table.properties.update(props)
+    return dynamic_partition.initial_partitions(props, ctype)
 
 
 def _canonical(columns: list[Column], name: str) -> str:
@@ -163,14 +277,21 @@ def execute(env: Env, ctx: SessionContext, stmt: object) -> None:
         case s.CreateDatabaseStmt():
             require_admin_or(user, "CREATE_PRIV", stmt.name)
             check_db_name(stmt.name)
-            env.catalog.create_database(stmt.name, stmt.if_not_exists)
+            env.catalog.create_database(stmt.name, stmt.if_not_exists, dict(stmt.properties))
         case s.DropDatabaseStmt():
             require_admin_or(user, "DROP_PRIV", stmt.name)
+            check_backup_running(env, stmt.name, None)
             env.trash(env.catalog.drop_database(stmt.name, stmt.if_exists))
         case s.CreateTableStmt():
             db = ctx.current_db(stmt.table.db)
             require(user, "CREATE_PRIV", db, stmt.table.name)
-            env.catalog.create_table(db, build_table(stmt), stmt.partitions, stmt.if_not_exists)
+            stmt = expand_step_partitions(stmt)
+            table = build_table(stmt)
+            forced = env.frontend_config.forced_replication()
+            if forced:  # Doris's test clusters force one replica whatever the statement says
+                table.properties["replication_num"] = str(forced)
+            optional = dynamic_partitions(table)
+            env.catalog.create_table(db, table, stmt.partitions, stmt.if_not_exists, optional)
         case s.CreateTableLikeStmt():
             db = ctx.current_db(stmt.table.db)
             src_db = ctx.current_db(stmt.source.db)
@@ -181,10 +302,12 @@ def execute(env: Env, ctx: SessionContext, stmt: object) -> None:
         case s.DropTableStmt():
             db = ctx.current_db(stmt.table.db)
             require(user, "DROP_PRIV", db, stmt.table.name)
+            check_backup_running(env, db, stmt.table.name)
             env.trash(env.catalog.drop_table(db, stmt.table.name, stmt.if_exists, stmt.is_view))
         case s.TruncateTableStmt():
             db = ctx.current_db(stmt.table.db)
             require(user, "LOAD_PRIV", db, stmt.table.name)
+            check_backup_running(env, db, stmt.table.name)
             env.trash(env.catalog.truncate(db, stmt.table.name, stmt.partitions))
         case s.AddPartitionStmt():
             db = ctx.current_db(stmt.table.db)
@@ -192,23 +315,49 @@ def execute(env: Env, ctx: SessionContext, stmt: object) -> None:
             check_partition_name(stmt.partition.name)
             if stmt.distribution is not None and stmt.distribution.buckets is not None:
                 check_buckets(stmt.distribution.buckets)
-            env.catalog.add_partition(db, stmt.table.name, stmt.partition, stmt.distribution)
+            env.catalog.add_partition(db, stmt.table.name, stmt.partition, stmt.distribution, stmt.temporary)
+        case s.AddIndexStmt():
+            db = ctx.current_db(stmt.table.db)
+            require(user, "ALTER_PRIV", db, stmt.table.name)
+            env.catalog.add_index(db, stmt.table.name, index_dict(stmt.index))
+        case s.DropIndexStmt():
+            db = ctx.current_db(stmt.table.db)
+            require(user, "ALTER_PRIV", db, stmt.table.name)
+            env.catalog.drop_index(db, stmt.table.name, stmt.name, stmt.if_exists)
+        case s.BuildIndexStmt():
+            db = ctx.current_db(stmt.table.db)
+            require(user, "ALTER_PRIV", db, stmt.table.name)
+            env.catalog.build_index(db, stmt.table.name, stmt.name, stmt.partitions)
+        case s.UnsupportedAlterStmt():
+            db = ctx.current_db(stmt.table.db)
+            require(user, "ALTER_PRIV", db, stmt.table.name)
+            env.catalog.check_alterable(env.catalog.table(env.catalog.db(db), stmt.table.name))
+            raise DorisError(f"{stmt.what} is not supported by dorisbk")
         case s.DropPartitionStmt():
             db = ctx.current_db(stmt.table.db)
             require(user, "ALTER_PRIV", db, stmt.table.name)
+            check_backup_running(env, db, stmt.table.name)
             env.trash(env.catalog.drop_partition(db, stmt.table.name, stmt.name, stmt.if_exists))
         case s.RenameTableStmt():
             db = ctx.current_db(stmt.table.db)
             require(user, "ALTER_PRIV", db, stmt.table.name)
             check_table_name(stmt.new_name)
             env.catalog.rename_table(db, stmt.table.name, stmt.new_name)
+        case s.ReplaceTableStmt():
+            db = ctx.current_db(stmt.table.db)
+            require(user, "ALTER_PRIV", db, stmt.table.name)
+            require(user, "ALTER_PRIV", db, stmt.other)
+            swap = dict(stmt.properties).get("swap", "true").lower()
+            if swap not in ("true", "false"):
+                raise DorisError(f"Invalid boolean property swap value: {swap}")
+            env.trash(env.catalog.replace_table(db, stmt.table.name, stmt.other, swap == "true"))
         case s.SetTablePropertiesStmt():
             db = ctx.current_db(stmt.table.db)
             require(user, "ALTER_PRIV", db, stmt.table.name)
             env.catalog.set_table_properties(db, stmt.table.name, dict(stmt.properties))
         case s.CreateViewStmt():
             db = ctx.current_db(stmt.table.db)
-            require(user, "CREATE_PRIV", db, stmt.table.name)
+            require(user, "ALTER_PRIV" if stmt.alter else "CREATE_PRIV", db, stmt.table.name)
             check_table_name(stmt.table.name)
             names = env.engine.columns_of(SessionContext(ctx.user, db, ctx.connection_id), stmt.query)
             query = stmt.query
@@ -218,9 +367,24 @@ def execute(env: Env, ctx: SessionContext, stmt: object) -> None:
                 # renamed by position: the query's own names may be expressions or repeat
                 renamed = ", ".join("`" + n.replace("`", "``") + "`" for n in stmt.columns)
                 query = f"SELECT * FROM ({stmt.query}) AS `{stmt.table.name}`({renamed})"
-            env.catalog.create_view(db, stmt.table.name, query, stmt.comment, stmt.if_not_exists)
+            if stmt.alter:
+                env.catalog.alter_view(db, stmt.table.name, query)
+            else:
+                env.catalog.create_view(db, stmt.table.name, query, stmt.comment, stmt.if_not_exists)
         case _:
             raise DorisError(f"Unsupported statement: {type(stmt).__name__}")
+
+
+def check_backup_running(env: Env, db_name: str, table: str | None) -> None:
+    """While a backup of the database takes its tablet snapshots, dropping or truncating what it
+    snapshots (a table of it, or the whole database) is refused, as Doris does."""
+    db = env.catalog.find_db(db_name)
+    job = env.jobs.running_job(db.id) if db is not None else None
+    if job is None or job.type != "BACKUP" or job.state != "SNAPSHOTING":
+        return
+    names = {ref["name"].lower() for ref in getattr(job, "table_refs", [])}
+    if table is None or table.lower() in names:
+        raise DorisError(f"Backup is running on this db: {db_name}")
 
 
 def require_admin_or(user: User, priv: str, db: str) -> None:

@@ -21,6 +21,7 @@ from sqlglot.tokens import TokenType
 
 from dorisbk.auth.users import UserManager, require
 from dorisbk.backend import duck
+from dorisbk.backend.delete import Deleter
 from dorisbk.backend.load import Loader
 from dorisbk.backend.scan import ScanPlan, plan_scan, scan_sql
 from dorisbk.backend.tablet_store import TabletStore
@@ -28,6 +29,7 @@ from dorisbk.catalog import partitions as bounds
 from dorisbk.catalog.catalog import Catalog
 from dorisbk.catalog.model import Partition, Table
 from dorisbk.errors import DorisError, ParseError, UnknownTable
+from dorisbk.sql import doris_functions
 from dorisbk.sql.result import Result, SessionContext
 
 READ = "doris"
@@ -104,10 +106,11 @@ class QueryEngine:
         self.store = store
         self.users = users
         self.loader = Loader(catalog, store)
+        self.deleter = Deleter(catalog, store)
 
     # ---- planning
     def plan(self, ctx: SessionContext, expression: exp.Expression, check_priv: bool = True) -> Planned:
-        tree = expression.copy()
+        tree = doris_functions.rewrite(expression.copy())
         scans: list[ScanPlan] = []
         self._rewrite(ctx, tree, scans, check_priv, depth=0)
         try:
@@ -232,6 +235,11 @@ class QueryEngine:
             raise ParseError(f"Syntax error: EXPLAIN takes a query, not '{expression.sql(dialect=READ)[:40]}'")
         planned = self.plan(ctx, expression)
         lines = ["PLAN FRAGMENT 0", f"  DUCKDB SQL: {planned.sql[:2000]}"]
+        groups = [(s.table.db_id, s.table.properties.get("colocate_with")) for s in planned.scans]
+        if len(groups) > 1 and groups[0][1] and len(set(groups)) == 1:
+            # every table read is in one colocate group: Doris joins their buckets locally
+            lines.append("  HASH JOIN")
+            lines.append("     join op: INNER JOIN(COLOCATE[])[]")
         for i, scan in enumerate(planned.scans):
             lines.append(f"  {i}:VOlapScanNode")
             lines.append(f"     {scan.description}")
@@ -290,9 +298,105 @@ class QueryEngine:
             aliases = ", ".join(duck.quote_ident(n) for n in names)
             planned = Planned(f"SELECT * FROM ({planned.sql}) AS __q({aliases})", planned.scans)
         with self.store.lease(planned.files):
+            planned, names = self._fill_auto_increment(table, planned, names)
             result = self.loader.load(table, planned.sql, names, partitions)
         ctx.variables["affected_rows"] = result.rows
         return result.rows
+
+    def delete(self, ctx: SessionContext, expression: exp.Delete) -> int:
+        """``DELETE FROM t [PARTITION (p, ...)] WHERE cond``: the condition is on the table's own columns."""
+        target = expression.this
+        if not isinstance(target, exp.Table) or expression.args.get("using"):
+            raise DorisError("DELETE ... USING is not supported by dorisbk", code=1235)
+        db_name = target.db or ctx.current_db()
+        table = self.catalog.find_table(self.catalog.db(db_name), target.name)
+        if table is None:
+            raise UnknownTable(f"Table [{target.name}] does not exist in database [{db_name}].")
+        if table.kind != "OLAP":
+            raise DorisError(f"Table[{table.name}] is not a OLAP table, can not delete from it")
+        require(self.users.require(ctx.user), "LOAD_PRIV", db_name, table.name)
+        part_node = target.args.get("partition")
+        partitions = [e.name for e in part_node.expressions] if part_node is not None else []
+        where = expression.args.get("where")
+        if where is None:  # Doris refuses a DELETE without WHERE (TRUNCATE empties a table)
+            raise DorisError("delete all rows is forbidden temporary.")
+        cond = where.this.copy()
+        if cond.find(exp.Select, exp.Table) is not None:
+            raise DorisError("DELETE with a subquery in WHERE is not supported by dorisbk", code=1235)
+        for col in list(cond.find_all(exp.Column)):
+            known = table.column(col.name)
+            if known is None:
+                raise DorisError(f"Unknown column '{col.name}' in 'table list'", code=1054)
+            col.replace(exp.column(known.name, quoted=True))
+        try:
+            condition = cond.sql(dialect=WRITE)
+        except sqlglot.errors.SqlglotError as exc:
+            raise DorisError(f"Unsupported DELETE condition: {exc}") from None
+        deleted = self.deleter.delete(table, condition, partitions)
+        ctx.variables["affected_rows"] = deleted
+        return deleted
+
+    def _fill_auto_increment(self, table: Table, planned: Planned, names: list[str]) -> tuple[Planned, list[str]]:
+        """Values for the AUTO_INCREMENT column where the load omits it or gives NULL, reserved
+        from the table's counter before the load writes them."""
+        col = table.auto_increment_column
+        if col is None:
+            return planned, names
+        ident = duck.quote_ident(col.name)
+        given = next((n for n in names if n.lower() == col.name.lower()), None)
+        with self._cursor() as cur:
+            try:
+                where = f" WHERE {duck.quote_ident(given)} IS NULL" if given else ""
+                row = cur.execute(f"SELECT count(*) FROM ({planned.sql}) AS __n{where}").fetchone()
+            except duckdb.Error as exc:
+                raise DorisError(duck.error_message(exc)) from None
+        missing = int(row[0]) if row else 0
+        if missing == 0:
+            return planned, names
+        first = self.catalog.allocate_auto_increment(table.id, missing)
+        value = f"CAST({first - 1} + row_number() OVER () AS BIGINT)"
+        if given is None:
+            sql = f"SELECT __a.*, {value} AS {ident} FROM ({planned.sql}) AS __a"
+            return Planned(sql, planned.scans), [*names, col.name]
+        # NULL rows numbered among themselves, so the reserved range covers them
+        numbered = (
+            f"SELECT * REPLACE (CASE WHEN {duck.quote_ident(given)} IS NULL THEN CAST({first - 1} + row_number() "
+            f"OVER (PARTITION BY {duck.quote_ident(given)} IS NULL) AS BIGINT) ELSE {duck.quote_ident(given)} END "
+            f"AS {duck.quote_ident(given)}) FROM ({planned.sql}) AS __a"
+        )
+        return Planned(numbered, planned.scans), names
+
+    def update(self, ctx: SessionContext, expression: exp.Update) -> int:
+        """``UPDATE t SET v = e WHERE c`` on a UNIQUE KEY table: the matching rows written again
+        with their new values, which replace the old ones by key (Doris's partial rewrite)."""
+        target = expression.this
+        if not isinstance(target, exp.Table) or expression.args.get("from") or expression.args.get("joins"):
+            raise DorisError("UPDATE ... FROM is not supported by dorisbk", code=1235)
+        db_name = target.db or ctx.current_db()
+        table = self.catalog.find_table(self.catalog.db(db_name), target.name)
+        if table is None:
+            raise UnknownTable(f"Table [{target.name}] does not exist in database [{db_name}].")
+        if table.kind != "OLAP" or table.keys_type != "UNIQUE_KEYS":
+            raise DorisError("Only unique table could be updated.")
+        by_name = {c.name.lower(): c for c in table.columns}
+        values: dict[str, exp.Expression] = {}
+        for assignment in expression.expressions:
+            name = assignment.this.name.lower()
+            if name not in by_name:
+                raise DorisError(f"Unknown column '{assignment.this.name}' in 'table list'", code=1054)
+            if by_name[name].is_key:
+                raise DorisError("Only value columns of unique table could be updated")
+            values[name] = assignment.expression
+        source = exp.Table(this=exp.to_identifier(table.name), db=exp.to_identifier(db_name))
+        projections = [
+            exp.alias_(values.get(c.name.lower(), exp.column(c.name, quoted=True)), c.name, quoted=True)
+            for c in table.columns
+        ]
+        select = exp.select(*projections).from_(source)
+        where = expression.args.get("where")
+        if where is not None:
+            select = select.where(where.this)
+        return self.insert(ctx, exp.Insert(this=source.copy(), expression=select))
 
     def _output_names(self, planned: Planned) -> list[str]:
         with self._cursor() as cur:

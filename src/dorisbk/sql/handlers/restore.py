@@ -8,6 +8,7 @@ from typing import Any
 from dorisbk.catalog.catalog import replication_from_properties
 from dorisbk.env import Env
 from dorisbk.errors import DorisError, StorageError
+from dorisbk.jobs.backup_job import KEEP_ON_LOCAL_REPO_NAME
 from dorisbk.jobs.restore_job import RestoreJob, show_restore_columns
 from dorisbk.sql import backup_stmts as b
 from dorisbk.sql.handlers.backup import check_label, current_db, timeout_ms
@@ -40,6 +41,8 @@ DEFAULT_REPLICATION = 3
 def restore(env: Env, ctx: SessionContext, stmt: b.RestoreStmt) -> None:
     # what the statement alone decides comes first (Doris's analysis), then the repository,
     # the database and the snapshot's info file
+    if stmt.repo == KEEP_ON_LOCAL_REPO_NAME:  # only CCR's RPC restores a local snapshot
+        raise DorisError("restore from the local repo via SQL call is not supported")
     check_label(env, stmt.label)
     props = dict(stmt.properties)
     timeout, replication = _check_properties(env, props)
@@ -77,7 +80,9 @@ def _check_properties(env: Env, props: dict[str, str]) -> tuple[int, int]:
     """Doris's order: each known property's value, the timestamp, and unknown keys last.
     Returns the timeout (ms) and the replica count for new tables and partitions."""
     timeout = timeout_ms(env, props)
-    replication = replication_from_properties(props) or DEFAULT_REPLICATION
+    # a forced allocation replaces the statement's and the snapshot's (reserve_replica is turned off)
+    forced = env.frontend_config.forced_replication()
+    replication = forced or replication_from_properties(props) or DEFAULT_REPLICATION
     for name in BOOLEAN_PROPERTIES:
         if name in props and props[name].lower() not in ("true", "false"):
             raise DorisError(f"Invalid boolean property {name} value: {props[name]}")
@@ -94,6 +99,8 @@ def _check_properties(env: Env, props: dict[str, str]) -> tuple[int, int]:
     unknown = [k for k in props if k not in RESTORE_PROPERTIES]
     if unknown:
         raise DorisError(f"Unknown restore job properties: [{', '.join(unknown)}]")
+    if forced and "reserve_replica" in props:
+        props["reserve_replica"] = "false"
     return timeout, replication
 
 

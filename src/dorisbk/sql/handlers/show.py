@@ -5,6 +5,9 @@ from __future__ import annotations
 import fnmatch
 import shutil
 
+import sqlglot
+from sqlglot import exp
+
 from dorisbk.auth.users import SHOW_GRANTS_COLUMNS, grants_row, require, require_admin
 from dorisbk.catalog import partitions as bounds
 from dorisbk.catalog.model import KEYS_SQL, Column, Partition, Table
@@ -132,6 +135,8 @@ def column_sql(col: Column, show_agg: bool) -> str:
     if show_agg and col.aggregation:
         parts.append(col.aggregation)
     parts.append("NULL" if col.nullable else "NOT NULL")
+    if col.auto_increment is not None:
+        parts.append(f"AUTO_INCREMENT({col.auto_increment})")
     if col.default is not None:
         parts.append(
             "DEFAULT CURRENT_TIMESTAMP" if col.default == "CURRENT_TIMESTAMP" else f'DEFAULT "{_esc(col.default)}"'
@@ -169,13 +174,41 @@ def partition_sql(table: Table, parts: list[Partition]) -> str:
                 values = ", ".join(f"({_literals(v)})" for v in part.values or [])
             lines.append(f"PARTITION {part.name} VALUES IN ({values})")
     cols = ", ".join(f"`{c}`" for c in table.partition_columns)
-    return f"PARTITION BY {table.partition_type}({cols})\n(" + ",\n".join(lines) + ")"
+    kind = "LIST " if table.partition_type == "LIST" else "RANGE"  # Doris prints a space after LIST only
+    return f"PARTITION BY {kind}({cols})\n(" + ",\n".join(lines) + ")"
+
+
+def index_properties(index: dict) -> str:
+    """An index's properties as Doris prints them: ``("parser" = "english")``, empty when there are none."""
+    if not index["properties"]:
+        return ""
+    return "(" + ", ".join(f'"{k}" = "{_esc(v)}"' for k, v in index["properties"].items()) + ")"
+
+
+def index_row(table: Table, index: dict) -> tuple[str, ...]:
+    """One SHOW INDEX row: Key_name is the index, Index_type INVERTED / NGRAM_BF / BITMAP."""
+    cols = ",".join(index["columns"])
+    return (table.name, "", index["name"], "", cols, "", "", "", "", "", index["type"], index["comment"],
+            index_properties(index))  # fmt: skip
+
+
+def index_sql(index: dict) -> str:
+    """``INDEX idx (`col`) USING INVERTED PROPERTIES("parser" = "english") COMMENT '...'``."""
+    cols = ", ".join(f"`{c}`" for c in index["columns"])
+    text = f"INDEX {index['name']} ({cols}) USING {index['type']}"
+    if index["properties"]:
+        text += f" PROPERTIES{index_properties(index)}"
+    return text + f" COMMENT '{_esc(index['comment'])}'"
 
 
 def create_table_sql(env: Env, table: Table) -> str:
-    cols = ",\n".join("  " + column_sql(c, table.keys_type == "AGG_KEYS") for c in table.columns)
+    cols = ",\n".join(
+        ["  " + column_sql(c, table.keys_type == "AGG_KEYS") for c in table.columns]
+        + ["  " + index_sql(i) for i in table.indexes]
+    )
     out = [f"CREATE TABLE `{table.name}` (\n{cols}\n) ENGINE=OLAP"]
-    out.append(f"{KEYS_SQL[table.keys_type]}({', '.join(f'`{k}`' for k in table.key_columns)})")
+    if table.key_columns:  # a DUPLICATE table without keys (enable_duplicate_without_keys_by_default) shows none
+        out.append(f"{KEYS_SQL[table.keys_type]}({', '.join(f'`{k}`' for k in table.key_columns)})")
     if table.comment:
         out.append(f"COMMENT '{_esc(table.comment)}'")
     if table.partition_type != "UNPARTITIONED":
@@ -184,9 +217,11 @@ def create_table_sql(env: Env, table: Table) -> str:
         dist = f"DISTRIBUTED BY HASH({', '.join(f'`{c}`' for c in table.distribution_columns)})"
     else:
         dist = "DISTRIBUTED BY RANDOM"
-    out.append(f"{dist} BUCKETS {table.buckets}")
+    out.append(f"{dist} BUCKETS {'AUTO' if table.auto_bucket else table.buckets}")
     props = {"replication_allocation": f"tag.location.default: {table.replication_num}"}
     props.update({k: v for k, v in table.properties.items() if k != "replication_num"})
+    if table.state == "ATOMIC_RESTORE":
+        props["in_atomic_restore"] = "true"
     body = ",\n".join(f'"{k}" = "{_esc(v)}"' for k, v in props.items())
     out.append(f"PROPERTIES (\n{body}\n);")
     return "\n".join(out)
@@ -213,7 +248,11 @@ def execute(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
         return text_result(names, rows)
     if what == "CREATE_DATABASE":
         db = catalog.db(stmt.db or "")
-        return text_result(["Database", "Create Database"], [(db.name, f"CREATE DATABASE `{db.name}`")])
+        text = f"CREATE DATABASE `{db.name}`"
+        if db.properties:
+            props = ",\n".join(f'"{k}" = "{v}"' for k, v in db.properties.items())
+            text += f"\nPROPERTIES (\n{props}\n)"
+        return text_result(["Database", "Create Database"], [(db.name, text)])
     if what == "GRANTS":
         target = user
         if stmt.user is not None and stmt.user.name != user.name:
@@ -298,6 +337,8 @@ def execute(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
         )
     if what == "TABLE_STATUS":
         return _table_status(env, ctx, stmt)
+    if what == "BUILD_INDEX":
+        return _build_index(env, ctx, stmt)
     # the rest are about one table
     assert stmt.table is not None
     db_name = ctx.current_db(stmt.table.db or stmt.db)
@@ -307,6 +348,8 @@ def execute(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
         require_admin(user)
     else:
         require(user, "SELECT_PRIV", db_name, table.name)
+    if what == "VIEWS_OF":
+        return _views_of(env, db.id, db_name, table)
     if what == "CREATE_TABLE":
         if table.kind == "VIEW":
             return text_result(
@@ -335,17 +378,64 @@ def execute(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
                 "Comment",
                 "Properties",
             ],
-            [],
+            [index_row(table, i) for i in table.indexes],
         )
     if what == "TEMP_PARTITIONS":
-        return text_result(PARTITION_COLUMNS, [])
+        return _partitions(env, table, temporary=True)
     if table.kind != "OLAP":
         raise DorisError(f"Table[{table.name}] is not a OLAP table")
     if what == "PARTITIONS":
-        return _partitions(env, table)
+        return _filter_partitions(_partitions(env, table), stmt.where)
     if what == "TABLETS":
         return _tablets(env, table, stmt.partitions)
     raise DorisError(f"Unsupported SHOW statement: {what}")
+
+
+BUILD_INDEX_COLUMNS = ("JobId", "TableName", "PartitionName", "AlterInvertedIndexes", "CreateTime", "FinishTime",
+                       "TransactionId", "State", "Msg", "Progress")  # fmt: skip
+
+
+def _build_index(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
+    """SHOW BUILD INDEX [FROM db] [WHERE TableName = ..]: one finished job per BUILD INDEX run."""
+    db = env.catalog.db(ctx.current_db(stmt.db))
+    rows = []
+    for table in env.catalog.db_tables(db.id):
+        for index in table.indexes:
+            build = index.get("build")
+            if build is None:
+                continue
+            when = long_to_time_string(build["time"])
+            desc = f"[ADD INDEX {index_sql(index)}], "
+            rows.append((str(build["job_id"]), table.name, ", ".join(build["partitions"]), desc, when, when,
+                         "0", "FINISHED", "", "100%"))  # fmt: skip
+    names = list(BUILD_INDEX_COLUMNS)
+    for column, op, value in stmt.where:
+        canonical = next((n for n in names if n.lower() == column.lower()), None)
+        if canonical is None:
+            raise DorisError(
+                f"The columns of TableName/PartitionName/CreateTime/FinishTime/State are supported: {column}"
+            )
+        i = names.index(canonical)
+        if op == "LIKE":
+            rows = [r for r in rows if _like(value, str(r[i]))]
+        else:
+            rows = [r for r in rows if (str(r[i]) == value) == (op == "=")]
+    return text_result(names, rows)
+
+
+def _views_of(env: Env, db_id: int, db_name: str, table: Table) -> Result:
+    """SHOW VIEW FROM tbl: the views of the database whose query reads ``table``."""
+    rows = []
+    for view in env.catalog.db_tables(db_id):
+        if view.kind != "VIEW":
+            continue
+        try:
+            tree = sqlglot.parse_one(view.view_sql, read="doris")
+        except sqlglot.errors.ParseError:
+            continue
+        if any(t.name == table.name and t.db in ("", db_name) for t in tree.find_all(exp.Table)):
+            rows.append((view.name, f"CREATE VIEW `{view.name}` AS {view.view_sql}", "utf8mb4", "utf8mb4_0900_bin"))
+    return text_result(["View", "Create View", "character_set_client", "collation_connection"], rows)
 
 
 TABLE_STATUS_COLUMNS = ("Name", "Engine", "Version", "Row_format", "Rows", "Avg_row_length", "Data_length",
@@ -442,11 +532,42 @@ def _columns(table: Table, full: bool, like: str | None) -> Result:
     return text_result(names, rows)
 
 
-def _partitions(env: Env, table: Table) -> Result:
+PARTITION_FILTER_COLUMNS = (
+    "PartitionId",
+    "PartitionName",
+    "State",
+    "Buckets",
+    "ReplicationNum",
+    "LastConsistencyCheckTime",
+)
+
+
+def _filter_partitions(result: Result, where: tuple[tuple[str, str, str], ...]) -> Result:
+    """SHOW PARTITIONS ... WHERE: ``=`` / ``!=`` / LIKE on the columns Doris lets a filter name."""
+    names = [c[0] for c in result.columns]
+    rows = result.rows
+    for column, op, value in where:
+        canonical = next((n for n in PARTITION_FILTER_COLUMNS if n.lower() == column.lower()), None)
+        if canonical is None:
+            raise DorisError(
+                "Only the columns of PartitionId/PartitionName/State/Buckets/ReplicationNum/"
+                "LastConsistencyCheckTime are supported."
+            )
+        i = names.index(canonical)
+        if op == "LIKE":
+            rows = [r for r in rows if _like(value, str(r[i]))]
+        elif op == "=":
+            rows = [r for r in rows if str(r[i]).lower() == value.lower()]
+        else:
+            rows = [r for r in rows if str(r[i]).lower() != value.lower()]
+    return Result(result.columns, rows)
+
+
+def _partitions(env: Env, table: Table, temporary: bool = False) -> Result:
     catalog = env.catalog
     rows = []
     types = bounds.column_types(table) if table.partition_type != "UNPARTITIONED" else []
-    for part in catalog.table_partitions(table):
+    for part in catalog.temp_partitions(table) if temporary else catalog.table_partitions(table):
         tablets = catalog.partition_tablets(part)
         size = sum(t.replicas[0].data_size for t in tablets if t.replicas)
         row_count = sum(t.replicas[0].row_count for t in tablets if t.replicas)
@@ -469,7 +590,7 @@ def _partitions(env: Env, table: Table) -> Result:
                 dist,
                 part.buckets,
                 part.replication_num,
-                "HDD",
+                part.storage_medium,
                 "9999-12-31 23:59:59",
                 "",
                 "NULL",
