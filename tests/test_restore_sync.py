@@ -137,11 +137,22 @@ def test_valid_properties_are_shown(env: dict) -> None:
     assert row["DbName"] == db
 
 
-def test_default_replication_is_three(env: dict) -> None:
-    """Without replication_num the restore asks for 3 replicas, which one backend cannot hold."""
+def test_default_replication_fits_the_backends(env: dict) -> None:
+    """Without replication_num the restore asks for Doris's 3 replicas, or one per backend where there are fewer."""
     conn = env["conn"]
     db = new_db(conn)
     q(conn, restore_sql(db, "snap", "r", env["ts"], "ON (t)", props=""))
+    row = finished(conn, db)
+    assert row["ReplicationNum"] == "1"
+    assert row["ReplicaAllocation"] == "tag.location.default: 1"
+    assert q(conn, f"SELECT count(*) FROM {db}.t") == [(4,)]
+
+
+def test_more_replicas_than_backends(env: dict) -> None:
+    """Three replicas asked for, one backend: the job is cancelled with Doris's message, nothing created."""
+    conn = env["conn"]
+    db = new_db(conn)
+    q(conn, restore_sql(db, "snap", "r", env["ts"], "ON (t)", props='"replication_num" = "3"'))
     status = cancelled(conn, db, "Failed to find enough backend", "replication num: 3")
     assert status.startswith("[COMMON_ERROR, msg: ")
     row = restore_row(conn, db)

@@ -198,3 +198,20 @@ def test_atomic_restore_replica_counts(three_backends: pymysql.connections.Conne
     for name in tables:
         assert rows(conn, f"SELECT * FROM {db}.{name} ORDER BY id") == PAIRS
         assert {r[9] for r in sql(conn, f"SHOW PARTITIONS FROM {db}.{name}")} == {"1"}
+
+
+def test_default_replica_count_on_three_backends(
+    three_backends: pymysql.connections.Connection, tmp_path: Path
+) -> None:
+    """A RESTORE that names no replica count gets Doris's three replicas where three backends exist."""
+    conn = three_backends
+    repo_name = unique("repo")
+    create_local_repository(conn, repo_name, tmp_path)
+    db = new_db(conn, "default_replicas")
+    sql(conn, RANGE_AGG_TABLE.format(name=f"{db}.t"))
+    sql(conn, f"INSERT INTO {db}.t VALUES {TENS}")
+    ts = backup(conn, db, "snap", repo_name)
+    sql(conn, f"DROP TABLE {db}.t FORCE")
+    restore(conn, db, "snap", repo_name, ts)
+    assert rows(conn, f"SELECT * FROM {db}.t ORDER BY id") == PAIRS
+    assert {r[9] for r in sql(conn, f"SHOW PARTITIONS FROM {db}.t")} == {"3"}

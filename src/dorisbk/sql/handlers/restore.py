@@ -35,6 +35,9 @@ RESTORE_PROPERTIES = (
     "medium_allocation_mode",
     *BOOLEAN_PROPERTIES,
 )
+# Doris's default replica count. Where fewer backends are alive, dorisbk asks for one replica
+# per backend instead of failing: a one-machine server is what Doris's own test clusters
+# emulate with force_olap_table_replication_allocation, and CREATE TABLE here defaults the same way.
 DEFAULT_REPLICATION = 3
 
 
@@ -82,7 +85,8 @@ def _check_properties(env: Env, props: dict[str, str]) -> tuple[int, int]:
     timeout = timeout_ms(env, props)
     # a forced allocation replaces the statement's and the snapshot's (reserve_replica is turned off)
     forced = env.frontend_config.forced_replication()
-    replication = forced or replication_from_properties(props) or DEFAULT_REPLICATION
+    default = min(DEFAULT_REPLICATION, len(env.catalog.backend_list()))
+    replication = forced or replication_from_properties(props) or default
     for name in BOOLEAN_PROPERTIES:
         if name in props and props[name].lower() not in ("true", "false"):
             raise DorisError(f"Invalid boolean property {name} value: {props[name]}")
