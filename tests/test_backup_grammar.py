@@ -506,7 +506,7 @@ _ERROR_SHAPE = re.compile(r"^Syntax error at line (\d+), column (\d+) near (.+):
         ("SHOW SNAPSHOT ON r WHERE SNAPSHOT = 'a' AND", 1, 44, "end of input", "identifier"),
         ("SHOW SNAPSHOT ON r WHERE SNAPSHOT = 'a' OR TIMESTAMP = 't'", 1, 41, "'OR'", "AND, ';', end of input"),
         ("SHOW SNAPSHOT r", 1, 15, "'r'", "ON"),
-        ("CANCEL BACKUP db", 1, 15, "'db'", "FROM, IN, ';', end of input"),
+        ("CANCEL BACKUP db", 1, 15, "'db'", "FROM, IN, WHERE, ';', end of input"),
         ("DROP SNAPSHOT s ON r", 1, 17, "'ON'", "FROM"),
         ("ALTER SYSTEM ADD BROKER b", 1, 26, "end of input", "string"),
         ("ALTER SYSTEM DROP ALL BROKER b 'h:1'", 1, 32, "''h:1''", "';', end of input"),

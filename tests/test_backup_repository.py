@@ -71,6 +71,7 @@ def test_create_local_repository_and_show(conn: pymysql.connections.Connection, 
     names, rows = columns(conn, "ADMIN SHOW FRONTEND CONFIG LIKE 'max_backup%'")
     assert names == ["Key", "Value", "Type", "IsMutable", "MasterOnly", "Comment"]
     assert [r[:2] for r in rows] == [
+        ("max_backup_restore_concurrent_num_per_db", "10"),
         ("max_backup_restore_job_num_per_db", "10"),
         ("max_backup_tablets_per_job", "300000"),
     ]

@@ -321,6 +321,23 @@ def test_partition_pruning_is_visible_in_explain(conn) -> None:
     assert rows(conn, "SELECT v FROM by_city WHERE city = 'rome'") == [(2,)]
 
 
+def test_select_from_named_partitions(conn) -> None:
+    """``FROM t PARTITION ...`` in Doris's three spellings reads only those partitions."""
+    counts = expected_month_counts()
+    assert one(conn, "SELECT count(*) FROM sales PARTITION (p202402)") == counts["p202402"]
+    assert one(conn, "SELECT count(*) FROM lq.sales PARTITION p202403") == counts["p202403"]
+    both = counts["p202401"] + counts["p202404"]
+    assert one(conn, "SELECT count(*) FROM sales PARTITIONS (p202401, p202404)") == both
+    assert scan_of(explain(conn, "SELECT * FROM sales PARTITION (p202401, p202404)"))[:2] == (2, 4)
+    # within the named partitions WHERE still prunes and filters
+    assert one(conn, "SELECT count(*) FROM sales PARTITION (p202401) WHERE d >= '2024-03-01'") == 0
+    joined = "SELECT count(*) FROM sales PARTITION (p202402) s JOIN lq_dim.shops h ON s.shop = h.shop"
+    assert one(conn, joined) == counts["p202402"]
+    expect_error(
+        conn, "SELECT * FROM lq.sales PARTITION (p209901)", 1105, "Partition: p209901 is not exists on table lq.sales"
+    )
+
+
 def test_failed_load_changes_nothing(server: DorisbkServer, conn) -> None:
     rows(conn, "CREATE TABLE strict_t (d DATE NOT NULL, v INT NOT NULL) PARTITION BY RANGE(d) "
                "(PARTITION p1 VALUES LESS THAN ('2024-02-01'), PARTITION p2 VALUES LESS THAN ('2024-03-01')) "

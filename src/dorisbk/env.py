@@ -13,6 +13,7 @@ from dorisbk.backend import duck
 from dorisbk.backend.tablet_store import TabletStore
 from dorisbk.backend.tasks import TaskExecutor
 from dorisbk.catalog.catalog import Catalog
+from dorisbk.catalog.dynamic_scheduler import DynamicPartitionScheduler
 from dorisbk.catalog.model import Tablet, now_ms
 from dorisbk.jobs.config import FrontendConfig
 from dorisbk.jobs.context import JobContext
@@ -70,6 +71,7 @@ class Env:
         )
         self.jobs = BackupHandler(self.store, job_ctx)
         rows = self.jobs.replay(rows)
+        self.dynamic_partitions = DynamicPartitionScheduler(self.catalog, self.frontend_config, self.jobs, self.trash)
         self.global_variables: dict[str, Any] = next(
             (body for kind, _id, body in rows if kind == GLOBAL_VARIABLES_KIND), {}
         )
@@ -86,6 +88,7 @@ class Env:
         """Start the job scheduler and the repository pinger once the server accepts connections."""
         self.jobs.start()
         self.repos.start_pinger(self.frontend_config, self._stopping)
+        self.dynamic_partitions.start(self._stopping)
 
     def trash(self, tablets: Iterable[Tablet]) -> None:
         """Dropped tablets' files go once no query reads them."""

@@ -22,12 +22,13 @@ import duckdb
 
 from dorisbk.backend import duck
 from dorisbk.backend.duck import quote_ident, quote_str
-from dorisbk.backend.load import _table_lock
+from dorisbk.backend.load import table_lock
 from dorisbk.backend.scan import ORDER_COLUMN, ScanPlan, readable_replica, scan_sql
 from dorisbk.backend.tablet_store import TabletStore
 from dorisbk.catalog.catalog import Catalog
 from dorisbk.catalog.model import Partition, Replica, Rowset, Table, Tablet, now_ms
 from dorisbk.checksum import md5_file
+from dorisbk.durable import fsync_path
 from dorisbk.errors import DorisError
 from dorisbk.meta.store import Change
 
@@ -53,7 +54,7 @@ class Deleter:
     def delete(self, table: Table, condition: str, partition_names: Sequence[str] = ()) -> int:
         """Delete the rows of ``table`` for which the DuckDB expression ``condition`` is true; returns
         how many went."""
-        with _table_lock(table.id):
+        with table_lock(table.id):
             return self._delete(table, condition, partition_names)
 
     def _delete(self, table: Table, condition: str, partition_names: Sequence[str]) -> int:
@@ -146,8 +147,8 @@ class Deleter:
                     target_dir.mkdir(parents=True, exist_ok=True)
                     target = target_dir / f"{rowset_id}_{txn_id}.parquet"
                     shutil.copyfile(rewrite.staged, target)
-                    _fsync(target)
-                    _fsync(target_dir)
+                    fsync_path(target)
+                    fsync_path(target_dir)
                     rewrite.placed.append(str(target))
                     relative = self.store.relative(replica.backend_id, target)
                     per_replica.append([Rowset(rowset_id, 0, relative, rewrite.rows, size, rewrite.md5)])
@@ -181,11 +182,3 @@ class Deleter:
             puts.append(dataclasses.replace(current, update_time=now_ms()))
             self.catalog.commit(Change(), puts=puts)
         self.store.trash(trash)
-
-
-def _fsync(path: str | Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

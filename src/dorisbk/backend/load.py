@@ -27,11 +27,13 @@ from dorisbk.backend import duck
 from dorisbk.backend.duck import quote_ident, quote_str
 from dorisbk.backend.scan import ORDER_COLUMN
 from dorisbk.backend.tablet_store import TabletStore
+from dorisbk.catalog import auto_partition
 from dorisbk.catalog import partitions as bounds
 from dorisbk.catalog.catalog import Catalog
 from dorisbk.catalog.model import Partition, Rowset, Table, now_ms
 from dorisbk.catalog.types import ColumnType
 from dorisbk.checksum import md5_file
+from dorisbk.durable import fsync_path
 from dorisbk.errors import DorisError
 from dorisbk.meta.store import Change
 
@@ -44,7 +46,8 @@ _table_locks: dict[int, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
 
-def _table_lock(table_id: int) -> threading.Lock:
+def table_lock(table_id: int) -> threading.Lock:
+    """The lock that orders writes (loads, deletes) of one table, so later writes win on equal keys."""
     with _locks_guard:
         return _table_locks.setdefault(table_id, threading.Lock())
 
@@ -140,7 +143,7 @@ class Loader:
         self, table: Table, source_sql: str, source_columns: Sequence[str], partition_names: Sequence[str] = ()
     ) -> LoadResult:
         """Load the rows of ``source_sql`` (columns named ``source_columns``) into ``table``."""
-        with _table_lock(table.id):
+        with table_lock(table.id):
             return self._load(table, source_sql, source_columns, partition_names)
 
     def _load(
@@ -154,8 +157,23 @@ class Loader:
             parts = [self.catalog.partition(table, n) for n in partition_names] if partition_names else all_parts
         txn_id = self.catalog.store.next_id()
         select_cols = self._target_columns(table, source_columns)
-        pid = partition_expr(table, parts)
         staged = f"SELECT {', '.join(select_cols)} FROM ({source_sql}) AS __src"
+        auto = table.auto_partition is not None and not partition_names
+        cur = duck.cursor()
+        try:
+            if auto:
+                staged, parts = self._auto_partitions(cur, table, staged, parts, txn_id)
+            return self._route_and_publish(cur, table, staged, parts, txn_id)
+        finally:
+            if auto:
+                with contextlib.suppress(duckdb.Error):
+                    cur.execute(f"DROP TABLE IF EXISTS {_auto_temp(txn_id)}")
+            cur.close()
+
+    def _route_and_publish(
+        self, cur: duckdb.DuckDBPyConnection, table: Table, staged: str, parts: list[Partition], txn_id: int
+    ) -> LoadResult:
+        pid = partition_expr(table, parts)
         order = ""
         if table.keys_type != "DUP_KEYS":
             order = f", (CAST({txn_id} AS BIGINT) << 24) + row_number() OVER () AS {ORDER_COLUMN}"
@@ -172,7 +190,6 @@ class Loader:
         first_backend = self.catalog.backend_list()[0].id
         staging = self.store.staging_dir(first_backend, f"load_{txn_id}_{uuid.uuid4().hex[:8]}")
         try:
-            cur = duck.cursor()
             try:
                 if order:
                     cur.execute("SET preserve_insertion_order = true")
@@ -184,13 +201,47 @@ class Loader:
                 written = self._collect_files(cur, staging)
             except duckdb.Error as exc:
                 raise DorisError(duck.error_message(exc)) from None
-            finally:
-                cur.close()
             if not written:
                 return LoadResult(0, txn_id)
             return self._publish(table, written, txn_id)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+    def _auto_partitions(
+        self, cur: duckdb.DuckDBPyConnection, table: Table, staged: str, parts: list[Partition], txn_id: int
+    ) -> tuple[str, list[Partition]]:
+        """AUTO PARTITION: the rows are typed once into a temporary table, the distinct keys no partition
+        takes are read from it (set-wise in DuckDB), their partitions added, and the load reads the
+        temporary table."""
+        temp = _auto_temp(txn_id)
+        try:
+            cur.execute(f"CREATE OR REPLACE TEMP TABLE {temp} AS {staged}")
+            unrouted = f"SELECT * FROM {temp} WHERE {partition_expr(table, parts)} = {UNROUTED}"
+            cols = ", ".join(quote_ident(c) for c in table.partition_columns)
+            if table.partition_type == "RANGE":
+                key = auto_partition.truncated_sql(table, quote_ident(table.partition_columns[0]))
+                keys = cur.execute(f"SELECT DISTINCT {key} FROM ({unrouted}) AS __u ORDER BY 1").fetchall()
+            else:
+                keys = cur.execute(f"SELECT DISTINCT {cols} FROM ({unrouted}) AS __u").fetchall()
+        except duckdb.Error as exc:
+            raise DorisError(duck.error_message(exc)) from None
+        if table.partition_type == "RANGE":
+            if any(k[0] is None for k in keys):
+                raise DorisError("Can't create partition for NULL Range")
+            pdefs = [auto_partition.range_partition(table, k[0]) for k in keys]
+        else:
+            has_string = any(t.is_string for t in bounds.column_types(table))
+            # a NULL list value gets no partition here: its rows fail the load as unrouted
+            pdefs = [
+                auto_partition.list_partition(table, [auto_partition.value_text(v) for v in k], has_string)
+                for k in keys
+                if None not in k
+            ]
+        if pdefs:
+            self.catalog.add_auto_partitions(table.id, pdefs)
+            with self.catalog.lock:
+                parts = self.catalog.table_partitions(self.catalog.tables.get(table.id) or table)
+        return f"SELECT * FROM {temp}", parts
 
     def _target_columns(self, table: Table, source_columns: Sequence[str]) -> list[str]:
         given = {c.lower(): c for c in source_columns}
@@ -280,7 +331,7 @@ class Loader:
                             Rowset(rowset_id, 0, self.store.relative(replica.backend_id, target), rows, size, md5)
                         )
             for directory in dirs:  # the new names are durable before the version that lists them
-                _fsync(directory)
+                fsync_path(directory)
             total = sum(f[1] for files in written.values() for f in files)
             with self.catalog.lock:
                 puts: list[object] = []
@@ -313,19 +364,16 @@ class Loader:
             raise
 
 
+def _auto_temp(txn_id: int) -> str:
+    """The temporary DuckDB table holding an AUTO PARTITION load's typed rows."""
+    return f"__auto_load_{txn_id}"
+
+
 def _checksum_and_sync(path: str) -> str:
     """A staged file's md5, with its data on disk (it is renamed, never rewritten, into the tablet)."""
     digest = md5_file(path)
-    _fsync(path)
+    fsync_path(path)
     return digest
-
-
-def _fsync(path: str | Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _place(source: str, target: Path, move: bool) -> None:
@@ -334,4 +382,4 @@ def _place(source: str, target: Path, move: bool) -> None:
         os.replace(source, target)
     else:
         shutil.copyfile(source, target)
-        _fsync(target)
+        fsync_path(target)

@@ -26,13 +26,16 @@ class ScanPlan:
     total_partitions: int
     tablets: int
     files: list[str] = field(default_factory=list)
+    db_name: str = ""
+    index_name: str = ""  # the index the planner reads: the table's own, or a materialized view's
 
     @property
     def description(self) -> str:
-        """EXPLAIN's line for this scan, in Doris's words."""
+        """EXPLAIN's line for this scan, in Doris's words (``TABLE: db.tbl(index)``)."""
         names = ",".join(p.name for p in self.partitions)
+        where = f"{self.db_name}.{self.table.name}({self.index_name or self.table.name})"
         return (
-            f"TABLE: {self.table.name}, PREAGGREGATION: ON, partitions={len(self.partitions)}/"
+            f"TABLE: {where}, PREAGGREGATION: ON, partitions={len(self.partitions)}/"
             f"{self.total_partitions} ({names}), tablets={self.tablets}, files={len(self.files)}"
         )
 

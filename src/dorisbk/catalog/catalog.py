@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from dorisbk.catalog import partitions as bounds
@@ -274,7 +274,8 @@ class Catalog:
                 defs = [
                     d if d.lower is not None else dataclasses.replace(d, lower=None, less_than=d.upper) for d in defs
                 ]
-            copy = dataclasses.replace(source, name=name, create_time=now_ms(), update_time=now_ms())
+            # materialized views are not copied (Doris copies them only WITH ROLLUP)
+            copy = dataclasses.replace(source, name=name, rollups=[], create_time=now_ms(), update_time=now_ms())
             self.create_table(db_name, copy, defs, if_not_exists)
 
     def create_view(self, db_name: str, name: str, query: str, comment: str, if_not_exists: bool) -> None:
@@ -294,7 +295,8 @@ class Catalog:
                 raise DorisError(f"The specified table [{name}] is not a view")
             self.commit(Change(), puts=[dataclasses.replace(view, view_sql=query, update_time=now_ms())])
 
-    def drop_table(self, db_name: str, name: str, if_exists: bool, is_view: bool) -> list[Tablet]:
+    def drop_table(self, db_name: str, name: str, if_exists: bool, is_view: bool, force: bool = False) -> list[Tablet]:
+        """FORCE drops a table in any state, as Doris does: a restore writing it then cancels itself."""
         with self.lock:
             db = self.db(db_name)
             table = self.find_table(db, name)
@@ -306,7 +308,8 @@ class Catalog:
                 raise DorisError(f"'{db_name}.{name}' is not VIEW")
             if not is_view and table.kind == "VIEW":
                 raise DorisError(f"'{db_name}.{name}' is not TABLE, use DROP VIEW")
-            self._check_droppable(table)
+            if not force:
+                self._check_droppable(table)
             doomed = self.table_objects(table)
             self.commit(Change(), deletes=doomed)
             return [o for o in doomed if isinstance(o, Tablet)]
@@ -389,6 +392,24 @@ class Catalog:
             part.is_temp = temporary
             self.commit(Change(), puts=[part, *tablets, dataclasses.replace(table, update_time=now_ms())])
 
+    def add_auto_partitions(self, table_id: int, pdefs: Sequence[PartitionDef]) -> None:
+        """The partitions an AUTO PARTITION load needs, added in one commit before it writes (as Doris does)."""
+        with self.lock:
+            table = self.tables.get(table_id)
+            if table is None:
+                raise DorisError("Load aborted: the table was dropped during the load")
+            made = list(self.table_partitions(table))
+            puts: list[object] = []
+            for pdef in pdefs:
+                if any(p.name == pdef.name for p in made):
+                    continue
+                pending = [o for o in puts if isinstance(o, Tablet)]
+                part, tablets = self._new_partition(table, made, pdef, None, pending)
+                made.append(part)
+                puts.extend([part, *tablets])
+            if puts:
+                self.commit(Change(), puts=[*puts, dataclasses.replace(table, update_time=now_ms())])
+
     def add_index(self, db_name: str, name: str, index: dict) -> None:
         """ADD INDEX / CREATE INDEX: the index is metadata (queries here scan whole rowsets anyway)."""
         with self.lock:
@@ -428,6 +449,36 @@ class Catalog:
                     return
                 raise DorisError(f"index {index_name} does not exist", code=1176)
             self.commit(Change(), puts=[dataclasses.replace(table, indexes=kept, update_time=now_ms())])
+
+    def add_rollup(self, db_name: str, name: str, make: Callable[[Table], dict]) -> None:
+        """CREATE MATERIALIZED VIEW: ``make`` builds the view from the current table (rollup.build); its
+        alter job finishes at once, as the view is read from the base rows (see catalog/rollup.py)."""
+        with self.lock:
+            table = self.olap_table(self.db(db_name), name)
+            self.check_alterable(table)
+            if self.temp_partitions(table):
+                raise DorisError("Can not alter table when there are temp partitions in table")
+            view = make(table)
+            created = now_ms()
+            job = {"job_id": self.store.next_id(), "txn_id": self.store.next_id(), "create_time": created,
+                   "finish_time": now_ms()}  # fmt: skip
+            rollups = [*table.rollups, {**view, "id": self.store.next_id(), "job": job}]
+            self.commit(Change(), puts=[dataclasses.replace(table, rollups=rollups, update_time=now_ms())])
+
+    def drop_rollup(self, db_name: str, name: str, mv_name: str, if_exists: bool) -> None:
+        """DROP MATERIALIZED VIEW mv ON t."""
+        with self.lock:
+            table = self.olap_table(self.db(db_name), name)
+            if table.state != "NORMAL":
+                raise DorisError(f"Table[{table.name}]'s state is not NORMAL. Do not allow doing DROP ops")
+            if mv_name == table.name:
+                raise DorisError("Cannot drop base index by using DROP ROLLUP or DROP MATERIALIZED VIEW.")
+            kept = [r for r in table.rollups if r["name"] != mv_name]
+            if len(kept) == len(table.rollups):
+                if if_exists:
+                    return
+                raise DorisError(f"Materialized view [{mv_name}] does not exist in table [{table.name}]")
+            self.commit(Change(), puts=[dataclasses.replace(table, rollups=kept, update_time=now_ms())])
 
     def drop_partition(self, db_name: str, name: str, part_name: str, if_exists: bool) -> list[Tablet]:
         with self.lock:

@@ -3,8 +3,8 @@
 A dynamic-partition table gets, when it is created, one RANGE partition per time unit from
 ``start`` (only with ``create_history_partition``, else from today) to ``end`` units after today,
 named ``<prefix><yyyy|yyyyMM|yyyyMMdd|yyyy_ww|yyyyMMddHH>`` as Doris's scheduler names them; a
-partition whose name or range is already taken is skipped, as Doris does. Doris's scheduler then
-keeps adding partitions as time passes; here that happens only at CREATE TABLE.
+partition whose name or range is already taken is skipped, as Doris does. As time passes the
+scheduler (``dynamic_scheduler``) keeps adding the future partitions and drops those before ``start``.
 """
 
 from __future__ import annotations
@@ -181,6 +181,40 @@ def initial_partitions(props: dict[str, str], column_type: str, now: dt.datetime
                 upper=(_literal(upper, column_type),),
             )
         )
+    return out
+
+
+def drop_bound(props: dict[str, str], column_type: str, now: dt.datetime | None = None) -> str | None:
+    """The lower bound of the oldest partition ``start`` keeps (normalized ``props``): partitions wholly
+    below it are history to drop. None when ``start`` is not set (nothing is ever dropped)."""
+    start = int(props[PREFIX + "start"])
+    if start == MIN_START:
+        return None
+    unit = props[PREFIX + "time_unit"]
+    try:
+        lower = _shift(_floor(now or dt.datetime.now(), unit), unit, start)
+    except (ValueError, OverflowError):
+        return None
+    return _literal(lower, column_type)
+
+
+def reserved_periods(props: dict[str, str], column_type: str) -> list[tuple[str, str]]:
+    """``reserved_history_periods`` = ``[2020-01-01,2020-01-31],[...]``: history ranges kept from dropping,
+    as bound literals of the partition column."""
+    raw = props.get(PREFIX + "reserved_history_periods", "NULL")
+    if raw in ("", "NULL"):
+        return []
+    out = []
+    for body in raw.strip().strip("[]").split("],["):
+        ends = [e.strip() for e in body.split(",")]
+        if len(ends) != 2:
+            raise DorisError(f"Invalid reserved_history_periods: {raw}")
+        fmt = "%Y-%m-%d %H:%M:%S" if ":" in ends[0] else "%Y-%m-%d"
+        try:
+            low, high = (dt.datetime.strptime(e, fmt) for e in ends)
+        except ValueError:
+            raise DorisError(f"Invalid reserved_history_periods: {raw}") from None
+        out.append((_literal(low, column_type), _literal(high, column_type)))
     return out
 
 

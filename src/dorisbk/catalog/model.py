@@ -163,10 +163,14 @@ class Table:
     base_index_id: int = 0
     # secondary indexes: {"id", "name", "columns", "type" (INVERTED / NGRAM_BF / BITMAP), "properties", "comment"}
     indexes: list[dict[str, Any]] = field(default_factory=list)
+    # synchronous materialized views (rollup indexes), see catalog/rollup.py for their keys
+    rollups: list[dict[str, Any]] = field(default_factory=list)
     create_time: int = field(default_factory=now_ms)
     update_time: int = field(default_factory=now_ms)
     auto_bucket: bool = False  # BUCKETS AUTO: SHOW CREATE TABLE and a restored copy keep saying so
     auto_increment_next: int = 1  # the next value of the AUTO_INCREMENT column (ids are never given twice)
+    # AUTO PARTITION: None for a table without; "" for AUTO LIST; the date_trunc unit ("day") for AUTO RANGE
+    auto_partition: str | None = None
 
     @property
     def auto_increment_column(self) -> Column | None:

@@ -37,6 +37,13 @@ KNOBS = {
         Knob("label_regex_length", int, 128),
         Knob("table_name_length_limit", int, 64, mutable=False, description="longest table name"),
         Knob("restore_reset_index_id", bool, False, description="new ids for restored indexes"),
+        Knob("dynamic_partition_enable", bool, True, description="whether the dynamic partition scheduler runs"),
+        Knob(
+            "dynamic_partition_check_interval_seconds",
+            int,
+            600,
+            description="period of the dynamic partition scheduler",
+        ),
         Knob("enable_debug_points", bool, False, mutable=False, description="FE debug points over HTTP"),
         Knob("debug_pause_job_states", str, "", description="TYPE:STATE list of job states to hold jobs in"),
         Knob("repository_ping_interval_ms", int, 30_000, description="how often repositories are checked"),
@@ -52,7 +59,13 @@ KNOBS = {
             "enable_table_level_backup_concurrency",
             bool,
             False,
-            description="Doris's table-level job concurrency; dorisbk only applies its snapshot-task cap",
+            description="several backup / restore jobs per database when their tables do not conflict",
+        ),
+        Knob(
+            "max_backup_restore_concurrent_num_per_db",
+            int,
+            10,
+            description="jobs of one database running at once, with enable_table_level_backup_concurrency",
         ),
         Knob(
             "max_concurrent_snapshot_tasks_total",

@@ -3,6 +3,8 @@
 At most one unfinished BACKUP or RESTORE per database; each database remembers its last
 ``max_backup_restore_job_num_per_db`` jobs. A daemon thread polls the last job of every
 database, as Doris's BackupHandler does, every ``backup_handler_update_interval_millis``.
+With ``enable_table_level_backup_concurrency`` a database may hold several unfinished jobs,
+run as ``jobs.concurrency`` admits them.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dorisbk.backend.snapshot import snapshots_dir
 from dorisbk.errors import DorisError
 from dorisbk.jobs.abstract_job import AbstractJob
 from dorisbk.jobs.backup_job import BackupJob
+from dorisbk.jobs.concurrency import Slot, plan
 from dorisbk.jobs.context import JobContext
 from dorisbk.jobs.restore_job import RestoreJob
 from dorisbk.jobs.status import Status
@@ -74,18 +77,21 @@ class BackupHandler:
 
     # ---- submission
     def add_job(self, job: AbstractJob) -> None:
-        """Register a new job for its database, refusing a second unfinished one."""
+        """Register a new job for its database, refusing a second unfinished one (unless in concurrency mode)."""
         with self.lock:
             jobs = self.jobs.setdefault(job.db_id, [])
-            if jobs and not jobs[-1].done:
+            if not self.concurrent and jobs and not jobs[-1].done:
                 raise DorisError("Can only run one backup or restore job of a database at same time")
             keep = max(1, self.ctx.config.int("max_backup_restore_job_num_per_db"))
-            evicted = jobs[: max(0, len(jobs) + 1 - keep)]
+            # only ended jobs are forgotten (in classic mode every job but the last has ended)
+            ended = [j for j in jobs if j.done]
+            evicted = ended[: max(0, len(jobs) + 1 - keep)]
             change = Change().put("job", job.job_id, job.to_dict())
             for old in evicted:
                 change.delete("job", old.job_id)
             self.store.commit(change)
-            del jobs[: len(evicted)]
+            gone = {j.job_id for j in evicted}
+            jobs[:] = [j for j in jobs if j.job_id not in gone]
             jobs.append(job)
         self.wake()
 
@@ -96,6 +102,19 @@ class BackupHandler:
     def running_job(self, db_id: int) -> AbstractJob | None:
         jobs = self.db_jobs(db_id)
         return jobs[-1] if jobs and not jobs[-1].done else None
+
+    def unfinished_jobs(self, db_id: int) -> list[AbstractJob]:
+        return [j for j in self.db_jobs(db_id) if not j.done]
+
+    @property
+    def concurrent(self) -> bool:
+        """Doris's table-level concurrency mode: several unfinished jobs per database."""
+        return bool(self.ctx.config.get("enable_table_level_backup_concurrency"))
+
+    def slots(self, db_id: int) -> dict[int, Slot]:
+        """Running or waiting, for every unfinished job of the database (by job id)."""
+        limit = self.ctx.config.int("max_backup_restore_concurrent_num_per_db")
+        return plan(self.db_jobs(db_id), limit if self.concurrent else 1)
 
     def jobs_using_repo(self, repo_id: int) -> list[AbstractJob]:
         with self.lock:
@@ -112,14 +131,23 @@ class BackupHandler:
             ]
         return sorted(done, key=lambda j: j.create_time)
 
-    def cancel(self, db_id: int, job_type: str) -> None:
-        job = self.running_job(db_id)
-        if job is None or job.type != job_type:
+    def cancel(self, db_id: int, job_type: str, label: Callable[[str], bool] | None = None) -> None:
+        """Classic mode: the database's current (last) job, if it is of ``job_type`` (and matches ``label``).
+        Concurrency mode: every unfinished job of that type matching ``label`` (all of them without one)."""
+        if self.concurrent:
+            mine = [j for j in self.unfinished_jobs(db_id) if j.type == job_type]
+            chosen = [j for j in mine if label is None or label(j.label)]
+        else:
+            job = self.running_job(db_id)
+            ok = job is not None and job.type == job_type and (label is None or label(job.label))
+            chosen = [job] if ok and job is not None else []
+        if not chosen:
             kind = "backup job" if job_type == "BACKUP" else "restore"
             raise DorisError(f"No {kind} is currently running")
-        status = job.cancel(self.ctx, self.cancel_status(job))
-        if not status.ok:
-            raise DorisError(f"Failed to cancel job: {status.msg}")
+        for job in chosen:
+            status = job.cancel(self.ctx, self.cancel_status(job))
+            if not status.ok:
+                raise DorisError(f"Failed to cancel job: {status.msg}")
 
     @staticmethod
     def cancel_status(job: AbstractJob) -> Status:
@@ -155,9 +183,14 @@ class BackupHandler:
             self._wake.wait(max(0.01, interval))
 
     def run_once(self) -> bool:
-        """Run the last job of every database once; True when any job changed state."""
+        """Run the running jobs of every database once (in classic mode its last job); True when any
+        job changed state."""
         with self.lock:
-            current = [jobs[-1] for jobs in self.jobs.values() if jobs and not jobs[-1].done]
+            dbs = [db_id for db_id, jobs in self.jobs.items() if any(not j.done for j in jobs)]
+        current = []
+        for db_id in dbs:
+            slots = self.slots(db_id)
+            current += [j for j in self.db_jobs(db_id) if j.job_id in slots and slots[j.job_id].running]
         moved = False
         for job in current:
             before = job.state

@@ -26,6 +26,7 @@ from sqlglot import exp
 
 from dorisbk.backend.snapshot import snapshot_root
 from dorisbk.catalog import partitions as bounds
+from dorisbk.catalog import rollup
 from dorisbk.catalog.catalog import ATOMIC_PREFIX
 from dorisbk.catalog.model import Partition, Replica, Rowset, Table, Tablet, now_ms
 from dorisbk.errors import DorisError
@@ -107,6 +108,7 @@ def _signature(table: dict[str, Any]) -> tuple:
             )
         ),
         table.get("properties", {}).get("bloom_filter_columns", ""),
+        rollup.signature(table.get("rollups", [])),
     )
 
 
@@ -366,6 +368,7 @@ class RestoreJob(AbstractJob):
         return dataclasses.replace(
             table,
             indexes=indexes,
+            rollups=rollup.restored(table.rollups, ctx.catalog.store.next_id),
             id=ctx.catalog.store.next_id(),
             db_id=db_id,
             name=name,

@@ -32,7 +32,7 @@ from dorisbk.sql import info_schema
 from dorisbk.sql.handlers.query import name_projections
 from dorisbk.sql.handlers.show import VERSION, VIRTUAL_DBS
 from dorisbk.sql.result import Result, SessionContext
-from dorisbk.sql.router import DEFER, Router, clean_parse_error, log_text
+from dorisbk.sql.router import DEFER, Router, clean_parse_error, doris_forms, log_text
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +199,7 @@ class DorisSession(Session):
                 return None
             result = await asyncio.to_thread(self.router.route, self.context(), sql)
             if result is DEFER:
-                return await super().handle_query(sql, attrs)
+                return await super().handle_query(doris_forms(sql), attrs)
             return to_wire(result) if isinstance(result, Result) else result
         except DorisError as exc:
             raise to_mysql_error(exc) from None

@@ -215,11 +215,11 @@ class _ToStatement(Transformer[Token, BackupStatement]):
     def show_snapshot(self, repo: str, where: tuple[Condition, ...] | None) -> ShowSnapshotStmt:
         return ShowSnapshotStmt(repo=repo, where=where or ())
 
-    def cancel_backup(self, db: str | None) -> CancelBackupStmt:
-        return CancelBackupStmt(db=db)
+    def cancel_backup(self, db: str | None, where: Condition | None) -> CancelBackupStmt:
+        return CancelBackupStmt(db=db, where=where)
 
-    def cancel_restore(self, db: str | None) -> CancelRestoreStmt:
-        return CancelRestoreStmt(db=db)
+    def cancel_restore(self, db: str | None, where: Condition | None) -> CancelRestoreStmt:
+        return CancelRestoreStmt(db=db, where=where)
 
     def drop_snapshot(self, label: str, repo: str) -> DropSnapshotStmt:
         return DropSnapshotStmt(label=label, repo=repo)

@@ -344,16 +344,26 @@ class ShowSnapshotStmt:
 
 @dataclass(frozen=True, slots=True)
 class CancelBackupStmt:
-    """``CANCEL BACKUP [FROM db]``."""
+    """``CANCEL BACKUP [FROM db] [WHERE LABEL {= | LIKE} "x"]`` (WHERE from Doris's table-level concurrency)."""
 
     db: str | None = None
+    where: Condition | None = None
+
+    @property
+    def where_is_valid(self) -> bool:
+        return self.where is None or self.where.is_on("Label")
 
 
 @dataclass(frozen=True, slots=True)
 class CancelRestoreStmt:
-    """``CANCEL RESTORE [FROM db]``."""
+    """``CANCEL RESTORE [FROM db] [WHERE LABEL {= | LIKE} "x"]`` (WHERE from Doris's table-level concurrency)."""
 
     db: str | None = None
+    where: Condition | None = None
+
+    @property
+    def where_is_valid(self) -> bool:
+        return self.where is None or self.where.is_on("Label")
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 from lark import Token, Transformer, Tree
@@ -14,6 +15,10 @@ from dorisbk.sql import ddl_stmts as s
 from dorisbk.sql.lark_support import load, unquote_name, unquote_string
 
 GRAMMAR = "ddl.lark"
+# a materialized view's trailing PROPERTIES (...) after its SELECT, and one "k" = "v" of it
+_MV_STRING = r"""(?:'[^']*'|"[^"]*")"""
+_MV_PROPERTIES = re.compile(rf"\bPROPERTIES\s*\(((?:\s*{_MV_STRING}\s*=\s*{_MV_STRING}\s*,?)*)\s*\)\s*$", re.I)
+_MV_PROPERTY = re.compile(rf"({_MV_STRING})\s*=\s*({_MV_STRING})")
 
 
 def _name(tok: Any) -> str:
@@ -243,9 +248,17 @@ class _ToStmt(Transformer):
         return _named_partition(c, skip=1)
 
     def partition_desc(self, c: list[Any]) -> _Marker:
+        auto = isinstance(c[0], Token) and c[0].type == "AUTO"
+        c = c[1:] if auto else c
         kind = str(c[2]).upper()
         parts = tuple(x for x in c[4:] if isinstance(x, (s.PartitionDef, s.StepPartitionDef)))
-        return _Marker("partition", (kind, c[3], parts))
+        if isinstance(c[3], _Marker):  # a partition function: (name, column, unit)
+            func, column, unit = c[3].value
+            return _Marker("partition", (kind, (column,), parts, s.AutoPartition(func.lower(), unit.lower())))
+        return _Marker("partition", (kind, c[3], parts, s.AutoPartition() if auto else None))
+
+    def partition_func(self, c: list[Any]) -> _Marker:
+        return _Marker("partition_func", (_name(c[0]), _name(c[1]), _lit(c[2]) or ""))
 
     def step_partition(self, c: list[Any]) -> s.StepPartitionDef:
         lower, upper = _lit(c[1]) or "", _lit(c[3]) or ""
@@ -270,7 +283,7 @@ class _ToStmt(Transformer):
 
     def create_table(self, c: list[Any]) -> s.CreateTableStmt:
         keys_type, key_cols = _marker(c, "keys") or (None, ())
-        part_type, part_cols, parts = _marker(c, "partition") or (None, (), ())
+        part_type, part_cols, parts, auto_partition = _marker(c, "partition") or (None, (), (), None)
         elements = _marker(c, "elements")
         return s.CreateTableStmt(
             table=_find(c, s.TableName),
@@ -282,6 +295,7 @@ class _ToStmt(Transformer):
             partition_type=part_type,
             partition_columns=part_cols,
             partitions=parts,
+            auto_partition=auto_partition,
             distribution=_find(c, s.DistributionDef),
             properties=_marker(c, "properties") or (),
             if_not_exists=bool(_marker(c, "if_not_exists")),
@@ -355,6 +369,43 @@ class _ToStmt(Transformer):
     def alter_view(self, c: list[Any]) -> s.CreateViewStmt:
         return dataclasses.replace(self.create_view(c), alter=True)
 
+    # ---- materialized views, statistics
+    def create_mv(self, c: list[Any]) -> s.CreateMaterializedViewStmt:
+        body = str(c[-1]).strip()
+        while body.endswith(";"):
+            body = body[:-1].rstrip()
+        props: tuple[tuple[str, str], ...] = ()
+        trailing = _MV_PROPERTIES.search(body)
+        if trailing is not None:  # AS SELECT ... PROPERTIES ("k" = "v"): the statement's, not the query's
+            pairs = _MV_PROPERTY.findall(trailing.group(1))
+            props = tuple((unquote_string(k), unquote_string(v)) for k, v in pairs)
+            body = body[: trailing.start()].rstrip()
+        return s.CreateMaterializedViewStmt(
+            _find(c, s.TableName), body, props, if_not_exists=bool(_marker(c, "if_not_exists"))
+        )
+
+    def create_mtmv(self, _c: list[Any]) -> Any:
+        raise DorisError(
+            "Asynchronous materialized views (BUILD / REFRESH ...) are not supported by dorisbk; "
+            "CREATE MATERIALIZED VIEW mv AS SELECT ... FROM t makes a synchronous one",
+            code=1235,
+        )
+
+    def drop_mv(self, c: list[Any]) -> s.DropMaterializedViewStmt:
+        names = [x for x in c if isinstance(x, s.TableName)]
+        return s.DropMaterializedViewStmt(
+            names[0], names[1] if len(names) > 1 else None, if_exists=bool(_marker(c, "if_exists"))
+        )
+
+    def show_alter(self, c: list[Any]) -> s.ShowStmt:
+        return s.ShowStmt("ALTER_ROLLUP", db=_marker(c, "db"), where=_marker(c, "where") or ())
+
+    def analyze(self, c: list[Any]) -> s.AnalyzeStmt:
+        table = _find(c, s.TableName)
+        if table is not None:
+            return s.AnalyzeStmt(table=table)
+        return s.AnalyzeStmt(db=_name(c[2]))
+
     # ---- SHOW
     def show_databases(self, c: list[Any]) -> s.ShowStmt:
         return s.ShowStmt("DATABASES", like=_marker(c, "like"))
@@ -387,6 +438,15 @@ class _ToStmt(Transformer):
     def show_tablets(self, c: list[Any]) -> s.ShowStmt:
         parts = next((x for x in c if isinstance(x, tuple)), ())
         return s.ShowStmt("TABLETS", table=_find(c, s.TableName), partitions=parts)
+
+    def show_proc(self, c: list[Any]) -> s.ShowStmt:
+        return s.ShowStmt("PROC", path=_lit(c[-1]) or "")
+
+    def show_tablet_id(self, c: list[Any]) -> s.ShowStmt:
+        return s.ShowStmt("TABLET_ID", tablet_id=int(c[-1]))
+
+    def show_dynamic_partitions(self, c: list[Any]) -> s.ShowStmt:
+        return s.ShowStmt("DYNAMIC_PARTITION_TABLES", db=_marker(c, "db"))
 
     def show_backends(self, _c: list[Any]) -> s.ShowStmt:
         return s.ShowStmt("BACKENDS")

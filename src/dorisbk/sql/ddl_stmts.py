@@ -73,6 +73,14 @@ class DropDatabaseStmt:
 
 
 @dataclass(frozen=True)
+class AutoPartition:
+    """``AUTO PARTITION BY``: ``func`` / ``unit`` of ``RANGE (date_trunc(col, 'day'))``, empty for LIST."""
+
+    func: str = ""
+    unit: str = ""
+
+
+@dataclass(frozen=True)
 class CreateTableStmt:
     table: TableName
     columns: tuple[ColumnDef, ...]
@@ -86,6 +94,7 @@ class CreateTableStmt:
     properties: tuple[tuple[str, str], ...] = ()
     if_not_exists: bool = False
     indexes: tuple[IndexDef, ...] = ()
+    auto_partition: AutoPartition | None = None
 
 
 @dataclass(frozen=True)
@@ -199,6 +208,8 @@ class ShowStmt:
     user: UserIdentity | None = None
     partitions: tuple[str, ...] = ()
     where: tuple[tuple[str, str, str], ...] = ()  # (column, "=" / "!=" / "LIKE", value), all must hold
+    path: str = ""  # SHOW PROC '<path>'
+    tablet_id: int = 0  # SHOW TABLET <id>
 
 
 @dataclass(frozen=True)
@@ -233,3 +244,30 @@ class GrantStmt:
 @dataclass(frozen=True)
 class SyncStmt:
     """``SYNC``: with one frontend the metadata is always current, so it returns at once."""
+
+
+@dataclass(frozen=True)
+class CreateMaterializedViewStmt:
+    """``CREATE MATERIALIZED VIEW [IF NOT EXISTS] mv AS SELECT ... FROM t`` (a rollup index of ``t``)."""
+
+    name: TableName
+    query: str
+    properties: tuple[tuple[str, str], ...] = ()
+    if_not_exists: bool = False
+
+
+@dataclass(frozen=True)
+class DropMaterializedViewStmt:
+    """``DROP MATERIALIZED VIEW [IF EXISTS] mv [ON t]``."""
+
+    name: TableName
+    table: TableName | None = None
+    if_exists: bool = False
+
+
+@dataclass(frozen=True)
+class AnalyzeStmt:
+    """``ANALYZE TABLE t ...`` / ``ANALYZE DATABASE db ...``: accepted once the object exists."""
+
+    table: TableName | None = None
+    db: str | None = None

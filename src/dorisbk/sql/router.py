@@ -20,7 +20,7 @@ from dorisbk.errors import DorisError, ParseError
 from dorisbk.sql import ddl_stmts as s
 from dorisbk.sql.backup_parser import is_backup_statement, parse_backup
 from dorisbk.sql.ddl_parser import parse_ddl
-from dorisbk.sql.handlers import account, backup, catalog_ddl, show
+from dorisbk.sql.handlers import account, backup, catalog_ddl, materialized_view, show
 from dorisbk.sql.help import answer as help_answer
 from dorisbk.sql.help import parse_help
 from dorisbk.sql.result import Result, SessionContext
@@ -28,7 +28,7 @@ from dorisbk.sql.result import Result, SessionContext
 DEFER = object()  # "not ours: let the sqlglot session handle it"
 
 # First words that send a statement to ddl.lark (SHOW takes a second word to decide).
-_DDL_FIRST = {"CREATE", "DROP", "ALTER", "TRUNCATE", "GRANT", "REVOKE", "DESC", "DESCRIBE", "SYNC", "BUILD"}
+_DDL_FIRST = {"CREATE", "DROP", "ALTER", "TRUNCATE", "GRANT", "REVOKE", "DESC", "DESCRIBE", "SYNC", "BUILD", "ANALYZE"}
 _DDL_SHOW = {
     "DATABASES",
     "SCHEMAS",
@@ -54,6 +54,9 @@ _DDL_SHOW = {
     "PROCESSLIST",
     "VIEW",
     "BUILD",
+    "ALTER",
+    "PROC",
+    "DYNAMIC",
 }
 
 
@@ -80,6 +83,21 @@ def leading_words(sql: str, count: int) -> list[str]:
             words.append(ch)
             i += 1
     return words
+
+
+_IDENT = r"(?:`[^`]+`|[A-Za-z_][A-Za-z0-9_$]*)"
+# a table named after FROM / JOIN (SELECT, DELETE), then Doris's partition spellings
+_TABLE_REF = rf"(\b(?:FROM|JOIN)\s+{_IDENT}(?:\s*\.\s*{_IDENT})?\s+)"
+_ONE_PARTITION = re.compile(rf"{_TABLE_REF}PARTITION\s+({_IDENT})(?=\s|;|\Z)", re.IGNORECASE)
+_PARTITIONS = re.compile(rf"{_TABLE_REF}PARTITIONS\s*\(", re.IGNORECASE)
+
+
+def doris_forms(sql: str) -> str:
+    """Doris's spellings sqlglot does not parse, in one it does: ``FROM t PARTITION p`` (one partition,
+    no parentheses) becomes ``PARTITION (p)``, and ``PARTITIONS (p1, p2)`` (which sqlglot would take for
+    a table alias) ``PARTITION (p1, p2)``; in SELECT and DELETE alike."""
+    sql = _PARTITIONS.sub(r"\1PARTITION (", sql)
+    return _ONE_PARTITION.sub(r"\1PARTITION (\2)", sql)
 
 
 def log_text(sql: str) -> str:
@@ -126,6 +144,9 @@ class Router:
         if isinstance(stmt, s.ShowStmt):
             return show.execute(self.env, ctx, stmt)
         if isinstance(stmt, s.SyncStmt):
+            return None
+        if isinstance(stmt, materialized_view.STATEMENTS):
+            materialized_view.execute(self.env, ctx, stmt)
             return None
         if isinstance(stmt, (s.CreateUserStmt, s.DropUserStmt, s.SetPasswordStmt, s.GrantStmt)):
             account.execute(self.env, ctx, stmt)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from dorisbk.durable import fsync_path
 from dorisbk.errors import StorageError
 
 # Suffix of partly written local files; listings hide them.
@@ -164,11 +165,7 @@ def atomic_local_file(path: str | Path, *, durable: bool = False) -> Iterator[Pa
     try:
         yield tmp
         if durable:
-            fd = os.open(tmp, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            fsync_path(tmp)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)

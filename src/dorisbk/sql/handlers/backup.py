@@ -12,6 +12,7 @@ from dorisbk.catalog.model import Database
 from dorisbk.env import Env
 from dorisbk.errors import DorisError, StorageError, UnknownDatabase
 from dorisbk.jobs.backup_job import KEEP_ON_LOCAL_REPO_ID, KEEP_ON_LOCAL_REPO_NAME, SHOW_BACKUP_COLUMNS, BackupJob
+from dorisbk.jobs.concurrency import QUEUE_COLUMNS
 from dorisbk.jobs.job_info import brief, pretty
 from dorisbk.jobs.repositories import RepoRecord, masked
 from dorisbk.sql import backup_stmts as b
@@ -151,7 +152,7 @@ def backup(env: Env, ctx: SessionContext, stmt: b.BackupStmt) -> None:
     local = stmt.repo == KEEP_ON_LOCAL_REPO_NAME
     record = None if local else env.repos.record(stmt.repo)
     db = current_db(env, ctx, stmt.db)
-    if env.jobs.running_job(db.id) is not None:
+    if not env.jobs.concurrent and env.jobs.running_job(db.id) is not None:
         raise DorisError("Can only run one backup or restore job of a database at same time")
     if record is None:
         # the snapshot stays on the backends (CCR's local snapshot): no repository, no upload
@@ -275,14 +276,33 @@ def show_backup(env: Env, ctx: SessionContext, stmt: b.ShowBackupStmt) -> Result
         for job in env.jobs.db_jobs(db.id)
         if isinstance(job, BackupJob) and (stmt.where is None or stmt.where.matches(job.label))
     ]
+    if env.jobs.concurrent:
+        return text_result((*SHOW_BACKUP_COLUMNS, *QUEUE_COLUMNS), with_queue_columns(env, db.id, rows))
     return text_result(SHOW_BACKUP_COLUMNS, rows)
 
 
+def with_queue_columns(env: Env, db_id: int, rows: list[tuple]) -> list[tuple]:
+    """Rows (JobId first) with concurrency mode's QueuePos and BlockReason; ended jobs show neither."""
+    slots = {str(k): v for k, v in env.jobs.slots(db_id).items()}
+    out = []
+    for row in rows:
+        slot = slots.get(str(row[0]))
+        out.append((*row, slot.queue_pos if slot else "", slot.reason if slot else ""))
+    return out
+
+
 def cancel_backup(env: Env, ctx: SessionContext, stmt: b.CancelBackupStmt) -> None:
-    """Cancel the database's current (last) job if it is a backup; a finished one says why it can't be."""
-    jobs = env.jobs.db_jobs(current_db(env, ctx, stmt.db).id)
+    """Cancel the database's current (last) job if it is a backup (in concurrency mode every unfinished
+    backup matching the label); a finished one says why it can't be."""
+    if not stmt.where_is_valid:
+        raise DorisError('Where clause should like: LABEL = "your_label_name",  or LABEL LIKE "matcher"')
+    db = current_db(env, ctx, stmt.db)
+    if env.jobs.concurrent:
+        env.jobs.cancel(db.id, "BACKUP", stmt.where.matches if stmt.where else None)
+        return
+    jobs = env.jobs.db_jobs(db.id)
     job = jobs[-1] if jobs else None
-    if job is None or job.type != "BACKUP":
+    if job is None or job.type != "BACKUP" or (stmt.where is not None and not stmt.where.matches(job.label)):
         raise DorisError("No backup job is currently running")
     status = job.cancel(env.jobs.ctx, env.jobs.cancel_status(job))
     if not status.ok:

@@ -6,7 +6,7 @@ import dataclasses
 import re
 
 from dorisbk.auth.users import User, require, require_admin
-from dorisbk.catalog import dynamic_partition
+from dorisbk.catalog import auto_partition, dynamic_partition
 from dorisbk.catalog.catalog import AUTO_BUCKETS, check_index, default_keys, replication_from_properties
 from dorisbk.catalog.model import AGG_FUNCS, Column, PartitionDef, Table
 from dorisbk.catalog.types import ColumnType
@@ -130,6 +130,7 @@ def build_table(stmt: s.CreateTableStmt) -> Table:
             raise DorisError(f"Floating point type column can not be partition column: {name}")
     if part_type == "RANGE" and any(p.values is not None for p in stmt.partitions):
         raise DorisError("List partition values can not be used in a RANGE partitioned table")
+    auto_unit = auto_partition.check(stmt.auto_partition, part_type, stmt.partition_columns, columns)
     return Table(
         id=0,
         db_id=0,
@@ -144,6 +145,7 @@ def build_table(stmt: s.CreateTableStmt) -> Table:
         buckets=buckets,
         auto_bucket=dist.buckets is None,
         auto_increment_next=auto[0].auto_increment if auto else 1,
+        auto_partition=auto_unit,
         properties={"replication_num": "1", **props},
         comment=stmt.comment,
         indexes=indexes,
@@ -303,7 +305,7 @@ def execute(env: Env, ctx: SessionContext, stmt: object) -> None:
             db = ctx.current_db(stmt.table.db)
             require(user, "DROP_PRIV", db, stmt.table.name)
             check_backup_running(env, db, stmt.table.name)
-            env.trash(env.catalog.drop_table(db, stmt.table.name, stmt.if_exists, stmt.is_view))
+            env.trash(env.catalog.drop_table(db, stmt.table.name, stmt.if_exists, stmt.is_view, stmt.force))
         case s.TruncateTableStmt():
             db = ctx.current_db(stmt.table.db)
             require(user, "LOAD_PRIV", db, stmt.table.name)
@@ -315,6 +317,8 @@ def execute(env: Env, ctx: SessionContext, stmt: object) -> None:
             check_partition_name(stmt.partition.name)
             if stmt.distribution is not None and stmt.distribution.buckets is not None:
                 check_buckets(stmt.distribution.buckets)
+            if not stmt.temporary:
+                check_not_dynamic(env, db, stmt.table.name)
             env.catalog.add_partition(db, stmt.table.name, stmt.partition, stmt.distribution, stmt.temporary)
         case s.AddIndexStmt():
             db = ctx.current_db(stmt.table.db)
@@ -336,6 +340,7 @@ def execute(env: Env, ctx: SessionContext, stmt: object) -> None:
         case s.DropPartitionStmt():
             db = ctx.current_db(stmt.table.db)
             require(user, "ALTER_PRIV", db, stmt.table.name)
+            check_not_dynamic(env, db, stmt.table.name)
             check_backup_running(env, db, stmt.table.name)
             env.trash(env.catalog.drop_partition(db, stmt.table.name, stmt.name, stmt.if_exists))
         case s.RenameTableStmt():
@@ -354,7 +359,16 @@ def execute(env: Env, ctx: SessionContext, stmt: object) -> None:
         case s.SetTablePropertiesStmt():
             db = ctx.current_db(stmt.table.db)
             require(user, "ALTER_PRIV", db, stmt.table.name)
-            env.catalog.set_table_properties(db, stmt.table.name, dict(stmt.properties))
+            props = dict(stmt.properties)
+            if not dynamic_partition.is_dynamic(props):
+                env.catalog.set_table_properties(db, stmt.table.name, props)
+                return
+            table = env.catalog.olap_table(env.catalog.db(db), stmt.table.name)
+            merged = dataclasses.replace(table, properties={**table.properties, **props})
+            dynamic_partitions(merged)  # checked and completed as at CREATE TABLE
+            changed = {k: v for k, v in merged.properties.items() if table.properties.get(k) != v}
+            env.catalog.set_table_properties(db, stmt.table.name, changed)
+            env.dynamic_partitions.run_table(table.id)  # Doris schedules the table at once
         case s.CreateViewStmt():
             db = ctx.current_db(stmt.table.db)
             require(user, "ALTER_PRIV" if stmt.alter else "CREATE_PRIV", db, stmt.table.name)
@@ -375,16 +389,25 @@ def execute(env: Env, ctx: SessionContext, stmt: object) -> None:
             raise DorisError(f"Unsupported statement: {type(stmt).__name__}")
 
 
+def check_not_dynamic(env: Env, db_name: str, table_name: str) -> None:
+    """A table whose partitions the dynamic partition scheduler manages refuses a user's ADD/DROP PARTITION."""
+    table = env.catalog.find_table(env.catalog.db(db_name), table_name)
+    if table is not None and table.properties.get("dynamic_partition.enable", "").lower() == "true":
+        raise DorisError(
+            "Cannot add/drop partition on a Dynamic Partition Table, set `dynamic_partition.enable` to false firstly."
+        )
+
+
 def check_backup_running(env: Env, db_name: str, table: str | None) -> None:
     """While a backup of the database takes its tablet snapshots, dropping or truncating what it
     snapshots (a table of it, or the whole database) is refused, as Doris does."""
     db = env.catalog.find_db(db_name)
-    job = env.jobs.running_job(db.id) if db is not None else None
-    if job is None or job.type != "BACKUP" or job.state != "SNAPSHOTING":
-        return
-    names = {ref["name"].lower() for ref in getattr(job, "table_refs", [])}
-    if table is None or table.lower() in names:
-        raise DorisError(f"Backup is running on this db: {db_name}")
+    for job in env.jobs.unfinished_jobs(db.id) if db is not None else []:
+        if job.type != "BACKUP" or job.state != "SNAPSHOTING":
+            continue
+        names = {ref["name"].lower() for ref in getattr(job, "table_refs", [])}
+        if table is None or table.lower() in names:
+            raise DorisError(f"Backup is running on this db: {db_name}")
 
 
 def require_admin_or(user: User, priv: str, db: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import duckdb
@@ -26,6 +26,7 @@ from dorisbk.backend.load import Loader
 from dorisbk.backend.scan import ScanPlan, plan_scan, scan_sql
 from dorisbk.backend.tablet_store import TabletStore
 from dorisbk.catalog import partitions as bounds
+from dorisbk.catalog import rollup
 from dorisbk.catalog.catalog import Catalog
 from dorisbk.catalog.model import Partition, Table
 from dorisbk.errors import DorisError, ParseError, UnknownTable
@@ -94,6 +95,12 @@ def _take_sleeps(expression: exp.Expression) -> exp.Expression:
     return tree
 
 
+def _reading_select(table: exp.Table) -> exp.Select | None:
+    """The SELECT whose FROM is this table reference (what a materialized view may answer)."""
+    select = table.parent.parent if isinstance(table.parent, exp.From) else None
+    return select if isinstance(select, exp.Select) else None
+
+
 def _placeholder(index: int) -> str:
     return f"__dorisbk_scan_{index}__"
 
@@ -157,8 +164,12 @@ class QueryEngine:
                 self._rewrite(view_ctx, inner, scans, check_priv, depth + 1)
                 sub = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(alias)))
             else:
-                keep = self._pruner(target, table, alias)
+                with self.catalog.lock:
+                    known = [p.name for p in self.catalog.table_partitions(target)]
+                keep = _named_partitions(table, known, self._pruner(target, table, alias))
                 scan = plan_scan(self.catalog, self.store, target, keep)
+                scan.db_name = db.name
+                scan.index_name = rollup.choose_index(scan.table, _reading_select(table))
                 scans.append(scan)
                 # a placeholder the scan's SQL replaces once the tree is written: no re-parse of long file lists
                 sub = exp.Table(
@@ -484,6 +495,23 @@ def _literal(node: exp.Expression, ctype) -> object:  # type: ignore[no-untyped-
     if isinstance(value, dt.datetime) and ctype.name.startswith("DATE") and not ctype.name.startswith("DATETIME"):
         return value.date()
     return value
+
+
+def _named_partitions(
+    ref: exp.Table, known: list[str], keep: Callable[[Partition], bool] | None
+) -> Callable[[Partition], bool] | None:
+    """``FROM t PARTITION (p1, p2)`` reads only those partitions (and, within them, what WHERE keeps)."""
+    node = ref.args.get("partition")
+    if node is None:
+        return keep
+    names = {e.name.lower() for e in node.expressions}
+    lowered = {name.lower() for name in known}
+    for name in (e.name for e in node.expressions):
+        if name.lower() not in lowered:
+            qualified = ".".join(filter(None, [ref.db, ref.name]))
+            raise DorisError(f"Partition: {name} is not exists on table {qualified}")
+    ref.set("partition", None)
+    return lambda part: part.name.lower() in names and (keep is None or keep(part))
 
 
 def _partition_test(cond: exp.Expression, column: str, alias: str, ctype) -> _Test | None:  # type: ignore[no-untyped-def]

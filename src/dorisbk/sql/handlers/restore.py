@@ -9,9 +9,10 @@ from dorisbk.catalog.catalog import replication_from_properties
 from dorisbk.env import Env
 from dorisbk.errors import DorisError, StorageError
 from dorisbk.jobs.backup_job import KEEP_ON_LOCAL_REPO_NAME
+from dorisbk.jobs.concurrency import QUEUE_COLUMNS
 from dorisbk.jobs.restore_job import RestoreJob, show_restore_columns
 from dorisbk.sql import backup_stmts as b
-from dorisbk.sql.handlers.backup import check_label, current_db, timeout_ms
+from dorisbk.sql.handlers.backup import check_label, current_db, timeout_ms, with_queue_columns
 from dorisbk.sql.result import Result, SessionContext, text_result
 
 BOOLEAN_PROPERTIES = (
@@ -177,11 +178,16 @@ def show_restore(env: Env, ctx: SessionContext, stmt: b.ShowRestoreStmt) -> Resu
         for job in env.jobs.db_jobs(db.id)
         if isinstance(job, RestoreJob) and (stmt.where is None or stmt.where.matches(job.label))
     ]
+    if env.jobs.concurrent:
+        columns = (*show_restore_columns(stmt.brief), *QUEUE_COLUMNS)
+        return text_result(columns, with_queue_columns(env, db.id, rows))
     return text_result(show_restore_columns(stmt.brief), rows)
 
 
 def cancel_restore(env: Env, ctx: SessionContext, stmt: b.CancelRestoreStmt) -> None:
-    env.jobs.cancel(current_db(env, ctx, stmt.db).id, "RESTORE")
+    if not stmt.where_is_valid:
+        raise DorisError('Where clause should like: LABEL = "your_label_name",  or LABEL LIKE "matcher"')
+    env.jobs.cancel(current_db(env, ctx, stmt.db).id, "RESTORE", stmt.where.matches if stmt.where else None)
 
 
 HANDLERS: dict[type, Any] = {

@@ -10,6 +10,7 @@ from sqlglot import exp
 
 from dorisbk.auth.users import SHOW_GRANTS_COLUMNS, grants_row, require, require_admin
 from dorisbk.catalog import partitions as bounds
+from dorisbk.catalog import rollup
 from dorisbk.catalog.model import KEYS_SQL, Column, Partition, Table
 from dorisbk.env import Env
 from dorisbk.errors import DorisError
@@ -175,6 +176,10 @@ def partition_sql(table: Table, parts: list[Partition]) -> str:
             lines.append(f"PARTITION {part.name} VALUES IN ({values})")
     cols = ", ".join(f"`{c}`" for c in table.partition_columns)
     kind = "LIST " if table.partition_type == "LIST" else "RANGE"  # Doris prints a space after LIST only
+    if table.auto_partition is not None:
+        if table.auto_partition:  # AUTO RANGE: the partition function, e.g. date_trunc(`k0`, 'day')
+            cols = f"date_trunc({cols}, '{table.auto_partition}')"
+        return f"AUTO PARTITION BY {kind.strip()} ({cols})\n(" + ",\n".join(lines) + ")"
     return f"PARTITION BY {kind}({cols})\n(" + ",\n".join(lines) + ")"
 
 
@@ -266,6 +271,15 @@ def execute(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
     if what == "BACKENDS":
         require_admin(user)
         return _backends(env)
+    if what in ("PROC", "TABLET_ID"):
+        from dorisbk.sql.handlers import proc  # proc builds on this module's rows
+
+        require_admin(user)
+        return proc.show_proc(env, stmt.path) if what == "PROC" else proc.show_tablet(env, stmt.tablet_id)
+    if what == "DYNAMIC_PARTITION_TABLES":
+        from dorisbk.sql.handlers import dynamic_show
+
+        return dynamic_show.show_tables(env, user, ctx.current_db(stmt.db))
     if what == "FRONTENDS":
         require_admin(user)
         row = (
@@ -339,6 +353,8 @@ def execute(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
         return _table_status(env, ctx, stmt)
     if what == "BUILD_INDEX":
         return _build_index(env, ctx, stmt)
+    if what == "ALTER_ROLLUP":
+        return _alter_rollup(env, ctx, stmt)
     # the rest are about one table
     assert stmt.table is not None
     db_name = ctx.current_db(stmt.table.db or stmt.db)
@@ -423,6 +439,23 @@ def _build_index(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
     return text_result(names, rows)
 
 
+def _alter_rollup(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
+    """SHOW ALTER TABLE MATERIALIZED VIEW / ROLLUP [FROM db] [WHERE ...]: the jobs that built the views."""
+    db = env.catalog.db(ctx.current_db(stmt.db))
+    rows = rollup.alter_job_rows(env.catalog.db_tables(db.id))
+    names = list(rollup.ALTER_JOB_COLUMNS)
+    for column, op, value in stmt.where:
+        canonical = next((n for n in names if n.lower() == column.lower()), None)
+        if canonical is None:
+            raise DorisError(f"The columns of TableName/IndexName/CreateTime/FinishTime/State are supported: {column}")
+        i = names.index(canonical)
+        if op == "LIKE":
+            rows = [r for r in rows if _like(value, str(r[i]))]
+        else:
+            rows = [r for r in rows if (str(r[i]) == value) == (op == "=")]
+    return text_result(names, rows)
+
+
 def _views_of(env: Env, db_id: int, db_name: str, table: Table) -> Result:
     """SHOW VIEW FROM tbl: the views of the database whose query reads ``table``."""
     rows = []
@@ -486,13 +519,11 @@ def _describe(table: Table, full: bool) -> Result:
             extra,
         )
         if full:
+            first = not rows  # the index's name and keys type head its first row only
             rows.append(
                 (
-                    table.name,
-                    KEYS_SQL[table.keys_type]
-                    .replace(" KEY", "_KEYS")
-                    .replace("DUPLICATE", "DUP")
-                    .replace("AGGREGATE", "AGG"),
+                    table.name if first else "",
+                    table.keys_type if first else "",
                     col.name,
                     col.type.sql(),
                     col.type.sql(),
@@ -508,7 +539,7 @@ def _describe(table: Table, full: bool) -> Result:
         else:
             rows.append(base)
     if full:
-        return text_result(DESC_ALL_COLUMNS, rows)
+        return text_result(DESC_ALL_COLUMNS, rollup.describe_rows(table, rows))
     return text_result(["Field", "Type", "Null", "Key", "Default", "Extra"], rows)
 
 
@@ -610,6 +641,12 @@ def _partitions(env: Env, table: Table, temporary: bool = False) -> Result:
 def _tablets(env: Env, table: Table, names: tuple[str, ...]) -> Result:
     catalog = env.catalog
     parts = [catalog.partition(table, n) for n in names] if names else catalog.table_partitions(table)
+    return tablet_rows(env, parts)
+
+
+def tablet_rows(env: Env, parts: list[Partition]) -> Result:
+    """SHOW TABLETS rows of the given partitions, one per replica."""
+    catalog = env.catalog
     rows = []
     for part in parts:
         for tablet in catalog.partition_tablets(part):

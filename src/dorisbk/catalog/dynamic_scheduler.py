@@ -1,0 +1,158 @@
+"""Doris's DynamicPartitionScheduler: keeps each dynamic-partition table's window of partitions.
+
+Every ``dynamic_partition_check_interval_seconds`` (and right after ALTER TABLE enables it) each
+table with ``dynamic_partition.enable`` = true gets the partitions from today to ``end`` units
+ahead (from ``start`` with ``create_history_partition``) that it lacks, and loses those wholly
+before ``start`` units ago unless ``reserved_history_periods`` keeps them. A table that is not
+NORMAL (being restored, or held by an atomic restore) is left alone, and nothing is dropped from a
+database whose backup or restore has not ended: a running backup may be snapshotting it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from dorisbk.catalog import auto_partition
+from dorisbk.catalog import dynamic_partition as dp
+from dorisbk.catalog import partitions as bounds
+from dorisbk.catalog.catalog import ATOMIC_PREFIX, Catalog
+from dorisbk.catalog.model import Database, DistributionDef, Table, Tablet
+from dorisbk.errors import DorisError
+from dorisbk.jobs.config import FrontendConfig
+from dorisbk.jobs.handler import BackupHandler
+from dorisbk.timeutil import long_to_time_string
+
+log = logging.getLogger(__name__)
+
+NULL = "\\N"  # what SHOW DYNAMIC PARTITION TABLES says for a value not known yet
+
+
+@dataclass
+class RuntimeInfo:
+    """What SHOW DYNAMIC PARTITION TABLES reports about the scheduler's last pass over a table."""
+
+    last_update_time: str = NULL
+    last_scheduler_time: str = NULL
+    state: str = "NORMAL"
+    create_msg: str = NULL
+    drop_msg: str = NULL
+
+
+class DynamicPartitionScheduler:
+    def __init__(
+        self,
+        catalog: Catalog,
+        config: FrontendConfig,
+        jobs: BackupHandler,
+        trash: Callable[[Iterable[Tablet]], None],
+    ) -> None:
+        self.catalog = catalog
+        self.config = config
+        self.jobs = jobs
+        self.trash = trash
+        self.runtime: dict[int, RuntimeInfo] = {}
+        self._lock = threading.Lock()  # one pass at a time (the thread and ALTER TABLE)
+        self._thread: threading.Thread | None = None
+
+    def info(self, table_id: int) -> RuntimeInfo:
+        return self.runtime.get(table_id, RuntimeInfo())
+
+    def start(self, stopping: threading.Event) -> None:
+        self._thread = threading.Thread(target=self._loop, args=(stopping,), name="DynamicPartitionScheduler",
+                                        daemon=True)  # fmt: skip
+        self._thread.start()
+
+    def _loop(self, stopping: threading.Event) -> None:
+        last = time.monotonic()
+        while not stopping.wait(0.2):
+            period = max(1, self.config.int("dynamic_partition_check_interval_seconds"))
+            if time.monotonic() - last < period:
+                continue
+            last = time.monotonic()
+            if not self.config.get("dynamic_partition_enable"):
+                continue
+            try:
+                self.run_once()
+            except Exception:  # the scheduler must outlive one bad table
+                log.exception("dynamic partition scheduling failed")
+
+    def run_once(self) -> None:
+        """One pass over every dynamic-partition table of every database."""
+        for table in list(self.catalog.tables.values()):
+            self.run_table(table.id)
+            self.recycle_auto_partitions(table.id)
+
+    def recycle_auto_partitions(self, table_id: int) -> None:
+        """``partition.retention_count`` of an AUTO RANGE table: history partitions past it are dropped
+        (not while a backup or restore of the database runs, nor while the table is not NORMAL)."""
+        dropped: list[Tablet] = []
+        with self._lock, self.catalog.lock:
+            table = self.catalog.tables.get(table_id)
+            db = self.catalog.dbs.get(table.db_id) if table is not None else None
+            if table is None or db is None or table.state != "NORMAL" or self.jobs.unfinished_jobs(db.id):
+                return
+            for part in auto_partition.expired(table, self.catalog.table_partitions(table)):
+                dropped.extend(self.catalog.drop_partition(db.name, table.name, part.name, True))
+        self.trash(dropped)
+
+    def run_table(self, table_id: int) -> None:
+        """Bring one table's partitions up to date now (also what ALTER TABLE ... SET enable=true does)."""
+        dropped: list[Tablet] = []
+        with self._lock, self.catalog.lock:
+            table = self.catalog.tables.get(table_id)
+            db = self.catalog.dbs.get(table.db_id) if table is not None else None
+            if table is None or db is None or table.kind != "OLAP" or not dp.is_dynamic(table.properties):
+                self.runtime.pop(table_id, None)
+                return
+            if table.properties.get(dp.PREFIX + "enable", "true").lower() != "true":
+                return
+            if table.state != "NORMAL" or table.name.startswith(ATOMIC_PREFIX):
+                return  # a restore owns it until it ends
+            info = self.runtime.setdefault(table_id, RuntimeInfo())
+            now = long_to_time_string(int(time.time() * 1000))
+            info.last_scheduler_time = now
+            try:
+                self._schedule(db, table, dropped)
+                info.state, info.create_msg = "NORMAL", NULL
+            except DorisError as exc:
+                info.state = "ERROR"
+                info.create_msg = exc.message
+            info.last_update_time = now
+        self.trash(dropped)  # the files go outside the catalog lock
+
+    def _schedule(self, db: Database, table: Table, dropped: list[Tablet]) -> None:
+        col = table.column(table.partition_columns[0]) if table.partition_columns else None
+        ctype = col.type.name if col is not None else ""
+        props = dp.normalize(table.properties, table.partition_type, table.partition_columns, ctype, table.buckets,
+                             table.replication_num)  # fmt: skip
+        dist = DistributionDef(table.distribution, tuple(table.distribution_columns), int(props[dp.PREFIX + "buckets"]))
+        names = {p.name for p in self.catalog.table_partitions(table)}
+        for pdef in dp.initial_partitions(props, ctype):
+            if pdef.name in names:
+                continue
+            try:
+                self.catalog.add_partition(db.name, table.name, pdef, dist)
+            except DorisError as exc:  # its range is taken by a partition of another name: skipped
+                log.info("dynamic partition %s of %s.%s skipped: %s", pdef.name, db.name, table.name, exc.message)
+        bound = dp.drop_bound(props, ctype)
+        if bound is None:
+            return
+        if self.jobs.unfinished_jobs(db.id):
+            log.info("history of %s.%s kept: a backup or restore of the database is running", db.name, table.name)
+            return
+        types = bounds.column_types(table)
+        limit = bounds.range_key(types, [bound], True)
+        reserved = [(bounds.range_key(types, [lo], False), bounds.range_key(types, [hi], True))
+                    for lo, hi in dp.reserved_periods(props, ctype)]  # fmt: skip
+        for part in self.catalog.table_partitions(table):
+            upper = bounds.range_key(types, part.upper, True)
+            if part.upper is None or upper > limit:
+                continue
+            lower = bounds.range_key(types, part.lower, False)
+            if any(lower <= hi and upper > lo for lo, hi in reserved):
+                continue
+            dropped.extend(self.catalog.drop_partition(db.name, table.name, part.name, True))
