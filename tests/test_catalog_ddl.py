@@ -221,6 +221,10 @@ def test_show_create_table_round_trip(conn) -> None:
         "(PARTITION p1 VALUES IN ((1, 'x'), (2, 'y')), PARTITION p2 VALUES IN ((3, 'z'))) "
         "DISTRIBUTED BY HASH(v) BUCKETS 1",
     )
+    # Doris names DATE partition keys by their storage type, DATEV2
+    assert partitions(conn, "rt_multi")["p1"]["Range"] == (
+        "[types: [DATEV2, INT]; keys: [0000-01-01, -2147483648]; ..types: [DATEV2, INT]; keys: [2024-01-01, 12]; )"
+    )
     for name in ("rt_src", "rt_agg", "rt_uniq", "rt_plain", "rt_multi", "rt_list2"):
         text = show_create(conn, name)
         assert text.startswith(f"CREATE TABLE `{name}` (")

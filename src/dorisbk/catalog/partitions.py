@@ -50,9 +50,17 @@ def format_bound(key: tuple) -> str:
     return "(" + ", ".join(parts) + ")"
 
 
+# Doris prints partition keys with its storage type names: DATE and DATETIME columns are v2 types
+_KEY_TYPE_NAMES = {"DATE": "DATEV2", "DATETIME": "DATETIMEV2"}
+
+
+def _key_types(types: Sequence[ColumnType]) -> str:
+    return ", ".join(_KEY_TYPE_NAMES.get(t.name, t.name) for t in types)
+
+
 def format_range(types: Sequence[ColumnType], part: Partition) -> str:
-    """Doris's SHOW PARTITIONS Range text: ``[types: [DATE]; keys: [2024-01-01]; ..types: [...]; keys: [...]; )``."""
-    type_names = ", ".join(t.name for t in types)
+    """Doris's SHOW PARTITIONS Range text: ``[types: [DATEV2]; keys: [2024-01-01]; ..types: [...]; keys: [...]; )``."""
+    type_names = _key_types(types)
     low = range_key(types, part.lower, False)
     high = range_key(types, part.upper, True)
 
@@ -73,7 +81,7 @@ def format_range(types: Sequence[ColumnType], part: Partition) -> str:
 def format_list(types: Sequence[ColumnType], part: Partition) -> str:
     """Doris's SHOW PARTITIONS Range text of a LIST partition:
     ``[types: [VARCHAR]; keys: [a]; , types: [VARCHAR]; keys: [b]; ]``."""
-    type_names = ", ".join(t.name for t in types)
+    type_names = _key_types(types)
     items = [f"types: [{type_names}]; keys: [{', '.join(v)}]; " for v in part.values or []]
     return "[" + ", ".join(items) + "]"
 
