@@ -20,24 +20,26 @@ import pymysql
 import pytest
 
 from tests.dorisbk_server import DorisbkServer
+from tests.jobkit import (
+    described,
+    doris_err,
+    err,
+    insert,
+    md5_of,
+    pause,
+    q,
+    set_config,
+    snapshot_dir,
+)
 from tests.test_backup_support import (
     COL,
     STATES,
     be_snapshot_dirs,
-    columns,
-    doris_err,
-    err,
     finished,
     info_file,
-    insert,
     local_job_dirs,
     make_table,
-    md5_of,
-    pause,
-    q,
     run_script,
-    set_config,
-    snapshot_dir,
     sql_statements,
     tree,
     upload_totals,
@@ -182,7 +184,7 @@ def test_full_backup_tree_checksums_info_and_meta(conn: pymysql.connections.Conn
         '(PARTITION p1 VALUES LESS THAN ("10"), PARTITION p2 VALUES LESS THAN ("100")) '
         "DISTRIBUTED BY HASH(k) BUCKETS 1 PROPERTIES ('replication_num' = '1')",
     )
-    insert(conn, "lay", "tp", [1, 2, 50])
+    insert(conn, "lay.tp", [1, 2, 50])
     q(conn, "CREATE VIEW lay.v1 AS SELECT k FROM lay.t1")
     q(conn, "BACKUP SNAPSHOT lay.full TO r")
     row = finished(conn, "lay", "full")
@@ -243,10 +245,10 @@ def test_full_backup_tree_checksums_info_and_meta(conn: pymysql.connections.Conn
     assert [v["name"] for v in meta["views"]] == ["v1"]
 
     # SHOW SNAPSHOT: the short form and the one with TIMESTAMP, whose Details is the brief info.
-    names, rows = columns(conn, "SHOW SNAPSHOT ON r WHERE SNAPSHOT = 'full'")
+    names, rows = described(conn, "SHOW SNAPSHOT ON r WHERE SNAPSHOT = 'full'")
     assert names == ["Snapshot", "Timestamp", "Status"]
     assert rows == [("full", ts, "OK")]
-    names, rows = columns(conn, f"SHOW SNAPSHOT ON r WHERE SNAPSHOT = 'full' AND TIMESTAMP = '{ts}'")
+    names, rows = described(conn, f"SHOW SNAPSHOT ON r WHERE SNAPSHOT = 'full' AND TIMESTAMP = '{ts}'")
     assert names == ["Snapshot", "Timestamp", "Database", "Details", "Status"]
     assert rows[0][:3] == ("full", ts, "lay") and rows[0][4] == "OK"
     details = json.loads(rows[0][3])
@@ -280,7 +282,7 @@ def test_show_backup_columns_formats_and_where(conn: pymysql.connections.Connect
     for label in ("alpha_1", "alpha_2", "beta_1"):
         q(conn, f"BACKUP SNAPSHOT shw.{label} TO r ON (t)")
         finished(conn, "shw", label)
-    names, rows = columns(conn, "SHOW BACKUP FROM shw")
+    names, rows = described(conn, "SHOW BACKUP FROM shw")
     assert names == SHOW_BACKUP_COLUMNS
     assert [r[1] for r in rows] == ["alpha_1", "alpha_2", "beta_1"]
     row = rows[0]
@@ -393,7 +395,7 @@ def test_second_backup_links_unchanged_files(
     assert (totals["tablets"], totals["uploaded"], totals["bytes"], totals["copied"]) == (2, 0, 0, 4)
 
     # After a load only the new rowset and the changed headers are sent; old rowsets are linked.
-    insert(conn, "lnk", "t", range(100, 104))
+    insert(conn, "lnk.t", range(100, 104))
     q(conn, "BACKUP SNAPSHOT lnk.third TO r")
     finished(conn, "lnk", "third")
     third = snapshot_dir(location, REPO, "third")
@@ -545,7 +547,7 @@ def test_loads_during_uploading_do_not_change_the_backup(conn: pymysql.connectio
     pause(conn, "UPLOADING")
     q(conn, "BACKUP SNAPSHOT ld.during TO r")
     wait_backup(conn, "ld", "during", ("UPLOADING",))
-    insert(conn, "ld", "t", range(1000, 1005))
+    insert(conn, "ld.t", range(1000, 1005))
     pause(conn)
     finished(conn, "ld", "during")
     assert q(conn, "SELECT count(*) FROM ld.t") == [(15,)]

@@ -11,15 +11,17 @@ import pymysql
 import pytest
 
 from tests.dorisbk_server import DorisbkServer
-from tests.test_backup_support import (
-    columns,
+from tests.jobkit import (
+    described,
     doris_err,
     err,
-    finished,
-    make_table,
     pause,
     q,
     set_config,
+)
+from tests.test_backup_support import (
+    finished,
+    make_table,
     wait_backup,
 )
 
@@ -46,7 +48,7 @@ def repo_rows(conn: pymysql.connections.Connection) -> dict[str, tuple]:
 def test_create_local_repository_and_show(conn: pymysql.connections.Connection, base: Path) -> None:
     location = base / "plain"
     q(conn, f'CREATE REPOSITORY `r_plain` WITH LOCAL ON LOCATION "file://{location}"')
-    names, rows = columns(conn, "SHOW REPOSITORIES")
+    names, rows = described(conn, "SHOW REPOSITORIES")
     assert names == REPO_COLUMNS
     row = next(r for r in rows if r[1] == "r_plain")
     assert row[0].isdigit()
@@ -58,7 +60,7 @@ def test_create_local_repository_and_show(conn: pymysql.connections.Connection, 
     q(conn, f"create read only repository r_ro with local on location 'file://{base / 'ro'}'")
     assert repo_rows(conn)["r_ro"][3] == "true"
 
-    names, rows = columns(conn, "SHOW CREATE REPOSITORY FOR r_ro")
+    names, rows = described(conn, "SHOW CREATE REPOSITORY FOR r_ro")
     assert names == ["RepoName", "CreateStmt"]
     assert rows[0][0] == "r_ro"
     assert rows[0][1].startswith("CREATE READ ONLY REPOSITORY `r_ro`")
@@ -68,7 +70,7 @@ def test_create_local_repository_and_show(conn: pymysql.connections.Connection, 
     q(conn, rows[0][1])
     assert repo_rows(conn)["r_ro"][3] == "true"
 
-    names, rows = columns(conn, "ADMIN SHOW FRONTEND CONFIG LIKE 'max_backup%'")
+    names, rows = described(conn, "ADMIN SHOW FRONTEND CONFIG LIKE 'max_backup%'")
     assert names == ["Key", "Value", "Type", "IsMutable", "MasterOnly", "Comment"]
     assert [r[:2] for r in rows] == [
         ("max_backup_restore_concurrent_num_per_db", "10"),
@@ -177,7 +179,7 @@ def test_read_only_repository_refuses_backup(conn: pymysql.connections.Connectio
 
 def test_brokers(conn: pymysql.connections.Connection, base: Path) -> None:
     q(conn, 'ALTER SYSTEM ADD BROKER hdfs_broker "127.0.0.1:8000", "127.0.0.2:8000"')
-    names, rows = columns(conn, "SHOW BROKER")
+    names, rows = described(conn, "SHOW BROKER")
     assert names == ["Name", "Host", "Port", "Alive", "LastStartTime", "LastUpdateTime", "ErrMsg"]
     assert [(r[0], r[1], str(r[2])) for r in rows] == [
         ("hdfs_broker", "127.0.0.1", "8000"),

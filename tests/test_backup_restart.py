@@ -20,6 +20,13 @@ import pymysql
 import pytest
 
 from tests.dorisbk_server import DorisbkServer
+from tests.jobkit import (
+    md5_of,
+    pause,
+    q,
+    restart,
+    snapshot_dir,
+)
 from tests.test_backup_support import (
     COL,
     STATES,
@@ -28,11 +35,6 @@ from tests.test_backup_support import (
     info_file,
     local_job_dirs,
     make_table,
-    md5_of,
-    pause,
-    q,
-    restart,
-    snapshot_dir,
     upload_totals,
     wait_backup,
 )

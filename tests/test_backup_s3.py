@@ -25,18 +25,20 @@ import pytest
 from botocore.config import Config
 
 from tests.dorisbk_server import DorisbkServer
+from tests.jobkit import (
+    described,
+    doris_err,
+    pause,
+    q,
+    set_config,
+)
 from tests.s3server import S3Server, find_weed, s3_server
 from tests.test_backup_support import (
     COL,
     backup_row,
-    columns,
-    doris_err,
     finished,
     make_table,
-    pause,
-    q,
     run_script,
-    set_config,
     sql_statements,
     upload_totals,
     wait_backup,
@@ -143,7 +145,7 @@ def test_create_s3_repository_show_and_masking(
     body = client.get_object(Bucket=s3.bucket, Key="plain/dir/__palo_repository_s3r/__repo_info")["Body"].read()
     assert json.loads(body) == {"name": "s3r", "create_time": row[2]}
 
-    names, rows = columns(conn, "SHOW CREATE REPOSITORY FOR s3r")
+    names, rows = described(conn, "SHOW CREATE REPOSITORY FOR s3r")
     text = rows[0][1]
     assert text.startswith("CREATE REPOSITORY `s3r`\nWITH S3\n")
     assert f'"s3.access_key" = "{s3.access_key}"' in text

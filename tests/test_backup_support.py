@@ -6,23 +6,16 @@ frontend config knobs, and a look at the files a backup leaves on disk.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
-import signal
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pymysql
-import pytest
 
-from tests.dorisbk_server import DorisbkServer
+from tests.jobkit import insert, md5_of, q, snapshot_dir
 
-ERR_PREFIX = "errCode = 2, detailMessage = "
-READY = "dorisbk ready on"
 STATES = ("PENDING", "SNAPSHOTING", "UPLOAD_SNAPSHOT", "UPLOADING", "SAVE_META", "UPLOAD_INFO")
 # SHOW BACKUP columns by name.
 COL = {
@@ -46,42 +39,6 @@ COL = {
         )
     )
 }
-
-
-def q(conn: pymysql.connections.Connection, sql: str) -> list[tuple]:
-    with conn.cursor() as cur:
-        cur.execute(sql)
-        return list(cur.fetchall())
-
-
-def columns(conn: pymysql.connections.Connection, sql: str) -> tuple[list[str], list[tuple]]:
-    with conn.cursor() as cur:
-        cur.execute(sql)
-        return [d[0] for d in cur.description], list(cur.fetchall())
-
-
-def err(conn: pymysql.connections.Connection, sql: str) -> tuple[int, str]:
-    """Run a statement that must fail; returns (MySQL code, message)."""
-    with pytest.raises(pymysql.MySQLError) as info:
-        q(conn, sql)
-    code, message = info.value.args[0], info.value.args[1]
-    return code, message
-
-
-def doris_err(conn: pymysql.connections.Connection, sql: str, code: int = 1105) -> str:
-    """A Doris-style failure: the code, the ``errCode = 2`` prefix; returns the detail message."""
-    got_code, message = err(conn, sql)
-    assert got_code == code, (got_code, message)
-    assert message.startswith(ERR_PREFIX), message
-    return message[len(ERR_PREFIX) :]
-
-
-def set_config(conn: pymysql.connections.Connection, key: str, value: str) -> None:
-    q(conn, f'ADMIN SET FRONTEND CONFIG ("{key}" = "{value}")')
-
-
-def pause(conn: pymysql.connections.Connection, *states: str) -> None:
-    set_config(conn, "debug_pause_job_states", ",".join(f"BACKUP:{s}" for s in states))
 
 
 def backup_row(conn: pymysql.connections.Connection, db: str, label: str) -> tuple | None:
@@ -118,42 +75,12 @@ def make_table(
         f"CREATE TABLE {db}.{table} (k INT, v VARCHAR(32)) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) "
         f"BUCKETS {buckets} PROPERTIES ('replication_num' = '1')",
     )
-    insert(conn, db, table, range(start, start + rows))
-
-
-def insert(conn: pymysql.connections.Connection, db: str, table: str, keys: Any) -> None:
-    values = ", ".join(f"({k}, 'v{k}')" for k in keys)
-    q(conn, f"INSERT INTO {db}.{table} VALUES {values}")
-
-
-def restart(srv: DorisbkServer, sig: int = signal.SIGTERM, between: Callable[[], None] | None = None) -> None:
-    """Stop (or kill) and start again, waiting for the *new* process's ready line (the log is appended).
-
-    ``between`` runs while no server is up.
-    """
-    seen = srv.log().count(READY)
-    srv.stop(sig)
-    if between is not None:
-        between()
-    srv.start()
-    deadline = time.monotonic() + 60
-    while srv.log().count(READY) <= seen:
-        assert srv.proc is not None and srv.proc.poll() is None, srv.log()[-3000:]
-        assert time.monotonic() < deadline, "server did not restart"
-        time.sleep(0.05)
-
-
-def md5_of(path: Path) -> str:
-    return hashlib.md5(path.read_bytes()).hexdigest()
+    insert(conn, f"{db}.{table}", range(start, start + rows))
 
 
 def tree(root: Path) -> list[str]:
     """Every file below ``root`` as a relative path, sorted."""
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
-
-
-def snapshot_dir(location: Path, repo: str, label: str) -> Path:
-    return location / f"__palo_repository_{repo}" / f"__ss_{label}"
 
 
 def info_file(location: Path, repo: str, label: str) -> tuple[str, dict]:

@@ -6,17 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.dorisbk_server import DorisbkServer
+from tests.jobkit import (
+    doris_err,
+    insert,
+    q,
+)
 from tests.test_restore_support import (
     backup,
     cancelled,
     create_local_repo,
-    doris_err,
     fast,
     finished,
-    insert,
     make_range_table,
     pause,
-    q,
     restore_sql,
     rows_of,
     wait_state,

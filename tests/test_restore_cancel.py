@@ -11,26 +11,28 @@ import pymysql
 import pytest
 
 from tests.dorisbk_server import DorisbkServer
+from tests.jobkit import (
+    doris_err,
+    insert,
+    q,
+    set_config,
+)
 from tests.test_restore_support import (
     ONE,
     STATES,
     backup,
     create_local_repo,
-    doris_err,
     fast,
     finished,
-    insert,
     job_snapshot_dirs,
     make_range_table,
     make_unique_table,
     partitions,
     pause,
-    q,
     restore_row,
     restore_rows,
     restore_sql,
     rows_of,
-    set_config,
     tables,
     versions,
     wait_state,

@@ -11,26 +11,28 @@ import pymysql
 import pytest
 
 from tests.dorisbk_server import DorisbkServer
+from tests.jobkit import (
+    doris_err,
+    insert,
+    md5_of,
+    q,
+    snapshot_dir,
+)
 from tests.test_restore_support import (
     backup,
     cancelled,
     content_files,
     create_local_repo,
-    doris_err,
     fast,
     finished,
     flip_bytes,
-    insert,
     job_snapshot_dirs,
     make_range_table,
     make_unique_table,
-    md5_of,
     partitions,
-    q,
     restore_row,
     restore_sql,
     rows_of,
-    snapshot_path,
     tables,
 )
 
@@ -171,7 +173,7 @@ def test_missing_tablet_dir(env: dict) -> None:
 def test_corrupted_meta_file(env: dict) -> None:
     conn = env["conn"]
     repo, ts = fresh_snapshot(env)
-    (meta,) = snapshot_path(env["location"] / repo, repo, "snap").glob("__meta.*")
+    (meta,) = snapshot_dir(env["location"] / repo, repo, "snap").glob("__meta.*")
     flip_bytes(meta, offset=3)
     db = target_db(conn)
     before = state_of(conn, db)
@@ -183,7 +185,7 @@ def test_corrupted_meta_file(env: dict) -> None:
 def test_missing_meta_file(env: dict) -> None:
     conn = env["conn"]
     repo, ts = fresh_snapshot(env)
-    (meta,) = snapshot_path(env["location"] / repo, repo, "snap").glob("__meta.*")
+    (meta,) = snapshot_dir(env["location"] / repo, repo, "snap").glob("__meta.*")
     meta.unlink()
     db = target_db(conn)
     before = state_of(conn, db)
@@ -195,7 +197,7 @@ def test_missing_meta_file(env: dict) -> None:
 def test_corrupted_info_file(env: dict) -> None:
     conn = env["conn"]
     repo, ts = fresh_snapshot(env)
-    (info,) = snapshot_path(env["location"] / repo, repo, "snap").glob("__info_*")
+    (info,) = snapshot_dir(env["location"] / repo, repo, "snap").glob("__info_*")
     flip_bytes(info, offset=3)
     db = target_db(conn)
     message = doris_err(conn, restore_sql(db, "snap", repo, ts))

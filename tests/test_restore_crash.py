@@ -14,24 +14,26 @@ import pymysql
 import pytest
 
 from tests.dorisbk_server import DorisbkServer
+from tests.jobkit import (
+    insert,
+    q,
+    restart,
+    set_config,
+)
 from tests.test_restore_support import (
     STATES,
     backup,
     create_local_repo,
     fast,
     finished,
-    insert,
     job_snapshot_dirs,
     make_range_table,
     make_unique_table,
     partitions,
     pause,
-    q,
-    restart,
     restore_row,
     restore_sql,
     rows_of,
-    set_config,
     tables,
     versions,
     wait_state,

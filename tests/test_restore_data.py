@@ -17,24 +17,26 @@ import pymysql
 import pytest
 
 from tests.dorisbk_server import DorisbkServer
+from tests.jobkit import (
+    described,
+    doris_err,
+    insert,
+    md5_of,
+    q,
+)
 from tests.test_restore_support import (
     ONE,
     backup,
     cancelled,
     create_local_repo,
-    described,
-    doris_err,
     fast,
     finished,
     info_of,
-    insert,
     job_snapshot_dirs,
     make_range_table,
     make_unique_table,
-    md5_of,
     partitions,
     pause,
-    q,
     restore,
     restore_row,
     restore_sql,

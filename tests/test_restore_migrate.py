@@ -12,14 +12,16 @@ import pymysql
 import pytest
 
 from tests.dorisbk_server import DorisbkServer
+from tests.jobkit import (
+    described,
+    doris_err,
+    q,
+)
 from tests.s3server import S3Server, s3_server
 from tests.test_restore_support import (
     backup,
-    described,
-    doris_err,
     fast,
     finished,
-    q,
     restore_sql,
     rows_of,
     tables,

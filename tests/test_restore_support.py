@@ -6,20 +6,16 @@ frontend config knobs, and looks at the files a restore leaves on disk.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import signal
 import time
 from pathlib import Path
 from typing import Any
 
 import pymysql
-import pytest
 
-from tests.dorisbk_server import DorisbkServer
+from tests.jobkit import described, q, set_config, snapshot_dir
+from tests.jobkit import pause as pause_jobs
 
-ERR_PREFIX = "errCode = 2, detailMessage = "
-READY = "dorisbk ready on"
 # The states a running restore job passes through, in order.
 STATES = ("PENDING", "CREATING", "SNAPSHOTING", "DOWNLOAD", "DOWNLOADING", "COMMIT", "COMMITTING")
 FULL_COLUMNS = (
@@ -50,40 +46,9 @@ ONE = '"replication_num" = "1"'
 
 
 # ---- statements
-def q(conn: pymysql.connections.Connection, sql: str) -> list[tuple]:
-    with conn.cursor() as cur:
-        cur.execute(sql)
-        return list(cur.fetchall())
-
-
-def described(conn: pymysql.connections.Connection, sql: str) -> tuple[list[str], list[tuple]]:
-    with conn.cursor() as cur:
-        cur.execute(sql)
-        return [d[0] for d in cur.description or ()], list(cur.fetchall())
-
-
-def err(conn: pymysql.connections.Connection, sql: str) -> tuple[int, str]:
-    """Run a statement that must fail; returns (MySQL code, message)."""
-    with pytest.raises(pymysql.MySQLError) as info:
-        q(conn, sql)
-    return info.value.args[0], str(info.value.args[1])
-
-
-def doris_err(conn: pymysql.connections.Connection, sql: str, code: int = 1105) -> str:
-    """A Doris-style failure (the code and the ``errCode = 2`` prefix); returns the detail message."""
-    got_code, message = err(conn, sql)
-    assert got_code == code, (got_code, message)
-    assert message.startswith(ERR_PREFIX), message
-    return message[len(ERR_PREFIX) :]
-
-
-def set_config(conn: pymysql.connections.Connection, key: str, value: str) -> None:
-    q(conn, f'ADMIN SET FRONTEND CONFIG ("{key}" = "{value}")')
-
-
 def pause(conn: pymysql.connections.Connection, *states: str) -> None:
     """Hold restore jobs in ``states`` (none: release them)."""
-    set_config(conn, "debug_pause_job_states", ",".join(f"RESTORE:{s}" for s in states))
+    pause_jobs(conn, *states, kind="RESTORE")
 
 
 def fast(conn: pymysql.connections.Connection) -> None:
@@ -95,11 +60,6 @@ def fast(conn: pymysql.connections.Connection) -> None:
 def rows_of(conn: pymysql.connections.Connection, table: str) -> list[tuple]:
     """Every row of a table (or view), sorted: what restored tables are compared by."""
     return sorted(q(conn, f"SELECT * FROM {table}"), key=repr)
-
-
-def insert(conn: pymysql.connections.Connection, table: str, keys: Any) -> None:
-    values = ", ".join(f"({k}, 'v{k}')" for k in keys)
-    q(conn, f"INSERT INTO {table} VALUES {values}")
 
 
 def make_range_table(conn: pymysql.connections.Connection, table: str, buckets: int = 2) -> None:
@@ -162,19 +122,15 @@ def snapshot_timestamp(conn: pymysql.connections.Connection, repo: str, label: s
     return found[0][1].split("\n")[-1]
 
 
-def snapshot_path(location: Path, repo: str, label: str) -> Path:
-    return location / f"__palo_repository_{repo}" / f"__ss_{label}"
-
-
 def info_of(location: Path, repo: str, label: str) -> dict[str, Any]:
     """The snapshot's (only) job info file, parsed."""
-    found = sorted(snapshot_path(location, repo, label).glob("__info_*"))
+    found = sorted(snapshot_dir(location, repo, label).glob("__info_*"))
     assert len(found) == 1, found
     return json.loads(found[0].read_bytes())
 
 
 def content_files(location: Path, repo: str, label: str) -> list[Path]:
-    return sorted(p for p in (snapshot_path(location, repo, label) / "__ss_content").rglob("*") if p.is_file())
+    return sorted(p for p in (snapshot_dir(location, repo, label) / "__ss_content").rglob("*") if p.is_file())
 
 
 # ---- restore side
@@ -241,10 +197,6 @@ def restore(
 
 
 # ---- files
-def md5_of(path: Path) -> str:
-    return hashlib.md5(path.read_bytes()).hexdigest()
-
-
 def job_snapshot_dirs(data_dir: Path) -> list[Path]:
     """Per-job snapshot dirs on the backends: ``<data>/be/be<n>/snapshot/<job id>``."""
     return sorted(data_dir.glob("be/be*/snapshot/*"))
@@ -268,16 +220,3 @@ def flip_bytes(path: Path, offset: int = 8) -> None:
     tmp = path.with_name(path.name + ".damaged")
     tmp.write_bytes(bytes(data))
     tmp.replace(path)
-
-
-# ---- servers
-def restart(srv: DorisbkServer, sig: int = signal.SIGTERM) -> None:
-    """Stop (or kill) and start again, waiting for the *new* process's ready line (the log is appended)."""
-    seen = srv.log().count(READY)
-    srv.stop(sig)
-    srv.start()
-    deadline = time.monotonic() + 60
-    while srv.log().count(READY) <= seen:
-        assert srv.proc is not None and srv.proc.poll() is None, srv.log()[-3000:]
-        assert time.monotonic() < deadline, "server did not restart"
-        time.sleep(0.02)

@@ -13,6 +13,13 @@ import pymysql
 import pytest
 
 from tests.dorisbk_server import DorisbkServer
+from tests.jobkit import (
+    described,
+    doris_err,
+    err,
+    insert,
+    q,
+)
 from tests.test_restore_support import (
     BRIEF_COLUMNS,
     FULL_COLUMNS,
@@ -20,16 +27,11 @@ from tests.test_restore_support import (
     backup,
     cancelled,
     create_local_repo,
-    described,
-    doris_err,
-    err,
     fast,
     finished,
-    insert,
     make_range_table,
     make_unique_table,
     pause,
-    q,
     restore_row,
     restore_rows,
     restore_sql,

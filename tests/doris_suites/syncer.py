@@ -17,6 +17,7 @@ from typing import Any
 import pymysql
 
 from tests.s3server import S3Server
+from tests.sqlhelp import dicts, error, rows
 
 WAIT_S = 60.0
 POLL_S = 0.1
@@ -30,26 +31,17 @@ def unique(prefix: str) -> str:
 
 def sql(conn: pymysql.connections.Connection, statement: str) -> list[tuple]:
     """Run one statement and return its rows, as a suite's ``sql "..."`` does."""
-    with conn.cursor() as cur:
-        cur.execute(statement)
-        return list(cur.fetchall())
+    return rows(conn, statement)
 
 
 def sql_dicts(conn: pymysql.connections.Connection, statement: str) -> list[dict[str, Any]]:
     """Rows keyed by column name (SHOW BACKUP / SHOW RESTORE / SHOW SNAPSHOT are read by name)."""
-    with conn.cursor() as cur:
-        cur.execute(statement)
-        names = [d[0] for d in cur.description or ()]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    return dicts(conn, statement)
 
 
 def sql_error(conn: pymysql.connections.Connection, statement: str) -> tuple[int, str]:
-    """The (code, message) a statement fails with; raises AssertionError if it succeeds."""
-    try:
-        sql(conn, statement)
-    except pymysql.err.MySQLError as exc:
-        return exc.args[0], str(exc.args[1]) if len(exc.args) > 1 else ""
-    raise AssertionError(f"statement did not fail: {statement[:200]}")
+    """The (code, message) a statement fails with; fails the test if it succeeds."""
+    return error(conn, statement)
 
 
 def create_local_repository(conn: pymysql.connections.Connection, name: str, location: Path) -> None:
@@ -104,3 +96,11 @@ def get_snapshot_timestamp(conn: pymysql.connections.Connection, repo: str, labe
     found = sql_dicts(conn, f'SHOW SNAPSHOT ON `{repo}` WHERE SNAPSHOT = "{label}"')
     ok = [r["Timestamp"] for r in found if r["Status"] == "OK"]
     return ok[-1] if ok else None
+
+
+def wait_snapshot_timestamp(conn: pymysql.connections.Connection, db: str, repo: str, label: str) -> str:
+    """Wait for ``db``'s backups to finish; ``label``'s timestamp in ``repo``, which must list it."""
+    wait_snapshot_finish(conn, db)
+    ts = get_snapshot_timestamp(conn, repo, label)
+    assert ts is not None, f"{label} is not listed in {repo}"
+    return ts

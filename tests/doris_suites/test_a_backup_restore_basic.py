@@ -7,90 +7,36 @@ Each test follows one suite of ``regression-test/suites/backup_restore`` stateme
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pymysql
-import pytest
 
+from tests.doris_suites.suite_support import ONES, agg_table, backup, conn, count, new_db, repo, restore
 from tests.doris_suites.syncer import (
     create_local_repository,
     get_snapshot_timestamp,
     sql,
     sql_dicts,
     unique,
-    wait_all_restore_finish,
     wait_snapshot_finish,
 )
-from tests.dorisbk_server import DorisbkServer
 
-AGG_TABLE = """
-    CREATE TABLE {name} (
-        `id` LARGEINT NOT NULL,
-        `count` LARGEINT SUM DEFAULT "0")
-    AGGREGATE KEY(`id`)
-    DISTRIBUTED BY HASH(`id`) BUCKETS {buckets}
-    PROPERTIES ("replication_num" = "1")
-"""
-TEN = ",".join(f"({i}, {i})" for i in range(1, 11))
-
-
-@pytest.fixture(scope="module")
-def conn(server: DorisbkServer) -> Iterator[pymysql.connections.Connection]:
-    c = server.connect()
-    sql(c, 'ADMIN SET FRONTEND CONFIG ("backup_handler_update_interval_millis" = "50")')
-    yield c
-    c.close()
-
-
-@pytest.fixture
-def repo(conn: pymysql.connections.Connection, tmp_path: Path) -> str:
-    name = unique("repo")
-    create_local_repository(conn, name, tmp_path)
-    return name
-
-
-def backup(conn: pymysql.connections.Connection, db: str, label: str, repo: str, clause: str = "") -> str:
-    """BACKUP, wait for it, and return the snapshot's timestamp as the suites' syncer does."""
-    sql(conn, f"BACKUP SNAPSHOT {db}.{label} TO `{repo}` {clause}")
-    wait_snapshot_finish(conn, db)
-    ts = get_snapshot_timestamp(conn, repo, label)
-    assert ts is not None
-    return ts
-
-
-def restore(
-    conn: pymysql.connections.Connection, db: str, label: str, repo: str, ts: str, clause: str = "", **props: str
-) -> None:
-    props = {"backup_timestamp": ts, **props}
-    text = ", ".join(f'"{k}" = "{v}"' for k, v in props.items())
-    sql(conn, f"RESTORE SNAPSHOT {db}.{label} FROM `{repo}` {clause} PROPERTIES ({text})")
-    wait_all_restore_finish(conn, db)
-
-
-def count(conn: pymysql.connections.Connection, table: str) -> int:
-    return len(sql(conn, f"SELECT * FROM {table}"))
-
-
-def new_db(conn: pymysql.connections.Connection, prefix: str) -> str:
-    db = unique(prefix)
-    sql(conn, f"CREATE DATABASE IF NOT EXISTS {db}")
-    return db
+__all__ = ["conn", "repo"]
 
 
 def test_backup_restore(conn: pymysql.connections.Connection, repo: str) -> None:
     db = new_db(conn, "test_backup_restore_db")
     tbl = f"{db}.test_backup_restore_table"
     sql(conn, f"DROP TABLE IF EXISTS {tbl}")
-    sql(conn, AGG_TABLE.format(name=tbl, buckets=2))
-    sql(conn, f"INSERT INTO {tbl} VALUES {TEN}")
-    assert count(conn, tbl) == 10
+    sql(conn, agg_table(tbl))
+    sql(conn, f"INSERT INTO {tbl} VALUES {ONES}")
+    assert count(conn, tbl, by_rows=True) == 10
     ts = backup(conn, db, "test_backup_restore_snapshot", repo, "ON (test_backup_restore_table)")
     # older syncers read the timestamp from SHOW SNAPSHOT without WHERE: the label's row, last line
     listed = [r for r in sql(conn, f"SHOW SNAPSHOT ON {repo}") if r[0] == "test_backup_restore_snapshot"]
     assert [r[1].split("\n")[-1] for r in listed] == [ts]
     sql(conn, f"TRUNCATE TABLE {tbl}")
-    assert count(conn, tbl) == 0
+    assert count(conn, tbl, by_rows=True) == 0
     restore(
         conn,
         db,
@@ -100,7 +46,7 @@ def test_backup_restore(conn: pymysql.connections.Connection, repo: str) -> None
         "ON ( `test_backup_restore_table`)",
         replication_num="1",
     )
-    assert count(conn, tbl) == 10
+    assert count(conn, tbl, by_rows=True) == 10
     assert sql_dicts(conn, f"SHOW RESTORE FROM {db}")[-1]["Status"] == "[OK]"
     sql(conn, f"DROP TABLE {tbl} FORCE")
     sql(conn, f"DROP DATABASE {db} FORCE")
@@ -110,8 +56,8 @@ def test_backup_restore(conn: pymysql.connections.Connection, repo: str) -> None
 def test_backup_restore_alias(conn: pymysql.connections.Connection, repo: str) -> None:
     db = new_db(conn, "backup_restore_alias_db")
     tbl, alias = "test_backup_restore_alias_table", "test_backup_restore_alias_table_alias"
-    sql(conn, AGG_TABLE.format(name=f"{db}.{tbl}", buckets=2))
-    sql(conn, f"INSERT INTO {db}.{tbl} VALUES {TEN}")
+    sql(conn, agg_table(f"{db}.{tbl}"))
+    sql(conn, f"INSERT INTO {db}.{tbl} VALUES {ONES}")
     ts = backup(conn, db, "test_backup_restore_snapshot", repo, f"ON ({tbl})")
     sql(conn, f"INSERT INTO {db}.{tbl} VALUES (20, 21), (123, 341)")
     after = sql(conn, f"SELECT * FROM {db}.{tbl} ORDER BY id")
@@ -131,9 +77,9 @@ def _ten_tables(conn: pymysql.connections.Connection, db: str, prefix: str) -> l
         name = f"{prefix}_{i}"
         tables.append(name)
         sql(conn, f"DROP TABLE IF EXISTS {db}.{name}")
-        sql(conn, AGG_TABLE.format(name=f"{db}.{name}", buckets=2))
-        sql(conn, f"INSERT INTO {db}.{name} VALUES {TEN}")
-        assert count(conn, f"{db}.{name}") == 10
+        sql(conn, agg_table(f"{db}.{name}"))
+        sql(conn, f"INSERT INTO {db}.{name} VALUES {ONES}")
+        assert count(conn, f"{db}.{name}", by_rows=True) == 10
     return tables
 
 
@@ -145,7 +91,7 @@ def test_backup_restore_db(conn: pymysql.connections.Connection, repo: str) -> N
         sql(conn, f"TRUNCATE TABLE {db}.{name}")
     restore(conn, db, "test_backup_restore_db_snapshot", repo, ts, reserve_replica="true")
     for name in tables:
-        assert count(conn, f"{db}.{name}") == 10
+        assert count(conn, f"{db}.{name}", by_rows=True) == 10
         sql(conn, f"DROP TABLE {db}.{name} FORCE")
     sql(conn, f"DROP DATABASE {db} FORCE")
 
@@ -175,7 +121,7 @@ def test_backup_restore_exclude(conn: pymysql.connections.Connection, repo: str)
     assert sql(conn, f"SELECT * FROM {db}.{backup_excluded} ORDER BY id") == excluded_rows
     assert sql(conn, f"SHOW TABLES FROM {db} LIKE '{restore_excluded}'") == []
     for name in tables:
-        assert count(conn, f"{db}.{name}") == 10
+        assert count(conn, f"{db}.{name}", by_rows=True) == 10
         sql(conn, f"DROP TABLE {db}.{name} FORCE")
     sql(conn, f"DROP DATABASE {db} FORCE")
 
@@ -190,7 +136,7 @@ def test_backup_restore_multi_tables(conn: pymysql.connections.Connection, repo:
         sql(conn, f"TRUNCATE TABLE {db}.{name}")
     restore(conn, db, label, repo, ts, f"ON ({','.join(chosen)})", replication_num="1")
     for name in tables:
-        assert count(conn, f"{db}.{name}") == 10
+        assert count(conn, f"{db}.{name}", by_rows=True) == 10
         sql(conn, f"DROP TABLE {db}.{name} FORCE")
     sql(conn, f"DROP DATABASE {db} FORCE")
 
@@ -203,12 +149,12 @@ def test_backup_restore_multi_tables_overwrite(conn: pymysql.connections.Connect
     ts = backup(conn, db, label, repo, f"ON ({','.join(chosen)})")
     first = f"{db}.{chosen[0]}"
     sql(conn, f"INSERT INTO {first} VALUES (20, 20), (21, 21)")
-    assert count(conn, first) == 12
+    assert count(conn, first, by_rows=True) == 12
     restore(conn, db, label, repo, ts, f"ON ({','.join(chosen)})", replication_num="1")
     # the restore overwrote the rows loaded after the backup
     assert [int(r[0]) for r in sql(conn, f"SELECT * FROM {first} ORDER BY id")] == list(range(1, 11))
     for name in tables:
-        assert count(conn, f"{db}.{name}") == 10
+        assert count(conn, f"{db}.{name}", by_rows=True) == 10
         sql(conn, f"DROP TABLE {db}.{name} FORCE")
     sql(conn, f"DROP DATABASE {db} FORCE")
 
@@ -266,7 +212,7 @@ def test_restore_mix_exists_and_new_table(conn: pymysql.connections.Connection, 
         sql(conn, f"DROP TABLE {db}.{name} FORCE")
     restore(conn, db, label, repo, ts, f"ON ({','.join(tables)})", replication_num="1")
     for name in tables:
-        assert count(conn, f"{db}.{name}") == 10
+        assert count(conn, f"{db}.{name}", by_rows=True) == 10
         sql(conn, f"DROP TABLE {db}.{name} FORCE")
     sql(conn, f"DROP DATABASE {db} FORCE")
 
@@ -274,12 +220,12 @@ def test_restore_mix_exists_and_new_table(conn: pymysql.connections.Connection, 
 def test_restore_to_new_table(conn: pymysql.connections.Connection, repo: str) -> None:
     db = new_db(conn, "restore_to_new_table_db")
     tbl = "test_restore_to_new_table_table"
-    sql(conn, AGG_TABLE.format(name=f"{db}.{tbl}", buckets=2))
-    sql(conn, f"INSERT INTO {db}.{tbl} VALUES {TEN}")
+    sql(conn, agg_table(f"{db}.{tbl}"))
+    sql(conn, f"INSERT INTO {db}.{tbl} VALUES {ONES}")
     ts = backup(conn, db, "test_backup_restore_snapshot", repo, f"ON ({tbl})")
     sql(conn, f"DROP TABLE {db}.{tbl} FORCE")
     restore(conn, db, "test_backup_restore_snapshot", repo, ts, f"ON ( `{tbl}`)", replication_num="1")
-    assert count(conn, f"{db}.{tbl}") == 10
+    assert count(conn, f"{db}.{tbl}", by_rows=True) == 10
     sql(conn, f"DROP TABLE {db}.{tbl} FORCE")
     sql(conn, f"DROP DATABASE {db} FORCE")
 
@@ -298,28 +244,28 @@ def test_duplicate_backup_restore(conn: pymysql.connections.Connection, tmp_path
         PROPERTIES ("replication_num" = "1")
         """,
     )
-    sql(conn, f"INSERT INTO {tbl} VALUES {TEN}")
+    sql(conn, f"INSERT INTO {tbl} VALUES {ONES}")
     sql(conn, f"INSERT INTO {tbl} VALUES (1,1),(2,2),(3,3),(1,1),(2,2)")
-    assert count(conn, tbl) == 15
+    assert count(conn, tbl, by_rows=True) == 15
     repo = unique("test_duplicate_backup_restore_repo")
     create_local_repository(conn, repo, tmp_path / "one")
     label = "test_duplicate_backup_restore"
     ts = backup(conn, db, label, repo, 'ON (test_duplicate_backup_restore_table) PROPERTIES ("type" = "full")')
     sql(conn, f"TRUNCATE TABLE {tbl}")
     restore(conn, db, label, repo, ts, "ON ( `test_duplicate_backup_restore_table`)", reserve_replica="true")
-    assert count(conn, tbl) == 15
+    assert count(conn, tbl, by_rows=True) == 15
     sql(conn, f"DROP REPOSITORY `{repo}`")
 
     # a delete is part of what the next backup holds
     sql(conn, f"DELETE FROM {tbl} WHERE id = 1")
-    assert count(conn, tbl) == 12
+    assert count(conn, tbl, by_rows=True) == 12
     repo = unique("repo")
     create_local_repository(conn, repo, tmp_path / "two")
     label = "test_duplicate_delete_backup_restore_snapshot"
     ts = backup(conn, db, label, repo, 'ON (test_duplicate_backup_restore_table) PROPERTIES ("type" = "full")')
     sql(conn, f"TRUNCATE TABLE {tbl}")
     restore(conn, db, label, repo, ts, "ON ( `test_duplicate_backup_restore_table`)", reserve_replica="true")
-    assert count(conn, tbl) == 12
+    assert count(conn, tbl, by_rows=True) == 12
     sql(conn, f"DROP TABLE {tbl} FORCE")
     sql(conn, f"DROP DATABASE {db} FORCE")
     sql(conn, f"DROP REPOSITORY `{repo}`")
@@ -343,7 +289,7 @@ def test_unique_backup_restore(conn: pymysql.connections.Connection, tmp_path: P
         """,
     )
     sql(conn, f"INSERT INTO {tbl} VALUES (1,1),(2,2)")
-    assert count(conn, f"{tbl} ORDER BY id") == 2
+    assert count(conn, f"{tbl} ORDER BY id", by_rows=True) == 2
     sql(conn, f"INSERT INTO {tbl} VALUES (1,5)")
     repo = unique("repo")
     create_local_repository(conn, repo, tmp_path / "one")
@@ -355,7 +301,7 @@ def test_unique_backup_restore(conn: pymysql.connections.Connection, tmp_path: P
     sql(conn, f"DROP REPOSITORY `{repo}`")
 
     sql(conn, f"DELETE FROM {tbl} WHERE id = 1")
-    assert count(conn, tbl) == 1
+    assert count(conn, tbl, by_rows=True) == 1
     repo = unique("repo")
     create_local_repository(conn, repo, tmp_path / "two")
     label = "test_unique_delete_backup_restore_snapshot"
@@ -384,13 +330,13 @@ def test_backup_restore_dup_without_default_keys(conn: pymysql.connections.Conne
         )
         """,
     )
-    sql(conn, f"INSERT INTO {tbl} VALUES {TEN}")
-    assert count(conn, tbl) == 10
+    sql(conn, f"INSERT INTO {tbl} VALUES {ONES}")
+    assert count(conn, tbl, by_rows=True) == 10
     label = "test_backup_restore_dup_without_default_keys_snapshot"
     ts = backup(conn, db, label, repo, "ON (dup_without_keys_table)")
     sql(conn, f"TRUNCATE TABLE {tbl}")
     restore(conn, db, label, repo, ts, "ON (`dup_without_keys_table`)", reserve_replica="true")
-    assert count(conn, tbl) == 10
+    assert count(conn, tbl, by_rows=True) == 10
     create = sql(conn, f"SHOW CREATE TABLE {tbl}")[0][1]
     assert "DUPLICATE KEY" not in create
     assert '"enable_duplicate_without_keys_by_default" = "true"' in create
@@ -411,15 +357,15 @@ def test_backup_restore_table_auto_bucket(conn: pymysql.connections.Connection, 
         PROPERTIES ("replication_num" = "1")
         """,
     )
-    sql(conn, f"INSERT INTO {tbl} VALUES {TEN}")
-    assert count(conn, tbl) == 10
+    sql(conn, f"INSERT INTO {tbl} VALUES {ONES}")
+    assert count(conn, tbl, by_rows=True) == 10
     label = "test_backup_restore_table_auto_bucket_snapshot"
     ts = backup(conn, db, label, repo, "ON (auto_bucket_table)")
     sql(conn, f"DROP TABLE {tbl} FORCE")
     restore(conn, db, label, repo, ts, "ON (`auto_bucket_table`)", replication_num="1")
     create = sql(conn, f"SHOW CREATE TABLE {tbl}")[0][1]
     assert "DISTRIBUTED BY HASH(`id`) BUCKETS AUTO" in create
-    assert count(conn, tbl) == 10
+    assert count(conn, tbl, by_rows=True) == 10
     sql(conn, f"DROP TABLE {tbl} FORCE")
     sql(conn, f"DROP DATABASE {db} FORCE")
 
@@ -428,14 +374,14 @@ def test_backup_restore_version_revert(conn: pymysql.connections.Connection, rep
     db = new_db(conn, "test_backup_restore_version_revert_db")
     name = "test_backup_restore_version_revert_table"
     tbl = f"{db}.{name}"
-    sql(conn, AGG_TABLE.format(name=tbl, buckets=1))
-    sql(conn, f"INSERT INTO {tbl} VALUES {TEN}")
-    assert count(conn, tbl) == 10
+    sql(conn, agg_table(tbl, buckets=1))
+    sql(conn, f"INSERT INTO {tbl} VALUES {ONES}")
+    assert count(conn, tbl, by_rows=True) == 10
     origin = sql_dicts(conn, f"SHOW TABLETS FROM {tbl}")[0]["Version"]
     label = "test_backup_restore_version_revert_snapshot"
     sql(conn, f"BACKUP SNAPSHOT {db}.{label} TO `{repo}` ON ({name})")
     wait_snapshot_finish(conn, db)
-    sql(conn, f"INSERT INTO {tbl} VALUES {TEN}")
+    sql(conn, f"INSERT INTO {tbl} VALUES {ONES}")
     after = sql_dicts(conn, f"SHOW TABLETS FROM {tbl}")[0]["Version"]
     assert int(after) == int(origin) + 1
     ts = get_snapshot_timestamp(conn, repo, label)

@@ -9,79 +9,19 @@ Each test follows one suite of ``regression-test/suites/backup_restore`` stateme
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pymysql
 import pytest
 
+from tests.doris_suites.suite_support import agg_table, backup, conn, ints, new_db, repo, restore, restore_sql
 from tests.doris_suites.syncer import (
-    create_local_repository,
-    get_snapshot_timestamp,
     sql,
     sql_dicts,
     unique,
     wait_all_restore_finish,
     wait_restore_end,
-    wait_snapshot_finish,
 )
-from tests.dorisbk_server import DorisbkServer
 
-AGG_TABLE = """
-    CREATE TABLE {name} (
-        `id` LARGEINT NOT NULL,
-        `count` LARGEINT SUM DEFAULT "0"
-    )
-    AGGREGATE KEY(`id`)
-    {partitions}
-    DISTRIBUTED BY HASH(`id`) BUCKETS 2
-    PROPERTIES ("replication_num" = "1")
-"""
-
-
-@pytest.fixture(scope="module")
-def conn(server: DorisbkServer) -> Iterator[pymysql.connections.Connection]:
-    c = server.connect()
-    sql(c, 'ADMIN SET FRONTEND CONFIG ("backup_handler_update_interval_millis" = "50")')
-    yield c
-    c.close()
-
-
-@pytest.fixture
-def repo(conn: pymysql.connections.Connection, tmp_path: Path) -> str:
-    name = unique("repo")
-    create_local_repository(conn, name, tmp_path)
-    return name
-
-
-def new_db(conn: pymysql.connections.Connection, prefix: str) -> str:
-    db = unique(prefix)
-    sql(conn, f"CREATE DATABASE IF NOT EXISTS {db}")
-    return db
-
-
-def backup(conn: pymysql.connections.Connection, db: str, label: str, repo: str, clause: str = "") -> str:
-    sql(conn, f"BACKUP SNAPSHOT {db}.{label} TO `{repo}` {clause}")
-    wait_snapshot_finish(conn, db)
-    ts = get_snapshot_timestamp(conn, repo, label)
-    assert ts is not None
-    return ts
-
-
-def restore_sql(db: str, label: str, repo: str, ts: str, clause: str = "", **props: str) -> str:
-    text = ", ".join(f'"{k}" = "{v}"' for k, v in {"backup_timestamp": ts, **props}.items())
-    return f"RESTORE SNAPSHOT {db}.{label} FROM `{repo}` {clause} PROPERTIES ({text})"
-
-
-def restore(
-    conn: pymysql.connections.Connection, db: str, label: str, repo: str, ts: str, clause: str = "", **props: str
-) -> None:
-    sql(conn, restore_sql(db, label, repo, ts, clause, **props))
-    wait_all_restore_finish(conn, db)
-
-
-def ints(rows: list[tuple]) -> list[tuple]:
-    return [tuple(int(v) for v in r) for r in rows]
+__all__ = ["conn", "repo"]
 
 
 def test_backup_restore_with_view(conn: pymysql.connections.Connection, repo: str) -> None:
@@ -89,7 +29,7 @@ def test_backup_restore_with_view(conn: pymysql.connections.Connection, repo: st
     tbl, view = "backup_restore_with_view_table", "backup_restore_with_view_view"
     sql(conn, f"DROP TABLE IF EXISTS {db}.{tbl} FORCE")
     sql(conn, f"DROP VIEW IF EXISTS {db}.{view}")
-    sql(conn, AGG_TABLE.format(name=f"{db}.{tbl}", partitions=""))
+    sql(conn, agg_table(f"{db}.{tbl}"))
     sql(conn, f"INSERT INTO {db}.{tbl} VALUES {','.join(f'({j}, {j})' for j in range(1, 11))}")
     sql(conn, f"CREATE VIEW {db}.{view} (id, count) AS SELECT * FROM {db}.{tbl} WHERE count > 5")
     assert ints(sql(conn, f"SELECT * FROM {db}.{tbl} ORDER BY id ASC")) == [(j, j) for j in range(1, 11)]
@@ -161,7 +101,7 @@ def test_backup_restore_force_replace_diff_column(conn: pymysql.connections.Conn
 def test_backup_restore_force_replace_diff_part_type(conn: pymysql.connections.Connection, repo: str) -> None:
     db = new_db(conn, "force_replace_diff_part_type")
     tbl = "test_backup_restore_force_replace_diff_part_type_tables_0"
-    sql(conn, AGG_TABLE.format(name=f"{db}.{tbl}", partitions="PARTITION BY LIST(`id`)\n(\n)"))
+    sql(conn, agg_table(f"{db}.{tbl}", partitions="PARTITION BY LIST(`id`)\n(\n)"))
     label = unique("test_backup_restore_force_replace_diff_part_type_snapshot")
     ts = backup(conn, db, label, repo, f"ON ( {tbl} )")
     sql(conn, f"DROP TABLE {db}.{tbl}")
@@ -189,7 +129,7 @@ def test_backup_restore_force_replace_diff_part_val(conn: pymysql.connections.Co
     db = new_db(conn, "force_replace_diff_part_val")
     tbl = "test_backup_restore_force_replace_diff_part_val_tables_0"
     part = 'PARTITION BY RANGE(`id`)\n(\nPARTITION p0 VALUES LESS THAN ("10")\n)'
-    sql(conn, AGG_TABLE.format(name=f"{db}.{tbl}", partitions=part))
+    sql(conn, agg_table(f"{db}.{tbl}", partitions=part))
     label = unique("test_backup_restore_force_replace_diff_part_val_snapshot")
     ts = backup(conn, db, label, repo, f"ON ( {tbl} )")
     sql(conn, f"DROP TABLE {db}.{tbl}")
@@ -254,7 +194,7 @@ def test_backup_restore_clean_restore(conn: pymysql.connections.Connection, repo
     values = ",".join(f"({j}, {j})" for j in range(20))
     for i in (1, 2, 3):
         sql(conn, f"DROP TABLE IF EXISTS {db}.{prefix}_{i}")
-        sql(conn, AGG_TABLE.format(name=f"{db}.{prefix}_{i}", partitions=parts))
+        sql(conn, agg_table(f"{db}.{prefix}_{i}", partitions=parts))
         sql(conn, f"INSERT INTO {db}.{prefix}_{i} VALUES {values}")
         assert len(sql(conn, f"SELECT * FROM {db}.{prefix}_{i}")) == 20
     view1, view2 = f"{prefix}_4", f"{prefix}_5"

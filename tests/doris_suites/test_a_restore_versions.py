@@ -11,64 +11,28 @@ counterpart on one machine; their SQL is replayed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pymysql
-import pytest
 
+from tests.doris_suites.suite_support import conn, ints, new_db, repo
+from tests.doris_suites.suite_support import restore as suite_restore
 from tests.doris_suites.syncer import (
-    create_local_repository,
     get_snapshot_timestamp,
     sql,
     sql_dicts,
-    unique,
-    wait_all_restore_finish,
     wait_snapshot_finish,
+    wait_snapshot_timestamp,
 )
-from tests.dorisbk_server import DorisbkServer
 
-
-@pytest.fixture(scope="module")
-def conn(server: DorisbkServer) -> Iterator[pymysql.connections.Connection]:
-    c = server.connect()
-    sql(c, 'ADMIN SET FRONTEND CONFIG ("backup_handler_update_interval_millis" = "50")')
-    yield c
-    c.close()
-
-
-@pytest.fixture
-def repo(conn: pymysql.connections.Connection, tmp_path: Path) -> str:
-    name = unique("repo")
-    create_local_repository(conn, name, tmp_path)
-    return name
-
-
-def new_db(conn: pymysql.connections.Connection, prefix: str) -> str:
-    db = unique(prefix)
-    sql(conn, f"CREATE DATABASE IF NOT EXISTS {db}")
-    return db
+__all__ = ["conn", "repo"]
 
 
 def backup(conn: pymysql.connections.Connection, db: str, label: str, repo: str, table: str) -> str:
     sql(conn, f'backup snapshot {db}.{label} to {repo} on ({table}) properties("type"="full")')
-    wait_snapshot_finish(conn, db)
-    ts = get_snapshot_timestamp(conn, repo, label)
-    assert ts is not None
-    return ts
+    return wait_snapshot_timestamp(conn, db, repo, label)
 
 
 def restore(conn: pymysql.connections.Connection, db: str, label: str, repo: str, ts: str, table: str) -> None:
-    sql(
-        conn,
-        f"RESTORE SNAPSHOT {db}.{label} FROM `{repo}` ON (`{table}`) "
-        f'PROPERTIES ("backup_timestamp" = "{ts}", "reserve_replica" = "true")',
-    )
-    wait_all_restore_finish(conn, db)
-
-
-def ints(rows: list[tuple]) -> list[tuple]:
-    return [tuple(None if v is None else int(v) for v in r) for r in rows]
+    suite_restore(conn, db, label, repo, ts, f"ON (`{table}`)", reserve_replica="true")
 
 
 MOW_TABLE = """CREATE TABLE IF NOT EXISTS {name}

@@ -16,38 +16,20 @@ import pymysql
 import pytest
 
 from tests.doris_suites import syncer
+from tests.doris_suites.suite_support import ONE_REPLICA, fill_agg_table, open_conn
 from tests.doris_suites.syncer import sql, sql_dicts
 from tests.dorisbk_server import DorisbkServer
 
 
 @pytest.fixture(scope="module")
 def conn(server: DorisbkServer) -> Iterator[pymysql.connections.Connection]:
-    with server.connect() as c:
-        sql(c, 'ADMIN SET FRONTEND CONFIG ("backup_handler_update_interval_millis" = "50")')
-        # Doris's regression clusters run with this fe.conf line (one backend holds every replica)
-        sql(c, 'ADMIN SET FRONTEND CONFIG ("force_olap_table_replication_allocation" = "tag.location.default:1")')
-        yield c
+    # Doris's regression clusters run with one backend holding every replica
+    yield from open_conn(server, **ONE_REPLICA)
 
 
 def agg_table(conn: pymysql.connections.Connection, db: str, table: str) -> list[str]:
     sql(conn, f"CREATE DATABASE IF NOT EXISTS {db}")
-    sql(conn, f"DROP TABLE IF EXISTS {db}.{table}")
-    sql(
-        conn,
-        f"""
-        CREATE TABLE {db}.{table} (
-            `id` LARGEINT NOT NULL,
-            `count` LARGEINT SUM DEFAULT "0")
-        AGGREGATE KEY(`id`)
-        DISTRIBUTED BY HASH(`id`) BUCKETS 2
-        PROPERTIES
-        (
-            "replication_num" = "1"
-        )
-        """,
-    )
-    values = [f"({i}, {i})" for i in range(1, 11)]
-    sql(conn, f"INSERT INTO {db}.{table} VALUES {','.join(values)}")
+    values = fill_agg_table(conn, f"{db}.{table}")
     assert len(sql(conn, f"SELECT * FROM {db}.{table}")) == len(values)
     return values
 

@@ -7,22 +7,15 @@ their replica count; it is 0 here (not forced), so they ask for one replica.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pymysql
-import pytest
 
 from tests.doris_suites import syncer
+from tests.doris_suites.suite_support import conn
 from tests.doris_suites.syncer import sql
-from tests.dorisbk_server import DorisbkServer
 
-
-@pytest.fixture(scope="module")
-def conn(server: DorisbkServer) -> Iterator[pymysql.connections.Connection]:
-    with server.connect() as c:
-        sql(c, 'ADMIN SET FRONTEND CONFIG ("backup_handler_update_interval_millis" = "50")')
-        yield c
+__all__ = ["conn"]
 
 
 def replay(conn: pymysql.connections.Connection, tmp_path: Path, suite: str, db_props: str) -> str:
@@ -51,9 +44,7 @@ def replay(conn: pymysql.connections.Connection, tmp_path: Path, suite: str, db_
         assert len(sql(conn, f"SELECT * FROM {db}.{table}")) == 10
 
     sql(conn, f"BACKUP SNAPSHOT {db}.{label}\nTO `{repo}`")
-    syncer.wait_snapshot_finish(conn, db)
-    snapshot = syncer.get_snapshot_timestamp(conn, repo, label)
-    assert snapshot is not None
+    snapshot = syncer.wait_snapshot_timestamp(conn, db, repo, label)
     for table in tables:
         sql(conn, f"TRUNCATE TABLE {db}.{table}")
     sql(

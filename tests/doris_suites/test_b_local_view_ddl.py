@@ -17,30 +17,15 @@ import pymysql
 import pytest
 
 from tests.doris_suites import syncer
+from tests.doris_suites.suite_support import ONE_REPLICA, fill_agg_table, open_conn
 from tests.doris_suites.syncer import sql, sql_dicts, sql_error
 from tests.dorisbk_server import DorisbkServer
 
 
 @pytest.fixture(scope="module")
 def conn(server: DorisbkServer) -> Iterator[pymysql.connections.Connection]:
-    with server.connect() as c:
-        sql(c, 'ADMIN SET FRONTEND CONFIG ("backup_handler_update_interval_millis" = "50")')
-        sql(c, 'ADMIN SET FRONTEND CONFIG ("force_olap_table_replication_allocation" = "tag.location.default:1")')
-        yield c
-
-
-def agg_table(conn: pymysql.connections.Connection, db: str, table: str, rows: int = 10) -> None:
-    sql(conn, f"DROP TABLE IF EXISTS {db}.{table}")
-    sql(
-        conn,
-        f"""CREATE TABLE {db}.{table} (
-            `id` LARGEINT NOT NULL,
-            `count` LARGEINT SUM DEFAULT "0")
-        AGGREGATE KEY(`id`)
-        DISTRIBUTED BY HASH(`id`) BUCKETS 2
-        PROPERTIES ("replication_num" = "1")""",
-    )
-    sql(conn, f"INSERT INTO {db}.{table} VALUES {','.join(f'({i}, {i})' for i in range(1, rows + 1))}")
+    # Doris's regression clusters run with one backend holding every replica
+    yield from open_conn(server, **ONE_REPLICA)
 
 
 def wait_state(conn: pymysql.connections.Connection, db: str, state: str) -> None:
@@ -54,7 +39,7 @@ def wait_state(conn: pymysql.connections.Connection, db: str, state: str) -> Non
 def test_keep_on_local(conn: pymysql.connections.Connection) -> None:
     repo, db, table, label = "__keep_on_local__", "backup_restore_db", "test_backup_restore_table", "kol_snapshot"
     sql(conn, f"CREATE DATABASE IF NOT EXISTS {db}")
-    agg_table(conn, db, table)
+    fill_agg_table(conn, f"{db}.{table}")
     assert len(sql(conn, f"SELECT * FROM {db}.{table}")) == 10
 
     sql(conn, f"BACKUP SNAPSHOT {db}.{label} TO `{repo}` ON ({table})")
@@ -85,7 +70,7 @@ def test_with_view(conn: pymysql.connections.Connection, tmp_path: Path) -> None
     sql(conn, f"CREATE DATABASE IF NOT EXISTS {db}")
     sql(conn, f"DROP TABLE IF EXISTS {db}.{table} FORCE")
     sql(conn, f"DROP VIEW IF EXISTS {db}.{view}")
-    agg_table(conn, db, table)
+    fill_agg_table(conn, f"{db}.{table}")
     sql(conn, f"CREATE VIEW {db}.{view} (id, count)\n AS\n SELECT * FROM {db}.{table} WHERE count > 5")
     table_rows = [(i, i) for i in range(1, 11)]
     view_rows = [(i, i) for i in range(6, 11)]
@@ -161,7 +146,7 @@ def test_diff_repo_same_snapshot(conn: pymysql.connections.Connection, tmp_path:
     syncer.create_local_repository(conn, f"{repo}_2", tmp_path / "repo2")
     for n in (1, 2):
         sql(conn, f"CREATE DATABASE IF NOT EXISTS {db}_{n}")
-        agg_table(conn, f"{db}_{n}", f"{table}_{n}")
+        fill_agg_table(conn, f"{db}_{n}.{table}_{n}")
         assert len(sql(conn, f"SELECT * FROM {db}_{n}.{table}_{n}")) == 10
 
     # the same label into two repositories, from two databases at once

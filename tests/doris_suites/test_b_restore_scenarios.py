@@ -17,16 +17,16 @@ import pymysql
 import pytest
 
 from tests.doris_suites import syncer
+from tests.doris_suites.suite_support import ONE_REPLICA, open_conn
+from tests.doris_suites.suite_support import backup as suite_backup
 from tests.doris_suites.syncer import sql
 from tests.dorisbk_server import DorisbkServer
 
 
 @pytest.fixture(scope="module")
 def conn(server: DorisbkServer) -> Iterator[pymysql.connections.Connection]:
-    with server.connect() as c:
-        sql(c, 'ADMIN SET FRONTEND CONFIG ("backup_handler_update_interval_millis" = "50")')
-        sql(c, 'ADMIN SET FRONTEND CONFIG ("force_olap_table_replication_allocation" = "tag.location.default:1")')
-        yield c
+    # Doris's regression clusters run with one backend holding every replica
+    yield from open_conn(server, **ONE_REPLICA)
 
 
 @pytest.fixture
@@ -39,11 +39,7 @@ def repo(conn: pymysql.connections.Connection, tmp_path: Path) -> Iterator[str]:
 
 def backup(conn: pymysql.connections.Connection, db: str, repo: str, label: str, table: str) -> str:
     """BACKUP ... ON (table), wait for it, and the snapshot's timestamp."""
-    sql(conn, f"BACKUP SNAPSHOT {db}.{label} TO `{repo}` ON ({table})")
-    syncer.wait_snapshot_finish(conn, db)
-    ts = syncer.get_snapshot_timestamp(conn, repo, label)
-    assert ts is not None
-    return ts
+    return suite_backup(conn, db, label, repo, f"ON ({table})")
 
 
 def restore(conn: pymysql.connections.Connection, db: str, repo: str, label: str, on: str, **props: str) -> None:

@@ -16,6 +16,7 @@ import pymysql
 import pytest
 
 from tests.doris_suites import syncer
+from tests.doris_suites.suite_support import ONE_REPLICA, open_conn
 from tests.doris_suites.syncer import sql, sql_dicts, sql_error
 from tests.dorisbk_server import DorisbkServer
 from tests.s3server import S3Server, s3_server
@@ -29,10 +30,8 @@ def s3() -> Iterator[S3Server]:
 
 @pytest.fixture(scope="module")
 def conn(server: DorisbkServer) -> Iterator[pymysql.connections.Connection]:
-    with server.connect() as c:
-        sql(c, 'ADMIN SET FRONTEND CONFIG ("backup_handler_update_interval_millis" = "50")')
-        sql(c, 'ADMIN SET FRONTEND CONFIG ("force_olap_table_replication_allocation" = "tag.location.default:1")')
-        yield c
+    # Doris's regression clusters run with one backend holding every replica
+    yield from open_conn(server, **ONE_REPLICA)
 
 
 def repo_row(conn: pymysql.connections.Connection, name: str) -> tuple | None:
@@ -73,10 +72,7 @@ def make(conn: pymysql.connections.Connection, table: str, body: str) -> None:
 
 def backup(conn: pymysql.connections.Connection, db: str, repo: str, label: str, on: str) -> str:
     sql(conn, f"BACKUP SNAPSHOT {db}.{label}\nTO {repo}\nON ({on})")
-    syncer.wait_snapshot_finish(conn, db)
-    ts = syncer.get_snapshot_timestamp(conn, repo, label)
-    assert ts is not None
-    return ts
+    return syncer.wait_snapshot_timestamp(conn, db, repo, label)
 
 
 def restore(conn: pymysql.connections.Connection, db: str, repo: str, label: str, on: str, props: str) -> None:

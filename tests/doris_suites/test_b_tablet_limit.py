@@ -6,28 +6,18 @@ back at the end, which the knobs must therefore exist for.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pymysql
-import pytest
 
 from tests.doris_suites import syncer
+from tests.doris_suites.suite_support import conn
 from tests.doris_suites.syncer import sql
-from tests.dorisbk_server import DorisbkServer
+from tests.jobkit import set_config
+
+__all__ = ["conn"]
 
 SUITE = "test_backup_restore_tablet_limit"
-
-
-@pytest.fixture(scope="module")
-def conn(server: DorisbkServer) -> Iterator[pymysql.connections.Connection]:
-    with server.connect() as c:
-        sql(c, 'ADMIN SET FRONTEND CONFIG ("backup_handler_update_interval_millis" = "50")')
-        yield c
-
-
-def config(conn: pymysql.connections.Connection, key: str, value: str) -> None:
-    sql(conn, f' ADMIN SET FRONTEND CONFIG ("{key}" = "{value}") ')
 
 
 def last_backup(conn: pymysql.connections.Connection, db: str) -> tuple:
@@ -65,36 +55,36 @@ def test_tablet_limit(conn: pymysql.connections.Connection, tmp_path: Path) -> N
 
     # 1: the per-job cap cancels the backup
     try:
-        config(conn, "max_backup_tablets_per_job", "0")
+        set_config(conn, "max_backup_tablets_per_job", "0")
         sql(conn, f"BACKUP SNAPSHOT {db}.{label}_limit TO `{repo}` ON ({table})")
         syncer.wait_backup_end(conn, db)
         row = last_backup(conn, db)
         assert row[3] == "CANCELLED" and "exceeds the limit" in row[12]
     finally:
-        config(conn, "max_backup_tablets_per_job", originals["max_backup_tablets_per_job"])
+        set_config(conn, "max_backup_tablets_per_job", originals["max_backup_tablets_per_job"])
 
     # 2: in concurrent mode the global cap (1 task) is below the table's 2 tablets
     try:
-        config(conn, "enable_table_level_backup_concurrency", "true")
-        config(conn, "max_concurrent_snapshot_tasks_total", "1")
+        set_config(conn, "enable_table_level_backup_concurrency", "true")
+        set_config(conn, "max_concurrent_snapshot_tasks_total", "1")
         sql(conn, f"BACKUP SNAPSHOT {db}.{label}_global TO `{repo}` ON ({table})")
         syncer.wait_backup_end(conn, db)
         row = last_backup(conn, db)
         assert row[3] == "CANCELLED" and "would exceed the limit" in row[12]
     finally:
-        config(conn, "max_concurrent_snapshot_tasks_total", originals["max_concurrent_snapshot_tasks_total"])
-        config(conn, "enable_table_level_backup_concurrency", originals["enable_table_level_backup_concurrency"])
+        set_config(conn, "max_concurrent_snapshot_tasks_total", originals["max_concurrent_snapshot_tasks_total"])
+        set_config(conn, "enable_table_level_backup_concurrency", originals["enable_table_level_backup_concurrency"])
 
     # 3: without concurrency the global cap is ignored
     try:
-        config(conn, "enable_table_level_backup_concurrency", "false")
-        config(conn, "max_concurrent_snapshot_tasks_total", "1")
+        set_config(conn, "enable_table_level_backup_concurrency", "false")
+        set_config(conn, "max_concurrent_snapshot_tasks_total", "1")
         sql(conn, f"BACKUP SNAPSHOT {db}.{label}_bypass TO `{repo}` ON ({table})")
         syncer.wait_backup_end(conn, db)
         assert last_backup(conn, db)[3] == "FINISHED"
     finally:
-        config(conn, "max_concurrent_snapshot_tasks_total", originals["max_concurrent_snapshot_tasks_total"])
-        config(conn, "enable_table_level_backup_concurrency", originals["enable_table_level_backup_concurrency"])
+        set_config(conn, "max_concurrent_snapshot_tasks_total", originals["max_concurrent_snapshot_tasks_total"])
+        set_config(conn, "enable_table_level_backup_concurrency", originals["enable_table_level_backup_concurrency"])
 
     # 4: default limits, a normal round trip
     normal = f"{label}_normal"
@@ -111,7 +101,7 @@ def test_tablet_limit(conn: pymysql.connections.Connection, tmp_path: Path) -> N
 
     # 5: the per-job cap cancels a restore too, before it touches the table
     try:
-        config(conn, "max_backup_tablets_per_job", "0")
+        set_config(conn, "max_backup_tablets_per_job", "0")
         sql(conn, f"TRUNCATE TABLE {db}.{table}")
         sql(conn, restore)
         syncer.wait_restore_end(conn, db)
@@ -119,7 +109,7 @@ def test_tablet_limit(conn: pymysql.connections.Connection, tmp_path: Path) -> N
         assert last[4] == "CANCELLED" and "exceeds the limit" in last[19]
         assert sql(conn, f"SHOW CREATE TABLE {db}.{table}")
     finally:
-        config(conn, "max_backup_tablets_per_job", originals["max_backup_tablets_per_job"])
+        set_config(conn, "max_backup_tablets_per_job", originals["max_backup_tablets_per_job"])
 
     sql(conn, f"DROP TABLE {db}.{table} FORCE")
     sql(conn, f"DROP DATABASE {db} FORCE")

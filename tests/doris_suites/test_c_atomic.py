@@ -15,12 +15,13 @@ from pathlib import Path
 import pymysql
 import pytest
 
-from tests.doris_suites.c_support import (
-    AGG_TABLE,
+from tests.doris_suites.suite_support import (
     ONES,
-    RANGE_AGG_TABLE,
+    RANGE_PARTITIONS,
     TENS,
+    agg_table,
     backup,
+    conn,
     count,
     create_sql,
     new_db,
@@ -34,13 +35,8 @@ from tests.doris_suites.c_support import (
 from tests.doris_suites.syncer import create_local_repository, sql, sql_dicts, sql_error, unique, wait_restore_end
 from tests.dorisbk_server import DorisbkServer
 
-__all__ = ["repo"]
+__all__ = ["conn", "repo"]
 PAIRS = [(j * 10, j * 10) for j in range(1, 11)]
-
-
-@pytest.fixture(scope="module")
-def conn(server: DorisbkServer) -> Iterator[pymysql.connections.Connection]:
-    yield from open_conn(server)
 
 
 def test_atomic_restore_replaces_whole_tables(conn: pymysql.connections.Connection, repo: str) -> None:
@@ -49,7 +45,7 @@ def test_atomic_restore_replaces_whole_tables(conn: pymysql.connections.Connecti
     limit = int(sql_dicts(conn, "ADMIN SHOW FRONTEND CONFIG LIKE 'table_name_length_limit'")[0]["Value"])
     tables.append("x" * limit)
     for name in tables:
-        sql(conn, RANGE_AGG_TABLE.format(name=f"{db}.{name}"))
+        sql(conn, agg_table(f"{db}.{name}", partitions=RANGE_PARTITIONS))
         sql(conn, f"INSERT INTO {db}.{name} VALUES {TENS}")
     on = f"ON (tbl_0, tbl_1 PARTITION (p1, p2, p3), tbl_2, tbl_3, {tables[4]})"
     ts = backup(conn, db, "snap", repo, on)
@@ -77,7 +73,7 @@ def test_atomic_restore_replaces_whole_tables(conn: pymysql.connections.Connecti
 def test_atomic_restore_cancelled_by_changed_view(conn: pymysql.connections.Connection, repo: str) -> None:
     db = new_db(conn, "atomic_cancel")
     for name in ("t", "t1"):
-        sql(conn, AGG_TABLE.format(name=f"{db}.{name}"))
+        sql(conn, agg_table(f"{db}.{name}"))
     sql(conn, f"CREATE VIEW {db}.v AS SELECT id, count FROM {db}.t WHERE id > 5")
     for name in ("t", "t1"):
         sql(conn, f"INSERT INTO {db}.{name} VALUES {ONES}")
@@ -97,7 +93,7 @@ def test_atomic_restore_cancelled_by_changed_view(conn: pymysql.connections.Conn
 
 def test_atomic_restore_with_view(conn: pymysql.connections.Connection, repo: str) -> None:
     db, db1 = new_db(conn, "atomic_view"), new_db(conn, "atomic_view_new")
-    sql(conn, AGG_TABLE.format(name=f"{db}.t"))
+    sql(conn, agg_table(f"{db}.t"))
     sql(conn, f"INSERT INTO {db}.t VALUES {ONES}")
     sql(conn, f"CREATE VIEW {db}.v (id, count) AS SELECT * FROM {db}.t WHERE count > 5")
     sql(conn, "sync")
@@ -120,7 +116,7 @@ def test_atomic_restore_with_view(conn: pymysql.connections.Connection, repo: st
 def test_atomic_restore_refuses_ddl_while_running(conn: pymysql.connections.Connection, repo: str) -> None:
     db = new_db(conn, "atomic_alter")
     for i in range(3):
-        sql(conn, RANGE_AGG_TABLE.format(name=f"{db}.tbl_{i}"))
+        sql(conn, agg_table(f"{db}.tbl_{i}", partitions=RANGE_PARTITIONS))
         sql(conn, f"INSERT INTO {db}.tbl_{i} VALUES {TENS}")
     label = unique("snapshot")
     ts = backup(conn, db, label, repo, "ON (tbl_0, tbl_1)")
@@ -136,7 +132,7 @@ def test_atomic_restore_refuses_ddl_while_running(conn: pymysql.connections.Conn
         else:
             raise AssertionError("restore did not get past CREATING")
         assert "in_atomic_restore" in create_sql(conn, f"{db}.tbl_1")
-        create = RANGE_AGG_TABLE.format(name=f"{db}.tbl_0")
+        create = agg_table(f"{db}.tbl_0", partitions=RANGE_PARTITIONS)
         assert "is in atomic restore, please cancel the restore operation firstly" in sql_error(conn, create)[1]
         for clause in (
             'ADD PARTITION p8 VALUES LESS THAN("200")',
@@ -181,7 +177,7 @@ def test_atomic_restore_replica_counts(three_backends: pymysql.connections.Conne
     db = new_db(conn, "atomic_replica")
     tables = [f"tbl_{i}" for i in range(4)]
     for name in tables:
-        sql(conn, RANGE_AGG_TABLE.format(name=f"{db}.{name}"))
+        sql(conn, agg_table(f"{db}.{name}", partitions=RANGE_PARTITIONS))
         sql(conn, f"INSERT INTO {db}.{name} VALUES {TENS}")
     ts = backup(conn, db, "snap", repo_name)
     for name in tables:
@@ -208,7 +204,7 @@ def test_default_replica_count_on_three_backends(
     repo_name = unique("repo")
     create_local_repository(conn, repo_name, tmp_path)
     db = new_db(conn, "default_replicas")
-    sql(conn, RANGE_AGG_TABLE.format(name=f"{db}.t"))
+    sql(conn, agg_table(f"{db}.t", partitions=RANGE_PARTITIONS))
     sql(conn, f"INSERT INTO {db}.t VALUES {TENS}")
     ts = backup(conn, db, "snap", repo_name)
     sql(conn, f"DROP TABLE {db}.t FORCE")

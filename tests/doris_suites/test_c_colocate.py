@@ -6,16 +6,12 @@ existing table of a colocate group is refused, as is joining a group whose bucke
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pymysql
-import pytest
 
-from tests.doris_suites.c_support import backup, count, new_db, open_conn, repo, restore, restore_ends, restore_sql
+from tests.doris_suites.suite_support import backup, conn, count, new_db, repo, restore, restore_ends, restore_sql
 from tests.doris_suites.syncer import sql, sql_dicts, sql_error
-from tests.dorisbk_server import DorisbkServer
 
-__all__ = ["repo"]
+__all__ = ["conn", "repo"]
 
 UNIQUE_TABLE = """
     CREATE TABLE if NOT EXISTS {name}
@@ -30,11 +26,6 @@ UNIQUE_TABLE = """
         "replication_allocation" = "tag.location.default: 1"{extra}
     )
 """
-
-
-@pytest.fixture(scope="module")
-def conn(server: DorisbkServer) -> Iterator[pymysql.connections.Connection]:
-    yield from open_conn(server)
 
 
 def explain(conn: pymysql.connections.Connection, query: str) -> str:

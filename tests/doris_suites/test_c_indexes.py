@@ -8,16 +8,12 @@ existing table whose indexes differ is refused as a different schema.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pymysql
-import pytest
 
-from tests.doris_suites.c_support import backup, count, create_sql, new_db, open_conn, repo, restore, restore_ends
+from tests.doris_suites.suite_support import backup, conn, count, create_sql, new_db, repo, restore, restore_ends
 from tests.doris_suites.syncer import sql, sql_dicts
-from tests.dorisbk_server import DorisbkServer
 
-__all__ = ["repo"]
+__all__ = ["conn", "repo"]
 
 NGRAM_TABLE = """
     CREATE TABLE if NOT EXISTS {name}
@@ -40,11 +36,6 @@ ADD_NGRAM = (
     "ALTER TABLE {name} ADD INDEX idx_only4test(`only4test`) USING NGRAM_BF "
     'PROPERTIES("gram_size"="3", "bf_size"="256")'
 )
-
-
-@pytest.fixture(scope="module")
-def conn(server: DorisbkServer) -> Iterator[pymysql.connections.Connection]:
-    yield from open_conn(server)
 
 
 def has_ngram(conn: pymysql.connections.Connection, table: str, index: str) -> bool:

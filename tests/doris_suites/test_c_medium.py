@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pymysql
 import pytest
 
-from tests.doris_suites.c_support import (
+from tests.doris_suites.suite_support import (
     backup,
     count,
     create_sql,

@@ -10,16 +10,14 @@ partitions cannot be backed up.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pymysql
 import pytest
 
-from tests.doris_suites.c_support import backup, count, create_sql, new_db, open_conn, repo, restore
+from tests.doris_suites.suite_support import backup, conn, count, create_sql, new_db, repo, restore
 from tests.doris_suites.syncer import sql, sql_error
-from tests.dorisbk_server import DorisbkServer
 
-__all__ = ["repo"]
+__all__ = ["conn", "repo"]
 
 DYNAMIC_TABLE = """
     CREATE TABLE {name}  (
@@ -40,11 +38,6 @@ DYNAMIC_TABLE = """
     )
 """
 ROWS = ",".join(f'({i},"{d}")' for d in ("2023-11-01", "2023-11-02", "2024-11-01", "2024-11-02") for i in range(1, 6))
-
-
-@pytest.fixture(scope="module")
-def conn(server: DorisbkServer) -> Iterator[pymysql.connections.Connection]:
-    yield from open_conn(server)
 
 
 @pytest.mark.parametrize("reserve", ["true", "false"])

@@ -10,23 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
 
 import pymysql
-import pytest
 
-from tests.doris_suites.c_support import backup, new_db, open_conn, repo, restore_sql
+from tests.doris_suites.suite_support import backup, conn, new_db, repo, restore_sql
 from tests.doris_suites.syncer import sql, sql_dicts, sql_error, wait_backup_end, wait_restore_end
-from tests.dorisbk_server import DorisbkServer
 
-__all__ = ["repo"]
+__all__ = ["conn", "repo"]
 
 DAY = dt.timedelta(days=1)
-
-
-@pytest.fixture(scope="module")
-def conn(server: DorisbkServer) -> Iterator[pymysql.connections.Connection]:
-    yield from open_conn(server)
 
 
 def day(offset: int) -> dt.date:

@@ -9,27 +9,14 @@ counterpart here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pymysql
-import pytest
 
-from tests.doris_suites.c_support import backup, new_db, open_conn, repo, restore
+from tests.doris_suites.suite_support import backup, conn, new_db, repo, restore
 from tests.doris_suites.syncer import sql, sql_dicts, sql_error
 from tests.dorisbk_server import DorisbkServer
+from tests.sqlhelp import columns
 
-__all__ = ["repo"]
-
-
-@pytest.fixture(scope="module")
-def conn(server: DorisbkServer) -> Iterator[pymysql.connections.Connection]:
-    yield from open_conn(server)
-
-
-def columns(conn: pymysql.connections.Connection, statement: str) -> list[str]:
-    with conn.cursor() as cur:
-        cur.execute(statement)
-        return [d[0] for d in cur.description or ()]
+__all__ = ["conn", "repo"]
 
 
 def index_id(conn: pymysql.connections.Connection, table: str, name: str) -> str:

@@ -9,16 +9,17 @@ table. The suites' S3 repositories are local ones here: the views travel in the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pymysql
-import pytest
 
-from tests.doris_suites.c_support import AGG_TABLE, backup, count, new_db, open_conn, repo, restore, rows
-from tests.doris_suites.syncer import get_snapshot_timestamp, sql, sql_dicts, sql_error, wait_snapshot_finish
-from tests.dorisbk_server import DorisbkServer
+from tests.doris_suites.suite_support import agg_table, backup, conn, count, new_db, repo, restore, rows
+from tests.doris_suites.syncer import (
+    sql,
+    sql_dicts,
+    sql_error,
+    wait_snapshot_timestamp,
+)
 
-__all__ = ["repo"]
+__all__ = ["conn", "repo"]
 
 BASE_TABLE = """
     CREATE TABLE {name} (
@@ -53,11 +54,6 @@ WRITE_VIEW = """
     DATE_FORMAT( date_add( k2, INTERVAL 1 HOUR ), '%Y-%m-%d %H:00:00' ),
     vin
 """
-
-
-@pytest.fixture(scope="module")
-def conn(server: DorisbkServer) -> Iterator[pymysql.connections.Connection]:
-    yield from open_conn(server)
 
 
 def alter_finished(conn: pymysql.connections.Connection, db: str, table: str, mv: str) -> bool:
@@ -125,7 +121,7 @@ def test_backup_restore_mv_write(conn: pymysql.connections.Connection, repo: str
     sql(conn, WRITE_TABLE.format(name=table))
     sql(conn, WRITE_VIEW.format(name=view, table=table))
     sql(conn, f'BACKUP SNAPSHOT snap TO `{repo}` ON (`{table}`) PROPERTIES ("type" = "full")')
-    ts = backup_wait(conn, db, repo)
+    ts = wait_snapshot_timestamp(conn, db, repo, "snap")
     before = sql(conn, f"desc {table} all")
     sql(conn, f"DROP TABLE IF EXISTS {table}")
     restore(conn, db, "snap", repo, ts, f"ON ( `{table}` )", replication_num="1")
@@ -153,13 +149,6 @@ def test_backup_restore_mv_write(conn: pymysql.connections.Connection, repo: str
     ]
     sql(conn, "USE information_schema")
     sql(conn, f"DROP DATABASE {db} FORCE")
-
-
-def backup_wait(conn: pymysql.connections.Connection, db: str, repo: str) -> str:
-    wait_snapshot_finish(conn, db)
-    ts = get_snapshot_timestamp(conn, repo, "snap")
-    assert ts is not None
-    return ts
 
 
 def test_view_ddl_errors(conn: pymysql.connections.Connection) -> None:
@@ -194,7 +183,7 @@ def test_backup_restore_mtmv(conn: pymysql.connections.Connection, repo: str) ->
     the suite (a backup skipping views, a restore over a truncated table) runs as in Doris."""
     db = new_db(conn, "mtmv")
     table, mv = f"{db}.mtmv_table", f"{db}.mtmv_mv"
-    sql(conn, AGG_TABLE.format(name=table))
+    sql(conn, agg_table(table))
     sql(conn, f"INSERT INTO {table} VALUES {VALUES}")
     sql(conn, f"drop materialized view if exists {mv};")
     code, msg = sql_error(

@@ -9,16 +9,13 @@ and the partition scheduler drops the history partitions past it.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pymysql
-import pytest
 
-from tests.doris_suites.c_support import backup, count, create_sql, new_db, open_conn, repo, restore, rows
+from tests.doris_suites.suite_support import backup, conn, count, create_sql, new_db, repo, restore, rows
 from tests.doris_suites.syncer import sql, sql_error
-from tests.dorisbk_server import DorisbkServer
 
-__all__ = ["repo"]
+__all__ = ["conn", "repo"]
 
 AUTO_RANGE = """
     CREATE TABLE {name} (
@@ -41,11 +38,6 @@ AUTO_LIST = """
     DISTRIBUTED BY HASH(id) BUCKETS 2
     PROPERTIES ("replication_num" = "1")
 """
-
-
-@pytest.fixture(scope="module")
-def conn(server: DorisbkServer) -> Iterator[pymysql.connections.Connection]:
-    yield from open_conn(server)
 
 
 def partition_names(conn: pymysql.connections.Connection, table: str) -> list[str]:

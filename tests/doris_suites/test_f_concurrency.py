@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pymysql
 import pytest
 
-from tests.doris_suites.c_support import AGG_TABLE, ONES, count, new_db, open_conn, repo
+from tests.doris_suites.suite_support import ONES, agg_table, conn, count, new_db, repo
 from tests.doris_suites.syncer import (
     get_snapshot_timestamp,
     sql,
@@ -25,20 +25,11 @@ from tests.doris_suites.syncer import (
     wait_backup_end,
     wait_snapshot_finish,
 )
-from tests.dorisbk_server import DorisbkServer
+from tests.jobkit import set_config
 
-__all__ = ["repo"]
+__all__ = ["conn", "repo"]
 
 KNOB = "enable_table_level_backup_concurrency"
-
-
-@pytest.fixture(scope="module")
-def conn(server: DorisbkServer) -> Iterator[pymysql.connections.Connection]:
-    yield from open_conn(server)
-
-
-def set_config(conn: pymysql.connections.Connection, name: str, value: str) -> None:
-    sql(conn, f'ADMIN SET FRONTEND CONFIG ("{name}" = "{value}")')
 
 
 @pytest.fixture
@@ -56,7 +47,7 @@ def three_tables(conn: pymysql.connections.Connection) -> tuple[str, list[str]]:
     db = new_db(conn, "concurrency")
     names = [f"t{i}" for i in range(1, 4)]
     for name in names:
-        sql(conn, AGG_TABLE.format(name=f"{db}.{name}"))
+        sql(conn, agg_table(f"{db}.{name}"))
         sql(conn, f"INSERT INTO {db}.{name} VALUES {ONES}")
     return db, names
 

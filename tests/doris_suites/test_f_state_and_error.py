@@ -17,11 +17,11 @@ from collections.abc import Iterator
 import pymysql
 import pytest
 
-from tests.doris_suites.c_support import backup, count, create_sql, new_db, open_conn, repo, restore_sql, rows
+from tests.doris_suites.suite_support import backup, conn, count, create_sql, new_db, repo, restore_sql, rows
 from tests.doris_suites.syncer import sql, sql_error, wait_all_restore_finish, wait_restore_end
 from tests.dorisbk_server import DorisbkServer
 
-__all__ = ["repo"]
+__all__ = ["conn", "repo"]
 
 
 @pytest.fixture(scope="module")
@@ -30,11 +30,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DorisbkServer]:
     srv = DorisbkServer(tmp_path_factory.mktemp("srv") / "data", backends=3).start()
     yield srv
     srv.stop()
-
-
-@pytest.fixture(scope="module")
-def conn(server: DorisbkServer) -> Iterator[pymysql.connections.Connection]:
-    yield from open_conn(server)
 
 
 def simple(conn: pymysql.connections.Connection, table: str, replicas: int = 1, buckets: int = 1) -> None:

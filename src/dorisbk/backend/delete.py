@@ -118,7 +118,8 @@ class Deleter:
             if rows == 0:
                 return gone, _Rewrite(tablet, None)
             stored = ", ".join(
-                f"CAST({quote_ident(c.name)} AS {c.type.storage()}) AS {quote_ident(c.name)}" for c in table.columns
+                f"CAST({quote_ident(c.name)} AS {c.type.storage()}) AS {quote_ident(c.file_name)}"
+                for c in table.columns
             )
             # the rows that stay lose to any later load of the same key (its order values are larger)
             order = f", CAST(0 AS BIGINT) AS {ORDER_COLUMN}" if table.keys_type != "DUP_KEYS" else ""

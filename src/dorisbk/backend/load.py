@@ -177,9 +177,10 @@ class Loader:
         order = ""
         if table.keys_type != "DUP_KEYS":
             order = f", (CAST({txn_id} AS BIGINT) << 24) + row_number() OVER () AS {ORDER_COLUMN}"
+        # columns are written under their file name (catalog/model.py Column.stored)
         names = ", ".join(
-            f"CAST({quote_ident(c.name)} AS {c.type.storage()}) AS {quote_ident(c.name)}"
-            if c.type.storage() != c.type.duck()
+            f"CAST({quote_ident(c.name)} AS {c.type.storage()}) AS {quote_ident(c.file_name)}"
+            if c.type.storage() != c.type.duck() or c.file_name != c.name
             else quote_ident(c.name)
             for c in table.columns
         )

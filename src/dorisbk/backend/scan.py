@@ -7,9 +7,13 @@ run with no lock held, so a query sees one version per partition for its whole r
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import duckdb
+
+from dorisbk.backend import duck
 from dorisbk.backend.duck import quote_ident, quote_str
 from dorisbk.backend.tablet_store import TabletStore
 from dorisbk.catalog.catalog import Catalog
@@ -78,6 +82,8 @@ def scan_sql(plan: ScanPlan) -> str:
         typed = ", ".join(f"CAST(NULL AS {c.type.duck()}) AS {quote_ident(c.name)}" for c in table.columns)
         return f"SELECT {typed} WHERE false"
     source = "read_parquet([" + ", ".join(quote_str(f) for f in plan.files) + "])"
+    if table.schema_version:
+        source = _evolved_source(table, plan.files)
     typed = [_typed(c) for c in table.columns]
     if table.keys_type == "DUP_KEYS":
         return f"SELECT {', '.join(typed)} FROM {source}"
@@ -140,6 +146,74 @@ def _sequence_mapped_sql(table: Table, source: str, keys: list[str]) -> str:
     selected.update({c.name: v for c, v in zip([c for c in table.columns if not c.is_key], values, strict=True)})
     ordered = [selected[c.name] for c in table.columns]
     return f"SELECT {', '.join(ordered)} FROM {source} GROUP BY {', '.join(keys)}"
+
+
+_SCHEMA_CACHE_LIMIT = 200_000
+_file_schemas: dict[str, tuple] = {}
+_schemas_guard = threading.Lock()
+
+
+def file_schemas(files: list[str]) -> dict[str, tuple]:
+    """Each rowset file's Parquet columns as ``((name, type), ...)``; files never change, so once read
+    a file's schema is kept."""
+    with _schemas_guard:
+        missing = [f for f in files if f not in _file_schemas]
+    if missing:
+        listed = ", ".join(quote_str(f) for f in missing)
+        cur = duck.cursor()
+        try:
+            rows = cur.execute(
+                "SELECT file_name, name, type, converted_type, logical_type "
+                f"FROM parquet_schema([{listed}]) WHERE type IS NOT NULL"
+            ).fetchall()
+        except duckdb.Error as exc:
+            raise DorisError(duck.error_message(exc)) from None
+        finally:
+            cur.close()
+        found: dict[str, list[tuple]] = {f: [] for f in missing}
+        for file_name, name, *kind in rows:
+            found.setdefault(file_name, []).append((name, tuple(str(k) for k in kind)))
+        with _schemas_guard:
+            if len(_file_schemas) > _SCHEMA_CACHE_LIMIT:
+                _file_schemas.clear()
+            _file_schemas.update({f: tuple(cols) for f, cols in found.items()})
+    with _schemas_guard:
+        return {f: _file_schemas[f] for f in files if f in _file_schemas}
+
+
+def _missing_value(col: Column) -> str:
+    """What a file written before ``col`` was added holds for it: its default, else NULL."""
+    if col.default is None:
+        value = "NULL"
+    elif col.default == "CURRENT_TIMESTAMP":
+        value = "current_timestamp"
+    else:
+        value = quote_str(col.default)
+    return f"CAST({value} AS {col.type.storage()})"
+
+
+def _evolved_source(table: Table, files: list[str]) -> str:
+    """The rows of files written under different schemas of a table: files grouped by their Parquet
+    schema, each group read with the table's current columns (found by their name in files, cast to
+    their current type, the default where a file predates the column); dropped columns are not read."""
+    schemas = file_schemas(files)
+    groups: dict[tuple, list[str]] = {}
+    for f in files:
+        groups.setdefault(schemas.get(f, ()), []).append(f)
+    selects = []
+    for schema, group in groups.items():
+        present = {name for name, _ in schema}
+        cols = [
+            f"CAST({quote_ident(c.file_name)} AS {c.type.storage()}) AS {quote_ident(c.name)}"
+            if c.file_name in present
+            else f"{_missing_value(c)} AS {quote_ident(c.name)}"
+            for c in table.columns
+        ]
+        if table.keys_type != "DUP_KEYS":
+            cols.append(ORDER_COLUMN)
+        listed = ", ".join(quote_str(f) for f in group)
+        selects.append(f"SELECT {', '.join(cols)} FROM read_parquet([{listed}])")
+    return "(" + " UNION ALL ".join(selects) + ")"
 
 
 def _typed(col: Column) -> str:

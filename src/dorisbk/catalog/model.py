@@ -53,6 +53,13 @@ class Column:
     default: str | None = None
     comment: str = ""
     auto_increment: int | None = None  # AUTO_INCREMENT(start): values are generated when a load omits it
+    # the column's name inside rowset files ("" = its own name): kept across RENAME COLUMN, and a fresh
+    # ``__c<id>`` for an added column, so old files never lend their data to a new or renamed column
+    stored: str = ""
+
+    @property
+    def file_name(self) -> str:
+        return self.stored or self.name
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -171,6 +178,10 @@ class Table:
     auto_increment_next: int = 1  # the next value of the AUTO_INCREMENT column (ids are never given twice)
     # AUTO PARTITION: None for a table without; "" for AUTO LIST; the date_trunc unit ("day") for AUTO RANGE
     auto_partition: str | None = None
+    # light schema changes: how many the table had (0: every rowset file has exactly its columns),
+    # and their finished jobs for SHOW ALTER TABLE COLUMN (catalog/schema_change.py)
+    schema_version: int = 0
+    schema_jobs: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def auto_increment_column(self) -> Column | None:

@@ -90,7 +90,15 @@ BRIEF_HIDDEN = ("RestoreObjs", "Progress", "TaskErrMsg")
 
 def _signature(table: dict[str, Any]) -> tuple:
     cols = tuple(
-        (c["name"], json.dumps(c["type"], sort_keys=True), c["nullable"], c["is_key"], c["aggregation"])
+        # the file name of a column counts: restored files must hold the local table's columns
+        (
+            c["name"],
+            json.dumps(c["type"], sort_keys=True),
+            c["nullable"],
+            c["is_key"],
+            c["aggregation"],
+            c.get("stored", ""),
+        )
         for c in table["columns"]
     )
     return (
@@ -276,6 +284,7 @@ class RestoreJob(AbstractJob):
         entry["mode"] = "existing"
         entry["table_id"] = local.id
         entry["auto_increment_next"] = remote.get("auto_increment_next", 1)
+        entry["schema_version"] = remote.get("schema_version", 0)
         plan["locked"].append(local.id)
         local_parts = {p.name: p for p in catalog.table_partitions(local)}
         for pname, rpart in remote_parts.items():
@@ -369,6 +378,7 @@ class RestoreJob(AbstractJob):
             table,
             indexes=indexes,
             rollups=rollup.restored(table.rollups, ctx.catalog.store.next_id),
+            schema_jobs=[],  # the jobs belonged to the server that ran them
             id=ctx.catalog.store.next_id(),
             db_id=db_id,
             name=name,
@@ -641,7 +651,9 @@ class RestoreJob(AbstractJob):
         table = dataclasses.replace(table, state="NORMAL", properties=props, update_time=now_ms())
         if entry["mode"] == "existing":  # restored rows carry the snapshot's ids: never give them again
             next_id = max(table.auto_increment_next, entry.get("auto_increment_next", 1))
-            table = dataclasses.replace(table, auto_increment_next=next_id)
+            # files written under the snapshot's older schemas are read by their own schema (backend/scan.py)
+            version = max(table.schema_version, entry.get("schema_version", 0))
+            table = dataclasses.replace(table, auto_increment_next=next_id, schema_version=version)
         puts.append(table)
         return table
 

@@ -37,6 +37,14 @@ def _has(children: list[Any], kind: str) -> bool:
     return any((isinstance(c, Token) and c.type == kind) or (isinstance(c, Tree) and c.data == kind) for c in children)
 
 
+def _name_after(children: list[Any], kind: str) -> str | None:
+    """The name following the keyword ``kind`` (``TO rollup``, ``FROM rollup``), None without it."""
+    for i, child in enumerate(children[:-1]):
+        if isinstance(child, Token) and child.type == kind:
+            return _name(children[i + 1])
+    return None
+
+
 def _find(children: list[Any], cls: type) -> Any:
     return next((c for c in children if isinstance(c, cls)), None)
 
@@ -203,11 +211,32 @@ class _ToStmt(Transformer):
         parts = next((x for x in c if isinstance(x, tuple)), ())
         return s.BuildIndexStmt(_find(c, s.TableName), _name(c[2]), parts)
 
-    def add_column(self, _c: list[Any]) -> _Marker:
-        return _Marker("unsupported", "ADD COLUMN")
+    def column_position(self, c: list[Any]) -> _Marker:
+        return _Marker("position", (_name(c[1]), False) if len(c) > 1 else (None, True))
 
-    def drop_column(self, _c: list[Any]) -> _Marker:
-        return _Marker("unsupported", "DROP COLUMN")
+    def add_column(self, c: list[Any]) -> _Marker:
+        after, first = _marker(c, "position") or (None, False)
+        rollup = _name_after(c, "TO")
+        defs = [x for x in c if isinstance(x, s.ColumnDef)]
+        changes = tuple(s.ColumnChange("ADD", d, d.name, after=after, first=first, rollup=rollup) for d in defs)
+        return _Marker("columns", changes)
+
+    def drop_column(self, c: list[Any]) -> _Marker:
+        rollup = _name_after(c, "FROM")
+        return _Marker("columns", (s.ColumnChange("DROP", name=_name(c[2]), rollup=rollup),))
+
+    def modify_column(self, c: list[Any]) -> _Marker:
+        cdef = _find(c, s.ColumnDef)
+        rollup = _name_after(c, "FROM")
+        if cdef is None:  # MODIFY COLUMN c COMMENT '...'
+            change = s.ColumnChange("COMMENT", name=_name(c[2]), comment=_lit(c[4]) or "", rollup=rollup)
+        else:
+            after, first = _marker(c, "position") or (None, False)
+            change = s.ColumnChange("MODIFY", cdef, cdef.name, after=after, first=first, rollup=rollup)
+        return _Marker("columns", (change,))
+
+    def rename_column(self, c: list[Any]) -> _Marker:
+        return _Marker("columns", (s.ColumnChange("RENAME", name=_name(c[2]), new_name=_name(c[3])),))
 
     def modify_partition(self, _c: list[Any]) -> _Marker:
         return _Marker("unsupported", "MODIFY PARTITION")
@@ -347,6 +376,8 @@ class _ToStmt(Transformer):
             return s.AddIndexStmt(table, clause.value)
         if clause.kind == "drop_index":
             return s.DropIndexStmt(table, *clause.value)
+        if clause.kind == "columns":
+            return s.SchemaChangeStmt(table, clause.value)
         if clause.kind == "unsupported":
             return s.UnsupportedAlterStmt(table, clause.value)
         return s.SetTablePropertiesStmt(table, clause.value)
@@ -397,8 +428,18 @@ class _ToStmt(Transformer):
             names[0], names[1] if len(names) > 1 else None, if_exists=bool(_marker(c, "if_exists"))
         )
 
+    def alter_limit(self, c: list[Any]) -> _Marker:
+        return _Marker("alter_limit", int(c[1]))
+
     def show_alter(self, c: list[Any]) -> s.ShowStmt:
-        return s.ShowStmt("ALTER_ROLLUP", db=_marker(c, "db"), where=_marker(c, "where") or ())
+        what = "ALTER_COLUMN" if _has(c, "COLUMN") else "ALTER_ROLLUP"
+        return s.ShowStmt(
+            what,
+            db=_marker(c, "db"),
+            where=_marker(c, "where") or (),
+            order_by=_marker(c, "order_by") or (),
+            limit=_marker(c, "alter_limit"),
+        )
 
     def analyze(self, c: list[Any]) -> s.AnalyzeStmt:
         table = _find(c, s.TableName)
@@ -488,6 +529,55 @@ class _ToStmt(Transformer):
 
     def sync(self, _c: list[Any]) -> s.SyncStmt:
         return s.SyncStmt()
+
+    # ---- more SHOW / ADMIN SHOW (handlers/show_admin.py)
+    def order_item(self, c: list[Any]) -> tuple[str, bool]:
+        return (_name(c[0]), _has(c, "DESC"))
+
+    def order_by(self, c: list[Any]) -> _Marker:
+        return _Marker("order_by", tuple(x for x in c if isinstance(x, tuple)))
+
+    def show_limit(self, _c: list[Any]) -> _Marker:
+        return _Marker("limit", True)
+
+    def show_data(self, c: list[Any]) -> s.ShowMoreStmt:
+        return s.ShowMoreStmt("DATA", table=_find(c, s.TableName), order_by=_marker(c, "order_by") or ())
+
+    def show_catalogs(self, c: list[Any]) -> s.ShowMoreStmt:
+        return s.ShowMoreStmt("CATALOGS", like=_marker(c, "like"))
+
+    def show_catalog(self, c: list[Any]) -> s.ShowMoreStmt:
+        return s.ShowMoreStmt("CATALOG", name=_name(c[-1]))
+
+    def switch_catalog(self, c: list[Any]) -> s.ShowMoreStmt:
+        return s.ShowMoreStmt("SWITCH", name=_name(c[-1]))
+
+    def show_object_id(self, c: list[Any]) -> s.ShowMoreStmt:
+        return s.ShowMoreStmt(f"{str(c[1]).upper()}_ID", object_id=int(c[2]))
+
+    def admin_show_replica(self, c: list[Any]) -> s.ShowMoreStmt:
+        what = "REPLICA_STATUS" if _has(c, "STATUS") else "REPLICA_DISTRIBUTION"
+        parts = next((x for x in c if isinstance(x, tuple)), ())
+        return s.ShowMoreStmt(what, table=_find(c, s.TableName), partitions=parts, temporary=_has(c, "TEMPORARY"),
+                              where=_marker(c, "where") or ())  # fmt: skip
+
+    def show_roles(self, _c: list[Any]) -> s.ShowMoreStmt:
+        return s.ShowMoreStmt("ROLES")
+
+    def show_property(self, c: list[Any]) -> s.ShowMoreStmt:
+        user = None
+        if _has(c, "FOR"):
+            tok = c[c.index(next(t for t in c if isinstance(t, Token) and t.type == "FOR")) + 1]
+            user = _lit(tok) if tok.type == "STRING" else _name(tok)
+        return s.ShowMoreStmt("PROPERTY", name=user, like=_marker(c, "like"), all=_has(c, "ALL"))
+
+    def show_transaction(self, c: list[Any]) -> s.ShowMoreStmt:
+        return s.ShowMoreStmt("TRANSACTION", db=_marker(c, "db"), where=_marker(c, "where") or ())
+
+    def show_load(self, c: list[Any]) -> s.ShowMoreStmt:
+        what = "STREAM_LOAD" if _has(c, "STREAM") else "LOAD"
+        return s.ShowMoreStmt(what, db=_marker(c, "db"), where=_marker(c, "where") or (),
+                              order_by=_marker(c, "order_by") or ())  # fmt: skip
 
     # ---- accounts
     def create_user(self, c: list[Any]) -> s.CreateUserStmt:

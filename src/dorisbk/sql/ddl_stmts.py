@@ -157,6 +157,27 @@ class BuildIndexStmt:
 
 
 @dataclass(frozen=True)
+class ColumnChange:
+    """One clause of a schema change: ``op`` is ADD, DROP, MODIFY, COMMENT (MODIFY COLUMN c COMMENT '..')
+    or RENAME."""
+
+    op: str
+    column: ColumnDef | None = None
+    name: str = ""
+    new_name: str = ""
+    after: str | None = None
+    first: bool = False
+    rollup: str | None = None  # TO / FROM an index
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class SchemaChangeStmt:
+    table: TableName
+    changes: tuple[ColumnChange, ...]
+
+
+@dataclass(frozen=True)
 class UnsupportedAlterStmt:
     """An ALTER TABLE clause dorisbk does not carry out (column changes, partition properties):
     it is refused after the checks every ALTER makes."""
@@ -210,6 +231,8 @@ class ShowStmt:
     where: tuple[tuple[str, str, str], ...] = ()  # (column, "=" / "!=" / "LIKE", value), all must hold
     path: str = ""  # SHOW PROC '<path>'
     tablet_id: int = 0  # SHOW TABLET <id>
+    order_by: tuple[tuple[str, bool], ...] = ()  # (column, descending) of SHOW ALTER TABLE COLUMN
+    limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -271,3 +294,21 @@ class AnalyzeStmt:
 
     table: TableName | None = None
     db: str | None = None
+
+
+@dataclass(frozen=True)
+class ShowMoreStmt:
+    """SHOW DATA / CATALOGS / ROLES / PROPERTY / TRANSACTION / LOAD, SHOW <object> <id>, ADMIN SHOW
+    REPLICA ... and SWITCH (answered by handlers/show_admin.py); ``what`` names the statement."""
+
+    what: str
+    table: TableName | None = None
+    db: str | None = None
+    name: str | None = None  # SHOW CATALOG / SWITCH: the catalog; SHOW PROPERTY FOR: the user
+    like: str | None = None
+    object_id: int = 0
+    partitions: tuple[str, ...] = ()
+    temporary: bool = False
+    where: tuple[tuple[str, str, str], ...] = ()
+    order_by: tuple[tuple[str, bool], ...] = ()  # (column, descending)
+    all: bool = False

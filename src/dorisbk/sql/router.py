@@ -20,7 +20,7 @@ from dorisbk.errors import DorisError, ParseError
 from dorisbk.sql import ddl_stmts as s
 from dorisbk.sql.backup_parser import is_backup_statement, parse_backup
 from dorisbk.sql.ddl_parser import parse_ddl
-from dorisbk.sql.handlers import account, backup, catalog_ddl, materialized_view, show
+from dorisbk.sql.handlers import account, backup, catalog_ddl, materialized_view, show, show_admin
 from dorisbk.sql.help import answer as help_answer
 from dorisbk.sql.help import parse_help
 from dorisbk.sql.result import Result, SessionContext
@@ -57,6 +57,17 @@ _DDL_SHOW = {
     "ALTER",
     "PROC",
     "DYNAMIC",
+    # handlers/show_admin.py
+    "DATA",
+    "CATALOGS",
+    "CATALOG",
+    "DATABASE",
+    "PARTITION",
+    "ROLES",
+    "PROPERTY",
+    "TRANSACTION",
+    "LOAD",
+    "STREAM",
 }
 
 
@@ -115,6 +126,8 @@ def _is_ddl(words: list[str]) -> bool:
         return True
     if words[0] == "SHOW" and len(words) > 1:
         return words[1] in _DDL_SHOW
+    if words[0] == "SWITCH" or words == ["ADMIN", "SHOW", "REPLICA"]:
+        return True
     return words[:2] == ["SET", "PASSWORD"]
 
 
@@ -145,6 +158,8 @@ class Router:
             return show.execute(self.env, ctx, stmt)
         if isinstance(stmt, s.SyncStmt):
             return None
+        if isinstance(stmt, s.ShowMoreStmt):
+            return show_admin.execute(self.env, ctx, stmt)
         if isinstance(stmt, materialized_view.STATEMENTS):
             materialized_view.execute(self.env, ctx, stmt)
             return None

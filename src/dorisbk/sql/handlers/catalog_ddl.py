@@ -6,7 +6,7 @@ import dataclasses
 import re
 
 from dorisbk.auth.users import User, require, require_admin
-from dorisbk.catalog import auto_partition, dynamic_partition
+from dorisbk.catalog import auto_partition, dynamic_partition, schema_change
 from dorisbk.catalog.catalog import AUTO_BUCKETS, check_index, default_keys, replication_from_properties
 from dorisbk.catalog.model import AGG_FUNCS, Column, PartitionDef, Table
 from dorisbk.catalog.types import ColumnType
@@ -332,6 +332,10 @@ def execute(env: Env, ctx: SessionContext, stmt: object) -> None:
             db = ctx.current_db(stmt.table.db)
             require(user, "ALTER_PRIV", db, stmt.table.name)
             env.catalog.build_index(db, stmt.table.name, stmt.name, stmt.partitions)
+        case s.SchemaChangeStmt():
+            db = ctx.current_db(stmt.table.db)
+            require(user, "ALTER_PRIV", db, stmt.table.name)
+            schema_change.alter(env.catalog, db, stmt.table.name, stmt.changes)
         case s.UnsupportedAlterStmt():
             db = ctx.current_db(stmt.table.db)
             require(user, "ALTER_PRIV", db, stmt.table.name)

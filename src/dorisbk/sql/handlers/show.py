@@ -10,7 +10,7 @@ from sqlglot import exp
 
 from dorisbk.auth.users import SHOW_GRANTS_COLUMNS, grants_row, require, require_admin
 from dorisbk.catalog import partitions as bounds
-from dorisbk.catalog import rollup
+from dorisbk.catalog import rollup, schema_change
 from dorisbk.catalog.model import KEYS_SQL, Column, Partition, Table
 from dorisbk.env import Env
 from dorisbk.errors import DorisError
@@ -355,6 +355,8 @@ def execute(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
         return _build_index(env, ctx, stmt)
     if what == "ALTER_ROLLUP":
         return _alter_rollup(env, ctx, stmt)
+    if what == "ALTER_COLUMN":
+        return _alter_column(env, ctx, stmt)
     # the rest are about one table
     assert stmt.table is not None
     db_name = ctx.current_db(stmt.table.db or stmt.db)
@@ -453,6 +455,34 @@ def _alter_rollup(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
             rows = [r for r in rows if _like(value, str(r[i]))]
         else:
             rows = [r for r in rows if (str(r[i]) == value) == (op == "=")]
+    return text_result(names, rows)
+
+
+def _alter_column(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
+    """SHOW ALTER TABLE COLUMN [FROM db] [WHERE ...] [ORDER BY ...] [LIMIT n]: the schema change jobs."""
+    db = env.catalog.db(ctx.current_db(stmt.db))
+    rows = schema_change.job_rows(env.catalog.db_tables(db.id))
+    names = list(schema_change.JOB_COLUMNS)
+
+    def index_of(column: str) -> int:
+        canonical = next((n for n in names if n.lower() == column.lower()), None)
+        if canonical is None:
+            raise DorisError(f"The columns of TableName/CreateTime/FinishTime/State are supported: {column}")
+        return names.index(canonical)
+
+    for column, op, value in stmt.where:
+        i = index_of(column)
+        if op == "LIKE":
+            rows = [r for r in rows if _like(value, str(r[i]))]
+        else:
+            rows = [r for r in rows if (str(r[i]) == value) == (op == "=")]
+    for column, descending in reversed(stmt.order_by):
+        i = index_of(column)
+        numeric = names[i] in ("JobId", "TransactionId")
+        # ties (jobs of one second) in job order, so ORDER BY CreateTime DESC puts the newest first
+        rows.sort(key=lambda r: (int(r[i]) if numeric else str(r[i]), int(r[0])), reverse=descending)
+    if stmt.limit is not None:
+        rows = rows[: stmt.limit]
     return text_result(names, rows)
 
 

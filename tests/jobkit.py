@@ -1,0 +1,79 @@
+"""Helpers shared by the backup and the restore test modules (no tests here).
+
+Statements through pymysql, Doris-style errors, the frontend config knobs that steer jobs,
+server restarts, and file checksums: what both job kinds' tests need the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pymysql
+
+from tests.dorisbk_server import DorisbkServer
+from tests.sqlhelp import error as err
+from tests.sqlhelp import rows as q
+
+ERR_PREFIX = "errCode = 2, detailMessage = "
+READY = "dorisbk ready on"
+
+
+def described(conn: pymysql.connections.Connection, sql: str) -> tuple[list[str], list[tuple]]:
+    """A statement's column names and rows."""
+    with conn.cursor() as cur:
+        cur.execute(sql)
+        return [d[0] for d in cur.description or ()], list(cur.fetchall())
+
+
+def doris_err(conn: pymysql.connections.Connection, sql: str, code: int = 1105) -> str:
+    """A Doris-style failure (the code and the ``errCode = 2`` prefix); returns the detail message."""
+    got_code, message = err(conn, sql)
+    assert got_code == code, (got_code, message)
+    assert message.startswith(ERR_PREFIX), message
+    return message[len(ERR_PREFIX) :]
+
+
+def set_config(conn: pymysql.connections.Connection, key: str, value: str) -> None:
+    q(conn, f'ADMIN SET FRONTEND CONFIG ("{key}" = "{value}")')
+
+
+def pause(conn: pymysql.connections.Connection, *states: str, kind: str = "BACKUP") -> None:
+    """Hold ``kind`` (BACKUP or RESTORE) jobs in ``states`` (none: release them)."""
+    set_config(conn, "debug_pause_job_states", ",".join(f"{kind}:{s}" for s in states))
+
+
+def insert(conn: pymysql.connections.Connection, table: str, keys: Any) -> None:
+    """Rows ``(k, 'v<k>')`` into a ``k INT, v VARCHAR`` table."""
+    values = ", ".join(f"({k}, 'v{k}')" for k in keys)
+    q(conn, f"INSERT INTO {table} VALUES {values}")
+
+
+def md5_of(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def snapshot_dir(location: Path, repo: str, label: str) -> Path:
+    """Where a LOCAL repository at ``location`` keeps snapshot ``label``."""
+    return location / f"__palo_repository_{repo}" / f"__ss_{label}"
+
+
+def restart(srv: DorisbkServer, sig: int = signal.SIGTERM, between: Callable[[], None] | None = None) -> None:
+    """Stop (or kill) and start again, waiting for the *new* process's ready line (the log is appended).
+
+    ``between`` runs while no server is up.
+    """
+    seen = srv.log().count(READY)
+    srv.stop(sig)
+    if between is not None:
+        between()
+    srv.start()
+    deadline = time.monotonic() + 60
+    while srv.log().count(READY) <= seen:
+        assert srv.proc is not None and srv.proc.poll() is None, srv.log()[-3000:]
+        assert time.monotonic() < deadline, "server did not restart"
+        time.sleep(0.02)
