@@ -427,18 +427,29 @@ def _build_index(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
             rows.append((str(build["job_id"]), table.name, ", ".join(build["partitions"]), desc, when, when,
                          "0", "FINISHED", "", "100%"))  # fmt: skip
     names = list(BUILD_INDEX_COLUMNS)
-    for column, op, value in stmt.where:
-        canonical = next((n for n in names if n.lower() == column.lower()), None)
-        if canonical is None:
-            raise DorisError(
-                f"The columns of TableName/PartitionName/CreateTime/FinishTime/State are supported: {column}"
-            )
-        i = names.index(canonical)
+    rows = _job_filter(names, rows, stmt.where, "TableName/PartitionName/CreateTime/FinishTime/State")
+    return text_result(names, rows)
+
+
+def _job_column(names: list[str], column: str, supported: str) -> int:
+    """The position of a column a SHOW ... job statement's WHERE or ORDER BY names (any case)."""
+    canonical = next((n for n in names if n.lower() == column.lower()), None)
+    if canonical is None:
+        raise DorisError(f"The columns of {supported} are supported: {column}")
+    return names.index(canonical)
+
+
+def _job_filter(
+    names: list[str], rows: list[tuple], where: tuple[tuple[str, str, str], ...], supported: str
+) -> list[tuple]:
+    """The rows a job statement's ``WHERE col = | != | LIKE value [AND ...]`` keeps."""
+    for column, op, value in where:
+        i = _job_column(names, column, supported)
         if op == "LIKE":
             rows = [r for r in rows if _like(value, str(r[i]))]
         else:
             rows = [r for r in rows if (str(r[i]) == value) == (op == "=")]
-    return text_result(names, rows)
+    return rows
 
 
 def _alter_rollup(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
@@ -446,15 +457,7 @@ def _alter_rollup(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
     db = env.catalog.db(ctx.current_db(stmt.db))
     rows = rollup.alter_job_rows(env.catalog.db_tables(db.id))
     names = list(rollup.ALTER_JOB_COLUMNS)
-    for column, op, value in stmt.where:
-        canonical = next((n for n in names if n.lower() == column.lower()), None)
-        if canonical is None:
-            raise DorisError(f"The columns of TableName/IndexName/CreateTime/FinishTime/State are supported: {column}")
-        i = names.index(canonical)
-        if op == "LIKE":
-            rows = [r for r in rows if _like(value, str(r[i]))]
-        else:
-            rows = [r for r in rows if (str(r[i]) == value) == (op == "=")]
+    rows = _job_filter(names, rows, stmt.where, "TableName/IndexName/CreateTime/FinishTime/State")
     return text_result(names, rows)
 
 
@@ -463,21 +466,10 @@ def _alter_column(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
     db = env.catalog.db(ctx.current_db(stmt.db))
     rows = schema_change.job_rows(env.catalog.db_tables(db.id))
     names = list(schema_change.JOB_COLUMNS)
-
-    def index_of(column: str) -> int:
-        canonical = next((n for n in names if n.lower() == column.lower()), None)
-        if canonical is None:
-            raise DorisError(f"The columns of TableName/CreateTime/FinishTime/State are supported: {column}")
-        return names.index(canonical)
-
-    for column, op, value in stmt.where:
-        i = index_of(column)
-        if op == "LIKE":
-            rows = [r for r in rows if _like(value, str(r[i]))]
-        else:
-            rows = [r for r in rows if (str(r[i]) == value) == (op == "=")]
+    supported = "TableName/CreateTime/FinishTime/State"
+    rows = _job_filter(names, rows, stmt.where, supported)
     for column, descending in reversed(stmt.order_by):
-        i = index_of(column)
+        i = _job_column(names, column, supported)
         numeric = names[i] in ("JobId", "TransactionId")
         # ties (jobs of one second) in job order, so ORDER BY CreateTime DESC puts the newest first
         rows.sort(key=lambda r: (int(r[i]) if numeric else str(r[i]), int(r[0])), reverse=descending)
