@@ -338,6 +338,28 @@ def test_select_from_named_partitions(conn) -> None:
     )
 
 
+def test_insert_overwrite(server: DorisbkServer, conn) -> None:
+    """INSERT OVERWRITE replaces what the table, or the named partitions, held: one new version each."""
+    rows(conn, "CREATE TABLE ow (k INT, v INT) UNIQUE KEY(k) PARTITION BY RANGE(k) "
+               "(PARTITION p1 VALUES LESS THAN ('10'), PARTITION p2 VALUES LESS THAN ('100')) "
+               "DISTRIBUTED BY HASH(k) BUCKETS 2")  # fmt: skip
+    others = parquet_files(server.data_dir)
+    rows(conn, "INSERT INTO ow VALUES (1, 1), (2, 2), (30, 3), (40, 4)")
+    before = parquet_files(server.data_dir) - others
+    assert before
+    rows(conn, "INSERT OVERWRITE TABLE ow SELECT k, v * 10 FROM ow WHERE k < 10")  # reads what it replaces
+    assert rows(conn, "SELECT k, v FROM ow ORDER BY k") == [(1, 10), (2, 20)]
+    assert {n: p["VisibleVersion"] for n, p in partitions(conn, "ow").items()} == {"p1": "3", "p2": "3"}
+    assert not before & parquet_files(server.data_dir)  # the replaced rowsets' files are gone
+    rows(conn, "INSERT INTO ow VALUES (31, 5), (41, 6)")
+    rows(conn, "INSERT OVERWRITE TABLE ow PARTITION (p2) VALUES (50, 7)")
+    assert rows(conn, "SELECT k, v FROM ow ORDER BY k") == [(1, 10), (2, 20), (50, 7)]
+    rows(conn, "INSERT OVERWRITE TABLE ow PARTITION (p1) SELECT 1, 1 WHERE false")  # no rows: p1 emptied
+    assert rows(conn, "SELECT k, v FROM ow ORDER BY k") == [(50, 7)]
+    expect_error(conn, "INSERT OVERWRITE TABLE ow PARTITION (p2) VALUES (5, 1)", 1105, "no partition for this tuple")
+    assert rows(conn, "SELECT k, v FROM ow ORDER BY k") == [(50, 7)]
+
+
 def test_failed_load_changes_nothing(server: DorisbkServer, conn) -> None:
     rows(conn, "CREATE TABLE strict_t (d DATE NOT NULL, v INT NOT NULL) PARTITION BY RANGE(d) "
                "(PARTITION p1 VALUES LESS THAN ('2024-02-01'), PARTITION p2 VALUES LESS THAN ('2024-03-01')) "

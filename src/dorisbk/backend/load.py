@@ -30,7 +30,7 @@ from dorisbk.backend.tablet_store import TabletStore
 from dorisbk.catalog import auto_partition
 from dorisbk.catalog import partitions as bounds
 from dorisbk.catalog.catalog import Catalog
-from dorisbk.catalog.model import Partition, Rowset, Table, now_ms
+from dorisbk.catalog.model import Partition, Rowset, Table, Tablet, now_ms
 from dorisbk.catalog.types import ColumnType
 from dorisbk.checksum import md5_file
 from dorisbk.durable import fsync_path
@@ -140,14 +140,26 @@ class Loader:
         self.store = store
 
     def load(
-        self, table: Table, source_sql: str, source_columns: Sequence[str], partition_names: Sequence[str] = ()
+        self,
+        table: Table,
+        source_sql: str,
+        source_columns: Sequence[str],
+        partition_names: Sequence[str] = (),
+        overwrite: bool = False,
     ) -> LoadResult:
-        """Load the rows of ``source_sql`` (columns named ``source_columns``) into ``table``."""
+        """Load the rows of ``source_sql`` (columns named ``source_columns``) into ``table``. With
+        ``overwrite`` (INSERT OVERWRITE) the rows replace what the named partitions, or all of the
+        table's, held: one new version of each, holding only this load's rows."""
         with table_lock(table.id):
-            return self._load(table, source_sql, source_columns, partition_names)
+            return self._load(table, source_sql, source_columns, partition_names, overwrite)
 
     def _load(
-        self, table: Table, source_sql: str, source_columns: Sequence[str], partition_names: Sequence[str]
+        self,
+        table: Table,
+        source_sql: str,
+        source_columns: Sequence[str],
+        partition_names: Sequence[str],
+        overwrite: bool,
     ) -> LoadResult:
         with self.catalog.lock:
             table = self.catalog.tables.get(table.id) or table
@@ -163,7 +175,7 @@ class Loader:
         try:
             if auto:
                 staged, parts = self._auto_partitions(cur, table, staged, parts, txn_id)
-            return self._route_and_publish(cur, table, staged, parts, txn_id)
+            return self._route_and_publish(cur, table, staged, parts, txn_id, overwrite)
         finally:
             if auto:
                 with contextlib.suppress(duckdb.Error):
@@ -171,7 +183,13 @@ class Loader:
             cur.close()
 
     def _route_and_publish(
-        self, cur: duckdb.DuckDBPyConnection, table: Table, staged: str, parts: list[Partition], txn_id: int
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        table: Table,
+        staged: str,
+        parts: list[Partition],
+        txn_id: int,
+        overwrite: bool,
     ) -> LoadResult:
         pid = partition_expr(table, parts)
         order = ""
@@ -202,9 +220,10 @@ class Loader:
                 written = self._collect_files(cur, staging)
             except duckdb.Error as exc:
                 raise DorisError(duck.error_message(exc)) from None
-            if not written:
+            replaced = [p.id for p in parts] if overwrite else []
+            if not written and not replaced:
                 return LoadResult(0, txn_id)
-            return self._publish(table, written, txn_id)
+            return self._publish(table, written, txn_id, replaced)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
@@ -305,11 +324,15 @@ class Loader:
             out.setdefault(key, []).append((path, int(counts[path]), os.path.getsize(path), md5))
         return out
 
-    def _publish(self, table: Table, written: dict[tuple[int, int], list[tuple]], txn_id: int) -> LoadResult:
+    def _publish(
+        self, table: Table, written: dict[tuple[int, int], list[tuple]], txn_id: int, replaced: list[int]
+    ) -> LoadResult:
+        """Place the staged files in their tablets and commit the new versions; the partitions in
+        ``replaced`` keep only the new rowsets (their old files go once no query reads them)."""
         placed: list[str] = []
         try:
             with self.catalog.lock:
-                touched = {pid for pid, _ in written}
+                touched = {pid for pid, _ in written} | set(replaced)
                 parts = {pid: self.catalog.partitions.get(pid) for pid in touched}
                 if any(p is None for p in parts.values()) or table.id not in self.catalog.tables:
                     raise DorisError("Load aborted: the table or partition was dropped or truncated during the load")
@@ -334,6 +357,7 @@ class Loader:
             for directory in dirs:  # the new names are durable before the version that lists them
                 fsync_path(directory)
             total = sum(f[1] for files in written.values() for f in files)
+            old: list[Tablet] = []
             with self.catalog.lock:
                 puts: list[object] = []
                 for pid in touched:
@@ -343,20 +367,22 @@ class Loader:
                     version = part.visible_version + 1
                     for tablet_id in part.tablet_ids:
                         tablet = self.catalog.tablets[tablet_id]
+                        if pid in replaced:
+                            old.append(tablet)
                         replicas = []
                         for i, replica in enumerate(tablet.replicas):
                             added = [
                                 dataclasses.replace(r, version=version)
                                 for r in new_rowsets.get(tablet_id, [[]] * len(tablet.replicas))[i]
                             ]
-                            replicas.append(
-                                dataclasses.replace(replica, version=version, rowsets=[*replica.rowsets, *added])
-                            )
+                            kept = [] if pid in replaced else replica.rowsets
+                            replicas.append(dataclasses.replace(replica, version=version, rowsets=[*kept, *added]))
                         puts.append(dataclasses.replace(tablet, replicas=replicas))
                     puts.append(dataclasses.replace(part, visible_version=version, visible_version_time=now_ms()))
                 current = self.catalog.tables[table.id]
                 puts.append(dataclasses.replace(current, update_time=now_ms()))
                 self.catalog.commit(Change(), puts=puts)
+            self.store.trash(old)
             return LoadResult(total, txn_id)
         except BaseException:
             for path in placed:

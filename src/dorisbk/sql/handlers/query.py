@@ -310,7 +310,8 @@ class QueryEngine:
             planned = Planned(f"SELECT * FROM ({planned.sql}) AS __q({aliases})", planned.scans)
         with self.store.lease(planned.files):
             planned, names = self._fill_auto_increment(table, planned, names)
-            result = self.loader.load(table, planned.sql, names, partitions)
+            overwrite = bool(expression.args.get("overwrite"))
+            result = self.loader.load(table, planned.sql, names, partitions, overwrite)
         ctx.variables["affected_rows"] = result.rows
         return result.rows
 
