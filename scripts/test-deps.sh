@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system pieces the tests need when they are missing: the real MySQL clients the
 # client tests run (mysql CLI, MariaDB Connector/J, MariaDB ODBC, mysqlclient's C library, a JDK,
-# tmux, openssl), MySQL Connector/J (taken from the `wbjdbc` wheel into a cache dir, never
-# committed), mysqlclient (built here, after its C library), and PostgreSQL running.
+# tmux, openssl, haproxy for the S3 fault tests), MySQL Connector/J (taken from the `wbjdbc`
+# wheel into a cache dir, never committed), mysqlclient (built here, after its C library), and PostgreSQL running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""
@@ -10,7 +10,7 @@ SUDO=""
 VENV="${VENV:-.venv}"
 
 # Debian packages, installed only when one is missing (apt-get update at most once).
-APT_PACKAGES=(mariadb-client libmariadb-java unixodbc odbc-mariadb libmariadb-dev pkg-config tmux openssl)
+APT_PACKAGES=(mariadb-client libmariadb-java unixodbc odbc-mariadb libmariadb-dev pkg-config tmux openssl haproxy)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

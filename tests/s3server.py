@@ -126,9 +126,12 @@ def _stop(proc: subprocess.Popen[bytes], ports: Iterable[int]) -> None:
                 sock.unlink(missing_ok=True)
 
 
-def _start(data_dir: Path, bucket: str) -> tuple[subprocess.Popen[bytes], dict[str, int]]:
-    data_dir.mkdir()
-    ports = dict(zip(COMPONENTS, _free_port_pairs(len(COMPONENTS)), strict=True))
+def _start(
+    data_dir: Path, bucket: str, ports: dict[str, int] | None = None
+) -> tuple[subprocess.Popen[bytes], dict[str, int]]:
+    """Start ``weed mini`` on new ports, or on ``ports`` again over an existing ``data_dir`` (a restart)."""
+    data_dir.mkdir(exist_ok=ports is not None)
+    ports = ports or dict(zip(COMPONENTS, _free_port_pairs(len(COMPONENTS)), strict=True))
     args = [
         find_weed(),
         "mini",
@@ -146,7 +149,7 @@ def _start(data_dir: Path, bucket: str) -> tuple[subprocess.Popen[bytes], dict[s
         args += [f"-{component}.port={port}", f"-{component}.port.grpc={port + 10000}"]
     env = {**os.environ, "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
     log = data_dir / "weed.log"
-    with open(log, "wb") as log_file:
+    with open(log, "ab") as log_file:
         proc = subprocess.Popen(args, cwd=data_dir, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     try:
         _wait_ready(proc, f"http://127.0.0.1:{ports['s3']}", bucket, log)
@@ -174,3 +177,29 @@ def s3_server(bucket: str = "dorisbk-test") -> Iterator[S3Server]:
             yield S3Server(f"http://127.0.0.1:{ports['s3']}", ACCESS_KEY, SECRET_KEY, bucket)
         finally:
             _stop(proc, ports.values())
+
+
+class RestartableS3:
+    """A SeaweedFS server a test can kill -9 and start again on the same ports and data."""
+
+    def __init__(self, work: Path, bucket: str = "dorisbk-test") -> None:
+        self.data_dir = work / "weed"
+        self.bucket = bucket
+        self.proc, self.ports = _start(self.data_dir, bucket)
+        self.info = S3Server(f"http://127.0.0.1:{self.ports['s3']}", ACCESS_KEY, SECRET_KEY, bucket)
+
+    def kill9(self) -> None:
+        _stop(self.proc, self.ports.values())
+
+    def start(self) -> None:
+        self.proc, _ = _start(self.data_dir, self.bucket, self.ports)
+
+
+@contextmanager
+def restartable_s3_server(bucket: str = "dorisbk-test") -> Iterator[RestartableS3]:
+    with tempfile.TemporaryDirectory(prefix="dorisbk-weed-") as tmp:
+        server = RestartableS3(Path(tmp), bucket)
+        try:
+            yield server
+        finally:
+            server.kill9()

@@ -412,11 +412,11 @@ def test_truncate_drop_partition_drop_table_take_data_and_files(server: DorisbkS
     assert one(conn, "SELECT count(*) FROM doomed WHERE d < '2024-02-01'") == 0
     assert partitions(conn, "doomed")["a"]["VisibleVersion"] == "1"
     assert not any(Path(f).exists() for f in a_files)
-    rows(conn, "ALTER TABLE doomed DROP PARTITION b")
+    rows(conn, "ALTER TABLE doomed DROP PARTITION b FORCE")  # FORCE: not kept in the recycle bin
     assert one(conn, "SELECT count(*) FROM doomed") == 300
     assert not any(Path(f).exists() for f in b_files)
     tablet_dirs = {t["Path"] for t in tablets(conn, "doomed")}
-    rows(conn, "DROP TABLE doomed")
+    rows(conn, "DROP TABLE doomed FORCE")
     expect_error(conn, "SELECT count(*) FROM doomed", 1146)
     assert not any(Path(f).exists() for f in c_files)
     assert not any(Path(d).exists() for d in tablet_dirs)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,8 @@ from dorisbk.auth.users import UserManager
 from dorisbk.backend import duck
 from dorisbk.backend.tablet_store import TabletStore
 from dorisbk.backend.tasks import TaskExecutor
+from dorisbk.backend.transactions import LoadTransactionMgr
+from dorisbk.catalog import recycle_bin
 from dorisbk.catalog.catalog import Catalog
 from dorisbk.catalog.dynamic_scheduler import DynamicPartitionScheduler
 from dorisbk.catalog.model import Tablet, now_ms
@@ -22,6 +25,7 @@ from dorisbk.jobs.repositories import RepositoryMgr
 from dorisbk.meta.store import Change, MetaStore
 from dorisbk.sql.handlers.query import QueryEngine
 
+log = logging.getLogger(__name__)
 GLOBAL_VARIABLES_KIND = "global_variables"
 
 
@@ -54,11 +58,14 @@ class Env:
         rows = self.catalog.replay(rows)
         rows = self.users.replay(rows)
         rows = self.repos.replay(rows)
+        self.txns = LoadTransactionMgr(self.store, self.frontend_config)
+        rows = self.txns.replay(rows)
+        self.txns.clean()
         self.catalog.ensure_backends(config.backends, config.data_dir.resolve())
         duck.configure(config.data_dir.resolve() / "duckdb_tmp")
         self.tablets = TabletStore(self.catalog)
         self.tablets.collect_orphans()
-        self.engine = QueryEngine(self.catalog, self.tablets, self.users)
+        self.engine = QueryEngine(self.catalog, self.tablets, self.users, self.txns)
         self.executor = TaskExecutor()
         job_ctx = JobContext(
             self.catalog,
@@ -77,6 +84,8 @@ class Env:
         )
         self.jobs.collect_snapshot_dirs()
         self.started_ms = now_ms()
+        # the client sessions (server/session.py DorisSession), set by the server that accepts them
+        self.live_sessions: Callable[[], list[Any]] = list
         self._stopping = threading.Event()
 
     def save_global_variable(self, name: str, value: Any) -> None:
@@ -89,6 +98,17 @@ class Env:
         self.jobs.start()
         self.repos.start_pinger(self.frontend_config, self._stopping)
         self.dynamic_partitions.start(self._stopping)
+        self.txns.start(self._stopping)
+        threading.Thread(target=self._erase_recycled, name="CatalogRecycleBin", daemon=True).start()
+
+    def _erase_recycled(self) -> None:
+        """Doris's recycle-bin daemon: objects dropped longer than ``catalog_trash_expire_second`` ago
+        are erased and their files trashed."""
+        while not self._stopping.wait(1.0):
+            try:
+                self.trash(recycle_bin.expired(self.catalog, self.frontend_config.int("catalog_trash_expire_second")))
+            except Exception:  # noqa: BLE001 - the next pass tries again
+                log.exception("recycle bin erase pass failed")
 
     def trash(self, tablets: Iterable[Tablet]) -> None:
         """Dropped tablets' files go once no query reads them."""

@@ -27,6 +27,7 @@ from dorisbk.backend import duck
 from dorisbk.backend.duck import quote_ident, quote_str
 from dorisbk.backend.scan import ORDER_COLUMN
 from dorisbk.backend.tablet_store import TabletStore
+from dorisbk.backend.transactions import LoadTransactionMgr
 from dorisbk.catalog import auto_partition
 from dorisbk.catalog import partitions as bounds
 from dorisbk.catalog.catalog import Catalog
@@ -130,14 +131,22 @@ def bucket_expr(table: Table, parts: Sequence[Partition]) -> str:
 class LoadResult:
     rows: int
     txn_id: int
+    label: str = ""
+    status: str = "VISIBLE"
+
+    @property
+    def info(self) -> str:
+        """The OK packet's info, as Doris's insert executor writes it."""
+        return f"{{'label':'{self.label}', 'status':'{self.status}', 'txnId':'{self.txn_id}'}}"
 
 
 class Loader:
     """Writes loads into tablets; one load per table at a time, so later loads win on equal keys."""
 
-    def __init__(self, catalog: Catalog, store: TabletStore) -> None:
+    def __init__(self, catalog: Catalog, store: TabletStore, txns: LoadTransactionMgr | None = None) -> None:
         self.catalog = catalog
         self.store = store
+        self.txns = txns or LoadTransactionMgr(catalog.store)
 
     def load(
         self,
@@ -146,12 +155,22 @@ class Loader:
         source_columns: Sequence[str],
         partition_names: Sequence[str] = (),
         overwrite: bool = False,
+        label: str | None = None,
+        user: str = "root",
     ) -> LoadResult:
         """Load the rows of ``source_sql`` (columns named ``source_columns``) into ``table``. With
         ``overwrite`` (INSERT OVERWRITE) the rows replace what the named partitions, or all of the
-        table's, held: one new version of each, holding only this load's rows."""
-        with table_lock(table.id):
-            return self._load(table, source_sql, source_columns, partition_names, overwrite)
+        table's, held: one new version of each, holding only this load's rows. The load is one
+        transaction holding ``label`` (or a generated one), refused if a live load of the database has it."""
+        txn = self.txns.begin(table.db_id, table.id, label, user)
+        try:
+            with table_lock(table.id):
+                result = self._load(table, source_sql, source_columns, partition_names, overwrite, txn.txn_id)
+        except BaseException as exc:
+            self.txns.abort(txn.txn_id, exc.message if isinstance(exc, DorisError) else str(exc))
+            raise
+        self.txns.finish(txn.txn_id, result.rows)
+        return dataclasses.replace(result, label=txn.label)
 
     def _load(
         self,
@@ -160,6 +179,7 @@ class Loader:
         source_columns: Sequence[str],
         partition_names: Sequence[str],
         overwrite: bool,
+        txn_id: int,
     ) -> LoadResult:
         with self.catalog.lock:
             table = self.catalog.tables.get(table.id) or table
@@ -167,7 +187,6 @@ class Loader:
                 raise DorisError(f"Table [{table.name}] is in {table.state} state, can not load data")
             all_parts = self.catalog.table_partitions(table)
             parts = [self.catalog.partition(table, n) for n in partition_names] if partition_names else all_parts
-        txn_id = self.catalog.store.next_id()
         select_cols = self._target_columns(table, source_columns)
         staged = f"SELECT {', '.join(select_cols)} FROM ({source_sql}) AS __src"
         auto = table.auto_partition is not None and not partition_names
@@ -381,7 +400,8 @@ class Loader:
                     puts.append(dataclasses.replace(part, visible_version=version, visible_version_time=now_ms()))
                 current = self.catalog.tables[table.id]
                 puts.append(dataclasses.replace(current, update_time=now_ms()))
-                self.catalog.commit(Change(), puts=puts)
+                self.catalog.commit(self.txns.visible_change(txn_id, total, Change()), puts=puts)
+                self.txns.published(txn_id, total)
             self.store.trash(old)
             return LoadResult(total, txn_id)
         except BaseException:

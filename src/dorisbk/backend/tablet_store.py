@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from dorisbk.catalog import recycle_bin
 from dorisbk.catalog.catalog import Catalog
 from dorisbk.catalog.model import Backend, Tablet
 
@@ -97,6 +98,8 @@ class TabletStore:
             for replica in tablet.replicas
             for rowset in replica.rowsets
         }
+        # objects in the recycle bin keep their files until erased
+        referenced.update(self.absolute(be_id, path) for be_id, path in recycle_bin.referenced_files(self.catalog))
         removed = 0
         for backend in self.catalog.backends.values():
             root = Path(backend.root)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from dorisbk.catalog import partitions as bounds
+from dorisbk.catalog import recycle_bin
 from dorisbk.catalog.model import (
     Backend,
     Column,
@@ -60,6 +61,7 @@ class Catalog:
         self.partitions: dict[int, Partition] = {}
         self.tablets: dict[int, Tablet] = {}
         self.backends: dict[int, Backend] = {}
+        self.recycled: dict[int, dict] = {}  # the recycle bin (catalog/recycle_bin.py), by object id
         self._loaders = {
             "db": (Database.from_dict, self.dbs),
             "table": (Table.from_dict, self.tables),
@@ -73,6 +75,9 @@ class Catalog:
         """Load catalog objects; rows of other kinds are returned for their owners."""
         rest = []
         for kind, obj_id, body in rows:
+            if kind == recycle_bin.KIND:
+                self.recycled[obj_id] = body
+                continue
             loader = self._loaders.get(kind)
             if loader is None:
                 rest.append((kind, obj_id, body))
@@ -90,6 +95,12 @@ class Catalog:
             kind, _target = self._kind_of(obj)
             change.delete(kind, obj.id)  # type: ignore[attr-defined]
         self.store.commit(change)
+        for kind, obj_id in change.deletes:
+            if kind == recycle_bin.KIND:
+                self.recycled.pop(obj_id, None)
+        for kind, obj_id, body in change.puts:
+            if kind == recycle_bin.KIND:
+                self.recycled[obj_id] = body
         for obj in deletes:
             self._kind_of(obj)[1].pop(obj.id, None)  # type: ignore[attr-defined]
         for obj in puts:
@@ -178,8 +189,9 @@ class Catalog:
             db = Database(id=self.store.next_id(), name=name, properties=dict(properties or {}))
             self.commit(Change(), puts=[db])
 
-    def drop_database(self, name: str, if_exists: bool = False) -> list[Tablet]:
-        """Drop a database and all its tables; returns the dropped tablets for the storage to collect."""
+    def drop_database(self, name: str, if_exists: bool = False, recycle: bool = False) -> list[Tablet]:
+        """Drop a database and all its tables; returns the dropped tablets for the storage to collect
+        (none when ``recycle``: the database and its tables go to the recycle bin)."""
         with self.lock:
             db = self.find_db(name)
             if db is None:
@@ -191,8 +203,20 @@ class Catalog:
             for table in self.db_tables(db.id):
                 doomed.extend(self.table_objects(table))
             tablets = [o for o in doomed if isinstance(o, Tablet)]
-            self.commit(Change(), deletes=doomed)
-            return tablets
+            change = Change()
+            if recycle:
+                tables = self.db_tables(db.id)
+                kept = [recycle_bin.entry("Database", db.name, db.id, -1, -1, [db])]
+                kept[0]["table_names"] = [t.name for t in tables]
+                kept += [recycle_bin.entry("Table", t.name, db.id, t.id, -1, self.table_objects(t)) for t in tables]
+                self._recycle(change, kept)
+            self.commit(change, deletes=doomed)
+            return [] if recycle else tablets
+
+    def _recycle(self, change: Change, bodies: Sequence[dict]) -> None:
+        """Add recycle-bin rows to ``change`` (``commit`` applies them to memory)."""
+        for body in bodies:
+            change.put(recycle_bin.KIND, recycle_bin.entry_id(body), body)
 
     def partition_objects(self, part: Partition) -> list[object]:
         """A partition and its tablets: what dropping it deletes."""
@@ -295,8 +319,11 @@ class Catalog:
                 raise DorisError(f"The specified table [{name}] is not a view")
             self.commit(Change(), puts=[dataclasses.replace(view, view_sql=query, update_time=now_ms())])
 
-    def drop_table(self, db_name: str, name: str, if_exists: bool, is_view: bool, force: bool = False) -> list[Tablet]:
-        """FORCE drops a table in any state, as Doris does: a restore writing it then cancels itself."""
+    def drop_table(
+        self, db_name: str, name: str, if_exists: bool, is_view: bool, force: bool = False, recycle: bool = False
+    ) -> list[Tablet]:
+        """FORCE drops a table in any state, as Doris does: a restore writing it then cancels itself.
+        With ``recycle`` the table goes to the recycle bin and no tablet is returned."""
         with self.lock:
             db = self.db(db_name)
             table = self.find_table(db, name)
@@ -311,8 +338,14 @@ class Catalog:
             if not force:
                 self._check_droppable(table)
             doomed = self.table_objects(table)
-            self.commit(Change(), deletes=doomed)
-            return [o for o in doomed if isinstance(o, Tablet)]
+            change = Change()
+            if recycle and table.kind != "VIEW":
+                self._recycle(change, [recycle_bin.entry("Table", table.name, db.id, table.id, -1, doomed)])
+                doomed_tablets: list[Tablet] = []
+            else:
+                doomed_tablets = [o for o in doomed if isinstance(o, Tablet)]
+            self.commit(change, deletes=doomed)
+            return doomed_tablets
 
     def rename_table(self, db_name: str, name: str, new_name: str) -> None:
         with self.lock:
@@ -391,6 +424,50 @@ class Catalog:
             part, tablets = self._new_partition(table, existing, pdef, dist)
             part.is_temp = temporary
             self.commit(Change(), puts=[part, *tablets, dataclasses.replace(table, update_time=now_ms())])
+
+    def rename_partition(self, db_name: str, name: str, part_name: str, new_name: str) -> None:
+        with self.lock:
+            table = self.olap_table(self.db(db_name), name)
+            self.check_alterable(table)
+            if table.partition_type == "UNPARTITIONED":
+                raise DorisError(f"Table[{name}] is single partitioned. no need to rename partition name.")
+            if part_name == new_name:
+                raise DorisError("Same partition name")
+            parts = [*self.table_partitions(table), *self.temp_partitions(table)]
+            part = next((p for p in parts if p.name == part_name), None)
+            if part is None:
+                raise DorisError(f"Partition[{part_name}] does not exists")
+            if any(p.name.lower() == new_name.lower() for p in parts):
+                raise DorisError(f"Partition name[{new_name}] is already used")
+            table = dataclasses.replace(table, update_time=now_ms())
+            self.commit(Change(), puts=[dataclasses.replace(part, name=new_name), table])
+
+    def modify_partitions(self, db_name: str, name: str, part_names: Sequence[str], props: dict[str, str]) -> None:
+        """MODIFY PARTITION ... SET: a partition's replica count and storage medium (every partition for
+        an empty ``part_names``). The tablets keep the replicas they have: one backend holds them all here."""
+        with self.lock:
+            table = self.olap_table(self.db(db_name), name)
+            self.check_alterable(table)
+            parts = self.table_partitions(table)
+            if part_names:
+                found = []
+                for pname in part_names:
+                    part = next((p for p in parts if p.name == pname), None)
+                    if part is None:
+                        raise DorisError(f"Partition[{pname}] does not exist in table[{name}]")
+                    found.append(part)
+                parts = found
+            changes: dict[str, object] = {}
+            num = replication_from_properties(props)
+            if num is not None:
+                self._check_replicas(num)
+                changes["replication_num"] = num
+            if "storage_medium" in props:
+                medium = props["storage_medium"].upper()
+                if medium not in ("HDD", "SSD"):
+                    raise DorisError(f"Invalid storage medium: {props['storage_medium']}")
+                changes["storage_medium"] = medium
+            self.commit(Change(), puts=[dataclasses.replace(p, **changes) for p in parts])  # type: ignore[arg-type]
 
     def add_auto_partitions(self, table_id: int, pdefs: Sequence[PartitionDef]) -> None:
         """The partitions an AUTO PARTITION load needs, added in one commit before it writes (as Doris does)."""
@@ -480,7 +557,9 @@ class Catalog:
                 raise DorisError(f"Materialized view [{mv_name}] does not exist in table [{table.name}]")
             self.commit(Change(), puts=[dataclasses.replace(table, rollups=kept, update_time=now_ms())])
 
-    def drop_partition(self, db_name: str, name: str, part_name: str, if_exists: bool) -> list[Tablet]:
+    def drop_partition(
+        self, db_name: str, name: str, part_name: str, if_exists: bool, recycle: bool = False
+    ) -> list[Tablet]:
         with self.lock:
             table = self.olap_table(self.db(db_name), name)
             self.check_alterable(table)
@@ -492,8 +571,13 @@ class Catalog:
                     return []
                 raise DorisError(f"Error in list of partitions to {part_name}", code=1507)
             tablets = self.partition_tablets(part)
-            self.commit(Change(), deletes=[part, *tablets])
-            return tablets
+            change = Change()
+            if recycle:
+                db_id = self.db(db_name).id
+                body = recycle_bin.entry("Partition", part.name, db_id, table.id, part.id, [part, *tablets])
+                self._recycle(change, [body])
+            self.commit(change, deletes=[part, *tablets])
+            return [] if recycle else tablets
 
     def truncate(self, db_name: str, name: str, part_names: Sequence[str]) -> list[Tablet]:
         """Replace the tablets of the partitions with new empty ones; returns the old tablets."""

@@ -43,6 +43,9 @@ class AbstractJob:
     def __post_init__(self) -> None:
         self._lock = threading.RLock()
         self._tasks = TaskTracker(self.job_id)  # transient: tasks do not survive a restart, the state does
+        # A cancel whose cleanup or persisting failed (e.g. the metadata store's disk is full): the
+        # scheduler retries it, with the same Status, instead of running the job's state again.
+        self.pending_cancel: Status | None = None
 
     TERMINAL = ("FINISHED", "CANCELLED")
 
@@ -67,8 +70,18 @@ class AbstractJob:
         with self._lock:
             if self.done:
                 return Status("COMMON_ERROR", f"Job with label {self.label} can not be cancelled. state: {self.state}")
-            self._cancel_internal(ctx, status)
+            self.end_cancelled(ctx, status)
             return Status()
+
+    def end_cancelled(self, ctx: JobContext, status: Status) -> None:
+        """Cancel with ``status``; if that fails, SHOW already says why and the scheduler tries again."""
+        self.pending_cancel = status
+        try:
+            self._cancel_internal(ctx, status)
+        except BaseException:
+            self.status = status
+            raise
+        self.pending_cancel = None
 
     def _cancel_internal(self, ctx: JobContext, status: Status) -> None:  # pragma: no cover - per job type
         raise NotImplementedError

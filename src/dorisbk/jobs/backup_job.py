@@ -98,7 +98,7 @@ class BackupJob(AbstractJob):
             if self.done:
                 return
             if self.timed_out():
-                self._cancel_internal(ctx, Status("TIMEOUT", ""))
+                self.end_cancelled(ctx, Status("TIMEOUT", ""))
                 return
             if ctx.config.paused("BACKUP", self.state):
                 return
@@ -115,7 +115,7 @@ class BackupJob(AbstractJob):
             except DorisError as exc:
                 if self.state != "UPLOAD_INFO":
                     code = exc.status_code if isinstance(exc, JobFailure) else "COMMON_ERROR"
-                    self._cancel_internal(ctx, Status(code, exc.message))
+                    self.end_cancelled(ctx, Status(code, exc.message))
                 else:  # the last step is retried until the timeout, never cancelled; Status says why it waits
                     self.status = Status("COMMON_ERROR", exc.message)
 

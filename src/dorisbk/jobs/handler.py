@@ -177,10 +177,22 @@ class BackupHandler:
     def _loop(self) -> None:
         while not self._stop.is_set():
             self._wake.clear()
-            if self.run_once():
-                continue  # a job moved on: its next state may have work right away
+            try:
+                if self.run_once():
+                    continue  # a job moved on: its next state may have work right away
+            except Exception:  # e.g. the metadata store failing: log, and keep scheduling
+                log.exception("backup handler round failed")
             interval = self.ctx.config.int("backup_handler_update_interval_millis") / 1000.0
             self._wake.wait(max(0.01, interval))
+
+    def _cancel_failed(self, job: AbstractJob) -> None:
+        """Cancel a job whose step raised; if even that fails it stays pending, retried at the next round."""
+        status = job.pending_cancel or Status("COMMON_ERROR", "internal error, see the server log")
+        try:
+            job.cancel(self.ctx, status)
+        except Exception:
+            job.pending_cancel = status
+            log.exception("cancelling job %s (%s) failed, retried at the next round", job.label, job.type)
 
     def run_once(self) -> bool:
         """Run the running jobs of every database once (in classic mode its last job); True when any
@@ -195,9 +207,12 @@ class BackupHandler:
         for job in current:
             before = job.state
             try:
-                job.run(self.ctx)
-            except Exception:  # a bug in a job must not stop the scheduler
+                if job.pending_cancel is not None:
+                    job.cancel(self.ctx, job.pending_cancel)
+                else:
+                    job.run(self.ctx)
+            except Exception:  # a bug in a job, or a full disk under the metadata, must not stop the scheduler
                 log.exception("job %s (%s) failed", job.label, job.type)
-                job.cancel(self.ctx, Status("COMMON_ERROR", "internal error, see the server log"))
+                self._cancel_failed(job)
             moved = moved or job.state != before
         return moved

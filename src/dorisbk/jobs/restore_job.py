@@ -149,7 +149,7 @@ class RestoreJob(AbstractJob):
             if self.done:
                 return
             if self.timed_out():
-                self._cancel_internal(ctx, Status("TIMEOUT", f"restore job with label: {self.label}  timeout."))
+                self.end_cancelled(ctx, Status("TIMEOUT", f"restore job with label: {self.label}  timeout."))
                 return
             if ctx.config.paused("RESTORE", self.state):
                 return
@@ -167,7 +167,7 @@ class RestoreJob(AbstractJob):
                     self._check_if_need_cancel(ctx)
                 step(ctx)
             except DorisError as exc:
-                self._cancel_internal(ctx, Status(_status_code(exc), exc.message))
+                self.end_cancelled(ctx, Status(_status_code(exc), exc.message))
 
     def _check_if_need_cancel(self, ctx: JobContext) -> None:
         """The database or a table the job writes was dropped under it (DROP DATABASE does not wait)."""

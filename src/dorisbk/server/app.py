@@ -51,6 +51,8 @@ async def serve(config: Config) -> None:
         control=LocalControl(server_id=1),
         ssl=ssl_context,
     )
+    # SHOW PROCESSLIST / KILL: the sessions of the connections this server holds
+    env.live_sessions = lambda: [c.session for c in list(server.control._connections.values())]
     await server.start_server(host=config.host, port=config.port)
     env.start_jobs()
     print(f"dorisbk ready on {config.host}:{config.port}", flush=True)

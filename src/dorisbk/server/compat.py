@@ -35,7 +35,7 @@ from mysql_mimic.control import TooManyConnections
 from mysql_mimic.errors import ErrorCode, MysqlError
 from mysql_mimic.prepared import PreparedStatement
 from mysql_mimic.stream import ConnectionClosed, MysqlStream
-from mysql_mimic.types import Capabilities, ColumnType, Commands, ServerStatus
+from mysql_mimic.types import Capabilities, ColumnType, Commands, ServerStatus, str_len
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +134,13 @@ def _ok(self: Connection, **kwargs: Any) -> bytes:
         # pymysql's cursor.execute() / JDBC's executeUpdate() return an INSERT's row count
         self.session.affected_rows = 0
         kwargs.setdefault("affected_rows", affected)
+    info = getattr(self.session, "ok_info", None)
+    if info and not kwargs.get("eof"):
+        # an INSERT's {'label':..., 'status':..., 'txnId':...} as Doris sends it (the mysql CLI prints it,
+        # pymysql keeps it, length prefix included, as ``_result.message``); the library's OK has no info
+        # field. Doris and MySQL write it length-encoded, which libmysqlclient expects
+        self.session.ok_info = None
+        return _original_ok(self, **kwargs) + str_len(info.encode())
     return _original_ok(self, **kwargs)
 
 

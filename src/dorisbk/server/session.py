@@ -12,6 +12,7 @@ import decimal
 import logging
 import re
 import time
+import uuid
 from typing import Any
 
 import sqlglot
@@ -32,7 +33,7 @@ from dorisbk.sql import info_schema
 from dorisbk.sql.handlers.query import name_projections
 from dorisbk.sql.handlers.show import VERSION, VIRTUAL_DBS
 from dorisbk.sql.result import Result, SessionContext
-from dorisbk.sql.router import DEFER, Router, clean_parse_error, doris_forms, log_text
+from dorisbk.sql.router import DEFER, Router, clean_parse_error, doris_forms, log_text, split_insert_label
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +186,14 @@ class DorisSession(Session):
         self.env = env
         self.router = router
         self.affected_rows = 0
+        self.ok_info: str | None = None  # the next OK packet's info (an INSERT's label and txn)
+        self._insert_label: str | None = None  # the WITH LABEL of the statement being run
+        # SHOW PROCESSLIST: what this connection does and since when
+        self.login_time = time.time()
+        self.command = "Sleep"
+        self.command_start = time.time()
+        self.info = ""
+        self.query_id = ""
 
     def context(self) -> SessionContext:
         return SessionContext(
@@ -194,12 +203,49 @@ class DorisSession(Session):
         )
 
     async def handle_query(self, sql: str, attrs: dict[str, str]) -> Any:
+        self.command, self.command_start, self.info = "Query", time.time(), sql
+        self.query_id = uuid.uuid4().hex
+        try:
+            return await self._handle_query(sql, attrs)
+        finally:
+            self.command, self.command_start = "Sleep", time.time()
+
+    def process_row(self, full: bool) -> tuple[Any, ...] | None:
+        """This connection as SHOW [FULL] PROCESSLIST lists it (Doris cuts Info at 100 characters)."""
+        connection = self._connection
+        if connection is None or not connection.connection_id:
+            return None
+        peer = connection.stream.writer.get_extra_info("peername") or ("", 0)
+        login = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.login_time))
+        info = self.info if full else self.info[:100]
+        return (connection.connection_id, self.username or "", f"{peer[0]}:{peer[1]}", login, "internal",
+                self.database or "", self.command, int(time.time() - self.command_start),
+                "OK" if self.command == "Sleep" else "RUNNING", self.query_id, info)  # fmt: skip
+
+    async def _kill_middleware(self, q: Any) -> Any:
+        """KILL [CONNECTION | QUERY] id as Doris checks it: a known connection, one's own unless ADMIN."""
+        if isinstance(q.expression, exp.Kill) and self._connection is not None:
+            this = q.expression.this.name
+            target = getattr(self._connection.control, "_connections", {}).get(int(this)) if this.isdigit() else None
+            if target is None:
+                raise to_mysql_error(DorisError(f"Unknown thread id: {this}", code=1094))
+            if target.session.username != self.username:
+                user = self.env.users.require(self.username or "root")
+                if not user.has("ADMIN_PRIV"):
+                    raise to_mysql_error(DorisError(f"You are not owner of thread or query: {this}", code=1095))
+        return await super()._kill_middleware(q)
+
+    async def _handle_query(self, sql: str, attrs: dict[str, str]) -> Any:
         try:
             if compat.is_mariadb_connect_set(sql):
                 return None
             result = await asyncio.to_thread(self.router.route, self.context(), sql)
             if result is DEFER:
-                return await super().handle_query(doris_forms(sql), attrs)
+                sql, self._insert_label = split_insert_label(sql)
+                try:
+                    return await super().handle_query(doris_forms(sql), attrs)
+                finally:
+                    self._insert_label = None
             return to_wire(result) if isinstance(result, Result) else result
         except DorisError as exc:
             raise to_mysql_error(exc) from None
@@ -218,9 +264,12 @@ class DorisSession(Session):
     async def query(self, expression: exp.Expression, sql: str, attrs: dict[str, str]) -> Any:
         """SELECT / INSERT and the rest that the library's middlewares did not answer."""
         ctx = self.context()
+        if self._insert_label is not None:
+            ctx.variables["insert_label"] = self._insert_label
         result = await asyncio.to_thread(self.router.execute_expression, ctx, expression)
-        # an INSERT's OK packet carries the loaded row count (compat's OK reads it)
+        # an INSERT's OK packet carries the loaded row count and its label (compat's OK reads them)
         self.affected_rows = int(ctx.variables.get("affected_rows", 0))
+        self.ok_info = ctx.variables.get("ok_info")
         return to_wire(result) if isinstance(result, Result) else result
 
     # ---- the library's middlewares, adjusted

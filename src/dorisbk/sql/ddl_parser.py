@@ -238,8 +238,15 @@ class _ToStmt(Transformer):
     def rename_column(self, c: list[Any]) -> _Marker:
         return _Marker("columns", (s.ColumnChange("RENAME", name=_name(c[2]), new_name=_name(c[3])),))
 
-    def modify_partition(self, _c: list[Any]) -> _Marker:
-        return _Marker("unsupported", "MODIFY PARTITION")
+    def modify_partition(self, c: list[Any]) -> _Marker:
+        names = next((x for x in c if isinstance(x, tuple)), None)
+        if names is None:
+            star = any(isinstance(t, Token) and t.type == "STAR" for t in c)
+            names = () if star else (_name(c[2]),)
+        return _Marker("modify_partition", (names, _marker(c, "properties")))
+
+    def rename_partition(self, c: list[Any]) -> _Marker:
+        return _Marker("rename_partition", (_name(c[2]), _name(c[3])))
 
     def table_elements(self, c: list[Any]) -> _Marker:
         return _Marker("elements", c)
@@ -363,7 +370,21 @@ class _ToStmt(Transformer):
         return _Marker("set_properties", _marker(c, "properties"))
 
     def alter_table(self, c: list[Any]) -> Any:
-        table, clause = c[2], c[3]
+        clauses = [x for x in c[3:] if isinstance(x, _Marker)]
+        if len(clauses) == 1:
+            return self._alter_one(c[2], clauses[0])
+        columns = [x for x in clauses if x.kind == "columns"]
+        if columns and len(columns) != len(clauses):
+            raise DorisError("Can not alter schema and other things (partition, rename, properties) in one statement")
+        if columns:  # one schema change of several column clauses, as Doris runs it
+            return s.SchemaChangeStmt(c[2], tuple(ch for x in columns for ch in x.value))
+        return s.MultiAlterStmt(tuple(self._alter_one(c[2], x) for x in clauses))
+
+    def _alter_one(self, table: s.TableName, clause: _Marker) -> Any:
+        if clause.kind == "modify_partition":
+            return s.ModifyPartitionStmt(table, *clause.value)
+        if clause.kind == "rename_partition":
+            return s.RenamePartitionStmt(table, *clause.value)
         if clause.kind == "add_partition":
             return s.AddPartitionStmt(table, *clause.value)
         if clause.kind == "drop_partition":
@@ -527,6 +548,24 @@ class _ToStmt(Transformer):
     def describe(self, c: list[Any]) -> s.ShowStmt:
         return s.ShowStmt("DESC", table=_find(c, s.TableName), full=_has(c, "ALL"))
 
+    # ---- the recycle bin
+    def recover(self, c: list[Any]) -> s.RecoverStmt:
+        what = str(c[1]).upper()
+        toks = [t for t in c[2:] if isinstance(t, Token)]
+        object_id = next((int(t) for t in toks if t.type == "INT"), None)
+        new_name = _name(c[-1]) if _has(c, "AS") else None
+        table = _find(c, s.TableName)
+        if what == "TABLE":
+            return s.RecoverStmt("TABLE", table.name, table, object_id, new_name)
+        return s.RecoverStmt(what, _name(c[2]), table, object_id, new_name)
+
+    def show_recycle_bin(self, c: list[Any]) -> s.RecycleBinStmt:
+        return s.RecycleBinStmt(where=_marker(c, "where") or ())
+
+    def drop_recycle_bin(self, c: list[Any]) -> s.RecycleBinStmt:
+        key = next(_lit(t) for t in c if isinstance(t, Token) and t.type == "STRING")
+        return s.RecycleBinStmt(key=key or "", value=int(c[-1]))
+
     def sync(self, _c: list[Any]) -> s.SyncStmt:
         return s.SyncStmt()
 
@@ -537,8 +576,14 @@ class _ToStmt(Transformer):
     def order_by(self, c: list[Any]) -> _Marker:
         return _Marker("order_by", tuple(x for x in c if isinstance(x, tuple)))
 
-    def show_limit(self, _c: list[Any]) -> _Marker:
-        return _Marker("limit", True)
+    def show_limit(self, c: list[Any]) -> _Marker:
+        """``LIMIT n`` / ``LIMIT offset, n`` / ``LIMIT n OFFSET offset``: (offset, count)."""
+        nums = [int(t) for t in c if isinstance(t, Token) and t.type == "INT"]
+        if len(nums) == 1:
+            return _Marker("limit", (0, nums[0]))
+        if _has(c, "OFFSET"):
+            return _Marker("limit", (nums[1], nums[0]))
+        return _Marker("limit", (nums[0], nums[1]))
 
     def show_data(self, c: list[Any]) -> s.ShowMoreStmt:
         return s.ShowMoreStmt("DATA", table=_find(c, s.TableName), order_by=_marker(c, "order_by") or ())
@@ -577,7 +622,7 @@ class _ToStmt(Transformer):
     def show_load(self, c: list[Any]) -> s.ShowMoreStmt:
         what = "STREAM_LOAD" if _has(c, "STREAM") else "LOAD"
         return s.ShowMoreStmt(what, db=_marker(c, "db"), where=_marker(c, "where") or (),
-                              order_by=_marker(c, "order_by") or ())  # fmt: skip
+                              order_by=_marker(c, "order_by") or (), limit=_marker(c, "limit"))  # fmt: skip
 
     # ---- accounts
     def create_user(self, c: list[Any]) -> s.CreateUserStmt:

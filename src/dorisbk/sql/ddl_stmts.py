@@ -312,3 +312,48 @@ class ShowMoreStmt:
     where: tuple[tuple[str, str, str], ...] = ()
     order_by: tuple[tuple[str, bool], ...] = ()  # (column, descending)
     all: bool = False
+    limit: tuple[int, int] | None = None  # SHOW LOAD's LIMIT: (offset, count)
+
+
+@dataclass(frozen=True)
+class RecoverStmt:
+    """RECOVER DATABASE | TABLE | PARTITION (handlers/recycle.py); ``object_id`` picks one of several
+    dropped objects of the same name."""
+
+    what: str
+    name: str
+    table: TableName | None = None
+    object_id: int | None = None
+    new_name: str | None = None
+
+
+@dataclass(frozen=True)
+class RecycleBinStmt:
+    """SHOW CATALOG RECYCLE BIN [WHERE ..] (``key`` None) or DROP CATALOG RECYCLE BIN WHERE 'key' = value."""
+
+    where: tuple[tuple[str, str, str], ...] = ()
+    key: str | None = None
+    value: int = 0
+
+
+@dataclass(frozen=True)
+class RenamePartitionStmt:
+    table: TableName
+    name: str
+    new_name: str
+
+
+@dataclass(frozen=True)
+class ModifyPartitionStmt:
+    """MODIFY PARTITION p | (p1, p2) | (*) SET ("replication_num" = .., "storage_medium" = ..)."""
+
+    table: TableName
+    names: tuple[str, ...]  # empty: every partition (``(*)``)
+    properties: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class MultiAlterStmt:
+    """Several comma-separated ALTER TABLE clauses, carried out in order."""
+
+    stmts: tuple[object, ...]

@@ -20,7 +20,7 @@ from dorisbk.errors import DorisError, ParseError
 from dorisbk.sql import ddl_stmts as s
 from dorisbk.sql.backup_parser import is_backup_statement, parse_backup
 from dorisbk.sql.ddl_parser import parse_ddl
-from dorisbk.sql.handlers import account, backup, catalog_ddl, materialized_view, show, show_admin
+from dorisbk.sql.handlers import account, backup, catalog_ddl, ctas, materialized_view, recycle, show, show_admin
 from dorisbk.sql.help import answer as help_answer
 from dorisbk.sql.help import parse_help
 from dorisbk.sql.result import Result, SessionContext
@@ -29,6 +29,7 @@ DEFER = object()  # "not ours: let the sqlglot session handle it"
 
 # First words that send a statement to ddl.lark (SHOW takes a second word to decide).
 _DDL_FIRST = {"CREATE", "DROP", "ALTER", "TRUNCATE", "GRANT", "REVOKE", "DESC", "DESCRIBE", "SYNC", "BUILD", "ANALYZE"}
+_DDL_FIRST.add("RECOVER")  # RECOVER DATABASE / TABLE / PARTITION (the recycle bin)
 _DDL_SHOW = {
     "DATABASES",
     "SCHEMAS",
@@ -103,6 +104,26 @@ _ONE_PARTITION = re.compile(rf"{_TABLE_REF}PARTITION\s+({_IDENT})(?=\s|;|\Z)", r
 _PARTITIONS = re.compile(rf"{_TABLE_REF}PARTITIONS\s*\(", re.IGNORECASE)
 
 
+# INSERT INTO t | INSERT OVERWRITE TABLE t, then its partitions, then Doris's WITH LABEL l
+_INSERT_LABEL = re.compile(
+    rf"^(\s*INSERT\s+(?:INTO|OVERWRITE\s+TABLE)\s+{_IDENT}(?:\s*\.\s*{_IDENT}){{0,2}}"
+    rf"(?:\s+(?:TEMPORARY\s+)?PARTITIONS?\s*\([^)]*\))?)\s+WITH\s+LABEL\s+({_IDENT}|[-A-Za-z0-9_:]+)",
+    re.IGNORECASE,
+)
+
+
+def split_insert_label(sql: str) -> tuple[str, str | None]:
+    """``INSERT ... WITH LABEL l ...`` (sqlglot does not parse it): the statement without the clause, and
+    the label (None when there is none)."""
+    match = _INSERT_LABEL.match(sql)
+    if match is None:
+        return sql, None
+    label = match.group(2)
+    if label.startswith("`"):
+        label = label[1:-1]
+    return f"{sql[: match.end(1)]} {sql[match.end(2) :]}", label
+
+
 def doris_forms(sql: str) -> str:
     """Doris's spellings sqlglot does not parse, in one it does: ``FROM t PARTITION p`` (one partition,
     no parentheses) becomes ``PARTITION (p)``, and ``PARTITIONS (p1, p2)`` (which sqlglot would take for
@@ -147,6 +168,9 @@ class Router:
             stmt = parse_backup(sql)
             return backup.execute(self.env, ctx, stmt)
         words = leading_words(sql, 3)
+        if words[:2] == ["CREATE", "TABLE"] and (parts := ctas.split(sql)) is not None:
+            ctas.execute(self.env, ctx, *parts)
+            return None
         if _is_ddl(words):
             return self.execute_ddl(ctx, parse_ddl(sql))
         if words and words[0] == "EXPLAIN":
@@ -160,6 +184,8 @@ class Router:
             return None
         if isinstance(stmt, s.ShowMoreStmt):
             return show_admin.execute(self.env, ctx, stmt)
+        if isinstance(stmt, (s.RecoverStmt, s.RecycleBinStmt)):
+            return recycle.execute(self.env, ctx, stmt)
         if isinstance(stmt, materialized_view.STATEMENTS):
             materialized_view.execute(self.env, ctx, stmt)
             return None

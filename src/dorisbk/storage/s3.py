@@ -51,7 +51,19 @@ PROPERTY_NAMES: dict[str, tuple[str, ...]] = {
     "secret_key": ("s3.secret_key", "AWS_SECRET_KEY"),
     "session_token": ("s3.session_token", "AWS_TOKEN"),
     "path_style": ("use_path_style",),
+    "max_connections": ("s3.connection.maximum", "AWS_MAX_CONNECTIONS"),
+    "request_timeout_ms": ("s3.connection.request.timeout", "AWS_REQUEST_TIMEOUT_MS"),
+    "connection_timeout_ms": ("s3.connection.timeout", "AWS_CONNECTION_TIMEOUT_MS"),
 }
+# Doris's defaults for the properties above (milliseconds).
+DEFAULT_MAX_CONNECTIONS = 50
+DEFAULT_REQUEST_TIMEOUT_MS = 10_000
+DEFAULT_CONNECTION_TIMEOUT_MS = 10_000
+# Attempts per request, the first included. Throttling (503 SlowDown) and transient errors
+# (500, resets, timeouts) are retried with jittered exponential backoff (botocore "standard"
+# mode: 50 ms base, 1 s base when throttled), as Doris's BE retries S3 calls up to 10 times;
+# a storage that keeps failing still fails a request within seconds, not hours.
+MAX_ATTEMPTS = 8
 NOT_FOUND_CODES = {"404", "NoSuchKey", "NotFound"}
 DENIED_CODES = {
     "403",
@@ -79,15 +91,29 @@ def _endpoint_url(properties: Mapping[str, str]) -> str | None:
     return endpoint
 
 
+def _positive_int(properties: Mapping[str, str], key: str, default: int) -> int:
+    value = _setting(properties, key)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number <= 0:
+        raise StorageError(f"invalid S3 repository property {PROPERTY_NAMES[key][0]}: '{value}'")
+    return number
+
+
 def _make_client(properties: Mapping[str, str]) -> Any:
+    """A client whose every call is bounded: connect and read timeouts per attempt, a fixed number of attempts."""
     path_style = (_setting(properties, "path_style") or "false").lower() == "true"
     config = Config(
         signature_version="s3v4",
         s3={"addressing_style": "path" if path_style else "auto"},
-        retries={"total_max_attempts": 3, "mode": "standard"},
-        connect_timeout=10,
-        read_timeout=60,
-        max_pool_connections=32,
+        retries={"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+        connect_timeout=_positive_int(properties, "connection_timeout_ms", DEFAULT_CONNECTION_TIMEOUT_MS) / 1000,
+        read_timeout=_positive_int(properties, "request_timeout_ms", DEFAULT_REQUEST_TIMEOUT_MS) / 1000,
+        max_pool_connections=_positive_int(properties, "max_connections", DEFAULT_MAX_CONNECTIONS),
         # Repository files carry their own md5; the newer CRC headers break several S3 clones.
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
@@ -162,7 +188,13 @@ class S3FileSystem(RemoteFileSystem):
                     "check s3.access_key, s3.secret_key and s3.session_token"
                 ) from e
             raise StorageError(f"failed to {action} on {where}: {code}: {message}") from e
-        except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError) as e:
+        except ReadTimeoutError as e:
+            wait_ms = _positive_int(self._properties, "request_timeout_ms", DEFAULT_REQUEST_TIMEOUT_MS)
+            raise StorageError(
+                f"failed to {action}: S3 endpoint {self.endpoint} did not answer within {wait_ms} ms "
+                f"(s3.connection.request.timeout), {MAX_ATTEMPTS} attempts: {e}"
+            ) from e
+        except (EndpointConnectionError, ConnectTimeoutError) as e:
             raise StorageError(f"failed to {action}: cannot connect to S3 endpoint {self.endpoint}: {e}") from e
         except NoCredentialsError as e:
             raise StorageError(f"failed to {action}: no S3 credentials; set s3.access_key and s3.secret_key") from e

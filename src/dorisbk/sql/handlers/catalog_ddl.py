@@ -283,7 +283,7 @@ def execute(env: Env, ctx: SessionContext, stmt: object) -> None:
         case s.DropDatabaseStmt():
             require_admin_or(user, "DROP_PRIV", stmt.name)
             check_backup_running(env, stmt.name, None)
-            env.trash(env.catalog.drop_database(stmt.name, stmt.if_exists))
+            env.trash(env.catalog.drop_database(stmt.name, stmt.if_exists, recycle=not stmt.force))
         case s.CreateTableStmt():
             db = ctx.current_db(stmt.table.db)
             require(user, "CREATE_PRIV", db, stmt.table.name)
@@ -305,7 +305,9 @@ def execute(env: Env, ctx: SessionContext, stmt: object) -> None:
             db = ctx.current_db(stmt.table.db)
             require(user, "DROP_PRIV", db, stmt.table.name)
             check_backup_running(env, db, stmt.table.name)
-            env.trash(env.catalog.drop_table(db, stmt.table.name, stmt.if_exists, stmt.is_view, stmt.force))
+            name, force = stmt.table.name, stmt.force
+            dropped = env.catalog.drop_table(db, name, stmt.if_exists, stmt.is_view, force, recycle=not force)
+            env.trash(dropped)
         case s.TruncateTableStmt():
             db = ctx.current_db(stmt.table.db)
             require(user, "LOAD_PRIV", db, stmt.table.name)
@@ -346,7 +348,24 @@ def execute(env: Env, ctx: SessionContext, stmt: object) -> None:
             require(user, "ALTER_PRIV", db, stmt.table.name)
             check_not_dynamic(env, db, stmt.table.name)
             check_backup_running(env, db, stmt.table.name)
-            env.trash(env.catalog.drop_partition(db, stmt.table.name, stmt.name, stmt.if_exists))
+            env.trash(env.catalog.drop_partition(db, stmt.table.name, stmt.name, stmt.if_exists, not stmt.force))
+        case s.MultiAlterStmt():
+            for one in stmt.stmts:
+                execute(env, ctx, one)
+        case s.RenamePartitionStmt():
+            db = ctx.current_db(stmt.table.db)
+            require(user, "ALTER_PRIV", db, stmt.table.name)
+            check_partition_name(stmt.new_name)
+            env.catalog.rename_partition(db, stmt.table.name, stmt.name, stmt.new_name)
+        case s.ModifyPartitionStmt():
+            db = ctx.current_db(stmt.table.db)
+            require(user, "ALTER_PRIV", db, stmt.table.name)
+            props = dict(stmt.properties)
+            forced = env.frontend_config.forced_replication()
+            if forced and ("replication_num" in props or "replication_allocation" in props):
+                props = {k: v for k, v in props.items() if k != "replication_allocation"}
+                props["replication_num"] = str(forced)
+            env.catalog.modify_partitions(db, stmt.table.name, stmt.names, props)
         case s.RenameTableStmt():
             db = ctx.current_db(stmt.table.db)
             require(user, "ALTER_PRIV", db, stmt.table.name)

@@ -25,6 +25,7 @@ from dorisbk.backend.delete import Deleter
 from dorisbk.backend.load import Loader
 from dorisbk.backend.scan import ScanPlan, plan_scan, scan_sql
 from dorisbk.backend.tablet_store import TabletStore
+from dorisbk.backend.transactions import LoadTransactionMgr
 from dorisbk.catalog import partitions as bounds
 from dorisbk.catalog import rollup
 from dorisbk.catalog.catalog import Catalog
@@ -108,11 +109,13 @@ def _placeholder(index: int) -> str:
 class QueryEngine:
     """Plans and runs queries and loads for one Env."""
 
-    def __init__(self, catalog: Catalog, store: TabletStore, users: UserManager) -> None:
+    def __init__(
+        self, catalog: Catalog, store: TabletStore, users: UserManager, txns: LoadTransactionMgr | None = None
+    ) -> None:
         self.catalog = catalog
         self.store = store
         self.users = users
-        self.loader = Loader(catalog, store)
+        self.loader = Loader(catalog, store, txns)
         self.deleter = Deleter(catalog, store)
 
     # ---- planning
@@ -258,14 +261,21 @@ class QueryEngine:
 
     def columns_of(self, ctx: SessionContext, query: str) -> list[str]:
         """Output column names of a query (used to check a view's definition)."""
-        expression = sqlglot.parse_one(query, read=READ)
+        return [name for name, _ in self.describe(ctx, query)]
+
+    def describe(self, ctx: SessionContext, query: str) -> list[tuple[str, str]]:
+        """A query's output columns as (name, DuckDB type), named as a SELECT names them."""
+        try:
+            expression = sqlglot.parse_one(query, read=READ)
+        except sqlglot.errors.ParseError as exc:
+            raise DorisError(f"Syntax error: {str(exc).splitlines()[0]}", code=1064) from None
         if isinstance(expression, exp.Select):
             name_projections(expression, query)
         planned = self.plan(ctx, expression)
-        with self._cursor() as cur:
+        with self.store.lease(planned.files), self._cursor() as cur:
             try:
                 cur.execute(f"DESCRIBE {planned.sql}")
-                return [row[0] for row in cur.fetchall()]
+                return [(str(row[0]), str(row[1])) for row in cur.fetchall()]
             except duckdb.Error as exc:
                 raise DorisError(duck.error_message(exc)) from None
 
@@ -311,8 +321,10 @@ class QueryEngine:
         with self.store.lease(planned.files):
             planned, names = self._fill_auto_increment(table, planned, names)
             overwrite = bool(expression.args.get("overwrite"))
-            result = self.loader.load(table, planned.sql, names, partitions, overwrite)
+            label = ctx.variables.pop("insert_label", None)
+            result = self.loader.load(table, planned.sql, names, partitions, overwrite, label=label, user=ctx.user)
         ctx.variables["affected_rows"] = result.rows
+        ctx.variables["ok_info"] = result.info
         return result.rows
 
     def delete(self, ctx: SessionContext, expression: exp.Delete) -> int:

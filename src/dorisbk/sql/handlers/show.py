@@ -8,7 +8,7 @@ import shutil
 import sqlglot
 from sqlglot import exp
 
-from dorisbk.auth.users import SHOW_GRANTS_COLUMNS, grants_row, require, require_admin
+from dorisbk.auth.users import SHOW_GRANTS_COLUMNS, User, grants_row, require, require_admin
 from dorisbk.catalog import partitions as bounds
 from dorisbk.catalog import rollup, schema_change
 from dorisbk.catalog.model import KEYS_SQL, Column, Partition, Table
@@ -347,7 +347,7 @@ def execute(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
                 "QueryId",
                 "Info",
             ],
-            [],
+            _processes(env, ctx, user, stmt.full),
         )
     if what == "TABLE_STATUS":
         return _table_status(env, ctx, stmt)
@@ -741,3 +741,15 @@ def _backends(env: Env) -> Result:
             )
         )
     return text_result(BACKEND_COLUMNS, rows)
+
+
+def _processes(env: Env, ctx: SessionContext, user: User, full: bool) -> list[tuple]:
+    """The live connections; without ADMIN a user sees only its own, as in Doris."""
+    admin = user.has("ADMIN_PRIV")
+    rows = []
+    for session in env.live_sessions():
+        row = session.process_row(full)
+        if row is None or not (admin or row[1] == ctx.user):
+            continue
+        rows.append(("Yes" if row[0] == ctx.connection_id else "No", *row))
+    return sorted(rows, key=lambda r: r[1])

@@ -4,8 +4,8 @@ STATUS / DISTRIBUTION, SHOW ROLES, SHOW PROPERTY, SHOW TRANSACTION and SHOW [STR
 These are what Doris users' scripts and BI tools send to size databases, find an object by the id
 a log line printed, check replica health and list loads. Columns, order, value formats and error
 texts follow Doris 2.1's frontend; the values come from dorisbk's catalog and user manager.
-Loads run synchronously here and keep no label or transaction record once published, so SHOW LOAD
-lists no job and SHOW TRANSACTION finds no transaction, as Doris answers once its history is cleaned.
+SHOW LOAD lists the INSERT loads whose labels are kept (backend/transactions.py) as Doris's
+InsertLoadJob shows them, SHOW TRANSACTION their transactions, VISIBLE or ABORTED.
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from dorisbk.auth.users import PRIVILEGES, User, require_admin
+from dorisbk.backend.transactions import COORDINATOR, VISIBLE, LoadTxn
 from dorisbk.catalog.model import Partition, Table, Tablet
 from dorisbk.env import Env
 from dorisbk.errors import AccessDenied, DorisError
 from dorisbk.sql import ddl_stmts as s
 from dorisbk.sql.result import Result, SessionContext, text_result
+from dorisbk.timeutil import long_to_time_string
 
 NULL = "\\N"  # Doris's FeConstants.null_string
 DATA_QUOTA = 1024**5  # Config.default_db_data_quota_bytes (1 PB)
@@ -354,7 +356,7 @@ def _properties(env: Env, user: User, stmt: s.ShowMoreStmt) -> Result:
 
 
 def _transaction(env: Env, ctx: SessionContext, stmt: s.ShowMoreStmt) -> Result:
-    env.catalog.db(ctx.current_db(stmt.db))
+    db = env.catalog.db(ctx.current_db(stmt.db))
     if not stmt.where:
         raise DorisError("Missing transaction id")
     column, op, value = stmt.where[0]
@@ -367,18 +369,49 @@ def _transaction(env: Env, ctx: SessionContext, stmt: s.ShowMoreStmt) -> Result:
             "Where clause should looks like one of them: id = 123 or label = 'label' "
             "or status = 'prepare/precommitted/committed/visible/aborted'"
         )
+    txns = env.txns.txns(db.id)
     if key == "status":
         if value.upper() not in TRANSACTION_STATUSES:
             raise DorisError("status should be prepare/precommitted/committed/visible/aborted")
-        return text_result(TRANSACTION_COLUMNS, [])  # published loads leave no transaction behind
-    if key == "label":
-        raise DorisError(f"transaction with label {value} does not exist")
-    raise DorisError(f"transaction with id {value} does not exist")
+        found = [t for t in txns if t.status == value.upper()]
+    elif key == "label":
+        found = [t for t in txns if t.label == value]
+        if not found:
+            raise DorisError(f"transaction with label {value} does not exist")
+    else:
+        found = [t for t in txns if t.txn_id == int(value)]
+        if not found:
+            raise DorisError(f"transaction with id {value} does not exist")
+    return text_result(TRANSACTION_COLUMNS, [_txn_row(t) for t in found])
+
+
+def _time(ms: int) -> str:
+    """TimeUtils.longToTimeString: FeConstants.null_string when unset."""
+    return long_to_time_string(ms) if ms > 0 else NULL
+
+
+def _txn_row(txn: LoadTxn) -> tuple[Any, ...]:
+    """TransactionState's SHOW TRANSACTION row; an INSERT's source type is INSERT_STREAMING."""
+    return (txn.txn_id, txn.label, COORDINATOR, txn.status, "INSERT_STREAMING", _time(txn.prepare_ms), NULL,
+            _time(txn.commit_ms), _time(txn.finish_ms if txn.status == VISIBLE else -1), _time(txn.finish_ms),
+            txn.reason, 0, txn.job_id, txn.timeout_ms, "")  # fmt: skip
+
+
+def _load_row(txn: LoadTxn) -> list[Any]:
+    """InsertLoadJob.getShowInfo of a finished INSERT (Doris records only successful ones as jobs)."""
+    details = {"Unfinished backends": {}, "ScannedRows": txn.rows, "TaskNumber": 0, "LoadBytes": 0,
+               "All backends": {}, "FileNumber": 0, "FileSize": 0}  # fmt: skip
+    task = f"cluster:N/A; timeout(s):{txn.timeout_ms // 1000}; max_filter_ratio:0.0; priority:NORMAL"
+    start = _time(txn.prepare_ms)
+    return [txn.job_id, txn.label, "FINISHED", "100.00% (0/0)", "INSERT", NULL, task, NULL, start, start, start,
+            start, _time(txn.finish_ms), "", json.dumps(details, separators=(",", ":")), txn.txn_id, "{}",
+            txn.user, ""]  # fmt: skip
 
 
 def _loads(env: Env, ctx: SessionContext, stmt: s.ShowMoreStmt) -> Result:
-    """SHOW LOAD / SHOW STREAM LOAD: the filters are checked as Doris checks them; no job is kept."""
-    env.catalog.db(ctx.current_db(stmt.db))
+    """SHOW LOAD / SHOW STREAM LOAD: the filters are checked as Doris checks them; INSERT loads are listed
+    by job id unless ordered, stream loads are never kept."""
+    db = env.catalog.db(ctx.current_db(stmt.db))
     stream = stmt.what == "STREAM_LOAD"
     states = ("SUCCESS", "FAIL") if stream else LOAD_STATES
     state_column = "status" if stream else "state"
@@ -396,5 +429,24 @@ def _loads(env: Env, ctx: SessionContext, stmt: s.ShowMoreStmt) -> Result:
                 'or STATE = "PENDING|ETL|LOADING|FINISHED|CANCELLED|QUEUED", or compound predicate with operator AND'
             )
     titles = STREAM_LOAD_COLUMNS if stream else LOAD_COLUMNS
-    _order([], stmt.order_by, titles)
-    return text_result(titles, [])
+    rows: list[list[Any]] = []
+    if not stream:
+        user = env.users.require(ctx.user)
+        for txn in env.txns.txns(db.id):
+            table = env.catalog.tables.get(txn.table_id)
+            if txn.status != VISIBLE or not _can_show(user, db.name, table.name if table else None):
+                continue
+            row = _load_row(txn)
+            if all(_load_matches(row, c.lower(), op, v) for c, op, v in stmt.where):
+                rows.append(row)
+    _order(rows, stmt.order_by or ((titles[0], False),), titles)  # JobId; Label for stream loads
+    if stmt.limit is not None:
+        offset, count = stmt.limit
+        rows = rows[offset : offset + count]
+    return text_result(titles, rows)
+
+
+def _load_matches(row: list[Any], column: str, op: str, value: str) -> bool:
+    if column == "label":
+        return row[1] == value if op == "=" else _like(value, row[1])
+    return row[2] == value.upper()
