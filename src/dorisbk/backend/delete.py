@@ -22,7 +22,7 @@ import duckdb
 
 from dorisbk.backend import duck
 from dorisbk.backend.duck import quote_ident, quote_str
-from dorisbk.backend.load import table_lock
+from dorisbk.backend.load import ROWSET_FORMAT, table_lock
 from dorisbk.backend.scan import ORDER_COLUMN, ScanPlan, readable_replica, scan_sql
 from dorisbk.backend.tablet_store import TabletStore
 from dorisbk.catalog.catalog import Catalog
@@ -125,7 +125,7 @@ class Deleter:
             order = f", CAST(0 AS BIGINT) AS {ORDER_COLUMN}" if table.keys_type != "DUP_KEYS" else ""
             path = staging / f"{tablet.id}.parquet"
             cur.execute(
-                f"COPY (SELECT {stored}{order} FROM ({stays}) AS __s) TO {quote_str(str(path))} (FORMAT parquet)"
+                f"COPY (SELECT {stored}{order} FROM ({stays}) AS __s) TO {quote_str(str(path))} ({ROWSET_FORMAT})"
             )
         return gone, _Rewrite(tablet, str(path), rows, md5_file(str(path)))
 

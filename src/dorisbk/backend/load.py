@@ -38,6 +38,11 @@ from dorisbk.durable import fsync_path
 from dorisbk.errors import DorisError
 from dorisbk.meta.store import Change
 
+# How rowset files are written: Parquet's version 2 encodings, and dictionaries only where a column
+# chunk's values fit in DICTIONARY_BYTES (small domains such as codes, days, statuses); trying
+# to build one for a large domain costs ~10% of a load and saves nothing (bench/load_query.py)
+DICTIONARY_BYTES = 2048
+ROWSET_FORMAT = f"FORMAT parquet, PARQUET_VERSION V2, DICTIONARY_SIZE_LIMIT {DICTIONARY_BYTES}"
 HASH_WORKERS = 4  # staged files checksummed and synced at once
 
 # The partition id of rows no partition takes (they fail the load).
@@ -233,7 +238,7 @@ class Loader:
                     cur.execute("SET preserve_insertion_order = true")
                 cur.execute(
                     f"COPY ({routed}) TO {quote_str(str(staging))} "
-                    "(FORMAT parquet, PARQUET_VERSION V2, PARTITION_BY (__pid, __bucket), FILENAME_PATTERN 'r_{uuid}')"
+                    f"({ROWSET_FORMAT}, PARTITION_BY (__pid, __bucket), FILENAME_PATTERN 'r_{{uuid}}')"
                 )
                 self._check_unrouted(cur, staging, table)
                 written = self._collect_files(cur, staging)
