@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint bench clean
+.PHONY: serve test lint bench bench-deps bench-backup bench-restore clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -22,6 +22,17 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.load_query
+
+# restic and rclone, the information-only baselines of bench.backup and bench.restore (apt, when missing).
+bench-deps:
+	bash scripts/bench-deps.sh
+
+# Options go through BENCH_ARGS, e.g. make bench-backup BENCH_ARGS="--gib 1".
+bench-backup: $(STAMP) bench-deps
+	$(BIN)/python -m bench.backup $(BENCH_ARGS)
+
+bench-restore: $(STAMP) bench-deps
+	$(BIN)/python -m bench.restore $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) dorisbk-data

@@ -1,5 +1,7 @@
 """BACKUP benchmark: dorisbk against ``cp -r`` + ``md5sum`` (LOCAL) and boto3 with 8 threads (S3), in one run.
 
+Also, for information, against restic and rclone on the same bytes (``bench.tools``).
+
     python -m bench.backup [--gib 2] [--skip-s3] [--interval-ms MS] [--work-dir DIR] [--keep]
 
 A real ``dorisbk serve`` (own temp data dir) gets a DUPLICATE KEY table of 4 RANGE
@@ -18,7 +20,10 @@ only) before each run:
 * baselines over the same files, each run right after dorisbk's first backup of its kind:
   ``cp -r`` of the tablet data dir then ``md5sum`` of each copied file (plus, shown apart,
   the ``sync`` that makes the copy durable, since dorisbk fsyncs what it writes); boto3
-  ``upload_file`` of every file from a pool of 8 threads into another prefix of the bucket.
+  ``upload_file`` of every file from a pool of 8 threads into another prefix of the bucket;
+* information only, beside each of those baselines: ``restic backup`` of the tablet data dir
+  into a new restic repository (a local dir, or the S3 bucket), and ``rclone copy`` of it (to a
+  local dir, or the S3 bucket, 8 transfers); a missing tool is shown as skipped.
 
 Targets (issue 4): within 1.3x of the baseline's time on both, server peak RSS < 300 MiB,
 second backup of the unchanged table < 0.1x of the first.
@@ -66,6 +71,7 @@ from bench.common import (
     timed,
     tree_bytes,
 )
+from bench.tools import Tools, result_row, versus_table
 
 SECOND_TARGET = 0.1
 
@@ -117,6 +123,28 @@ def upload_summary(log: str) -> list[str]:
     ]
 
 
+def tool_baselines_local(tools: Tools, src: Path, work: Path) -> dict[str, Any]:
+    """restic backup into a local restic repository and rclone copy to a local dir, each removed after."""
+    say("baseline (info): restic backup, local repository ...")
+    out = {"restic_LOCAL": tools.restic_backup("LOCAL", src, "restic_local")}
+    say("baseline (info): rclone copy, local dir ...")
+    out["rclone_LOCAL"] = tools.rclone_copy(str(src), str(work / "rclone_copy"))
+    for key, name in (("restic_LOCAL", "restic_local"), ("rclone_LOCAL", "rclone_copy")):
+        if "skipped" not in out[key]:
+            out[key]["stored"] = tree_bytes(work / name)
+        shutil.rmtree(work / name, ignore_errors=True)
+    return out
+
+
+def tool_baselines_s3(tools: Tools, src: Path) -> dict[str, Any]:
+    """restic backup into a restic repository in the bucket (prefix restic/), rclone copy to prefix rclone/."""
+    say("baseline (info): restic backup, S3 repository ...")
+    out = {"restic_S3": tools.restic_backup("S3", src, "restic")}
+    say(f"baseline (info): rclone copy to S3, {BASELINE_THREADS} transfers ...")
+    out["rclone_S3"] = tools.rclone_copy(str(src), tools.s3_path("rclone"))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.backup", description=__doc__.split("\n\n")[0])
     parser.add_argument("--gib", type=float, default=2.0, help="GiB of rowset files to back up (default 2)")
@@ -161,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
                     cur.execute("ADMIN SHOW FRONTEND CONFIG LIKE 'backup_handler_update_interval_millis'")
                     built["interval_ms"] = cur.fetchone()[1]
                     repos = create_repositories(cur, work / "repo_local", s3)
+                tools = Tools(work, s3)
                 # Each baseline runs right after dorisbk's first backup of its kind, so that load from other
                 # work on the machine, which drifts over minutes, hits both sides of a ratio alike.
                 for kind, repo in repos.items():
@@ -172,10 +201,12 @@ def main(argv: list[str] | None = None) -> int:
                             say("baseline: cp -r + md5sum ...")
                             results["cp"] = baseline_local(data_root, work / "cp_copy")
                             shutil.rmtree(work / "cp_copy")
+                            results.update(tool_baselines_local(tools, data_root, work))
                         elif n == 0:
                             say(f"baseline: boto3 upload_file x {BASELINE_THREADS} threads ...")
                             client = s3_client(s3)
                             results["boto3"] = baseline_s3(client, s3.bucket, data_root, "baseline")
+                            results.update(tool_baselines_s3(tools, data_root))
                 log_tail = server.log()
             finally:
                 server.stop()
@@ -183,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
             if s3 is not None:
                 results["s3_repo"] = s3_bytes(client, s3.bucket, "dorisbk/")
                 results["s3_base"] = s3_bytes(client, s3.bucket, "baseline/")
+                for tool, prefix in (("restic", "restic/"), ("rclone", "rclone/")):
+                    if "skipped" not in results[f"{tool}_S3"]:
+                        results[f"{tool}_S3"]["stored"] = s3_bytes(client, s3.bucket, prefix)
         ok = report(built, results, repo_bytes, s3 is not None)
         for line in upload_summary(log_tail):
             say(line)
@@ -233,6 +267,8 @@ def report(built: dict, r: dict, repo_bytes: tuple[int, int], with_s3: bool) -> 
             "",
             "",
         ],
+        result_row("LOCAL info: restic backup (local repo)", r["restic_LOCAL"], size, False),
+        result_row("LOCAL info: rclone copy (local dir)", r["rclone_LOCAL"], size, False),
     ]
     if with_s3:
         b3 = r["boto3"]
@@ -247,12 +283,15 @@ def report(built: dict, r: dict, repo_bytes: tuple[int, int], with_s3: bool) -> 
                 f"{b3['cpu']:.1f} (bench)",
                 f"{b3['weed_cpu']:.1f}",
             ],
+            result_row("S3 info: restic backup (S3 repo)", r["restic_S3"], size, True),
+            result_row(f"S3 info: rclone copy x {BASELINE_THREADS} transfers", r["rclone_S3"], size, True),
         ]
     say(
         table(
-            ["run", "seconds", "rate", "server peak RSS", "client CPU s", "SeaweedFS CPU s"],
+            ["run", "seconds", "rate", "peak RSS", "client CPU s", "SeaweedFS CPU s"],
             rows,
-            "Backup time, throughput, memory and CPU (client = dorisbk server, or this process for boto3)",
+            "Backup time, throughput, memory and CPU (client = the dorisbk server, this process for boto3, "
+            "or the tool's process for restic / rclone; peak RSS of the same)",
         )
     )
     state_rows = []
@@ -282,6 +321,19 @@ def report(built: dict, r: dict, repo_bytes: tuple[int, int], with_s3: bool) -> 
             f"S3 repository prefix: {fmt_bytes(r['s3_repo'][0])} in {r['s3_repo'][1]} objects (both snapshots); "
             f"baseline prefix: {fmt_bytes(r['s3_base'][0])} in {r['s3_base'][1]} objects"
         )
+    for key in ("restic_LOCAL", "rclone_LOCAL", "restic_S3", "rclone_S3"):
+        if key in r and "stored" in r[key]:
+            say(f"{key.replace('_', ' ')} stored: {fmt_bytes(r[key]['stored'][0])} in {r[key]['stored'][1]} files")
+    pairs = [
+        ("LOCAL BACKUP (first)", r[("LOCAL", 0)]["seconds"], "restic backup, local repo", r["restic_LOCAL"]),
+        ("LOCAL BACKUP (first)", r[("LOCAL", 0)]["seconds"], "rclone copy, local dir", r["rclone_LOCAL"]),
+    ]
+    if with_s3:
+        pairs += [
+            ("S3 BACKUP (first)", r[("S3", 0)]["seconds"], "restic backup, S3 repo", r["restic_S3"]),
+            ("S3 BACKUP (first)", r[("S3", 0)]["seconds"], "rclone copy to S3", r["rclone_S3"]),
+        ]
+    say(versus_table(pairs, size, "backup"))
     checks = [
         Check(
             "LOCAL first backup time / (cp -r + md5sum)", r[("LOCAL", 0)]["seconds"] / base_local, TIME_TARGET, False

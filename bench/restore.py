@@ -1,5 +1,7 @@
 """RESTORE benchmark: dorisbk against ``cp -r`` + ``md5sum`` (LOCAL) and boto3 with 8 threads (S3), in one run.
 
+Also, for information, against restic and rclone on the same bytes (``bench.tools``).
+
     python -m bench.restore [--gib 2] [--skip-s3] [--work-dir DIR] [--keep]
 
 A real ``dorisbk serve`` (own temp data dir) gets the table of the backup benchmark
@@ -21,7 +23,11 @@ only) before each run:
 * baselines over the same files, each run right after dorisbk's restore of its kind: ``cp -r``
   of the snapshot's ``__ss_content`` dir then ``md5sum`` of each copied file; boto3
   ``download_file`` of every object of that dir from a pool of 8 threads (then, shown apart,
-  an md5 of each downloaded file, the check dorisbk makes).
+  an md5 of each downloaded file, the check dorisbk makes);
+* information only, beside each of those baselines: ``restic restore`` of a restic repository
+  (a local dir, or the S3 bucket) holding the snapshot's ``__ss_content`` dir, made first and
+  not timed; ``rclone copy`` of that dir (locally, or from the dorisbk repository's objects in
+  the bucket, 8 transfers) to a local dir; a missing tool is shown as skipped.
 
 Targets (issue 5): within 1.3x of the baseline's time on both, server peak RSS < 300 MiB.
 """
@@ -68,6 +74,7 @@ from bench.common import (
     timed,
     tree_bytes,
 )
+from bench.tools import Tools, result_row, versus_table
 
 RESTORE_STATES = ("PENDING", "CREATING", "SNAPSHOTING", "DOWNLOAD", "DOWNLOADING", "COMMIT", "COMMITTING")
 S3_PREFIX = "dorisbk"  # where bench.common.create_repositories puts the S3 repository in the bucket
@@ -134,6 +141,23 @@ def baseline_s3(client: Any, bucket: str, prefix: str, dst: Path) -> dict[str, f
     return {"download": t.seconds, "md5": t_md5.seconds, "cpu": cpu, "weed_cpu": weed_cpu, "objects": len(keys)}
 
 
+def tool_baselines(tools: Tools, kind: str, content: Path, s3_prefix: str, work: Path) -> dict[str, Any]:
+    """restic restore from a restic repository of ``content`` (made first, not timed) and rclone copy of the
+    same files (``content`` for LOCAL, the objects under ``s3_prefix`` for S3) into local dirs, removed after."""
+    say(f"baseline (info): restic restore, {kind} repository (made first, not timed) ...")
+    repo = "restic_local" if kind == "LOCAL" else "restic"
+    out = {f"restic_{kind}": tools.restic_restore(kind, content, repo, work / "restic_out")}
+    say(f"baseline (info): rclone copy from {kind} ...")
+    src = str(content) if kind == "LOCAL" else tools.s3_path(s3_prefix)
+    out[f"rclone_{kind}"] = tools.rclone_copy(src, str(work / "rclone_out"))
+    for key, name in ((f"restic_{kind}", "restic_out"), (f"rclone_{kind}", "rclone_out")):
+        if "skipped" not in out[key]:
+            out[key]["restored"] = tree_bytes(work / name)
+        shutil.rmtree(work / name, ignore_errors=True)
+    shutil.rmtree(work / "restic_local", ignore_errors=True)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.restore", description=__doc__.split("\n\n")[0])
     parser.add_argument("--gib", type=float, default=2.0, help="GiB of rowset files to back up and restore (default 2)")
@@ -173,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
                 server.restart()
                 built["rss_idle"] = rss_bytes(server.proc.pid)  # type: ignore[union-attr]
                 local_content = local_repo / content_dir("r_local", "snap_local")
+                tools = Tools(work, s3)
                 results["bytes"], results["files"] = tree_bytes(local_content)
                 # Each baseline runs right after dorisbk's restore of its kind, so that load from other
                 # work on the machine, which drifts over minutes, hits both sides of a ratio alike.
@@ -188,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
                         say("baseline: cp -r + md5sum ...")
                         results["cp"] = baseline_local(local_content, work / "cp_copy")
                         shutil.rmtree(work / "cp_copy")
+                        results.update(tool_baselines(tools, kind, local_content, "", work))
                     else:
                         say(f"baseline: boto3 download_file x {BASELINE_THREADS} threads ...")
                         client = s3_client(s3)
@@ -195,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
                         results["boto3"] = baseline_s3(client, s3.bucket, prefix, work / "boto3_copy")
                         results["s3_bytes"] = sum(size for _key, size in s3_keys(client, s3.bucket, prefix))
                         shutil.rmtree(work / "boto3_copy")
+                        results.update(tool_baselines(tools, kind, local_content, prefix, work))
             finally:
                 server.stop()
         ok = report(built, results, s3 is not None)
@@ -244,6 +271,8 @@ def report(built: dict, r: dict, with_s3: bool) -> bool:
         job_row("LOCAL"),
         ["LOCAL baseline cp -r + md5sum", f"{base_local:.2f}", mbps(size, base_local), "", "", ""],
         ["   of which cp -r / md5sum", f"{cp['cp']:.2f} / {cp['md5']:.2f}", "", "", "", ""],
+        result_row("LOCAL info: restic restore (local repo)", r["restic_LOCAL"], size, False),
+        result_row("LOCAL info: rclone copy (local dir)", r["rclone_LOCAL"], size, False),
     ]
     if with_s3:
         b3 = r["boto3"]
@@ -265,12 +294,15 @@ def report(built: dict, r: dict, with_s3: bool) -> bool:
                 "",
                 "",
             ],
+            result_row("S3 info: restic restore (S3 repo)", r["restic_S3"], size, True),
+            result_row(f"S3 info: rclone copy x {BASELINE_THREADS} transfers", r["rclone_S3"], size, True),
         ]
     say(
         table(
-            ["run", "seconds", "rate", "server peak RSS", "client CPU s", "SeaweedFS CPU s"],
+            ["run", "seconds", "rate", "peak RSS", "client CPU s", "SeaweedFS CPU s"],
             rows,
-            "Restore time, throughput, memory and CPU (client = dorisbk server, or this process for boto3)",
+            "Restore time, throughput, memory and CPU (client = the dorisbk server, this process for boto3, "
+            "or the tool's process for restic / rclone; peak RSS of the same)",
         )
     )
     say(
@@ -287,6 +319,22 @@ def report(built: dict, r: dict, with_s3: bool) -> bool:
             f"{kind} restored table: {got[0]:,} rows (source {source[0]:,}), sum(k) "
             f"{'equal' if got[1] == source[1] else f'DIFFERS: {got[1]} vs {source[1]}'}"
         )
+    for kind in kinds:
+        for tool in ("restic", "rclone"):
+            v = r[f"{tool}_{kind}"]
+            if "restored" in v and v["restored"] != (size, r["files"]):
+                say(f"{tool} from {kind}: restored (bytes, files) {v['restored']}, not {(size, r['files'])}")
+    say(
+        versus_table(
+            [
+                (f"{kind} RESTORE", r[kind]["seconds"], f"{tool} {verb}", r[f"{tool}_{kind}"])
+                for kind in kinds
+                for tool, verb in (("restic", "restore"), ("rclone", "copy"))
+            ],
+            size,
+            "restore",
+        )
+    )
     checks = [Check("LOCAL restore time / (cp -r + md5sum)", r["LOCAL"]["seconds"] / base_local, TIME_TARGET, False)]
     if with_s3:
         checks.append(
