@@ -11,6 +11,7 @@ from typing import Any
 
 from dorisbk.auth.users import UserManager
 from dorisbk.backend import duck
+from dorisbk.backend.compaction import Compactor
 from dorisbk.backend.tablet_store import TabletStore
 from dorisbk.backend.tasks import TaskExecutor
 from dorisbk.backend.transactions import LoadTransactionMgr
@@ -83,6 +84,9 @@ class Env:
             (body for kind, _id, body in rows if kind == GLOBAL_VARIABLES_KIND), {}
         )
         self.jobs.collect_snapshot_dirs()
+        self.compactor = Compactor(
+            self.catalog, self.tablets, self.frontend_config, lambda db_id: bool(self.jobs.unfinished_jobs(db_id))
+        )
         self.started_ms = now_ms()
         # the client sessions (server/session.py DorisSession), set by the server that accepts them
         self.live_sessions: Callable[[], list[Any]] = list
@@ -99,6 +103,7 @@ class Env:
         self.repos.start_pinger(self.frontend_config, self._stopping)
         self.dynamic_partitions.start(self._stopping)
         self.txns.start(self._stopping)
+        self.compactor.start(self._stopping)
         threading.Thread(target=self._erase_recycled, name="CatalogRecycleBin", daemon=True).start()
 
     def _erase_recycled(self) -> None:
@@ -116,6 +121,7 @@ class Env:
 
     def close(self) -> None:
         self._stopping.set()
+        self.compactor.join(5.0)  # a compaction commits before the store closes
         self.jobs.stop()
         self.executor.shutdown()
         self.store.close()

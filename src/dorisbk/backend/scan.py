@@ -83,7 +83,7 @@ def scan_sql(plan: ScanPlan) -> str:
         return f"SELECT {typed} WHERE false"
     source = "read_parquet([" + ", ".join(quote_str(f) for f in plan.files) + "])"
     if table.schema_version:
-        source = _evolved_source(table, plan.files)
+        source = evolved_source(table, plan.files)
     typed = [_typed(c) for c in table.columns]
     if table.keys_type == "DUP_KEYS":
         return f"SELECT {', '.join(typed)} FROM {source}"
@@ -192,7 +192,7 @@ def _missing_value(col: Column) -> str:
     return f"CAST({value} AS {col.type.storage()})"
 
 
-def _evolved_source(table: Table, files: list[str]) -> str:
+def evolved_source(table: Table, files: list[str]) -> str:
     """The rows of files written under different schemas of a table: files grouped by their Parquet
     schema, each group read with the table's current columns (found by their name in files, cast to
     their current type, the default where a file predates the column); dropped columns are not read."""

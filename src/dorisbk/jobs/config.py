@@ -82,6 +82,14 @@ KNOBS = {
             100_000,
             description="snapshot tasks of all backups at once, with enable_table_level_backup_concurrency",
         ),
+        Knob("enable_compaction", bool, True, description="whether tablets' small rowsets are merged in background"),
+        Knob(
+            "cumulative_compaction_min_deltas",
+            int,
+            5,
+            description="visible rowsets of a tablet replica that make it compacted into one",
+        ),
+        Knob("compaction_interval_ms", int, 1000, description="period of the compaction pass"),
         Knob(
             "force_olap_table_replication_num",
             int,
