@@ -46,6 +46,9 @@ def test_original_is_read_only_during_atomic_restore(fresh_server: DorisbkServer
         assert "ATOMIC_RESTORE" in doris_err(conn, "INSERT INTO t VALUES (3, 'x')")
         assert "not NORMAL" in doris_err(conn, "ALTER TABLE t DROP PARTITION p1")
         assert "not NORMAL" in doris_err(conn, "TRUNCATE TABLE t")
+        # nor may the database go to the recycle bin with the table the restore is writing
+        assert "(not NORMAL), cannot be dropped" in doris_err(conn, "DROP DATABASE adb")
+        assert rows_of(conn, "t") == before
         q(conn, "CANCEL RESTORE FROM adb")
         cancelled(conn, "adb", "user cancelled")
         insert(conn, "t", [3])

@@ -11,9 +11,8 @@ those rowsets; the commit is refused if a load, delete, truncate, overwrite or r
 changed the partition meanwhile. A crash before the commit leaves an unreferenced file and
 one after it leaves unreferenced old files: the start-up collection removes either.
 
-The replaced files stay for ``STALE_SWEEP_S`` (Doris keeps stale rowsets for
-``tablet_rowset_stale_sweep_time_sec``), so a query that planned just before the commit can
-still lease them, then go to the trash, which deletes them once no lease holds them.
+The replaced files go to the trash, which deletes them once no query holds a lease on them
+(queries lease their files while they plan, under the catalog lock).
 Backups are left alone: tables that are not NORMAL and databases with an unfinished backup or
 restore job are skipped, and snapshots hold hard links of the files they took anyway.
 """
@@ -49,7 +48,6 @@ from dorisbk.meta.store import Change
 
 log = logging.getLogger(__name__)
 
-STALE_SWEEP_S = 2.0  # how long replaced rowset files outlive the commit that replaced them
 RETRY_AFTER_S = 30.0  # a tablet whose compaction failed (disk full, unreadable file) waits this long
 
 
@@ -80,7 +78,6 @@ class Compactor:
         self.store = store
         self.config = config
         self.busy = busy  # whether a database has an unfinished backup or restore job
-        self._stale: list[tuple[float, list[Tablet]]] = []
         self._failed: dict[int, float] = {}  # tablet id -> when it may be tried again
         self._thread: threading.Thread | None = None
         self._stopping: threading.Event | None = None
@@ -97,7 +94,6 @@ class Compactor:
     def _loop(self, stopping: threading.Event) -> None:
         last = 0.0
         while not stopping.wait(0.05):
-            self._sweep_stale(time.monotonic())
             period = max(10, self.config.int("compaction_interval_ms")) / 1000
             if time.monotonic() - last < period:
                 continue
@@ -188,7 +184,7 @@ class Compactor:
             if not self._commit(candidate, new):
                 raise _Changed
             placed.clear()
-            self._stale.append((time.monotonic() + STALE_SWEEP_S, [tablet]))
+            self.store.trash([tablet])  # the replaced rowsets, once no query reads them
             return 1
         except _Changed:
             log.info("compaction of tablet %d skipped: it changed meanwhile", tablet.id)
@@ -245,15 +241,6 @@ class Compactor:
                 replicas.append(dataclasses.replace(rep, rowsets=[rowset]))
             self.catalog.commit(Change(), puts=[dataclasses.replace(tablet, replicas=replicas)])
         return True
-
-    def _sweep_stale(self, now: float) -> None:
-        """Trash the replaced files whose stale time is over (the trash waits for leases)."""
-        due = [tablets for deadline, tablets in self._stale if deadline <= now]
-        if not due:
-            return
-        self._stale = [(d, t) for d, t in self._stale if d > now]
-        for tablets in due:
-            self.store.trash(tablets)
 
 
 class _Changed(Exception):

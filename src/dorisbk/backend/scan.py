@@ -72,6 +72,9 @@ def plan_scan(
                 replica = tablet.replicas[readable_replica(tablet, part.visible_version)]
                 for rowset in replica.visible_rowsets(part.visible_version):
                     plan.files.append(store.absolute(replica.backend_id, rowset.path))
+        # leased before the catalog lock is let go: a DELETE, OVERWRITE, TRUNCATE or compaction that
+        # commits next cannot delete what this plan is about to read (the caller releases them)
+        store.acquire(plan.files)
     return plan
 
 

@@ -201,6 +201,8 @@ class Catalog:
             doomed: list[object] = [db]
             tablets: list[Tablet] = []
             for table in self.db_tables(db.id):
+                if recycle:  # without FORCE, as Doris: a table being restored is not dropped under its job
+                    self._check_droppable(table)
                 doomed.extend(self.table_objects(table))
             tablets = [o for o in doomed if isinstance(o, Tablet)]
             change = Change()

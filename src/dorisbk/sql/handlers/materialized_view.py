@@ -63,14 +63,11 @@ def _create(env: Env, ctx: SessionContext, stmt: s.CreateMaterializedViewStmt) -
 
 def _output_types(env: Env, ctx: SessionContext, select: exp.Select) -> list[str]:
     """The DuckDB types of the query's columns; planning it checks its columns and functions."""
-    planned = env.engine.plan(ctx, select)
-    cur = duck.cursor()
-    try:
-        return [str(row[1]) for row in cur.execute(f"DESCRIBE {planned.sql}").fetchall()]
-    except duckdb.Error as exc:
-        raise DorisError(duck.error_message(exc)) from None
-    finally:
-        cur.close()
+    with env.engine.held(env.engine.plan(ctx, select)) as planned, duck.cursor() as cur:
+        try:
+            return [str(row[1]) for row in cur.execute(f"DESCRIBE {planned.sql}").fetchall()]
+        except duckdb.Error as exc:
+            raise DorisError(duck.error_message(exc)) from None
 
 
 def _drop(env: Env, ctx: SessionContext, stmt: s.DropMaterializedViewStmt) -> None:

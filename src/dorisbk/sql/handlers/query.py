@@ -120,16 +120,29 @@ class QueryEngine:
 
     # ---- planning
     def plan(self, ctx: SessionContext, expression: exp.Expression, check_priv: bool = True) -> Planned:
+        """The DuckDB SQL of a query, its scans' files leased: the caller reads them inside ``held``."""
         tree = doris_functions.rewrite(expression.copy())
         scans: list[ScanPlan] = []
-        self._rewrite(ctx, tree, scans, check_priv, depth=0)
         try:
-            sql = tree.sql(dialect=WRITE)
-        except sqlglot.errors.SqlglotError as exc:
-            raise DorisError(f"Unsupported query: {exc}") from None
-        for i, scan in enumerate(scans):
-            sql = sql.replace(f'"{_placeholder(i)}"', f"({scan_sql(scan)})", 1)
+            self._rewrite(ctx, tree, scans, check_priv, depth=0)
+            try:
+                sql = tree.sql(dialect=WRITE)
+            except sqlglot.errors.SqlglotError as exc:
+                raise DorisError(f"Unsupported query: {exc}") from None
+            for i, scan in enumerate(scans):
+                sql = sql.replace(f'"{_placeholder(i)}"', f"({scan_sql(scan)})", 1)
+        except BaseException:
+            self.store.release(f for scan in scans for f in scan.files)
+            raise
         return Planned(sql, scans)
+
+    @contextlib.contextmanager
+    def held(self, planned: Planned) -> Iterator[Planned]:
+        """Use a plan, then give back the leases its planning took."""
+        try:
+            yield planned
+        finally:
+            self.store.release(planned.files)
 
     def _rewrite(
         self, ctx: SessionContext, tree: exp.Expression, scans: list[ScanPlan], check_priv: bool, depth: int
@@ -230,11 +243,12 @@ class QueryEngine:
     # ---- execution
     def select(self, ctx: SessionContext, expression: exp.Expression) -> Result:
         expression = _take_sleeps(expression)
-        planned = self.plan(ctx, expression)
-        return self.run(planned)
+        with self.held(self.plan(ctx, expression)) as planned:
+            return self.run(planned)
 
     def run(self, planned: Planned) -> Result:
-        with self.store.lease(planned.files), self._cursor() as cur:
+        """Execute a plan whose files are leased (inside ``held``)."""
+        with self._cursor() as cur:
             try:
                 cur.execute(planned.sql)
             except duckdb.Error as exc:
@@ -248,6 +262,7 @@ class QueryEngine:
         if not isinstance(expression, QUERY_TYPES):
             raise ParseError(f"Syntax error: EXPLAIN takes a query, not '{expression.sql(dialect=READ)[:40]}'")
         planned = self.plan(ctx, expression)
+        self.store.release(planned.files)  # EXPLAIN reads no file
         lines = ["PLAN FRAGMENT 0", f"  DUCKDB SQL: {planned.sql[:2000]}"]
         groups = [(s.table.db_id, s.table.properties.get("colocate_with")) for s in planned.scans]
         if len(groups) > 1 and groups[0][1] and len(set(groups)) == 1:
@@ -271,8 +286,7 @@ class QueryEngine:
             raise DorisError(f"Syntax error: {str(exc).splitlines()[0]}", code=1064) from None
         if isinstance(expression, exp.Select):
             name_projections(expression, query)
-        planned = self.plan(ctx, expression)
-        with self.store.lease(planned.files), self._cursor() as cur:
+        with self.held(self.plan(ctx, expression)) as planned, self._cursor() as cur:
             try:
                 cur.execute(f"DESCRIBE {planned.sql}")
                 return [(str(row[0]), str(row[1])) for row in cur.fetchall()]
@@ -309,16 +323,14 @@ class QueryEngine:
                     raise DorisError("Column count doesn't match value count", code=1136)
             alias = exp.TableAlias(this=exp.to_identifier("__v"), columns=[exp.to_identifier(n) for n in names])
             source = exp.select("*").from_(exp.Subquery(this=source, alias=alias))
-            planned = self.plan(ctx, source)
-        else:
-            planned = self.plan(ctx, source)
-            out = self._output_names(planned)
-            if len(out) != len(names):
-                raise DorisError("Column count doesn't match value count", code=1136)
-            # by position, as Doris maps a SELECT onto the target columns (output names may repeat)
-            aliases = ", ".join(duck.quote_ident(n) for n in names)
-            planned = Planned(f"SELECT * FROM ({planned.sql}) AS __q({aliases})", planned.scans)
-        with self.store.lease(planned.files):
+        with self.held(self.plan(ctx, source)) as planned:
+            if not isinstance(expression.expression, exp.Values):
+                out = self._output_names(planned)
+                if len(out) != len(names):
+                    raise DorisError("Column count doesn't match value count", code=1136)
+                # by position, as Doris maps a SELECT onto the target columns (output names may repeat)
+                aliases = ", ".join(duck.quote_ident(n) for n in names)
+                planned = Planned(f"SELECT * FROM ({planned.sql}) AS __q({aliases})", planned.scans)
             planned, names = self._fill_auto_increment(table, planned, names)
             overwrite = bool(expression.args.get("overwrite"))
             label = ctx.variables.pop("insert_label", None)
