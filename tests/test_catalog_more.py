@@ -62,10 +62,13 @@ def test_recover_table_and_partition(server: DorisbkServer) -> None:
 def test_recover_database_and_erase(server: DorisbkServer) -> None:
     with server.connect() as conn:
         _setup(conn, "rb_db")
+        # an earlier table of the same name sits in the bin too: only the database's own comes back
+        _exec(conn, RANGE_TABLE.format(name="t"), "INSERT INTO t VALUES (1, 'old')", "DROP TABLE t")
         _exec(conn, RANGE_TABLE.format(name="t"), "INSERT INTO t VALUES (3, 'x')", "DROP DATABASE rb_db")
         assert [e["Type"] for e in _bin(conn, "rb_db")] == ["Database"]
         _exec(conn, "RECOVER DATABASE rb_db AS rb_db2")
         assert rows(conn, "SELECT k FROM rb_db2.t") == [(3,)]
+        assert rows(conn, "SHOW TABLES FROM rb_db2") == [("t",)]
         expect_error(conn, "RECOVER DATABASE rb_db_none", 1049, "Unknown database")
 
         _exec(conn, "USE rb_db2", "ALTER TABLE t DROP PARTITION p1")

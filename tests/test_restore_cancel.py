@@ -185,14 +185,16 @@ def test_cancel_then_restore_again_gives_the_snapshot(env: dict) -> None:
 
 
 def test_database_dropped_under_the_job(env: dict) -> None:
-    """DROP DATABASE does not wait for a restore: the job notices and cancels itself, leaving no files."""
+    """DROP DATABASE refuses the tables a restore is writing, as Doris does; DROP DATABASE FORCE does not
+    wait for the restore: the job notices and cancels itself, leaving no files."""
     conn, data_dir = env["conn"], env["srv"].data_dir
     db = local_db(conn)
     pause(conn, "DOWNLOADING")
     try:
         q(conn, restore_sql(db, "snap", "r", env["ts"]))
         job_id = wait_state(conn, db, "DOWNLOADING")["JobId"]
-        q(conn, f"DROP DATABASE {db}")
+        assert "state is RESTORE (not NORMAL), cannot be dropped" in doris_err(conn, f"DROP DATABASE {db}")
+        q(conn, f"DROP DATABASE {db} FORCE")
     finally:
         pause(conn)
     deadline = time.monotonic() + 10

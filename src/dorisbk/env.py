@@ -91,6 +91,7 @@ class Env:
         # the client sessions (server/session.py DorisSession), set by the server that accepts them
         self.live_sessions: Callable[[], list[Any]] = list
         self._stopping = threading.Event()
+        self._committers: list[threading.Thread] = []
 
     def save_global_variable(self, name: str, value: Any) -> None:
         """Persist a SET GLOBAL value, so that it survives a restart as in Doris."""
@@ -101,10 +102,15 @@ class Env:
         """Start the job scheduler and the repository pinger once the server accepts connections."""
         self.jobs.start()
         self.repos.start_pinger(self.frontend_config, self._stopping)
-        self.dynamic_partitions.start(self._stopping)
-        self.txns.start(self._stopping)
-        self.compactor.start(self._stopping)
-        threading.Thread(target=self._erase_recycled, name="CatalogRecycleBin", daemon=True).start()
+        recycler = threading.Thread(target=self._erase_recycled, name="CatalogRecycleBin", daemon=True)
+        recycler.start()
+        # the background threads that commit metadata: close() waits for them before the store closes
+        self._committers = [
+            self.dynamic_partitions.start(self._stopping),
+            self.txns.start(self._stopping),
+            self.compactor.start(self._stopping),
+            recycler,
+        ]
 
     def _erase_recycled(self) -> None:
         """Doris's recycle-bin daemon: objects dropped longer than ``catalog_trash_expire_second`` ago
@@ -121,7 +127,8 @@ class Env:
 
     def close(self) -> None:
         self._stopping.set()
-        self.compactor.join(5.0)  # a compaction commits before the store closes
+        for thread in self._committers:
+            thread.join(5.0)
         self.jobs.stop()
         self.executor.shutdown()
         self.store.close()

@@ -79,17 +79,13 @@ class Compactor:
         self.config = config
         self.busy = busy  # whether a database has an unfinished backup or restore job
         self._failed: dict[int, float] = {}  # tablet id -> when it may be tried again
-        self._thread: threading.Thread | None = None
-        self._stopping: threading.Event | None = None
+        self._stopping: threading.Event | None = None  # set by start(): a pass stops between tablets
 
-    def start(self, stopping: threading.Event) -> None:
+    def start(self, stopping: threading.Event) -> threading.Thread:
         self._stopping = stopping
-        self._thread = threading.Thread(target=self._loop, args=(stopping,), name="CumulativeCompaction", daemon=True)
-        self._thread.start()
-
-    def join(self, timeout: float) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)
+        thread = threading.Thread(target=self._loop, args=(stopping,), name="CumulativeCompaction", daemon=True)
+        thread.start()
+        return thread
 
     def _loop(self, stopping: threading.Event) -> None:
         last = 0.0
@@ -150,7 +146,8 @@ class Compactor:
                         for r in tablet.replicas
                     ):
                         out.append(_Candidate(table, part, tablet))
-        return [c for c in out if not self.busy(c.table.db_id)]
+        busy = {db_id: self.busy(db_id) for db_id in {c.table.db_id for c in out}}
+        return [c for c in out if not busy[c.table.db_id]]
 
     def compact(self, candidate: _Candidate) -> int:
         """Rewrite one tablet's rowsets as one; 1 if committed, 0 if the tablet changed meanwhile."""

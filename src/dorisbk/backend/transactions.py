@@ -204,8 +204,10 @@ class LoadTransactionMgr:
                 self.store.commit(change)
         return len(gone)
 
-    def start(self, stopping: threading.Event) -> None:
-        threading.Thread(target=self._loop, args=(stopping,), name="LabelCleaner", daemon=True).start()
+    def start(self, stopping: threading.Event) -> threading.Thread:
+        thread = threading.Thread(target=self._loop, args=(stopping,), name="LabelCleaner", daemon=True)
+        thread.start()
+        return thread
 
     def _loop(self, stopping: threading.Event) -> None:
         last = time.monotonic()

@@ -210,6 +210,7 @@ class Catalog:
                 tables = self.db_tables(db.id)
                 kept = [recycle_bin.entry("Database", db.name, db.id, -1, -1, [db])]
                 kept[0]["table_names"] = [t.name for t in tables]
+                kept[0]["table_ids"] = [t.id for t in tables]  # a same-named table dropped earlier is not one of them
                 kept += [recycle_bin.entry("Table", t.name, db.id, t.id, -1, self.table_objects(t)) for t in tables]
                 self._recycle(change, kept)
             self.commit(change, deletes=doomed)

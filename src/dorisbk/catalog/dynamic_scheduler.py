@@ -56,15 +56,14 @@ class DynamicPartitionScheduler:
         self.trash = trash
         self.runtime: dict[int, RuntimeInfo] = {}
         self._lock = threading.Lock()  # one pass at a time (the thread and ALTER TABLE)
-        self._thread: threading.Thread | None = None
 
     def info(self, table_id: int) -> RuntimeInfo:
         return self.runtime.get(table_id, RuntimeInfo())
 
-    def start(self, stopping: threading.Event) -> None:
-        self._thread = threading.Thread(target=self._loop, args=(stopping,), name="DynamicPartitionScheduler",
-                                        daemon=True)  # fmt: skip
-        self._thread.start()
+    def start(self, stopping: threading.Event) -> threading.Thread:
+        thread = threading.Thread(target=self._loop, args=(stopping,), name="DynamicPartitionScheduler", daemon=True)
+        thread.start()
+        return thread
 
     def _loop(self, stopping: threading.Event) -> None:
         last = time.monotonic()
@@ -92,8 +91,10 @@ class DynamicPartitionScheduler:
         dropped: list[Tablet] = []
         with self._lock, self.catalog.lock:
             table = self.catalog.tables.get(table_id)
-            db = self.catalog.dbs.get(table.db_id) if table is not None else None
-            if table is None or db is None or table.state != "NORMAL" or self.jobs.unfinished_jobs(db.id):
+            if table is None or not table.auto_partition or auto_partition.RETENTION_COUNT not in table.properties:
+                return
+            db = self.catalog.dbs.get(table.db_id)
+            if db is None or table.state != "NORMAL" or self.jobs.unfinished_jobs(db.id):
                 return
             for part in auto_partition.expired(table, self.catalog.table_partitions(table)):
                 dropped.extend(self.catalog.drop_partition(db.name, table.name, part.name, True))

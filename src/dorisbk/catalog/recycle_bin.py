@@ -127,7 +127,7 @@ def recover_database(catalog: Catalog, name: str, db_id: int | None, new_name: s
         if body is None:
             raise UnknownDatabase(f"Unknown database '{name}'")
         tables = [b for b in catalog.recycled.values() if b["type"] == "Table" and b["db_id"] == body["db_id"]
-                  and b["name"] in body.get("table_names", [])]  # fmt: skip
+                  and b["table_id"] in body.get("table_ids", [])]  # fmt: skip
         missing = set(body.get("table_names", [])) - {b["name"] for b in tables}
         if missing:
             raise DorisError(f"Tables[{', '.join(sorted(missing))}] is missing. Can not recover db")

@@ -180,9 +180,11 @@ class QueryEngine:
                 self._rewrite(view_ctx, inner, scans, check_priv, depth + 1)
                 sub = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(alias)))
             else:
-                with self.catalog.lock:
-                    known = [p.name for p in self.catalog.table_partitions(target)]
-                keep = _named_partitions(table, known, self._pruner(target, table, alias))
+                keep = self._pruner(target, table, alias)
+                if table.args.get("partition") is not None:
+                    with self.catalog.lock:
+                        known = [p.name for p in self.catalog.table_partitions(target)]
+                    keep = _named_partitions(table, known, keep)
                 scan = plan_scan(self.catalog, self.store, target, keep)
                 scan.db_name = db.name
                 scan.index_name = rollup.choose_index(scan.table, _reading_select(table))
@@ -524,11 +526,9 @@ def _literal(node: exp.Expression, ctype) -> object:  # type: ignore[no-untyped-
 
 def _named_partitions(
     ref: exp.Table, known: list[str], keep: Callable[[Partition], bool] | None
-) -> Callable[[Partition], bool] | None:
+) -> Callable[[Partition], bool]:
     """``FROM t PARTITION (p1, p2)`` reads only those partitions (and, within them, what WHERE keeps)."""
-    node = ref.args.get("partition")
-    if node is None:
-        return keep
+    node = ref.args["partition"]
     names = {e.name.lower() for e in node.expressions}
     lowered = {name.lower() for name in known}
     for name in (e.name for e in node.expressions):
