@@ -446,3 +446,14 @@ def test_load_and_query_example_script(server: DorisbkServer) -> None:
     with server.connect() as c:
         assert one(c, "SELECT count(*) FROM example.events") == 1_000_000
         assert len(rows(c, "SHOW PARTITIONS FROM example.events")) == 8
+
+
+def test_auto_increment_ids_from_a_random_source(conn) -> None:
+    """The rows an INSERT numbers are the rows it counted, even from a source that differs each time it
+    is read: ids never repeat across loads and the counter ends right after the last one."""
+    rows(conn, "CREATE TABLE ai (id BIGINT NOT NULL AUTO_INCREMENT, v INT) DUPLICATE KEY(id) "
+               "DISTRIBUTED BY HASH(id) BUCKETS 2")  # fmt: skip
+    for _ in range(3):
+        rows(conn, "INSERT INTO ai (v) SELECT number FROM numbers('number' = '2000') WHERE random() < 0.5")
+    total, distinct, top = rows(conn, "SELECT count(*), count(DISTINCT id), max(id) FROM ai")[0]
+    assert total == distinct == top > 0

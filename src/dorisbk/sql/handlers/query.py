@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -333,10 +334,10 @@ class QueryEngine:
                 # by position, as Doris maps a SELECT onto the target columns (output names may repeat)
                 aliases = ", ".join(duck.quote_ident(n) for n in names)
                 planned = Planned(f"SELECT * FROM ({planned.sql}) AS __q({aliases})", planned.scans)
-            planned, names = self._fill_auto_increment(table, planned, names)
-            overwrite = bool(expression.args.get("overwrite"))
-            label = ctx.variables.pop("insert_label", None)
-            result = self.loader.load(table, planned.sql, names, partitions, overwrite, label=label, user=ctx.user)
+            with self._auto_increment(table, planned, names) as (planned, names):
+                overwrite = bool(expression.args.get("overwrite"))
+                label = ctx.variables.pop("insert_label", None)
+                result = self.loader.load(table, planned.sql, names, partitions, overwrite, label=label, user=ctx.user)
         ctx.variables["affected_rows"] = result.rows
         ctx.variables["ok_info"] = result.info
         return result.rows
@@ -374,35 +375,47 @@ class QueryEngine:
         ctx.variables["affected_rows"] = deleted
         return deleted
 
-    def _fill_auto_increment(self, table: Table, planned: Planned, names: list[str]) -> tuple[Planned, list[str]]:
-        """Values for the AUTO_INCREMENT column where the load omits it or gives NULL, reserved
-        from the table's counter before the load writes them."""
+    @contextlib.contextmanager
+    def _auto_increment(self, table: Table, planned: Planned, names: list[str]) -> Iterator[tuple[Planned, list[str]]]:
+        """Values for the AUTO_INCREMENT column where the load omits it or gives NULL, reserved from the
+        table's counter before the load writes them. The source rows are staged once, so that the rows
+        counted are the rows numbered even when the source is not deterministic (random(), LIMIT)."""
         col = table.auto_increment_column
         if col is None:
-            return planned, names
+            yield planned, names
+            return
         ident = duck.quote_ident(col.name)
         given = next((n for n in names if n.lower() == col.name.lower()), None)
+        staged = duck.quote_ident(f"__auto_increment_{uuid.uuid4().hex}")
         with self._cursor() as cur:
             try:
+                cur.execute(f"CREATE TABLE {staged} AS {planned.sql}")
                 where = f" WHERE {duck.quote_ident(given)} IS NULL" if given else ""
-                row = cur.execute(f"SELECT count(*) FROM ({planned.sql}) AS __n{where}").fetchone()
+                row = cur.execute(f"SELECT count(*) FROM {staged}{where}").fetchone()
             except duckdb.Error as exc:
+                cur.execute(f"DROP TABLE IF EXISTS {staged}")
                 raise DorisError(duck.error_message(exc)) from None
-        missing = int(row[0]) if row else 0
-        if missing == 0:
-            return planned, names
-        first = self.catalog.allocate_auto_increment(table.id, missing)
-        value = f"CAST({first - 1} + row_number() OVER () AS BIGINT)"
-        if given is None:
-            sql = f"SELECT __a.*, {value} AS {ident} FROM ({planned.sql}) AS __a"
-            return Planned(sql, planned.scans), [*names, col.name]
-        # NULL rows numbered among themselves, so the reserved range covers them
-        numbered = (
-            f"SELECT * REPLACE (CASE WHEN {duck.quote_ident(given)} IS NULL THEN CAST({first - 1} + row_number() "
-            f"OVER (PARTITION BY {duck.quote_ident(given)} IS NULL) AS BIGINT) ELSE {duck.quote_ident(given)} END "
-            f"AS {duck.quote_ident(given)}) FROM ({planned.sql}) AS __a"
-        )
-        return Planned(numbered, planned.scans), names
+            try:
+                missing = int(row[0]) if row else 0
+                first = self.catalog.allocate_auto_increment(table.id, missing) if missing else 0
+                value = f"CAST({first - 1} + row_number() OVER () AS BIGINT)"
+                if given is None:
+                    yield (
+                        Planned(f"SELECT __a.*, {value} AS {ident} FROM {staged} AS __a", planned.scans),
+                        [
+                            *names,
+                            col.name,
+                        ],
+                    )
+                else:  # NULL rows numbered among themselves, so the reserved range covers them
+                    numbered = (
+                        f"SELECT * REPLACE (CASE WHEN {duck.quote_ident(given)} IS NULL THEN CAST({first - 1} + "
+                        f"row_number() OVER (PARTITION BY {duck.quote_ident(given)} IS NULL) AS BIGINT) "
+                        f"ELSE {duck.quote_ident(given)} END AS {duck.quote_ident(given)}) FROM {staged} AS __a"
+                    )
+                    yield Planned(numbered, planned.scans), names
+            finally:
+                cur.execute(f"DROP TABLE IF EXISTS {staged}")
 
     def update(self, ctx: SessionContext, expression: exp.Update) -> int:
         """``UPDATE t SET v = e WHERE c`` on a UNIQUE KEY table: the matching rows written again
