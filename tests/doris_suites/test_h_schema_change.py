@@ -180,3 +180,16 @@ def test_backup_after_change_and_restore(conn: pymysql.connections.Connection, r
     # the replaced table changes again from the snapshot's schema
     sql(conn, f'ALTER TABLE {t} ADD COLUMN extra2 INT DEFAULT "1"')
     assert rows(conn, f"SELECT * FROM {t}") == [(1, "a", 10, 1)]
+
+
+def test_added_current_timestamp_column_is_stable_on_old_rows(conn: pymysql.connections.Connection) -> None:
+    """Rows loaded before ADD COLUMN ... DEFAULT CURRENT_TIMESTAMP hold the time of the ALTER, read after read."""
+    db = new_db(conn, "sc_ts")
+    t = f"{db}.t"
+    dup_table(conn, t)
+    sql(conn, f"INSERT INTO {t} VALUES (1, 'a', 10)")
+    sql(conn, f"ALTER TABLE {t} ADD COLUMN at DATETIME DEFAULT CURRENT_TIMESTAMP")
+    first = rows(conn, f"SELECT at FROM {t}")
+    assert first[0][0] is not None
+    sql(conn, "SELECT sleep(1)")
+    assert rows(conn, f"SELECT at FROM {t}") == first

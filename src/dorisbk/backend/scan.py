@@ -186,7 +186,9 @@ def file_schemas(files: list[str]) -> dict[str, tuple]:
 
 def _missing_value(col: Column) -> str:
     """What a file written before ``col`` was added holds for it: its default, else NULL."""
-    if col.default is None:
+    if col.backfill is not None:
+        value = quote_str(col.backfill)
+    elif col.default is None:
         value = "NULL"
     elif col.default == "CURRENT_TIMESTAMP":
         value = "current_timestamp"

@@ -56,6 +56,9 @@ class Column:
     # the column's name inside rowset files ("" = its own name): kept across RENAME COLUMN, and a fresh
     # ``__c<id>`` for an added column, so old files never lend their data to a new or renamed column
     stored: str = ""
+    # what rows written before ADD COLUMN hold: the default as it was then (CURRENT_TIMESTAMP frozen
+    # at the ALTER, so old rows do not change on every read); None = the default, else NULL
+    backfill: str | None = None
 
     @property
     def file_name(self) -> str:

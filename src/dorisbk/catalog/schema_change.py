@@ -17,6 +17,7 @@ id. Here a change is one metadata commit too, and rowset files are never rewritt
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -153,6 +154,8 @@ def _add(table: Table, change: s.ColumnChange, next_id: Callable[[], int]) -> No
     if not col.nullable and not cdef.has_default:
         raise DorisError(f"Can not add a NOT NULL column without a default value: {cdef.name}")
     col.stored = f"__c{next_id()}"
+    if col.default == "CURRENT_TIMESTAMP":
+        col.backfill = dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
     table.columns.insert(_position(table, col, change.after, change.first), col)
     _check_order(table)
 
