@@ -36,6 +36,25 @@ def wait_state(conn: pymysql.connections.Connection, db: str, state: str) -> Non
         time.sleep(syncer.POLL_S)
 
 
+def test_keep_on_local_files_go_with_the_job(conn: pymysql.connections.Connection, server: DorisbkServer) -> None:
+    """A ``__keep_on_local__`` snapshot's meta stays on the server until its job leaves the history."""
+    db, table = "kol_evict_db", "t"
+    sql(conn, f"CREATE DATABASE {db}")
+    fill_agg_table(conn, f"{db}.{table}")
+    sql(conn, 'ADMIN SET FRONTEND CONFIG ("max_backup_restore_job_num_per_db" = "1")')
+    try:
+        kept = server.data_dir / "fe_tmp" / "backup" / "repo__-1"
+        sql(conn, f"BACKUP SNAPSHOT {db}.first TO `__keep_on_local__` ON ({table})")
+        syncer.wait_snapshot_finish(conn, db)
+        assert [p.name.split("__")[0] for p in kept.iterdir()] == ["first"]
+        sql(conn, f"BACKUP SNAPSHOT {db}.second TO `__keep_on_local__` ON ({table})")
+        syncer.wait_snapshot_finish(conn, db)
+        assert [p.name.split("__")[0] for p in kept.iterdir()] == ["second"]
+    finally:
+        sql(conn, 'ADMIN SET FRONTEND CONFIG ("max_backup_restore_job_num_per_db" = "10")')
+    sql(conn, f"DROP DATABASE {db} FORCE")
+
+
 def test_keep_on_local(conn: pymysql.connections.Connection) -> None:
     repo, db, table, label = "__keep_on_local__", "backup_restore_db", "test_backup_restore_table", "kol_snapshot"
     sql(conn, f"CREATE DATABASE IF NOT EXISTS {db}")

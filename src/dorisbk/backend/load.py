@@ -148,10 +148,10 @@ class LoadResult:
 class Loader:
     """Writes loads into tablets; one load per table at a time, so later loads win on equal keys."""
 
-    def __init__(self, catalog: Catalog, store: TabletStore, txns: LoadTransactionMgr | None = None) -> None:
+    def __init__(self, catalog: Catalog, store: TabletStore, txns: LoadTransactionMgr) -> None:
         self.catalog = catalog
         self.store = store
-        self.txns = txns or LoadTransactionMgr(catalog.store)
+        self.txns = txns
 
     def load(
         self,

@@ -65,6 +65,9 @@ class AbstractJob:
     def run(self, ctx: JobContext) -> None:  # pragma: no cover - every job type implements it
         raise NotImplementedError
 
+    def forget(self, ctx: JobContext) -> None:
+        """The job has ended and leaves the database's history: drop what it kept on this server."""
+
     def cancel(self, ctx: JobContext, status: Status) -> Status:
         """End the job CANCELLED with ``status``; a finished job can not be cancelled."""
         with self._lock:

@@ -356,6 +356,10 @@ class BackupJob(AbstractJob):
     def local_dir(self, ctx: JobContext) -> Path:
         return ctx.tmp_dir / "backup" / f"repo__{self.repo_id}" / f"{self.label}__{self.timestamp}"
 
+    def forget(self, ctx: JobContext) -> None:
+        """A ``__keep_on_local__`` snapshot's meta and info files live in the job dir until then."""
+        shutil.rmtree(self.local_dir(ctx), ignore_errors=True)
+
     def _release_leases(self, ctx: JobContext) -> None:
         if self._leased:
             ctx.tablets.release(self._leased)

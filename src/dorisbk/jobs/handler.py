@@ -93,6 +93,8 @@ class BackupHandler:
             gone = {j.job_id for j in evicted}
             jobs[:] = [j for j in jobs if j.job_id not in gone]
             jobs.append(job)
+        for old in evicted:
+            old.forget(self.ctx)
         self.wake()
 
     def db_jobs(self, db_id: int) -> list[AbstractJob]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,3 +55,10 @@ class SessionContext:
         if not name:
             raise NoDatabaseSelected("No database selected")
         return name
+
+
+def like(pattern: str | None, text: str) -> bool:
+    """MySQL's LIKE as SHOW statements match names with it (``%``, ``_``, any case); None matches all."""
+    if pattern is None:
+        return True
+    return fnmatch.fnmatchcase(text.lower(), pattern.replace("%", "*").replace("_", "?").lower())

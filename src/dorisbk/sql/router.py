@@ -28,8 +28,10 @@ from dorisbk.sql.result import Result, SessionContext
 DEFER = object()  # "not ours: let the sqlglot session handle it"
 
 # First words that send a statement to ddl.lark (SHOW takes a second word to decide).
-_DDL_FIRST = {"CREATE", "DROP", "ALTER", "TRUNCATE", "GRANT", "REVOKE", "DESC", "DESCRIBE", "SYNC", "BUILD", "ANALYZE"}
-_DDL_FIRST.add("RECOVER")  # RECOVER DATABASE / TABLE / PARTITION (the recycle bin)
+_DDL_FIRST = {
+    *("CREATE", "DROP", "ALTER", "TRUNCATE", "GRANT", "REVOKE", "DESC", "DESCRIBE", "SYNC", "BUILD", "ANALYZE"),
+    "RECOVER",  # RECOVER DATABASE / TABLE / PARTITION (the recycle bin)
+}
 _DDL_SHOW = {
     "DATABASES",
     "SCHEMAS",

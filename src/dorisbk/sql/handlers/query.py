@@ -110,9 +110,7 @@ def _placeholder(index: int) -> str:
 class QueryEngine:
     """Plans and runs queries and loads for one Env."""
 
-    def __init__(
-        self, catalog: Catalog, store: TabletStore, users: UserManager, txns: LoadTransactionMgr | None = None
-    ) -> None:
+    def __init__(self, catalog: Catalog, store: TabletStore, users: UserManager, txns: LoadTransactionMgr) -> None:
         self.catalog = catalog
         self.store = store
         self.users = users

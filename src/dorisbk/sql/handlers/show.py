@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import shutil
 
 import sqlglot
@@ -15,7 +14,7 @@ from dorisbk.catalog.model import KEYS_SQL, Column, Partition, Table
 from dorisbk.env import Env
 from dorisbk.errors import DorisError
 from dorisbk.sql import ddl_stmts as s
-from dorisbk.sql.result import Result, SessionContext, text_result
+from dorisbk.sql.result import Result, SessionContext, like, text_result
 from dorisbk.timeutil import long_to_time_string
 
 VIRTUAL_DBS = ("information_schema", "mysql")
@@ -121,13 +120,6 @@ def fmt_size(size: int) -> str:
             return f"{value:.3f}{unit}"
         value /= 1024
     return f"{value:.3f} TB"
-
-
-def _like(pattern: str | None, text: str) -> bool:
-    if pattern is None:
-        return True
-    translated = pattern.replace("%", "*").replace("_", "?")
-    return fnmatch.fnmatchcase(text.lower(), translated.lower())
 
 
 def column_sql(col: Column, show_agg: bool) -> str:
@@ -239,13 +231,13 @@ def execute(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
     if what == "DATABASES":
         names = [d.name for d in catalog.dbs.values() if user.has_any_in_db(d.name)]
         names = sorted({*names, *VIRTUAL_DBS})
-        return text_result(["Database"], [(n,) for n in names if _like(stmt.like, n)])
+        return text_result(["Database"], [(n,) for n in names if like(stmt.like, n)])
     if what == "TABLES":
         db_name = ctx.current_db(stmt.db)
         db = catalog.db(db_name)
         rows = []
         for table in catalog.db_tables(db.id):
-            if not _like(stmt.like, table.name) or not user.has_any_in_db(db_name):
+            if not like(stmt.like, table.name) or not user.has_any_in_db(db_name):
                 continue
             kind = "VIEW" if table.kind == "VIEW" else "BASE TABLE"
             rows.append((table.name, kind) if stmt.full else (table.name,))
@@ -446,7 +438,7 @@ def _job_filter(
     for column, op, value in where:
         i = _job_column(names, column, supported)
         if op == "LIKE":
-            rows = [r for r in rows if _like(value, str(r[i]))]
+            rows = [r for r in rows if like(value, str(r[i]))]
         else:
             rows = [r for r in rows if (str(r[i]) == value) == (op == "=")]
     return rows
@@ -507,7 +499,7 @@ def _table_status(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
         require(user, "SELECT_PRIV", db_name)
     rows = []
     for table in env.catalog.db_tables(db.id):
-        if not _like(stmt.like, table.name):
+        if not like(stmt.like, table.name):
             continue
         created = long_to_time_string(table.create_time)
         if table.kind == "VIEW":
@@ -565,13 +557,13 @@ def _describe(table: Table, full: bool) -> Result:
     return text_result(["Field", "Type", "Null", "Key", "Default", "Extra"], rows)
 
 
-def _columns(table: Table, full: bool, like: str | None) -> Result:
+def _columns(table: Table, full: bool, pattern: str | None) -> Result:
     names = ["Field", "Type", "Collation", "Null", "Key", "Default", "Extra", "Privileges", "Comment"]
     if not full:
         names = ["Field", "Type", "Null", "Key", "Default", "Extra"]
     rows = []
     for col in table.columns:
-        if not _like(like, col.name):
+        if not like(pattern, col.name):
             continue
         ctype = col.type.sql().lower().replace(", ", ",")
         key = "YES" if col.is_key else "NO"
@@ -608,7 +600,7 @@ def _filter_partitions(result: Result, where: tuple[tuple[str, str, str], ...]) 
             )
         i = names.index(canonical)
         if op == "LIKE":
-            rows = [r for r in rows if _like(value, str(r[i]))]
+            rows = [r for r in rows if like(value, str(r[i]))]
         elif op == "=":
             rows = [r for r in rows if str(r[i]).lower() == value.lower()]
         else:

@@ -10,7 +10,6 @@ InsertLoadJob shows them, SHOW TRANSACTION their transactions, VISIBLE or ABORTE
 
 from __future__ import annotations
 
-import fnmatch
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -21,7 +20,7 @@ from dorisbk.catalog.model import Partition, Table, Tablet
 from dorisbk.env import Env
 from dorisbk.errors import AccessDenied, DorisError
 from dorisbk.sql import ddl_stmts as s
-from dorisbk.sql.result import Result, SessionContext, text_result
+from dorisbk.sql.result import Result, SessionContext, like, text_result
 from dorisbk.timeutil import long_to_time_string
 
 NULL = "\\N"  # Doris's FeConstants.null_string
@@ -98,12 +97,6 @@ def _require_global(user: User, priv: str, what: str) -> None:
 def _can_show(user: User, db: str, tbl: str | None = None) -> bool:
     """Doris's SHOW predicate: any privilege on the object (or above it)."""
     return any(user.has(p, db, tbl) for p in PRIVILEGES)
-
-
-def _like(pattern: str | None, text: str) -> bool:
-    if pattern is None:
-        return True
-    return fnmatch.fnmatchcase(text.lower(), pattern.replace("%", "*").replace("_", "?").lower())
 
 
 def _internal_only(name: str, message: str) -> None:
@@ -206,9 +199,9 @@ def _all_db_data(env: Env) -> Result:
 # ---- catalogs and ids
 
 
-def _catalogs(like: str | None) -> Result:
+def _catalogs(pattern: str | None) -> Result:
     rows = [(0, "internal", "internal", "Yes", "UNRECORDED", NULL, "Doris internal catalog")]
-    return text_result(CATALOG_COLUMNS, [r for r in rows if _like(like, r[1])])
+    return text_result(CATALOG_COLUMNS, [r for r in rows if like(pattern, r[1])])
 
 
 def _object_by_id(env: Env, what: str, object_id: int) -> Result:
@@ -338,7 +331,7 @@ def _properties(env: Env, user: User, stmt: s.ShowMoreStmt) -> Result:
         _require_global(user, "GRANT_PRIV", "GRANT")
 
     def keep(key: str) -> bool:
-        return _like(stmt.like, key.split(".")[0])
+        return like(stmt.like, key.split(".")[0])
 
     if stmt.all:
         rows = []
@@ -448,5 +441,5 @@ def _loads(env: Env, ctx: SessionContext, stmt: s.ShowMoreStmt) -> Result:
 
 def _load_matches(row: list[Any], column: str, op: str, value: str) -> bool:
     if column == "label":
-        return row[1] == value if op == "=" else _like(value, row[1])
+        return row[1] == value if op == "=" else like(value, row[1])
     return row[2] == value.upper()
