@@ -15,6 +15,7 @@ from dorisbk.backend.compaction import Compactor
 from dorisbk.backend.tablet_store import TabletStore
 from dorisbk.backend.tasks import TaskExecutor
 from dorisbk.backend.transactions import LoadTransactionMgr
+from dorisbk.background import start_periodic
 from dorisbk.catalog import recycle_bin
 from dorisbk.catalog.catalog import Catalog
 from dorisbk.catalog.dynamic_scheduler import DynamicPartitionScheduler
@@ -102,8 +103,7 @@ class Env:
         """Start the job scheduler and the repository pinger once the server accepts connections."""
         self.jobs.start()
         self.repos.start_pinger(self.frontend_config, self._stopping)
-        recycler = threading.Thread(target=self._erase_recycled, name="CatalogRecycleBin", daemon=True)
-        recycler.start()
+        recycler = start_periodic("CatalogRecycleBin", self._stopping, lambda: 1.0, self._erase_recycled)
         # the background threads that commit metadata: close() waits for them before the store closes
         self._committers = [
             self.dynamic_partitions.start(self._stopping),
@@ -115,11 +115,7 @@ class Env:
     def _erase_recycled(self) -> None:
         """Doris's recycle-bin daemon: objects dropped longer than ``catalog_trash_expire_second`` ago
         are erased and their files trashed."""
-        while not self._stopping.wait(1.0):
-            try:
-                self.trash(recycle_bin.expired(self.catalog, self.frontend_config.int("catalog_trash_expire_second")))
-            except Exception:  # noqa: BLE001 - the next pass tries again
-                log.exception("recycle bin erase pass failed")
+        self.trash(recycle_bin.expired(self.catalog, self.frontend_config.int("catalog_trash_expire_second")))
 
     def trash(self, tablets: Iterable[Tablet]) -> None:
         """Dropped tablets' files go once no query reads them."""

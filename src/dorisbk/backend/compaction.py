@@ -38,6 +38,7 @@ from dorisbk.backend.duck import quote_ident, quote_str
 from dorisbk.backend.load import ROWSET_FORMAT, table_lock
 from dorisbk.backend.scan import ORDER_COLUMN, evolved_source
 from dorisbk.backend.tablet_store import TabletStore
+from dorisbk.background import start_periodic
 from dorisbk.catalog.catalog import Catalog
 from dorisbk.catalog.model import Partition, Replica, Rowset, Table, Tablet
 from dorisbk.checksum import md5_file
@@ -83,23 +84,18 @@ class Compactor:
 
     def start(self, stopping: threading.Event) -> threading.Thread:
         self._stopping = stopping
-        thread = threading.Thread(target=self._loop, args=(stopping,), name="CumulativeCompaction", daemon=True)
-        thread.start()
-        return thread
+        return start_periodic(
+            "CumulativeCompaction",
+            stopping,
+            lambda: max(10, self.config.int("compaction_interval_ms")) / 1000,
+            self._pass,
+            tick_s=0.05,
+            first_now=True,
+        )
 
-    def _loop(self, stopping: threading.Event) -> None:
-        last = 0.0
-        while not stopping.wait(0.05):
-            period = max(10, self.config.int("compaction_interval_ms")) / 1000
-            if time.monotonic() - last < period:
-                continue
-            last = time.monotonic()
-            if not self.config.get("enable_compaction"):
-                continue
-            try:
-                self.run_once()
-            except Exception:  # noqa: BLE001 - the next pass tries again
-                log.exception("compaction pass failed")
+    def _pass(self) -> None:
+        if self.config.get("enable_compaction"):
+            self.run_once()
 
     def run_once(self) -> int:
         """One pass: compact every tablet with enough rowsets; returns how many were compacted."""

@@ -17,11 +17,11 @@ import dataclasses
 import logging
 import re
 import threading
-import time
 import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from dorisbk.background import start_periodic
 from dorisbk.catalog.model import now_ms
 from dorisbk.errors import DorisError
 from dorisbk.jobs.config import FrontendConfig
@@ -205,17 +205,6 @@ class LoadTransactionMgr:
         return len(gone)
 
     def start(self, stopping: threading.Event) -> threading.Thread:
-        thread = threading.Thread(target=self._loop, args=(stopping,), name="LabelCleaner", daemon=True)
-        thread.start()
-        return thread
-
-    def _loop(self, stopping: threading.Event) -> None:
-        last = time.monotonic()
-        while not stopping.wait(0.2):
-            if time.monotonic() - last < max(1, self.config.int("label_clean_interval_second")):
-                continue
-            last = time.monotonic()
-            try:
-                self.clean()
-            except Exception:  # noqa: BLE001 - the cleaner must outlive one bad pass
-                log.exception("label cleaning failed")
+        return start_periodic(
+            "LabelCleaner", stopping, lambda: max(1, self.config.int("label_clean_interval_second")), self.clean, 0.2
+        )

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from dorisbk.background import start_periodic
 from dorisbk.catalog import auto_partition
 from dorisbk.catalog import dynamic_partition as dp
 from dorisbk.catalog import partitions as bounds
@@ -61,23 +62,17 @@ class DynamicPartitionScheduler:
         return self.runtime.get(table_id, RuntimeInfo())
 
     def start(self, stopping: threading.Event) -> threading.Thread:
-        thread = threading.Thread(target=self._loop, args=(stopping,), name="DynamicPartitionScheduler", daemon=True)
-        thread.start()
-        return thread
+        return start_periodic(
+            "DynamicPartitionScheduler",
+            stopping,
+            lambda: max(1, self.config.int("dynamic_partition_check_interval_seconds")),
+            self._pass,
+            tick_s=0.2,
+        )
 
-    def _loop(self, stopping: threading.Event) -> None:
-        last = time.monotonic()
-        while not stopping.wait(0.2):
-            period = max(1, self.config.int("dynamic_partition_check_interval_seconds"))
-            if time.monotonic() - last < period:
-                continue
-            last = time.monotonic()
-            if not self.config.get("dynamic_partition_enable"):
-                continue
-            try:
-                self.run_once()
-            except Exception:  # the scheduler must outlive one bad table
-                log.exception("dynamic partition scheduling failed")
+    def _pass(self) -> None:
+        if self.config.get("dynamic_partition_enable"):
+            self.run_once()
 
     def run_once(self) -> None:
         """One pass over every dynamic-partition table of every database."""

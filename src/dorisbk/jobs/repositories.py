@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dorisbk.background import start_periodic
 from dorisbk.catalog.model import now_ms
 from dorisbk.errors import DorisError, StorageError
 from dorisbk.jobs.config import FrontendConfig
@@ -207,15 +207,9 @@ class RepositoryMgr:
 
     def start_pinger(self, config: FrontendConfig, stop: threading.Event) -> None:
         """Ping repositories in the background every ``repository_ping_interval_ms`` until ``stop`` is set."""
-
-        def loop() -> None:
-            last = time.monotonic()
-            while not stop.wait(0.1):
-                if time.monotonic() - last >= config.int("repository_ping_interval_ms") / 1000.0:
-                    self.ping_all()
-                    last = time.monotonic()
-
-        threading.Thread(target=loop, name="repositoryPinger", daemon=True).start()
+        start_periodic(
+            "repositoryPinger", stop, lambda: config.int("repository_ping_interval_ms") / 1000.0, self.ping_all
+        )
 
     # ---- brokers
     def add_broker(self, name: str, addresses: Iterable[str]) -> None:
