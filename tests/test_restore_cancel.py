@@ -25,6 +25,7 @@ from tests.test_restore_support import (
     fast,
     finished,
     job_snapshot_dirs,
+    local_db,
     make_range_table,
     make_unique_table,
     partitions,
@@ -57,20 +58,6 @@ def env(server: DorisbkServer, tmp_path_factory: pytest.TempPathFactory) -> Iter
     conn.close()
 
 
-_db_counter = iter(range(1000))
-
-
-def local_db(conn: pymysql.connections.Connection) -> str:
-    """A database whose t has the snapshot's schema, other rows and a local-only partition p4."""
-    db = f"c{next(_db_counter)}"
-    q(conn, f"CREATE DATABASE {db}")
-    make_range_table(conn, f"{db}.t")
-    insert(conn, f"{db}.t", [7, 17, 27])
-    q(conn, f"ALTER TABLE {db}.t ADD PARTITION p4 VALUES LESS THAN (40)")
-    insert(conn, f"{db}.t", [31])
-    return db
-
-
 def tablet_dirs(data_dir: Path) -> set[str]:
     return {p.name for p in data_dir.glob("be/be*/data/*")}
 
@@ -99,7 +86,7 @@ def check_untouched(env: dict, db: str, before: dict, dirs_before: set[str], job
 @pytest.mark.parametrize("state", STATES)
 def test_cancel_in_each_state(env: dict, state: str) -> None:
     conn, data_dir = env["conn"], env["srv"].data_dir
-    db = local_db(conn)
+    db = local_db(conn, "c")
     before = snapshot_of(conn, db)
     dirs_before = tablet_dirs(data_dir)
     pause(conn, state)
@@ -128,7 +115,7 @@ def test_cancel_in_each_state(env: dict, state: str) -> None:
 @pytest.mark.parametrize("state", ["DOWNLOADING", "COMMITTING"])
 def test_cancel_atomic_restore(env: dict, state: str) -> None:
     conn, data_dir = env["conn"], env["srv"].data_dir
-    db = local_db(conn)
+    db = local_db(conn, "c")
     before = snapshot_of(conn, db)
     dirs_before = tablet_dirs(data_dir)
     pause(conn, state)
@@ -146,7 +133,7 @@ def test_cancel_atomic_restore(env: dict, state: str) -> None:
 def test_cancel_while_files_are_downloading(env: dict) -> None:
     """A throttled download in flight stops at the cancel; SHOW RESTORE lists its tasks meanwhile."""
     conn = env["conn"]
-    db = local_db(conn)
+    db = local_db(conn, "c")
     before = snapshot_of(conn, db)
     dirs_before = tablet_dirs(env["srv"].data_dir)
     set_config(conn, "max_download_speed_kbps", "1")
@@ -170,7 +157,7 @@ def test_cancel_while_files_are_downloading(env: dict) -> None:
 
 def test_cancel_then_restore_again_gives_the_snapshot(env: dict) -> None:
     conn = env["conn"]
-    db = local_db(conn)
+    db = local_db(conn, "c")
     pause(conn, "COMMITTING")
     try:
         q(conn, restore_sql(db, "snap", "r", env["ts"], "ON (t)"))
@@ -188,7 +175,7 @@ def test_database_dropped_under_the_job(env: dict) -> None:
     """DROP DATABASE refuses the tables a restore is writing, as Doris does; DROP DATABASE FORCE does not
     wait for the restore: the job notices and cancels itself, leaving no files."""
     conn, data_dir = env["conn"], env["srv"].data_dir
-    db = local_db(conn)
+    db = local_db(conn, "c")
     pause(conn, "DOWNLOADING")
     try:
         q(conn, restore_sql(db, "snap", "r", env["ts"]))

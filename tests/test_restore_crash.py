@@ -27,6 +27,7 @@ from tests.test_restore_support import (
     fast,
     finished,
     job_snapshot_dirs,
+    local_db,
     make_range_table,
     make_unique_table,
     partitions,
@@ -65,19 +66,6 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     conn.close()
     yield state
     srv.stop()
-
-
-_db_counter = iter(range(1000))
-
-
-def local_db(conn: pymysql.connections.Connection) -> str:
-    db = f"k{next(_db_counter)}"
-    q(conn, f"CREATE DATABASE {db}")
-    make_range_table(conn, f"{db}.t")
-    insert(conn, f"{db}.t", [7, 17, 27])
-    q(conn, f"ALTER TABLE {db}.t ADD PARTITION p4 VALUES LESS THAN (40)")
-    insert(conn, f"{db}.t", [31])
-    return db
 
 
 def watch_until_done(conn: pymysql.connections.Connection, db: str, allowed: dict[str, list[list[tuple]]]) -> dict:
@@ -134,7 +122,7 @@ def test_kill9_in_each_state(env: dict, state: str) -> None:
     srv: DorisbkServer = env["srv"]
     with srv.connect() as conn:
         fast(conn)
-        db = local_db(conn)
+        db = local_db(conn, "k")
         local_t = rows_of(conn, f"{db}.t")
         local_p4 = [r for r in local_t if r[0] >= 30]
         pause(conn, state)
@@ -156,7 +144,7 @@ def test_kill9_during_a_throttled_download(env: dict) -> None:
     srv: DorisbkServer = env["srv"]
     with srv.connect() as conn:
         fast(conn)
-        db = local_db(conn)
+        db = local_db(conn, "k")
         local_p4 = [r for r in rows_of(conn, f"{db}.t") if r[0] >= 30]
         set_config(conn, "max_download_speed_kbps", "1")
         set_config(conn, "restore_download_snapshot_batch_size", "1")
@@ -175,7 +163,7 @@ def test_kill9_during_a_throttled_download(env: dict) -> None:
 def test_graceful_restart_mid_job(env: dict) -> None:
     srv: DorisbkServer = env["srv"]
     with srv.connect() as conn:
-        db = local_db(conn)
+        db = local_db(conn, "k")
         local_p4 = [r for r in rows_of(conn, f"{db}.t") if r[0] >= 30]
         pause(conn, "COMMIT")
         q(conn, restore_sql(db, "snap", "r", env["ts"]))
@@ -191,7 +179,7 @@ def test_timeout_after_restart(env: dict) -> None:
     """A job older than its timeout is cancelled with Doris's TIMEOUT status, leaving nothing behind."""
     srv: DorisbkServer = env["srv"]
     with srv.connect() as conn:
-        db = local_db(conn)
+        db = local_db(conn, "k")
         before = rows_of(conn, f"{db}.t")
         parts_before = partitions(conn, f"{db}.t")
         pause(conn, "DOWNLOADING")
@@ -226,7 +214,7 @@ def test_resume_over_damaged_downloads(env: dict) -> None:
     srv: DorisbkServer = env["srv"]
     with srv.connect() as conn:
         fast(conn)
-        db = local_db(conn)
+        db = local_db(conn, "k")
         local_p4 = [r for r in rows_of(conn, f"{db}.t") if r[0] >= 30]
         pause(conn, "DOWNLOADING")
         q(conn, restore_sql(db, "snap", "r", env["ts"]))
@@ -253,7 +241,7 @@ def test_kill9_before_the_atomic_swap(env: dict) -> None:
     srv: DorisbkServer = env["srv"]
     with srv.connect() as conn:
         fast(conn)
-        db = local_db(conn)
+        db = local_db(conn, "k")
         local_t = rows_of(conn, f"{db}.t")
         pause(conn, "COMMITTING")
         props = '"replication_num" = "1", "atomic_restore" = "true"'

@@ -6,6 +6,7 @@ frontend config knobs, and looks at the files a restore leaves on disk.
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 
 import pymysql
 
-from tests.jobkit import described, q, set_config, snapshot_dir
+from tests.jobkit import described, insert, q, set_config, snapshot_dir
 from tests.jobkit import pause as pause_jobs
 
 # The states a running restore job passes through, in order.
@@ -220,3 +221,17 @@ def flip_bytes(path: Path, offset: int = 8) -> None:
     tmp = path.with_name(path.name + ".damaged")
     tmp.write_bytes(bytes(data))
     tmp.replace(path)
+
+
+_local_dbs = itertools.count()
+
+
+def local_db(conn: pymysql.connections.Connection, prefix: str) -> str:
+    """A new database whose t has the snapshot's schema, other rows and a local-only partition p4."""
+    db = f"{prefix}{next(_local_dbs)}"
+    q(conn, f"CREATE DATABASE {db}")
+    make_range_table(conn, f"{db}.t")
+    insert(conn, f"{db}.t", [7, 17, 27])
+    q(conn, f"ALTER TABLE {db}.t ADD PARTITION p4 VALUES LESS THAN (40)")
+    insert(conn, f"{db}.t", [31])
+    return db
