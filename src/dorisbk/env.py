@@ -56,6 +56,7 @@ class Env:
         self.catalog = Catalog(self.store)
         self.users = UserManager(self.store)
         self.repos = RepositoryMgr(self.store)
+        self.repos.protect(config.data_dir)  # no LOCAL repository may overlap the server's own files
         self.frontend_config = FrontendConfig()
         rows = self.catalog.replay(rows)
         rows = self.users.replay(rows)

@@ -19,6 +19,7 @@ from pathlib import Path
 from dorisbk.catalog import recycle_bin
 from dorisbk.catalog.catalog import Catalog
 from dorisbk.catalog.model import Backend, Tablet
+from dorisbk.errors import DorisError
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,13 @@ class TabletStore:
         return path
 
     def absolute(self, backend_id: int, relative: str) -> str:
-        return os.path.join(self.backend(backend_id).root, relative)
+        """The path of a rowset file below the backend's root. A path that leaves the root (absolute, or
+        through ``..``) is refused: whatever is read, linked or deleted by rowset path stays in the data dir."""
+        root = os.path.normpath(self.backend(backend_id).root)
+        path = os.path.normpath(os.path.join(root, relative))
+        if not path.startswith(root + os.sep):
+            raise DorisError(f"rowset file {relative} is outside the storage root of backend {backend_id}")
+        return path
 
     def relative(self, backend_id: int, path: Path) -> str:
         return os.path.relpath(path, self.backend(backend_id).root)
@@ -103,24 +110,44 @@ class TabletStore:
         removed = 0
         for backend in self.catalog.backends.values():
             root = Path(backend.root)
-            tmp = root / "tmp"
-            if tmp.is_dir():
-                for path in sorted(tmp.rglob("*"), reverse=True):
-                    if path.is_dir():
-                        path.rmdir()
-                    else:
-                        path.unlink()
-                        removed += 1
-            data = root / "data"
-            if not data.is_dir():
-                continue
-            for tablet_dir in data.iterdir():
-                for path in tablet_dir.iterdir():
-                    if str(path) not in referenced:
-                        path.unlink()
+            removed += _empty(root / "tmp")
+            for tablet_dir in _subdirs(root / "data"):
+                with os.scandir(tablet_dir) as entries:
+                    files = [e.path for e in entries if not e.is_dir(follow_symlinks=False)]
+                for path in files:
+                    if path not in referenced:
+                        os.unlink(path)
                         removed += 1
                 with contextlib.suppress(OSError):
-                    tablet_dir.rmdir()
+                    os.rmdir(tablet_dir)
         if removed:
             log.info("collected %d orphan files", removed)
         return removed
+
+
+def _subdirs(directory: Path) -> list[str]:
+    """The directories in ``directory`` (none if it is missing); links to directories are not."""
+    try:
+        with os.scandir(directory) as entries:
+            return [e.path for e in entries if e.is_dir(follow_symlinks=False)]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _empty(directory: Path) -> int:
+    """Delete what ``directory`` holds (nothing if it is missing) without following a link: a link goes,
+    its target stays. Returns the number of files deleted."""
+    try:
+        with os.scandir(directory) as scan:
+            entries = [(e.path, e.is_dir(follow_symlinks=False)) for e in scan]
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+    removed = 0
+    for path, is_dir in entries:
+        if is_dir:
+            removed += _empty(Path(path))
+            os.rmdir(path)
+        else:
+            os.unlink(path)
+            removed += 1
+    return removed

@@ -6,6 +6,7 @@ import dataclasses
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from dorisbk.background import start_periodic
@@ -14,6 +15,8 @@ from dorisbk.errors import DorisError, StorageError
 from dorisbk.jobs.config import FrontendConfig
 from dorisbk.meta.store import Change, MetaStore
 from dorisbk.storage.filesystem import RemoteFileSystem, open_filesystem
+from dorisbk.storage.layout import repo_dir
+from dorisbk.storage.local import local_root
 from dorisbk.storage.repository import Repository
 from dorisbk.timeutil import long_to_time_string
 
@@ -87,6 +90,11 @@ def _check_location(kind: str, location: str) -> None:
         raise DorisError("Failed to create repository: AZURE repositories are not supported by dorisbk")
 
 
+def _within(path: Path, other: Path) -> bool:
+    """Whether ``path`` is ``other`` or below it."""
+    return path == other or other in path.parents
+
+
 class RepositoryMgr:
     """Repositories and brokers, persisted as ``repository`` / ``broker`` rows."""
 
@@ -96,6 +104,12 @@ class RepositoryMgr:
         self.records: dict[str, RepoRecord] = {}
         self.brokers: dict[int, Broker] = {}
         self._open: dict[str, Repository] = {}
+        self.protected: list[Path] = []
+
+    def protect(self, directory: Path) -> None:
+        """A directory of the server (its data dir) that no LOCAL repository may overlap: a DROP SNAPSHOT
+        there would delete the server's files, a BACKUP write among them."""
+        self.protected.append(directory.resolve())
 
     def replay(self, rows: Iterable[tuple[str, int, dict]]) -> list[tuple[str, int, dict]]:
         rest = []
@@ -124,6 +138,8 @@ class RepositoryMgr:
             record = RepoRecord(self.store.next_id(), name, kind, location, props, read_only, broker)
             _check_location(record.storage_kind, location)
             repo = self._connect(record)
+            if record.storage_kind == "LOCAL":
+                self._check_local_place(record)
             try:
                 created = repo.init(delete_if_exists=delete_if_exists and record.storage_kind == "S3")
                 repo.ping()
@@ -164,6 +180,28 @@ class RepositoryMgr:
             del self.records[name]
             self._open.pop(name, None)
 
+    def _check_local_place(self, record: RepoRecord) -> None:
+        """Refuse a LOCAL location at ``/``, overlapping the server's data dir, or where the repository's
+        directory (``<location>/__palo_repository_<name>``) and another LOCAL repository's overlap: each
+        repository deletes freely below its own. Links in the location are resolved first."""
+
+        def refuse(reason: str) -> DorisError:
+            return DorisError(f"Invalid location '{record.location}' for LOCAL repository: {reason}")
+
+        root = local_root(record.location).resolve()
+        if root == Path(root.anchor):
+            raise refuse("the root directory cannot hold a repository")
+        for protected in self.protected:
+            if _within(root, protected) or _within(protected, root):
+                raise refuse(f"it overlaps the data dir of the server ({protected})")
+        mine = root / repo_dir(record.name)
+        for other in self.records.values():
+            if other.storage_kind != "LOCAL":
+                continue
+            theirs = local_root(other.location).resolve()
+            if _within(root, theirs / repo_dir(other.name)) or _within(theirs, mine):
+                raise refuse(f"it overlaps repository {other.name} at '{other.location}'")
+
     def record(self, name: str) -> RepoRecord:
         found = self.records.get(name)
         if found is None:
@@ -186,9 +224,9 @@ class RepositoryMgr:
     def _connect(self, record: RepoRecord) -> Repository:
         try:
             fs: RemoteFileSystem = open_filesystem(record.storage_kind, record.location, record.properties)
+            return Repository(fs, record.name)
         except StorageError as exc:
             raise DorisError(f"Failed to create repository: {exc.message}") from None
-        return Repository(fs, record.name)
 
     def ping_all(self) -> None:
         """Check every repository is reachable; SHOW REPOSITORIES shows the failure in ErrMsg."""

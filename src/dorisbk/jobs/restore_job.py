@@ -37,7 +37,7 @@ from dorisbk.jobs.status import Status
 from dorisbk.jobs.transfer import DownloadItem, batches, download_tablets
 from dorisbk.meta.store import Change
 from dorisbk.storage.filesystem import NotFoundError
-from dorisbk.storage.layout import tablet_path
+from dorisbk.storage.layout import InvalidNameError, check_name, is_md5, strip_checksum, tablet_path
 from dorisbk.storage.repository import ChecksumMismatchError
 from dorisbk.timeutil import long_to_time_string
 
@@ -118,6 +118,16 @@ def _signature(table: dict[str, Any]) -> tuple:
         table.get("properties", {}).get("bloom_filter_columns", ""),
         rollup.signature(table.get("rollups", [])),
     )
+
+
+@dataclass(frozen=True)
+class HeaderRowset:
+    """A rowset as a snapshot's tablet header lists it (``backend/snapshot.py`` writes the header)."""
+
+    file: str
+    rows: int
+    size: int
+    md5: str
 
 
 @dataclass
@@ -444,7 +454,8 @@ class RestoreJob(AbstractJob):
                 {
                     "tablet": Tablet(tablet_id, table.id, part.id, part.index_id, bucket, replicas).to_dict(),
                     "remote_dir": tablet_path(self.info["id"], obj["id"], src_part["id"], index_info["id"], src["id"]),
-                    "files": index_info["tablets"].get(str(src["id"]), []),
+                    # names from the info file become local paths: a tampered one cancels the job here
+                    "files": [check_name(n) for n in index_info["tablets"].get(str(src["id"]), [])],
                 }
             )
         part.tablet_ids = [t["tablet"]["id"] for t in tablets]
@@ -534,14 +545,14 @@ class RestoreJob(AbstractJob):
             source = Path(self._snapshot_dir(ctx, replica["backend_id"], tablet["id"]))
             target = ctx.tablets.tablet_dir(replica["backend_id"], tablet["id"])
             target.mkdir(parents=True, exist_ok=True)
-            for name in self._header_files(source, tplan):
-                dest = target / name
+            for rowset in self._header_rowsets(source, tplan):
+                dest = target / rowset.file
                 with contextlib.suppress(FileNotFoundError):
                     dest.unlink()
                 try:
-                    os.link(source / name, dest)
+                    os.link(source / rowset.file, dest)
                 except FileNotFoundError:
-                    raise DorisError(f"downloaded file is missing: {source / name}") from None
+                    raise DorisError(f"downloaded file is missing: {source / rowset.file}") from None
         self.state = "COMMITTING"
 
     @staticmethod
@@ -549,15 +560,29 @@ class RestoreJob(AbstractJob):
         source_id = tplan["remote_dir"].rsplit("/__", 1)[1]
         return f"{source_id}.hdr"
 
-    def _header_files(self, source: Path, tplan: dict[str, Any]) -> list[str]:
-        """The rowset files a downloaded tablet header lists (none for a tablet without files)."""
+    def _header_rowsets(self, source: Path, tplan: dict[str, Any]) -> list[HeaderRowset]:
+        """The rowsets the tablet header downloaded to ``source`` lists (none for a tablet without files).
+
+        Its file names are joined to the tablet dir: each must be another file of the snapshot tablet,
+        once; a path (``/etc/passwd``, ``../..``) or any other name is a tampered snapshot.
+        """
         if not tplan["files"]:
             return []
+        header = source / self._header_file(tplan)
         try:
-            header = json.loads((source / self._header_file(tplan)).read_text())
-        except (OSError, ValueError) as exc:
-            raise DorisError(f"failed to read tablet header in {source}: {exc}") from None
-        return [r["file"] for r in header["rowsets"]]
+            rowsets = [HeaderRowset(**r) for r in json.loads(header.read_text())["rowsets"]]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise DorisError(f"failed to read tablet header {header}: {exc}") from None
+        unclaimed = {strip_checksum(n) for n in tplan["files"]} - {header.name}
+        for rowset in rowsets:
+            if check_name(rowset.file) not in unclaimed:
+                raise InvalidNameError(
+                    f"invalid file name in tablet header {header}: {rowset.file!r} is not a file of the snapshot tablet"
+                )
+            unclaimed.remove(rowset.file)
+            if not (isinstance(rowset.rows, int) and isinstance(rowset.size, int) and is_md5(rowset.md5)):
+                raise DorisError(f"failed to read tablet header {header}: invalid rowset {rowset.file}")
+        return rowsets
 
     def waiting_all_tablets_committed(self, ctx: JobContext) -> None:
         """One metadata transaction: restored objects visible, versions set, swaps and cleaning done, FINISHED."""
@@ -661,24 +686,17 @@ class RestoreJob(AbstractJob):
         self, ctx: JobContext, tablet_id: int, tplan: dict[str, Any], backend_id: int, version: int
     ) -> list[Rowset]:
         """The rowsets of a restored replica, read from the tablet header that came with the snapshot."""
-        if not tplan["files"]:  # a metadata-only snapshot: the tablet starts empty
-            return []
-        header_path = Path(self._snapshot_dir(ctx, backend_id, tablet_id)) / self._header_file(tplan)
-        try:
-            header = json.loads(header_path.read_text())
-        except (OSError, ValueError) as exc:
-            raise DorisError(f"failed to read tablet header {header_path}: {exc}") from None
         tablet_dir = ctx.tablets.tablet_dir(backend_id, tablet_id)
         return [
             Rowset(
                 ctx.catalog.store.next_id(),
                 version,
-                ctx.tablets.relative(backend_id, tablet_dir / r["file"]),
-                r["rows"],
-                r["size"],
-                r["md5"],
+                ctx.tablets.relative(backend_id, tablet_dir / r.file),
+                r.rows,
+                r.size,
+                r.md5,
             )
-            for r in header["rowsets"]
+            for r in self._header_rowsets(Path(self._snapshot_dir(ctx, backend_id, tablet_id)), tplan)
         ]
 
     # ---- pieces
@@ -792,9 +810,10 @@ def _check_auto_increment(local: Table, remote: dict[str, Any], target: str) -> 
 
 
 def _status_code(exc: DorisError) -> str:
-    """The Status code a failure cancels the job with: a file whose content does not match its checksum
-    is BAD_FILE, a file missing from the repository NOT_FOUND, anything else COMMON_ERROR."""
-    if isinstance(exc, ChecksumMismatchError):
+    """The Status code a failure cancels the job with: a file whose content does not match its checksum, or
+    that names what it may not (a path for a file name), is BAD_FILE, a file missing from the repository
+    NOT_FOUND, anything else COMMON_ERROR."""
+    if isinstance(exc, ChecksumMismatchError | InvalidNameError):
         return "BAD_FILE"
     if isinstance(exc, NotFoundError):
         return "NOT_FOUND"

@@ -21,7 +21,7 @@ from dorisbk.backend.snapshot import SnapshotInfo
 from dorisbk.checksum import md5_file
 from dorisbk.errors import DorisError
 from dorisbk.storage.filesystem import NotFoundError
-from dorisbk.storage.layout import split_checksum, with_checksum
+from dorisbk.storage.layout import check_name, split_checksum, with_checksum
 from dorisbk.storage.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -71,11 +71,6 @@ def batches(items: Sequence[T], batch_size: int, workers: int) -> list[list[T]]:
     return [list(items[i::count]) for i in range(count)]
 
 
-def _names(repo: Repository, directory: str) -> set[str]:
-    prefix = f"{directory}/"
-    return {f.path[len(prefix) :] for f in repo.fs.list(prefix) if "/" not in f.path[len(prefix) :]}
-
-
 def upload_tablets(
     repo: Repository,
     label: str,
@@ -95,8 +90,8 @@ def upload_tablets(
     sent = copied = skipped = sent_bytes = 0
     for item in items:
         remote_dir = f"{repo.content_dir(label)}/{item.rel_path}"
-        present = _names(repo, remote_dir)
-        earlier = [(prev, _names(repo, f"{repo.content_dir(prev)}/{item.rel_path}")) for prev in previous]
+        present = repo.file_names(remote_dir)
+        earlier = [(prev, repo.file_names(f"{repo.content_dir(prev)}/{item.rel_path}")) for prev in previous]
         names = []
         for f in item.snapshot.files:
             if cancelled.is_set():
@@ -152,12 +147,12 @@ def download_tablets(
     for item in items:
         local_dir = Path(item.local_dir)
         local_dir.mkdir(parents=True, exist_ok=True)
-        present = _names(repo, item.remote_dir)
+        present = repo.file_names(item.remote_dir)
         names = []
         for stored in item.names:
             if cancelled.is_set():
                 raise TaskCancelled("job cancelled")
-            parsed = split_checksum(stored)
+            parsed = split_checksum(check_name(stored))  # a name from the info file, about to be a local path
             if parsed is None:
                 raise DorisError(f"file name should contains checksum: {stored}")
             remote = f"{item.remote_dir}/{stored}"

@@ -13,13 +13,12 @@ import os
 import secrets
 import socket
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from dorisbk.durable import fsync_path
 from dorisbk.errors import StorageError
 
 # Suffix of partly written local files; listings hide them.
@@ -28,6 +27,10 @@ TMP_SUFFIX = ".dorisbk-tmp"
 
 class NotFoundError(StorageError):
     """The remote file (or the source of a rename or copy) does not exist."""
+
+
+class SymlinkError(StorageError):
+    """A path inside a repository goes through a symbolic link, which repository code never follows."""
 
 
 @dataclass(frozen=True)
@@ -107,9 +110,9 @@ class RemoteFileSystem(ABC):
 
 
 def clean_path(path: str) -> str:
-    """Normalise a file path: ``//`` and ``.`` parts go (S3 SDKs break on ``//``), ``..`` is refused."""
+    """Normalise a file path: ``//`` and ``.`` parts go (S3 SDKs break on ``//``), ``..`` and NUL are refused."""
     parts = [part for part in path.split("/") if part not in ("", ".")]
-    if not parts or ".." in parts:
+    if not parts or ".." in parts or "\0" in path:
         raise StorageError(f"invalid remote path: '{path}'")
     return "/".join(parts)
 
@@ -132,40 +135,46 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def tmp_name(name: str) -> str:
+    """A temporary name for writing file ``name``: it carries this host and process, so that leftovers of
+    a killed process are recognised and removed by the next write of the same file."""
+    return f"{name}.{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(6)}{TMP_SUFFIX}"
+
+
+def stale_tmp_names(name: str, entries: Iterable[str]) -> list[str]:
+    """The temporary names among ``entries`` that a process of this host left when it died writing
+    ``name`` (kill -9 in the middle of a write); a live process's files are not stale."""
+    prefix = f"{name}.{socket.gethostname()}-"
+    stale = []
+    for entry in entries:
+        if not (entry.startswith(prefix) and entry.endswith(TMP_SUFFIX)):
+            continue
+        pid = entry[len(prefix) : -len(TMP_SUFFIX)].split("-", 1)[0]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            stale.append(entry)
+    return stale
+
+
 def remove_stale_tmp(target: Path) -> None:
-    """Delete temporary siblings of ``target`` that a process of this host left when it died
-    (kill -9 in the middle of a write); a live process's files are left alone."""
-    prefix = f"{target.name}.{socket.gethostname()}-"
+    """Delete the temporary siblings of ``target`` that dead processes left."""
     try:
         entries = [e.name for e in os.scandir(target.parent)]
     except OSError:
         return
-    for name in entries:
-        if not (name.startswith(prefix) and name.endswith(TMP_SUFFIX)):
-            continue
-        pid = name[len(prefix) : -len(TMP_SUFFIX)].split("-", 1)[0]
-        if pid.isdigit() and not _pid_alive(int(pid)):
-            with suppress(OSError):
-                os.unlink(target.parent / name)
+    for name in stale_tmp_names(target.name, entries):
+        with suppress(OSError):
+            os.unlink(target.parent / name)
 
 
 @contextmanager
-def atomic_local_file(path: str | Path, *, durable: bool = False) -> Iterator[Path]:
-    """Yield a temporary name next to ``path`` and move it into place only if the block succeeds.
-
-    ``durable`` flushes the data to disk first, for files that are the backup itself. The
-    temporary name carries this host and process, so that leftovers of a killed process are
-    recognised and removed by the next write of the same file.
-    """
+def atomic_local_file(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary name next to ``path`` and move it into place only if the block succeeds."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_tmp(target)
-    owner = f"{socket.gethostname()}-{os.getpid()}"
-    tmp = target.with_name(f"{target.name}.{owner}-{secrets.token_hex(6)}{TMP_SUFFIX}")
+    tmp = target.with_name(tmp_name(target.name))
     try:
         yield tmp
-        if durable:
-            fsync_path(tmp)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)

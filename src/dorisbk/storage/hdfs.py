@@ -27,6 +27,7 @@ from dorisbk.storage.filesystem import (
     clean_path,
     clean_prefix,
 )
+from dorisbk.storage.layout import is_name
 
 DEFAULT_HTTP_PORT = 9870
 TIMEOUT_S = 30
@@ -98,12 +99,14 @@ class HdfsFileSystem(RemoteFileSystem):
             return None
 
     def _children(self, abs_path: str) -> list[dict[str, Any]]:
-        """Entries of a directory; none for a missing path or a file (which lists as itself, unnamed)."""
+        """Files and directories in a directory; none for a missing path or a file (which lists as itself,
+        unnamed). Names come from the server: one that is not a plain name (``..``, ``a/b``) is left out, and so
+        are symbolic links, which repository code never follows."""
         try:
             statuses = self._call("GET", abs_path, "LISTSTATUS")["FileStatuses"]["FileStatus"]
         except NotFoundError:
             return []
-        return [status for status in statuses if status["pathSuffix"]]
+        return [s for s in statuses if is_name(s.get("pathSuffix")) and s.get("type") in ("FILE", "DIRECTORY")]
 
     def list(self, prefix: str = "") -> list[RemoteFile]:
         prefix = clean_prefix(prefix)

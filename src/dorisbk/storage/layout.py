@@ -1,7 +1,9 @@
 """Names and paths of Doris's repository layout, as pure functions (see docs/repository-format.md).
 
 Real Doris reads and writes exactly these names, so a repository written by either can be
-listed by the other.
+listed by the other. Names and ids read from a repository (listings, info files, tablet
+headers) are data: each passes ``check_name`` or ``check_id`` before it is joined to a path,
+so a tampered repository cannot name ``/etc/passwd`` or ``../..``.
 """
 
 from __future__ import annotations
@@ -28,22 +30,50 @@ INFO_TIMESTAMP_FORMAT = "%Y-%m-%d-%H-%M-%S"
 CREATE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 _MD5 = re.compile(r"[0-9a-f]{32}")
+# Every name of the layout (labels follow Doris's ^[-_A-Za-z0-9:]+$, rowset files are ids, dots and
+# underscores) fits; a name cannot hold a '/', be '.' or '..', or exceed NAME_MAX.
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:@-]{0,254}")
+_ID = re.compile(r"[0-9]{1,19}")
+
+
+class InvalidNameError(StorageError):
+    """A name or id read from a repository that is not one: a path, ``..``, a non-integer id (tampering)."""
+
+
+def is_name(name: object) -> bool:
+    """Whether ``name`` is a plain file name of the layout, safe to join to a directory."""
+    return isinstance(name, str) and _NAME.fullmatch(name) is not None
+
+
+def check_name(name: object) -> str:
+    """``name`` itself if it is a plain file name of the layout; InvalidNameError otherwise."""
+    if not is_name(name):
+        raise InvalidNameError(f"invalid file name in repository: {name!r}")
+    return str(name)
+
+
+def check_id(value: object) -> int:
+    """An id (of a database, table, partition, index or tablet) read from a repository: digits only."""
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(text, str) or _ID.fullmatch(text) is None:
+        raise InvalidNameError(f"invalid id in repository: {value!r}")
+    return int(text)
 
 
 def repo_dir(repo_name: str) -> str:
     """The repository's directory under its location."""
-    return f"{REPO_PREFIX}{repo_name}"
+    return check_name(f"{REPO_PREFIX}{repo_name}")
 
 
 def snapshot_dir_name(label: str) -> str:
-    return f"{SNAPSHOT_PREFIX}{label}"
+    return check_name(f"{SNAPSHOT_PREFIX}{label}")
 
 
-def tablet_path(db_id: int, table_id: int, partition_id: int, index_id: int, tablet_id: int) -> str:
-    """A tablet's directory below ``__ss_content``, built from the source cluster's ids."""
+def tablet_path(db_id: object, table_id: object, partition_id: object, index_id: object, tablet_id: object) -> str:
+    """A tablet's directory below ``__ss_content``, built from the source cluster's ids (integers only)."""
     return (
-        f"{DB_PREFIX}{db_id}/{TABLE_PREFIX}{table_id}/{PARTITION_PREFIX}{partition_id}"
-        f"/{INDEX_PREFIX}{index_id}/{TABLET_PREFIX}{tablet_id}"
+        f"{DB_PREFIX}{check_id(db_id)}/{TABLE_PREFIX}{check_id(table_id)}/{PARTITION_PREFIX}{check_id(partition_id)}"
+        f"/{INDEX_PREFIX}{check_id(index_id)}/{TABLET_PREFIX}{check_id(tablet_id)}"
     )
 
 
@@ -76,7 +106,7 @@ def strip_checksum(name: str) -> str:
 
 def info_file_name(timestamp: str) -> str:
     """The info file's name before its checksum: ``__info_<yyyy-MM-dd-HH-mm-ss>``."""
-    return f"{INFO_PREFIX}{timestamp}"
+    return check_name(f"{INFO_PREFIX}{timestamp}")
 
 
 def format_info_timestamp(moment: datetime) -> str:

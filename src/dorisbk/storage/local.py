@@ -1,11 +1,19 @@
-"""A repository in a local (or mounted) directory, for tests, single machines and NFS."""
+"""A repository in a local (or mounted) directory, for tests, single machines and NFS.
+
+Below the root no symbolic link is ever followed: every path is walked one directory at a
+time from a descriptor of the root (``openat`` with ``O_NOFOLLOW``), and files are opened,
+linked, renamed and unlinked relative to their directory's descriptor. A link planted in the
+repository (a label dir pointing at ``/etc``, a file pointing at a secret) is refused with
+``SymlinkError``, never written, deleted or read through.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
-import shutil
+import stat
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -15,10 +23,51 @@ from dorisbk.storage.filesystem import (
     NotFoundError,
     RemoteFile,
     RemoteFileSystem,
+    SymlinkError,
     atomic_local_file,
     clean_path,
     clean_prefix,
+    stale_tmp_names,
+    tmp_name,
 )
+from dorisbk.storage.layout import is_name
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+# O_NONBLOCK: a FIFO planted in the repository fails the regular-file check instead of blocking the open.
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+_COPY_CHUNK = 64 * 1024 * 1024
+_LINK_UNSUPPORTED = (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP)
+
+
+def local_root(location: str) -> Path:
+    """The directory a ``file:///absolute/path`` location names."""
+    parts = urlsplit(location)
+    if parts.scheme != "file" or parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
+        raise StorageError(f"invalid local location '{location}': expected file:///absolute/path")
+    return Path(unquote(parts.path).rstrip("/") or "/")
+
+
+def _copy(src: int, dst: int) -> None:
+    """Copy the rest of ``src`` to ``dst`` in the kernel, as ``shutil.copyfile`` does between paths."""
+    while os.sendfile(dst, src, None, _COPY_CHUNK) > 0:
+        pass
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _new_file(dir_fd: int, name: str, fill: Callable[[int], None]) -> None:
+    """Create file ``name`` in an open directory, write it with ``fill(fd)`` and flush it to disk."""
+    fd = os.open(name, _CREATE_FLAGS, 0o666, dir_fd=dir_fd)
+    try:
+        fill(fd)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class LocalFileSystem(RemoteFileSystem):
@@ -31,14 +80,112 @@ class LocalFileSystem(RemoteFileSystem):
     kind = "LOCAL"
 
     def __init__(self, location: str) -> None:
-        parts = urlsplit(location)
-        if parts.scheme != "file" or parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
-            raise StorageError(f"invalid local location '{location}': expected file:///absolute/path")
         self.location = location
-        self.root = Path(unquote(parts.path).rstrip("/") or "/")
+        self.root = local_root(location)
 
-    def _abs(self, path: str) -> Path:
-        return self.root / clean_path(path)
+    # -- walking below the root without following links ------------------------------------
+
+    @contextmanager
+    def _dirs(self, parts: Sequence[str], *, create: bool = False) -> Iterator[list[int]]:
+        """Descriptors of the root and of each directory ``parts`` names below it (the last one is
+        ``parts``' own); ``create`` makes missing ones. A missing part raises FileNotFoundError or
+        NotADirectoryError, a symbolic link SymlinkError."""
+        if create:
+            self.root.mkdir(parents=True, exist_ok=True)  # the location itself is the administrator's choice
+        fds = [os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)]
+        try:
+            for depth, part in enumerate(parts):
+                if create:
+                    with suppress(FileExistsError):
+                        os.mkdir(part, dir_fd=fds[-1])
+                fds.append(self._open_at(fds[-1], part, _DIR_FLAGS, parts[: depth + 1]))
+            yield fds
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+    def _open_at(self, dir_fd: int, name: str, flags: int, rel: Sequence[str]) -> int:
+        """``openat`` that names a symbolic link in its error instead of following it."""
+        try:
+            return os.open(name, flags, dir_fd=dir_fd)
+        except OSError:
+            self._refuse_link(dir_fd, name, rel)
+            raise
+
+    def _refuse_link(self, dir_fd: int, name: str, rel: Sequence[str]) -> None:
+        with suppress(OSError):
+            if stat.S_ISLNK(os.lstat(name, dir_fd=dir_fd).st_mode):
+                raise SymlinkError(f"symbolic link in repository refused: {self.root.joinpath(*rel)}")
+
+    def _split(self, path: str) -> tuple[list[str], str]:
+        """The directories of a file path and its name."""
+        parts = clean_path(path).split("/")
+        return parts[:-1], parts[-1]
+
+    def _regular(self, dir_fd: int, name: str, rel: Sequence[str]) -> None:
+        """Raise unless ``name`` is a regular file: NotFoundError when it is missing or something else,
+        SymlinkError when it is a link."""
+        try:
+            mode = os.lstat(name, dir_fd=dir_fd).st_mode
+        except FileNotFoundError:
+            raise NotFoundError(f"file does not exist: {self.root.joinpath(*rel)}") from None
+        if stat.S_ISLNK(mode):
+            raise SymlinkError(f"symbolic link in repository refused: {self.root.joinpath(*rel)}")
+        if not stat.S_ISREG(mode):
+            raise NotFoundError(f"file does not exist: {self.root.joinpath(*rel)}")
+
+    @contextmanager
+    def _reader(self, path: str) -> Iterator[int]:
+        """A descriptor of the regular file at ``path``."""
+        dirs, name = self._split(path)
+        try:
+            with self._dirs(dirs) as fds:
+                fd = self._open_at(fds[-1], name, _READ_FLAGS, [*dirs, name])
+        except (FileNotFoundError, NotADirectoryError):
+            raise NotFoundError(f"file does not exist: {self.root / path}") from None
+        except OSError as e:
+            raise StorageError(f"failed to read {self.root / path}: {e}") from e
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise NotFoundError(f"file does not exist: {self.root / path}")
+            yield fd
+        finally:
+            os.close(fd)
+
+    def _place(self, path: str, make: Callable[[int, str], None]) -> None:
+        """Create the file at ``path`` as ``make(dir_fd, temporary name)`` and rename it into place, so that
+        a reader never sees part of it."""
+        dirs, name = self._split(path)
+        with self._dirs(dirs, create=True) as fds:
+            parent = fds[-1]
+            with os.scandir(parent) as entries:
+                stale = stale_tmp_names(name, [e.name for e in entries])
+            for old in stale:
+                with suppress(OSError):
+                    os.unlink(old, dir_fd=parent)
+            tmp = tmp_name(name)
+            try:
+                make(parent, tmp)
+                os.replace(tmp, name, src_dir_fd=parent, dst_dir_fd=parent)
+            except BaseException:
+                with suppress(FileNotFoundError):
+                    os.unlink(tmp, dir_fd=parent)
+                raise
+
+    def _fill(self, path: str, fill: Callable[[int], None]) -> None:
+        """Write a new file at ``path`` with ``fill(fd)``, flushed to disk before it appears."""
+        self._place(path, lambda dir_fd, tmp: _new_file(dir_fd, tmp, fill))
+
+    def _prune(self, fds: Sequence[int], dirs: Sequence[str]) -> None:
+        """Remove directories left empty, up to the root, so listings match object stores (``fds[i]`` is
+        the descriptor of ``dirs[i]``'s parent)."""
+        for depth in reversed(range(len(dirs))):
+            try:
+                os.rmdir(dirs[depth], dir_fd=fds[depth])
+            except OSError:
+                return
+
+    # -- the RemoteFileSystem operations ------------------------------------------------------
 
     def list(self, prefix: str = "") -> list[RemoteFile]:
         found: list[RemoteFile] = []
@@ -48,85 +195,104 @@ class LocalFileSystem(RemoteFileSystem):
     def _scan(self, prefix: str, found: list[RemoteFile], tmp_only: bool) -> None:
         prefix = clean_prefix(prefix)
         parent, _, stem = prefix.rpartition("/")
-        start = self.root / parent if parent else self.root
         try:
-            for entry in list(os.scandir(start)):
-                if entry.name.startswith(stem):
-                    self._collect(entry, f"{parent}/{entry.name}" if parent else entry.name, found, tmp_only)
+            with self._dirs(parent.split("/") if parent else []) as fds:
+                self._collect_dir(fds[-1], parent, stem, found, tmp_only)
         except (FileNotFoundError, NotADirectoryError):
             return
         except OSError as e:
-            raise StorageError(f"failed to list {start}: {e}") from e
+            raise StorageError(f"failed to list {self.root / parent}: {e}") from e
 
-    def _collect(self, entry: os.DirEntry[str], rel: str, found: list[RemoteFile], tmp_only: bool) -> None:
-        """Add the files (or with ``tmp_only`` the temporary files) at or below ``entry``; entries deleted
-        meanwhile are skipped, not errors."""
-        is_tmp = entry.name.endswith(TMP_SUFFIX)
-        if is_tmp and not tmp_only:
-            return
-        try:
-            if entry.is_dir(follow_symlinks=False):
-                for child in os.scandir(entry.path):
-                    self._collect(child, f"{rel}/{child.name}", found, tmp_only)
-            elif entry.is_file() and is_tmp == tmp_only:
-                found.append(RemoteFile(rel, entry.stat().st_size))
-        except FileNotFoundError:
-            return
+    def _collect_dir(self, dir_fd: int, rel: str, stem: str, found: list[RemoteFile], tmp_only: bool) -> None:
+        """Add the files (or with ``tmp_only`` the temporary files) of an open directory whose names start
+        with ``stem``, at any depth; entries deleted meanwhile are skipped, links refused."""
+        with os.scandir(dir_fd) as scan:
+            entries = [e for e in scan if e.name.startswith(stem) and is_name(e.name)]
+        for entry in entries:
+            path = f"{rel}/{entry.name}" if rel else entry.name
+            is_tmp = entry.name.endswith(TMP_SUFFIX)
+            if is_tmp and not tmp_only:
+                continue
+            try:
+                if entry.is_symlink():
+                    raise SymlinkError(f"symbolic link in repository refused: {self.root / path}")
+                if entry.is_dir(follow_symlinks=False):
+                    child = self._open_at(dir_fd, entry.name, _DIR_FLAGS, path.split("/"))
+                    try:
+                        self._collect_dir(child, path, "", found, tmp_only)
+                    finally:
+                        os.close(child)
+                elif entry.is_file(follow_symlinks=False) and is_tmp == tmp_only:
+                    found.append(RemoteFile(path, entry.stat(follow_symlinks=False).st_size))
+            except FileNotFoundError:
+                continue
 
     def list_dirs(self, path: str = "") -> list[str]:
-        prefix = clean_prefix(path)
+        prefix = clean_prefix(path).rstrip("/")
         try:
-            entries = os.scandir(self.root / prefix)
-            return sorted(e.name for e in entries if e.is_dir(follow_symlinks=False))
+            with self._dirs(prefix.split("/") if prefix else []) as fds, os.scandir(fds[-1]) as entries:
+                return sorted(e.name for e in entries if is_name(e.name) and e.is_dir(follow_symlinks=False))
         except (FileNotFoundError, NotADirectoryError):
             return []
         except OSError as e:
             raise StorageError(f"failed to list {self.root / prefix}: {e}") from e
 
     def exists(self, path: str) -> bool:
-        return self._abs(path).is_file()
+        dirs, name = self._split(path)
+        try:
+            with self._dirs(dirs) as fds:
+                mode = os.lstat(name, dir_fd=fds[-1]).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        except OSError as e:
+            raise StorageError(f"failed to stat {self.root / path}: {e}") from e
+        return stat.S_ISREG(mode)
 
     def upload(self, local_path: str | Path, remote_path: str) -> None:
-        target = self._abs(remote_path)
+        def fill(fd: int) -> None:
+            with open(local_path, "rb") as src:
+                _copy(src.fileno(), fd)
+
         try:
-            with atomic_local_file(target, durable=True) as tmp:
-                shutil.copyfile(local_path, tmp)
+            self._fill(remote_path, fill)
         except OSError as e:
-            raise StorageError(f"failed to upload {local_path} to {target}: {e}") from e
+            raise StorageError(f"failed to upload {local_path} to {self.root / remote_path}: {e}") from e
 
     def download(self, remote_path: str, local_path: str | Path) -> str | None:
-        source = self._abs(remote_path)
-        self._require(source)
-        try:
-            with atomic_local_file(local_path) as tmp:
-                shutil.copyfile(source, tmp)  # kernel copy; the page cache makes a checksum pass cheap
-        except OSError as e:
-            raise StorageError(f"failed to download {source} to {local_path}: {e}") from e
+        with self._reader(remote_path) as src:
+            try:
+                with atomic_local_file(local_path) as tmp, open(tmp, "wb") as out:
+                    _copy(src, out.fileno())  # kernel copy; the page cache makes a checksum pass cheap
+            except OSError as e:
+                raise StorageError(f"failed to download {self.root / remote_path} to {local_path}: {e}") from e
         return None
 
     def put_bytes(self, remote_path: str, data: bytes) -> None:
-        target = self._abs(remote_path)
         try:
-            with atomic_local_file(target, durable=True) as tmp:
-                tmp.write_bytes(data)
+            self._fill(remote_path, lambda fd: _write_all(fd, data))
         except OSError as e:
-            raise StorageError(f"failed to write {target}: {e}") from e
+            raise StorageError(f"failed to write {self.root / remote_path}: {e}") from e
 
     def get_bytes(self, remote_path: str) -> bytes:
-        source = self._abs(remote_path)
-        self._require(source)
-        try:
-            return source.read_bytes()
-        except OSError as e:
-            raise StorageError(f"failed to read {source}: {e}") from e
+        with self._reader(remote_path) as fd:
+            try:
+                with open(fd, "rb", closefd=False) as f:
+                    return f.read()
+            except OSError as e:
+                raise StorageError(f"failed to read {self.root / remote_path}: {e}") from e
 
     def delete(self, path: str) -> None:
-        target = self._abs(path)
+        """Unlink never follows a link: a link planted in the repository goes, its target stays."""
+        dirs, name = self._split(path)
         try:
-            target.unlink(missing_ok=True)
+            with self._dirs(dirs) as fds:
+                with suppress(FileNotFoundError):
+                    os.unlink(name, dir_fd=fds[-1])
+                self._prune(fds, dirs)
+        except (FileNotFoundError, NotADirectoryError):
+            return
         except OSError as e:
-            raise StorageError(f"failed to delete {target}: {e}") from e
-        self._prune(target.parent)
+            raise StorageError(f"failed to delete {self.root / path}: {e}") from e
 
     def delete_prefix(self, prefix: str) -> int:
         files = self.list(prefix)
@@ -136,39 +302,50 @@ class LocalFileSystem(RemoteFileSystem):
         leftovers: list[RemoteFile] = []
         self._scan(prefix, leftovers, tmp_only=True)
         for f in leftovers:
-            target = self._abs(f.path)
-            with contextlib.suppress(FileNotFoundError):
-                target.unlink()
-            self._prune(target.parent)
+            self.delete(f.path)
         return len(files)
 
     def rename(self, src: str, dst: str) -> None:
-        source, target = self._abs(src), self._abs(dst)
-        self._require(source)
+        src_dirs, src_name = self._split(src)
+        dst_dirs, dst_name = self._split(dst)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(source, target)
+            with self._dirs(src_dirs) as src_fds:
+                self._regular(src_fds[-1], src_name, [*src_dirs, src_name])
+                with self._dirs(dst_dirs, create=True) as dst_fds:
+                    os.replace(src_name, dst_name, src_dir_fd=src_fds[-1], dst_dir_fd=dst_fds[-1])
+                self._prune(src_fds, src_dirs)
+        except (FileNotFoundError, NotADirectoryError):
+            raise NotFoundError(f"file does not exist: {self.root / src}") from None
         except OSError as e:
-            raise StorageError(f"failed to rename {source} to {target}: {e}") from e
-        self._prune(source.parent)
+            raise StorageError(f"failed to rename {self.root / src} to {self.root / dst}: {e}") from e
 
     def copy(self, src: str, dst: str) -> None:
         """Hard-link when the file system allows it: snapshots share unchanged files for free.
 
         Safe because every write here replaces files by rename and never edits one in place.
         """
-        source, target = self._abs(src), self._abs(dst)
-        self._require(source)
-        try:
-            with atomic_local_file(target, durable=True) as tmp:
+        src_dirs, src_name = self._split(src)
+
+        def make(src_dir: int, dir_fd: int, tmp: str) -> None:
+            try:
+                os.link(src_name, tmp, src_dir_fd=src_dir, dst_dir_fd=dir_fd, follow_symlinks=False)
+            except OSError as e:
+                if e.errno not in _LINK_UNSUPPORTED:
+                    raise
+                source = os.open(src_name, _READ_FLAGS, dir_fd=src_dir)
                 try:
-                    os.link(source, tmp)
-                except OSError as e:
-                    if e.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
-                        raise
-                    shutil.copyfile(source, tmp)
+                    _new_file(dir_fd, tmp, lambda fd: _copy(source, fd))
+                finally:
+                    os.close(source)
+
+        try:
+            with self._dirs(src_dirs) as src_fds:
+                self._regular(src_fds[-1], src_name, [*src_dirs, src_name])
+                self._place(dst, lambda dir_fd, tmp: make(src_fds[-1], dir_fd, tmp))
+        except (FileNotFoundError, NotADirectoryError):
+            raise NotFoundError(f"file does not exist: {self.root / src}") from None
         except OSError as e:
-            raise StorageError(f"failed to copy {source} to {target}: {e}") from e
+            raise StorageError(f"failed to copy {self.root / src} to {self.root / dst}: {e}") from e
 
     def ping(self) -> None:
         try:
@@ -177,16 +354,3 @@ class LocalFileSystem(RemoteFileSystem):
             raise StorageError(f"repository directory {self.root} is not usable: {e}") from e
         if not os.access(self.root, os.W_OK | os.X_OK):
             raise StorageError(f"repository directory {self.root} is not writable")
-
-    def _require(self, path: Path) -> None:
-        if not path.is_file():
-            raise NotFoundError(f"file does not exist: {path}")
-
-    def _prune(self, directory: Path) -> None:
-        """Remove directories left empty, up to the root, so listings match object stores."""
-        while directory != self.root and self.root in directory.parents:
-            try:
-                directory.rmdir()
-            except OSError:
-                return
-            directory = directory.parent

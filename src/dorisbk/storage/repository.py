@@ -156,6 +156,10 @@ class Repository:
 
     # -- snapshot content ----------------------------------------------------------------------
 
+    def file_names(self, directory: str) -> set[str]:
+        """Names of the files directly in ``directory`` (one listing)."""
+        return {f.path.rpartition("/")[2] for f in self._direct_files(directory, "")}
+
     def upload_file_checked(
         self,
         local_path: str | Path,

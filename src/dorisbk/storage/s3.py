@@ -31,6 +31,7 @@ from dorisbk.storage.filesystem import (
     clean_path,
     clean_prefix,
 )
+from dorisbk.storage.layout import is_name
 
 MiB = 1024 * 1024
 # Files from this size on go through the transfer manager: multipart, several threads.
@@ -207,14 +208,12 @@ class S3FileSystem(RemoteFileSystem):
             yield from page.get("Contents", [])
 
     def list(self, prefix: str = "") -> list[RemoteFile]:
+        """Keys are any strings: one whose parts are not all plain names (``a/../b``, ``a//b``, a folder
+        marker ``a/``) is left out."""
         key_prefix = self._root + clean_prefix(prefix)
         with self._errors(f"list {key_prefix}"):
-            found = [
-                RemoteFile(obj["Key"][len(self._root) :], obj["Size"])
-                for obj in self._objects(key_prefix)
-                if not obj["Key"].endswith("/")
-            ]
-        return sorted(found, key=lambda f: f.path)
+            found = [RemoteFile(obj["Key"][len(self._root) :], obj["Size"]) for obj in self._objects(key_prefix)]
+        return sorted((f for f in found if all(map(is_name, f.path.split("/")))), key=lambda f: f.path)
 
     def list_dirs(self, path: str = "") -> list[str]:
         """Common prefixes that hold at least one object: some servers (SeaweedFS) and tools that
@@ -228,7 +227,7 @@ class S3FileSystem(RemoteFileSystem):
             ):
                 prefixes.extend(p["Prefix"] for p in page.get("CommonPrefixes", []))
             names = [p[len(key_prefix) :].rstrip("/") for p in prefixes if self._holds_files(p)]
-        return sorted(name for name in names if name)
+        return sorted(name for name in names if is_name(name))
 
     def _holds_files(self, key_prefix: str) -> bool:
         return any(not obj["Key"].endswith("/") for obj in self._objects(key_prefix))

@@ -1,0 +1,1 @@
+"""Attacks on a real server: SQL, protocol and repository input from untrusted parties."""
