@@ -65,7 +65,7 @@ class Env:
         rows = self.txns.replay(rows)
         self.txns.clean()
         self.catalog.ensure_backends(config.backends, config.data_dir.resolve())
-        duck.configure(config.data_dir.resolve() / "duckdb_tmp")
+        duck.configure(config.data_dir.resolve() / "duckdb_tmp", [Path(be.root) for be in self.catalog.backend_list()])
         self.tablets = TabletStore(self.catalog)
         self.tablets.collect_orphans()
         self.engine = QueryEngine(self.catalog, self.tablets, self.users, self.txns)

@@ -195,7 +195,6 @@ class Compactor:
             stored.append(ORDER_COLUMN)
         cur = duck.cursor()
         try:
-            cur.execute("SET preserve_insertion_order = true")
             cur.execute(
                 f"COPY (SELECT {', '.join(stored)} FROM {evolved_source(table, files)} AS __rows) "
                 f"TO {quote_str(str(target))} ({ROWSET_FORMAT})"

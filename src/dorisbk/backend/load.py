@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import re
 import shutil
 import threading
 import uuid
@@ -58,10 +59,16 @@ def table_lock(table_id: int) -> threading.Lock:
         return _table_locks.setdefault(table_id, threading.Lock())
 
 
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
 def sql_literal(ctype: ColumnType, value: object) -> str:
-    if ctype.is_integer or ctype.is_float or ctype.name.startswith("DECIMAL"):
-        return f"CAST({value} AS {ctype.duck()})"
-    return f"CAST({quote_str(str(value))} AS {ctype.duck()})"
+    """A catalog value (a default, a partition bound) as a DuckDB literal: a number as written when it
+    is one, anything else a quoted string, so that no stored text is ever read as SQL."""
+    text = str(value)
+    numeric = ctype.is_integer or ctype.is_float or ctype.name.startswith("DECIMAL")
+    literal = text if numeric and _NUMBER.fullmatch(text) else quote_str(text)
+    return f"CAST({literal} AS {ctype.duck()})"
 
 
 def _bound_expr(cols: Sequence[str], types: Sequence[ColumnType], key: tuple, op: str) -> str:
@@ -234,8 +241,6 @@ class Loader:
         staging = self.store.staging_dir(first_backend, f"load_{txn_id}_{uuid.uuid4().hex[:8]}")
         try:
             try:
-                if order:
-                    cur.execute("SET preserve_insertion_order = true")
                 cur.execute(
                     f"COPY ({routed}) TO {quote_str(str(staging))} "
                     f"({ROWSET_FORMAT}, PARTITION_BY (__pid, __bucket), FILENAME_PATTERN 'r_{{uuid}}')"
@@ -306,17 +311,18 @@ class Loader:
             else:
                 raise DorisError(f"Column has no default value, column={col.name}")
             if col.type.is_string and col.type.length is not None:
-                check = (
-                    f"CASE WHEN length(CAST({expr} AS VARCHAR)) > {col.type.length} THEN "
-                    f"error('the length of input string is too long than schema. column_name: {col.name}; "
-                    f"schema length: {col.type.length}') ELSE CAST({expr} AS VARCHAR) END"
+                # names are data inside the SQL: always a quoted literal
+                too_long = quote_str(
+                    f"the length of input string is too long than schema. column_name: {col.name}; "
+                    f"schema length: {col.type.length}"
                 )
-                expr = check
-            if not col.nullable:
                 expr = (
-                    f"CASE WHEN ({expr}) IS NULL THEN error('null value for not null column, column={col.name}') "
-                    f"ELSE {expr} END"
+                    f"CASE WHEN length(CAST({expr} AS VARCHAR)) > {col.type.length} THEN error({too_long}) "
+                    f"ELSE CAST({expr} AS VARCHAR) END"
                 )
+            if not col.nullable:
+                is_null = quote_str(f"null value for not null column, column={col.name}")
+                expr = f"CASE WHEN ({expr}) IS NULL THEN error({is_null}) ELSE {expr} END"
             out.append(f"CAST({expr} AS {col.type.duck()}) AS {quote_ident(col.name)}")
         return out
 

@@ -10,6 +10,7 @@ scheduler (``dynamic_scheduler``) keeps adding the future partitions and drops t
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +19,7 @@ from dorisbk.catalog.model import PartitionDef
 from dorisbk.errors import DorisError
 
 PREFIX = "dynamic_partition."
+MAX_MULTI_PARTITION_NUM = 4096  # Doris's FE config max_multi_partition_num
 UNITS = ("HOUR", "DAY", "WEEK", "MONTH", "YEAR")
 MIN_START = -2147483648
 # SHOW CREATE TABLE lists the properties in this order, defaults filled in.
@@ -218,15 +220,25 @@ def reserved_periods(props: dict[str, str], column_type: str) -> list[tuple[str,
     return out
 
 
-def expand_step(lower: str, upper: str, interval: int, unit: str | None, column_type: str) -> list[PartitionDef]:
+def expand_step(
+    lower: str, upper: str, interval: int, unit: str | None, column_type: str, limit: int = MAX_MULTI_PARTITION_NUM
+) -> list[PartitionDef]:
     """``FROM ("2023-12-01") TO ("2023-12-25") INTERVAL 1 DAY``: one partition per step, named ``p_<time>``
-    (``p_<lower>_<upper>`` for an integer column), the last one cut at ``TO``."""
+    (``p_<lower>_<upper>`` for an integer column), the last one cut at ``TO``. As in Doris, the steps
+    after the first start on a Monday, the 1st of a month or January 1st; more than ``limit``
+    partitions are refused before any is made."""
     if interval <= 0:
         raise DorisError("Multi partition time interval must be larger than zero.")
     if unit is None:
-        lo, hi = int(lower), int(upper)
+        try:
+            lo, hi = int(lower), int(upper)
+        except ValueError:
+            raise DorisError(
+                "Batch build partition INTERVAL is number type but From or TO does not type match."
+            ) from None
         if lo >= hi:
             raise DorisError("Multi partition from value must be less than to value.")
+        _check_count(-((lo - hi) // interval), limit)
         return [
             PartitionDef(f"p_{v}_{min(v + interval, hi)}", lower=(str(v),), upper=(str(min(v + interval, hi)),))
             for v in range(lo, hi, interval)
@@ -238,20 +250,50 @@ def expand_step(lower: str, upper: str, interval: int, unit: str | None, column_
     try:
         begin = dt.datetime.strptime(lower.strip(), parse)
         stop = dt.datetime.strptime(upper.strip(), "%Y-%m-%d %H:%M:%S" if " " in upper.strip() else "%Y-%m-%d")
-    except ValueError as exc:
-        raise DorisError(f"Invalid date value in multi partition: {exc}") from None
+    except ValueError:
+        raise DorisError("Multi build partition start or end time style is illegal.") from None
     if begin >= stop:
         raise DorisError("Multi partition from value must be less than to value.")
-    out = []
-    cursor = begin
-    while cursor < stop:
-        nxt = min(_shift(cursor, unit, interval), stop)
-        out.append(
-            PartitionDef(
-                "p_" + _suffix(cursor, unit),
-                lower=(_literal(cursor, column_type),),
-                upper=(_literal(nxt, column_type),),
-            )
+    anchor = _step_anchor(begin, unit)
+    count = _step_count(anchor, stop, unit, interval)
+    _check_count(count, limit)
+    # bound k is anchor + k steps: below stop for every k < count, so no step overflows the calendar
+    bounds = [begin, *(_shift(anchor, unit, k * interval) for k in range(1, count)), stop]
+    return [
+        PartitionDef(
+            "p_" + _suffix(low, unit), lower=(_literal(low, column_type),), upper=(_literal(high, column_type),)
         )
-        cursor = nxt
-    return out
+        for low, high in itertools.pairwise(bounds)
+    ]
+
+
+def _step_anchor(begin: dt.datetime, unit: str) -> dt.datetime:
+    """Where the steps of a batch are counted from: its start, moved back to the Monday, the 1st of the
+    month or January 1st (Doris aligns every step after the first)."""
+    if unit == "WEEK":
+        return begin - dt.timedelta(days=begin.weekday())
+    if unit == "MONTH":
+        return begin.replace(day=1)
+    if unit == "YEAR":
+        return begin.replace(month=1, day=1)
+    return begin
+
+
+def _step_count(anchor: dt.datetime, stop: dt.datetime, unit: str, interval: int) -> int:
+    """How many steps from ``anchor`` start below ``stop``, by arithmetic: a range of thirty years by the
+    hour is counted, not walked."""
+    if unit in ("MONTH", "YEAR"):
+        step = interval * (12 if unit == "YEAR" else 1)
+        months = (stop.year - anchor.year) * 12 + stop.month - anchor.month
+        count = -(-months // step)
+        # a step landing in stop's own month is below stop when it starts earlier in that month
+        if count * step == months and (anchor.day, anchor.time()) < (stop.day, stop.time()):
+            count += 1
+        return count
+    step_delta = (_shift(anchor, unit, 1) - anchor) * interval
+    return -((anchor - stop) // step_delta)
+
+
+def _check_count(count: int, limit: int) -> None:
+    if count > limit:
+        raise DorisError(f"The number of Multi partitions too much, should not exceed:{limit}")

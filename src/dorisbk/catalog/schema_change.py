@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -86,10 +87,21 @@ def _column(table: Table, name: str) -> Column:
     return col
 
 
+# Doris's rule for column names, with its unicode name support (no quote, backslash, bracket, semicolon or
+# control character but the space kinds): names end up inside generated SQL and file schemas
+COLUMN_NAME = re.compile(r'[.\w+\-/?@#$%^&*"\s,:]{1,256}')
+
+
+def check_column_name(name: str) -> None:
+    if not COLUMN_NAME.fullmatch(name):
+        raise DorisError(f"Incorrect column name '{name}'. Column regex is '{COLUMN_NAME.pattern}'", code=1166)
+
+
 def _new_column(table: Table, cdef: s.ColumnDef) -> Column:
     """A column of an ADD or MODIFY COLUMN, with its key / aggregation as the table's key model sets them."""
     if cdef.auto_increment is not None:
         raise DorisError(f"Can not add or modify a AUTO_INCREMENT column: {cdef.name}")
+    check_column_name(cdef.name)
     ctype = ColumnType.of(cdef.type_name, cdef.type_args)
     if cdef.has_default and cdef.default not in (None, "CURRENT_TIMESTAMP"):
         ctype.coerce(cdef.default)
@@ -258,6 +270,7 @@ def _rename(table: Table, name: str, new_name: str) -> None:
     col = _column(table, name)
     if name == new_name:
         raise DorisError(f"Same column name: {name}")
+    check_column_name(new_name)
     if table.column(new_name) is not None and new_name.lower() != name.lower():
         raise DorisError(f"Column name[{new_name}] is already used")
     if not new_name or len(new_name) > 256:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from dorisbk.catalog.dynamic_partition import MAX_MULTI_PARTITION_NUM
 from dorisbk.errors import DorisError
 
 
@@ -35,6 +36,12 @@ KNOBS = {
         Knob("ignore_backup_not_support_table_type", bool, False),
         Knob("ignore_backup_tmp_partitions", bool, False),
         Knob("label_regex_length", int, 128),
+        Knob(
+            "max_multi_partition_num",
+            int,
+            MAX_MULTI_PARTITION_NUM,
+            description="partitions one FROM .. TO .. INTERVAL may create",
+        ),
         Knob("label_keep_max_second", int, 3 * 24 * 3600, description="how long finished long loads keep labels"),
         Knob(
             "streaming_label_keep_max_second",

@@ -13,7 +13,8 @@ import logging
 import re
 import time
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import sqlglot
 from mysql_mimic import ColumnType, ResultColumn, Session
@@ -25,17 +26,28 @@ from mysql_mimic.utils import find_dbs
 from mysql_mimic.variables import SYSTEM_VARIABLES, GlobalVariables, SessionVariables
 from sqlglot import exp
 
+from dorisbk import interrupt
 from dorisbk.auth.users import require_admin
 from dorisbk.env import Env
 from dorisbk.errors import DorisError, ParseError, UnknownDatabase
 from dorisbk.server import compat
+from dorisbk.server.workers import STATEMENT_WORKERS
 from dorisbk.sql import info_schema
 from dorisbk.sql.handlers.query import name_projections
 from dorisbk.sql.handlers.show import VERSION, VIRTUAL_DBS
 from dorisbk.sql.result import Result, SessionContext
-from dorisbk.sql.router import DEFER, Router, clean_parse_error, doris_forms, log_text, split_insert_label
+from dorisbk.sql.router import (
+    Router,
+    clean_parse_error,
+    doris_forms,
+    leading_words,
+    log_text,
+    redacted,
+    split_insert_label,
+)
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _WIRE_TYPES = {
     "TINYINT": ColumnType.TINY,
@@ -194,6 +206,7 @@ class DorisSession(Session):
         self.command_start = time.time()
         self.info = ""
         self.query_id = ""
+        self.statement = interrupt.Statement()  # the one running (KILL and query_timeout cancel it), or the last
 
     def context(self) -> SessionContext:
         return SessionContext(
@@ -205,10 +218,33 @@ class DorisSession(Session):
     async def handle_query(self, sql: str, attrs: dict[str, str]) -> Any:
         self.command, self.command_start, self.info = "Query", time.time(), sql
         self.query_id = uuid.uuid4().hex
+        self.statement = statement = interrupt.Statement()
         try:
-            return await self._handle_query(sql, attrs)
+            async with asyncio.timeout(self._timeout_s(sql)):
+                return await self._handle_query(sql, attrs)
+        except TimeoutError:  # the client hears of it now; the worker stops at its next step
+            statement.cancel(interrupt.Cancel.TIMEOUT)
+            raise to_mysql_error(statement.error()) from None
+        except asyncio.CancelledError:  # KILL [QUERY | CONNECTION] of this connection
+            statement.cancel(interrupt.Cancel.KILLED)
+            raise
         finally:
             self.command, self.command_start = "Sleep", time.time()
+
+    def _timeout_s(self, sql: str) -> int:
+        """The statement's time limit as Doris sets it: ``query_timeout`` seconds, for a load at least
+        ``insert_timeout``. A value that is not positive does not lift the limit: the default applies."""
+        seconds = int(self.variables.get("query_timeout"))
+        if leading_words(sql, 1) in (["INSERT"], ["UPDATE"], ["DELETE"]):
+            seconds = max(seconds, int(self.variables.get("insert_timeout")))
+        return seconds if seconds > 0 else int(_EXTRA_VARIABLES["query_timeout"][1])
+
+    async def _in_worker(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in a worker thread, as work of the running statement, within this user's share."""
+        user = self.username or "root"
+        account = self.env.users.get(user)
+        admin = account is not None and account.has("ADMIN_PRIV")
+        return await STATEMENT_WORKERS.run(user, admin, self.statement.run, fn, *args)
 
     def process_row(self, full: bool) -> tuple[Any, ...] | None:
         """This connection as SHOW [FULL] PROCESSLIST lists it (Doris cuts Info at 100 characters)."""
@@ -217,7 +253,8 @@ class DorisSession(Session):
             return None
         peer = connection.stream.writer.get_extra_info("peername") or ("", 0)
         login = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.login_time))
-        info = self.info if full else self.info[:100]
+        info = redacted(self.info)  # no secret of another session's CREATE REPOSITORY, CREATE USER, ...
+        info = info if full else info[:100]
         return (connection.connection_id, self.username or "", f"{peer[0]}:{peer[1]}", login, "internal",
                 self.database or "", self.command, int(time.time() - self.command_start),
                 "OK" if self.command == "Sleep" else "RUNNING", self.query_id, info)  # fmt: skip
@@ -239,14 +276,14 @@ class DorisSession(Session):
         try:
             if compat.is_mariadb_connect_set(sql):
                 return None
-            result = await asyncio.to_thread(self.router.route, self.context(), sql)
-            if result is DEFER:
-                sql, self._insert_label = split_insert_label(sql)
-                try:
-                    return await super().handle_query(doris_forms(sql), attrs)
-                finally:
-                    self._insert_label = None
-            return to_wire(result) if isinstance(result, Result) else result
+            if self.router.handles(sql):
+                result = await self._in_worker(self.router.route, self.context(), sql)
+                return to_wire(result) if isinstance(result, Result) else result
+            sql, self._insert_label = split_insert_label(sql)
+            try:
+                return await super().handle_query(doris_forms(sql), attrs)
+            finally:
+                self._insert_label = None
         except DorisError as exc:
             raise to_mysql_error(exc) from None
         except sqlglot.errors.ParseError as exc:
@@ -257,16 +294,17 @@ class DorisSession(Session):
             raise
         except RecursionError:
             raise to_mysql_error(ParseError("Syntax error: the statement is nested too deeply")) from None
-        except Exception as exc:  # a bug of ours: the client gets a clean error, the log the traceback
-            log.exception("statement failed: %s", log_text(sql))
-            raise MysqlError(f"errCode = 2, detailMessage = internal error: {type(exc).__name__}: {exc}") from None
+        except Exception:  # a bug of ours: the client gets a plain error, the log the traceback
+            log.exception("statement %s failed: %s", self.query_id, log_text(sql))
+            message = f"Unexpected exception: internal error of query {self.query_id}, see the server log"
+            raise to_mysql_error(DorisError(message)) from None
 
     async def query(self, expression: exp.Expression, sql: str, attrs: dict[str, str]) -> Any:
         """SELECT / INSERT and the rest that the library's middlewares did not answer."""
         ctx = self.context()
         if self._insert_label is not None:
             ctx.variables["insert_label"] = self._insert_label
-        result = await asyncio.to_thread(self.router.execute_expression, ctx, expression)
+        result = await self._in_worker(self.router.execute_expression, ctx, expression)
         # an INSERT's OK packet carries the loaded row count and its label (compat's OK reads them)
         self.affected_rows = int(ctx.variables.get("affected_rows", 0))
         self.ok_info = ctx.variables.get("ok_info")
@@ -286,6 +324,10 @@ class DorisSession(Session):
                 raise ParseError(f"Syntax error at line 1, column 1 near '{_near(sql)}': not a statement")
             if isinstance(expression, exp.Select) and not expression.expressions:
                 raise ParseError("Syntax error: SELECT without a select list")
+            for union in expression.find_all(exp.SetOperation):
+                if not all(isinstance(side, exp.Query) for side in (union.this, union.expression)):
+                    raise ParseError(f"Syntax error at line 1, column 1 near '{_near(sql)}': {union.key.upper()} "
+                                     "joins two queries")  # fmt: skip
         return expressions
 
     async def _set_var_middleware(self, q: Any) -> Any:
@@ -298,7 +340,7 @@ class DorisSession(Session):
     async def _query_info_schema(self, expression: exp.Expression) -> Any:
         """information_schema / mysql tables, answered from the catalog (``sql.info_schema``)."""
         try:
-            result = await asyncio.to_thread(info_schema.query, self.env, self.context(), expression)
+            result = await self._in_worker(info_schema.query, self.env, self.context(), expression)
         except DorisError as exc:
             raise to_mysql_error(exc) from None
         return to_wire(result)
@@ -374,15 +416,18 @@ class DorisSession(Session):
 
     def _set_variable(self, setitem: exp.SetItem) -> None:
         """SET GLOBAL (ADMIN only, as in Doris) changes the value new and unset sessions see; SET [SESSION]
-        stays with the library."""
+        stays with the library. A value of the wrong type is MySQL's 1232, not a Python message."""
         assignment = setitem.this
         left = assignment.left
         scope = left.text("kind") if isinstance(left, exp.SessionParameter) else setitem.text("kind")
-        if (scope or "").upper() != "GLOBAL":
-            super()._set_variable(setitem)
-            return
-        require_admin(self.env.users.require(self.username or "root"))
-        self.variables.global_variables.set(left.name, expression_to_value(assignment.right))
+        try:
+            if (scope or "").upper() != "GLOBAL":
+                super()._set_variable(setitem)
+                return
+            require_admin(self.env.users.require(self.username or "root"))
+            self.variables.global_variables.set(left.name, expression_to_value(assignment.right))
+        except (ValueError, TypeError):
+            raise to_mysql_error(DorisError(f"Incorrect argument type to variable '{left.name}'", code=1232)) from None
 
     async def use(self, database: str) -> None:
         failure = self.database_error(database)

@@ -14,13 +14,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import duckdb
-import sqlglot
 from sqlglot import exp
 
+from dorisbk.backend import duck
 from dorisbk.catalog.model import Table
 from dorisbk.catalog.types import ColumnType
 from dorisbk.env import Env
 from dorisbk.errors import DorisError, UnknownTable
+from dorisbk.sql import allowlist
 from dorisbk.sql.result import Result, SessionContext
 
 INFO_DBS = ("information_schema", "mysql")
@@ -333,6 +334,7 @@ def table_columns(db: str, name: str) -> list[tuple[str, str]] | None:
 
 def query(env: Env, ctx: SessionContext, expression: exp.Expression) -> Result:
     """Run a query that reads only information_schema / mysql tables."""
+    allowlist.check(expression)
     tree = expression.copy()
     needed: dict[str, tuple[str, str]] = {}
     for table in list(tree.find_all(exp.Table)):
@@ -349,12 +351,9 @@ def query(env: Env, ctx: SessionContext, expression: exp.Expression) -> Result:
     for like in list(tree.find_all(exp.Like)):
         if not isinstance(like.parent, exp.Escape):
             like.replace(exp.Escape(this=like.copy(), expression=exp.Literal.string("\\")))
-    try:
-        sql = tree.sql(dialect="duckdb")
-    except sqlglot.errors.SqlglotError as exc:
-        raise DorisError(f"Unsupported query on information_schema: {str(exc).splitlines()[0]}") from None
+    sql = allowlist.duckdb_sql(tree)
     source = _Source(env, ctx)
-    conn = duckdb.connect(":memory:", config={"threads": 1})
+    conn = duck.scratch()
     try:
         for local, (db, name) in needed.items():
             columns = table_columns(db, name) or []
@@ -367,8 +366,7 @@ def query(env: Env, ctx: SessionContext, expression: exp.Expression) -> Result:
         try:
             cursor = conn.execute(sql)
         except duckdb.Error as exc:
-            message = str(exc).split("\n", 1)[0]
-            raise DorisError(f"Unsupported query on information_schema: {message}") from None
+            raise DorisError(f"Unsupported query on information_schema: {duck.error_message(exc)}") from None
         description = cursor.description or []
         result_rows = cursor.fetchall()
     finally:

@@ -10,13 +10,13 @@ words only.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import sqlglot
 from sqlglot import exp
 
 from dorisbk.env import Env
 from dorisbk.errors import DorisError, ParseError
+from dorisbk.jobs.repositories import is_secret
 from dorisbk.sql import ddl_stmts as s
 from dorisbk.sql.backup_parser import is_backup_statement, parse_backup
 from dorisbk.sql.ddl_parser import parse_ddl
@@ -24,8 +24,6 @@ from dorisbk.sql.handlers import account, backup, catalog_ddl, ctas, materialize
 from dorisbk.sql.help import answer as help_answer
 from dorisbk.sql.help import parse_help
 from dorisbk.sql.result import Result, SessionContext
-
-DEFER = object()  # "not ours: let the sqlglot session handle it"
 
 # First words that send a statement to ddl.lark (SHOW takes a second word to decide).
 _DDL_FIRST = {
@@ -134,12 +132,39 @@ def doris_forms(sql: str) -> str:
     return _ONE_PARTITION.sub(r"\1PARTITION (\2)", sql)
 
 
+_QUOTED = r"""(?>'(?:[^'\\]|\\.|'')*'?|"(?:[^"\\]|\\.|"")*"?)"""
+# Scanned left to right, every quoted string, quoted name and comment is consumed whole (atomically:
+# never cut short to fit a pattern), so a quote is never read as the start of a string inside another;
+# an unterminated string runs to the end.
+_SECRETS = re.compile(
+    rf"""(?P<key>{_QUOTED})(?P<eq>\s*=\s*)(?P<value>{_QUOTED})"""  # "s3.secret_key" = "..."
+    rf"""|(?P<lead>\bIDENTIFIED\s+BY\s+(?:PASSWORD\s+)?|\bPASSWORD\s*\(\s*)(?P<password>{_QUOTED})"""
+    rf"""|{_QUOTED}|`[^`]*`?|--[^\n]*|\#[^\n]*|/\*.*?(?:\*/|\Z)""",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _mask(match: re.Match[str]) -> str:
+    if match["value"] is not None:
+        key = match["key"][1:].removesuffix(match["key"][0])
+        if not is_secret(key):
+            return match[0]
+        return match["key"] + match["eq"] + match["value"][0] + "*XXX" + match["value"][0]
+    if match["password"] is not None:
+        return match["lead"] + match["password"][0] + "*XXX" + match["password"][0]
+    return match[0]
+
+
+def redacted(sql: str) -> str:
+    """A statement as others may see it (SHOW PROCESSLIST, logs): the values of secret properties
+    (S3 / HDFS / broker keys, tokens, passwords) and passwords in clear text replaced by ``*XXX``,
+    as Doris masks them."""
+    return _SECRETS.sub(_mask, sql)
+
+
 def log_text(sql: str) -> str:
-    """What a log line may show of a statement: backup statements can carry credentials, so only their
-    first words."""
-    if is_backup_statement(sql):
-        return " ".join(leading_words(sql, 3)) + " ..."
-    return sql[:200]
+    """What a log line shows of a statement: its first 200 characters, secrets masked."""
+    return redacted(sql)[:200]
 
 
 def _is_ddl(words: list[str]) -> bool:
@@ -160,8 +185,15 @@ class Router:
     def __init__(self, env: Env) -> None:
         self.env = env
 
-    def route(self, ctx: SessionContext, sql: str) -> Any:
-        """Result, None (OK packet) or DEFER for the sqlglot session."""
+    def handles(self, sql: str) -> bool:
+        """Whether ``sql`` is for ``route`` (help, backup, Doris DDL and SHOW, EXPLAIN); the rest goes to
+        the sqlglot session. Decided from the first words alone, so that it costs nothing on the event
+        loop: SET, USE or KILL never wait for a worker thread."""
+        words = leading_words(sql, 3)
+        return words[:1] in (["HELP"], ["EXPLAIN"]) or is_backup_statement(sql) or _is_ddl(words)
+
+    def route(self, ctx: SessionContext, sql: str) -> Result | None:
+        """A statement ``handles`` accepts: its Result, or None for an OK packet."""
         mask = parse_help(sql)
         if mask is not None:
             columns, rows = help_answer(mask)
@@ -173,11 +205,9 @@ class Router:
         if words[:2] == ["CREATE", "TABLE"] and (parts := ctas.split(sql)) is not None:
             ctas.execute(self.env, ctx, *parts)
             return None
-        if _is_ddl(words):
-            return self.execute_ddl(ctx, parse_ddl(sql))
-        if words and words[0] == "EXPLAIN":
+        if words[:1] == ["EXPLAIN"]:
             return self._explain(ctx, sql)
-        return DEFER
+        return self.execute_ddl(ctx, parse_ddl(sql))
 
     def execute_ddl(self, ctx: SessionContext, stmt: object) -> Result | None:
         if isinstance(stmt, s.ShowStmt):

@@ -56,8 +56,7 @@ def build_table(stmt: s.CreateTableStmt) -> Table:
     for part in stmt.partitions:
         check_partition_name(part.name)
     for cdef in stmt.columns:
-        if not cdef.name or len(cdef.name) > 256:
-            raise DorisError(f"Incorrect column name '{cdef.name}'", code=1166)
+        schema_change.check_column_name(cdef.name)
         if cdef.name.lower() in seen:
             raise DorisError(f"Duplicate column name '{cdef.name}'", code=1060)
         seen.add(cdef.name.lower())
@@ -214,8 +213,9 @@ def _partition_column_type(stmt: s.CreateTableStmt) -> str:
     return cdef.type_name.upper() if cdef is not None else ""
 
 
-def expand_step_partitions(stmt: s.CreateTableStmt) -> s.CreateTableStmt:
-    """``FROM .. TO .. INTERVAL`` items replaced by the partitions they stand for."""
+def expand_step_partitions(stmt: s.CreateTableStmt, limit: int) -> s.CreateTableStmt:
+    """``FROM .. TO .. INTERVAL`` items replaced by the partitions they stand for, at most ``limit``
+    (``max_multi_partition_num``) of them."""
     if not any(isinstance(p, s.StepPartitionDef) for p in stmt.partitions):
         return stmt
     if len(stmt.partition_columns) != 1:
@@ -224,7 +224,7 @@ def expand_step_partitions(stmt: s.CreateTableStmt) -> s.CreateTableStmt:
     parts: list[PartitionDef] = []
     for item in stmt.partitions:
         if isinstance(item, s.StepPartitionDef):
-            parts.extend(dynamic_partition.expand_step(item.lower, item.upper, item.interval, item.unit, ctype))
+            parts.extend(dynamic_partition.expand_step(item.lower, item.upper, item.interval, item.unit, ctype, limit))
         else:
             parts.append(item)
     return dataclasses.replace(stmt, partitions=tuple(parts))
@@ -287,7 +287,7 @@ def execute(env: Env, ctx: SessionContext, stmt: object) -> None:
         case s.CreateTableStmt():
             db = ctx.current_db(stmt.table.db)
             require(user, "CREATE_PRIV", db, stmt.table.name)
-            stmt = expand_step_partitions(stmt)
+            stmt = expand_step_partitions(stmt, env.frontend_config.int("max_multi_partition_num"))
             table = build_table(stmt)
             forced = env.frontend_config.forced_replication()
             if forced:  # Doris's test clusters force one replica whatever the statement says
@@ -409,7 +409,7 @@ def execute(env: Env, ctx: SessionContext, stmt: object) -> None:
             else:
                 env.catalog.create_view(db, stmt.table.name, query, stmt.comment, stmt.if_not_exists)
         case _:
-            raise DorisError(f"Unsupported statement: {type(stmt).__name__}")
+            raise DorisError("This statement is not supported by dorisbk", code=1235)
 
 
 def check_not_dynamic(env: Env, db_name: str, table_name: str) -> None:

@@ -30,7 +30,7 @@ def execute(env: Env, ctx: SessionContext, stmt: object) -> None:
         case s.AnalyzeStmt():
             _analyze(env, ctx, stmt)
         case _:
-            raise DorisError(f"Unsupported statement: {type(stmt).__name__}")
+            raise DorisError("This statement is not supported by dorisbk", code=1235)
 
 
 def _parse_select(query: str) -> exp.Select:

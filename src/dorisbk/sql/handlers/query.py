@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.tokens import TokenType
 
+from dorisbk import interrupt
 from dorisbk.auth.users import UserManager, require
 from dorisbk.backend import duck
 from dorisbk.backend.delete import Deleter
@@ -32,7 +32,7 @@ from dorisbk.catalog import rollup
 from dorisbk.catalog.catalog import Catalog
 from dorisbk.catalog.model import Partition, Table
 from dorisbk.errors import DorisError, ParseError, UnknownTable
-from dorisbk.sql import doris_functions
+from dorisbk.sql import allowlist, doris_functions
 from dorisbk.sql.result import Result, SessionContext
 
 READ = "doris"
@@ -92,9 +92,21 @@ def _take_sleeps(expression: exp.Expression) -> exp.Expression:
         arg = call.expressions[0] if len(call.expressions) == 1 else None
         if not isinstance(arg, exp.Literal) or arg.is_string:
             raise DorisError("sleep() takes one integer literal: sleep(seconds)")
-        time.sleep(max(0.0, min(float(arg.this), MAX_SLEEP_S)))
+        interrupt.sleep(max(0.0, min(float(arg.this), MAX_SLEEP_S)))  # KILL and query_timeout end it
         call.replace(exp.true())
     return tree
+
+
+def _names_cte_in_scope(table: exp.Table) -> bool:
+    """Whether an unqualified table reference names a CTE of a WITH that encloses it. Any other name
+    must be a catalog table: DuckDB would read an unknown name as a file path."""
+    name = table.name.lower()
+    node = table.parent
+    while node is not None:
+        if isinstance(node, exp.Query) and any(cte.alias_or_name.lower() == name for cte in node.ctes):
+            return True
+        node = node.parent
+    return False
 
 
 def _reading_select(table: exp.Table) -> exp.Select | None:
@@ -120,14 +132,12 @@ class QueryEngine:
     # ---- planning
     def plan(self, ctx: SessionContext, expression: exp.Expression, check_priv: bool = True) -> Planned:
         """The DuckDB SQL of a query, its scans' files leased: the caller reads them inside ``held``."""
+        allowlist.check(expression)
         tree = doris_functions.rewrite(expression.copy())
         scans: list[ScanPlan] = []
         try:
             self._rewrite(ctx, tree, scans, check_priv, depth=0)
-            try:
-                sql = tree.sql(dialect=WRITE)
-            except sqlglot.errors.SqlglotError as exc:
-                raise DorisError(f"Unsupported query: {exc}") from None
+            sql = allowlist.duckdb_sql(tree)
             for i, scan in enumerate(scans):
                 sql = sql.replace(f'"{_placeholder(i)}"', f"({scan_sql(scan)})", 1)
         except BaseException:
@@ -148,12 +158,11 @@ class QueryEngine:
     ) -> None:
         if depth > MAX_VIEW_DEPTH:
             raise DorisError("View nesting is too deep")
-        cte_names = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
         for table in list(tree.find_all(exp.Table)):
             if isinstance(table.this, exp.Anonymous):
                 table.replace(self._table_function(table))
                 continue
-            if not table.db and table.name.lower() in cte_names:
+            if not table.db and _names_cte_in_scope(table):
                 continue
             if not table.db and table.name.lower() == "dual":
                 dual = sqlglot.parse_one("SELECT 1 AS dummy", read=WRITE)
@@ -173,6 +182,8 @@ class QueryEngine:
             alias = table.alias or target.name
             if target.kind == "VIEW":
                 inner = sqlglot.parse_one(target.view_sql, read=READ)
+                allowlist.check(inner)  # a view's text is a user's SQL too
+                inner = doris_functions.rewrite(inner)
                 if isinstance(inner, exp.Select):
                     name_projections(inner, target.view_sql)
                 view_ctx = SessionContext(ctx.user, db_name, ctx.connection_id)
@@ -252,6 +263,10 @@ class QueryEngine:
         with self._cursor() as cur:
             try:
                 cur.execute(planned.sql)
+            except duckdb.ParserException as exc:  # sqlglot read it, DuckDB cannot: the client's syntax still
+                message = duck.error_message(exc)
+                syntax = message.startswith("syntax error")
+                raise ParseError("S" + message[1:] if syntax else f"Syntax error: {message}") from None
             except duckdb.Error as exc:
                 raise DorisError(duck.error_message(exc)) from None
             description = cur.description or []
@@ -281,10 +296,7 @@ class QueryEngine:
 
     def describe(self, ctx: SessionContext, query: str) -> list[tuple[str, str]]:
         """A query's output columns as (name, DuckDB type), named as a SELECT names them."""
-        try:
-            expression = sqlglot.parse_one(query, read=READ)
-        except sqlglot.errors.ParseError as exc:
-            raise DorisError(f"Syntax error: {str(exc).splitlines()[0]}", code=1064) from None
+        expression = sqlglot.parse_one(query, read=READ)  # a ParseError reaches the session, which words it
         if isinstance(expression, exp.Select):
             name_projections(expression, query)
         with self.held(self.plan(ctx, expression)) as planned, self._cursor() as cur:
@@ -358,6 +370,7 @@ class QueryEngine:
         if where is None:  # Doris refuses a DELETE without WHERE (TRUNCATE empties a table)
             raise DorisError("delete all rows is forbidden temporary.")
         cond = where.this.copy()
+        allowlist.check(cond)
         if cond.find(exp.Select, exp.Table) is not None:
             raise DorisError("DELETE with a subquery in WHERE is not supported by dorisbk", code=1235)
         for col in list(cond.find_all(exp.Column)):
@@ -365,10 +378,7 @@ class QueryEngine:
             if known is None:
                 raise DorisError(f"Unknown column '{col.name}' in 'table list'", code=1054)
             col.replace(exp.column(known.name, quoted=True))
-        try:
-            condition = cond.sql(dialect=WRITE)
-        except sqlglot.errors.SqlglotError as exc:
-            raise DorisError(f"Unsupported DELETE condition: {exc}") from None
+        condition = allowlist.duckdb_sql(cond)
         deleted = self.deleter.delete(table, condition, partitions)
         ctx.variables["affected_rows"] = deleted
         return deleted
@@ -430,6 +440,8 @@ class QueryEngine:
         by_name = {c.name.lower(): c for c in table.columns}
         values: dict[str, exp.Expression] = {}
         for assignment in expression.expressions:
+            if not isinstance(assignment, exp.EQ) or not isinstance(assignment.this, exp.Column):
+                raise ParseError(f"Syntax error: UPDATE ... SET takes column = value, not '{assignment.sql()[:40]}'")
             name = assignment.this.name.lower()
             if name not in by_name:
                 raise DorisError(f"Unknown column '{assignment.this.name}' in 'table list'", code=1054)
@@ -457,9 +469,14 @@ class QueryEngine:
 
     @contextlib.contextmanager
     def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor for one step of a statement; whatever fails in a statement stopped by KILL or its
+        query_timeout (DuckDB's "Interrupted!" above all) reports the stop instead."""
         cur = duck.cursor()
         try:
             yield cur
+        except Exception:
+            interrupt.check()
+            raise
         finally:
             cur.close()
 
