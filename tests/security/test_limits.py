@@ -387,6 +387,7 @@ def test_a_failure_of_ours_reaches_the_client_as_a_plain_message(caplog: pytest.
     env = SimpleNamespace(config=SimpleNamespace(port=9030, tls_cert=None), users=SimpleNamespace(get=lambda _: None))
     variables = GlobalVariables({**SYSTEM_VARIABLES, **session_module._EXTRA_VARIABLES})
     session = session_module.DorisSession(env, FailingRouter(), variables)  # type: ignore[arg-type]
+    session.username = "someone"  # logged in: a session without a user is refused before anything runs
     with pytest.raises(MysqlError) as info:
         asyncio.run(session.handle_query("SHOW DATABASES", {}))
     assert info.value.code == 1105

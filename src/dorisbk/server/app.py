@@ -28,6 +28,9 @@ class Accounts(IdentityProvider):
         return [NativePasswordAuthPlugin()]
 
     async def get_user(self, username: str) -> User | None:
+        """The account of a login name; the empty name (MySQL's anonymous user) has none here."""
+        if not username:
+            return None
         user = self.env.users.get(username)
         if user is None:
             return None

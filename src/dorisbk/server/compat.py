@@ -6,8 +6,9 @@ Two kinds of fix live here, and only here:
   compiled classes cannot be patched): result-set OKs, column lengths, prepared-statement
   replies and parameter binding, login errors, SQLSTATEs;
 * :class:`DorisConnection` / :class:`DorisMysqlServer`, subclasses the server is built from,
-  for what needs a connection of our own: the TLS handshake race, COM_STATISTICS, and
-  errors without Python internals.
+  for what needs a connection of our own: every read through :mod:`dorisbk.server.wire`
+  (bounded packets, our own parsers of the login and its neighbours, timeouts), the TLS
+  handshake race, COM_STATISTICS, and errors without Python internals.
 
 ``tests/test_clients_*.py`` run each named client against a real server.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import inspect
 import io
 import logging
 import math
@@ -28,16 +30,25 @@ from typing import Any
 
 from mysql_mimic import MysqlServer, errors, packets
 from mysql_mimic import connection as connection_module
+from mysql_mimic import context as mimic_context
 from mysql_mimic.charset import CharacterSet
 from mysql_mimic.connection import Connection
 from mysql_mimic.constants import KillKind
 from mysql_mimic.control import TooManyConnections
 from mysql_mimic.errors import ErrorCode, MysqlError
 from mysql_mimic.prepared import PreparedStatement
+from mysql_mimic.results import ResultSet
+from mysql_mimic.schema import com_field_list_to_show_statement
 from mysql_mimic.stream import ConnectionClosed, MysqlStream
 from mysql_mimic.types import Capabilities, ColumnType, Commands, ServerStatus, str_len
+from mysql_mimic.utils import aiterate
+
+from dorisbk.server import wire
 
 log = logging.getLogger(__name__)
+
+# Rows of a streamed result written (and sent) at a time.
+WRITE_BATCH_ROWS = 10_000
 
 # Realistic display lengths per wire type. MariaDB ODBC 3.1 reads every column after a
 # BIGINT as NULL when all lengths are the library's fixed 256.
@@ -127,6 +138,7 @@ def _ok(self: Connection, **kwargs: Any) -> bytes:
         failure = check(self.session.database) if check is not None else None
         if failure is not None:
             self.session.database = None
+            self.session.username = None  # the login failed: the connection ends after this error
             code, message = failure
             return self.error(msg=message, code=code)
     affected = getattr(self.session, "affected_rows", 0)
@@ -144,17 +156,30 @@ def _ok(self: Connection, **kwargs: Any) -> bytes:
     return _original_ok(self, **kwargs)
 
 
+def _parse_com_query(capabilities: Capabilities, client_charset: CharacterSet, data: bytes) -> packets.ComQuery:
+    """The library's COM_QUERY parser (bounded, it only fails on bad query attributes), failing with
+    MySQL's 1835 instead of a Python error; text in the wrong character set stays a 1300."""
+    try:
+        return _original_parse_com_query(capabilities, client_charset, data)
+    except UnicodeDecodeError:
+        raise
+    except (struct.error, ValueError, OverflowError):
+        raise wire.malformed() from None
+
+
 async def _handle_query(self: Connection, data: bytes) -> None:
     """A query that is not valid in the connection's character set gets MySQL's 1300, not a Python
     message (any client sending raw bytes: pymysql ``query(b"...")``, C clients)."""
     try:
         await _original_handle_query(self, data)
     except UnicodeDecodeError as exc:
-        bad = exc.object[exc.start : exc.start + 8].hex().upper()
-        raise errors.MysqlError(
-            f"Invalid {self.client_charset.name} character string: '{bad}'",
-            code=1300,  # type: ignore[arg-type]
-        ) from None
+        raise _invalid_text(self.client_charset, exc) from None
+
+
+def _invalid_text(charset: CharacterSet, exc: UnicodeDecodeError) -> MysqlError:
+    """MySQL's 1300 for bytes that are not text in the connection's character set."""
+    bad = exc.object[exc.start : exc.start + 8].hex().upper()
+    return errors.MysqlError(f"Invalid {charset.name} character string: '{bad}'", code=1300)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------- errors
@@ -189,47 +214,48 @@ class _DecimalText(str):
     """A DECIMAL parameter, sent by the client as text."""
 
 
+_SPECIAL = re.compile(r"['\"`#?]|--|/\*")  # where a placeholder, quote or comment may begin
+_QUOTE_STOPS = {q: re.compile("[\\\\" + q + "]" if q != "`" else "`") for q in "'\"`"}
+
+
 def split_placeholders(sql: str) -> list[str]:
     """The text around each ``?`` placeholder (``len(result) - 1`` parameters). A ``?`` inside a
-    quoted string, a back-quoted name or a comment is text, not a placeholder."""
+    quoted string, a back-quoted name or a comment is text, not a placeholder. Plain text is skipped
+    by regular expressions: a prepare of 64 MiB must not hold the event loop."""
     parts: list[str] = []
     start = i = 0
     n = len(sql)
-    while i < n:
-        ch = sql[i]
-        if ch in "'\"`":
+    while (found := _SPECIAL.search(sql, i)) is not None:
+        i, token = found.start(), found.group()
+        if token in "'\"`":
             i = _end_of_quoted(sql, i)
-        elif ch == "#" or (sql.startswith("--", i) and (i + 2 >= n or sql[i + 2] in " \t\r\n\f\v")):
+        elif token == "#" or (token == "--" and (i + 2 >= n or sql[i + 2] in " \t\r\n\f\v")):
             end = sql.find("\n", i)
             i = n if end < 0 else end + 1
-        elif sql.startswith("/*", i):
+        elif token == "--":  # a minus sign, then something else
+            i += 1
+        elif token == "/*":
             end = sql.find("*/", i + 2)
             i = n if end < 0 else end + 2
-        elif ch == "?":
+        else:
             parts.append(sql[start:i])
             i += 1
             start = i
-        else:
-            i += 1
     parts.append(sql[start:])
     return parts
 
 
 def _end_of_quoted(sql: str, i: int) -> int:
     quote = sql[i]
-    i += 1
+    stops = _QUOTE_STOPS[quote]
     n = len(sql)
-    while i < n:
-        ch = sql[i]
-        if ch == "\\" and quote != "`":
+    i += 1
+    while (found := stops.search(sql, i)) is not None:
+        i = found.start()
+        if sql[i] == "\\" or (i + 1 < n and sql[i + 1] == quote):  # an escape, or a doubled quote
             i += 2
-        elif ch == quote:
-            if i + 1 < n and sql[i + 1] == quote:
-                i += 2
-            else:
-                return i + 1
         else:
-            i += 1
+            return i + 1
     return n
 
 
@@ -353,6 +379,9 @@ def _parse_com_stmt_execute(
     """COM_STMT_EXECUTE, with every parameter bound as an escaped literal (replaces the library's)."""
     reader = io.BytesIO(data)
     stmt: PreparedStatement = get_stmt(struct.unpack("<I", _take(reader, 4))[0])
+    if getattr(stmt, "_dorisbk_long_data_dropped", False):
+        stmt._dorisbk_long_data_dropped = False  # type: ignore[attr-defined]
+        raise MysqlError(_LONG_DATA_TOO_LONG)
     flags = _take(reader, 1)[0]
     _take(reader, 4)  # iteration count, always 1
     with_attributes = Capabilities.CLIENT_QUERY_ATTRIBUTES in capabilities
@@ -443,6 +472,27 @@ async def start_tls_keeping_buffer(stream: MysqlStream, context: ssl.SSLContext,
     reader._transport = protocol._app_transport  # type: ignore[attr-defined]
 
 
+# MySQL 8's ER_CLIENT_INTERACTION_TIMEOUT (4031), sent before an idle connection is closed
+_INACTIVE = (
+    "The client was disconnected by the server because of inactivity. "
+    "See wait_timeout and interactive_timeout for configuring this behavior."
+)
+_UNEXPECTED = "errCode = 2, detailMessage = Unexpected exception, see the server log"
+_MAX_PREPARED = 16382  # MySQL's max_prepared_stmt_count, here per connection
+_LONG_DATA_TOO_LONG = (
+    "Parameter of prepared statement which is set through mysql_send_long_data() is longer than "
+    "'max_allowed_packet' bytes"
+)
+# the fixed fields of the commands whose library parsers would fail with a Python error when they are missing
+_MIN_PAYLOAD = {
+    Commands.COM_STMT_EXECUTE: 9,
+    Commands.COM_STMT_FETCH: 8,
+    Commands.COM_STMT_RESET: 4,
+    Commands.COM_STMT_CLOSE: 4,
+    Commands.COM_STMT_SEND_LONG_DATA: 6,
+}
+
+
 class DorisConnection(Connection):
     """One client connection (the library's, with the fixes that need a connection of our own)."""
 
@@ -464,8 +514,44 @@ class DorisConnection(Connection):
     def status_flags(self, value: ServerStatus) -> None:
         pass
 
+    async def _start(self) -> None:
+        """The library's, with the connection phase under MySQL's connect_timeout, and a connection
+        that did not log in closed instead of served (the library went on to the command phase after
+        sending the 1045, and the session ran as root)."""
+        mimic_context.connection_id.set(self.connection_id)
+        try:
+            async with asyncio.timeout(wire.CONNECT_TIMEOUT):
+                await self.connection_phase()
+        except TimeoutError:
+            log.info("connection %s: no login within %ss", self.connection_id, wire.CONNECT_TIMEOUT)
+            return
+        except MysqlError as exc:
+            await self.stream.write(self.error(msg=exc.msg, code=exc.code))
+            return
+        except (ConnectionClosed, ConnectionError, ssl.SSLError):
+            raise
+        except Exception:  # a bug of ours: the client gets a plain error, the log the traceback
+            log.exception("connection %s: login failed", self.connection_id)
+            await self.stream.write(self.error(msg="Bad handshake", code=ErrorCode.HANDSHAKE_ERROR))
+            return
+        if self.session.username is None:  # refused; the client has its error
+            return
+        self.stream.max_packet = wire.MAX_COMMAND  # type: ignore[attr-defined]
+        await self.session.init(self)
+        try:
+            await self.command_phase()
+        except asyncio.CancelledError:
+            if self._kill != KillKind.CONNECTION:
+                raise
+            log.info("connection %s killed", self.connection_id)
+            await self.stream.write(self.error(msg="Session was killed", code=ErrorCode.SESSION_WAS_KILLED))
+            self._kill = None
+        finally:
+            await self.session.close()
+
     async def connection_phase(self) -> None:
-        """The library's, with :func:`start_tls_keeping_buffer` (PyMySQL over TLS)."""
+        """The library's, reading with :mod:`wire`'s parsers and :func:`start_tls_keeping_buffer`
+        (PyMySQL over TLS); success leaves ``session.username`` set."""
         default_auth_plugin = self.identity_provider.get_default_plugin()
         auth_data, auth_state = await default_auth_plugin.start()
         assert isinstance(auth_data, bytes)
@@ -482,16 +568,13 @@ class DorisConnection(Connection):
                 auth_plugin_name=default_auth_plugin.name,
             )
         )
-        response = packets.parse_handshake_response(
-            capabilities=self.server_capabilities, data=await self.stream.read()
-        )
-        if isinstance(response, packets.SSLRequest):
+        response = wire.parse_handshake_response(self.server_capabilities, await self.stream.read())
+        if isinstance(response, wire.SslRequest):
             if self.ssl is None:
-                raise MysqlError("TLS was not offered", code=ErrorCode.HANDSHAKE_ERROR)
-            await start_tls_keeping_buffer(self.stream, self.ssl)
-            response = packets.parse_handshake_response_41(
-                capabilities=self.server_capabilities, data=await self.stream.read()
-            )
+                raise wire.bad_handshake()
+            await start_tls_keeping_buffer(self.stream, self.ssl)  # type: ignore[arg-type]
+            response = wire.parse_handshake_response(self.server_capabilities, await self.stream.read(), True)
+        assert isinstance(response, wire.HandshakeResponse)
         self.capabilities = response.capabilities
         self.max_packet_size = response.max_packet_size
         self.session.variables.set("character_set_client", response.client_charset.name)
@@ -500,6 +583,7 @@ class DorisConnection(Connection):
         self.client_connect_attrs = response.connect_attrs
         self.zstd_compression_level = response.zstd_compression_level
         self.session.variables.set("external_user", response.username, force=True)
+        self.session.username = None
         await self.authenticate(
             auth_state=auth_state,
             server_plugin=default_auth_plugin,
@@ -510,9 +594,15 @@ class DorisConnection(Connection):
         )
         self.stream.reset_seq()
 
+    def _timeout(self, name: str) -> float:
+        """A session's timeout variable (``wait_timeout``, ``net_read_timeout``...): seconds, at least one."""
+        return max(1.0, float(self.session.variables.get(name)))  # type: ignore[arg-type]
+
     async def command_phase(self) -> None:
-        """The library's command loop, plus COM_STATISTICS (the mysql CLI's ``\\s`` / ``status``
-        prints its Uptime line), and failures of ours sent as Doris-style 1105 errors."""
+        """The library's command loop, reading through :class:`wire.PacketStream` with the session's
+        ``wait_timeout``, ``net_read_timeout`` and ``net_write_timeout``; plus COM_STATISTICS (the mysql
+        CLI's ``\\s`` / ``status`` prints its Uptime line), and failures of ours sent as Doris-style 1105
+        errors."""
         handlers = {
             Commands.COM_QUERY: self.handle_query,
             Commands.COM_STMT_PREPARE: self.handle_stmt_prepare,
@@ -529,21 +619,30 @@ class DorisConnection(Connection):
             Commands.COM_FIELD_LIST: self.handle_field_list,
             Commands.COM_STATISTICS: self.handle_statistics,
         }
+        stream: wire.PacketStream = self.stream  # type: ignore[assignment]
         while True:
+            stream.read_timeout = self._timeout("net_read_timeout")
+            stream.write_timeout = self._timeout("net_write_timeout")
             try:
-                data = await self.stream.read()
+                data = await stream.read(idle=self._timeout("wait_timeout"))
             except ConnectionClosed:
                 return
+            except wire.IdleTimeout:
+                log.info("connection %s idle for longer than wait_timeout", self.connection_id)
+                self.stream.reset_seq()
+                await self.stream.write(self.error(msg=_INACTIVE, code=4031))  # type: ignore[arg-type]
+                return
+            except wire.WireError as exc:  # framing lost or too big: nothing more can be read
+                await self.stream.write(self.error(msg=exc.msg, code=exc.code))
+                return
             try:
-                command = data[0] if data else -1
-                if command == Commands.COM_QUIT:
+                await self._dispatch(handlers, data)
+            except ConnectionClosed:
+                return
+            except wire.WireError as exc:
+                await self.stream.write(self.error(msg=exc.msg, code=exc.code))
+                if exc.fatal:
                     return
-                handler = handlers.get(command)  # type: ignore[call-overload]
-                if handler is None:
-                    raise MysqlError(f"Unsupported command: {command:#x}", ErrorCode.UNKNOWN_COM_ERROR)
-                if command in (Commands.COM_QUERY, Commands.COM_STMT_EXECUTE):
-                    DorisConnection.questions += 1
-                await handler(data[1:])
             except MysqlError as exc:
                 log.debug("error %s: %s", exc.code, exc.msg)
                 await self.stream.write(self.error(msg=exc.msg, code=exc.code))
@@ -555,12 +654,101 @@ class DorisConnection(Connection):
                     task.uncancel()
                 await self.stream.write(self.error(msg="Query was killed", code=ErrorCode.SESSION_WAS_KILLED))
                 self._kill = None
-            except Exception as exc:  # a bug of ours: the client gets a clean error, the log the traceback
+            except Exception:  # a bug of ours: the client gets a plain error, the log the traceback
                 log.exception("command failed")
-                message = f"errCode = 2, detailMessage = internal error: {type(exc).__name__}"
-                await self.stream.write(self.error(msg=message, code=ErrorCode.UNKNOWN_ERROR))
+                await self.stream.write(self.error(msg=_UNEXPECTED, code=ErrorCode.UNKNOWN_ERROR))
             finally:
                 self.stream.reset_seq()
+
+    async def _dispatch(self, handlers: dict[Commands, Any], data: bytes) -> None:
+        """One command: an empty packet, or a fixed-layout command too short for its fields, is a malformed
+        packet (the library's parsers would raise Python errors)."""
+        if not data:
+            raise wire.malformed()
+        command = data[0]
+        if command == Commands.COM_QUIT:
+            raise ConnectionClosed()
+        handler = handlers.get(command)  # type: ignore[call-overload]
+        if handler is None:
+            raise MysqlError(f"Unsupported command: {command:#x}", ErrorCode.UNKNOWN_COM_ERROR)
+        if len(data) - 1 < _MIN_PAYLOAD.get(command, 0):  # type: ignore[call-overload]
+            raise wire.malformed()
+        if command in (Commands.COM_QUERY, Commands.COM_STMT_EXECUTE):
+            DorisConnection.questions += 1
+        await handler(data[1:])
+
+    async def write_text_resultset(self, result_set: ResultSet) -> None:
+        """The library's, but rows that come from an async generator (a large SELECT, fetched from DuckDB as
+        it is sent) are written with the fast row writer in batches, each sent (drained) before the next is
+        taken: the server never holds more than a batch of such a result, however large."""
+        rows = result_set.rows
+        if not inspect.isasyncgen(rows):
+            await super().write_text_resultset(result_set)
+            return
+        columns = result_set.columns
+        header = [packets.make_column_count(capabilities=self.capabilities, column_count=len(columns))]
+        header += [
+            packets.make_column_definition_41(
+                server_charset=self.server_charset, name=c.name, column_type=c.type, character_set=c.character_set
+            )
+            for c in columns
+        ]
+        if not self.deprecate_eof():
+            header.append(self.eof())
+        self.stream.write_many(header)
+        count = 0
+        batch: list[Any] = []
+        async for row in rows:
+            batch.append(row)
+            if len(batch) >= WRITE_BATCH_ROWS:
+                count += self.stream.write_text_rows(batch, columns)
+                batch = []
+                await self.stream.drain()
+        count += self.stream.write_text_rows(batch, columns)
+        await self.stream.write(self.ok_or_eof(affected_rows=count))
+
+    async def handle_change_user(self, data: bytes) -> None:
+        """COM_CHANGE_USER read by :func:`wire.parse_change_user`. A failed change ends the connection:
+        it belongs to nobody any more (the library kept the previous user, with the new database)."""
+        request = wire.parse_change_user(self.capabilities, self.client_charset, data)
+        self.session.username = None
+        self.session.database = request.database
+        self.session.variables.set("external_user", request.username, force=True)
+        if request.client_charset:
+            self.session.variables.set("character_set_client", request.client_charset.name)
+        if request.connect_attrs:
+            self.client_connect_attrs = request.connect_attrs
+        await self.authenticate(
+            username=request.username,
+            auth_response=request.auth_response,
+            client_plugin_name=request.client_plugin,
+            connect_attrs=request.connect_attrs,
+        )
+        if self.session.username is None:
+            raise ConnectionClosed()
+        await self.session.reset()
+
+    async def handle_init_db(self, data: bytes) -> None:
+        """COM_INIT_DB (``mysql db``, ``\\u db``, Connector/J's ``setCatalog``)."""
+        await self.session.use(wire.parse_init_db(self.client_charset, data))
+        await self.stream.write(self.ok())
+
+    async def handle_field_list(self, data: bytes) -> None:
+        """COM_FIELD_LIST (the mysql CLI's table completion): a table's columns as column definitions."""
+        request = wire.parse_field_list(self.client_charset, data)
+        result = await self.query(sql=com_field_list_to_show_statement(request), query_attrs={})  # type: ignore[arg-type]
+        definitions = [
+            packets.make_column_definition_41(
+                server_charset=self.server_charset,
+                table=request.table,
+                name=row[0],
+                is_com_field_list=True,
+                default=row[4],
+            )
+            async for row in aiterate(result.rows)
+        ]
+        self.stream.write_many(definitions)
+        await self.stream.write(self.ok_or_eof())
 
     async def handle_statistics(self, data: bytes) -> None:
         """COM_STATISTICS: MySQL's one-line status string (not an OK packet)."""
@@ -575,7 +763,13 @@ class DorisConnection(Connection):
 
     async def handle_stmt_prepare(self, data: bytes) -> None:
         """COM_STMT_PREPARE with placeholders found by :func:`split_placeholders`."""
-        sql = self.client_charset.decode(data)
+        try:
+            sql = self.client_charset.decode(data)
+        except UnicodeDecodeError as exc:
+            raise _invalid_text(self.client_charset, exc) from None
+        if len(self.prepared_stmts) >= _MAX_PREPARED:
+            message = f"Can't create more than max_prepared_stmt_count statements (current value: {_MAX_PREPARED})"
+            raise MysqlError(message, code=1461)  # type: ignore[arg-type]
         segments = split_placeholders(sql)
         stmt = PreparedStatement(stmt_id=next(self.prepared_stmt_seq), sql=sql, num_params=len(segments) - 1)
         stmt._dorisbk_segments = segments  # type: ignore[attr-defined]
@@ -583,6 +777,15 @@ class DorisConnection(Connection):
         for packet in self.com_stmt_prepare_response(stmt):
             await self.stream.write(packet, drain=False)
         await self.stream.drain()
+
+    async def handle_stmt_send_long_data(self, data: bytes) -> None:
+        """COM_STMT_SEND_LONG_DATA (it has no reply), capped as MySQL caps it: a statement's long data
+        beyond max_allowed_packet is dropped, and its next EXECUTE fails."""
+        await super().handle_stmt_send_long_data(data)
+        stmt = self.get_stmt(int.from_bytes(data[:4], "little"))
+        if sum(map(len, (stmt.param_buffers or {}).values())) > wire.MAX_COMMAND:
+            stmt.param_buffers = None
+            stmt._dorisbk_long_data_dropped = True  # type: ignore[attr-defined]
 
 
 class DorisMysqlServer(MysqlServer):
@@ -593,13 +796,13 @@ class DorisMysqlServer(MysqlServer):
         await super().start_server(**kwargs)
 
     async def _client_connected_cb(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        stream = MysqlStream(reader, writer)
+        stream = wire.PacketStream(MysqlStream(reader, writer))
         try:
             session = self.session_factory()
             if asyncio.iscoroutine(session):
                 session = await session
             connection = DorisConnection(
-                stream=stream,
+                stream=stream,  # type: ignore[arg-type]
                 session=session,  # type: ignore[arg-type]
                 control=self.control,
                 server_capabilities=self.capabilities,
@@ -635,6 +838,7 @@ _original_ok = Connection.ok
 _original_error = Connection.error
 _original_column_definition = packets.make_column_definition_41
 _original_ok_or_eof = Connection.ok_or_eof
+_original_parse_com_query = packets.parse_com_query
 
 
 class _QuietTlsEof(logging.Filter):
@@ -657,6 +861,7 @@ def apply() -> None:
     Connection.ok = _ok  # type: ignore[method-assign]
     Connection.handle_query = _handle_query  # type: ignore[method-assign]
     packets.parse_com_stmt_execute = _parse_com_stmt_execute
+    packets.parse_com_query = _parse_com_query
     errors.SQLSTATES.update(_SQLSTATES)  # type: ignore[arg-type]
     packets._dorisbk_patched = True  # type: ignore[attr-defined]
 

@@ -8,19 +8,20 @@ connection stays usable.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import decimal
 import logging
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
 import sqlglot
 from mysql_mimic import ColumnType, ResultColumn, Session
 from mysql_mimic.charset import CharacterSet
 from mysql_mimic.constants import INFO_SCHEMA
-from mysql_mimic.errors import MysqlError
+from mysql_mimic.errors import ErrorCode, MysqlError
 from mysql_mimic.intercept import expression_to_value
 from mysql_mimic.utils import find_dbs
 from mysql_mimic.variables import SYSTEM_VARIABLES, GlobalVariables, SessionVariables
@@ -33,7 +34,7 @@ from dorisbk.errors import DorisError, ParseError, UnknownDatabase
 from dorisbk.server import compat
 from dorisbk.server.workers import STATEMENT_WORKERS
 from dorisbk.sql import info_schema
-from dorisbk.sql.handlers.query import name_projections
+from dorisbk.sql.handlers.query import RowStream, name_projections
 from dorisbk.sql.handlers.show import VERSION, VIRTUAL_DBS
 from dorisbk.sql.result import Result, SessionContext
 from dorisbk.sql.router import (
@@ -99,6 +100,7 @@ _EXTRA_VARIABLES: dict[str, tuple[Any, Any, bool]] = {
     "character_set_system": (str, "utf8mb3", False),
     "character_set_filesystem": (str, "binary", True),
     "net_read_timeout": (int, 60, True),
+    "net_write_timeout": (int, 600, True),  # Doris's: a client that takes no bytes for this long is gone
     "have_ssl": (str, "DISABLED", False),
     "hostname": (str, "localhost", False),
     "port": (int, 9030, False),
@@ -199,7 +201,6 @@ class DorisSession(Session):
         self.router = router
         self.affected_rows = 0
         self.ok_info: str | None = None  # the next OK packet's info (an INSERT's label and txn)
-        self._insert_label: str | None = None  # the WITH LABEL of the statement being run
         # SHOW PROCESSLIST: what this connection does and since when
         self.login_time = time.time()
         self.command = "Sleep"
@@ -207,10 +208,19 @@ class DorisSession(Session):
         self.info = ""
         self.query_id = ""
         self.statement = interrupt.Statement()  # the one running (KILL and query_timeout cancel it), or the last
+        self._insert_label: str | None = None  # the WITH LABEL of the statement being run
+        self._streams: set[RowStream] = set()  # results being sent a batch at a time
+
+    def user_name(self) -> str:
+        """The logged-in user. A connection whose login failed is closed before it runs anything (compat), so
+        a session without one is refused rather than ever taken for someone."""
+        if not self.username:
+            raise MysqlError("Access denied: not logged in", code=ErrorCode.ACCESS_DENIED_ERROR)
+        return self.username
 
     def context(self) -> SessionContext:
         return SessionContext(
-            user=self.username or "root",
+            user=self.user_name(),
             db=self.database or None,
             connection_id=self._connection.connection_id if self._connection else 0,
         )
@@ -241,7 +251,7 @@ class DorisSession(Session):
 
     async def _in_worker(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` in a worker thread, as work of the running statement, within this user's share."""
-        user = self.username or "root"
+        user = self.user_name()
         account = self.env.users.get(user)
         admin = account is not None and account.has("ADMIN_PRIV")
         return await STATEMENT_WORKERS.run(user, admin, self.statement.run, fn, *args)
@@ -267,7 +277,7 @@ class DorisSession(Session):
             if target is None:
                 raise to_mysql_error(DorisError(f"Unknown thread id: {this}", code=1094))
             if target.session.username != self.username:
-                user = self.env.users.require(self.username or "root")
+                user = self.env.users.require(self.user_name())
                 if not user.has("ADMIN_PRIV"):
                     raise to_mysql_error(DorisError(f"You are not owner of thread or query: {this}", code=1095))
         return await super()._kill_middleware(q)
@@ -308,7 +318,34 @@ class DorisSession(Session):
         # an INSERT's OK packet carries the loaded row count and its label (compat's OK reads them)
         self.affected_rows = int(ctx.variables.get("affected_rows", 0))
         self.ok_info = ctx.variables.get("ok_info")
+        if isinstance(result, Result) and isinstance(result.rows, RowStream):
+            rows, columns = to_wire(Result(result.columns, result.rows.pending))
+            return self._streamed(result.rows, result.columns, rows), columns
         return to_wire(result) if isinstance(result, Result) else result
+
+    async def _streamed(
+        self, stream: RowStream, kinds: list[tuple[str, str]], first: list[tuple]
+    ) -> AsyncIterator[tuple]:
+        """A large result's rows as the wire takes them (compat writes them a batch at a time): each next
+        batch is fetched in a worker, as work of this statement so that KILL stops it, once the one before
+        was taken."""
+        self._streams.add(stream)
+        try:
+            rows = first
+            while rows:
+                for row in rows:
+                    yield row
+                rows = to_wire(Result(kinds, await self._in_worker(stream.fetch)))[0]
+        finally:
+            self._streams.discard(stream)
+            stream.close()
+
+    async def close(self) -> None:
+        """The connection ended: results it did not read to the end give back their cursors and files."""
+        for stream in list(self._streams):
+            stream.close()
+        self._streams.clear()
+        await super().close()
 
     # ---- the library's middlewares, adjusted
     def _parse(self, sql: str) -> list[exp.Expression]:
@@ -394,7 +431,7 @@ class DorisSession(Session):
             super()._set_names(item)
             return
         charset = CharacterSet.__members__.get(name.lower())
-        if charset is None:
+        if charset is None or not _has_codec(charset):  # macce, binary, ...: nothing could decode its bytes
             raise MysqlError(f"Unknown character set: '{name}'", code=1115)  # type: ignore[arg-type]
         collation = item.text("collate") or charset.default_collation.name
         for variable in ("character_set_client", "character_set_connection", "character_set_results"):
@@ -424,7 +461,7 @@ class DorisSession(Session):
             if (scope or "").upper() != "GLOBAL":
                 super()._set_variable(setitem)
                 return
-            require_admin(self.env.users.require(self.username or "root"))
+            require_admin(self.env.users.require(self.user_name()))
             self.variables.global_variables.set(left.name, expression_to_value(assignment.right))
         except (ValueError, TypeError):
             raise to_mysql_error(DorisError(f"Incorrect argument type to variable '{left.name}'", code=1232)) from None
@@ -441,7 +478,7 @@ class DorisSession(Session):
         if database.lower() in VIRTUAL_DBS:
             return None
         failure: DorisError | None = None
-        user = self.env.users.get(self.username or "root")
+        user = self.env.users.get(self.user_name())
         if self.env.catalog.find_db(database) is None:
             failure = UnknownDatabase(f"Unknown database '{database}'")
         elif user is None or not user.has_any_in_db(database):
@@ -464,3 +501,11 @@ def _text_rows(names: list[str], rows: list[tuple[str, Any]], like: str | None) 
 def _near(sql: str) -> str:
     text = sql.strip()[:40]
     return text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
+
+
+def _has_codec(charset: CharacterSet) -> bool:
+    try:
+        codecs.lookup(charset.codec)
+    except LookupError:
+        return False
+    return True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -254,25 +255,20 @@ class QueryEngine:
 
     # ---- execution
     def select(self, ctx: SessionContext, expression: exp.Expression) -> Result:
+        """A query's result: its rows, or a :class:`RowStream` of them when there are more than one batch."""
         expression = _take_sleeps(expression)
-        with self.held(self.plan(ctx, expression)) as planned:
-            return self.run(planned)
-
-    def run(self, planned: Planned) -> Result:
-        """Execute a plan whose files are leased (inside ``held``)."""
-        with self._cursor() as cur:
-            try:
-                cur.execute(planned.sql)
-            except duckdb.ParserException as exc:  # sqlglot read it, DuckDB cannot: the client's syntax still
-                message = duck.error_message(exc)
-                syntax = message.startswith("syntax error")
-                raise ParseError("S" + message[1:] if syntax else f"Syntax error: {message}") from None
-            except duckdb.Error as exc:
-                raise DorisError(duck.error_message(exc)) from None
-            description = cur.description or []
-            rows = cur.fetchall()
-        columns = [(d[0], _duck_kind(str(d[1]))) for d in description]
-        return Result(columns, rows)
+        planned = self.plan(ctx, expression)
+        stream = RowStream(self.store, planned)
+        try:
+            columns, first = stream.start()
+        except BaseException:
+            stream.close()
+            raise
+        if len(first) < FETCH_ROWS:
+            stream.close()
+            return Result(columns, first)
+        stream.pending = first
+        return Result(columns, stream)
 
     def explain(self, ctx: SessionContext, expression: exp.Expression) -> Result:
         if not isinstance(expression, QUERY_TYPES):
@@ -431,6 +427,8 @@ class QueryEngine:
         target = expression.this
         if not isinstance(target, exp.Table) or expression.args.get("from") or expression.args.get("joins"):
             raise DorisError("UPDATE ... FROM is not supported by dorisbk", code=1235)
+        if target.args.get("partition") is not None:  # Doris's UPDATE names no partitions
+            raise ParseError("Syntax error: UPDATE does not take PARTITION")
         db_name = target.db or ctx.current_db()
         table = self.catalog.find_table(self.catalog.db(db_name), target.name)
         if table is None:
@@ -479,6 +477,82 @@ class QueryEngine:
             raise
         finally:
             cur.close()
+
+
+FETCH_ROWS = 10_000  # rows fetched from DuckDB at a time, and the most a result holds before it streams
+
+
+class RowStream:
+    """The rows of a query, fetched from DuckDB a batch at a time as the client takes them, so that a
+    large result never sits whole in the server's memory. It holds its cursor and its files' leases
+    until :meth:`close` (at the last row, on an error, or when the connection moves on or ends)."""
+
+    def __init__(self, store: TabletStore, planned: Planned) -> None:
+        self.store = store
+        self.planned = planned
+        self.pending: list[tuple] = []  # rows fetched and not yet taken
+        self._cur: duckdb.DuckDBPyConnection | None = None
+        self._lock = threading.Lock()  # one fetch at a time; close waits for none
+        self._closed = False
+        self._released = False
+
+    def start(self) -> tuple[list[tuple[str, str]], list[tuple]]:
+        """Run the query (in a worker): its columns and first batch of rows."""
+        self._cur = duck.cursor()
+        with self._errors():
+            self._cur.execute(self.planned.sql)
+            description = self._cur.description or []
+            first = self._cur.fetchmany(FETCH_ROWS)
+        return [(d[0], _duck_kind(str(d[1]))) for d in description], first
+
+    def fetch(self) -> list[tuple]:
+        """The next rows (in a worker); none once the result is read, and then the stream is closed."""
+        with self._lock:
+            if self._closed or self._cur is None:
+                self._close_locked()
+                return []
+            try:
+                with self._errors():
+                    rows = self._cur.fetchmany(FETCH_ROWS)
+            except BaseException:
+                self._close_locked()
+                raise
+            if not rows or self._closed:  # the end, or closed while this fetch ran
+                self._close_locked()
+                return []
+            return rows
+
+    def close(self) -> None:
+        """Give back the cursor and the leases; a fetch running meanwhile closes them when it ends."""
+        self._closed = True
+        if self._lock.acquire(blocking=False):
+            try:
+                self._close_locked()
+            finally:
+                self._lock.release()
+
+    def _close_locked(self) -> None:
+        self._closed = True
+        if self._cur is not None:
+            self._cur.close()
+            self._cur = None
+        if not self._released:
+            self._released = True
+            self.store.release(self.planned.files)
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        """DuckDB's failures in Doris's words; a statement stopped by KILL or query_timeout says so."""
+        try:
+            yield
+        except duckdb.ParserException as exc:  # sqlglot read it, DuckDB cannot: the client's syntax still
+            interrupt.check()
+            message = duck.error_message(exc)
+            syntax = message.startswith("syntax error")
+            raise ParseError("S" + message[1:] if syntax else f"Syntax error: {message}") from None
+        except duckdb.Error as exc:
+            interrupt.check()
+            raise DorisError(duck.error_message(exc)) from None
 
 
 @dataclass
