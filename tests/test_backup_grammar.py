@@ -440,11 +440,12 @@ def test_comments_are_ignored() -> None:
     sql = textwrap.dedent(
         """\
         -- leading line comment
+        --3f2a leading comment with no space after the dashes, as Doris's regression framework sends it
         # hash comment
         /* block
            comment */ BACKUP /* inline */ SNAPSHOT db.l -- trailing
         TO r # another
-        ON (t1, /* skip */ t2)
+        ON (t1, /* skip */ t2)--trailing, no space
         --
         ;  /* after the semicolon */
         """
@@ -515,7 +516,6 @@ _ERROR_SHAPE = re.compile(r"^Syntax error at line (\d+), column (\d+) near (.+):
         ("ADMIN SHOW FRONTEND CONFIG LIKE pattern", 1, 33, "'pattern'", "string"),
         ("SHOW BROKER; SHOW BROKER", 1, 14, "'SHOW'", "end of input"),
         ("BACKUP SNAPSHOT l TO r /* never closed", 1, 24, "'/*'", "EXCLUDE, ON, PROPERTIES, ';', end of input"),
-        ("BACKUP SNAPSHOT l TO r --comment", 1, 24, "'--comment'", "EXCLUDE, ON, PROPERTIES, ';', end of input"),
         ("SELECT 1", 1, 1, "'SELECT'", "ADMIN, ALTER, BACKUP, CANCEL, CREATE, DROP, RESTORE, SHOW"),
     ],
 )

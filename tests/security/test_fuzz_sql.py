@@ -21,7 +21,7 @@ from tests.dorisbk_server import DorisbkServer
 from tests.sqlhelp import one, rows
 
 SEED = 20261202
-STATEMENTS_PER_USER = 2000
+STATEMENTS_PER_USER = 1500
 ANSWER_TIMEOUT_S = 60  # no answer within this is a hang (query_timeout below is far shorter)
 
 SETUP = [

@@ -20,6 +20,7 @@ from mysql_mimic.stream import MysqlStream
 from mysql_mimic.types import Capabilities
 
 from dorisbk.server import wire
+from tests.clientkit import require_module
 from tests.dorisbk_server import DorisbkServer
 
 MAX_FRAME = 0xFFFFFF
@@ -290,15 +291,32 @@ def test_auth_switch_answer_is_read_and_bounded(server: DorisbkServer) -> None:
                 assert_error_then_closed(client, expected)
 
 
+@contextmanager
+def connect_timeout(server: DorisbkServer, seconds: int) -> Iterator[None]:
+    """MySQL's global ``connect_timeout`` (10 s by default) set for a while."""
+    with server.connect() as conn, conn.cursor() as cur:
+        cur.execute(f"SET GLOBAL connect_timeout = {seconds}")
+        try:
+            yield
+        finally:
+            cur.execute("SET GLOBAL connect_timeout = DEFAULT")
+
+
 def test_silent_client_is_closed_by_the_handshake_deadline(server: DorisbkServer) -> None:
-    with raw(server) as client:  # reads the greeting, then says nothing
+    with connect_timeout(server, 2), raw(server) as client:  # reads the greeting, then says nothing
         assert client.read_until_closed() == []
 
 
 def test_half_sent_handshake_is_closed_by_the_handshake_deadline(server: DorisbkServer) -> None:
-    with raw(server) as client:
+    with connect_timeout(server, 2), raw(server) as client:
         client.send_raw(b"\x40\x00")
         assert client.read_until_closed() == []
+
+
+def test_connect_timeout_is_mysqls(server: DorisbkServer) -> None:
+    with server.connect() as conn, conn.cursor() as cur:
+        cur.execute("SELECT @@connect_timeout")
+        assert cur.fetchall() == ((10,),)
 
 
 def test_oversized_handshake_is_refused_before_it_is_read(server: DorisbkServer) -> None:
@@ -410,7 +428,7 @@ def test_change_user_to_root_works(server: DorisbkServer) -> None:
 
 
 def test_change_user_with_mysql_connector(server: DorisbkServer) -> None:
-    connector = pytest.importorskip("mysql.connector")
+    connector = require_module("mysql.connector")
     conn = connector.connect(host="127.0.0.1", port=server.port, user="root", password="", use_pure=True)
     try:
         conn.cmd_change_user(username="root", password="", database="information_schema")

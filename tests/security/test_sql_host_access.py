@@ -18,6 +18,7 @@ import pymysql
 import pytest
 import sqlglot
 
+from dorisbk.dialect import DorisBK
 from dorisbk.errors import DorisError
 from dorisbk.sql import allowlist
 from tests.dorisbk_server import DorisbkServer
@@ -167,7 +168,7 @@ FUNCTION_ATTACKS = [a for a in _attacks(Path("/etc/passwd"), Path("/data"), Path
 @pytest.mark.parametrize("sql", FUNCTION_ATTACKS)
 def test_allowlist_alone_refuses_every_attack(sql: str) -> None:
     with pytest.raises((DorisError, sqlglot.errors.ParseError)):  # refused by the parser or by the allowlist
-        allowlist.check(sqlglot.parse_one(sql, read="doris"))
+        allowlist.check(sqlglot.parse_one(sql, read=DorisBK))
 
 
 _LOCKED_DUCKDB = """

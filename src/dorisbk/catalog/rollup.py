@@ -23,10 +23,11 @@ from sqlglot import exp
 
 from dorisbk.catalog.model import Table
 from dorisbk.catalog.types import ColumnType
+from dorisbk.dialect import DorisBK
 from dorisbk.errors import DorisError
 from dorisbk.timeutil import long_to_time_string
 
-DIALECT = "doris"
+DIALECT = DorisBK
 ALTER_TIMEOUT_S = 2592000  # Config.alter_table_timeout_second
 ALTER_JOB_COLUMNS = ("JobId", "TableName", "CreateTime", "FinishTime", "BaseIndexName", "RollupIndexName",
                      "RollupId", "TransactionId", "State", "Msg", "Progress", "Timeout")  # fmt: skip

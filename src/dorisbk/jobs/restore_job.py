@@ -29,6 +29,7 @@ from dorisbk.catalog import partitions as bounds
 from dorisbk.catalog import rollup
 from dorisbk.catalog.catalog import ATOMIC_PREFIX
 from dorisbk.catalog.model import Partition, Replica, Rowset, Table, Tablet, now_ms
+from dorisbk.dialect import DorisBK
 from dorisbk.errors import DorisError
 from dorisbk.jobs.abstract_job import AbstractJob
 from dorisbk.jobs.context import JobContext
@@ -848,8 +849,8 @@ def _retarget_view(sql: str, source_db: str, target_db: str) -> str:
     """A view's SQL with references to the snapshot's database pointed at the target database."""
     if source_db == target_db:
         return sql
-    tree = sqlglot.parse_one(sql, read="doris")
+    tree = sqlglot.parse_one(sql, read=DorisBK)
     for table in tree.find_all(exp.Table):
         if table.db == source_db:
             table.set("db", exp.to_identifier(target_db))
-    return tree.sql(dialect="doris")
+    return tree.sql(dialect=DorisBK)

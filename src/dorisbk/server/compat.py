@@ -519,11 +519,12 @@ class DorisConnection(Connection):
         that did not log in closed instead of served (the library went on to the command phase after
         sending the 1045, and the session ran as root)."""
         mimic_context.connection_id.set(self.connection_id)
+        deadline = self._timeout("connect_timeout")
         try:
-            async with asyncio.timeout(wire.CONNECT_TIMEOUT):
+            async with asyncio.timeout(deadline):
                 await self.connection_phase()
         except TimeoutError:
-            log.info("connection %s: no login within %ss", self.connection_id, wire.CONNECT_TIMEOUT)
+            log.info("connection %s: no login within %ss", self.connection_id, deadline)
             return
         except MysqlError as exc:
             await self.stream.write(self.error(msg=exc.msg, code=exc.code))

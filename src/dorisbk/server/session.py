@@ -29,6 +29,7 @@ from sqlglot import exp
 
 from dorisbk import interrupt
 from dorisbk.auth.users import require_admin
+from dorisbk.dialect import DorisBK
 from dorisbk.env import Env
 from dorisbk.errors import DorisError, ParseError, UnknownDatabase
 from dorisbk.server import compat
@@ -40,11 +41,9 @@ from dorisbk.sql.result import Result, SessionContext
 from dorisbk.sql.router import (
     Router,
     clean_parse_error,
-    doris_forms,
     leading_words,
     log_text,
     redacted,
-    split_insert_label,
 )
 
 log = logging.getLogger(__name__)
@@ -101,6 +100,7 @@ _EXTRA_VARIABLES: dict[str, tuple[Any, Any, bool]] = {
     "character_set_filesystem": (str, "binary", True),
     "net_read_timeout": (int, 60, True),
     "net_write_timeout": (int, 600, True),  # Doris's: a client that takes no bytes for this long is gone
+    "connect_timeout": (int, 10, True),  # MySQL's: seconds a client has to log in (SET GLOBAL changes it)
     "have_ssl": (str, "DISABLED", False),
     "hostname": (str, "localhost", False),
     "port": (int, 9030, False),
@@ -191,7 +191,7 @@ def to_mysql_error(exc: DorisError) -> MysqlError:
 class DorisSession(Session):
     """One client connection."""
 
-    dialect = "doris"
+    dialect = DorisBK
 
     def __init__(self, env: Env, router: Router, global_variables: ServerVariables) -> None:
         super().__init__(variables=DorisSessionVariables(global_variables))
@@ -208,7 +208,6 @@ class DorisSession(Session):
         self.info = ""
         self.query_id = ""
         self.statement = interrupt.Statement()  # the one running (KILL and query_timeout cancel it), or the last
-        self._insert_label: str | None = None  # the WITH LABEL of the statement being run
         self._streams: set[RowStream] = set()  # results being sent a batch at a time
 
     def user_name(self) -> str:
@@ -289,11 +288,7 @@ class DorisSession(Session):
             if self.router.handles(sql):
                 result = await self._in_worker(self.router.route, self.context(), sql)
                 return to_wire(result) if isinstance(result, Result) else result
-            sql, self._insert_label = split_insert_label(sql)
-            try:
-                return await super().handle_query(doris_forms(sql), attrs)
-            finally:
-                self._insert_label = None
+            return await super().handle_query(sql, attrs)
         except DorisError as exc:
             raise to_mysql_error(exc) from None
         except sqlglot.errors.ParseError as exc:
@@ -312,8 +307,6 @@ class DorisSession(Session):
     async def query(self, expression: exp.Expression, sql: str, attrs: dict[str, str]) -> Any:
         """SELECT / INSERT and the rest that the library's middlewares did not answer."""
         ctx = self.context()
-        if self._insert_label is not None:
-            ctx.variables["insert_label"] = self._insert_label
         result = await self._in_worker(self.router.execute_expression, ctx, expression)
         # an INSERT's OK packet carries the loaded row count and its label (compat's OK reads them)
         self.affected_rows = int(ctx.variables.get("affected_rows", 0))

@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 MAX_FRAME = 0xFFFFFF  # a frame's payload; a payload this long continues in the next frame
 MAX_COMMAND = 64 * 1024 * 1024  # MySQL 8's max_allowed_packet default, for a whole (multi-frame) command
 MAX_LOGIN_PACKET = 1024 * 1024  # what a client may send before it has logged in
-CONNECT_TIMEOUT = 10.0  # MySQL's connect_timeout: the whole connection phase
 NET_READ_TIMEOUT = 30.0  # MySQL's net_read_timeout: the rest of a packet once it has begun
 NET_WRITE_TIMEOUT = 60.0  # MySQL's net_write_timeout: a client that does not read its results
 

@@ -17,6 +17,7 @@ import re
 import sqlglot
 from sqlglot import exp
 
+from dorisbk.dialect import DorisBK
 from dorisbk.errors import DorisError, ParseError
 
 # Doris's built-in scalar, aggregate and window functions, by the names a user writes them.
@@ -125,7 +126,7 @@ def _doris_function_kinds() -> frozenset[type[exp.Expression]]:
     for name in DORIS_FUNCTIONS:
         for args in ("", "()", "(1)", "(1, 2)", "(1, 2, 3)"):
             try:
-                select = sqlglot.parse_one(f"SELECT {name}{args}", read="doris")
+                select = sqlglot.parse_one(f"SELECT {name}{args}", read=DorisBK)
             except (sqlglot.errors.SqlglotError, AttributeError, TypeError, ValueError):
                 continue  # not a form this name takes (sqlglot's builders raise several kinds)
             # with the nodes a builder wraps the arguments in (date_format -> TimeToStr(TsOrDsToTimestamp))

@@ -14,6 +14,7 @@ import re
 import sqlglot
 from sqlglot import exp
 
+from dorisbk.dialect import DorisBK
 from dorisbk.env import Env
 from dorisbk.errors import DorisError, ParseError
 from dorisbk.jobs.repositories import is_secret
@@ -95,41 +96,6 @@ def leading_words(sql: str, count: int) -> list[str]:
             words.append(ch)
             i += 1
     return words
-
-
-_IDENT = r"(?:`[^`]+`|[A-Za-z_][A-Za-z0-9_$]*)"
-# a table named after FROM / JOIN (SELECT, DELETE), then Doris's partition spellings
-_TABLE_REF = rf"(\b(?:FROM|JOIN)\s+{_IDENT}(?:\s*\.\s*{_IDENT})?\s+)"
-_ONE_PARTITION = re.compile(rf"{_TABLE_REF}PARTITION\s+({_IDENT})(?=\s|;|\Z)", re.IGNORECASE)
-_PARTITIONS = re.compile(rf"{_TABLE_REF}PARTITIONS\s*\(", re.IGNORECASE)
-
-
-# INSERT INTO t | INSERT OVERWRITE TABLE t, then its partitions, then Doris's WITH LABEL l
-_INSERT_LABEL = re.compile(
-    rf"^(\s*INSERT\s+(?:INTO|OVERWRITE\s+TABLE)\s+{_IDENT}(?:\s*\.\s*{_IDENT}){{0,2}}"
-    rf"(?:\s+(?:TEMPORARY\s+)?PARTITIONS?\s*\([^)]*\))?)\s+WITH\s+LABEL\s+({_IDENT}|[-A-Za-z0-9_:]+)",
-    re.IGNORECASE,
-)
-
-
-def split_insert_label(sql: str) -> tuple[str, str | None]:
-    """``INSERT ... WITH LABEL l ...`` (sqlglot does not parse it): the statement without the clause, and
-    the label (None when there is none)."""
-    match = _INSERT_LABEL.match(sql)
-    if match is None:
-        return sql, None
-    label = match.group(2)
-    if label.startswith("`"):
-        label = label[1:-1]
-    return f"{sql[: match.end(1)]} {sql[match.end(2) :]}", label
-
-
-def doris_forms(sql: str) -> str:
-    """Doris's spellings sqlglot does not parse, in one it does: ``FROM t PARTITION p`` (one partition,
-    no parentheses) becomes ``PARTITION (p)``, and ``PARTITIONS (p1, p2)`` (which sqlglot would take for
-    a table alias) ``PARTITION (p1, p2)``; in SELECT and DELETE alike."""
-    sql = _PARTITIONS.sub(r"\1PARTITION (", sql)
-    return _ONE_PARTITION.sub(r"\1PARTITION (\2)", sql)
 
 
 _QUOTED = r"""(?>'(?:[^'\\]|\\.|'')*'?|"(?:[^"\\]|\\.|"")*"?)"""
@@ -228,13 +194,9 @@ class Router:
         return None
 
     def _explain(self, ctx: SessionContext, sql: str) -> Result:
-        words = sql.lstrip()
-        body = words[len("EXPLAIN") :].lstrip()
-        for modifier in ("VERBOSE", "GRAPH", "PLAN", "ANALYZED", "OPTIMIZED", "SHAPE", "MEMO", "PHYSICAL"):
-            if body[: len(modifier)].upper() == modifier and body[len(modifier) : len(modifier) + 1].isspace():
-                body = body[len(modifier) :].lstrip()
-        expression = parse_sql(body)
-        return self.env.engine.explain(ctx, expression)
+        """``EXPLAIN [plan type] [level] query``: the dialect reads it as a DESCRIBE of the query."""
+        tree = parse_sql(sql)
+        return self.env.engine.explain(ctx, tree.this if isinstance(tree, exp.Describe) else tree)
 
     def execute_expression(self, ctx: SessionContext, expression: exp.Expression) -> Result | None:
         """A statement parsed by sqlglot that the session did not answer itself."""
@@ -256,9 +218,9 @@ class Router:
 
 
 def parse_sql(sql: str) -> exp.Expression:
-    """One Doris SQL statement through sqlglot, with a clean 1064 on failure."""
+    """One Doris SQL statement through our dialect, with a clean 1064 on failure."""
     try:
-        expressions = [e for e in sqlglot.parse(sql, read="doris") if e is not None]
+        expressions = [e for e in sqlglot.parse(sql, read=DorisBK) if e is not None]
     except sqlglot.errors.ParseError as exc:
         raise clean_parse_error(exc) from None
     if len(expressions) != 1:

@@ -14,6 +14,7 @@ import re
 
 import sqlglot
 
+from dorisbk.dialect import DorisBK
 from dorisbk.env import Env
 from dorisbk.errors import DorisError
 from dorisbk.sql import ddl_stmts as s
@@ -104,7 +105,7 @@ def execute(env: Env, ctx: SessionContext, head: str, query: str) -> None:
     catalog_ddl.execute(env, ctx, stmt)
     target = f"`{db_name}`.`{stmt.table.name}`"
     try:
-        insert = sqlglot.parse_one(f"INSERT INTO {target} SELECT * FROM ({query}) AS __ctas", read="doris")
+        insert = sqlglot.parse_one(f"INSERT INTO {target} SELECT * FROM ({query}) AS __ctas", read=DorisBK)
         env.engine.insert(ctx, insert)  # type: ignore[arg-type]
     except BaseException:
         catalog_ddl.execute(env, ctx, s.DropTableStmt(s.TableName(stmt.table.name, db_name), force=True))

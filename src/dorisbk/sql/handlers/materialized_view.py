@@ -13,6 +13,7 @@ from sqlglot import exp
 from dorisbk.auth.users import require
 from dorisbk.backend import duck
 from dorisbk.catalog import rollup
+from dorisbk.dialect import DorisBK
 from dorisbk.env import Env
 from dorisbk.errors import DorisError, ParseError
 from dorisbk.sql import ddl_stmts as s
@@ -35,7 +36,7 @@ def execute(env: Env, ctx: SessionContext, stmt: object) -> None:
 
 def _parse_select(query: str) -> exp.Select:
     try:
-        select = sqlglot.parse_one(query, read=rollup.DIALECT)
+        select = sqlglot.parse_one(query, read=DorisBK)
     except sqlglot.errors.ParseError as exc:
         raise ParseError(f"Syntax error in the materialized view's query: {str(exc).splitlines()[0]}") from None
     if not isinstance(select, exp.Select):

@@ -32,11 +32,12 @@ from dorisbk.catalog import partitions as bounds
 from dorisbk.catalog import rollup
 from dorisbk.catalog.catalog import Catalog
 from dorisbk.catalog.model import Partition, Table
+from dorisbk.dialect import DorisBK
 from dorisbk.errors import DorisError, ParseError, UnknownTable
 from dorisbk.sql import allowlist, doris_functions
 from dorisbk.sql.result import Result, SessionContext
 
-READ = "doris"
+READ = DorisBK
 WRITE = "duckdb"
 MAX_VIEW_DEPTH = 16
 QUERY_TYPES = (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Subquery)
@@ -342,7 +343,7 @@ class QueryEngine:
                 planned = Planned(f"SELECT * FROM ({planned.sql}) AS __q({aliases})", planned.scans)
             with self._auto_increment(table, planned, names) as (planned, names):
                 overwrite = bool(expression.args.get("overwrite"))
-                label = ctx.variables.pop("insert_label", None)
+                label = expression.text("label") or None
                 result = self.loader.load(table, planned.sql, names, partitions, overwrite, label=label, user=ctx.user)
         ctx.variables["affected_rows"] = result.rows
         ctx.variables["ok_info"] = result.info
@@ -681,7 +682,7 @@ _SELECT_LIST_END = {
 def _select_list_texts(sql: str) -> list[str] | None:
     """The source text of each item of a statement's top-level select list (``SELECT a, f(x) FROM``)."""
     try:
-        tokens = Dialect.get_or_raise("doris").tokenize(sql)
+        tokens = Dialect.get_or_raise(READ).tokenize(sql)
     except sqlglot.errors.SqlglotError:
         return None
     if not tokens or tokens[0].token_type != TokenType.SELECT:

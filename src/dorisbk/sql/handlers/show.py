@@ -11,6 +11,7 @@ from dorisbk.auth.users import SHOW_GRANTS_COLUMNS, User, grants_row, require, r
 from dorisbk.catalog import partitions as bounds
 from dorisbk.catalog import rollup, schema_change
 from dorisbk.catalog.model import KEYS_SQL, Column, Partition, Table
+from dorisbk.dialect import DorisBK
 from dorisbk.env import Env
 from dorisbk.errors import DorisError
 from dorisbk.sql import ddl_stmts as s
@@ -477,7 +478,7 @@ def _views_of(env: Env, db_id: int, db_name: str, table: Table) -> Result:
         if view.kind != "VIEW":
             continue
         try:
-            tree = sqlglot.parse_one(view.view_sql, read="doris")
+            tree = sqlglot.parse_one(view.view_sql, read=DorisBK)
         except sqlglot.errors.ParseError:
             continue
         if any(t.name == table.name and t.db in ("", db_name) for t in tree.find_all(exp.Table)):

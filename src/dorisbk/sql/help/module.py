@@ -415,9 +415,7 @@ def _skip_comment(sql: str, pos: int) -> int:
         if end < 0:
             raise ParseError("Syntax error: unterminated comment")
         return end + 2
-    if sql.startswith("#", pos) or (
-        sql.startswith("--", pos) and (pos + 2 == len(sql) or sql[pos + 2] in " \t\r\n\f\v")
-    ):
+    if sql.startswith(("#", "--"), pos):  # Doris: "--" starts a comment with or without a space after it
         end = sql.find("\n", pos)
         return len(sql) if end < 0 else end + 1
     return pos
