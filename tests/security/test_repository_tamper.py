@@ -173,6 +173,33 @@ def test_info_ids_must_be_integers(env: dict) -> None:
     restore_cancelled(env, repo, ts, "[BAD_FILE, msg: ", "invalid id", "../../../..")
 
 
+@pytest.mark.parametrize(
+    "edit",
+    [
+        {"backup_objects": []},
+        {"backup_objects": {"t": 5}},
+        {"new_backup_objects": "views"},
+        {"backup_time": "yesterday"},
+        {"backup_objects": {"t": {"partitions": {"p1": {"indexes": {"i": {"tablets": {"1": "x"}}}}}}}},
+    ],
+)
+def test_info_of_the_wrong_shape_is_refused_cleanly(env: dict, edit: dict) -> None:
+    """An info file whose values are of the wrong types: RESTORE and SHOW SNAPSHOT say so, nothing crashes and
+    nothing is restored."""
+    repo, ts = fresh_snapshot(env)
+    path = info_file(env["location"] / repo, repo)
+    rewrite_checksummed(path, json.dumps({**json.loads(path.read_bytes()), **edit}).encode())
+    conn = env["conn"]
+    db = new_db(conn)
+    with pytest.raises(pymysql.err.MySQLError) as refused:
+        q(conn, restore_sql(db, "snap", repo, ts))
+    assert refused.value.args[0] == 1105
+    assert "the info file is malformed" in refused.value.args[1], refused.value.args
+    assert tables(conn, db) == []
+    shown = q(conn, f"SHOW SNAPSHOT ON {repo} WHERE SNAPSHOT = 'snap' AND TIMESTAMP = '{ts}'")
+    assert shown[0][-1].startswith("Failed to get info: the info file is malformed"), shown
+
+
 # ---- symbolic links in a LOCAL repository
 def test_drop_snapshot_of_a_symlinked_label_dir(env: dict) -> None:
     conn = env["conn"]

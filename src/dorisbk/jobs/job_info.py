@@ -36,6 +36,41 @@ def encode(obj: Any) -> bytes:
     return json.dumps(obj, indent=1, sort_keys=False).encode("utf-8")
 
 
+def parse_info(data: bytes) -> dict[str, Any]:
+    """An ``__info`` file, read from a repository as data: JSON of the shape every reader relies on
+    (SHOW SNAPSHOT, RESTORE and its job), else ValueError saying what is wrong. Names and ids inside
+    are checked again where they become paths (``storage/layout.py``)."""
+    info = json.loads(data)
+    _expect(info, dict, "the info file")
+    for key in ("name", "database", "content"):
+        _expect(info.get(key), str, key)
+    _expect(info.get("backup_time"), int, "backup_time")
+    _expect(info.get("backup_objects"), dict, "backup_objects")
+    for name, table in info["backup_objects"].items():
+        _expect(table, dict, f"table {name}")
+        _expect(table.get("partitions"), dict, f"partitions of table {name}")
+        for part_name, part in table["partitions"].items():
+            _expect(part, dict, f"partition {part_name} of table {name}")
+            _expect(part.get("indexes"), dict, f"indexes of partition {part_name}")
+            for index_name, index in part["indexes"].items():
+                _expect(index, dict, f"index {index_name}")
+                _expect(index.get("tablets"), dict, f"tablets of index {index_name}")
+                for tablet, files in index["tablets"].items():
+                    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+                        raise ValueError(f"the info file is malformed: files of tablet {tablet}")
+    extra = info.get("new_backup_objects", {})
+    _expect(extra, dict, "new_backup_objects")
+    views = extra.get("views", [])
+    if not isinstance(views, list) or not all(isinstance(v, dict) and isinstance(v.get("name"), str) for v in views):
+        raise ValueError("the info file is malformed: views")
+    return info
+
+
+def _expect(value: object, kind: type, what: str) -> None:
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ValueError(f"the info file is malformed: {what}")
+
+
 def brief(info: dict[str, Any]) -> dict[str, Any]:
     """The brief info of SHOW SNAPSHOT Details and SHOW RESTORE RestoreObjs."""
     return {

@@ -3,7 +3,6 @@ and the frontend config knobs, with Doris's synchronous checks and messages."""
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -13,7 +12,7 @@ from dorisbk.env import Env
 from dorisbk.errors import DorisError, StorageError, UnknownDatabase
 from dorisbk.jobs.backup_job import KEEP_ON_LOCAL_REPO_ID, KEEP_ON_LOCAL_REPO_NAME, SHOW_BACKUP_COLUMNS, BackupJob
 from dorisbk.jobs.concurrency import QUEUE_COLUMNS
-from dorisbk.jobs.job_info import brief, pretty
+from dorisbk.jobs.job_info import brief, parse_info, pretty
 from dorisbk.jobs.repositories import RepoRecord, masked
 from dorisbk.sql import backup_stmts as b
 from dorisbk.sql.result import Result, SessionContext, text_result
@@ -351,7 +350,7 @@ def show_snapshot(env: Env, _ctx: SessionContext, stmt: b.ShowSnapshotStmt) -> R
 
 
 def repo_info_json(repo: Repository, label: str, timestamp: str) -> dict[str, Any]:
-    return json.loads(repo.read_info(label, timestamp))
+    return parse_info(repo.read_info(label, timestamp))
 
 
 def drop_snapshot(env: Env, _ctx: SessionContext, stmt: b.DropSnapshotStmt) -> None:

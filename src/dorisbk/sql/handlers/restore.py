@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from dorisbk.catalog.catalog import replication_from_properties
@@ -10,6 +9,7 @@ from dorisbk.env import Env
 from dorisbk.errors import DorisError, StorageError
 from dorisbk.jobs.backup_job import KEEP_ON_LOCAL_REPO_NAME
 from dorisbk.jobs.concurrency import QUEUE_COLUMNS
+from dorisbk.jobs.job_info import parse_info
 from dorisbk.jobs.restore_job import RestoreJob, show_restore_columns
 from dorisbk.sql import backup_stmts as b
 from dorisbk.sql.handlers.backup import check_label, current_db, timeout_ms, with_queue_columns
@@ -55,7 +55,7 @@ def restore(env: Env, ctx: SessionContext, stmt: b.RestoreStmt) -> None:
     db = current_db(env, ctx, stmt.db)
     repo = env.repos.repository(record.name)
     try:
-        info = json.loads(repo.read_info(stmt.label, props["backup_timestamp"]))
+        info = parse_info(repo.read_info(stmt.label, props["backup_timestamp"]))
     except (StorageError, ValueError) as exc:
         reason = exc.message if isinstance(exc, StorageError) else str(exc)
         raise DorisError(
