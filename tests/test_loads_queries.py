@@ -457,3 +457,14 @@ def test_auto_increment_ids_from_a_random_source(conn) -> None:
         rows(conn, "INSERT INTO ai (v) SELECT number FROM numbers('number' = '2000') WHERE random() < 0.5")
     total, distinct, top = rows(conn, "SELECT count(*), count(DISTINCT id), max(id) FROM ai")[0]
     assert total == distinct == top > 0
+
+
+def test_nulls_sort_first_ascending_and_last_descending(conn) -> None:
+    """Doris's (and MySQL's) NULL order, for ORDER BY and window functions alike."""
+    rows(conn, "CREATE TABLE nulls_order (k INT, v INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 2")
+    rows(conn, "INSERT INTO nulls_order VALUES (1, 20), (2, NULL), (3, 10)")
+    assert rows(conn, "SELECT v FROM nulls_order ORDER BY v") == [(None,), (10,), (20,)]
+    assert rows(conn, "SELECT v FROM nulls_order ORDER BY v DESC") == [(20,), (10,), (None,)]
+    numbered = rows(conn, "SELECT k, row_number() OVER (ORDER BY v) FROM nulls_order ORDER BY k")
+    assert numbered == [(1, 3), (2, 1), (3, 2)]
+    assert rows(conn, "SELECT v FROM nulls_order ORDER BY v ASC NULLS LAST") == [(10,), (20,), (None,)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import datetime as dt
 import decimal
 import logging
 import re
@@ -45,6 +46,7 @@ from dorisbk.sql.router import (
     log_text,
     redacted,
 )
+from dorisbk.timeutil import session_zone
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -209,6 +211,10 @@ class DorisSession(Session):
         self.query_id = ""
         self.statement = interrupt.Statement()  # the one running (KILL and query_timeout cancel it), or the last
         self._streams: set[RowStream] = set()  # results being sent a batch at a time
+
+    def timezone(self) -> dt.tzinfo:  # type: ignore[override]
+        """The session's ``time_zone`` (NOW(), CURDATE() and friends are read in it): any name Doris takes."""
+        return session_zone(str(self.variables.get("time_zone")))
 
     def user_name(self) -> str:
         """The logged-in user. A connection whose login failed is closed before it runs anything (compat), so
@@ -450,6 +456,12 @@ class DorisSession(Session):
         assignment = setitem.this
         left = assignment.left
         scope = left.text("kind") if isinstance(left, exp.SessionParameter) else setitem.text("kind")
+        if left.name.lower() == "time_zone":  # refused when set, not at every later statement
+            value = expression_to_value(assignment.right)
+            try:
+                session_zone(str(value))
+            except ValueError:
+                raise to_mysql_error(DorisError(f"Unknown or incorrect time zone: '{value}'", code=1298)) from None
         try:
             if (scope or "").upper() != "GLOBAL":
                 super()._set_variable(setitem)

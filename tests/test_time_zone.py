@@ -1,0 +1,50 @@
+"""``SET time_zone`` takes every zone Doris takes (IANA names, offsets, SYSTEM, CST) and NOW() / CURDATE()
+read the session's zone; a name that is no zone is refused when it is set (1298), and the connection
+goes on in the zone it had."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+
+from tests.dorisbk_server import DorisbkServer
+from tests.sqlhelp import error, one, rows
+
+
+def _now_in(conn, zone: str) -> dt.datetime:  # type: ignore[no-untyped-def]
+    rows(conn, f"SET time_zone = '{zone}'")
+    return dt.datetime.strptime(str(one(conn, "SELECT now()")), "%Y-%m-%d %H:%M:%S")
+
+
+@pytest.mark.parametrize(
+    ("zone", "tz"),
+    [
+        ("Asia/Shanghai", zoneinfo.ZoneInfo("Asia/Shanghai")),
+        ("America/Los_Angeles", zoneinfo.ZoneInfo("America/Los_Angeles")),
+        ("Etc/UTC", dt.UTC),
+        ("+05:30", dt.timezone(dt.timedelta(hours=5, minutes=30))),
+        ("-08:00", dt.timezone(dt.timedelta(hours=-8))),
+        ("CST", zoneinfo.ZoneInfo("Asia/Shanghai")),  # Doris reads CST as China Standard Time
+        ("SYSTEM", dt.datetime.now().astimezone().tzinfo),
+    ],
+)
+def test_now_is_read_in_the_session_zone(server: DorisbkServer, zone: str, tz: dt.tzinfo) -> None:
+    with server.connect() as conn:
+        before = dt.datetime.now(tz).replace(tzinfo=None, microsecond=0)
+        shown = _now_in(conn, zone)
+        after = dt.datetime.now(tz).replace(tzinfo=None, microsecond=0)
+        assert before <= shown <= after + dt.timedelta(seconds=1)
+        assert one(conn, "SELECT @@time_zone") == zone
+        assert str(one(conn, "SELECT curdate()")) == shown.date().isoformat()
+
+
+def test_a_name_that_is_no_zone_is_refused_when_set(server: DorisbkServer) -> None:
+    with server.connect() as conn:
+        rows(conn, "SET time_zone = 'Asia/Tokyo'")
+        for bad in ["Mars/Olympus", "+25:00", "../etc/passwd", ""]:
+            code, message = error(conn, f"SET time_zone = '{bad}'")
+            assert (code, message) == (1298, f"errCode = 2, detailMessage = Unknown or incorrect time zone: '{bad}'")
+        assert one(conn, "SELECT @@time_zone") == "Asia/Tokyo"
+        assert one(conn, "SELECT 1") == 1
