@@ -468,3 +468,19 @@ def test_nulls_sort_first_ascending_and_last_descending(conn) -> None:
     numbered = rows(conn, "SELECT k, row_number() OVER (ORDER BY v) FROM nulls_order ORDER BY k")
     assert numbered == [(1, 3), (2, 1), (3, 2)]
     assert rows(conn, "SELECT v FROM nulls_order ORDER BY v ASC NULLS LAST") == [(10,), (20,), (None,)]
+
+
+def test_sql_select_limit_caps_top_level_selects(conn) -> None:
+    """``SET sql_select_limit = n``: a top-level SELECT without LIMIT returns at most n rows; its own LIMIT,
+    subqueries and INSERT ... SELECT are not cut; DEFAULT lifts it."""
+    rows(conn, "CREATE TABLE ssl_t (k INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1")
+    rows(conn, "SET sql_select_limit = 2")
+    try:
+        assert len(rows(conn, "SELECT number FROM numbers('number' = '5')")) == 2
+        assert len(rows(conn, "SELECT number FROM numbers('number' = '5') LIMIT 4")) == 4
+        assert one(conn, "SELECT count(*) FROM (SELECT number FROM numbers('number' = '5')) s") == 5
+        rows(conn, "INSERT INTO ssl_t SELECT number FROM numbers('number' = '5')")
+    finally:
+        rows(conn, "SET sql_select_limit = DEFAULT")
+    assert one(conn, "SELECT count(*) FROM ssl_t") == 5
+    assert len(rows(conn, "SELECT k FROM ssl_t")) == 5

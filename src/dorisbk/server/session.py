@@ -68,6 +68,8 @@ _WIRE_TYPES = {
     "NULL": ColumnType.NULL,
 }
 
+_NO_LIMIT = 2**63 - 1  # sql_select_limit's default: no limit
+
 # Variables clients set or read on connect that the library does not know.
 _EXTRA_VARIABLES: dict[str, tuple[Any, Any, bool]] = {
     "version": (str, "5.7.99-dorisbk", False),
@@ -84,7 +86,7 @@ _EXTRA_VARIABLES: dict[str, tuple[Any, Any, bool]] = {
     "license": (str, "Apache License, Version 2.0", False),
     "system_time_zone": (str, "UTC", False),
     "time_zone": (str, "UTC", True),
-    "sql_select_limit": (int, 9223372036854775807, True),
+    "sql_select_limit": (int, _NO_LIMIT, True),
     "insert_timeout": (int, 14400, True),
     "enable_insert_strict": (bool, True, True),
     "default_storage_engine": (str, "olap", True),
@@ -313,6 +315,9 @@ class DorisSession(Session):
     async def query(self, expression: exp.Expression, sql: str, attrs: dict[str, str]) -> Any:
         """SELECT / INSERT and the rest that the library's middlewares did not answer."""
         ctx = self.context()
+        limit = int(self.variables.get("sql_select_limit"))
+        if isinstance(expression, exp.Query) and expression.args.get("limit") is None and 0 <= limit < _NO_LIMIT:
+            expression = expression.limit(limit)  # sql_select_limit: the top-level SELECT only, as in MySQL
         result = await self._in_worker(self.router.execute_expression, ctx, expression)
         # an INSERT's OK packet carries the loaded row count and its label (compat's OK reads them)
         self.affected_rows = int(ctx.variables.get("affected_rows", 0))
