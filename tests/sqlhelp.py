@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
+from collections.abc import Callable
 from typing import Any
 
 import pymysql
@@ -110,3 +112,11 @@ def snapshot(srv: Any) -> dict[str, Any]:
             {k: v for k, v in be.items() if k not in _VOLATILE_BACKEND} for be in dicts(c, "SHOW BACKENDS")
         ]
     return out
+
+
+def wait_until(check: Callable[[], bool], what: str = "the condition", timeout: float = 10.0) -> None:
+    """Poll ``check`` until it holds; fail the test if it does not within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"not reached in {timeout}s: {what}"
+        time.sleep(0.05)

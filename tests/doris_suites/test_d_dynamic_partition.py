@@ -15,6 +15,7 @@ import pymysql
 
 from tests.doris_suites.suite_support import backup, conn, new_db, repo, restore_sql
 from tests.doris_suites.syncer import sql, sql_dicts, sql_error, wait_backup_end, wait_restore_end
+from tests.sqlhelp import wait_until
 
 __all__ = ["conn", "repo"]
 
@@ -43,13 +44,6 @@ def names(conn: pymysql.connections.Connection, table: str) -> list[str]:
 
 def window() -> list[str]:
     return [f"p{day(i):%Y%m%d}" for i in range(0, 3)]
-
-
-def wait_for(check, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < end, "condition not reached"
-        time.sleep(0.1)
 
 
 def test_alter_enable_schedules_at_once(conn: pymysql.connections.Connection) -> None:
@@ -86,7 +80,7 @@ def test_periodic_pass_respects_restore_and_backup(conn: pymysql.connections.Con
         # a restore holds the table (RESTORE state): the scheduler leaves it alone
         sql(conn, 'ADMIN SET FRONTEND CONFIG ("debug_pause_job_states" = "RESTORE:DOWNLOADING")')
         sql(conn, restore_sql(db, "snap", repo, ts, "ON (t)"))
-        wait_for(lambda: sql_dicts(conn, f"SHOW RESTORE FROM {db}")[-1]["State"] == "DOWNLOADING")
+        wait_until(lambda: sql_dicts(conn, f"SHOW RESTORE FROM {db}")[-1]["State"] == "DOWNLOADING")
         sql(conn, 'ADMIN SET FRONTEND CONFIG ("dynamic_partition_check_interval_seconds" = "1")')
         time.sleep(1.5)  # more than one period
         assert "p_old" in names(conn, table)
@@ -103,7 +97,7 @@ def test_periodic_pass_respects_restore_and_backup(conn: pymysql.connections.Con
         assert names(conn, table) == ["p_old", *window()]  # added, but nothing dropped
         sql(conn, 'ADMIN SET FRONTEND CONFIG ("debug_pause_job_states" = "")')
         assert wait_backup_end(conn, db)["State"] == "FINISHED"
-        wait_for(lambda: names(conn, table) == window())  # the next pass drops the history
+        wait_until(lambda: names(conn, table) == window())  # the next pass drops the history
     finally:
         sql(conn, 'ADMIN SET FRONTEND CONFIG ("debug_pause_job_states" = "")')
         sql(conn, 'ADMIN SET FRONTEND CONFIG ("dynamic_partition_check_interval_seconds" = "600")')

@@ -16,9 +16,8 @@ import asyncio
 import re
 import socket
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +32,7 @@ from dorisbk.catalog import dynamic_partition
 from dorisbk.server import session as session_module
 from dorisbk.server.workers import Limits
 from tests.dorisbk_server import DorisbkServer
-from tests.sqlhelp import error, rows
+from tests.sqlhelp import error, rows, wait_until
 
 READ_TIMEOUT = 60  # s; a statement the server should have stopped long before fails the test here
 DEADLINE_S = 30.0  # for a state the server must reach soon
@@ -66,13 +65,6 @@ def connect(srv: DorisbkServer, user: str = "root", timeout_s: int | None = None
         with conn.cursor() as cur:
             cur.execute(f"SET query_timeout = {timeout_s}")
     return conn
-
-
-def wait_until(check: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE_S
-    while not check():
-        assert time.monotonic() < deadline, f"not reached in {DEADLINE_S}s: {what}"
-        time.sleep(0.05)
 
 
 def processes(srv: DorisbkServer) -> list[dict[str, str]]:
@@ -174,7 +166,7 @@ def test_kill_stops_statements_and_frees_their_workers(srv: DorisbkServer, sql: 
     count = max(PER_USER * 2, 8)
     with statements_of(srv, "plain", sql, count) as running, closing(connect(srv)) as root:
         ids = {item.conn.thread_id() for item in running}
-        wait_until(lambda: in_statement(srv, ids), "every statement started")
+        wait_until(lambda: in_statement(srv, ids), "every statement started", DEADLINE_S)
         for item in running:
             rows(root, f"{kill} {item.conn.thread_id()}")
         for item in running:
@@ -197,7 +189,9 @@ def test_a_user_holding_its_share_locks_nobody_else_out(srv: DorisbkServer) -> N
     queries, another user still runs statements, and the user's own extra statements wait (up to
     their query_timeout) instead of taking more threads."""
     with statements_of(srv, "plain", LONG_SLEEP, PER_USER * 2) as sleeping:
-        wait_until(lambda: in_statement(srv, {item.conn.thread_id() for item in sleeping}), "every sleep started")
+        wait_until(
+            lambda: in_statement(srv, {item.conn.thread_id() for item in sleeping}), "every sleep started", DEADLINE_S
+        )
         with closing(connect(srv)) as root:
             assert rows(root, "SELECT 1") == [(1,)]
             assert rows(root, "SELECT count(*) FROM lim.t") == [(2,)]
@@ -301,7 +295,7 @@ def test_processlist_and_log_hide_another_sessions_secret(srv: DorisbkServer) ->
         def rows_of_create() -> list[dict[str, str]]:
             return [row for row in processes(srv) if row["Info"].startswith("CREATE REPOSITORY hanging")]
 
-        wait_until(lambda: bool(rows_of_create()), "the CREATE REPOSITORY is in the process list")
+        wait_until(lambda: bool(rows_of_create()), "the CREATE REPOSITORY is in the process list", DEADLINE_S)
         assert '"s3.secret_key" = "*XXX"' in rows_of_create()[0]["Info"]
         with closing(connect(srv)) as root:
             for sql in ("SHOW FULL PROCESSLIST", "SHOW PROCESSLIST", "SELECT * FROM information_schema.processlist"):

@@ -19,6 +19,15 @@ _lock = threading.Lock()
 _db: duckdb.DuckDBPyConnection | None = None
 
 
+# no extension is installed or loaded while queries run: only what DuckDB is built with
+_NO_EXTENSIONS = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "allow_unsigned_extensions": False,
+}
+
+
 def configure(temp_dir: Path, data_roots: list[Path], memory_limit: str = "640MB") -> None:
     """Open the shared database, locked; called once at server start.
 
@@ -41,10 +50,7 @@ def configure(temp_dir: Path, data_roots: list[Path], memory_limit: str = "640MB
                 # rowsets in order; the setting is locked below, so it is DuckDB's default for every cursor
                 # (no measurable cost on a 5M-row partitioned COPY and scan, 3 interleaved runs)
                 "preserve_insertion_order": True,
-                "autoinstall_known_extensions": False,
-                "autoload_known_extensions": False,
-                "allow_community_extensions": False,
-                "allow_unsigned_extensions": False,
+                **_NO_EXTENSIONS,
                 # a load writes one file per (partition, bucket): flush them early and keep them all open,
                 # rather than buffering every row and spilling. Each flush is a Parquet row group, so a
                 # smaller threshold loads faster but scans slower: 16384 rows balances the two
@@ -70,9 +76,8 @@ def scratch() -> duckdb.DuckDBPyConnection:
         ":memory:",
         config={
             "threads": 1,
+            **_NO_EXTENSIONS,
             "enable_external_access": False,
-            "autoinstall_known_extensions": False,
-            "autoload_known_extensions": False,
             "lock_configuration": True,
         },
     )

@@ -15,7 +15,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, TypeVar
 
 import sqlglot
@@ -181,9 +181,14 @@ def to_wire(result: Result) -> tuple[list[tuple], list[ResultColumn]]:
         ResultColumn(name, _WIRE_TYPES.get(kind, ColumnType.VAR_STRING), character_set=CharacterSet.utf8)
         for name, kind in result.columns
     ]
-    needs_conversion = any(kind in ("BOOLEAN", "DECIMAL") for _n, kind in result.columns)
-    rows = [tuple(_wire_value(v) for v in row) for row in result.rows] if needs_conversion else list(result.rows)
-    return rows, columns
+    return wire_rows(result.columns, result.rows), columns
+
+
+def wire_rows(kinds: list[tuple[str, str]], rows: Sequence[Sequence[Any]]) -> list[tuple]:
+    """Rows of a result with ``kinds`` columns as the wire library writes them (BOOLEAN and DECIMAL converted)."""
+    if any(kind in ("BOOLEAN", "DECIMAL") for _n, kind in kinds):
+        return [tuple(_wire_value(v) for v in row) for row in rows]
+    return list(rows)  # type: ignore[arg-type]
 
 
 def to_mysql_error(exc: DorisError) -> MysqlError:
@@ -339,7 +344,7 @@ class DorisSession(Session):
             while rows:
                 for row in rows:
                     yield row
-                rows = to_wire(Result(kinds, await self._in_worker(stream.fetch)))[0]
+                rows = wire_rows(kinds, await self._in_worker(stream.fetch))
         finally:
             self._streams.discard(stream)
             stream.close()
