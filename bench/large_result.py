@@ -45,7 +45,7 @@ def main() -> int:
     import pymysql
     import pymysql.cursors
 
-    from dorisbk.sql.handlers.query import FETCH_ROWS
+    from dorisbk.engine.query import FETCH_ROWS
     from tests.dorisbk_server import DorisbkServer
 
     say(machine_line())

@@ -529,7 +529,10 @@ def test_syntax_errors(sql: str, line: int, column: int, near: str, expected: st
 
 def test_syntax_error_column_counts_from_the_start_of_its_line() -> None:
     err = syntax_error("SHOW SNAPSHOT ON r\nWHERE SNAPSHOT = 'a'\n   AND TIMESTAMP 't'")
-    assert err.message == "Syntax error at line 3, column 18 near ''t'': expected one of LIKE, '='"
+    assert err.message == (
+        "Syntax error at line 3, column 18 near ''t'': "
+        "expected one of LIKE, '!=', '<', '<=', '<=>', '<>', '=', '>', '>='"
+    )
 
 
 # ---------------------------------------------------------------------------

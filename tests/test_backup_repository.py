@@ -146,7 +146,7 @@ def test_alter_and_drop_repository(conn: pymysql.connections.Connection, base: P
         "Repository does not exist"
     )
     assert doris_err(conn, "DROP REPOSITORY r_none") == "Repository does not exist"
-    assert doris_err(conn, "SHOW CREATE REPOSITORY FOR r_none") == "Repository r_none does not exist"
+    assert doris_err(conn, "SHOW CREATE REPOSITORY FOR r_none") == "repository not exist."
     q(conn, "DROP REPOSITORY r_alter")
     assert "r_alter" not in repo_rows(conn)
     assert (base / "alter" / "__palo_repository_r_alter" / "__repo_info").is_file()

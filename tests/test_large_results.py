@@ -12,7 +12,7 @@ import pymysql
 import pymysql.cursors
 import pytest
 
-from dorisbk.sql.handlers.query import FETCH_ROWS
+from dorisbk.engine.query import FETCH_ROWS
 from tests.clientkit import require_module
 from tests.dorisbk_server import DorisbkServer
 from tests.sqlhelp import one, rows

@@ -116,6 +116,14 @@ def test_grants_and_show_grants(server: DorisbkServer, root) -> None:
     expect_error(root, "GRANT ADMIN_PRIV ON internal.users_db.* TO bob", 1105, "global level")
 
 
+def test_grant_on_a_bare_database_name_covers_its_tables(server: DorisbkServer, root) -> None:
+    rows(root, "CREATE USER dana IDENTIFIED BY 'dpw'")
+    rows(root, "GRANT SELECT_PRIV ON users_db TO dana")  # Doris reads ON db as ON db.*
+    assert dicts(root, "SHOW GRANTS FOR dana")[0]["DatabasePrivs"] == "internal.users_db: Select_priv"
+    with server.connect(user="dana", password="dpw") as c:
+        assert rows(c, "SELECT k FROM users_db.t ORDER BY k") == [(1,), (2,)]
+
+
 def test_privileges_are_checked_on_every_statement(server: DorisbkServer, root) -> None:
     rows(root, "CREATE USER carol IDENTIFIED BY 'cpw'")
     rows(root, "GRANT SELECT_PRIV ON internal.users_db.t TO carol")

@@ -10,16 +10,27 @@ literal or a quoted name is one token, so no rewrite can reach inside it. The fo
   INSERT's ``label`` arg;
 - ``GROUP_CONCAT([DISTINCT] x [, sep] [ORDER BY ...] [SEPARATOR sep])``: an ``exp.GroupConcat``;
 - ``CAST(x AS LARGEINT)``: the 128-bit integer type;
-- ``EXPLAIN [plan type] [level] [PROCESS] query``: an ``exp.Describe`` whose ``style`` holds the words.
+- ``EXPLAIN [plan type] [level] [PROCESS] query``: an ``exp.Describe`` whose ``style`` holds the words;
+- every function the engine's catalog lowers (``dorisbk.engine.functions``): a plain call by its name.
 
 A ``--comment`` needs no space after the dashes in Doris; sqlglot's Doris tokenizer already reads it so.
+
+:func:`lex` gives the same tokens, with their places in the text, to code that reads a statement
+without parsing it (where a CTAS query or a view's trailing PROPERTIES start, which values to mask
+in logs, where the ``?`` placeholders of a prepared statement are): no SQL text is searched with
+regular expressions.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlglot import exp
 from sqlglot.dialects.doris import Doris
-from sqlglot.tokens import TokenType
+from sqlglot.errors import TokenError
+from sqlglot.tokens import Token, TokenType
+
+from dorisbk.engine.functions import CALLS
 
 # EXPLAIN's words before the query, in the order Doris takes them (each group at most once).
 _EXPLAIN_WORDS = (
@@ -29,14 +40,33 @@ _EXPLAIN_WORDS = (
 )
 
 
+# calls with a syntax of their own, parsed as sqlglot parses them (SUBSTRING(s FROM 2 FOR 3))
+_SYNTAX = {"SUBSTRING", "SUBSTR", "POSITION", "TRIM", "EXTRACT", "CAST", "CONVERT", "TRY_CAST"}
+
+
 class DorisBK(Doris):
     """Registered with sqlglot as ``dorisbk`` (``read="dorisbk"`` or ``read=DorisBK``)."""
 
+    INDEX_OFFSET = 1  # Doris's arrays count from 1: [10, 20][1] is 10
+
     class Tokenizer(Doris.Tokenizer):
-        KEYWORDS = {**Doris.Tokenizer.KEYWORDS, "LARGEINT": TokenType.INT128}
+        KEYWORDS = {
+            **Doris.Tokenizer.KEYWORDS,
+            "LARGEINT": TokenType.INT128,
+            # Doris's versioned type names, as CAST takes them
+            "DECIMALV2": TokenType.DECIMAL,
+            "DECIMALV3": TokenType.DECIMAL,
+            "DATEV2": TokenType.DATE,
+            "DATETIMEV2": TokenType.DATETIME,
+        }
 
     class Parser(Doris.Parser):
-        FUNCTION_PARSERS = {**Doris.Parser.FUNCTION_PARSERS, "GROUP_CONCAT": lambda self: self._parse_group_concat()}
+        # Doris's functions that dorisbk's engine lowers itself stay plain calls under the name the user wrote
+        FUNCTIONS = {name: build for name, build in Doris.Parser.FUNCTIONS.items() if name.lower() not in CALLS}
+        FUNCTION_PARSERS = {
+            **{n: p for n, p in Doris.Parser.FUNCTION_PARSERS.items() if n.lower() not in CALLS or n in _SYNTAX},
+            "GROUP_CONCAT": lambda self: self._parse_group_concat(),
+        }
 
         def _parse_table_parts(
             self, schema: bool = False, is_db_reference: bool = False, wildcard: bool = False, fast: bool = False
@@ -142,3 +172,85 @@ class DorisBK(Doris):
             if isinstance(insert, exp.Insert) and insert.this is target and insert.args.get("label"):
                 sql = f"{sql} WITH LABEL {self.sql(insert, 'label')}"
             return sql
+
+
+# ---------------------------------------------------------------------- reading text by its tokens
+
+# Tokens whose text is quoted: a string literal or a back-quoted name, never a keyword.
+QUOTED_TOKENS = frozenset(
+    {
+        TokenType.STRING,
+        TokenType.NATIONAL_STRING,
+        TokenType.IDENTIFIER,
+        TokenType.RAW_STRING,
+        TokenType.BYTE_STRING,
+        TokenType.HEX_STRING,
+        TokenType.BIT_STRING,
+        TokenType.HEREDOC_STRING,
+        TokenType.UNICODE_STRING,
+    }
+)
+
+
+class _Lexer(DorisBK.Tokenizer):
+    """DorisBK's tokenizer for reading text: no statement is swallowed whole as a command (``REPLACE``,
+    ``CALL``: their tokens are wanted too), every ``?`` is a token of its own, and ``X'..'`` / ``0x..``
+    / ``b'..'`` are not checked as numbers (an ``X`` and a string here; a bad one is the parser's error
+    to report)."""
+
+    COMMANDS: set[TokenType] = set()  # noqa: RUF012 - sqlglot's class-level setting
+    KEYWORDS = {word: kind for word, kind in DorisBK.Tokenizer.KEYWORDS.items() if "?" not in word}
+    HEX_STRINGS: list[str | tuple[str, str]] = []  # noqa: RUF012
+    BIT_STRINGS: list[str | tuple[str, str]] = []  # noqa: RUF012
+
+
+@dataclass(frozen=True)
+class Lexed:
+    """A text's tokens; each knows its place (``start`` and ``end``, inclusive, index the text).
+
+    ``end`` is where the tokens stop: the length of the text, or where a string, a quoted name or
+    a ``/*`` comment that is never closed begins (it runs to the end of the text)."""
+
+    text: str
+    tokens: list[Token]
+    end: int
+
+    @property
+    def complete(self) -> bool:
+        """Whether every quote and comment of the text is closed."""
+        return self.end == len(self.text)
+
+
+def lex(text: str) -> Lexed:
+    """``text`` split into DorisBK's tokens: strings, quoted names and comments are read as the
+    parser reads them, so nothing inside them is ever taken for a word, a ``?`` or a parenthesis."""
+    tokenizer = _Lexer()
+    try:
+        return Lexed(text, tokenizer.tokenize(text), len(text))
+    except TokenError:
+        tokens = list(tokenizer.tokens)
+        last = tokens[-1].end + 1 if tokens else 0
+        # the tokenizer failed on the token it began at _start: an unterminated quote or comment
+        begun = getattr(tokenizer._core, "_start", last)  # noqa: SLF001 - no public accessor
+        return Lexed(text, tokens, max(last, min(begun, len(text))))
+
+
+def is_word(token: Token, *words: str) -> bool:
+    """Whether ``token`` is one of ``words`` written bare (case-insensitive), not a string or quoted name."""
+    return token.token_type not in QUOTED_TOKENS and token.text.upper() in words
+
+
+def statement_span(lexed: Lexed) -> tuple[int, int]:
+    """Where the statement of ``lexed`` starts and ends in its text (end exclusive): from its first
+    token to its last one, leaving out leading comments and trailing ``;`` and comments. An
+    unterminated quote at the end stays in, to be reported by the parser."""
+    tokens = lexed.tokens
+    last = len(tokens)
+    while last and tokens[last - 1].token_type == TokenType.SEMICOLON:
+        last -= 1
+    if not lexed.complete:
+        start = tokens[0].start if tokens else lexed.end
+        return start, len(lexed.text)
+    if not last:
+        return lexed.end, lexed.end
+    return tokens[0].start, tokens[last - 1].end + 1

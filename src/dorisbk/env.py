@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -20,12 +21,13 @@ from dorisbk.catalog import recycle_bin
 from dorisbk.catalog.catalog import Catalog
 from dorisbk.catalog.dynamic_scheduler import DynamicPartitionScheduler
 from dorisbk.catalog.model import Tablet, now_ms
+from dorisbk.engine import macros
+from dorisbk.engine.query import QueryEngine
 from dorisbk.jobs.config import FrontendConfig
 from dorisbk.jobs.context import JobContext
 from dorisbk.jobs.handler import BackupHandler
 from dorisbk.jobs.repositories import RepositoryMgr
 from dorisbk.meta.store import Change, MetaStore
-from dorisbk.sql.handlers.query import QueryEngine
 
 log = logging.getLogger(__name__)
 GLOBAL_VARIABLES_KIND = "global_variables"
@@ -66,6 +68,8 @@ class Env:
         self.txns.clean()
         self.catalog.ensure_backends(config.backends, config.data_dir.resolve())
         duck.configure(config.data_dir.resolve() / "duckdb_tmp", [Path(be.root) for be in self.catalog.backend_list()])
+        with contextlib.closing(duck.cursor()) as cur:
+            macros.install(cur)
         self.tablets = TabletStore(self.catalog)
         self.tablets.collect_orphans()
         self.engine = QueryEngine(self.catalog, self.tablets, self.users, self.txns)

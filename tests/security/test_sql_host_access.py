@@ -2,7 +2,7 @@
 database's rowsets, the metadata store or DuckDB's settings through a query, wherever the call stands
 (FROM, LATERAL, CTE, subquery, view, INSERT ... SELECT, DELETE's WHERE, information_schema).
 
-Each layer is also checked alone: the allowlist on the parsed tree (``dorisbk.sql.allowlist``) and the
+Each layer is also checked alone: the allowlist on the parsed tree (``dorisbk.engine.allowlist``) and the
 locked DuckDB (``dorisbk.backend.duck``), so that either one stops every attack.
 """
 
@@ -19,8 +19,8 @@ import pytest
 import sqlglot
 
 from dorisbk.dialect import DorisBK
+from dorisbk.engine import allowlist
 from dorisbk.errors import DorisError
-from dorisbk.sql import allowlist
 from tests.dorisbk_server import DorisbkServer
 from tests.sqlhelp import error, one, rows
 

@@ -95,7 +95,10 @@ class User:
 
 
 def _target(parts: tuple[str, ...]) -> Grant:
-    """Grant target from ``ctl.db.tbl``, ``db.tbl`` or ``db.*`` (the catalog defaults to internal)."""
+    """Grant target from ``ctl.db.tbl``, ``db.tbl``, ``db.*`` or a bare ``db`` (every table of it, as Doris
+    reads ``ON db``); the catalog defaults to internal."""
+    if len(parts) == 1 and parts[0] != "*":
+        parts = (parts[0], "*")
     if len(parts) == 2:
         parts = (INTERNAL, *parts)
     if len(parts) != 3:

@@ -34,7 +34,7 @@ def configure(temp_dir: Path, data_roots: list[Path], memory_limit: str = "640MB
     DuckDB may touch files only under the backends' storage roots and its temp folder (not the
     metadata store beside them), loads no extension at query time, and its configuration is
     locked: no statement can widen that, log to a file or change a limit. The query allowlist
-    (``sql/allowlist.py``) is the other layer; each alone stops a query from reaching the host.
+    (``engine/allowlist.py``) is the other layer; each alone stops a query from reaching the host.
     """
     global _db
     with _lock:
@@ -105,6 +105,19 @@ def quote_str(text: str) -> str:
 _ERROR_KIND = re.compile(r"^[A-Z][A-Za-z]*(?: [A-Za-z]+)* Error: ")
 
 
+# DuckDB's words for a call it cannot bind, and Doris's for the same failure
+_NO_FUNCTION = re.compile(
+    r'(?:Scalar|Aggregate|Table) Function with name "?(\w+)"? (?:does not exist|is not in the catalog)'
+)
+_NO_SIGNATURE = re.compile(r"No function matches the given name and argument types '(.*)'\.")
+
+
 def error_message(exc: duckdb.Error) -> str:
-    """DuckDB's first error line without its category prefix, as a client should read it."""
-    return _ERROR_KIND.sub("", str(exc).split("\n", 1)[0], count=1)
+    """DuckDB's first error line without its category prefix, as a client should read it; a call DuckDB
+    cannot bind in Doris's words."""
+    message = _ERROR_KIND.sub("", str(exc).split("\n", 1)[0], count=1)
+    if found := _NO_FUNCTION.search(message):
+        return f"Can not found function '{found.group(1)}'"
+    if found := _NO_SIGNATURE.search(message):
+        return f"Can not find the compatibility function signature: {found.group(1)}"
+    return message

@@ -26,7 +26,7 @@ import duckdb
 
 from dorisbk.backend import duck
 from dorisbk.backend.duck import quote_ident, quote_str
-from dorisbk.backend.scan import ORDER_COLUMN
+from dorisbk.backend.scan import ORDER_COLUMN, create_views
 from dorisbk.backend.tablet_store import TabletStore
 from dorisbk.backend.transactions import LoadTransactionMgr
 from dorisbk.catalog import auto_partition
@@ -169,15 +169,17 @@ class Loader:
         overwrite: bool = False,
         label: str | None = None,
         user: str = "root",
+        views: Sequence[tuple[str, str]] = (),
     ) -> LoadResult:
-        """Load the rows of ``source_sql`` (columns named ``source_columns``) into ``table``. With
+        """Load the rows of ``source_sql`` (columns named ``source_columns``, the scans it names in ``views``)
+        into ``table``. With
         ``overwrite`` (INSERT OVERWRITE) the rows replace what the named partitions, or all of the
         table's, held: one new version of each, holding only this load's rows. The load is one
         transaction holding ``label`` (or a generated one), refused if a live load of the database has it."""
         txn = self.txns.begin(table.db_id, table.id, label, user)
         try:
             with table_lock(table.id):
-                result = self._load(table, source_sql, source_columns, partition_names, overwrite, txn.txn_id)
+                result = self._load(table, source_sql, source_columns, partition_names, overwrite, txn.txn_id, views)
         except BaseException as exc:
             self.txns.abort(txn.txn_id, exc.message if isinstance(exc, DorisError) else str(exc))
             raise
@@ -192,6 +194,7 @@ class Loader:
         partition_names: Sequence[str],
         overwrite: bool,
         txn_id: int,
+        views: Sequence[tuple[str, str]],
     ) -> LoadResult:
         with self.catalog.lock:
             table = self.catalog.tables.get(table.id) or table
@@ -204,6 +207,7 @@ class Loader:
         auto = table.auto_partition is not None and not partition_names
         cur = duck.cursor()
         try:
+            create_views(cur, views)
             if auto:
                 staged, parts = self._auto_partitions(cur, table, staged, parts, txn_id)
             return self._route_and_publish(cur, table, staged, parts, txn_id, overwrite)
@@ -323,7 +327,12 @@ class Loader:
             if not col.nullable:
                 is_null = quote_str(f"null value for not null column, column={col.name}")
                 expr = f"CASE WHEN ({expr}) IS NULL THEN error({is_null}) ELSE {expr} END"
-            out.append(f"CAST({expr} AS {col.type.duck()}) AS {quote_ident(col.name)}")
+            typed = f"CAST({expr} AS {col.type.duck()})"
+            if col.type.name in ("DATETIME", "DATETIMEV2") and (col.type.scale or 0) < 6:
+                # DATETIME(p) keeps p digits of the seconds' fraction, rounded, as Doris stores it
+                unit = 10 ** (6 - (col.type.scale or 0))
+                typed = f"make_timestamp(CAST(round(epoch_us({typed}) / {unit}) AS BIGINT) * {unit})"
+            out.append(f"{typed} AS {quote_ident(col.name)}")
         return out
 
     def _check_unrouted(self, cur: duckdb.DuckDBPyConnection, staging: Path, table: Table) -> None:

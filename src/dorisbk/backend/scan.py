@@ -8,7 +8,7 @@ run with no lock held, so a query sees one version per partition for its whole r
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import duckdb
@@ -78,6 +78,13 @@ def plan_scan(
     return plan
 
 
+def create_views(cur: duckdb.DuckDBPyConnection, views: Sequence[tuple[str, str]]) -> None:
+    """A query's scans as temporary views of the cursor that runs it: the query's SQL names each scan,
+    its own SQL stays apart (a cursor's temporary views end with it)."""
+    for name, sql in views:
+        cur.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(name)} AS {sql}")
+
+
 def scan_sql(plan: ScanPlan) -> str:
     """A DuckDB query returning the table's visible rows with its columns, merged by key model."""
     table = plan.table
@@ -106,6 +113,8 @@ def scan_sql(plan: ScanPlan) -> str:
         agg = col.aggregation or "REPLACE"
         if agg in ("SUM", "MIN", "MAX"):
             expr = f"{agg}({name})"
+        elif agg in ("BITMAP_UNION", "HLL_UNION"):  # the union of the sets: sorted distinct values
+            expr = f"list_sort(list_distinct(flatten(list({name}))))"
         elif agg == "REPLACE_IF_NOT_NULL":
             expr = f"arg_max({name}, {ORDER_COLUMN}) FILTER (WHERE {name} IS NOT NULL)"
         else:  # REPLACE: the latest value, NULL included (DuckDB's arg_max skips NULL values)

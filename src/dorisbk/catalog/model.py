@@ -16,7 +16,7 @@ from dorisbk.catalog.types import ColumnType
 
 KEYS_TYPES = ("DUP_KEYS", "UNIQUE_KEYS", "AGG_KEYS")
 KEYS_SQL = {"DUP_KEYS": "DUPLICATE KEY", "UNIQUE_KEYS": "UNIQUE KEY", "AGG_KEYS": "AGGREGATE KEY"}
-AGG_FUNCS = ("SUM", "MIN", "MAX", "REPLACE", "REPLACE_IF_NOT_NULL", "NONE")
+AGG_FUNCS = ("SUM", "MIN", "MAX", "REPLACE", "REPLACE_IF_NOT_NULL", "NONE", "BITMAP_UNION", "HLL_UNION")
 
 
 def now_ms() -> int:

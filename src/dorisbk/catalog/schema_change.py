@@ -102,7 +102,7 @@ def _new_column(table: Table, cdef: s.ColumnDef) -> Column:
     if cdef.auto_increment is not None:
         raise DorisError(f"Can not add or modify a AUTO_INCREMENT column: {cdef.name}")
     check_column_name(cdef.name)
-    ctype = ColumnType.of(cdef.type_name, cdef.type_args)
+    ctype = ColumnType.of(cdef.type_name, cdef.type_args, cdef.type_items)
     if cdef.has_default and cdef.default not in (None, "CURRENT_TIMESTAMP"):
         ctype.coerce(cdef.default)
     agg = cdef.aggregation

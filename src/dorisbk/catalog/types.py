@@ -29,7 +29,16 @@ _DUCK = {
     "DECIMAL": "DECIMAL",
     "DECIMALV3": "DECIMAL",
     "JSON": "VARCHAR",
+    # nested types: DuckDB's lists and maps of their element types (see ColumnType.duck)
+    "ARRAY": "LIST",
+    "MAP": "MAP",
+    # bitmaps and HLL sketches hold the exact set of their values: a sorted list of distinct integers
+    "BITMAP": "UBIGINT[]",
+    "HLL": "UBIGINT[]",
 }
+
+# how many element types each nested type takes
+_ITEMS = {"ARRAY": 1, "MAP": 2}
 
 ALIASES = {"INTEGER": "INT", "BOOL": "BOOLEAN", "DECIMALV2": "DECIMAL", "NUMERIC": "DECIMAL"}
 
@@ -55,15 +64,22 @@ class ColumnType:
     length: int | None = None
     precision: int | None = None
     scale: int | None = None
+    items: tuple[ColumnType, ...] = ()  # ARRAY: its element type; MAP: key and value types
 
     @staticmethod
-    def of(name: str, args: tuple[int, ...] = ()) -> ColumnType:
+    def of(name: str, args: tuple[int, ...] = (), items: tuple[tuple, ...] = ()) -> ColumnType:
+        """A type from its DDL spelling; ``items`` are the element types as (name, args, items) triples."""
         base = ALIASES.get(name.upper(), name.upper())
         if base not in _DUCK:
             raise DorisError(f"Unknown type: {name}", code=1064)
+        if base in _ITEMS or items:
+            if len(items) != _ITEMS.get(base, 0):
+                raise DorisError(f"Invalid type: {name} takes {_ITEMS.get(base, 0)} element types", code=1064)
+            return ColumnType(base, items=tuple(ColumnType.of(*item) for item in items))
         if base in ("DECIMAL", "DECIMALV3"):
-            precision = args[0] if args else 9
-            scale = args[1] if len(args) > 1 else 0
+            # Doris's DECIMAL / DECIMALV3 with no arguments is DECIMAL(38, 9)
+            precision = args[0] if args else 38
+            scale = args[1] if len(args) > 1 else (0 if args else 9)
             if not 1 <= precision <= 38 or not 0 <= scale <= precision:
                 raise DorisError(f"Invalid decimal type: DECIMAL({precision}, {scale})")
             return ColumnType(base, precision=precision, scale=scale)
@@ -80,6 +96,8 @@ class ColumnType:
 
     def sql(self) -> str:
         """The type as SHOW CREATE TABLE and DESC print it."""
+        if self.items:
+            return f"{self.name}<{', '.join(item.sql() for item in self.items)}>"
         if self.precision is not None:
             return f"{self.name}({self.precision}, {self.scale})"
         if self.length is not None:
@@ -90,6 +108,10 @@ class ColumnType:
 
     def duck(self) -> str:
         base = _DUCK[self.name]
+        if base == "LIST":
+            return f"{self.items[0].duck()}[]"
+        if base == "MAP":
+            return f"MAP({self.items[0].duck()}, {self.items[1].duck()})"
         if base == "DECIMAL":
             return f"DECIMAL({self.precision}, {self.scale})"
         return base
@@ -102,6 +124,10 @@ class ColumnType:
         """
         if self.name == "LARGEINT":
             return "VARCHAR"
+        if self.name == "ARRAY":
+            return f"{self.items[0].storage()}[]"
+        if self.name == "MAP":
+            return f"MAP({self.items[0].storage()}, {self.items[1].storage()})"
         return self.duck()
 
     def read_expr(self, column_sql: str) -> str:
@@ -123,11 +149,20 @@ class ColumnType:
         return self.name in ("FLOAT", "DOUBLE")
 
     def to_dict(self) -> dict[str, object]:
-        return {"name": self.name, "length": self.length, "precision": self.precision, "scale": self.scale}
+        d: dict[str, object] = {
+            "name": self.name,
+            "length": self.length,
+            "precision": self.precision,
+            "scale": self.scale,
+        }
+        if self.items:
+            d["items"] = [item.to_dict() for item in self.items]
+        return d
 
     @staticmethod
     def from_dict(d: dict) -> ColumnType:
-        return ColumnType(d["name"], d.get("length"), d.get("precision"), d.get("scale"))
+        items = tuple(ColumnType.from_dict(item) for item in d.get("items") or ())
+        return ColumnType(d["name"], d.get("length"), d.get("precision"), d.get("scale"), items)
 
     def coerce(self, value: object) -> object:
         """Turn a literal (as written in DDL: partition bounds, defaults) into a typed value."""

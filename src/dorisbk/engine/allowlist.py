@@ -18,6 +18,7 @@ import sqlglot
 from sqlglot import exp
 
 from dorisbk.dialect import DorisBK
+from dorisbk.engine.functions import CALLS
 from dorisbk.errors import DorisError, ParseError
 
 # Doris's built-in scalar, aggregate and window functions, by the names a user writes them.
@@ -104,7 +105,7 @@ SYNTAX: tuple[type[exp.Expression], ...] = (
     exp.Limit, exp.Offset, exp.Distinct, exp.Hint, exp.Window, exp.WindowSpec, exp.Filter,
     exp.WithinGroup, exp.IgnoreNulls, exp.RespectNulls, exp.Rollup, exp.Cube, exp.GroupingSets,
     exp.Table, exp.TableAlias, exp.Partition, exp.Alias, exp.Column, exp.Identifier, exp.Star, exp.Dot, exp.Tuple,
-    exp.Literal, exp.Boolean, exp.Null, exp.HexString, exp.Paren, exp.Var, exp.DataType,
+    exp.Literal, exp.Boolean, exp.Null, exp.Array, exp.HexString, exp.Paren, exp.Var, exp.DataType,
     exp.DataTypeParam, exp.Interval, exp.Bracket, exp.Lambda, exp.PropertyEQ, exp.Slice,
     exp.Add, exp.Sub, exp.Mul, exp.Div, exp.IntDiv, exp.Mod, exp.Neg, exp.DPipe,
     exp.EQ, exp.NEQ, exp.NullSafeEQ, exp.NullSafeNEQ, exp.GT, exp.GTE, exp.LT, exp.LTE,
@@ -145,7 +146,7 @@ def check(tree: exp.Expression) -> None:
             name = node.name.lower()
             if name in TABLE_FUNCTIONS and isinstance(node.parent, exp.Table):
                 continue
-            if name not in DORIS_FUNCTIONS:
+            if name not in DORIS_FUNCTIONS and name not in CALLS:
                 raise _unknown_function(node.name)
         elif isinstance(node, exp.Func) and not isinstance(node, SYNTAX):
             if type(node) not in _doris_function_kinds():

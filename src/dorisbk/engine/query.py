@@ -8,6 +8,7 @@ are expanded from their stored SQL; ``numbers("number" = "N")`` becomes DuckDB's
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import threading
 import uuid
@@ -25,7 +26,7 @@ from dorisbk.auth.users import UserManager, require
 from dorisbk.backend import duck
 from dorisbk.backend.delete import Deleter
 from dorisbk.backend.load import Loader
-from dorisbk.backend.scan import ScanPlan, plan_scan, scan_sql
+from dorisbk.backend.scan import ScanPlan, create_views, plan_scan, scan_sql
 from dorisbk.backend.tablet_store import TabletStore
 from dorisbk.backend.transactions import LoadTransactionMgr
 from dorisbk.catalog import partitions as bounds
@@ -33,9 +34,11 @@ from dorisbk.catalog import rollup
 from dorisbk.catalog.catalog import Catalog
 from dorisbk.catalog.model import Partition, Table
 from dorisbk.dialect import DorisBK
+from dorisbk.engine import allowlist, fulltext, lowering
+from dorisbk.engine.result import Result, SessionContext
+from dorisbk.engine.types import Kind, named
 from dorisbk.errors import DorisError, ParseError, UnknownTable
-from dorisbk.sql import allowlist, doris_functions
-from dorisbk.sql.result import Result, SessionContext
+from dorisbk.timeutil import zone_name
 
 READ = DorisBK
 WRITE = "duckdb"
@@ -45,10 +48,15 @@ QUERY_TYPES = (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Subquery)
 
 @dataclass
 class Planned:
-    """DuckDB SQL plus the scans it reads (for leases and EXPLAIN)."""
+    """DuckDB SQL plus the scans it reads (for leases and EXPLAIN). The SQL names each scan; the scans'
+    own SQL becomes temporary views of the cursor that runs it (``prepare``), never text spliced into it."""
 
     sql: str
     scans: list[ScanPlan] = field(default_factory=list)
+    views: tuple[tuple[str, str], ...] = ()
+
+    def prepare(self, cur: duckdb.DuckDBPyConnection) -> None:
+        create_views(cur, self.views)
 
     @property
     def files(self) -> list[str]:
@@ -57,6 +65,8 @@ class Planned:
 
 def _duck_kind(type_name: str) -> str:
     name = type_name.upper()
+    if name.endswith("]") or name.startswith(("MAP(", "STRUCT(", "UNION(")):
+        return "ARRAY"
     for prefix, kind in (
         ("TINYINT", "TINYINT"),
         ("SMALLINT", "SMALLINT"),
@@ -117,8 +127,9 @@ def _reading_select(table: exp.Table) -> exp.Select | None:
     return select if isinstance(select, exp.Select) else None
 
 
-def _placeholder(index: int) -> str:
-    return f"__dorisbk_scan_{index}__"
+def _scan_name(plan_id: str, index: int) -> str:
+    """The view a plan's scan is read through (unique per plan: one cursor may hold several plans' views)."""
+    return f"__dorisbk_scan_{plan_id}_{index}"
 
 
 class QueryEngine:
@@ -135,17 +146,18 @@ class QueryEngine:
     def plan(self, ctx: SessionContext, expression: exp.Expression, check_priv: bool = True) -> Planned:
         """The DuckDB SQL of a query, its scans' files leased: the caller reads them inside ``held``."""
         allowlist.check(expression)
-        tree = doris_functions.rewrite(expression.copy())
+        indexes: dict[int, str] = {}
+        tree = self._lower(ctx, fulltext.rewrite(expression.copy()), indexes)
         scans: list[ScanPlan] = []
+        plan_id = uuid.uuid4().hex[:12]
         try:
-            self._rewrite(ctx, tree, scans, check_priv, depth=0)
+            self._rewrite(ctx, tree, scans, check_priv, plan_id, indexes, depth=0)
             sql = allowlist.duckdb_sql(tree)
-            for i, scan in enumerate(scans):
-                sql = sql.replace(f'"{_placeholder(i)}"', f"({scan_sql(scan)})", 1)
+            views = tuple((_scan_name(plan_id, i), scan_sql(scan)) for i, scan in enumerate(scans))
         except BaseException:
             self.store.release(f for scan in scans for f in scan.files)
             raise
-        return Planned(sql, scans)
+        return Planned(sql, scans, views)
 
     @contextlib.contextmanager
     def held(self, planned: Planned) -> Iterator[Planned]:
@@ -156,7 +168,14 @@ class QueryEngine:
             self.store.release(planned.files)
 
     def _rewrite(
-        self, ctx: SessionContext, tree: exp.Expression, scans: list[ScanPlan], check_priv: bool, depth: int
+        self,
+        ctx: SessionContext,
+        tree: exp.Expression,
+        scans: list[ScanPlan],
+        check_priv: bool,
+        plan_id: str,
+        indexes: dict[int, str],
+        depth: int,
     ) -> None:
         if depth > MAX_VIEW_DEPTH:
             raise DorisError("View nesting is too deep")
@@ -185,11 +204,12 @@ class QueryEngine:
             if target.kind == "VIEW":
                 inner = sqlglot.parse_one(target.view_sql, read=READ)
                 allowlist.check(inner)  # a view's text is a user's SQL too
-                inner = doris_functions.rewrite(inner)
+                inner = fulltext.rewrite(inner)
                 if isinstance(inner, exp.Select):
                     name_projections(inner, target.view_sql)
-                view_ctx = SessionContext(ctx.user, db_name, ctx.connection_id)
-                self._rewrite(view_ctx, inner, scans, check_priv, depth + 1)
+                view_ctx = SessionContext(ctx.user, db_name, ctx.connection_id, time_zone=ctx.time_zone)
+                inner = self._lower(view_ctx, inner, indexes)
+                self._rewrite(view_ctx, inner, scans, check_priv, plan_id, indexes, depth + 1)
                 sub = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(alias)))
             else:
                 keep = self._pruner(target, table, alias)
@@ -199,14 +219,36 @@ class QueryEngine:
                     keep = _named_partitions(table, known, keep)
                 scan = plan_scan(self.catalog, self.store, target, keep)
                 scan.db_name = db.name
-                scan.index_name = rollup.choose_index(scan.table, _reading_select(table))
+                scan.index_name = indexes.get(id(table), scan.table.name)
                 scans.append(scan)
-                # a placeholder the scan's SQL replaces once the tree is written: no re-parse of long file lists
+                # the scan is read through a view of its own (``Planned.prepare``): no long file lists in the tree
                 sub = exp.Table(
-                    this=exp.to_identifier(_placeholder(len(scans) - 1), quoted=True),
+                    this=exp.to_identifier(_scan_name(plan_id, len(scans) - 1), quoted=True),
                     alias=exp.TableAlias(this=exp.to_identifier(alias)),
                 )
             table.replace(sub)
+
+    def _lower(self, ctx: SessionContext, tree: exp.Expression, indexes: dict[int, str]) -> exp.Expression:
+        """Doris's functions and casts on ``tree``, typed by the columns of the tables it reads. The index
+        each table reference reads (a materialized view that answers its SELECT) is chosen first, into
+        ``indexes``: views are matched against the query as the user wrote it."""
+        tables: dict[str, Table] = {}
+        for ref in tree.find_all(exp.Table):
+            db_name = ref.db or ctx.db
+            if isinstance(ref.this, exp.Anonymous) or not db_name:
+                continue
+            db = self.catalog.find_db(db_name)
+            target = self.catalog.find_table(db, ref.name) if db is not None else None
+            if target is not None and target.kind != "VIEW":
+                tables[(ref.alias or ref.name).lower()] = target
+                indexes[id(ref)] = rollup.choose_index(target, _reading_select(ref))
+
+        def column_kind(column: exp.Column) -> Kind:
+            candidates = [tables.get(column.table.lower())] if column.table else list(tables.values())
+            kinds = {named(c.type.name) for t in candidates if t is not None and (c := t.column(column.name))}
+            return kinds.pop() if len(kinds) == 1 else Kind.UNKNOWN
+
+        return lowering.lower(tree, column_kind, zone_name(ctx.time_zone))
 
     def _table_function(self, table: exp.Table) -> exp.Expression:
         func = table.this
@@ -277,6 +319,7 @@ class QueryEngine:
         planned = self.plan(ctx, expression)
         self.store.release(planned.files)  # EXPLAIN reads no file
         lines = ["PLAN FRAGMENT 0", f"  DUCKDB SQL: {planned.sql[:2000]}"]
+        lines += [f"  VIEW {name}: {sql[:2000]}" for name, sql in planned.views]
         groups = [(s.table.db_id, s.table.properties.get("colocate_with")) for s in planned.scans]
         if len(groups) > 1 and groups[0][1] and len(set(groups)) == 1:
             # every table read is in one colocate group: Doris joins their buckets locally
@@ -298,6 +341,7 @@ class QueryEngine:
             name_projections(expression, query)
         with self.held(self.plan(ctx, expression)) as planned, self._cursor() as cur:
             try:
+                planned.prepare(cur)
                 cur.execute(f"DESCRIBE {planned.sql}")
                 return [(str(row[0]), str(row[1])) for row in cur.fetchall()]
             except duckdb.Error as exc:
@@ -340,11 +384,13 @@ class QueryEngine:
                     raise DorisError("Column count doesn't match value count", code=1136)
                 # by position, as Doris maps a SELECT onto the target columns (output names may repeat)
                 aliases = ", ".join(duck.quote_ident(n) for n in names)
-                planned = Planned(f"SELECT * FROM ({planned.sql}) AS __q({aliases})", planned.scans)
+                planned = dataclasses.replace(planned, sql=f"SELECT * FROM ({planned.sql}) AS __q({aliases})")
             with self._auto_increment(table, planned, names) as (planned, names):
                 overwrite = bool(expression.args.get("overwrite"))
                 label = expression.text("label") or None
-                result = self.loader.load(table, planned.sql, names, partitions, overwrite, label=label, user=ctx.user)
+                result = self.loader.load(
+                    table, planned.sql, names, partitions, overwrite, label=label, user=ctx.user, views=planned.views
+                )
         ctx.variables["affected_rows"] = result.rows
         ctx.variables["ok_info"] = result.info
         return result.rows
@@ -394,6 +440,7 @@ class QueryEngine:
         staged = duck.quote_ident(f"__auto_increment_{uuid.uuid4().hex}")
         with self._cursor() as cur:
             try:
+                planned.prepare(cur)
                 cur.execute(f"CREATE TABLE {staged} AS {planned.sql}")
                 where = f" WHERE {duck.quote_ident(given)} IS NULL" if given else ""
                 row = cur.execute(f"SELECT count(*) FROM {staged}{where}").fetchone()
@@ -406,7 +453,7 @@ class QueryEngine:
                 value = f"CAST({first - 1} + row_number() OVER () AS BIGINT)"
                 if given is None:
                     yield (
-                        Planned(f"SELECT __a.*, {value} AS {ident} FROM {staged} AS __a", planned.scans),
+                        dataclasses.replace(planned, sql=f"SELECT __a.*, {value} AS {ident} FROM {staged} AS __a"),
                         [
                             *names,
                             col.name,
@@ -418,7 +465,7 @@ class QueryEngine:
                         f"row_number() OVER (PARTITION BY {duck.quote_ident(given)} IS NULL) AS BIGINT) "
                         f"ELSE {duck.quote_ident(given)} END AS {duck.quote_ident(given)}) FROM {staged} AS __a"
                     )
-                    yield Planned(numbered, planned.scans), names
+                    yield dataclasses.replace(planned, sql=numbered), names
             finally:
                 cur.execute(f"DROP TABLE IF EXISTS {staged}")
 
@@ -461,6 +508,7 @@ class QueryEngine:
     def _output_names(self, planned: Planned) -> list[str]:
         with self._cursor() as cur:
             try:
+                planned.prepare(cur)
                 cur.execute(f"DESCRIBE {planned.sql}")
             except duckdb.Error as exc:
                 raise DorisError(duck.error_message(exc)) from None
@@ -501,6 +549,7 @@ class RowStream:
         """Run the query (in a worker): its columns and first batch of rows."""
         self._cur = duck.cursor()
         with self._errors():
+            self.planned.prepare(self._cur)
             self._cur.execute(self.planned.sql)
             description = self._cur.description or []
             first = self._cur.fetchmany(FETCH_ROWS)
@@ -725,6 +774,9 @@ def name_projections(select: exp.Select, sql: str) -> None:
             named.append(projection)
             continue
         if isinstance(projection, exp.Literal) and projection.is_string:
+            if not projection.name:  # SELECT '': no name can be empty in DuckDB; it names the column ''
+                named.append(projection)
+                continue
             text = projection.name
         named.append(exp.alias_(projection, exp.to_identifier(text, quoted=True), copy=False))
     select.set("expressions", named)  # once: replacing items one by one is quadratic

@@ -42,7 +42,9 @@ from mysql_mimic.schema import com_field_list_to_show_statement
 from mysql_mimic.stream import ConnectionClosed, MysqlStream
 from mysql_mimic.types import Capabilities, ColumnType, Commands, ServerStatus, str_len
 from mysql_mimic.utils import aiterate
+from sqlglot.tokens import TokenType
 
+from dorisbk.dialect import is_word, lex
 from dorisbk.server import wire
 
 log = logging.getLogger(__name__)
@@ -205,7 +207,7 @@ def _error(self: Connection, **kwargs: Any) -> bytes:
 # escaping: a quote breaks the statement (mysql-connector-python ``cursor(prepared=True)``,
 # Connector/J ``useServerPrepStmts=true``, MariaDB ODBC, which prepares every query) and any
 # string can rewrite it. Here every value becomes one SQL literal, escaped, and placeholders
-# are found by a scanner that skips strings, quoted names and comments.
+# are the statement's ``?`` tokens (dorisbk.dialect.lex), never a ``?`` in a string, name or comment.
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\Z")
 
@@ -214,49 +216,24 @@ class _DecimalText(str):
     """A DECIMAL parameter, sent by the client as text."""
 
 
-_SPECIAL = re.compile(r"['\"`#?]|--|/\*")  # where a placeholder, quote or comment may begin
-_QUOTE_STOPS = {q: re.compile("[\\\\" + q + "]" if q != "`" else "`") for q in "'\"`"}
-
-
 def split_placeholders(sql: str) -> list[str]:
-    """The text around each ``?`` placeholder (``len(result) - 1`` parameters). A ``?`` inside a
-    quoted string, a back-quoted name or a comment is text, not a placeholder. Plain text is skipped
-    by regular expressions: a prepare of 64 MiB must not hold the event loop."""
+    """The text around each ``?`` placeholder (``len(result) - 1`` parameters): the ``?`` tokens of
+    the statement as the dialect reads it, so a ``?`` inside a quoted string, a back-quoted name or a
+    comment is text, not a placeholder (an unterminated one runs to the end of the text)."""
+    if "?" not in sql:  # most statements: no need to read them
+        return [sql]
     parts: list[str] = []
-    start = i = 0
-    n = len(sql)
-    while (found := _SPECIAL.search(sql, i)) is not None:
-        i, token = found.start(), found.group()
-        if token in "'\"`":
-            i = _end_of_quoted(sql, i)
-        elif token == "#" or (token == "--" and (i + 2 >= n or sql[i + 2] in " \t\r\n\f\v")):
-            end = sql.find("\n", i)
-            i = n if end < 0 else end + 1
-        elif token == "--":  # a minus sign, then something else
-            i += 1
-        elif token == "/*":
-            end = sql.find("*/", i + 2)
-            i = n if end < 0 else end + 2
-        else:
-            parts.append(sql[start:i])
-            i += 1
-            start = i
+    start = 0
+    for token in lex(sql).tokens:
+        if token.token_type == TokenType.PLACEHOLDER:
+            parts.append(sql[start : token.start])
+            start = token.end + 1
     parts.append(sql[start:])
     return parts
 
 
-def _end_of_quoted(sql: str, i: int) -> int:
-    quote = sql[i]
-    stops = _QUOTE_STOPS[quote]
-    n = len(sql)
-    i += 1
-    while (found := stops.search(sql, i)) is not None:
-        i = found.start()
-        if sql[i] == "\\" or (i + 1 < n and sql[i + 1] == quote):  # an escape, or a doubled quote
-            i += 2
-        else:
-            return i + 1
-    return n
+# A prepared statement longer than this is read in a thread, not on the event loop.
+_SPLIT_ON_LOOP_MAX = 64 * 1024
 
 
 def quote_string(text: str) -> str:
@@ -771,7 +748,10 @@ class DorisConnection(Connection):
         if len(self.prepared_stmts) >= _MAX_PREPARED:
             message = f"Can't create more than max_prepared_stmt_count statements (current value: {_MAX_PREPARED})"
             raise MysqlError(message, code=1461)  # type: ignore[arg-type]
-        segments = split_placeholders(sql)
+        if len(sql) > _SPLIT_ON_LOOP_MAX:
+            segments = await asyncio.to_thread(split_placeholders, sql)
+        else:
+            segments = split_placeholders(sql)
         stmt = PreparedStatement(stmt_id=next(self.prepared_stmt_seq), sql=sql, num_params=len(segments) - 1)
         stmt._dorisbk_segments = segments  # type: ignore[attr-defined]
         self.prepared_stmts[stmt.stmt_id] = stmt
@@ -867,8 +847,14 @@ def apply() -> None:
     packets._dorisbk_patched = True  # type: ignore[attr-defined]
 
 
+_MARIADB_CONNECT_SET = ("SET", "AUTOCOMMIT", "=", "1", ",", "SQL_MODE", "=", "CONCAT", "(", "@@", "SQL_MODE", ",")
+
+
 def is_mariadb_connect_set(sql: str) -> bool:
     """MariaDB Connector/J 2.x and MariaDB ODBC send ``set autocommit=1, sql_mode = concat(@@sql_mode, ...)``
-    on connect, which the library refuses (complex expression in SET); accept it as a no-op."""
-    text = " ".join(sql.lower().split())
-    return text.startswith("set autocommit=1, sql_mode = concat(@@sql_mode,")
+    on connect, which the library refuses (complex expression in SET); accept it as a no-op. Told by its
+    first tokens, read from the head of the text only (this runs on the event loop for every statement)."""
+    tokens = lex(sql[:256]).tokens[: len(_MARIADB_CONNECT_SET)]
+    return len(tokens) == len(_MARIADB_CONNECT_SET) and all(
+        is_word(token, word) for token, word in zip(tokens, _MARIADB_CONNECT_SET, strict=True)
+    )

@@ -31,14 +31,15 @@ from sqlglot import exp
 from dorisbk import interrupt
 from dorisbk.auth.users import require_admin
 from dorisbk.dialect import DorisBK
+from dorisbk.engine.query import RowStream, name_projections
+from dorisbk.engine.result import Result, SessionContext
 from dorisbk.env import Env
 from dorisbk.errors import DorisError, ParseError, UnknownDatabase
 from dorisbk.server import compat
+from dorisbk.server.user_variables import UserVariables
 from dorisbk.server.workers import STATEMENT_WORKERS
 from dorisbk.sql import info_schema
-from dorisbk.sql.handlers.query import RowStream, name_projections
 from dorisbk.sql.handlers.show import VERSION, VIRTUAL_DBS
-from dorisbk.sql.result import Result, SessionContext
 from dorisbk.sql.router import (
     Router,
     clean_parse_error,
@@ -117,6 +118,9 @@ _EXTRA_VARIABLES: dict[str, tuple[Any, Any, bool]] = {
     # Doris session variables that scripts and Doris's own regression suites set; accepted and kept per
     # session (DuckDB plans every query, so the planner switches change nothing here)
     "enable_nereids_planner": (bool, True, True),
+    "enable_fold_constant_by_be": (bool, False, True),
+    "debug_skip_fold_constant": (bool, False, True),
+    "enable_decimal256": (bool, False, True),
     "enable_fallback_to_original_planner": (bool, False, True),
     "experimental_enable_nereids_planner": (bool, True, True),
     "enable_pipeline_engine": (bool, True, True),
@@ -173,7 +177,26 @@ def _wire_value(value: Any) -> Any:
         return int(value)
     if isinstance(value, decimal.Decimal):
         return format(value, "f")
+    if isinstance(value, (list, dict)):
+        return nested_text(value)
     return value
+
+
+def nested_text(value: Any) -> str:
+    """An ARRAY, MAP or STRUCT value as Doris prints it: ``[1, 2]``, ``["a", null]``, ``{"k":1}``."""
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return "[" + ", ".join(nested_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{nested_text(k)}:{nested_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, (dt.date, dt.datetime)):
+        return f'"{value}"'
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return str(int(value))  # Doris prints a whole DOUBLE without ".0"
+    return str(_wire_value(value))
 
 
 def to_wire(result: Result) -> tuple[list[tuple], list[ResultColumn]]:
@@ -186,7 +209,7 @@ def to_wire(result: Result) -> tuple[list[tuple], list[ResultColumn]]:
 
 def wire_rows(kinds: list[tuple[str, str]], rows: Sequence[Sequence[Any]]) -> list[tuple]:
     """Rows of a result with ``kinds`` columns as the wire library writes them (BOOLEAN and DECIMAL converted)."""
-    if any(kind in ("BOOLEAN", "DECIMAL") for _n, kind in kinds):
+    if any(kind in ("BOOLEAN", "DECIMAL", "ARRAY") for _n, kind in kinds):
         return [tuple(_wire_value(v) for v in row) for row in rows]
     return list(rows)  # type: ignore[arg-type]
 
@@ -218,6 +241,7 @@ class DorisSession(Session):
         self.query_id = ""
         self.statement = interrupt.Statement()  # the one running (KILL and query_timeout cancel it), or the last
         self._streams: set[RowStream] = set()  # results being sent a batch at a time
+        self.user_variables = UserVariables()
 
     def timezone(self) -> dt.tzinfo:  # type: ignore[override]
         """The session's ``time_zone`` (NOW(), CURDATE() and friends are read in it): any name Doris takes."""
@@ -235,6 +259,7 @@ class DorisSession(Session):
             user=self.user_name(),
             db=self.database or None,
             connection_id=self._connection.connection_id if self._connection else 0,
+            time_zone=str(self.variables.get("time_zone")),
         )
 
     async def handle_query(self, sql: str, attrs: dict[str, str]) -> Any:
@@ -275,8 +300,8 @@ class DorisSession(Session):
             return None
         peer = connection.stream.writer.get_extra_info("peername") or ("", 0)
         login = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.login_time))
-        info = redacted(self.info)  # no secret of another session's CREATE REPOSITORY, CREATE USER, ...
-        info = info if full else info[:100]
+        # no secret of another session's CREATE REPOSITORY, CREATE USER, ...; Doris cuts Info at 100 characters
+        info = redacted(self.info, None if full else 100)
         return (connection.connection_id, self.username or "", f"{peer[0]}:{peer[1]}", login, "internal",
                 self.database or "", self.command, int(time.time() - self.command_start),
                 "OK" if self.command == "Sleep" else "RUNNING", self.query_id, info)  # fmt: skip
@@ -320,10 +345,17 @@ class DorisSession(Session):
     async def query(self, expression: exp.Expression, sql: str, attrs: dict[str, str]) -> Any:
         """SELECT / INSERT and the rest that the library's middlewares did not answer."""
         ctx = self.context()
+        try:
+            expression, assigned = self.user_variables.substitute(expression)
+        except ValueError as exc:
+            raise to_mysql_error(DorisError(str(exc), code=1064)) from None
         limit = int(self.variables.get("sql_select_limit"))
         if isinstance(expression, exp.Query) and expression.args.get("limit") is None and 0 <= limit < _NO_LIMIT:
             expression = expression.limit(limit)  # sql_select_limit: the top-level SELECT only, as in MySQL
         result = await self._in_worker(self.router.execute_expression, ctx, expression)
+        if assigned and isinstance(result, Result) and not isinstance(result.rows, RowStream) and result.rows:
+            for position, name in assigned:  # SELECT @v := expr: v holds the value of the last row
+                self.user_variables.values[name] = result.rows[-1][position]
         # an INSERT's OK packet carries the loaded row count and its label (compat's OK reads them)
         self.affected_rows = int(ctx.variables.get("affected_rows", 0))
         self.ok_info = ctx.variables.get("ok_info")
@@ -459,6 +491,31 @@ class DorisSession(Session):
         if dbs and all(db in INFO_SCHEMA for db in dbs):
             return await self._query_info_schema(q.expression)
         return await q.next()
+
+    async def _set_middleware(self, q: Any) -> Any:
+        """SET @v = expr evaluates ``expr`` (in a worker: it may read tables) and keeps the value for this
+        connection; the statement's other items go on to the library's SET."""
+        if isinstance(q.expression, exp.Set):
+            rest = []
+            for item in q.expression.expressions:
+                assignment = item.this
+                if isinstance(assignment, exp.EQ) and isinstance(assignment.left, exp.Parameter):
+                    self.user_variables.assign(assignment.left, await self._user_value(assignment.right))
+                else:
+                    rest.append(item)
+            if not rest:
+                return [], []
+            q.expression.set("expressions", rest)
+        return await super()._set_middleware(q)
+
+    async def _user_value(self, value: exp.Expression) -> Any:
+        """What ``SET @v = value`` stores: a literal as it is, anything else as the engine answers it."""
+        if isinstance(value, exp.Literal | exp.Null | exp.Boolean):
+            return expression_to_value(value)
+        query, _ = self.user_variables.substitute(exp.select(value.copy()))
+        result = await self._in_worker(self.router.execute_expression, self.context(), query)
+        rows = list(result.rows) if isinstance(result, Result) else []
+        return rows[0][0] if rows else None
 
     def _set_variable(self, setitem: exp.SetItem) -> None:
         """SET GLOBAL (ADMIN only, as in Doris) changes the value new and unset sessions see; SET [SESSION]

@@ -97,6 +97,9 @@ class _ToStatement(Transformer[Token, BackupStatement]):
     def condition_like(self, column: str, value: str) -> Condition:
         return Condition(column, value, like=True)
 
+    def condition_compare(self, column: str, op: Token, value: str) -> Condition:
+        return Condition(column, value, op=str(op))
+
     def where_one(self, condition: Condition) -> Condition:
         return condition
 

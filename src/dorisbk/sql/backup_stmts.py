@@ -9,8 +9,9 @@ with Doris's own message. ``backup_parser.parse_backup`` builds them.
 
 from __future__ import annotations
 
+import operator
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -161,9 +162,23 @@ def like_matches(pattern: str, text: str, *, case_sensitive: bool = True) -> boo
     return _like_regex(pattern, case_sensitive).fullmatch(text) is not None
 
 
+_COMPARE: dict[str, Callable[[str, str], bool]] = {
+    "=": operator.eq,
+    "<=>": operator.eq,
+    "!=": operator.ne,
+    "<>": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Condition:
-    """One ``column = 'value'`` or ``column LIKE 'pattern'`` test of a WHERE clause.
+    """One ``column = 'value'``, ``column LIKE 'pattern'`` or (SHOW SNAPSHOT) ``column < 'value'``
+    test of a WHERE clause; ``op`` is the comparison as written (``=``, ``!=``, ``<>``, ``<``,
+    ``<=``, ``>``, ``>=``, ``<=>``), ignored when ``like``.
 
     ``column`` is kept as written; compare it case-insensitively.
     """
@@ -171,18 +186,25 @@ class Condition:
     column: str
     value: str
     like: bool = False
+    op: str = "="
 
     def is_on(self, column: str) -> bool:
         """Whether this condition tests ``column`` (case-insensitive)."""
         return self.column.lower() == column.lower()
 
+    @property
+    def is_equality(self) -> bool:
+        """``column = 'value'`` (or ``<=>``, the same for a string)."""
+        return not self.like and _COMPARE[self.op] is operator.eq
+
     def matches(self, text: str, *, case_sensitive: bool = True) -> bool:
-        """Whether ``text`` satisfies this condition (labels are case-sensitive in Doris)."""
+        """Whether ``text`` satisfies this condition (labels are case-sensitive in Doris); the order
+        comparisons compare the strings (a backup timestamp ``YYYY-MM-DD-HH-MM-SS`` sorts by time)."""
         if self.like:
             return like_matches(self.value, text, case_sensitive=case_sensitive)
         if case_sensitive:
-            return text == self.value
-        return text.lower() == self.value.lower()
+            return _COMPARE[self.op](text, self.value)
+        return _COMPARE[self.op](text.lower(), self.value.lower())
 
 
 # ---------------------------------------------------------------------------
@@ -300,27 +322,30 @@ class ShowRestoreStmt:
 class ShowSnapshotStmt:
     """``SHOW SNAPSHOT ON repo [WHERE SNAPSHOT = "x" [AND TIMESTAMP = "t"] [AND SNAPSHOTTYPE = "..."]]``.
 
-    ``where`` holds the ANDed conditions in the order written; the properties
-    below read them, and ``where_is_valid`` applies Doris's rule.
+    Each condition may also be another comparison (``TIMESTAMP >= "t"``, ``SNAPSHOT != "x"``):
+    the rows whose label or backup timestamp satisfy it. ``where`` holds the ANDed conditions in
+    the order written; the properties below read them, and ``where_is_valid`` applies Doris's rule.
     """
 
     repo: str
     where: tuple[Condition, ...] = ()
 
+    def condition(self, column: str) -> Condition | None:
+        """The condition on ``column``, if any."""
+        return next((cond for cond in self.where if cond.is_on(column)), None)
+
     def _value(self, column: str) -> str | None:
-        for cond in self.where:
-            if cond.is_on(column):
-                return cond.value
-        return None
+        cond = self.condition(column)
+        return cond.value if cond is not None else None
 
     @property
     def snapshot(self) -> str | None:
-        """The label asked for with ``SNAPSHOT = ...``, if any."""
+        """The value ``SNAPSHOT`` is compared with, if any."""
         return self._value("SNAPSHOT")
 
     @property
     def timestamp(self) -> str | None:
-        """The backup timestamp asked for with ``TIMESTAMP = ...``, if any."""
+        """The value ``TIMESTAMP`` is compared with, if any."""
         return self._value("TIMESTAMP")
 
     @property
@@ -329,8 +354,14 @@ class ShowSnapshotStmt:
         return self._value("SNAPSHOTTYPE")
 
     @property
+    def one_backup(self) -> bool:
+        """``SNAPSHOT = "x" AND TIMESTAMP = "t"``: Doris's form describing one backup, whether or not it exists."""
+        snapshot, timestamp = self.condition("SNAPSHOT"), self.condition("TIMESTAMP")
+        return snapshot is not None and timestamp is not None and snapshot.is_equality and timestamp.is_equality
+
+    @property
     def where_is_valid(self) -> bool:
-        """Only ``=`` on SNAPSHOT / TIMESTAMP / SNAPSHOTTYPE, each once; TIMESTAMP needs SNAPSHOT."""
+        """Only comparisons (no LIKE) on SNAPSHOT / TIMESTAMP / SNAPSHOTTYPE, each once; TIMESTAMP needs SNAPSHOT."""
         seen: set[str] = set()
         for cond in self.where:
             column = cond.column.upper()

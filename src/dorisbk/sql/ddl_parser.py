@@ -1,24 +1,26 @@
-"""Parses catalog, account and SHOW statements (grammar/ddl.lark) into statement objects."""
+"""Parses catalog, account and SHOW statements (grammar/ddl.lark) into statement objects.
+
+The free text after ``AS`` in CREATE VIEW, CREATE MATERIALIZED VIEW and CREATE TABLE ... AS SELECT
+is cut by its tokens (``dorisbk.dialect.lex``): trailing ``;`` and comments, and a materialized
+view's trailing ``PROPERTIES (...)``, never a match on the text.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import Any
 
 from lark import Token, Transformer, Tree
 from lark.exceptions import VisitError
+from sqlglot.tokens import TokenType
 
 from dorisbk.catalog.types import is_type_name
+from dorisbk.dialect import Lexed, is_word, lex, statement_span
 from dorisbk.errors import DorisError, ParseError
 from dorisbk.sql import ddl_stmts as s
 from dorisbk.sql.lark_support import load, unquote_name, unquote_string
 
 GRAMMAR = "ddl.lark"
-# a materialized view's trailing PROPERTIES (...) after its SELECT, and one "k" = "v" of it
-_MV_STRING = r"""(?:'[^']*'|"[^"]*")"""
-_MV_PROPERTIES = re.compile(rf"\bPROPERTIES\s*\(((?:\s*{_MV_STRING}\s*=\s*{_MV_STRING}\s*,?)*)\s*\)\s*$", re.I)
-_MV_PROPERTY = re.compile(rf"({_MV_STRING})\s*=\s*({_MV_STRING})")
 
 
 def _name(tok: Any) -> str:
@@ -90,6 +92,36 @@ def _index(c: list[Any], skip: int) -> s.IndexDef:
     )
 
 
+def _trailing_properties(lexed: Lexed) -> tuple[int, tuple[tuple[str, str], ...]] | None:
+    """A ``PROPERTIES ("k" = "v", ...)`` that ends a materialized view's text: where the query before
+    it ends, and its pairs (commas between them optional, as Doris's old grammar took them); None
+    without one."""
+    if not lexed.complete:
+        return None
+    tokens = lexed.tokens
+    last = len(tokens)
+    while last and tokens[last - 1].token_type == TokenType.SEMICOLON:
+        last -= 1
+    for at in range(last - 2, 0, -1):  # the last PROPERTIES ( that is not inside the query
+        if is_word(tokens[at], "PROPERTIES") and tokens[at + 1].token_type == TokenType.L_PAREN:
+            break
+    else:
+        return None
+    pairs: list[tuple[str, str]] = []
+    i = at + 2
+    while i + 2 < last and [t.token_type for t in tokens[i : i + 3]] == [
+        TokenType.STRING,
+        TokenType.EQ,
+        TokenType.STRING,
+    ]:
+        key, value = (lexed.text[t.start : t.end + 1] for t in (tokens[i], tokens[i + 2]))
+        pairs.append((unquote_string(key), unquote_string(value)))
+        i += 4 if i + 3 < last and tokens[i + 3].token_type == TokenType.COMMA else 3
+    if i != last - 1 or tokens[i].token_type != TokenType.R_PAREN:
+        return None
+    return tokens[at - 1].end + 1, tuple(pairs)
+
+
 class _ToStmt(Transformer):
     # ---- shared pieces
     def start(self, c: list[Any]) -> Any:
@@ -150,13 +182,14 @@ class _ToStmt(Transformer):
         return s.DropDatabaseStmt(name, bool(_marker(c, "if_exists")), bool(_marker(c, "force")))
 
     # ---- columns and table clauses
-    def col_type(self, c: list[Any]) -> tuple[str, tuple[int, ...]]:
+    def col_type(self, c: list[Any]) -> s.TypeSpec:
         name = _name(c[0])
         if not is_type_name(name):
             where = f" at line {c[0].line}, column {c[0].column}" if getattr(c[0], "line", None) else ""
             raise ParseError(f"Syntax error{where} near '{name}': Unknown type: {name.upper()}")
         args = tuple(int(t) for t in c[1:] if isinstance(t, Token) and t.type == "INT")
-        return (name, args)
+        items = tuple(t for t in c[1:] if isinstance(t, tuple))
+        return (name, args, items)
 
     def agg_type(self, c: list[Any]) -> _Marker:
         return _Marker("agg", str(c[0]).upper())
@@ -179,12 +212,13 @@ class _ToStmt(Transformer):
         return _Marker("on_update", True)
 
     def column_def(self, c: list[Any]) -> s.ColumnDef:
-        type_name, args = c[1]
+        type_name, args, items = c[1]
         has_default, default = _marker(c, "default") or (False, None)
         return s.ColumnDef(
             name=_name(c[0]),
             type_name=type_name,
             type_args=args,
+            type_items=items,
             is_key=_has(c, "KEY"),
             aggregation=_marker(c, "agg"),
             nullable=_marker(c, "nullable"),
@@ -320,7 +354,7 @@ class _ToStmt(Transformer):
     def create_table(self, c: list[Any]) -> s.CreateTableStmt:
         keys_type, key_cols = _marker(c, "keys") or (None, ())
         part_type, part_cols, parts, auto_partition = _marker(c, "partition") or (None, (), (), None)
-        elements = _marker(c, "elements")
+        elements = _marker(c, "elements") or ()
         return s.CreateTableStmt(
             table=_find(c, s.TableName),
             columns=tuple(x for x in elements if isinstance(x, s.ColumnDef)),
@@ -336,6 +370,14 @@ class _ToStmt(Transformer):
             properties=_marker(c, "properties") or (),
             if_not_exists=bool(_marker(c, "if_not_exists")),
         )
+
+    def ctas_columns(self, c: list[Any]) -> _Marker:
+        return _Marker("ctas_columns", c[0])
+
+    def create_table_as(self, c: list[Any]) -> s.CreateTableAsStmt:
+        lexed = lex(str(c[-1]))
+        start, end = statement_span(lexed)
+        return s.CreateTableAsStmt(self.create_table(c), _marker(c, "ctas_columns") or (), lexed.text[start:end])
 
     def create_table_like(self, c: list[Any]) -> s.CreateTableLikeStmt:
         names = [x for x in c if isinstance(x, s.TableName)]
@@ -407,12 +449,11 @@ class _ToStmt(Transformer):
         return _name(c[0])
 
     def create_view(self, c: list[Any]) -> s.CreateViewStmt:
-        body = str(c[-1]).strip()
-        while body.endswith(";"):
-            body = body[:-1].rstrip()
+        lexed = lex(str(c[-1]))
+        start, end = statement_span(lexed)
         return s.CreateViewStmt(
             table=_find(c, s.TableName),
-            query=body,
+            query=lexed.text[start:end],
             columns=tuple(x for x in c if isinstance(x, str) and not isinstance(x, Token)),
             comment=_marker(c, "comment") or "",
             if_not_exists=bool(_marker(c, "if_not_exists")),
@@ -423,17 +464,14 @@ class _ToStmt(Transformer):
 
     # ---- materialized views, statistics
     def create_mv(self, c: list[Any]) -> s.CreateMaterializedViewStmt:
-        body = str(c[-1]).strip()
-        while body.endswith(";"):
-            body = body[:-1].rstrip()
+        lexed = lex(str(c[-1]))
+        start, end = statement_span(lexed)
         props: tuple[tuple[str, str], ...] = ()
-        trailing = _MV_PROPERTIES.search(body)
+        trailing = _trailing_properties(lexed)
         if trailing is not None:  # AS SELECT ... PROPERTIES ("k" = "v"): the statement's, not the query's
-            pairs = _MV_PROPERTY.findall(trailing.group(1))
-            props = tuple((unquote_string(k), unquote_string(v)) for k, v in pairs)
-            body = body[: trailing.start()].rstrip()
+            end, props = trailing
         return s.CreateMaterializedViewStmt(
-            _find(c, s.TableName), body, props, if_not_exists=bool(_marker(c, "if_not_exists"))
+            _find(c, s.TableName), lexed.text[start:end], props, if_not_exists=bool(_marker(c, "if_not_exists"))
         )
 
     def create_mtmv(self, _c: list[Any]) -> Any:

@@ -22,12 +22,17 @@ class UserIdentity:
         return f"'{self.name}'@'{self.host}'"
 
 
+# a column type as written: name, arguments, element types (ARRAY<DECIMAL(10, 2)>)
+TypeSpec = tuple[str, tuple[int, ...], tuple["TypeSpec", ...]]
+
+
 @dataclass(frozen=True)
 class ColumnDef:
     name: str
     type_name: str
     type_args: tuple[int, ...] = ()
     is_key: bool = False
+    type_items: tuple[TypeSpec, ...] = ()  # ARRAY<INT>: the element type; MAP<K, V>: key and value
     aggregation: str | None = None
     nullable: bool | None = None
     default: str | None = None
@@ -95,6 +100,16 @@ class CreateTableStmt:
     if_not_exists: bool = False
     indexes: tuple[IndexDef, ...] = ()
     auto_partition: AutoPartition | None = None
+
+
+@dataclass(frozen=True)
+class CreateTableAsStmt:
+    """``CREATE TABLE t [(names)] [head clauses] AS query``: ``create`` has the head's clauses and no
+    columns yet (they come from the query's output, renamed by ``column_names`` when given)."""
+
+    create: CreateTableStmt
+    column_names: tuple[str, ...]
+    query: str
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,12 @@ from sqlglot import exp
 from dorisbk.backend import duck
 from dorisbk.catalog.model import Table
 from dorisbk.catalog.types import ColumnType
+from dorisbk.engine import allowlist, lowering, macros
+from dorisbk.engine.result import Result, SessionContext
+from dorisbk.engine.types import Kind, named
 from dorisbk.env import Env
 from dorisbk.errors import DorisError, UnknownTable
-from dorisbk.sql import allowlist
-from dorisbk.sql.result import Result, SessionContext
+from dorisbk.timeutil import zone_name
 
 INFO_DBS = ("information_schema", "mysql")
 CATALOG = "def"
@@ -332,6 +334,17 @@ def table_columns(db: str, name: str) -> list[tuple[str, str]] | None:
     return tables.get(name.lower())
 
 
+def _column_kind(tables: dict[str, tuple[str, str]], column: exp.Column) -> Kind:
+    """The kind of an information_schema column, by its name in the tables a query reads."""
+    kinds = {
+        named(_DUCK_TYPES[kind])
+        for db, name in tables.values()
+        for col, kind in table_columns(db, name) or []
+        if col.lower() == column.name.lower()
+    }
+    return kinds.pop() if len(kinds) == 1 else Kind.UNKNOWN
+
+
 def query(env: Env, ctx: SessionContext, expression: exp.Expression) -> Result:
     """Run a query that reads only information_schema / mysql tables."""
     allowlist.check(expression)
@@ -351,10 +364,13 @@ def query(env: Env, ctx: SessionContext, expression: exp.Expression) -> Result:
     for like in list(tree.find_all(exp.Like)):
         if not isinstance(like.parent, exp.Escape):
             like.replace(exp.Escape(this=like.copy(), expression=exp.Literal.string("\\")))
+    tree = lowering.lower(tree, lambda column: _column_kind(needed, column), zone_name(ctx.time_zone))
+    calls = {call.name.lower() for call in tree.find_all(exp.Anonymous)}
     sql = allowlist.duckdb_sql(tree)
     source = _Source(env, ctx)
     conn = duck.scratch()
     try:
+        macros.install(conn, macros.needed(calls))
         for local, (db, name) in needed.items():
             columns = table_columns(db, name) or []
             rows = source.rows(name) if db == "information_schema" else []

@@ -13,18 +13,19 @@ import re
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.tokens import Token, TokenType
 
-from dorisbk.dialect import DorisBK
+from dorisbk.dialect import DorisBK, Lexed, is_word, lex
+from dorisbk.engine.result import Result, SessionContext
 from dorisbk.env import Env
 from dorisbk.errors import DorisError, ParseError
-from dorisbk.jobs.repositories import is_secret
+from dorisbk.jobs.repositories import SECRET_KEYS, is_secret
 from dorisbk.sql import ddl_stmts as s
 from dorisbk.sql.backup_parser import is_backup_statement, parse_backup
 from dorisbk.sql.ddl_parser import parse_ddl
 from dorisbk.sql.handlers import account, backup, catalog_ddl, ctas, materialized_view, recycle, show, show_admin
 from dorisbk.sql.help import answer as help_answer
 from dorisbk.sql.help import parse_help
-from dorisbk.sql.result import Result, SessionContext
 
 # First words that send a statement to ddl.lark (SHOW takes a second word to decide).
 _DDL_FIRST = {
@@ -98,39 +99,90 @@ def leading_words(sql: str, count: int) -> list[str]:
     return words
 
 
-_QUOTED = r"""(?>'(?:[^'\\]|\\.|'')*'?|"(?:[^"\\]|\\.|"")*"?)"""
-# Scanned left to right, every quoted string, quoted name and comment is consumed whole (atomically:
-# never cut short to fit a pattern), so a quote is never read as the start of a string inside another;
-# an unterminated string runs to the end.
-_SECRETS = re.compile(
-    rf"""(?P<key>{_QUOTED})(?P<eq>\s*=\s*)(?P<value>{_QUOTED})"""  # "s3.secret_key" = "..."
-    rf"""|(?P<lead>\bIDENTIFIED\s+BY\s+(?:PASSWORD\s+)?|\bPASSWORD\s*\(\s*)(?P<password>{_QUOTED})"""
-    rf"""|{_QUOTED}|`[^`]*`?|--[^\n]*|\#[^\n]*|/\*.*?(?:\*/|\Z)""",
-    re.IGNORECASE | re.DOTALL,
-)
+_MASK = "*XXX"
+# Words that a secret follows or a secret property's key holds (see _secret_follows and is_secret).
+_SECRET_WORDS = ("identified", "password", "secret", "token", *SECRET_KEYS)
 
 
-def _mask(match: re.Match[str]) -> str:
-    if match["value"] is not None:
-        key = match["key"][1:].removesuffix(match["key"][0])
-        if not is_secret(key):
-            return match[0]
-        return match["key"] + match["eq"] + match["value"][0] + "*XXX" + match["value"][0]
-    if match["password"] is not None:
-        return match["lead"] + match["password"][0] + "*XXX" + match["password"][0]
-    return match[0]
+def _may_hold_secret(sql: str) -> bool:
+    """False when no string of ``sql`` can be a secret, so that it need not be read token by token:
+    none of the words a secret follows or a secret key holds is anywhere in it. A backslash escape
+    could spell one inside a key, so a text with a backslash is always read."""
+    if "\\" in sql:
+        return True
+    lowered = sql.lower()
+    return any(word in lowered for word in _SECRET_WORDS)
 
 
-def redacted(sql: str) -> str:
+def _secret_follows(tokens: list[Token], i: int) -> bool:
+    """Whether a string at ``tokens[i]`` would be a secret, from the tokens before it: the value of a
+    secret property (``"s3.secret_key" = ...``), a password after ``IDENTIFIED BY [PASSWORD]``, or the
+    argument of ``PASSWORD(...)``."""
+    before = tokens[max(0, i - 3) : i]
+    if len(before) >= 2 and before[-1].token_type == TokenType.EQ:
+        key = before[-2]
+        return key.token_type == TokenType.STRING and is_secret(key.text)
+    if before and is_word(before[-1], "BY"):
+        return len(before) >= 2 and is_word(before[-2], "IDENTIFIED")
+    if len(before) >= 3 and is_word(before[-1], "PASSWORD") and is_word(before[-2], "BY"):
+        return is_word(before[-3], "IDENTIFIED")
+    if len(before) >= 2 and before[-1].token_type == TokenType.L_PAREN:
+        return is_word(before[-2], "PASSWORD")
+    return False
+
+
+def _masked(lexed: Lexed) -> tuple[str, int]:
+    """The text with every secret string replaced by ``*XXX`` in the same quotes, and how much of the
+    result is final whatever text follows (up to the last token or the unterminated tail)."""
+    sql, tokens = lexed.text, lexed.tokens
+    out: list[str] = []
+    written = 0  # characters in out
+    done = 0  # text before this position is copied or masked
+    final = 0
+
+    def mask(start: int, end: int) -> None:
+        nonlocal written, done
+        quote = sql[start]
+        out.extend((sql[done:start], quote, _MASK, quote))
+        written += start - done + len(_MASK) + 2
+        done = end
+
+    for i, token in enumerate(tokens):
+        final = written + token.start - done
+        if token.token_type == TokenType.STRING and _secret_follows(tokens, i):
+            mask(token.start, token.end + 1)
+    if not lexed.complete:  # an unterminated string runs to the end: masked too when it is a secret
+        final = written + lexed.end - done
+        if sql[lexed.end] in "'\"" and _secret_follows(tokens, len(tokens)):
+            mask(lexed.end, len(sql))
+    out.append(sql[done:])
+    return "".join(out), final
+
+
+def redacted(sql: str, limit: int | None = None) -> str:
     """A statement as others may see it (SHOW PROCESSLIST, logs): the values of secret properties
     (S3 / HDFS / broker keys, tokens, passwords) and passwords in clear text replaced by ``*XXX``,
-    as Doris masks them."""
-    return _SECRETS.sub(_mask, sql)
+    as Doris masks them. Found by the statement's tokens, so a string that only looks like one of
+    them (inside another string, a quoted name or a comment) is left as it is.
+
+    With ``limit``, only the first ``limit`` characters of the result, reading no more of a long
+    statement than they need."""
+    if not _may_hold_secret(sql):
+        return sql if limit is None else sql[:limit]
+    if limit is None:
+        return _masked(lex(sql))[0]
+    size = max(4 * limit, 1024)
+    while size < len(sql):
+        text, final = _masked(lex(sql[:size]))  # tokens before the last are those of the whole text
+        if final >= limit:
+            return text[:limit]
+        size *= 4
+    return _masked(lex(sql))[0][:limit]
 
 
 def log_text(sql: str) -> str:
     """What a log line shows of a statement: its first 200 characters, secrets masked."""
-    return redacted(sql)[:200]
+    return redacted(sql, 200)
 
 
 def _is_ddl(words: list[str]) -> bool:
@@ -167,11 +219,7 @@ class Router:
         if is_backup_statement(sql):
             stmt = parse_backup(sql)
             return backup.execute(self.env, ctx, stmt)
-        words = leading_words(sql, 3)
-        if words[:2] == ["CREATE", "TABLE"] and (parts := ctas.split(sql)) is not None:
-            ctas.execute(self.env, ctx, *parts)
-            return None
-        if words[:1] == ["EXPLAIN"]:
+        if leading_words(sql, 1) == ["EXPLAIN"]:
             return self._explain(ctx, sql)
         return self.execute_ddl(ctx, parse_ddl(sql))
 
@@ -179,6 +227,9 @@ class Router:
         if isinstance(stmt, s.ShowStmt):
             return show.execute(self.env, ctx, stmt)
         if isinstance(stmt, s.SyncStmt):
+            return None
+        if isinstance(stmt, s.CreateTableAsStmt):
+            ctas.execute(self.env, ctx, stmt)
             return None
         if isinstance(stmt, s.ShowMoreStmt):
             return show_admin.execute(self.env, ctx, stmt)

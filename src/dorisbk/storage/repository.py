@@ -32,6 +32,9 @@ from dorisbk.storage.layout import (
     with_checksum,
 )
 
+# how list_snapshot_timestamps lists an info file whose name has no checksum
+INVALID_INFO = "Invalid: "
+
 
 class NoInfoFileError(NotFoundError):
     """A snapshot has no (matching) ``__info_*`` file; SHOW SNAPSHOT shows ``ERROR: No info file found``."""
@@ -125,7 +128,7 @@ class Repository:
             name = f.path.rpartition("/")[2]
             parsed = split_checksum(name)
             if parsed is None:
-                invalid.append(f"Invalid: {name}")
+                invalid.append(f"{INVALID_INFO}{name}")
             else:
                 valid.append(parsed[0][len(INFO_PREFIX) :])
         if not valid and not invalid:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dorisbk.auth.users import require_admin
+from dorisbk.engine.result import SessionContext
 from dorisbk.env import Env
 from dorisbk.sql import ddl_stmts as s
-from dorisbk.sql.result import SessionContext
 
 
 def execute(env: Env, ctx: SessionContext, stmt: object) -> None:

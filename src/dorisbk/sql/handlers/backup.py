@@ -8,6 +8,7 @@ from typing import Any
 
 from dorisbk.auth.users import require_admin
 from dorisbk.catalog.model import Database
+from dorisbk.engine.result import Result, SessionContext
 from dorisbk.env import Env
 from dorisbk.errors import DorisError, StorageError, UnknownDatabase
 from dorisbk.jobs.backup_job import KEEP_ON_LOCAL_REPO_ID, KEEP_ON_LOCAL_REPO_NAME, SHOW_BACKUP_COLUMNS, BackupJob
@@ -15,8 +16,8 @@ from dorisbk.jobs.concurrency import QUEUE_COLUMNS
 from dorisbk.jobs.job_info import brief, parse_info, pretty
 from dorisbk.jobs.repositories import RepoRecord, masked
 from dorisbk.sql import backup_stmts as b
-from dorisbk.sql.result import Result, SessionContext, text_result
-from dorisbk.storage.repository import NoInfoFileError, Repository
+from dorisbk.sql.result import text_result
+from dorisbk.storage.repository import INVALID_INFO, NoInfoFileError, Repository
 from dorisbk.timeutil import long_to_time_string
 
 LABEL = re.compile(r"^[-_A-Za-z0-9:]+$")
@@ -110,7 +111,9 @@ def create_repository_sql(record: RepoRecord) -> str:
 
 
 def show_create_repository(env: Env, _ctx: SessionContext, stmt: b.ShowCreateRepositoryStmt) -> Result:
-    record = env.repos.record(stmt.name)
+    record = env.repos.records.get(stmt.name)
+    if record is None:
+        raise DorisError("repository not exist.")  # Doris's wording for this statement alone
     return text_result(("RepoName", "CreateStmt"), [(record.name, create_repository_sql(record))])
 
 
@@ -317,26 +320,29 @@ def show_snapshot(env: Env, _ctx: SessionContext, stmt: b.ShowSnapshotStmt) -> R
             "'2018-04-18-19-19-10'] [AND SNAPSHOTTYPE = 'remote' | 'local']"
         )
     repo = env.repos.repository(record.name)
-    if stmt.timestamp is not None:
-        label = stmt.snapshot or ""
-        try:
-            info = repo_info_json(repo, label, stmt.timestamp)
-        except (StorageError, ValueError) as exc:
-            message = exc.message if isinstance(exc, StorageError) else str(exc)
-            return text_result(
-                ("Snapshot", "Timestamp", "Database", "Details", "Status"),
-                [(label, stmt.timestamp, None, None, f"Failed to get info: {message}")],
-            )
-        return text_result(
-            ("Snapshot", "Timestamp", "Database", "Details", "Status"),
-            [(label, stmt.timestamp, info["database"], pretty(brief(info)), "OK")],
-        )
+    if stmt.one_backup:
+        return text_result(_SNAPSHOT_DETAIL, [_snapshot_detail(repo, stmt.snapshot or "", stmt.timestamp or "")])
     try:
         labels = repo.list_snapshots()
     except StorageError as exc:
         raise DorisError(f"Failed to list snapshot in repo: {record.name}, err: {exc.message}") from None
-    if stmt.snapshot is not None:
-        labels = [label for label in labels if label == stmt.snapshot]
+    snapshot, timestamp = stmt.condition("SNAPSHOT"), stmt.condition("TIMESTAMP")
+    if snapshot is not None:
+        labels = [label for label in labels if snapshot.matches(label)]
+    if timestamp is not None:  # TIMESTAMP > '...' and the like: each backup of the labels it selects
+        details = []
+        for label in sorted(labels):
+            try:
+                stamps = repo.list_snapshot_timestamps(label)
+            except NoInfoFileError:
+                continue
+            except StorageError as exc:
+                details.append((label, None, None, None, f"Failed to get info: {exc.message}"))
+                continue
+            for stamp in stamps:
+                if not stamp.startswith(INVALID_INFO) and timestamp.matches(stamp):
+                    details.append(_snapshot_detail(repo, label, stamp))
+        return text_result(_SNAPSHOT_DETAIL, details)
     rows = []
     for label in sorted(labels):
         try:
@@ -347,6 +353,19 @@ def show_snapshot(env: Env, _ctx: SessionContext, stmt: b.ShowSnapshotStmt) -> R
         except StorageError as exc:
             rows.append((label, None, f"ERROR: Failed to get info: {exc.message}"))
     return text_result(("Snapshot", "Timestamp", "Status"), rows)
+
+
+_SNAPSHOT_DETAIL = ("Snapshot", "Timestamp", "Database", "Details", "Status")
+
+
+def _snapshot_detail(repo: Repository, label: str, timestamp: str) -> tuple[str | None, ...]:
+    """One backup as SHOW SNAPSHOT describes it; an unreadable one says why in Status."""
+    try:
+        info = repo_info_json(repo, label, timestamp)
+    except (StorageError, ValueError) as exc:
+        message = exc.message if isinstance(exc, StorageError) else str(exc)
+        return (label, timestamp, None, None, f"Failed to get info: {message}")
+    return (label, timestamp, info["database"], pretty(brief(info)), "OK")
 
 
 def repo_info_json(repo: Repository, label: str, timestamp: str) -> dict[str, Any]:

@@ -10,10 +10,10 @@ from dorisbk.catalog import auto_partition, dynamic_partition, schema_change
 from dorisbk.catalog.catalog import AUTO_BUCKETS, check_index, default_keys, replication_from_properties
 from dorisbk.catalog.model import AGG_FUNCS, Column, PartitionDef, Table
 from dorisbk.catalog.types import ColumnType
+from dorisbk.engine.result import SessionContext
 from dorisbk.env import Env
 from dorisbk.errors import DorisError
 from dorisbk.sql import ddl_stmts as s
-from dorisbk.sql.result import SessionContext
 
 # Doris's name rules (FeNameFormat): letters first, then letters, digits, '-' and '_'.
 _DB_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9_-]{0,63}")
@@ -60,7 +60,7 @@ def build_table(stmt: s.CreateTableStmt) -> Table:
         if cdef.name.lower() in seen:
             raise DorisError(f"Duplicate column name '{cdef.name}'", code=1060)
         seen.add(cdef.name.lower())
-        ctype = ColumnType.of(cdef.type_name, cdef.type_args)
+        ctype = ColumnType.of(cdef.type_name, cdef.type_args, cdef.type_items)
         if cdef.has_default and cdef.default not in (None, "CURRENT_TIMESTAMP"):
             ctype.coerce(cdef.default)
         if cdef.aggregation is not None and cdef.aggregation not in AGG_FUNCS:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dorisbk.auth.users import User
 from dorisbk.catalog import dynamic_partition as dp
+from dorisbk.engine.result import Result
 from dorisbk.env import Env
-from dorisbk.sql.result import Result, text_result
+from dorisbk.sql.result import text_result
 
 COLUMNS = ("TableName", "Enable", "TimeUnit", "Start", "End", "Prefix", "Buckets", "ReplicationNum",
            "ReplicaAllocation", "StartOf", "LastUpdateTime", "LastSchedulerTime", "State", "LastCreatePartitionMsg",

@@ -14,10 +14,10 @@ from dorisbk.auth.users import require
 from dorisbk.backend import duck
 from dorisbk.catalog import rollup
 from dorisbk.dialect import DorisBK
+from dorisbk.engine.result import SessionContext
 from dorisbk.env import Env
 from dorisbk.errors import DorisError, ParseError
 from dorisbk.sql import ddl_stmts as s
-from dorisbk.sql.result import SessionContext
 
 STATEMENTS = (s.CreateMaterializedViewStmt, s.DropMaterializedViewStmt, s.AnalyzeStmt)
 
@@ -66,6 +66,7 @@ def _output_types(env: Env, ctx: SessionContext, select: exp.Select) -> list[str
     """The DuckDB types of the query's columns; planning it checks its columns and functions."""
     with env.engine.held(env.engine.plan(ctx, select)) as planned, duck.cursor() as cur:
         try:
+            planned.prepare(cur)
             return [str(row[1]) for row in cur.execute(f"DESCRIBE {planned.sql}").fetchall()]
         except duckdb.Error as exc:
             raise DorisError(duck.error_message(exc)) from None

@@ -13,10 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from dorisbk.catalog.model import Database, Partition, Table
+from dorisbk.engine.result import Result
 from dorisbk.env import Env
 from dorisbk.errors import DorisError
 from dorisbk.sql.handlers import show
-from dorisbk.sql.result import Result, text_result
+from dorisbk.sql.result import text_result
 
 NULL = "\\N"  # Doris's FeConstants.null_string
 

@@ -6,11 +6,12 @@ import fnmatch
 
 from dorisbk.auth.users import require, require_admin
 from dorisbk.catalog import recycle_bin
+from dorisbk.engine.result import Result, SessionContext
 from dorisbk.env import Env
 from dorisbk.errors import DorisError
 from dorisbk.sql import ddl_stmts as s
 from dorisbk.sql.handlers.catalog_ddl import check_db_name, check_partition_name, check_table_name
-from dorisbk.sql.result import Result, SessionContext, text_result
+from dorisbk.sql.result import text_result
 from dorisbk.timeutil import long_to_time_string
 
 COLUMNS = ("Type", "Name", "DbId", "TableId", "PartitionId", "DropTime", "DataSize", "RemoteDataSize")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dorisbk.catalog.catalog import replication_from_properties
+from dorisbk.engine.result import Result, SessionContext
 from dorisbk.env import Env
 from dorisbk.errors import DorisError, StorageError
 from dorisbk.jobs.backup_job import KEEP_ON_LOCAL_REPO_NAME
@@ -13,7 +14,7 @@ from dorisbk.jobs.job_info import parse_info
 from dorisbk.jobs.restore_job import RestoreJob, show_restore_columns
 from dorisbk.sql import backup_stmts as b
 from dorisbk.sql.handlers.backup import check_label, current_db, timeout_ms, with_queue_columns
-from dorisbk.sql.result import Result, SessionContext, text_result
+from dorisbk.sql.result import text_result
 
 BOOLEAN_PROPERTIES = (
     "reserve_replica",

@@ -12,10 +12,11 @@ from dorisbk.catalog import partitions as bounds
 from dorisbk.catalog import rollup, schema_change
 from dorisbk.catalog.model import KEYS_SQL, Column, Partition, Table
 from dorisbk.dialect import DorisBK
+from dorisbk.engine.result import Result, SessionContext
 from dorisbk.env import Env
 from dorisbk.errors import DorisError
 from dorisbk.sql import ddl_stmts as s
-from dorisbk.sql.result import Result, SessionContext, like, text_result
+from dorisbk.sql.result import like, text_result
 from dorisbk.timeutil import long_to_time_string
 
 VIRTUAL_DBS = ("information_schema", "mysql")

@@ -17,10 +17,11 @@ from typing import Any
 from dorisbk.auth.users import PRIVILEGES, User, require_admin
 from dorisbk.backend.transactions import COORDINATOR, VISIBLE, LoadTxn
 from dorisbk.catalog.model import Partition, Table, Tablet
+from dorisbk.engine.result import Result, SessionContext
 from dorisbk.env import Env
 from dorisbk.errors import AccessDenied, DorisError
 from dorisbk.sql import ddl_stmts as s
-from dorisbk.sql.result import Result, SessionContext, like, text_result
+from dorisbk.sql.result import like, text_result
 from dorisbk.timeutil import long_to_time_string
 
 NULL = "\\N"  # Doris's FeConstants.null_string

@@ -1,0 +1,174 @@
+"""Doris's semantics written onto a checked query tree, before DuckDB SQL is generated from it.
+
+Children before parents: each function call is replaced by its catalog entry's DuckDB form
+(``functions.py``) once its arguments are, so every entry sees its arguments' kinds. Operators get
+Doris's implicit casts: a string in arithmetic is a number, a string or an integer compared with
+a DATE is a date (``d >= 20240301``), a string plus an INTERVAL is a DATETIME, and a CAST that
+cannot convert its value gives NULL instead of failing the query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from sqlglot import exp
+
+from dorisbk.engine import functions
+from dorisbk.engine.types import Kind, Typer, of_datatype
+
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.NullSafeEQ, exp.NullSafeNEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
+_ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.IntDiv)
+
+
+def lower(tree: exp.Expression, column_kind: Callable[[exp.Column], Kind], zone: str) -> exp.Expression:
+    """``tree`` with Doris's functions and casts in DuckDB's terms (nodes replaced in place; the new root)."""
+    typer = Typer(column_kind)
+    for node in reversed(list(tree.walk(prune=lambda n: isinstance(n, exp.Hint)))):
+        new = _lower_node(node, typer, zone)
+        if new is None or new is node:
+            continue
+        if node is tree:
+            tree = new
+        else:
+            node.replace(new)
+    return tree
+
+
+def _lower_node(node: exp.Expression, typer: Typer, zone: str) -> exp.Expression | None:
+    if isinstance(node, exp.Anonymous) and not isinstance(node.parent, exp.Table):
+        return _call(node.name.lower(), list(node.expressions), typer, zone)
+    if isinstance(node, exp.Substring):
+        args = [a for a in (node.this, node.args.get("start"), node.args.get("length")) if a is not None]
+        return _call("substring", args, typer, zone)
+    if isinstance(node, exp.Struct) and all(isinstance(e, exp.PropertyEQ) for e in node.expressions):
+        return _map_literal(node, typer)
+    if isinstance(node, (exp.Cast, exp.TryCast)) and not isinstance(node.parent, exp.Table):
+        return _cast(node, typer)
+    if isinstance(node, (exp.Add, exp.Sub)) and (
+        isinstance(node.right, exp.Interval) or isinstance(node.left, exp.Interval)
+    ):
+        return _interval_arithmetic(node, typer, zone)
+    if isinstance(node, _ARITHMETIC):
+        return _arithmetic(node, typer)
+    if isinstance(node, _COMPARISONS):
+        _compare(node, node.left, node.right, typer)
+    elif isinstance(node, exp.Between):
+        for bound in ("low", "high"):
+            _compare(node, node.this, node.args[bound], typer)
+    elif isinstance(node, exp.In):
+        for item in node.expressions:
+            _compare(node, node.this, item, typer)
+    return None
+
+
+def _call(name: str, args: list[exp.Expression], typer: Typer, zone: str) -> exp.Expression | None:
+    lowering = functions.FUNCTIONS.get(name)
+    if lowering is None:
+        return None
+    args = [_typed_literal(a, typer) for a in args]
+    call = functions.Call(name, args, [typer.kind(a) for a in args], zone)
+    new, kind = lowering(call)
+    return typer.note(new, kind)
+
+
+def _map_literal(node: exp.Struct, typer: Typer) -> exp.Expression:
+    """Doris's ``{'k': v, ...}`` is a MAP (DuckDB would read a STRUCT): keys and values as two lists."""
+    keys = [e.this if isinstance(e.this, exp.Literal) else exp.Literal.string(e.this.name) for e in node.expressions]
+    values = [e.expression for e in node.expressions]
+    new = exp.Anonymous(this="MAP", expressions=[exp.Array(expressions=keys), exp.Array(expressions=values)])
+    return typer.note(new, Kind.MAP)
+
+
+def _typed_literal(node: exp.Expression, typer: Typer) -> exp.Expression:
+    """A string literal that spells a date (``'2024-03-01'``) or a datetime, as the typed literal Doris's
+    planner folds it to: ``date_add('2020-12-12', INTERVAL 1 QUARTER)`` is a DATE, as in Doris."""
+    if not (isinstance(node, exp.Literal) and node.is_string) or len(node.name) not in (10, 19):
+        return node
+    text = node.name
+    try:
+        if len(text) == 10:
+            dt.date.fromisoformat(text)
+            return typer.note(exp.cast(node.copy(), "DATE"), Kind.DATE)
+        dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return node
+    return typer.note(exp.cast(node.copy(), "TIMESTAMP"), Kind.DATETIME)
+
+
+def _cast(node: exp.Cast, typer: Typer) -> exp.Expression:
+    """Doris's non-strict CAST: NULL for what does not convert; strings and integers read as dates."""
+    target = of_datatype(node.to)
+    source = typer.kind(node.this)
+    value = node.this.copy()
+    if target.temporal and isinstance(value, exp.Literal) and value.is_string and _is_date_text(value.name):
+        return typer.note(node, target)  # DATE '2024-03-01' stays a literal the partition pruner reads
+    if target == Kind.DATE and source not in (Kind.DATE, Kind.DATETIME):
+        new = functions.as_date(value, source)
+    elif target == Kind.DATETIME and source not in (Kind.DATE, Kind.DATETIME):
+        new = exp.Cast(this=functions.as_datetime(value, source), to=node.to.copy())
+    else:
+        new = exp.TryCast(this=value, to=node.to.copy())
+    return typer.note(new, target)
+
+
+def _interval_arithmetic(node: exp.Add | exp.Sub, typer: Typer, zone: str) -> exp.Expression:
+    """``d + INTERVAL n unit`` as DATE_ADD reads it (``INTERVAL n unit + d`` too)."""
+    base, span = (node.left, node.right) if isinstance(node.right, exp.Interval) else (node.right, node.left)
+    name = "date_sub" if isinstance(node, exp.Sub) else "date_add"
+    return _call(name, [base, span], typer, zone) or node
+
+
+def _arithmetic(node: exp.Expression, typer: Typer) -> exp.Expression | None:
+    """A string in arithmetic counts as the number it spells (NULL when it spells none), as Doris casts it."""
+    changed = False
+    for side in ("this", "expression"):
+        operand = node.args.get(side)
+        if operand is not None and typer.kind(operand) == Kind.STRING:
+            node.set(side, functions.try_cast(operand.copy(), "DOUBLE"))
+            changed = True
+    return typer.note(node, Kind.DOUBLE) if changed else None
+
+
+def _date_literal(node: exp.Literal, kind: Kind) -> exp.Expression | None:
+    """An integer literal compared with a DATE or DATETIME, as the date its digits spell (20240301)."""
+    digits = node.this
+    if not digits.isdigit() or len(digits) not in (8, 14):
+        return None
+    text = f"{digits[:4]}-{digits[4:6]}-{digits[6:8]}"
+    if len(digits) == 14:
+        text += f" {digits[8:10]}:{digits[10:12]}:{digits[12:14]}"
+    return exp.Literal.string(text)
+
+
+def _compare(parent: exp.Expression, left: exp.Expression, right: exp.Expression, typer: Typer) -> None:
+    """Coerce one side of a comparison to the other's family, as Doris's planner does."""
+    for this, other in ((left, right), (right, left)):
+        mine, theirs = typer.kind(this), typer.kind(other)
+        if theirs.temporal and mine == Kind.INT and isinstance(this, exp.Literal):
+            literal = _date_literal(this, theirs)
+            if literal is not None:
+                this.replace(literal)
+        elif theirs.temporal and mine == Kind.STRING and not isinstance(this, exp.Literal):
+            this.replace(functions.as_datetime(this.copy(), mine))
+        elif theirs.numeric and theirs != Kind.BOOLEAN and mine == Kind.STRING:
+            if isinstance(this, exp.Literal) and _is_number(this.this):
+                continue  # DuckDB casts a numeric literal to the column's type; partition pruning reads it
+            this.replace(functions.try_cast(this.copy(), "DOUBLE"))
+            return
+
+
+def _is_date_text(text: str) -> bool:
+    try:
+        dt.datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

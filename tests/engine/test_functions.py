@@ -1,0 +1,239 @@
+"""Doris's functions and implicit casts as the engine lowers them, run on DuckDB without a server (the fast
+tier): each case is a Doris statement and the value Doris (and MySQL, where Doris follows it) answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import duckdb
+import pytest
+import sqlglot
+
+from dorisbk.dialect import DorisBK
+from dorisbk.engine import allowlist, lowering, macros
+from dorisbk.engine.types import Kind
+from dorisbk.errors import DorisError
+
+
+@pytest.fixture(scope="module")
+def db() -> Iterator[duckdb.DuckDBPyConnection]:
+    conn = duckdb.connect(":memory:")
+    macros.install(conn)
+    yield conn
+    conn.close()
+
+
+def answer(db: duckdb.DuckDBPyConnection, sql: str, zone: str = "UTC") -> Any:
+    tree = sqlglot.parse_one(sql, read=DorisBK)
+    allowlist.check(tree)
+    tree = lowering.lower(tree, lambda _column: Kind.UNKNOWN, zone)
+    row = db.execute(allowlist.duckdb_sql(tree)).fetchone()
+    assert row is not None
+    return row[0] if len(row) == 1 else row
+
+
+D = dt.date
+T = dt.datetime
+
+CASES = [
+    # implicit casts: numbers where strings are wanted, strings where numbers or dates are
+    ("SELECT md5(1)", "c4ca4238a0b923820dcc509a6f75849b"),
+    ("SELECT substr(12345, 2, 2)", "23"),
+    ("SELECT '1' + 1", 2.0),
+    ("SELECT 'abc' + 1", None),
+    ("SELECT DATE '2024-03-05' >= 20240301", True),
+    ("SELECT CAST('2024-03-01 10:00:00' AS DATETIME) - INTERVAL 1 DAY", T(2024, 2, 29, 10)),
+    # a string literal that spells a date is a DATE, as Doris's planner folds it
+    ("SELECT '2024-03-01' + INTERVAL 1 DAY", D(2024, 3, 2)),
+    ("SELECT '2024-03-01 10:00:00' + INTERVAL 1 HOUR", T(2024, 3, 1, 11)),
+    ("SELECT date_add('2020-12-12', INTERVAL 1 QUARTER)", D(2021, 3, 12)),
+    ("SELECT timestampdiff(DAY, '2024-01-01', '2024-03-01')", 60),
+    ("SELECT timestampdiff(MONTH, '2024-01-31', '2024-02-29')", 0),
+    ("SELECT last_day('2024-02-10')", D(2024, 2, 29)),
+    ("SELECT quarter('2024-05-01')", 2),
+    ("SELECT dayname('2024-05-01')", "Wednesday"),
+    ("SELECT monthname('2024-05-01')", "May"),
+    # MySQL's day and week numbering, not DuckDB's
+    ("SELECT dayofweek('2024-01-07')", 1),
+    ("SELECT weekday('2024-01-07')", 6),
+    ("SELECT week('2008-02-20')", 7),
+    ("SELECT week('2008-02-20', 1)", 8),
+    ("SELECT week('2008-12-31', 1)", 53),
+    ("SELECT week('2024-01-07', 0)", 1),
+    ("SELECT week('2000-01-01', 0)", 0),
+    ("SELECT week('2000-01-01', 2)", 52),
+    ("SELECT yearweek('1987-01-01')", 198652),
+    ("SELECT yearweek('2024-12-30', 3)", 202501),
+    # date arithmetic keeps a DATE a DATE
+    ("SELECT days_add(DATE '2024-01-31', 1)", D(2024, 2, 1)),
+    ("SELECT date_sub(CAST('2024-03-01' AS DATE), INTERVAL 1 DAY)", D(2024, 2, 29)),
+    ("SELECT date_add('2024-01-01', INTERVAL 2 HOUR)", T(2024, 1, 1, 2)),
+    ("SELECT months_add('2024-01-31', 1)", D(2024, 2, 29)),
+    ("SELECT months_add('2024-01-31 10:00:00', 1)", T(2024, 2, 29, 10)),
+    ("SELECT years_diff('2024-03-01', '2020-03-02')", 3),
+    # kinds are followed through subqueries and CTEs
+    ("SELECT days_add(t.x, 1) FROM (SELECT CAST('2024-01-01' AS DATE) AS x) AS t", D(2024, 1, 2)),
+    ("WITH c AS (SELECT CAST('2024-01-01' AS DATE) AS x) SELECT days_add(x, 1) FROM c", D(2024, 1, 2)),
+    ("SELECT md5(n) FROM (SELECT 1 AS n) AS t", "c4ca4238a0b923820dcc509a6f75849b"),
+    ("SELECT datediff('2024-03-01 23:00:00', '2024-02-28 01:00:00')", 2),
+    ("SELECT makedate(2024, 60)", D(2024, 2, 29)),
+    ("SELECT to_days('2000-01-01')", 730485),
+    ("SELECT from_days(730669)", D(2000, 7, 3)),
+    ("SELECT date_trunc('2024-05-17 10:11:12', 'month')", T(2024, 5, 1)),
+    # unix time and zones
+    ("SELECT unix_timestamp('1970-01-02 00:00:00')", 86400),
+    ("SELECT unix_timestamp('1969-12-31 00:00:00')", 0),
+    ("SELECT from_unixtime(0)", "1970-01-01 00:00:00"),
+    ("SELECT from_unixtime(86400, '%Y-%m-%d')", "1970-01-02"),
+    ("SELECT from_unixtime(-1)", None),
+    ("SELECT convert_tz('2024-01-01 00:00:00', 'UTC', 'Asia/Shanghai')", T(2024, 1, 1, 8)),
+    ("SELECT convert_tz('2024-01-01 00:00:00', '+00:00', '-05:30')", T(2023, 12, 31, 18, 30)),
+    ("SELECT convert_tz('2024-01-01 00:00:00', 'asia/SHANGHAI', 'UTC')", T(2023, 12, 31, 16)),
+    ("SELECT unix_timestamp('2024-01-01', 'yyyy-MM-dd')", 1704067200),
+    ("SELECT unix_timestamp('2007-11-30 10:30:19', '%Y-%c-%d %H:%i:%s')", 1196418619),
+    # MySQL date formats
+    ("SELECT date_format('2024-01-07 05:06:07', '%Y/%c/%e %W %M %H:%i:%s %p')", "2024/1/7 Sunday January 05:06:07 AM"),
+    ("SELECT time_format('12:34:56', '%H.%i')", "12.34"),
+    ("SELECT str_to_date('2024-03-05', '%Y-%m-%d')", D(2024, 3, 5)),
+    ("SELECT str_to_date('05/03/2024 12:13:14', '%d/%m/%Y %H:%i:%s')", T(2024, 3, 5, 12, 13, 14)),
+    ("SELECT str_to_date('not a date', '%Y-%m-%d')", None),
+    # non-strict casts give NULL; LARGEINT is 128 bits
+    ("SELECT CAST('abc' AS INT)", None),
+    ("SELECT CAST('2024-13-45' AS DATE)", None),
+    ("SELECT CAST(20240301 AS DATE)", D(2024, 3, 1)),
+    ("SELECT CAST('170141183460469231731687303715884105727' AS LARGEINT)", 2**127 - 1),
+    # strings
+    ("SELECT substr('hello', 0)", ""),
+    ("SELECT substr('hello', -3)", "llo"),
+    ("SELECT substr('hello', -10)", ""),
+    ("SELECT substring_index('a,b,c', ',', 2)", "a,b"),
+    ("SELECT substring_index('a,b,c', ',', -2)", "b,c"),
+    ("SELECT concat('a', NULL)", None),
+    ("SELECT concat('a', 1, 2.5)", "a12.5"),
+    ("SELECT concat_ws(',', 'a', NULL, 'b')", "a,b"),
+    ("SELECT length('中')", 3),
+    ("SELECT char_length('中')", 1),
+    ("SELECT money_format(1234567.891)", "1,234,567.89"),
+    ("SELECT lpad('hi', 5, 'x')", "xxxhi"),
+    ("SELECT rpad('hello', 2, 'x')", "he"),
+    ("SELECT locate('b', 'abcb', 3)", 4),
+    ("SELECT split_part('a,b,c', ',', 2)", "b"),
+    ("SELECT regexp_replace('a1b22', '[0-9]+', '#')", "a#b#"),
+    ("SELECT initcap('hello wORLD-x')", "Hello World-X"),
+    ("SELECT find_in_set('b', 'a,b,c')", 2),
+    ("SELECT find_in_set('b', NULL)", None),
+    ("SELECT count_substrings('a1b1c1', '1')", 3),
+    ("SELECT trim_in('xxhixy', 'xy')", "hi"),
+    ("SELECT translate('abcda', 'a', 'z')", "zbcdz"),
+    ("SELECT url_encode('a b*~')", "a+b*%7E"),
+    ("SELECT split_by_string('', ',')", []),
+    ("SELECT to_iso8601(CAST('2023-04-05 03:04:05' AS DATETIME))", "2023-04-05T03:04:05.000000"),
+    ("SELECT previous_day('2024-01-10', 'Monday')", D(2024, 1, 8)),
+    ("SELECT money_format(9223372036854775807)", "9,223,372,036,854,775,807.00"),
+    ("SELECT money_format(-0.125)", "-0.13"),
+    # numbers and conditions, NULL where Doris answers NULL
+    ("SELECT greatest(1, NULL)", None),
+    ("SELECT greatest(1, 3, 2)", 3),
+    ("SELECT ceil(1.2)", 2),
+    ("SELECT floor(-1.2)", -2),
+    ("SELECT log(10, 100)", 2.0),
+    ("SELECT ln(0)", None),
+    ("SELECT pmod(-7, 3)", 2),
+    ("SELECT mod(7, 0)", None),
+    # JSON
+    ("""SELECT get_json_string('{"a":"x"}', '$.a')""", "x"),
+    ("""SELECT get_json_string('{"a":{"b":1}}', '$.a')""", '{"b":1}'),
+    ("""SELECT get_json_int('{"a":3}', '$.a')""", 3),
+    ("""SELECT get_json_int('{"a":"3"}', '$.a')""", None),
+    ("""SELECT get_json_double('{"a":1.5}', '$.a')""", 1.5),
+    ("SELECT get_json_string('not json', '$.a')", None),
+    ("""SELECT json_type('{"a":1}', '$.a')""", "int"),
+    ("SELECT json_length('[1,2]')", 2),
+    ("SELECT json_extract('[1, 2, 3]', '$.[1]')", "2"),
+    ("SELECT json_extract('[1, 2, 3]', '$[last]')", "3"),
+    ("SELECT json_extract('[1, 2, 3]', '$[last-1]')", "2"),
+    ("""SELECT json_extract('{"id": 123, "name": "doris"}', '$.id', '$.name')""", '[123,"doris"]'),
+    ("SELECT json_extract('[[1, 2], [3]]', '$[*][*]')", "[1,2,3]"),
+    ("SELECT json_extract('{}', '$.*')", None),
+    ("SELECT json_exists_path('{}', '$.*')", False),
+    # arrays, 1-based
+    ("SELECT element_at([10, 20, 30], 1)", 10),
+    ("SELECT element_at([10, 20, 30], -1)", 30),
+    ("SELECT array_distinct([3, 1, 3, 2])", [3, 1, 2]),
+    ("SELECT array_sort([3, NULL, 1])", [None, 1, 3]),
+    ("SELECT array_position([5, 6], 7)", 0),
+    ("SELECT array_slice([1, 2, 3, 4], 2, 2)", [2, 3]),
+    ("SELECT array_join([1, 2, 3], '-')", "1-2-3"),
+    ("SELECT array_cum_sum([5, NULL, 1])", [5, 5, 6]),
+    ("SELECT array_except_all(['a', 'a', 'b'], ['a'])", ["a", "b"]),
+    ("SELECT trim_array([1, 2, 3, 4], 1)", [1, 2, 3]),
+    ("SELECT array_contains([1, 2, NULL], NULL)", True),
+    ("SELECT array_position(NULL, 1)", None),
+    ("SELECT array_union([1, 2], NULL)", None),
+    ("SELECT array_except([4, NULL, 5], [5])", [4, None]),
+    ("SELECT [10, 20, 30][1]", 10),
+    ("SELECT map('a', 1, 'b', 2)", {"a": 1, "b": 2}),
+    ("SELECT {'a': 1}", {"a": 1}),
+    # bitmaps and HLL sketches, exact over values
+    ("SELECT bitmap_count(bitmap_from_string('1,2,3,3'))", 3),
+    ("SELECT bitmap_to_string(bitmap_or(to_bitmap(3), bitmap_from_string('1,2')))", "1,2,3"),
+    ("SELECT bitmap_contains(bitmap_from_string('1,2'), 2)", True),
+    ("SELECT bitmap_and_count(bitmap_from_string('1,2,3'), bitmap_from_string('2,3,4'))", 2),
+    ("SELECT hll_cardinality(hll_hash('a'))", 1),
+    # aggregates
+    ("SELECT ndv(x) FROM (VALUES (1), (2), (2), (5)) AS v(x)", 3),
+    ("SELECT percentile(x, 0.5) FROM (VALUES (1), (2), (2), (5)) AS v(x)", 2.0),
+    ("SELECT percentile_approx(x, 0.5) FROM (VALUES (1), (2), (3), (4)) AS v(x)", 2.5),
+    ("SELECT group_concat(x SEPARATOR '|') FROM (VALUES ('a'), ('b')) AS v(x)", "a|b"),
+    ("SELECT bitmap_union_count(to_bitmap(x)) FROM (VALUES (1), (2), (2)) AS v(x)", 2),
+    ("SELECT collect_list(x) FROM (VALUES (1), (NULL), (2)) AS v(x)", [1, 2]),
+    ("SELECT stddev(x) FROM (VALUES (1), (3)) AS v(x)", 1.0),
+]
+
+
+@pytest.mark.parametrize(("sql", "expected"), CASES, ids=[c[0][7:60] for c in CASES])
+def test_doris_answer(db: duckdb.DuckDBPyConnection, sql: str, expected: Any) -> None:
+    assert answer(db, sql) == expected
+
+
+@pytest.mark.parametrize(
+    ("zone", "expected"),
+    [
+        ("Asia/Shanghai", "1970-01-01 08:00:00"),
+        ("+05:30", "1970-01-01 05:30:00"),
+        ("America/Los_Angeles", "1969-12-31 16:00:00"),
+    ],
+)
+def test_from_unixtime_reads_the_session_zone(db: duckdb.DuckDBPyConnection, zone: str, expected: str) -> None:
+    assert answer(db, "SELECT from_unixtime(0)", zone) == expected
+    assert answer(db, f"SELECT unix_timestamp('{expected}')", zone) == 0
+
+
+def test_unknown_function_is_refused_in_dorises_words(db: duckdb.DuckDBPyConnection) -> None:
+    with pytest.raises(DorisError, match="Can not found function 'no_such_fn'"):
+        answer(db, "SELECT no_such_fn(1)")
+
+
+def test_a_refused_argument_fails_the_query(db: duckdb.DuckDBPyConnection) -> None:
+    with pytest.raises(duckdb.Error, match="size must not be negative"):
+        answer(db, "SELECT trim_array([1, 2], -1)")
+
+
+def test_an_unknown_zone_is_refused(db: duckdb.DuckDBPyConnection) -> None:
+    with pytest.raises(DorisError, match="invalid timezone: Nowhere/Zone"):
+        answer(db, "SELECT convert_tz('2024-01-01 00:00:00', 'UTC', 'Nowhere/Zone')")
+    with pytest.raises(duckdb.Error, match="out of range"):
+        answer(db, "SELECT makedate(2024, 0)")
+
+
+def test_wrong_arity_is_refused_in_dorises_words(db: duckdb.DuckDBPyConnection) -> None:
+    with pytest.raises(DorisError, match="Can not found function 'md5' which has 2 arity"):
+        answer(db, "SELECT md5(1, 2)")
+
+
+def test_string_literals_reach_duckdb_byte_for_byte(db: duckdb.DuckDBPyConnection) -> None:
+    text = "moved FROM x PARTITION p1 today; --not a comment 'q' /* nor this */ ? :x $$"
+    assert answer(db, "SELECT concat('" + text.replace("'", "''") + "', '')") == text
+    assert answer(db, r"SELECT concat('a\nb', '')") == "a\nb"  # MySQL's escapes, as Doris reads them

@@ -1,0 +1,178 @@
+"""Everyday Doris statements answered as Doris answers them, through a real server: implicit casts typed
+by the table's columns, Doris's functions, session time zones and user variables, and string literals
+that reach the data byte for byte. The mysql CLI shows the same answers as text."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pymysql
+import pytest
+
+from tests.dorisbk_server import DorisbkServer
+from tests.sqlhelp import expect_error, mysql_cli, one, rows
+
+TRICKY = "moved FROM x PARTITION p1 today; -- not a comment, 'quoted' ? :x"
+
+
+@pytest.fixture(scope="module")
+def conn(server: DorisbkServer) -> Iterator[pymysql.connections.Connection]:
+    c = pymysql.connect(host="127.0.0.1", port=server.port, user="root", autocommit=True)
+    for sql in (
+        "CREATE DATABASE fn",
+        "USE fn",
+        "CREATE TABLE t (k BIGINT, d DATE, ts DATETIME, s VARCHAR(100), j STRING) DUPLICATE KEY(k) "
+        "PARTITION BY RANGE(d) (PARTITION p1 VALUES LESS THAN ('2024-03-01'), "
+        "PARTITION p2 VALUES LESS THAN MAXVALUE) "
+        "DISTRIBUTED BY HASH(k) BUCKETS 2 PROPERTIES ('replication_num' = '1')",
+        "INSERT INTO t VALUES (1, '2024-03-05', '2024-03-05 10:00:00', '"
+        + TRICKY.replace("'", "''")
+        + "', '{\"a\": 7}'), (2, '2024-02-01', '2024-02-01 23:59:59', '42', '{\"a\": \"x\"}'), "
+        "(NULL, NULL, NULL, NULL, NULL)",
+    ):
+        rows(c, sql)
+    yield c
+    c.close()
+
+
+def test_string_literals_reach_the_data_byte_for_byte(conn: pymysql.connections.Connection) -> None:
+    assert one(conn, "SELECT s FROM t WHERE k = 1") == TRICKY
+
+
+def test_implicit_casts_follow_the_columns_types(conn: pymysql.connections.Connection) -> None:
+    assert rows(conn, "SELECT k FROM t WHERE k = '2'") == [(2,)]
+    assert rows(conn, "SELECT k FROM t WHERE d >= 20240301") == [(1,)]
+    assert rows(conn, "SELECT k FROM t WHERE ts < '2024-02-02'") == [(2,)]
+    assert rows(conn, "SELECT s + 1 FROM t WHERE k = 2") == [(43.0,)]
+    assert rows(conn, "SELECT md5(k), substr(k * 12345, 2, 2) FROM t WHERE k = 1") == [
+        ("c4ca4238a0b923820dcc509a6f75849b", "23")
+    ]
+    assert one(conn, "SELECT count(*) FROM t WHERE now() - INTERVAL 1 DAY > ts") == 2
+
+
+def test_date_functions_keep_a_date_a_date(conn: pymysql.connections.Connection) -> None:
+    assert rows(conn, "SELECT days_add(d, 1), date_sub(d, INTERVAL 1 DAY), last_day(d) FROM t WHERE k = 2") == [
+        (dt.date(2024, 2, 2), dt.date(2024, 1, 31), dt.date(2024, 2, 29))
+    ]
+    assert rows(conn, "SELECT days_add(ts, 1), hours_add(d, 1) FROM t WHERE k = 2") == [
+        (dt.datetime(2024, 2, 2, 23, 59, 59), dt.datetime(2024, 2, 1, 1, 0))
+    ]
+    assert rows(conn, "SELECT dayofweek(d), weekday(d), week(d, 1), yearweek(d) FROM t WHERE k = 1") == [
+        (3, 1, 10, 202409)
+    ]
+
+
+def test_functions_that_doris_has(conn: pymysql.connections.Connection) -> None:
+    assert rows(conn, "SELECT get_json_int(j, '$.a'), get_json_string(j, '$.a') FROM t ORDER BY k") == [
+        (None, None),
+        (7, "7"),
+        (None, "x"),
+    ]
+    assert rows(
+        conn, "SELECT ndv(k), percentile(k, 0.5), group_concat(CAST(k AS STRING) ORDER BY k SEPARATOR '|') FROM t"
+    ) == [(2, 1.5, "1|2")]
+    assert one(conn, "SELECT money_format(1234567.891)") == "1,234,567.89"
+    assert one(conn, "SELECT element_at([10, 20, 30], 1)") == 10
+    assert one(conn, "SELECT array_distinct([3, 1, 3])") == "[3, 1]"
+
+
+def test_non_strict_casts_and_null_order(conn: pymysql.connections.Connection) -> None:
+    assert rows(
+        conn, "SELECT CAST('abc' AS INT), CAST('2024-13-45' AS DATE), CAST(k AS LARGEINT) FROM t WHERE k = 2"
+    ) == [(None, None, 2)]
+    assert [r[0] for r in rows(conn, "SELECT k FROM t ORDER BY k")] == [None, 1, 2]
+
+
+def test_unknown_function_in_dorises_words(conn: pymysql.connections.Connection) -> None:
+    expect_error(conn, "SELECT no_such_function(1)", 1105, "Can not found function 'no_such_function'")
+    assert one(conn, "SELECT 1") == 1  # the connection goes on
+
+
+def test_time_zone_drives_unix_time(server: DorisbkServer) -> None:
+    c = pymysql.connect(host="127.0.0.1", port=server.port, user="root", autocommit=True)
+    try:
+        assert one(c, "SELECT from_unixtime(0)") == "1970-01-01 00:00:00"
+        rows(c, "SET time_zone = 'Asia/Shanghai'")
+        assert one(c, "SELECT from_unixtime(0)") == "1970-01-01 08:00:00"
+        assert one(c, "SELECT unix_timestamp('1970-01-01 08:00:01')") == 1
+        assert one(c, "SELECT convert_tz('2024-01-01 00:00:00', 'Asia/Shanghai', 'UTC')") == dt.datetime(
+            2023, 12, 31, 16
+        )
+        rows(c, "SET time_zone = '-08:00'")
+        assert one(c, "SELECT from_unixtime(0, '%Y-%m-%d %H')") == "1969-12-31 16"
+    finally:
+        c.close()
+
+
+def test_user_variables(server: DorisbkServer) -> None:
+    c = pymysql.connect(host="127.0.0.1", port=server.port, user="root", database="fn", autocommit=True)
+    other = pymysql.connect(host="127.0.0.1", port=server.port, user="root", autocommit=True)
+    try:
+        rows(c, "SET @a = 1")
+        rows(c, "SET @B = (SELECT max(k) FROM t)")
+        assert rows(c, "SELECT @a, @b + 1, @unset") == [(1, 3, None)]
+        assert rows(c, "SELECT k FROM t WHERE k = @b") == [(2,)]
+        assert [r[0] for r in rows(c, "SELECT @last := k FROM t WHERE k IS NOT NULL ORDER BY k")] == [1, 2]
+        assert one(c, "SELECT @last") == 2
+        assert one(other, "SELECT @a") is None  # each connection has its own
+    finally:
+        c.close()
+        other.close()
+
+
+def test_mysql_cli_shows_the_same_answers(server: DorisbkServer, conn: pymysql.connections.Connection) -> None:
+    sql = "SELECT md5(1), substr(12345, 2, 2), days_add(d, 1), from_unixtime(0, '%Y') FROM t WHERE k = 2;\n"
+    out = mysql_cli(server.port, sql, database="fn")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[1].split("\t") == ["c4ca4238a0b923820dcc509a6f75849b", "23", "2024-02-02", "1970"]
+
+
+def test_array_map_bitmap_and_hll_columns(conn: pymysql.connections.Connection) -> None:
+    rows(
+        conn,
+        "CREATE TABLE nested (k INT, a ARRAY<INT(11)>, m MAP<STRING, INT>) DUPLICATE KEY(k) "
+        "DISTRIBUTED BY HASH(k) BUCKETS 1 PROPERTIES ('replication_num' = '1')",
+    )
+    rows(conn, "INSERT INTO nested VALUES (1, [1, 2, 3], {'x': 1}), (2, [3, NULL], NULL)")
+    assert rows(conn, "SELECT k, a, m, size(a), a[1], element_at(m, 'x') FROM nested ORDER BY k") == [
+        (1, "[1, 2, 3]", '{"x":1}', 3, 1, 1),
+        (2, "[3, null]", None, 2, 3, None),
+    ]
+    assert rows(conn, "SELECT k FROM nested WHERE array_contains(a, 2)") == [(1,)]
+    assert [(r[0], r[1]) for r in rows(conn, "DESC nested")] == [
+        ("k", "INT"),
+        ("a", "ARRAY<INT>"),
+        ("m", "MAP<STRING, INT>"),
+    ]
+    rows(
+        conn,
+        "CREATE TABLE tags (u BIGINT, b BITMAP BITMAP_UNION, h HLL HLL_UNION) AGGREGATE KEY(u) "
+        "DISTRIBUTED BY HASH(u) BUCKETS 1 PROPERTIES ('replication_num' = '1')",
+    )
+    rows(
+        conn, "INSERT INTO tags VALUES (1, to_bitmap(5), hll_hash('a')), (1, bitmap_from_string('7,9'), hll_hash('b'))"
+    )
+    rows(conn, "INSERT INTO tags VALUES (2, bitmap_empty(), hll_empty()), (1, to_bitmap(5), hll_hash('a'))")
+    assert rows(conn, "SELECT u, bitmap_to_string(b), bitmap_count(b), hll_cardinality(h) FROM tags ORDER BY u") == [
+        (1, "5,7,9", 3, 2),
+        (2, "", 0, 0),
+    ]
+    assert rows(conn, "SELECT bitmap_union_count(b), hll_union_agg(h) FROM tags") == [(3, 2)]
+
+
+def test_datetime_columns_keep_their_precision(conn: pymysql.connections.Connection) -> None:
+    rows(
+        conn,
+        "CREATE TABLE stamps (k INT, t0 DATETIME, t3 DATETIME(3), t6 DATETIME(6)) DUPLICATE KEY(k) "
+        "DISTRIBUTED BY HASH(k) BUCKETS 1 PROPERTIES ('replication_num' = '1')",
+    )
+    moment = "'2024-01-01 10:00:00.123756'"
+    rows(conn, f"INSERT INTO stamps VALUES (1, {moment}, {moment}, {moment})")
+    assert rows(conn, "SELECT t0, t3, t6 FROM stamps") == [
+        (
+            dt.datetime(2024, 1, 1, 10, 0, 0),
+            dt.datetime(2024, 1, 1, 10, 0, 0, 124000),
+            dt.datetime(2024, 1, 1, 10, 0, 0, 123756),
+        )
+    ]
