@@ -182,6 +182,13 @@ CASES = [
     ("SELECT bitmap_contains(bitmap_from_string('1,2'), 2)", True),
     ("SELECT bitmap_and_count(bitmap_from_string('1,2,3'), bitmap_from_string('2,3,4'))", 2),
     ("SELECT hll_cardinality(hll_hash('a'))", 1),
+    ("SELECT bitmap_or(bitmap_from_string('1'), NULL)", None),
+    ("SELECT bitmap_count(bitmap_hash(NULL))", 0),
+    ("SELECT hll_cardinality(hll_from_base64(hll_to_base64(hll_hash('a'))))", 1),
+    ("SELECT sub_replace('this is origin str', 'NEW-STR', 1)", "tNEW-STRorigin str"),
+    ("SELECT sub_replace('doris', '***', 1, 2)", "d***is"),
+    ("SELECT repeat('a', NULL)", None),
+    ("SELECT atan2('1', '1') = atan2(1, 1)", True),
     # aggregates
     ("SELECT ndv(x) FROM (VALUES (1), (2), (2), (5)) AS v(x)", 3),
     ("SELECT percentile(x, 0.5) FROM (VALUES (1), (2), (2), (5)) AS v(x)", 2.0),

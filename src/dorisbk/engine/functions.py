@@ -626,15 +626,18 @@ def _concat_ws(call: Call) -> Lowered:
     if len(call.args) < 2:
         raise DorisError("concat_ws needs a separator and at least one value")
     if len(call.args) == 2 and call.kinds[1] == Kind.ARRAY:
-        return fn("array_to_string", call.arg(1), call.text(0)), Kind.STRING
+        separator = call.text(0)
+        joined = fn("array_to_string", call.arg(1), separator)
+        return case((exp.Is(this=separator.copy(), expression=exp.null()), exp.null()), default=joined), Kind.STRING
     return fn("concat_ws", *[call.text(i) for i in range(len(call.args))]), Kind.STRING
 
 
 @doris("repeat")
 def _repeat(call: Call) -> Lowered:
     call.arity(2)
-    count = call.integer(1)
-    return fn("repeat", call.text(0), fn("greatest", cast(count, "BIGINT"), lit(0))), Kind.STRING
+    count = cast(call.integer(1), "BIGINT")
+    positive = case((exp.LT(this=count, expression=lit(0)), lit(0)), default=count.copy())
+    return fn("repeat", call.text(0), positive), Kind.STRING
 
 
 @doris("reverse")
@@ -668,7 +671,7 @@ def _split_part(call: Call) -> Lowered:
 def _money_format(call: Call) -> Lowered:
     call.arity(1)
     if call.kinds[0] in (Kind.INT, Kind.LARGEINT):
-        return fn("dbk_money", call.arg(0)), Kind.STRING
+        return fn("dbk_money", cast(call.arg(0), "HUGEINT")), Kind.STRING
     value = call.arg(0) if call.kinds[0] == Kind.DECIMAL else try_cast(cast(call.number(0), "DOUBLE"), "DECIMAL(38, 4)")
     return fn("dbk_money", fn("round", value, lit(2))), Kind.STRING
 
@@ -717,6 +720,14 @@ def _translate(call: Call) -> Lowered:
     texts = [call.text(i) for i in range(3)]
     any_null = exp.or_(*[exp.Is(this=t.copy(), expression=exp.null()) for t in texts])
     return case((any_null, exp.null()), default=fn("translate", *texts)), Kind.STRING
+
+
+@doris("sub_replace")
+def _sub_replace(call: Call) -> Lowered:
+    call.arity(3, 4)
+    new = call.text(1)
+    size = call.integer(3) if len(call.args) == 4 else fn("length", new.copy())
+    return fn("dbk_sub_replace", call.text(0), new, call.integer(2), size), Kind.STRING
 
 
 @doris("to_iso8601")
@@ -918,6 +929,18 @@ def _bounded(duck_name: str) -> Lowering:
 
     return lower
 
+
+def _numeric(duck_name: str) -> Lowering:
+    """A math function of DuckDB's whose arguments Doris casts to numbers ('1' is 1)."""
+
+    def lower(call: Call) -> Lowered:
+        return fn(duck_name, *[call.number(i) for i in range(len(call.args))]), Kind.DOUBLE
+
+    return lower
+
+
+for _name in ("atan", "atan2", "cos", "cosh", "sin", "tan", "tanh", "cbrt", "degrees", "radians", "exp", "dexp"):
+    doris(_name)(_numeric("exp" if _name == "dexp" else _name))
 
 doris("acos")(_bounded("acos"))
 doris("asin")(_bounded("asin"))
@@ -1443,7 +1466,8 @@ def _avg_weighted(call: Call) -> Lowered:
 def _to_bitmap(call: Call) -> Lowered:
     call.arity(1)
     if call.name.startswith(("bitmap_hash", "hll_hash")):
-        value = fn("hash", call.text(0))
+        text = call.text(0)
+        value = case((exp.Not(this=exp.Is(this=text, expression=exp.null())), fn("hash", text.copy())))
     else:
         value = try_cast(call.arg(0), "UBIGINT")
     return fn("dbk_bitmap_of", value), Kind.BITMAP
@@ -1459,6 +1483,12 @@ def _bitmap_empty(call: Call) -> Lowered:
 def _bitmap_from_string(call: Call) -> Lowered:
     call.arity(1)
     return fn("dbk_bitmap_from_string", call.text(0)), Kind.BITMAP
+
+
+@doris("bitmap_from_base64", "hll_from_base64")
+def _sketch_from_base64(call: Call) -> Lowered:
+    call.arity(1)
+    return fn("dbk_bitmap_from_string", fn("dbk_from_base64", call.text(0))), Kind.BITMAP
 
 
 @doris("bitmap_from_array")
@@ -1481,7 +1511,7 @@ for _names, _duck_name, _kind, _counts in (
     (("bitmap_subset_in_range",), "dbk_bitmap_subset_in_range", Kind.BITMAP, (3,)),
     (("bitmap_subset_limit",), "dbk_bitmap_subset_limit", Kind.BITMAP, (3,)),
     (("sub_bitmap",), "dbk_sub_bitmap", Kind.BITMAP, (3,)),
-    (("bitmap_to_base64", "hll_to_base64"), "dbk_bitmap_to_string", Kind.STRING, (1,)),
+    (("bitmap_to_base64", "hll_to_base64"), "dbk_sketch_to_base64", Kind.STRING, (1,)),
 ):
     doris(*_names)(_simple(_duck_name, _kind, *_counts))
 

@@ -142,6 +142,12 @@ MACROS: tuple[tuple[str, str], ...] = (
     ("dbk_from_base64(s)", "TRY(decode(from_base64(s)))"),
     ("dbk_string_list(l)", """'[' || array_to_string(list_transform(l, lambda x: '''' || x || ''''), ',') || ']'"""),
     # Doris encodes as Java's URLEncoder: space as '+', '*' kept, '~' encoded
+    # sub_replace(s, new, start[, length]): s with `length` characters from the 0-based start replaced
+    (
+        "dbk_sub_replace(s, new, start, n)",
+        """CASE WHEN start < 0 OR start > length(s) OR n < 0 THEN NULL
+        ELSE left(s, start) || new || substr(s, start + n + 1) END""",
+    ),
     ("dbk_url_encode(s)", "replace(replace(replace(url_encode(s), '~', '%7E'), '%2A', '*'), '%20', '+')"),
     # money_format: thousands separators and two decimals, exact for DECIMAL and LARGEINT
     (
@@ -239,6 +245,8 @@ MACROS: tuple[tuple[str, str], ...] = (
     ),
     # bitmaps and HLL sketches as sorted lists of distinct UBIGINT values
     ("dbk_bitmap_of(v)", "CASE WHEN v IS NULL THEN CAST([] AS UBIGINT[]) ELSE [CAST(v AS UBIGINT)] END"),
+    # a sketch's base64 form: its values as text (round-trips here; not Doris's binary layout)
+    ("dbk_sketch_to_base64(b)", "to_base64(encode(array_to_string(list_sort(list_distinct(b)), ',')))"),
     ("dbk_bitmap_from_array(a)", "list_sort(list_distinct(CAST(a AS UBIGINT[])))"),
     (
         "dbk_bitmap_from_string(s)",
@@ -251,10 +259,18 @@ MACROS: tuple[tuple[str, str], ...] = (
     ("dbk_bitmap_count(b)", "COALESCE(len(list_distinct(b)), 0)"),
     ("dbk_bitmap_to_string(b)", "array_to_string(dbk_bitmap_sorted(b), ',')"),
     ("dbk_bitmap_contains(b, v)", "list_contains(b, TRY_CAST(v AS UBIGINT))"),
-    ("dbk_bitmap_and(a, b)", "list_sort(list_intersect(a, b))"),
-    ("dbk_bitmap_or(a, b)", "dbk_bitmap_from_array(list_concat(a, b))"),
+    # a NULL bitmap makes the result NULL, as in Doris
+    ("dbk_bitmap_and(a, b)", "CASE WHEN a IS NOT NULL AND b IS NOT NULL THEN list_sort(list_intersect(a, b)) END"),
+    (
+        "dbk_bitmap_or(a, b)",
+        "CASE WHEN a IS NOT NULL AND b IS NOT NULL THEN dbk_bitmap_from_array(list_concat(a, b)) END",
+    ),
     ("dbk_bitmap_andnot(a, b)", "dbk_bitmap_sorted(list_filter(a, lambda x: NOT list_contains(b, x)))"),
-    ("dbk_bitmap_xor(a, b)", "dbk_bitmap_from_array(list_concat(dbk_bitmap_andnot(a, b), dbk_bitmap_andnot(b, a)))"),
+    (
+        "dbk_bitmap_xor(a, b)",
+        """CASE WHEN a IS NOT NULL AND b IS NOT NULL
+        THEN dbk_bitmap_from_array(list_concat(dbk_bitmap_andnot(a, b), dbk_bitmap_andnot(b, a))) END""",
+    ),
     ("dbk_bitmap_andnot_count(a, b)", "len(dbk_bitmap_andnot(a, b))"),
     ("dbk_bitmap_subset_in_range(b, lo, hi)", "list_filter(dbk_bitmap_sorted(b), lambda x: x >= lo AND x < hi)"),
     ("dbk_bitmap_subset_limit(b, lo, n)", "list_slice(list_filter(dbk_bitmap_sorted(b), lambda x: x >= lo), 1, n)"),
