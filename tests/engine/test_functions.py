@@ -79,6 +79,11 @@ CASES = [
     ("SELECT md5(n) FROM (SELECT 1 AS n) AS t", "c4ca4238a0b923820dcc509a6f75849b"),
     ("SELECT datediff('2024-03-01 23:00:00', '2024-02-28 01:00:00')", 2),
     ("SELECT makedate(2024, 60)", D(2024, 2, 29)),
+    ("SELECT date_add('2025-10-29', INTERVAL '1 1:1:1' DAY_SECOND)", T(2025, 10, 30, 1, 1, 1)),
+    ("SELECT date_add('2025-10-29', INTERVAL '-1 1:1:1' DAY_SECOND)", T(2025, 10, 27, 22, 58, 59)),
+    ("SELECT human_readable_seconds(3762)", "1 hour, 2 minutes, 42 seconds"),
+    ("SELECT human_readable_seconds(56363463)", "93 weeks, 1 day, 8 hours, 31 minutes, 3 seconds"),
+    ("SELECT human_readable_seconds(0)", "0 seconds"),
     ("SELECT to_days('2000-01-01')", 730485),
     ("SELECT from_days(730669)", D(2000, 7, 3)),
     ("SELECT date_trunc('2024-05-17 10:11:12', 'month')", T(2024, 5, 1)),
@@ -197,6 +202,8 @@ CASES = [
     ("SELECT bitmap_union_count(to_bitmap(x)) FROM (VALUES (1), (2), (2)) AS v(x)", 2),
     ("SELECT collect_list(x) FROM (VALUES (1), (NULL), (2)) AS v(x)", [1, 2]),
     ("SELECT stddev(x) FROM (VALUES (1), (3)) AS v(x)", 1.0),
+    ("SELECT topn(x, 2) FROM (VALUES (10), (13), (10), (4)) AS v(x)", '{"10":2,"13":1}'),
+    ("SELECT bitmap_to_string(group_bitmap_xor(b)) FROM (VALUES ([1, 2]), ([2, 3])) AS v(b)", "1,3"),
 ]
 
 

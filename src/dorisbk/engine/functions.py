@@ -194,10 +194,30 @@ def shift(call: Call, base: int, amount: exp.Expression, unit: str, sign: int) -
 # ---- dates and times
 
 
+# INTERVAL 'd h:m:s' DAY_SECOND: days, then hours, minutes and seconds; the first sign applies to all
+_DAY_SECOND = re.compile(r"\s*(-?)\s*(\d+)\s+-?(\d+)\s*:\s*-?(\d+)\s*:\s*-?(\d+)\s*")
+
+
+def _day_second(text: str) -> exp.Expression:
+    """An ``INTERVAL '...' DAY_SECOND`` value in seconds (a value's text, read here, never SQL); NULL for
+    one with anything after the seconds, as Doris answers; Doris's error for one that is not d h:m:s."""
+    found = _DAY_SECOND.match(text)
+    if found is None:
+        raise DorisError(f"Invalid time format: {text}")
+    if text[found.end() :].strip():
+        return exp.null()
+    sign, days, hours, minutes, seconds = found.groups()
+    total = int(days) * 86400 + int(hours) * 3600 + int(minutes) * 60 + int(seconds)
+    return lit(-total if sign else total)
+
+
 def _interval_arg(call: Call, i: int) -> tuple[exp.Expression, str]:
     node = call.args[i]
     if isinstance(node, exp.Interval):
-        return node.this.copy(), _unit(node.args["unit"]) if node.args.get("unit") else "DAY"
+        unit = node.args.get("unit")
+        if unit is not None and unit.name.upper() == "DAY_SECOND" and isinstance(node.this, exp.Literal):
+            return _day_second(node.this.name), "SECOND"
+        return node.this.copy(), _unit(unit) if unit is not None else "DAY"
     return call.arg(i), "DAY"
 
 
@@ -504,6 +524,12 @@ def _timediff(call: Call) -> Lowered:
     call.arity(2)
     seconds = exp.Sub(this=fn("epoch", call.datetime(0)), expression=fn("epoch", call.datetime(1)))
     return fn("dbk_sec_to_time", cast(seconds, "BIGINT")), Kind.TIME
+
+
+@doris("human_readable_seconds")
+def _human_readable_seconds(call: Call) -> Lowered:
+    call.arity(1)
+    return fn("dbk_human_seconds", cast(call.integer(0), "BIGINT")), Kind.STRING
 
 
 @doris("time")
@@ -1549,6 +1575,18 @@ def _bitmap_union_count(call: Call) -> Lowered:
 def _bitmap_union_int(call: Call) -> Lowered:
     call.arity(1)
     return exp.Count(this=exp.Distinct(expressions=[call.arg(0)])), Kind.INT
+
+
+@doris("group_bitmap_xor")
+def _group_bitmap_xor(call: Call) -> Lowered:
+    call.arity(1)
+    return fn("dbk_odd_values", fn("flatten", fn("list", call.arg(0)))), Kind.BITMAP
+
+
+@doris("topn")
+def _topn(call: Call) -> Lowered:
+    call.arity(2, 3)  # the third argument (space) sizes Doris's sketch; the counts here are exact
+    return fn("dbk_topn", fn("histogram", call.arg(0)), cast(call.integer(1), "BIGINT")), Kind.JSON
 
 
 @doris("bitmap_intersect")

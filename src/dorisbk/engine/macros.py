@@ -37,6 +37,18 @@ MACROS: tuple[tuple[str, str], ...] = (
         "dbk_from_utc(ts, z)",
         "CASE WHEN dbk_is_offset(z) THEN ts + dbk_offset(z) ELSE timezone(z, timezone('UTC', ts)) END",
     ),
+    # human_readable_seconds: '1 hour, 2 minutes, 42 seconds' (weeks down to seconds, zeros left out)
+    ("dbk_unit_text(v, unit)", "v || ' ' || unit || CASE WHEN v = 1 THEN '' ELSE 's' END"),
+    (
+        "dbk_human_seconds(n)",
+        """CASE WHEN n = 0 THEN '0 seconds' ELSE (CASE WHEN n < 0 THEN '-' ELSE '' END) || array_to_string(list_filter([
+            CASE WHEN abs(n) // 604800 > 0 THEN dbk_unit_text(abs(n) // 604800, 'week') END,
+            CASE WHEN abs(n) % 604800 // 86400 > 0 THEN dbk_unit_text(abs(n) % 604800 // 86400, 'day') END,
+            CASE WHEN abs(n) % 86400 // 3600 > 0 THEN dbk_unit_text(abs(n) % 86400 // 3600, 'hour') END,
+            CASE WHEN abs(n) % 3600 // 60 > 0 THEN dbk_unit_text(abs(n) % 3600 // 60, 'minute') END,
+            CASE WHEN abs(n) % 60 > 0 THEN dbk_unit_text(abs(n) % 60, 'second') END],
+            lambda x: x IS NOT NULL), ', ') END""",
+    ),
     ("dbk_convert_tz(ts, src, dst)", "TRY(dbk_from_utc(dbk_to_utc(ts, src), dst))"),
     (
         "dbk_sec_to_time(n)",
@@ -195,6 +207,13 @@ MACROS: tuple[tuple[str, str], ...] = (
         """CASE dbk_json_type_raw(j, p) WHEN 'ARRAY' THEN json_array_length(j, p)
         WHEN 'OBJECT' THEN len(json_keys(j, p)) WHEN NULL THEN NULL ELSE 1 END""",
     ),
+    # topn(x, n): the n most frequent values with their counts, as a JSON object, most frequent first
+    (
+        "dbk_topn(h, n)",
+        """'{' || array_to_string(list_transform(
+            list_slice(list_reverse_sort(list_transform(map_entries(h), lambda e: {'c': e.value, 'k': e.key})), 1, n),
+            lambda e: CAST(to_json(CAST(e.k AS VARCHAR)) AS VARCHAR) || ':' || e.c), ',') || '}'""",
+    ),
     # arrays and maps, Doris's way: order kept, NULLs first when sorted
     ("dbk_map_get(m, k)", "map_extract(m, k)[1]"),
     ("dbk_map_contains_key(m, k)", "len(map_extract(m, k)) > 0"),
@@ -256,6 +275,11 @@ MACROS: tuple[tuple[str, str], ...] = (
         ELSE dbk_bitmap_from_array(list_transform(string_split(s, ','), lambda x: CAST(trim(x) AS UBIGINT))) END""",
     ),
     ("dbk_bitmap_sorted(b)", "list_sort(list_distinct(b))"),
+    # the values that stand in an odd number of the bitmaps a list holds (group_bitmap_xor)
+    (
+        "dbk_odd_values(l)",
+        "list_sort(list_filter(list_distinct(l), lambda x: len(list_filter(l, lambda y: y = x)) % 2 = 1))",
+    ),
     ("dbk_bitmap_count(b)", "COALESCE(len(list_distinct(b)), 0)"),
     ("dbk_bitmap_to_string(b)", "array_to_string(dbk_bitmap_sorted(b), ',')"),
     ("dbk_bitmap_contains(b, v)", "list_contains(b, TRY_CAST(v AS UBIGINT))"),
