@@ -101,6 +101,9 @@ CASES = [
     # MySQL date formats
     ("SELECT date_format('2024-01-07 05:06:07', '%Y/%c/%e %W %M %H:%i:%s %p')", "2024/1/7 Sunday January 05:06:07 AM"),
     ("SELECT time_format('12:34:56', '%H.%i')", "12.34"),
+    ("SELECT date_format('2009-10-04 22:23:00', '%D %y %a %d %m %b %j')", "4th 09 Sun 04 10 Oct 277"),
+    ("SELECT date_format('1999-01-01', '%X %V')", "1998 52"),
+    ("SELECT date_format('2009-10-04', 'yyyy-MM-dd')", "2009-10-04"),
     ("SELECT str_to_date('2024-03-05', '%Y-%m-%d')", D(2024, 3, 5)),
     ("SELECT str_to_date('05/03/2024 12:13:14', '%d/%m/%Y %H:%i:%s')", T(2024, 3, 5, 12, 13, 14)),
     ("SELECT str_to_date('not a date', '%Y-%m-%d')", None),

@@ -10,9 +10,13 @@ from __future__ import annotations
 _SPECIFIERS = {
     "a": "%a", "b": "%b", "c": "%-m", "d": "%d", "e": "%-d", "f": "%f", "H": "%H", "h": "%I", "I": "%I",
     "i": "%M", "j": "%j", "k": "%-H", "l": "%-I", "M": "%B", "m": "%m", "p": "%p", "r": "%I:%M:%S %p",
-    "S": "%S", "s": "%S", "T": "%H:%M:%S", "U": "%U", "u": "%W", "V": "%U", "v": "%V", "W": "%A", "w": "%w",
-    "X": "%Y", "x": "%G", "Y": "%Y", "y": "%y", "%": "%%",
+    "S": "%S", "s": "%S", "T": "%H:%M:%S", "W": "%A", "w": "%w", "Y": "%Y", "y": "%y", "%": "%%",
 }  # fmt: skip
+
+# specifiers strftime has no equal for (MySQL's week numbering, the day's English suffix): the
+# caller computes them (see ``pieces``); when parsing, the nearest strptime reading
+SPECIAL = frozenset("DUuVvXx")
+_PARSING_SPECIAL = {"D": "%d", "U": "%U", "u": "%W", "V": "%U", "v": "%V", "X": "%Y", "x": "%G"}
 
 # What each specifier says about the value it reads: a format with any of these reads a time of day.
 _TIME_SPECIFIERS = frozenset("fHhIiklprSsT")
@@ -31,11 +35,32 @@ _JAVA_STYLE = {
 }
 
 
+def pieces(doris_format: str) -> list[str]:
+    """A Doris format for strftime, cut where a SPECIAL specifier stands: strftime formats, and the
+    specials themselves as ``%U``, ``%D``... for the caller to compute."""
+    out: list[str] = [""]
+    chars = iter(_JAVA_STYLE.get(doris_format, doris_format))
+    for char in chars:
+        if char != "%":
+            out[-1] += char
+            continue
+        spec = next(chars, None)
+        if spec is None:
+            out[-1] += "%%"
+        elif spec in SPECIAL:
+            out += [f"%{spec}", ""]
+        else:
+            out[-1] += _SPECIFIERS.get(spec, spec.replace("%", "%%"))
+    return [piece for piece in out if piece]
+
+
 def to_duckdb(doris_format: str, parsing: bool = False) -> str:
-    """The DuckDB spelling of a Doris format, for strftime or (``parsing``) strptime."""
-    doris_format = _JAVA_STYLE.get(doris_format, doris_format)
+    """The DuckDB spelling of a Doris format for strptime (``parsing``), or for strftime when it holds
+    no SPECIAL specifier."""
+    if not parsing:
+        return "".join(pieces(doris_format))
     out: list[str] = []
-    chars = iter(doris_format)
+    chars = iter(_JAVA_STYLE.get(doris_format, doris_format))
     for char in chars:
         if char != "%":
             out.append(char.replace("%", "%%"))
@@ -43,10 +68,8 @@ def to_duckdb(doris_format: str, parsing: bool = False) -> str:
         spec = next(chars, None)
         if spec is None:
             out.append("%%")
-        elif parsing and spec in _PARSING:
-            out.append(_PARSING[spec])
         else:
-            out.append(_SPECIFIERS.get(spec, spec.replace("%", "%%")))
+            out.append(_PARSING.get(spec) or _PARSING_SPECIAL.get(spec) or _SPECIFIERS.get(spec, spec))
     return "".join(out)
 
 

@@ -410,6 +410,36 @@ def _instant(wall: exp.Expression, zone: str) -> exp.Expression:
     return fn("dbk_to_utc", wall, lit(zone))
 
 
+# MySQL's week numbering behind the format specifiers strftime does not have: (macro, mode, digits)
+_WEEK_SPECIFIERS = {
+    "%U": ("dbk_week", 0), "%u": ("dbk_week", 1), "%V": ("dbk_week", 2), "%v": ("dbk_week", 3),
+    "%X": ("dbk_yearweek", 2), "%x": ("dbk_yearweek", 3),
+}  # fmt: skip
+
+
+def formatted(moment: exp.Expression, pattern: str) -> exp.Expression:
+    """``moment`` written with a Doris format: strftime for what it has, our macros for the rest."""
+    parts: list[exp.Expression] = []
+    for piece in formats.pieces(pattern):
+        if piece == "%D":
+            day = fn("day", moment.copy())
+            parts.append(exp.DPipe(this=cast(day, "VARCHAR"), expression=fn("dbk_day_suffix", day.copy()), safe=False))
+        elif piece in _WEEK_SPECIFIERS:
+            macro, mode = _WEEK_SPECIFIERS[piece]
+            number = fn(macro, cast(moment.copy(), "DATE"), lit(mode))
+            if macro == "dbk_yearweek":
+                number = exp.IntDiv(this=number, expression=lit(100))
+            parts.append(fn("lpad", cast(number, "VARCHAR"), lit(4 if macro == "dbk_yearweek" else 2), lit("0")))
+        else:
+            parts.append(fn("strftime", moment.copy(), lit(piece)))
+    if not parts:
+        return lit("")
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = exp.DPipe(this=joined, expression=part, safe=False)
+    return joined
+
+
 @doris("from_unixtime")
 def _from_unixtime(call: Call) -> Lowered:
     call.arity(1, 2)
@@ -419,7 +449,7 @@ def _from_unixtime(call: Call) -> Lowered:
     if pattern is None:
         raise DorisError("from_unixtime's format must be a constant")
     in_range = exp.Between(this=seconds.copy(), low=lit(0), high=lit(32536771199))
-    return case((in_range, fn("strftime", local, lit(formats.to_duckdb(pattern))))), Kind.STRING
+    return case((in_range, formatted(local, pattern))), Kind.STRING
 
 
 @doris("unix_timestamp")
@@ -468,7 +498,7 @@ def _time_format(call: Call) -> Lowered:
     text = call.text(0)
     time_of_day = exp.Add(this=cast(lit("1970-01-01"), "DATE"), expression=try_cast(text.copy(), "TIME"))
     moment = fn("coalesce", fn("dbk_datetime", text), time_of_day)
-    return fn("strftime", moment, lit(formats.to_duckdb(pattern))), Kind.STRING
+    return formatted(moment, pattern), Kind.STRING
 
 
 @doris("date_format")
@@ -477,7 +507,7 @@ def _date_format(call: Call) -> Lowered:
     pattern = call.constant(1)
     if pattern is None:
         raise DorisError(f"{call.name}'s format must be a constant")
-    return fn("strftime", call.datetime(0), lit(formats.to_duckdb(pattern))), Kind.STRING
+    return formatted(call.datetime(0), pattern), Kind.STRING
 
 
 @doris("str_to_date")

@@ -106,6 +106,11 @@ MACROS: tuple[tuple[str, str], ...] = (
         THEN dbk_yw_core(d, make_date(year(d) - 1, 1, 1), dbk_mf(mode), dbk_fw(mode))
         ELSE dbk_yw_core(d, make_date(year(d), 1, 1), dbk_mf(mode), dbk_fw(mode)) END""",
     ),
+    (
+        "dbk_day_suffix(d)",
+        """CASE WHEN d % 100 IN (11, 12, 13) THEN 'th' WHEN d % 10 = 1 THEN 'st'
+        WHEN d % 10 = 2 THEN 'nd' WHEN d % 10 = 3 THEN 'rd' ELSE 'th' END""",
+    ),
     # Doris's previous_day / next_day: a day name, full or abbreviated to two or more letters
     (
         "dbk_day_number(name)",
