@@ -24,7 +24,7 @@ _ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.IntDiv)
 def lower(tree: exp.Expression, column_kind: Callable[[exp.Column], Kind], zone: str) -> exp.Expression:
     """``tree`` with Doris's functions and casts in DuckDB's terms (nodes replaced in place; the new root)."""
     typer = Typer(column_kind)
-    for node in reversed(list(tree.walk(prune=lambda n: isinstance(n, exp.Hint)))):
+    for node in reversed(list(tree.walk(bfs=False, prune=lambda n: isinstance(n, exp.Hint)))):
         new = _lower_node(node, typer, zone)
         if new is None or new is node:
             continue

@@ -115,22 +115,30 @@ def numeric_result(left: Kind, right: Kind) -> Kind:
 
 
 class Typer:
-    """Kinds of the nodes of one tree; a node the lowering writes records its kind with ``note``."""
+    """Kinds of the nodes of one tree, each worked out once (the lowering asks for a node's kind after its
+    children's, so a long chain of operators costs one step per node); a node the lowering writes
+    records its kind with ``note``."""
 
     def __init__(self, column_kind: Callable[[exp.Column], Kind]) -> None:
         self._column_kind = column_kind
-        self._noted: dict[int, Kind] = {}
+        # by id(node), holding the node too: a node that stays referenced keeps its id unique
+        self._known: dict[int, tuple[exp.Expression, Kind]] = {}
 
     def note(self, node: exp.Expression, kind: Kind) -> exp.Expression:
-        self._noted[id(node)] = kind
+        self._known[id(node)] = (node, kind)
         return node
 
     def kind(self, node: exp.Expression | None) -> Kind:
         if node is None:
             return Kind.UNKNOWN
-        noted = self._noted.get(id(node))
-        if noted is not None:
-            return noted
+        known = self._known.get(id(node))
+        if known is not None and known[0] is node:
+            return known[1]
+        kind = self._work_out(node)
+        self._known[id(node)] = (node, kind)
+        return kind
+
+    def _work_out(self, node: exp.Expression) -> Kind:
         if isinstance(node, exp.Literal):
             return of_literal(node)
         if isinstance(node, exp.Null):
