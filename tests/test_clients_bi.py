@@ -156,13 +156,13 @@ def test_wire_types_and_lengths(conn: pymysql.connections.Connection) -> None:
         got = [(d[0], d[1], d[3]) for d in cur.description]
     assert got == [
         ("order_id", FIELD_TYPE.LONGLONG, 20),
-        ("city", FIELD_TYPE.VAR_STRING, 21844),  # 65533 bytes; PyMySQL divides by utf8's 3 bytes a character
-        ("note", FIELD_TYPE.VAR_STRING, 21844),
-        ("amount", FIELD_TYPE.NEWDECIMAL, 40),
+        ("city", FIELD_TYPE.VAR_STRING, 32),  # VARCHAR(32): 96 bytes; PyMySQL divides by utf8's 3 bytes a character
+        ("note", FIELD_TYPE.VAR_STRING, 21844),  # STRING: 65533 bytes
+        ("amount", FIELD_TYPE.NEWDECIMAL, 12),  # DECIMAL(10, 2): digits, point and sign
         ("qty", FIELD_TYPE.LONG, 11),
         ("day", FIELD_TYPE.DATE, 10),
         ("at", FIELD_TYPE.DATETIME, 19),
-        ("ok", FIELD_TYPE.TINY, 4),
+        ("ok", FIELD_TYPE.TINY, 1),  # BOOLEAN, as MySQL's TINYINT(1)
     ]
     texts = ("SHOW DATABASES", "SHOW VARIABLES LIKE 'version'", "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA",
              f"SHOW BACKUP FROM {DB}", "SELECT @@version_comment")  # fmt: skip

@@ -39,6 +39,7 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DorisbkServer]:
         cur.execute(f"CREATE DATABASE {DB}")
         cur.execute(f"CREATE TABLE {DB}.t (id BIGINT, name VARCHAR(20)) DISTRIBUTED BY HASH(id) BUCKETS 1")
         cur.execute(f"INSERT INTO {DB}.t VALUES (1, 'a'), (2, 'b')")
+        cur.execute(f"CREATE VIEW {DB}.tv AS SELECT id, name, id * 2 AS twice FROM {DB}.t")
         cur.execute(f'CREATE REPOSITORY {REPO} WITH LOCAL ON LOCATION "file://{base / "repo"}"')
     yield server
     server.stop()
@@ -115,8 +116,17 @@ def test_jdbc_driver(srv: DorisbkServer, probe_dir: Path, driver: str) -> None:
 
     assert facts["select.row0"] == "Long:1|String:a"
     assert facts["select.row1"] == "Long:2|String:b"
-    assert facts["meta.tables"] == "t:TABLE"
+    assert facts["meta.tables"] == "t:TABLE,tv:VIEW"
     assert facts["meta.columns"] == "id:BIGINT:-5,name:VARCHAR:12"
+    # a view's columns (issue 12): names, types and positions from its query
+    assert facts["meta.viewColumns"] == "id:BIGINT:-5:1,name:VARCHAR:12:2,twice:BIGINT:-5:3"
+    # what a catalog browser asks next answers without an error, empty where Doris has nothing to show
+    # (mysql.tables_priv / columns_priv, SHOW FUNCTION | PROCEDURE STATUS WHERE ..., SHOW COLUMNS ... WHERE
+    # Extra LIKE ... with Connector/J; information_schema's privileges and routines with MariaDB J)
+    for key in ("tablePrivileges", "columnPrivileges", "functions", "procedures", "versionColumns",
+                "bestRowIdentifier"):  # fmt: skip
+        assert facts[f"meta.{key}"] == "", (key, facts[f"meta.{key}"])
+    assert facts["meta.schemas"].split(",")[:1] == ["information_schema"] and DB in facts["meta.schemas"]
 
     # client-side (prep) and server-side (sprep, useServerPrepStmts=true) prepared statements
     for mode in ("prep", "sprep"):

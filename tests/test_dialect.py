@@ -154,9 +154,9 @@ def test_group_concat_and_largeint(conn: pymysql.connections.Connection) -> None
     assert one(conn, "SELECT GROUP_CONCAT(v ORDER BY k DESC SEPARATOR '') FROM t") == "edcba"
     assert one(conn, "SELECT GROUP_CONCAT(v, '-' ORDER BY k) FROM t") == "a-b-c-d-e"
     assert one(conn, "SELECT GROUP_CONCAT(DISTINCT v ORDER BY v SEPARATOR ', ') FROM t") == "a, b, c, d, e"
-    big = 2**127 - 1
-    assert one(conn, f"SELECT CAST('{big}' AS LARGEINT)") == big
-    assert one(conn, "SELECT CAST(k AS LARGEINT) * 10 FROM t WHERE k = 21") == 210
+    big = 2**127 - 1  # LARGEINT comes as text, as Doris sends it
+    assert one(conn, f"SELECT CAST('{big}' AS LARGEINT)") == str(big)
+    assert one(conn, "SELECT CAST(k AS LARGEINT) * 10 FROM t WHERE k = 21") == "210"
 
 
 def test_explain_levels(conn: pymysql.connections.Connection) -> None:

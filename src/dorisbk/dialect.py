@@ -137,6 +137,27 @@ class DorisBK(Doris):
                     self.raise_error("Expected a separator after SEPARATOR")
             return self.expression(exp.GroupConcat(this=this, separator=separator))
 
+        def _parse_set_item_assignment(self, kind: str | None = None) -> exp.Expr | None:
+            """A SET item: where it starts, so that its target is not read as an assignment."""
+            self._set_item_start = self._index
+            try:
+                return super()._parse_set_item_assignment(kind)
+            finally:
+                self._set_item_start = -1
+
+        def _parse_parameter(self) -> exp.Expr:
+            """A user variable ``@v``, or its assignment ``@v := expr`` anywhere an expression may stand
+            (``CASE ... THEN @dt := 5``, ``IF(c, @v := 1, 0)``), as MySQL reads it: the value assigned
+            reaches as far right as an expression does."""
+            at = self._index - 1  # the ``@``
+            parameter = super()._parse_parameter()
+            if at == getattr(self, "_set_item_start", -1) or not self._match(TokenType.COLON_EQ):
+                return parameter  # ``SET @v := expr`` is SET's own assignment
+            value = self._parse_assignment()
+            if value is None:
+                self.raise_error("Expected an expression after :=")
+            return self.expression(exp.PropertyEQ(this=parameter, expression=value))
+
         def _parse_describe(self) -> exp.Describe:
             """``EXPLAIN [plan type] [level] [PROCESS] query``; DESCRIBE as sqlglot reads it."""
             if self._prev.text.upper() != "EXPLAIN":

@@ -97,7 +97,7 @@ def test_backup_restore_mv(conn: pymysql.connections.Connection, repo: str) -> N
     # the view's answer is the base rows' answer, before and after more loads
     sql(conn, f"INSERT INTO {db1}.mv_table VALUES (1, 100), (11, 11)")
     got = rows(conn, f"SELECT id, sum(item_id) FROM {db1}.mv_table GROUP BY id ORDER BY id")
-    assert got[0] == (1, 101) and got[-1] == (11, 11) and len(got) == 11
+    assert got[0] == ("1", "101") and got[-1] == ("11", "11") and len(got) == 11  # LARGEINT: text, as from Doris
     # the restored view is not an alter job of the restored database
     assert sql_dicts(conn, f"SHOW ALTER TABLE MATERIALIZED VIEW FROM {db1}") == []
     for name in (db, db1):

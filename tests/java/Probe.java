@@ -76,6 +76,41 @@ public final class Probe {
         }
     }
 
+    /** A DatabaseMetaData call's rows as "a:b:c" items (the named columns), or "error code state message". */
+    private interface MetaCall {
+        ResultSet call() throws SQLException;
+    }
+
+    private static void meta(String key, MetaCall call, String... columns) {
+        try (ResultSet rs = call.call()) {
+            List<String> items = new ArrayList<>();
+            while (rs.next()) {
+                List<String> values = new ArrayList<>();
+                for (String column : columns) {
+                    values.add(String.valueOf(rs.getString(column)));
+                }
+                items.add(String.join(":", values));
+            }
+            out(key, String.join(",", items));
+        } catch (SQLException e) {
+            out(key, "error " + e.getErrorCode() + " " + e.getSQLState() + " " + e.getMessage());
+        }
+    }
+
+    /** What a BI tool's catalog browser asks of a database with a table t and a view tv (issue 12). */
+    private static void metaBrowsing(DatabaseMetaData meta, String db) {
+        meta("meta.viewColumns", () -> meta.getColumns(db, null, "tv", "%"),
+                "COLUMN_NAME", "TYPE_NAME", "DATA_TYPE", "ORDINAL_POSITION");
+        meta("meta.tablePrivileges", () -> meta.getTablePrivileges(db, null, "t"), "TABLE_NAME", "PRIVILEGE");
+        meta("meta.columnPrivileges", () -> meta.getColumnPrivileges(db, null, "t", "%"), "COLUMN_NAME", "PRIVILEGE");
+        meta("meta.functions", () -> meta.getFunctions(db, null, "%"), "FUNCTION_NAME");
+        meta("meta.procedures", () -> meta.getProcedures(db, null, "%"), "PROCEDURE_NAME");
+        meta("meta.versionColumns", () -> meta.getVersionColumns(db, null, "t"), "COLUMN_NAME");
+        meta("meta.bestRowIdentifier", () -> meta.getBestRowIdentifier(db, null, "t", DatabaseMetaData.bestRowSession,
+                true), "COLUMN_NAME");
+        meta("meta.schemas", () -> meta.getCatalogs(), "TABLE_CAT");
+    }
+
     public static void main(String[] args) throws Exception {
         String url = args[0], user = args[1], password = args[2], db = args[3], repo = args[4], label = args[5];
         String tlsUrl = args[6];
@@ -128,6 +163,7 @@ public final class Probe {
             }
             rs.close();
             out("meta.columns", String.join(",", columns));
+            metaBrowsing(meta, db);
             st.close();
         }
         try (Connection conn = DriverManager.getConnection(withOption(url, "useServerPrepStmts=true"), user,

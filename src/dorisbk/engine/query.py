@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import logging
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -33,12 +34,15 @@ from dorisbk.catalog import partitions as bounds
 from dorisbk.catalog import rollup
 from dorisbk.catalog.catalog import Catalog
 from dorisbk.catalog.model import Partition, Table
+from dorisbk.catalog.types import ColumnType
 from dorisbk.dialect import DorisBK
 from dorisbk.engine import allowlist, fulltext, lowering
 from dorisbk.engine.result import Result, SessionContext
-from dorisbk.engine.types import Kind, named
+from dorisbk.engine.types import Kind, Typer, named
 from dorisbk.errors import DorisError, ParseError, UnknownTable
 from dorisbk.timeutil import zone_name
+
+log = logging.getLogger(__name__)
 
 READ = DorisBK
 WRITE = "duckdb"
@@ -61,6 +65,37 @@ class Planned:
     @property
     def files(self) -> list[str]:
         return [f for s in self.scans for f in s.files]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The table or view column a result column reads as it is, for its MySQL column definition."""
+
+    db: str
+    table: str  # the name the query reads it by (its alias)
+    org_table: str  # the table's or view's own name
+    name: str  # the column's own name
+    type: ColumnType
+    nullable: bool = True
+    key: str = ""  # PRI: a key column of a UNIQUE / AGGREGATE table; MUL: of a DUPLICATE table
+    auto_increment: bool = False
+
+
+@dataclass(frozen=True)
+class OutputColumn:
+    """A query's output column as the catalog tells it (``QueryEngine.output_columns``)."""
+
+    name: str
+    origin: Origin | None  # the table or view column it reads as it is
+    kind: Kind  # its Doris kind (DuckDB cannot tell a LARGEINT from a sum of BIGINTs)
+
+
+@dataclass
+class QueryResult(Result):
+    """A query's result, with what its column definitions say beyond names and kinds."""
+
+    types: list[str] = field(default_factory=list)  # each column's DuckDB type, e.g. DECIMAL(18,4)
+    origins: list[Origin | None] = field(default_factory=list)  # the table column it reads, if any
 
 
 def _duck_kind(type_name: str) -> str:
@@ -121,6 +156,59 @@ def _names_cte_in_scope(table: exp.Table) -> bool:
     return False
 
 
+def qualify_db_columns(tree: exp.Expression, default_db: str | None) -> None:
+    """``db.table.column`` (and ``internal.db.table.column``), as Metabase writes every column: the column
+    of the table reference in scope that reads ``db.table``, qualified by that reference's alias or name
+    alone, as the query reads it once the reference is a scan (Doris resolves these; DuckDB would look
+    for a catalog ``db``)."""
+    for column in list(tree.find_all(exp.Column)):
+        if not column.args.get("db"):
+            continue
+        catalog = column.text("catalog")
+        if catalog and catalog.lower() != "internal":
+            continue
+        ref = _reference_of(column, default_db)
+        if ref is None:
+            continue
+        alias = ref.args.get("alias")
+        column.set("table", (alias.this if alias is not None and alias.this else ref.this).copy())
+        column.set("db", None)
+        column.set("catalog", None)
+
+
+# MySQL's SELECT modifiers that change how a query runs, not what it returns (mysqldump sends
+# SQL_NO_CACHE): read and left out
+_SELECT_MODIFIERS = {
+    "SQL_NO_CACHE", "SQL_CACHE", "SQL_BUFFER_RESULT", "SQL_SMALL_RESULT", "SQL_BIG_RESULT", "HIGH_PRIORITY",
+    "STRAIGHT_JOIN", "SQL_CALC_FOUND_ROWS",
+}  # fmt: skip
+
+
+def _drop_select_modifiers(tree: exp.Expression) -> None:
+    for select in tree.find_all(exp.Select):
+        modifiers = select.args.get("operation_modifiers")
+        if modifiers:
+            kept = [m for m in modifiers if m.name.upper() not in _SELECT_MODIFIERS]
+            select.set("operation_modifiers", kept or None)
+
+
+def _reference_of(column: exp.Column, default_db: str | None) -> exp.Table | None:
+    """The table reference of the innermost enclosing SELECT (then the next one out) that reads the
+    column's ``db.table``."""
+    db, name = column.text("db").lower(), column.text("table").lower()
+    select = column.find_ancestor(exp.Select)
+    while select is not None:
+        for table in select.find_all(exp.Table):
+            if (
+                table.name.lower() == name
+                and (table.db or default_db or "").lower() == db
+                and table.find_ancestor(exp.Select) is select
+            ):
+                return table
+        select = select.find_ancestor(exp.Select)
+    return None
+
+
 def _reading_select(table: exp.Table) -> exp.Select | None:
     """The SELECT whose FROM is this table reference (what a materialized view may answer)."""
     select = table.parent.parent if isinstance(table.parent, exp.From) else None
@@ -147,7 +235,10 @@ class QueryEngine:
         """The DuckDB SQL of a query, its scans' files leased: the caller reads them inside ``held``."""
         allowlist.check(expression)
         indexes: dict[int, str] = {}
-        tree = self._lower(ctx, fulltext.rewrite(expression.copy()), indexes)
+        tree = fulltext.rewrite(expression.copy())
+        qualify_db_columns(tree, ctx.db)
+        _drop_select_modifiers(tree)
+        tree = self._lower(ctx, tree, indexes)
         scans: list[ScanPlan] = []
         plan_id = uuid.uuid4().hex[:12]
         try:
@@ -207,6 +298,7 @@ class QueryEngine:
                 inner = fulltext.rewrite(inner)
                 if isinstance(inner, exp.Select):
                     name_projections(inner, target.view_sql)
+                qualify_db_columns(inner, db_name)
                 view_ctx = SessionContext(ctx.user, db_name, ctx.connection_id, time_zone=ctx.time_zone)
                 inner = self._lower(view_ctx, inner, indexes)
                 self._rewrite(view_ctx, inner, scans, check_priv, plan_id, indexes, depth + 1)
@@ -303,15 +395,141 @@ class QueryEngine:
         planned = self.plan(ctx, expression)
         stream = RowStream(self.store, planned)
         try:
+            outputs = self.output_columns(ctx, expression)
             columns, first = stream.start()
         except BaseException:
             stream.close()
             raise
+        if outputs is None or len(outputs) != len(columns):
+            outputs = [OutputColumn(name, None, Kind.UNKNOWN) for name, _kind in columns]
+        origins = [c.origin for c in outputs]
+        # DuckDB sums integers into HUGEINT: a LARGEINT only where Doris's types say so (Doris sums BIGINTs
+        # into a BIGINT); one that cannot be told stays LARGEINT, sent as text, which holds any value
+        columns = [
+            (name, "BIGINT" if kind == "LARGEINT" and out.kind not in (Kind.LARGEINT, Kind.UNKNOWN) else kind)
+            for (name, kind), out in zip(columns, outputs, strict=True)
+        ]
         if len(first) < FETCH_ROWS:
             stream.close()
-            return Result(columns, first)
+            return QueryResult(columns, first, types=stream.types, origins=origins)
         stream.pending = first
-        return Result(columns, stream)
+        return QueryResult(columns, stream, types=stream.types, origins=origins)
+
+    # ---- where result columns come from
+    def output_columns(self, ctx: SessionContext, expression: exp.Expression) -> list[OutputColumn] | None:
+        """A query's output columns as the catalog tells them: each one's name, the table or view column it
+        reads as it is (for its column definition), and its Doris kind; None when they cannot be told."""
+        tree = expression.copy()
+        qualify_db_columns(tree, ctx.db)
+        try:
+            return self._columns(ctx.db, tree, {}, 0)
+        except (DorisError, sqlglot.errors.SqlglotError, RecursionError):
+            return None
+        except Exception:  # a bug of ours must not fail the query: its columns go out as expressions
+            log.exception("result columns of a query could not be told")
+            return None
+
+    def _columns(
+        self, db_name: str | None, query: exp.Expression, ctes: dict[str, exp.Expression], depth: int
+    ) -> list[OutputColumn] | None:
+        while isinstance(query, exp.Subquery):
+            query = query.this
+        if depth > MAX_VIEW_DEPTH:
+            return None
+        if isinstance(query, exp.SetOperation):  # the first query's columns; a UNION names no table, as in MySQL
+            first = self._columns(db_name, query.this, ctes, depth + 1)
+            return [dataclasses.replace(c, origin=None) for c in first] if first is not None else None
+        if not isinstance(query, exp.Select):
+            return None
+        ctes = {**ctes, **{cte.alias_or_name.lower(): cte.this for cte in query.ctes}}
+        sources: list[tuple[str, list[OutputColumn] | None]] = []  # None: columns not known (numbers())
+        joins = query.args.get("joins") or []
+        from_ = query.args.get("from_")
+        for node in ([from_.this] if from_ is not None else []) + [j.this for j in joins]:
+            sources.append(self._source_columns(db_name, node, ctes, depth))
+
+        def matching(column: exp.Column) -> list[OutputColumn]:
+            name = column.name.lower()
+            return [
+                c
+                for alias, columns in sources
+                if columns is not None and (not column.table or alias == column.table.lower())
+                for c in columns
+                if c.name.lower() == name
+            ]
+
+        def column_kind(column: exp.Column) -> Kind:
+            kinds = {c.kind for c in matching(column)}
+            return kinds.pop() if len(kinds) == 1 else Kind.UNKNOWN
+
+        typer = Typer(column_kind)
+        coalesced = any(j.args.get("using") or j.args.get("method") for j in joins)
+        out: list[OutputColumn] = []
+        for projection in query.expressions:
+            node = projection.this if isinstance(projection, exp.Alias) else projection
+            star = node if isinstance(node, exp.Star) else node.this if isinstance(node, exp.Column) else None
+            if isinstance(star, exp.Star):
+                if coalesced or any(star.args.get(k) for k in ("except", "replace", "rename")):
+                    return None
+                qualifier = node.table.lower() if isinstance(node, exp.Column) else ""
+                for alias, columns in sources:
+                    if not qualifier or alias == qualifier:
+                        if columns is None:
+                            return None
+                        out.extend(columns)
+                continue
+            found = matching(node) if isinstance(node, exp.Column) else []
+            origin = found[0].origin if len(found) == 1 else None
+            out.append(OutputColumn(projection.alias_or_name, origin, typer.kind(node)))
+        return out
+
+    def _source_columns(
+        self, db_name: str | None, node: exp.Expression, ctes: dict[str, exp.Expression], depth: int
+    ) -> tuple[str, list[OutputColumn] | None]:
+        """A FROM / JOIN item: the name the query reads it by, and its columns in order (None if unknown)."""
+        alias = node.alias_or_name
+        cte = isinstance(node, exp.Table) and not node.db and node.name.lower() in ctes
+        if isinstance(node, exp.Subquery) or cte:
+            query = node.this if isinstance(node, exp.Subquery) else ctes[node.name.lower()]
+            inner = self._columns(db_name, query, ctes, depth + 1)
+            renamed = [c.name for c in node.args["alias"].columns] if node.args.get("alias") else []
+            if inner is None or (renamed and len(renamed) != len(inner)):
+                return alias.lower(), None
+            names = renamed or [c.name for c in inner]  # ``(query) AS t(a, b)``: the columns go by the new names
+            # a derived table's column is still its table's, read by the derived table's name
+            return alias.lower(), [
+                OutputColumn(n, dataclasses.replace(c.origin, table=alias) if c.origin else None, c.kind)
+                for n, c in zip(names, inner, strict=True)
+            ]
+        if not isinstance(node, exp.Table) or isinstance(node.this, exp.Anonymous):
+            return alias.lower(), None
+        alias = node.alias or node.name
+        db = self.catalog.find_db(node.db or db_name or "")
+        target = self.catalog.find_table(db, node.name) if db is not None else None
+        if db is None or target is None:
+            return alias.lower(), None
+        if target.kind == "VIEW":
+            inner_tree = sqlglot.parse_one(target.view_sql, read=READ)
+            if isinstance(inner_tree, exp.Select):
+                name_projections(inner_tree, target.view_sql)
+            qualify_db_columns(inner_tree, db.name)
+            inner = self._columns(db.name, inner_tree, {}, depth + 1)
+            if inner is None:
+                return alias.lower(), None
+            # a view's columns are the view's (its name, and theirs), with the type of what they read
+            viewed: list[OutputColumn] = []
+            for c in inner:
+                o = c.origin
+                origin = Origin(db.name, alias, target.name, c.name, o.type, o.nullable) if o is not None else None
+                viewed.append(OutputColumn(c.name, origin, c.kind))
+            return alias.lower(), viewed
+        key = {"UNIQUE_KEYS": "PRI", "AGG_KEYS": "PRI", "DUP_KEYS": "MUL"}.get(target.keys_type, "")
+        columns: list[OutputColumn] = []
+        for c in target.columns:
+            origin = Origin(db.name, alias, target.name, c.name, c.type, c.nullable, key if c.is_key else "")
+            origin = dataclasses.replace(origin, auto_increment=c.auto_increment is not None)
+            columns.append(OutputColumn(c.name, origin, named(c.type.name)))
+        return alias.lower(), columns
 
     def explain(self, ctx: SessionContext, expression: exp.Expression) -> Result:
         if not isinstance(expression, QUERY_TYPES):
@@ -540,6 +758,7 @@ class RowStream:
         self.store = store
         self.planned = planned
         self.pending: list[tuple] = []  # rows fetched and not yet taken
+        self.types: list[str] = []  # the DuckDB type of each column, once started
         self._cur: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.Lock()  # one fetch at a time; close waits for none
         self._closed = False
@@ -553,6 +772,7 @@ class RowStream:
             self._cur.execute(self.planned.sql)
             description = self._cur.description or []
             first = self._cur.fetchmany(FETCH_ROWS)
+        self.types = [str(d[1]) for d in description]
         return [(d[0], _duck_kind(str(d[1]))) for d in description], first
 
     def fetch(self) -> list[tuple]:

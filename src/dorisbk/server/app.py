@@ -8,7 +8,9 @@ import signal
 import ssl
 
 from mysql_mimic import IdentityProvider, NativePasswordAuthPlugin, User
+from mysql_mimic.constants import DEFAULT_SERVER_CAPABILITIES
 from mysql_mimic.control import LocalControl
+from mysql_mimic.types import Capabilities
 
 from dorisbk.env import Config, Env
 from dorisbk.server import compat
@@ -51,6 +53,9 @@ async def serve(config: Config) -> None:
     server = compat.DorisMysqlServer(
         session_factory=lambda: DorisSession(env, router, global_variables),
         identity_provider=Accounts(env),
+        # CLIENT_LONG_FLAG, as MySQL and Doris announce it: without it Connector/J reads column flags as one
+        # byte and takes a DECIMAL's scale from the next one
+        capabilities=DEFAULT_SERVER_CAPABILITIES | Capabilities.CLIENT_LONG_FLAG,
         control=LocalControl(server_id=1),
         ssl=ssl_context,
     )

@@ -38,9 +38,8 @@ from mysql_mimic.control import TooManyConnections
 from mysql_mimic.errors import ErrorCode, MysqlError
 from mysql_mimic.prepared import PreparedStatement
 from mysql_mimic.results import ResultSet
-from mysql_mimic.schema import com_field_list_to_show_statement
 from mysql_mimic.stream import ConnectionClosed, MysqlStream
-from mysql_mimic.types import Capabilities, ColumnType, Commands, ServerStatus, str_len
+from mysql_mimic.types import Capabilities, ColumnDefinition, ColumnType, Commands, ServerStatus, str_len
 from mysql_mimic.utils import aiterate
 from sqlglot.tokens import TokenType
 
@@ -88,6 +87,9 @@ _SQLSTATES = {
 
 
 def _column_definition(server_charset: Any, column_type: ColumnType = ColumnType.VAR_STRING, **kw: Any) -> bytes:
+    definition = getattr(kw.get("name"), "definition", None)
+    if definition:  # what the session knows of a result column (session.wire_column): length, flags, tables
+        kw.update(definition)
     if column_type in _LENGTHS:
         kw.setdefault("column_length", _LENGTHS[column_type])
     if column_type == ColumnType.NEWDECIMAL:
@@ -397,6 +399,49 @@ def _parse_com_stmt_execute(
         pieces.append(segment)
     attrs = {name: str(value) for name, value in params[stmt.num_params :] if name}
     return packets.ComStmtExecute(sql="".join(pieces), query_attrs=attrs, stmt=stmt, use_cursor=bool(flags & 0x01))
+
+
+# ---------------------------------------------------------------------- COM_FIELD_LIST
+
+_FIELD_TYPES: dict[str, tuple[ColumnType, int]] = {
+    "boolean": (ColumnType.TINY, 1),
+    "tinyint": (ColumnType.TINY, 4),
+    "smallint": (ColumnType.SHORT, 6),
+    "int": (ColumnType.LONG, 11),
+    "bigint": (ColumnType.LONGLONG, 20),
+    "largeint": (ColumnType.STRING, 40),
+    "float": (ColumnType.FLOAT, 12),
+    "double": (ColumnType.DOUBLE, 22),
+    "date": (ColumnType.DATE, 10),
+    "datev2": (ColumnType.DATE, 10),
+    "datetime": (ColumnType.DATETIME, 19),
+    "datetimev2": (ColumnType.DATETIME, 19),
+    "char": (ColumnType.STRING, 255),
+    "varchar": (ColumnType.VAR_STRING, 65533),
+}
+_TYPE_TEXT = re.compile(r"([a-z0-9_]+)\s*(?:\((\d+)(?:\s*,\s*(\d+))?\))?")
+
+
+def field_list_type(text: str) -> tuple[ColumnType, int, int, CharacterSet]:
+    """(wire type, display length, decimals, character set) of a column SHOW COLUMNS types as ``text``
+    (``bigint``, ``decimal(10,2)``, ``varchar(32)``, ``datetime(3)``, ``array<int>``), as Doris's
+    COM_FIELD_LIST reply describes it: numbers and dates in the binary character set, text in utf8."""
+    match = _TYPE_TEXT.match(text.strip().lower())
+    name = match.group(1) if match else ""
+    first = int(match.group(2)) if match and match.group(2) else None
+    second = int(match.group(3)) if match and match.group(3) else 0
+    if name.startswith("decimal"):
+        precision, scale = first or 38, second if first else 9
+        return ColumnType.NEWDECIMAL, precision + (2 if scale else 1), scale, CharacterSet.binary
+    if name in _FIELD_TYPES:
+        column_type, length = _FIELD_TYPES[name]
+        if column_type in (ColumnType.STRING, ColumnType.VAR_STRING):
+            return column_type, first or length, 0, CharacterSet.utf8
+        if name.startswith("datetime") and first:
+            return column_type, length + 1 + first, first, CharacterSet.binary
+        decimals = 31 if column_type in (ColumnType.FLOAT, ColumnType.DOUBLE) else 0
+        return column_type, length, decimals, CharacterSet.binary
+    return ColumnType.BLOB, 2**32 - 1, 0, CharacterSet.utf8  # text, string, json, array<...>, map<...>
 
 
 # ---------------------------------------------------------------------- the connection
@@ -712,19 +757,34 @@ class DorisConnection(Connection):
         await self.stream.write(self.ok())
 
     async def handle_field_list(self, data: bytes) -> None:
-        """COM_FIELD_LIST (the mysql CLI's table completion): a table's columns as column definitions."""
+        """COM_FIELD_LIST (``mysql_list_fields``: the mysql CLI's column completion after ``use db``): every
+        column of a table or a view, from SHOW FULL COLUMNS, as Doris sends it: a column definition each
+        (schema, table, name, type, length, decimals, NOT NULL) with its default as a length-encoded
+        string, then EOF (an OK under CLIENT_DEPRECATE_EOF). An unknown table is the SHOW's error."""
         request = wire.parse_field_list(self.client_charset, data)
-        result = await self.query(sql=com_field_list_to_show_statement(request), query_attrs={})  # type: ignore[arg-type]
-        definitions = [
-            packets.make_column_definition_41(
+        sql = f"SHOW FULL COLUMNS FROM `{request.table.replace('`', '``')}`"
+        if request.wildcard:
+            sql += f" LIKE {quote_string(request.wildcard)}"
+        result = await self.query(sql=sql, query_attrs={})
+        names = [column.name.lower() for column in result.columns]
+        field, kind, null, default = (names.index(n) for n in ("field", "type", "null", "default"))
+        schema = self.session.database or ""
+        definitions = []
+        async for row in aiterate(result.rows):
+            column_type, length, decimals, charset = field_list_type(str(row[kind]))
+            definition = packets.make_column_definition_41(
                 server_charset=self.server_charset,
+                schema=schema,
                 table=request.table,
-                name=row[0],
-                is_com_field_list=True,
-                default=row[4],
+                name=row[field],
+                character_set=charset,
+                column_length=length,
+                column_type=column_type,
+                flags=ColumnDefinition.NOT_NULL_FLAG if str(row[null]).upper() == "NO" else ColumnDefinition(0),
+                decimals=decimals,
             )
-            async for row in aiterate(result.rows)
-        ]
+            value = "" if row[default] is None else str(row[default])
+            definitions.append(definition + str_len(self.server_charset.encode(value)))
         self.stream.write_many(definitions)
         await self.stream.write(self.ok_or_eof())
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import dataclasses
 import datetime as dt
 import decimal
 import logging
@@ -24,14 +25,15 @@ from mysql_mimic.charset import CharacterSet
 from mysql_mimic.constants import INFO_SCHEMA
 from mysql_mimic.errors import ErrorCode, MysqlError
 from mysql_mimic.intercept import expression_to_value
+from mysql_mimic.types import ColumnDefinition
 from mysql_mimic.utils import find_dbs
 from mysql_mimic.variables import SYSTEM_VARIABLES, GlobalVariables, SessionVariables
 from sqlglot import exp
 
 from dorisbk import interrupt
 from dorisbk.auth.users import require_admin
-from dorisbk.dialect import DorisBK
-from dorisbk.engine.query import RowStream, name_projections
+from dorisbk.dialect import DorisBK, lex
+from dorisbk.engine.query import Origin, RowStream, name_projections
 from dorisbk.engine.result import Result, SessionContext
 from dorisbk.env import Env
 from dorisbk.errors import DorisError, ParseError, UnknownDatabase
@@ -43,8 +45,10 @@ from dorisbk.sql.handlers.show import VERSION, VIRTUAL_DBS
 from dorisbk.sql.router import (
     Router,
     clean_parse_error,
+    executable_comments,
     leading_words,
     log_text,
+    odbc_escapes,
     redacted,
 )
 from dorisbk.timeutil import session_zone
@@ -58,7 +62,8 @@ _WIRE_TYPES = {
     "SMALLINT": ColumnType.SHORT,
     "INT": ColumnType.LONG,
     "BIGINT": ColumnType.LONGLONG,
-    "LARGEINT": ColumnType.LONGLONG,
+    # Doris sends LARGEINT as text (MYSQL_TYPE_STRING, utf8): 128 bits fit no MySQL integer type
+    "LARGEINT": ColumnType.STRING,
     "FLOAT": ColumnType.FLOAT,
     "DOUBLE": ColumnType.DOUBLE,
     "DECIMAL": ColumnType.NEWDECIMAL,
@@ -68,6 +73,28 @@ _WIRE_TYPES = {
     "BLOB": ColumnType.BLOB,
     "NULL": ColumnType.NULL,
 }
+
+# Display lengths (column_length) of the fixed-size kinds, as Doris and MySQL send them.
+_LENGTHS = {
+    "TINYINT": 4,
+    "BOOLEAN": 1,
+    "SMALLINT": 6,
+    "INT": 11,
+    "BIGINT": 20,
+    "LARGEINT": 255,
+    "FLOAT": 12,
+    "DOUBLE": 22,
+    "DATE": 10,
+    "DATETIME": 19,
+    "VARCHAR": 65533,
+    "ARRAY": 65533,
+    "BLOB": 65535,
+    "NULL": 0,
+}
+_TEXT_KINDS = ("VARCHAR", "ARRAY", "LARGEINT")  # utf8; every other kind is binary (63), as in Doris and MySQL
+_NOT_FIXED_DEC = 31  # the decimals of FLOAT / DOUBLE: not a fixed number of digits
+_DECIMAL_TYPE = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)", re.I)
+_FRACTION = {"TIMESTAMP_S": 0, "TIMESTAMP_MS": 3, "TIMESTAMP_NS": 6}  # DuckDB timestamps of a fixed precision
 
 _NO_LIMIT = 2**63 - 1  # sql_select_limit's default: no limit
 
@@ -115,6 +142,7 @@ _EXTRA_VARIABLES: dict[str, tuple[Any, Any, bool]] = {
     "default_week_format": (int, 0, True),
     "version_compile_os": (str, "Linux", False),
     "version_compile_machine": (str, "x86_64", False),
+    "protocol_version": (int, 10, False),  # mycli's status command
     # Doris session variables that scripts and Doris's own regression suites set; accepted and kept per
     # session (DuckDB plans every query, so the planner switches change nothing here)
     "enable_nereids_planner": (bool, True, True),
@@ -145,6 +173,12 @@ _EXTRA_VARIABLES: dict[str, tuple[Any, Any, bool]] = {
     "enable_match_without_inverted_index": (bool, True, True),
     "inverted_index_skip_threshold": (int, 50, True),
     "enable_common_expr_pushdown": (bool, True, True),
+    # set by mysqldump and by the files it writes (Doris keeps them too; nothing here depends on them)
+    "sql_quote_show_create": (bool, True, True),
+    "unique_checks": (bool, True, True),
+    "foreign_key_checks": (bool, True, True),
+    "sql_notes": (bool, True, True),
+    "sql_log_bin": (bool, True, True),
 }
 
 
@@ -199,12 +233,91 @@ def nested_text(value: Any) -> str:
     return str(_wire_value(value))
 
 
+class ColumnName(str):
+    """A result column's name that carries the rest of its column definition (schema, table and
+    original names, length, flags, decimals) to the packet writer, which reads ``definition``."""
+
+    definition: dict[str, Any]
+
+
 def to_wire(result: Result) -> tuple[list[tuple], list[ResultColumn]]:
+    types = getattr(result, "types", None) or [None] * len(result.columns)
+    origins = getattr(result, "origins", None) or [None] * len(result.columns)
     columns = [
-        ResultColumn(name, _WIRE_TYPES.get(kind, ColumnType.VAR_STRING), character_set=CharacterSet.utf8)
-        for name, kind in result.columns
+        wire_column(name, kind, duck_type, origin)
+        for (name, kind), duck_type, origin in zip(result.columns, types, origins, strict=True)
     ]
     return wire_rows(result.columns, result.rows), columns
+
+
+def wire_column(name: str, kind: str, duck_type: str | None = None, origin: Origin | None = None) -> ResultColumn:
+    """A result column as MySQL and Doris define it: type, character set (utf8 for text, binary for
+    numbers and dates), display length, decimals, flags, and for a column of a table or view the
+    database, table and original names. ``duck_type`` is the column's DuckDB type (a DECIMAL's
+    precision and scale); ``origin`` the table column it reads as it is, if any."""
+    wire_type = _WIRE_TYPES.get(kind, ColumnType.VAR_STRING)
+    text = kind in _TEXT_KINDS
+    length = _LENGTHS.get(kind, 65533)
+    decimals = 0
+    flags = 0 if text else ColumnDefinition.BINARY_FLAG
+    fraction: int | None = None  # a DATETIME's digits after the second, when known
+    declared = origin.type if origin is not None else None
+    if kind == "DECIMAL":
+        precision, scale = 38, 9
+        if declared is not None and declared.precision is not None:
+            precision, scale = declared.precision, declared.scale or 0
+        elif duck_type and (match := _DECIMAL_TYPE.search(duck_type)):
+            precision, scale = int(match.group(1)), int(match.group(2))
+        length, decimals = precision + (2 if scale else 1), scale  # digits, sign and point
+    elif kind in ("FLOAT", "DOUBLE"):
+        decimals = _NOT_FIXED_DEC
+    elif kind == "DATETIME":
+        if declared is not None and declared.name.startswith("DATETIME"):
+            fraction = declared.scale or 0
+        elif duck_type in _FRACTION:
+            fraction = _FRACTION[duck_type]
+        if fraction:
+            length, decimals = 20 + fraction, fraction
+    elif kind == "VARCHAR" and declared is not None and declared.name in ("CHAR", "VARCHAR") and declared.length:
+        length = declared.length * 3  # characters of utf8, at most 3 bytes each
+    elif kind == "BLOB":
+        flags |= ColumnDefinition.BLOB_FLAG
+    definition: dict[str, Any] = {"column_length": length, "decimals": decimals}
+    if origin is not None:
+        if not origin.nullable:
+            flags |= ColumnDefinition.NOT_NULL_FLAG
+        if origin.key == "PRI":
+            flags |= ColumnDefinition.PRI_KEY_FLAG
+        elif origin.key == "MUL":
+            flags |= ColumnDefinition.MULTIPLE_KEY_FLAG
+        if origin.auto_increment:
+            flags |= ColumnDefinition.AUTO_INCREMENT_FLAG
+        definition.update(schema=origin.db, table=origin.table, org_table=origin.org_table, org_name=origin.name)
+    definition["flags"] = ColumnDefinition(flags)
+    # the character set the definition names; values are written as utf8 text either way (no codec is
+    # called "binary", and numbers and dates are ASCII)
+    definition["character_set"] = CharacterSet.utf8 if text else CharacterSet.binary
+    column_name = ColumnName(name)
+    column_name.definition = definition
+    if fraction is not None:
+        encoder = _datetime_text(fraction)
+        return ResultColumn(column_name, wire_type, character_set=CharacterSet.utf8, text_encoder=encoder)
+    return ResultColumn(column_name, wire_type, character_set=CharacterSet.utf8)
+
+
+def _datetime_text(fraction: int) -> Callable[[ResultColumn, Any], bytes]:
+    """The text of a DATETIME(p) value as Doris prints it: exactly ``p`` digits after the second."""
+
+    def encode(_column: ResultColumn, value: Any) -> bytes:
+        if not isinstance(value, dt.datetime):
+            return str(value).encode()
+        day = f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+        text = f"{day} {value.hour:02d}:{value.minute:02d}:{value.second:02d}"
+        if fraction:
+            text += "." + f"{value.microsecond:06d}"[:fraction]
+        return text.encode()
+
+    return encode
 
 
 def wire_rows(kinds: list[tuple[str, str]], rows: Sequence[Sequence[Any]]) -> list[tuple]:
@@ -242,6 +355,7 @@ class DorisSession(Session):
         self.statement = interrupt.Statement()  # the one running (KILL and query_timeout cancel it), or the last
         self._streams: set[RowStream] = set()  # results being sent a batch at a time
         self.user_variables = UserVariables()
+        self._in_executable_comment = False  # the last statement ended inside /*! ... (see executable_comments)
 
     def timezone(self) -> dt.tzinfo:  # type: ignore[override]
         """The session's ``time_zone`` (NOW(), CURDATE() and friends are read in it): any name Doris takes."""
@@ -320,7 +434,12 @@ class DorisSession(Session):
         return await super()._kill_middleware(q)
 
     async def _handle_query(self, sql: str, attrs: dict[str, str]) -> Any:
+        # /*!40101 SET NAMES utf8mb4 */ and the rest of a mysqldump file
+        sql, self._in_executable_comment = executable_comments(sql, self._in_executable_comment)
+        sql = odbc_escapes(sql)  # {d '2024-01-01'}, {fn ...}, {oj ...}
         try:
+            if _only_comments(sql):  # /*!80016 ... */ of a newer server, the end of a split comment: OK
+                return None
             if compat.is_mariadb_connect_set(sql):
                 return None
             if self.router.handles(sql):
@@ -360,7 +479,7 @@ class DorisSession(Session):
         self.affected_rows = int(ctx.variables.get("affected_rows", 0))
         self.ok_info = ctx.variables.get("ok_info")
         if isinstance(result, Result) and isinstance(result.rows, RowStream):
-            rows, columns = to_wire(Result(result.columns, result.rows.pending))
+            rows, columns = to_wire(dataclasses.replace(result, rows=result.rows.pending))
             return self._streamed(result.rows, result.columns, rows), columns
         return to_wire(result) if isinstance(result, Result) else result
 
@@ -417,6 +536,8 @@ class DorisSession(Session):
 
     async def _query_info_schema(self, expression: exp.Expression) -> Any:
         """information_schema / mysql tables, answered from the catalog (``sql.info_schema``)."""
+        if "ONLY_FULL_GROUP_BY" not in str(self.variables.get("sql_mode")).upper():
+            expression = _loose_group_by(expression)
         try:
             result = await self._in_worker(info_schema.query, self.env, self.context(), expression)
         except DorisError as exc:
@@ -433,6 +554,8 @@ class DorisSession(Session):
             return _text_rows(["Variable_name", "Value"], rows, like)
         if kind == "STATUS":
             return _text_rows(["Variable_name", "Value"], self._status(), like)
+        if kind in _NO_ROWS:  # Doris has no triggers or events: MySQL's columns, no rows (mysqldump asks)
+            return _text_rows(_NO_ROWS[kind], [], None)
         if kind in ("CHARACTER SET", "CHARSET", "COLLATION"):
             if kind == "COLLATION":
                 names = ["COLLATION_NAME AS `Collation`", "CHARACTER_SET_NAME AS `Charset`", "ID AS `Id`",
@@ -459,6 +582,9 @@ class DorisSession(Session):
         uptime = int((time.time() * 1000 - self.env.started_ms) / 1000)
         threads = len(getattr(connection.control, "_connections", ())) if connection is not None else 0
         return [
+            ("Open_tables", "0"),  # mycli's status command reads these three
+            ("Opened_tables", "0"),
+            ("Slow_queries", "0"),
             ("Ssl_cipher", cipher),
             ("Ssl_version", version),
             ("Threads_connected", str(threads)),
@@ -471,7 +597,7 @@ class DorisSession(Session):
         if name.upper() == "DEFAULT":
             super()._set_names(item)
             return
-        charset = CharacterSet.__members__.get(name.lower())
+        charset = CharacterSet.__members__.get("utf8" if name.lower() == "utf8mb3" else name.lower())
         if charset is None or not _has_codec(charset):  # macce, binary, ...: nothing could decode its bytes
             raise MysqlError(f"Unknown character set: '{name}'", code=1115)  # type: ignore[arg-type]
         collation = item.text("collate") or charset.default_collation.name
@@ -523,6 +649,7 @@ class DorisSession(Session):
         assignment = setitem.this
         left = assignment.left
         scope = left.text("kind") if isinstance(left, exp.SessionParameter) else setitem.text("kind")
+        self._value_of(left.name.lower(), assignment)
         if left.name.lower() == "time_zone":  # refused when set, not at every later statement
             value = expression_to_value(assignment.right)
             try:
@@ -538,6 +665,46 @@ class DorisSession(Session):
         except (ValueError, TypeError):
             raise to_mysql_error(DorisError(f"Incorrect argument type to variable '{left.name}'", code=1232)) from None
 
+    def _value_of(self, name: str, assignment: exp.Expression) -> None:
+        """The value a SET assigns, as MySQL reads it (mysqldump's files rely on each): a user variable
+        holds it (``SET character_set_client = @saved_cs_client``), a bare word is its text
+        (``SET character_set_client = utf8``); ``utf8mb3`` is ``utf8``, and results in ``binary``
+        (unconverted) are the stored UTF-8."""
+        right = assignment.args.get("expression")
+        word = isinstance(right, (exp.Column, exp.Var)) and not right.text("table")
+        if word and right.name.upper() not in ("ON", "OFF", "DEFAULT"):
+            right = exp.Literal.string(right.name)
+        elif right is not None and right.find(exp.Parameter) is not None:
+            tree, _assigned = self.user_variables.substitute(exp.select(right.copy()))
+            right = tree.expressions[0]
+        if name in _CHARSET_VARIABLES and isinstance(right, exp.Literal) and right.is_string:
+            charset = right.name.lower()
+            if charset == "binary" and name == "character_set_results":
+                right = exp.null()  # the default: what is stored, utf8mb4
+            elif charset == "utf8mb3":
+                right = exp.Literal.string("utf8")
+        if right is not None:
+            assignment.set("expression", right)
+
+    @property
+    def database(self) -> str | None:  # type: ignore[override]
+        """The current database; ``internal.db`` (a login's database, COM_INIT_DB) is ``db``."""
+        return self._database
+
+    @database.setter
+    def database(self, name: str | None) -> None:
+        catalog, dot, db = (name or "").partition(".")
+        self._database = db if dot and catalog.lower() == "internal" else name
+
+    async def _use_middleware(self, q: Any) -> Any:
+        """``USE db`` and ``USE catalog.db`` (Doris; only the internal catalog is here)."""
+        if isinstance(q.expression, exp.Use):
+            target = q.expression.this
+            parts = [target.catalog, target.db, target.name] if isinstance(target, exp.Table) else [target.name]
+            await self.use(".".join(p for p in parts if p))
+            return [], []
+        return await q.next()
+
     async def use(self, database: str) -> None:
         failure = self.database_error(database)
         if failure is not None:
@@ -546,7 +713,12 @@ class DorisSession(Session):
         self.database = database
 
     def database_error(self, database: str) -> tuple[int, str] | None:
-        """Why this user may not make ``database`` current (code, message), or None."""
+        """Why this user may not make ``database`` (``db`` or ``internal.db``) current (code, message), or None."""
+        catalog, dot, name = database.partition(".")
+        if dot:  # Doris's ``catalog.db``: the internal catalog is the only one
+            if catalog.lower() != "internal":
+                return 1105, to_mysql_error(DorisError(f"Unknown catalog '{catalog}'")).msg
+            database = name
         if database.lower() in VIRTUAL_DBS:
             return None
         failure: DorisError | None = None
@@ -562,12 +734,54 @@ class DorisSession(Session):
         return failure.code, error.msg
 
 
+_CHARSET_VARIABLES = ("character_set_client", "character_set_connection", "character_set_results")
+
+# SHOW statements of what Doris does not have, answered with MySQL's columns and no rows
+_NO_ROWS = {
+    "TRIGGERS": ["Trigger", "Event", "Table", "Statement", "Timing", "Created", "sql_mode", "Definer",
+                 "character_set_client", "collation_connection", "Database Collation"],
+    "EVENTS": ["Db", "Name", "Definer", "Time zone", "Type", "Execute at", "Interval value", "Interval field",
+               "Starts", "Ends", "Status", "Originator", "character_set_client", "collation_connection",
+               "Database Collation"],
+}  # fmt: skip
+
+
 def _text_rows(names: list[str], rows: list[tuple[str, Any]], like: str | None) -> Any:
     """Rows of text columns (VAR_STRING, as MySQL sends them), filtered by a LIKE pattern."""
     if like:
         pattern = re.compile("".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in like), re.I)
         rows = [r for r in rows if pattern.fullmatch(r[0])]
     return rows, [ResultColumn(n, ColumnType.VAR_STRING, character_set=CharacterSet.utf8) for n in names]
+
+
+def _loose_group_by(expression: exp.Expression) -> exp.Expression:
+    """A query as MySQL runs it without ONLY_FULL_GROUP_BY (mysqldump clears sql_mode, then groups
+    information_schema.FILES by all but one of the columns it selects): a selected column that is
+    neither grouped nor aggregated takes any value of its group."""
+    if expression.find(exp.Group) is None:
+        return expression
+    expression = expression.copy()
+    for select in expression.find_all(exp.Select):
+        group = select.args.get("group")
+        if group is None:
+            continue
+        grouped = {g.name.lower() for g in group.expressions if isinstance(g, exp.Column)}
+        for projection in select.expressions:
+            if isinstance(projection, exp.Column) and projection.name.lower() not in grouped:
+                any_value = exp.Anonymous(this="ANY_VALUE", expressions=[projection.copy()])
+                projection.replace(exp.alias_(any_value, projection.name))
+    return expression
+
+
+def _only_comments(sql: str) -> bool:
+    """Whether a statement holds nothing but whitespace and comments."""
+    text = sql.lstrip()
+    if not text:
+        return True
+    if not text.startswith(("/*", "--", "#")):
+        return False
+    lexed = lex(text)
+    return lexed.complete and not lexed.tokens
 
 
 def _near(sql: str) -> str:

@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlglot import exp
 
+from dorisbk.sql.assignments import inline
+
 # MySQL's limit on a user variable's name
 MAX_NAME = 64
 
@@ -30,18 +32,22 @@ class UserVariables:
         self.values[self.key(node)] = value
 
     def substitute(self, tree: exp.Expression) -> tuple[exp.Expression, list[tuple[int, str]]]:
-        """``tree`` with each ``@v`` replaced by its value (NULL when unset), and the top-level select
-        items that assign one (``@v := expr``): (position, name), to be set from the result's last row."""
+        """``tree`` with its user variables turned into values (``sql.assignments.inline``): an assignment
+        ``@v := expr`` anywhere stands for ``expr``, a read of ``@v`` for what v holds at that point of the
+        row (a value an earlier item assigned, else the connection's, NULL when unset); and the top-level
+        select items that assign one: (position, name), to be set from the result's last row."""
+        parameters = list(tree.find_all(exp.Parameter))
+        if not parameters:
+            return tree, []
+        for node in parameters:
+            self.key(node)  # a bad name fails the statement before it runs
         assigned: list[tuple[int, str]] = []
         if isinstance(tree, exp.Select):
             for i, item in enumerate(tree.expressions):
                 inner = item.this if isinstance(item, exp.Alias) else item
                 if isinstance(inner, exp.PropertyEQ) and isinstance(inner.this, exp.Parameter):
                     assigned.append((i, self.key(inner.this)))
-                    inner.replace(inner.expression)
-        for node in list(tree.find_all(exp.Parameter)):
-            if not isinstance(node.parent, exp.PropertyEQ) or node.parent.this is not node:
-                node.replace(literal(self.values.get(self.key(node))))
+        tree, _ = inline(tree, lambda name: literal(self.values.get(name)))
         return tree, assigned
 
 

@@ -47,6 +47,13 @@ def _name_after(children: list[Any], kind: str) -> str | None:
     return None
 
 
+def _internal_catalog(name: str) -> None:
+    """A catalog named before a database (``internal.db``, as Superset's Doris engine names them): the
+    internal catalog is the only one here."""
+    if name.lower() != "internal":
+        raise DorisError(f"Unknown catalog '{name}'")
+
+
 def _find(children: list[Any], cls: type) -> Any:
     return next((c for c in children if isinstance(c, cls)), None)
 
@@ -134,6 +141,9 @@ class _ToStmt(Transformer):
         return tuple(_lit(t) or "" for t in c)
 
     def table_name(self, c: list[Any]) -> s.TableName:
+        if len(c) == 3:  # catalog.db.table: Doris's internal catalog is the only one
+            _internal_catalog(_name(c[0]))
+            c = c[1:]
         if len(c) == 2:
             return s.TableName(_name(c[1]), _name(c[0]))
         return s.TableName(_name(c[0]))
@@ -161,7 +171,9 @@ class _ToStmt(Transformer):
         return _Marker("like", _lit(c[1]))
 
     def from_db(self, c: list[Any]) -> _Marker:
-        return _Marker("db", _name(c[1]))
+        if len(c) == 3:  # FROM catalog.db
+            _internal_catalog(_name(c[1]))
+        return _Marker("db", _name(c[-1]))
 
     def property(self, c: list[Any]) -> tuple[str, str]:
         return (_lit(c[0]) or "", _lit(c[1]) or "")
@@ -443,10 +455,36 @@ class _ToStmt(Transformer):
             return s.SchemaChangeStmt(table, clause.value)
         if clause.kind == "unsupported":
             return s.UnsupportedAlterStmt(table, clause.value)
+        if clause.kind == "toggle_keys":
+            return s.ToggleKeysStmt(table)
         return s.SetTablePropertiesStmt(table, clause.value)
 
     def view_column(self, c: list[Any]) -> str:
         return _name(c[0])
+
+    def view_option(self, _c: list[Any]) -> _Marker:
+        return _Marker("view_option")
+
+    def toggle_keys(self, _c: list[Any]) -> _Marker:
+        return _Marker("toggle_keys")
+
+    def lock_item(self, c: list[Any]) -> s.TableName:
+        return _find(c, s.TableName)
+
+    def lock_tables(self, c: list[Any]) -> s.LockTablesStmt:
+        return s.LockTablesStmt(tuple(x for x in c if isinstance(x, s.TableName)))
+
+    def unlock_tables(self, _c: list[Any]) -> s.LockTablesStmt:
+        return s.LockTablesStmt(unlock=True)
+
+    def start_transaction(self, _c: list[Any]) -> s.NoOpStmt:
+        return s.NoOpStmt("START TRANSACTION")
+
+    def savepoint(self, c: list[Any]) -> s.NoOpStmt:
+        return s.NoOpStmt(str(c[0]).upper())
+
+    def flush_tables(self, _c: list[Any]) -> s.NoOpStmt:
+        return s.NoOpStmt("FLUSH TABLES")
 
     def create_view(self, c: list[Any]) -> s.CreateViewStmt:
         lexed = lex(str(c[-1]))
@@ -508,10 +546,21 @@ class _ToStmt(Transformer):
 
     # ---- SHOW
     def show_databases(self, c: list[Any]) -> s.ShowStmt:
+        catalog = next((t for t in c if isinstance(t, Token) and t.type in ("NAME", "QUOTED_NAME")), None)
+        if catalog is not None:  # SHOW DATABASES FROM catalog
+            _internal_catalog(_name(catalog))
         return s.ShowStmt("DATABASES", like=_marker(c, "like"))
 
     def show_tables(self, c: list[Any]) -> s.ShowStmt:
-        return s.ShowStmt("TABLES", db=_marker(c, "db"), like=_marker(c, "like"), full=_has(c, "FULL"))
+        return s.ShowStmt("TABLES", db=_marker(c, "db"), like=_marker(c, "like"), full=_has(c, "FULL"),
+                          where=_marker(c, "where") or ())  # fmt: skip
+
+    def show_routine_status(self, c: list[Any]) -> s.ShowStmt:
+        what = "FUNCTION_STATUS" if _has(c, "FUNCTION") else "PROCEDURE_STATUS"
+        return s.ShowStmt(what, like=_marker(c, "like"), where=_marker(c, "where") or ())
+
+    def show_plugins(self, _c: list[Any]) -> s.ShowStmt:
+        return s.ShowStmt("PLUGINS")
 
     def show_create_table(self, c: list[Any]) -> s.ShowStmt:
         return s.ShowStmt("CREATE_TABLE", table=_find(c, s.TableName))
@@ -565,8 +614,9 @@ class _ToStmt(Transformer):
 
     def show_columns(self, c: list[Any]) -> s.ShowStmt:
         return s.ShowStmt(
-            "COLUMNS", table=_find(c, s.TableName), db=_marker(c, "db"), like=_marker(c, "like"), full=_has(c, "FULL")
-        )
+            "COLUMNS", table=_find(c, s.TableName), db=_marker(c, "db"), like=_marker(c, "like"), full=_has(c, "FULL"),
+            where=_marker(c, "where") or (),
+        )  # fmt: skip
 
     def show_index(self, c: list[Any]) -> s.ShowStmt:
         return s.ShowStmt("INDEX", table=_find(c, s.TableName), db=_marker(c, "db"))

@@ -372,3 +372,29 @@ class MultiAlterStmt:
     """Several comma-separated ALTER TABLE clauses, carried out in order."""
 
     stmts: tuple[object, ...]
+
+
+@dataclass(frozen=True)
+class LockTablesStmt:
+    """``LOCK TABLES t READ, u WRITE`` (mysqldump): Doris checks each table and its SELECT privilege,
+    and locks nothing. ``UNLOCK TABLES`` has no tables."""
+
+    tables: tuple[TableName, ...] = ()
+    unlock: bool = False
+
+
+@dataclass(frozen=True)
+class ToggleKeysStmt:
+    """``ALTER TABLE t DISABLE | ENABLE KEYS`` (MySQL's, in mysqldump's output): the table is checked,
+    nothing else happens (Doris keeps no indexes to switch off)."""
+
+    table: TableName
+
+
+@dataclass(frozen=True)
+class NoOpStmt:
+    """A statement MySQL clients send that has nothing to do here: START TRANSACTION [WITH CONSISTENT
+    SNAPSHOT], SAVEPOINT, ROLLBACK TO SAVEPOINT, RELEASE SAVEPOINT, FLUSH TABLES [WITH READ LOCK]
+    (mysqldump --single-transaction and --lock-all-tables)."""
+
+    what: str

@@ -5,6 +5,9 @@ tables it names, filled from the catalog with what the user may see. Column name
 upper-case as in MySQL 8 and Doris; values follow MySQL (``DATA_TYPE`` ``varchar``,
 ``COLUMN_TYPE`` ``varchar(20)``, 1-based ``ORDINAL_POSITION``) so drivers that map types
 from them (MariaDB Connector/J ``getColumns``, DBeaver, Metabase) read Doris tables right.
+A view's columns are its query's (``handlers.show.view_columns``), described only for the views
+a query's WHERE can keep. User variables a query assigns and reads in one row (MariaDB ODBC's
+``CASE DATA_TYPE WHEN 'bit' THEN @dt := ...``) become plain expressions first (``sql.assignments``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from dorisbk.engine.result import Result, SessionContext
 from dorisbk.engine.types import Kind, named
 from dorisbk.env import Env
 from dorisbk.errors import DorisError, UnknownTable
+from dorisbk.sql import assignments
+from dorisbk.sql.result import like
 from dorisbk.timeutil import zone_name
 
 INFO_DBS = ("information_schema", "mysql")
@@ -75,6 +80,16 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("INDEX_COMMENT", V), ("IS_VISIBLE", V), ("EXPRESSION", V),
     ],
     "engines": [("ENGINE", V), ("SUPPORT", V), ("COMMENT", V), ("TRANSACTIONS", V), ("XA", V), ("SAVEPOINTS", V)],
+    "files": [
+        ("FILE_ID", N), ("FILE_NAME", V), ("FILE_TYPE", V), ("TABLESPACE_NAME", V), ("TABLE_CATALOG", V),
+        ("TABLE_SCHEMA", V), ("TABLE_NAME", V), ("LOGFILE_GROUP_NAME", V), ("LOGFILE_GROUP_NUMBER", N),
+        ("ENGINE", V), ("FULLTEXT_KEYS", V), ("DELETED_ROWS", N), ("UPDATE_COUNT", N), ("FREE_EXTENTS", N),
+        ("TOTAL_EXTENTS", N), ("EXTENT_SIZE", N), ("INITIAL_SIZE", N), ("MAXIMUM_SIZE", N), ("AUTOEXTEND_SIZE", N),
+        ("CREATION_TIME", T), ("LAST_UPDATE_TIME", T), ("LAST_ACCESS_TIME", T), ("RECOVER_TIME", N),
+        ("TRANSACTION_COUNTER", N), ("VERSION", N), ("ROW_FORMAT", V), ("TABLE_ROWS", N), ("AVG_ROW_LENGTH", N),
+        ("DATA_LENGTH", N), ("MAX_DATA_LENGTH", N), ("INDEX_LENGTH", N), ("DATA_FREE", N), ("CREATE_TIME", T),
+        ("UPDATE_TIME", T), ("CHECK_TIME", T), ("CHECKSUM", N), ("STATUS", V), ("EXTRA", V),
+    ],
     "character_sets": [
         ("CHARACTER_SET_NAME", V), ("DEFAULT_COLLATE_NAME", V), ("DESCRIPTION", V), ("MAXLEN", N),
     ],
@@ -140,14 +155,30 @@ TABLES: dict[str, list[tuple[str, str]]] = {
     "processlist": [
         ("ID", N), ("USER", V), ("HOST", V), ("DB", V), ("COMMAND", V), ("TIME", N), ("STATE", V), ("INFO", V),
     ],
+    # Doris's: the connection's (session) or the server's (global) values, their defaults, whether changed
+    "global_variables": [("VARIABLE_NAME", V), ("VARIABLE_VALUE", V), ("DEFAULT_VALUE", V), ("CHANGED", V)],
+    "session_variables": [("VARIABLE_NAME", V), ("VARIABLE_VALUE", V), ("DEFAULT_VALUE", V), ("CHANGED", V)],
+    # MySQL 8's (DBeaver reads it): Doris has no CHECK constraints, so it is empty
+    "check_constraints": [
+        ("CONSTRAINT_CATALOG", V), ("CONSTRAINT_SCHEMA", V), ("CONSTRAINT_NAME", V), ("CHECK_CLAUSE", V),
+    ],
 }  # fmt: skip
 
-# The mysql schema: only what clients probe; always empty here (accounts live in SHOW GRANTS).
+# The mysql schema: only what clients probe, with MySQL's columns. Accounts live in SHOW GRANTS;
+# tables_priv lists the table-level grants (GRANT ... ON db.tbl), the rest are empty.
 MYSQL_TABLES: dict[str, list[tuple[str, str]]] = {
     "user": [("Host", V), ("User", V)],
     "db": [("Host", V), ("Db", V), ("User", V)],
-    "proc": [("db", V), ("name", V), ("type", V)],
-}
+    "proc": [("db", V), ("name", V), ("type", V), ("comment", V)],
+    "tables_priv": [
+        ("Host", V), ("Db", V), ("User", V), ("Table_name", V), ("Grantor", V), ("Timestamp", T),
+        ("Table_priv", V), ("Column_priv", V),
+    ],
+    "columns_priv": [
+        ("Host", V), ("Db", V), ("User", V), ("Table_name", V), ("Column_name", V), ("Timestamp", T),
+        ("Column_priv", V),
+    ],
+}  # fmt: skip
 
 ENGINES = [("Doris", "DEFAULT", "Doris OLAP engine (dorisbk)", "YES", "NO", "NO")]
 CHARACTER_SETS = [
@@ -209,13 +240,51 @@ def _ms(value: int | None) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(value / 1000).replace(microsecond=0) if value else None
 
 
-class _Source:
-    """Rows of the information_schema tables for one user, computed on demand."""
+def virtual_tables(db: str) -> list[str]:
+    """The tables of information_schema or mysql, as SHOW TABLES lists them."""
+    return sorted(TABLES if db.lower() == "information_schema" else MYSQL_TABLES)
 
-    def __init__(self, env: Env, ctx: SessionContext) -> None:
+
+# text columns of the virtual tables, as DESC / SHOW COLUMNS print them
+_VIRTUAL_TYPES = {V: ColumnType("VARCHAR", length=512), N: ColumnType("BIGINT"), T: ColumnType("DATETIME")}
+
+
+def column_type(kind: str) -> ColumnType:
+    """The Doris type of a virtual table's column of ``kind`` (V, N or T)."""
+    return _VIRTUAL_TYPES[kind]
+
+
+def _session(env: Env, ctx: SessionContext) -> Any | None:
+    """The connection (server/session.py DorisSession) a statement runs for, None when it has gone."""
+    for session in env.live_sessions():
+        connection = getattr(session, "_connection", None)
+        if connection is not None and connection.connection_id == ctx.connection_id:
+            return session
+    return None
+
+
+def _variable_text(value: Any) -> str | None:
+    """A variable's value as Doris shows it (booleans as true / false)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return None if value is None else str(value)
+
+
+# Doris's table privileges as mysql.tables_priv's Table_priv names them
+_TABLE_PRIVS = {"SELECT_PRIV": "Select", "LOAD_PRIV": "Insert", "ALTER_PRIV": "Alter", "CREATE_PRIV": "Create",
+                "DROP_PRIV": "Drop", "GRANT_PRIV": "Grant", "SHOW_VIEW_PRIV": "Show view"}  # fmt: skip
+
+
+class _Source:
+    """Rows of the information_schema tables for one user, computed on demand. ``wanted(db, table)``
+    tells whether a table's rows can pass the query's filter: a view's columns are described (planned
+    by the engine) only then."""
+
+    def __init__(self, env: Env, ctx: SessionContext, wanted: Callable[[str, str], bool] | None = None) -> None:
         self.env = env
         self.ctx = ctx
-        user = env.users.require(ctx.user)
+        self.wanted = wanted or (lambda _db, _table: True)
+        self.user = user = env.users.require(ctx.user)
         catalog = env.catalog
         self.dbs = [d for d in list(catalog.dbs.values()) if user.has_any_in_db(d.name)]
         self.builders: dict[str, Callable[[], Iterator[tuple]]] = {
@@ -227,10 +296,13 @@ class _Source:
             "engines": lambda: iter(ENGINES),
             "character_sets": lambda: iter(CHARACTER_SETS),
             "collations": lambda: iter(COLLATIONS),
+            "global_variables": lambda: self.variables(session=False),
+            "session_variables": lambda: self.variables(session=True),
+            "mysql.tables_priv": self.tables_priv,
         }
 
-    def rows(self, name: str) -> list[tuple]:
-        builder = self.builders.get(name)
+    def rows(self, db: str, name: str) -> list[tuple]:
+        builder = self.builders.get(name if db == "information_schema" else f"{db}.{name}")
         return list(builder()) if builder else []
 
     def _tables(self) -> Iterator[tuple[str, Table]]:
@@ -272,9 +344,17 @@ class _Source:
                        None, None, COLLATION, None, "", "")  # fmt: skip
 
     def columns(self) -> Iterator[tuple]:
+        from dorisbk.sql.handlers.show import view_columns  # show lists these tables too
+
         for db_name, table in self._tables():
             key_mark = _KEY_MARK.get(table.keys_type, "")
-            for position, col in enumerate(table.columns, start=1):
+            if table.kind == "VIEW":
+                if not self.wanted(db_name, table.name):
+                    continue
+                columns = view_columns(self.env, self.ctx, db_name, table)
+            else:
+                columns = table.columns
+            for position, col in enumerate(columns, start=1):
                 shape = column_shape(col.type)
                 is_text = shape["char_len"] is not None
                 extra = (col.aggregation or "") if table.keys_type == "AGG_KEYS" and not col.is_key else ""
@@ -286,6 +366,40 @@ class _Source:
                     COLLATION if is_text else None, shape["column_type"], key_mark if col.is_key else "", extra,
                     "SELECT", col.comment or "", size, shape["scale"], "", None,
                 )  # fmt: skip
+
+        for schema, tables in (("information_schema", TABLES), ("mysql", MYSQL_TABLES)):
+            for name, kinds in tables.items():
+                for position, (column, kind) in enumerate(kinds, start=1):
+                    shape = column_shape(column_type(kind))
+                    is_text = shape["char_len"] is not None
+                    yield (
+                        CATALOG, schema, name, column, position, None, "YES", shape["data_type"], shape["char_len"],
+                        shape["octet_len"], shape["precision"], shape["scale"], shape["dt"],
+                        CHARSET if is_text else None, COLLATION if is_text else None, shape["column_type"], "", "",
+                        "SELECT", "", shape["char_len"] if is_text else shape["precision"], shape["scale"], "", None,
+                    )  # fmt: skip
+
+    def variables(self, session: bool) -> Iterator[tuple]:
+        """GLOBAL_VARIABLES / SESSION_VARIABLES: every variable of this connection or of the server."""
+        connection = _session(self.env, self.ctx)
+        if connection is None:
+            return
+        variables = connection.variables if session else connection.variables.global_variables
+        schema = variables.schema
+        for name in sorted(schema):
+            value, default = variables.get_variable(name), schema[name][1]
+            yield (name, _variable_text(value), _variable_text(default), "0" if value == default else "1")
+
+    def tables_priv(self) -> Iterator[tuple]:
+        """mysql.tables_priv: the table-level grants this user may see (its own; an admin's: everyone's)."""
+        admin = self.user.has("ADMIN_PRIV")
+        users = self.env.users.users.values() if admin else [self.user]
+        for user in sorted(users, key=lambda u: u.name):
+            for grant in user.grants:
+                if grant.level != "TABLE":
+                    continue
+                privs = ",".join(_TABLE_PRIVS[p] for p in grant.privs if p in _TABLE_PRIVS)
+                yield (user.host, grant.db, user.name, grant.tbl, "", None, privs, "")
 
     def views(self) -> Iterator[tuple]:
         for db_name, table in self._tables():
@@ -312,10 +426,12 @@ class _Source:
 
 
 _DUCK_TYPES = {V: "VARCHAR", N: "BIGINT", T: "TIMESTAMP"}
+# DuckDB's result types as the wire sends them. Unsigned and 128-bit integers (CAST(... AS UNSIGNED) of
+# MariaDB ODBC's SQLColumns, SUM of a BIGINT) stay numbers: BIGINT, and DECIMAL as MySQL sums integers.
 _RESULT_KINDS = (
     ("TINYINT", "TINYINT"), ("SMALLINT", "SMALLINT"), ("INTEGER", "INT"), ("BIGINT", "BIGINT"),
-    ("HUGEINT", "LARGEINT"), ("UTINYINT", "SMALLINT"), ("USMALLINT", "INT"), ("UINTEGER", "BIGINT"),
-    ("UBIGINT", "LARGEINT"), ("FLOAT", "FLOAT"), ("DOUBLE", "DOUBLE"), ("DECIMAL", "DECIMAL"),
+    ("HUGEINT", "DECIMAL"), ("UTINYINT", "SMALLINT"), ("USMALLINT", "INT"), ("UINTEGER", "BIGINT"),
+    ("UBIGINT", "BIGINT"), ("FLOAT", "FLOAT"), ("DOUBLE", "DOUBLE"), ("DECIMAL", "DECIMAL"),
     ("DATE", "DATE"), ("TIMESTAMP", "DATETIME"), ("BOOLEAN", "BOOLEAN"),
 )  # fmt: skip
 
@@ -345,10 +461,62 @@ def _column_kind(tables: dict[str, tuple[str, str]], column: exp.Column) -> Kind
     return kinds.pop() if len(kinds) == 1 else Kind.UNKNOWN
 
 
+def _names_filter(tree: exp.Expression) -> Callable[[str, str], bool] | None:
+    """What a query over information_schema.COLUMNS alone asks of TABLE_SCHEMA and TABLE_NAME in the
+    AND-ed conditions of its WHERE (``= 'x'``, ``= BINARY 'x'``, ``LIKE 'p'``, ``IN ('x', ...)``), as
+    a test that lets through every table whose rows the WHERE could keep (without case, so never
+    fewer); None when there is nothing to go by."""
+    tables = list(tree.find_all(exp.Table))
+    where = tree.args.get("where") if isinstance(tree, exp.Select) else None
+    if len(tables) != 1 or tables[0].name.lower() != "columns" or where is None:
+        return None
+    tests: dict[str, list[Callable[[str], bool]]] = {"table_schema": [], "table_name": []}
+
+    def text(node: exp.Expression) -> str | None:
+        while isinstance(node, exp.Cast):
+            node = node.this
+        return node.name if isinstance(node, exp.Literal) and node.is_string else None
+
+    conditions = list(where.this.flatten()) if isinstance(where.this, exp.And) else [where.this]
+    for condition in conditions:
+        column = condition.this if isinstance(condition, (exp.EQ, exp.Like, exp.In)) else None
+        if not isinstance(column, exp.Column) or column.name.lower() not in tests:
+            continue
+        if isinstance(condition, exp.In):
+            values = [text(v) for v in condition.expressions]
+            if values and all(v is not None for v in values):
+                wanted = {v.lower() for v in values if v is not None}
+                tests[column.name.lower()].append(lambda name, wanted=wanted: name.lower() in wanted)
+            continue
+        value = text(condition.expression)
+        if value is None:
+            continue
+        if isinstance(condition, exp.Like):
+            tests[column.name.lower()].append(lambda name, pattern=value: like(pattern, name))
+        else:
+            tests[column.name.lower()].append(lambda name, value=value: name.lower() == value.lower())
+    if not tests["table_schema"] and not tests["table_name"]:
+        return None
+    return lambda db, table: all(t(db) for t in tests["table_schema"]) and all(t(table) for t in tests["table_name"])
+
+
+def _user_variable(env: Env, ctx: SessionContext, name: str) -> exp.Expression:
+    """What ``@name`` holds on this connection, as a literal (NULL when unset)."""
+    from dorisbk.server.user_variables import literal  # the session keeps them
+
+    connection = _session(env, ctx)
+    values = getattr(getattr(connection, "user_variables", None), "values", {})
+    return literal(values.get(name))
+
+
 def query(env: Env, ctx: SessionContext, expression: exp.Expression) -> Result:
-    """Run a query that reads only information_schema / mysql tables."""
-    allowlist.check(expression)
-    tree = expression.copy()
+    """Run a query that reads only information_schema / mysql tables. User variables it reads and
+    assigns (``@dt := ...``, MariaDB ODBC's SQLColumns) become the expressions they stand for
+    (``sql.assignments``)."""
+    tree, _ = assignments.inline(expression, lambda name: _user_variable(env, ctx, name))
+    allowlist.check(tree)
+    wanted = _names_filter(tree)
+    tree = tree.copy()
     needed: dict[str, tuple[str, str]] = {}
     for table in list(tree.find_all(exp.Table)):
         db = (table.db or ctx.db or "").lower()
@@ -361,19 +529,19 @@ def query(env: Env, ctx: SessionContext, expression: exp.Expression) -> Result:
         alias = table.alias or table.name
         table.replace(exp.Table(this=exp.to_identifier(local), alias=exp.TableAlias(this=exp.to_identifier(alias))))
     # MySQL's LIKE escapes with a backslash by default; DuckDB's has no default escape
-    for like in list(tree.find_all(exp.Like)):
-        if not isinstance(like.parent, exp.Escape):
-            like.replace(exp.Escape(this=like.copy(), expression=exp.Literal.string("\\")))
+    for like_node in list(tree.find_all(exp.Like)):
+        if not isinstance(like_node.parent, exp.Escape):
+            like_node.replace(exp.Escape(this=like_node.copy(), expression=exp.Literal.string("\\")))
     tree = lowering.lower(tree, lambda column: _column_kind(needed, column), zone_name(ctx.time_zone))
     calls = {call.name.lower() for call in tree.find_all(exp.Anonymous)}
     sql = allowlist.duckdb_sql(tree)
-    source = _Source(env, ctx)
+    source = _Source(env, ctx, wanted)
     conn = duck.scratch()
     try:
         macros.install(conn, macros.needed(calls))
         for local, (db, name) in needed.items():
             columns = table_columns(db, name) or []
-            rows = source.rows(name) if db == "information_schema" else []
+            rows = source.rows(db, name)
             selects = ", ".join(
                 f"UNNEST(${i + 1}::{_DUCK_TYPES[kind]}[]) AS {col}" for i, (col, kind) in enumerate(columns)
             )

@@ -31,6 +31,8 @@ from dorisbk.sql.help import parse_help
 _DDL_FIRST = {
     *("CREATE", "DROP", "ALTER", "TRUNCATE", "GRANT", "REVOKE", "DESC", "DESCRIBE", "SYNC", "BUILD", "ANALYZE"),
     "RECOVER",  # RECOVER DATABASE / TABLE / PARTITION (the recycle bin)
+    *("LOCK", "UNLOCK"),  # LOCK TABLES / UNLOCK TABLES (mysqldump)
+    *("SAVEPOINT", "RELEASE", "FLUSH"),  # mysqldump --single-transaction / --lock-all-tables
 }
 _DDL_SHOW = {
     "DATABASES",
@@ -71,6 +73,7 @@ _DDL_SHOW = {
     "TRANSACTION",
     "LOAD",
     "STREAM",
+    *("FUNCTION", "PROCEDURE", "PLUGINS"),  # SHOW FUNCTION | PROCEDURE STATUS, SHOW PLUGINS
 }
 
 
@@ -97,6 +100,112 @@ def leading_words(sql: str, count: int) -> list[str]:
             words.append(ch)
             i += 1
     return words
+
+
+# The server version a client's executable comment ``/*!NNNNN ... */`` is compared with (5.7.99).
+MYSQL_VERSION_ID = 50799
+
+
+def executable_comments(sql: str, inside: bool = False) -> tuple[str, bool]:
+    """The statement as MySQL reads its executable comments: the text of ``/*! ... */`` and of
+    ``/*!NNNNN ... */`` with NNNNN at most this server's version is part of the statement; a newer one,
+    MariaDB's ``/*M! ... */`` and every other comment stay comments. mysqldump writes its SET,
+    CREATE VIEW and DISABLE KEYS statements this way. Quoted text is never looked into.
+
+    Also whether the text ends inside such a comment. The mysql client splits statements at a ``;``
+    even there (mysqldump's ``/*!50001 CREATE VIEW ... AS SELECT ...; */`` of Doris's SHOW CREATE
+    VIEW text): with ``inside``, a next statement that starts with ``*/`` ends that comment."""
+    inside = inside and sql.lstrip().startswith("*/")
+    if "/*!" not in sql and not inside:
+        return sql, False
+    out: list[str] = []
+    i, n = 0, len(sql)  # inside: within an executable comment whose text is kept
+    while i < n:
+        ch = sql[i]
+        if ch in "'\"`":
+            end = _quoted_end(sql, i)
+            out.append(sql[i:end])
+            i = end
+        elif inside and sql.startswith("*/", i):
+            out.append(" ")
+            inside, i = False, i + 2
+        elif sql.startswith("/*!", i):
+            j = i + 3
+            while j < n and j < i + 9 and sql[j].isdigit():
+                j += 1
+            digits = sql[i + 3 : j]
+            if len(digits) in (5, 6) and int(digits) > MYSQL_VERSION_ID:  # for a newer server: a comment
+                end = sql.find("*/", j)
+                end = n if end < 0 else end + 2
+                out.append(sql[i:end])
+                i = end
+            else:
+                out.append(" ")
+                inside, i = True, i + 3 + (len(digits) if len(digits) in (5, 6) else 0)
+        elif sql.startswith("/*", i):
+            end = sql.find("*/", i + 2)
+            end = n if end < 0 else end + 2
+            out.append(sql[i:end])
+            i = end
+        elif ch == "#" or (sql.startswith("--", i) and (i + 2 == n or sql[i + 2].isspace())):
+            end = sql.find("\n", i)
+            end = n if end < 0 else end
+            out.append(sql[i:end])
+            i = end
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out), inside
+
+
+# ODBC escapes (MySQL reads them; MariaDB ODBC and JDBC tools send them): ``{d 'x'}``, ``{t 'x'}``,
+# ``{ts 'x'}`` are typed literals, ``{fn f(...)}`` and ``{oj t LEFT OUTER JOIN u ON ...}`` their contents
+_ODBC_LITERALS = {"d": "DATE", "t": "TIME", "ts": "TIMESTAMP"}
+_MAY_ESCAPE = re.compile(r"\{\s*(?:d|t|ts|fn|oj)\b", re.I)  # only a cheap test of whether to read the tokens
+
+
+def odbc_escapes(sql: str) -> str:
+    """The statement with its ODBC escape sequences read as MySQL reads them, found by its tokens."""
+    if "{" not in sql or not _MAY_ESCAPE.search(sql):
+        return sql
+    tokens = lex(sql).tokens
+    edits: list[tuple[int, int, str]] = []  # (start, end inclusive, replacement)
+    open_braces: list[bool] = []  # for each ``{`` open: whether it is an escape's
+    for i, token in enumerate(tokens):
+        if token.token_type == TokenType.L_BRACE:
+            word = tokens[i + 1] if i + 1 < len(tokens) else None
+            kind = word.text.lower() if word is not None and word.token_type == TokenType.VAR else ""
+            literal = kind in _ODBC_LITERALS and i + 2 < len(tokens) and tokens[i + 2].token_type == TokenType.STRING
+            escape = literal or kind in ("fn", "oj")
+            open_braces.append(escape)
+            if escape and word is not None:
+                edits.append((token.start, word.end, _ODBC_LITERALS[kind] if literal else " "))
+        elif token.token_type == TokenType.R_BRACE and open_braces and open_braces.pop():
+            edits.append((token.start, token.end, " "))
+    if not edits:
+        return sql
+    out, done = [], 0
+    for start, end, text in sorted(edits):
+        out.extend((sql[done:start], text))
+        done = end + 1
+    out.append(sql[done:])
+    return "".join(out)
+
+
+def _quoted_end(sql: str, start: int) -> int:
+    """Where the string or quoted name opening at ``start`` ends (after its closing quote)."""
+    quote, i, n = sql[start], start + 1, len(sql)
+    while i < n:
+        if sql[i] == "\\" and quote != "`":
+            i += 2
+        elif sql[i] == quote:
+            if i + 1 < n and sql[i + 1] == quote:  # a doubled quote stands for itself
+                i += 2
+            else:
+                return i + 1
+        else:
+            i += 1
+    return n
 
 
 _MASK = "*XXX"
@@ -194,6 +303,8 @@ def _is_ddl(words: list[str]) -> bool:
         return words[1] in _DDL_SHOW
     if words[0] == "SWITCH" or words == ["ADMIN", "SHOW", "REPLICA"]:
         return True
+    if words[:2] in (["START", "TRANSACTION"], ["ROLLBACK", "TO"]) or words == ["ROLLBACK", "WORK", "TO"]:
+        return True
     return words[:2] == ["SET", "PASSWORD"]
 
 
@@ -226,7 +337,7 @@ class Router:
     def execute_ddl(self, ctx: SessionContext, stmt: object) -> Result | None:
         if isinstance(stmt, s.ShowStmt):
             return show.execute(self.env, ctx, stmt)
-        if isinstance(stmt, s.SyncStmt):
+        if isinstance(stmt, (s.SyncStmt, s.NoOpStmt)):
             return None
         if isinstance(stmt, s.CreateTableAsStmt):
             ctas.execute(self.env, ctx, stmt)

@@ -352,6 +352,15 @@ def execute(env: Env, ctx: SessionContext, stmt: object) -> None:
         case s.MultiAlterStmt():
             for one in stmt.stmts:
                 execute(env, ctx, one)
+        case s.ToggleKeysStmt():
+            db = ctx.current_db(stmt.table.db)
+            require(user, "ALTER_PRIV", db, stmt.table.name)
+            env.catalog.table(env.catalog.db(db), stmt.table.name)
+        case s.LockTablesStmt():
+            for table in stmt.tables:  # as Doris: each table exists and may be read; nothing is locked
+                db = ctx.current_db(table.db)
+                env.catalog.table(env.catalog.db(db), table.name)
+                require(user, "SELECT_PRIV", db, table.name)
         case s.RenamePartitionStmt():
             db = ctx.current_db(stmt.table.db)
             require(user, "ALTER_PRIV", db, stmt.table.name)

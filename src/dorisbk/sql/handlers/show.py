@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import shutil
 
 import sqlglot
@@ -11,13 +13,17 @@ from dorisbk.auth.users import SHOW_GRANTS_COLUMNS, User, grants_row, require, r
 from dorisbk.catalog import partitions as bounds
 from dorisbk.catalog import rollup, schema_change
 from dorisbk.catalog.model import KEYS_SQL, Column, Partition, Table
+from dorisbk.catalog.types import ColumnType
 from dorisbk.dialect import DorisBK
 from dorisbk.engine.result import Result, SessionContext
 from dorisbk.env import Env
 from dorisbk.errors import DorisError
 from dorisbk.sql import ddl_stmts as s
+from dorisbk.sql import info_schema
 from dorisbk.sql.result import like, text_result
 from dorisbk.timeutil import long_to_time_string
+
+log = logging.getLogger(__name__)
 
 VIRTUAL_DBS = ("information_schema", "mysql")
 
@@ -112,6 +118,20 @@ DESC_ALL_COLUMNS = (
     "WhereClause",
 )
 VERSION = "doris-2.1.8-dorisbk-0.1.0"
+# SHOW {PROCEDURE | FUNCTION} STATUS (Doris 3's ShowProcedureStatusCommand)
+ROUTINE_STATUS_COLUMNS = ("ProcedureName", "CatalogId", "DbId", "DbName", "PackageName", "OwnerName", "CreateTime",
+                          "ModifyTime")  # fmt: skip
+PLUGIN_COLUMNS = ("Name", "Type", "Description", "Version", "JavaVersion", "ClassName", "SoName", "Sources", "Status",
+                  "Properties")  # fmt: skip
+# the plugins every Doris 2.1 frontend has built in
+PLUGINS = [
+    ("__builtin_AuditLoader", "AUDIT", "builtin audit loader, to load audit log to internal table", "2.1.0", "1.8.31",
+     "org.apache.doris.plugin.audit.AuditLoader", None, "Builtin", "INSTALLED", "{}"),
+    ("__builtin_AuditLogBuilder", "AUDIT", "builtin audit logger", "0.12.0", "1.8.31",
+     "org.apache.doris.plugin.audit.AuditLogBuilder", None, "Builtin", "INSTALLED", "{}"),
+    ("__builtin_SqlDialectConverter", "DIALECT", "builtin sql dialect converter", "2.1.0", "1.8.31",
+     "org.apache.doris.plugin.dialect.HttpDialectConverterPlugin", None, "Builtin", "INSTALLED", "{}"),
+]  # fmt: skip
 
 
 def fmt_size(size: int) -> str:
@@ -236,15 +256,17 @@ def execute(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
         return text_result(["Database"], [(n,) for n in names if like(stmt.like, n)])
     if what == "TABLES":
         db_name = ctx.current_db(stmt.db)
-        db = catalog.db(db_name)
-        rows = []
-        for table in catalog.db_tables(db.id):
-            if not like(stmt.like, table.name) or not user.has_any_in_db(db_name):
-                continue
-            kind = "VIEW" if table.kind == "VIEW" else "BASE TABLE"
-            rows.append((table.name, kind) if stmt.full else (table.name,))
+        if db_name.lower() in VIRTUAL_DBS:  # information_schema / mysql: every user may list them
+            db_name = db_name.lower()
+            listed = [(name, "SYSTEM VIEW") for name in info_schema.virtual_tables(db_name)]
+        else:
+            db = catalog.db(db_name)
+            listed = [(t.name, "VIEW" if t.kind == "VIEW" else "BASE TABLE") for t in catalog.db_tables(db.id)]
+            if not user.has_any_in_db(db_name):
+                listed = []
+        rows = [(name, kind) if stmt.full else (name,) for name, kind in listed if like(stmt.like, name)]
         names = [f"Tables_in_{db_name}"] + (["Table_type"] if stmt.full else [])
-        return text_result(names, rows)
+        return text_result(names, show_filter(names, rows, stmt.where))
     if what == "CREATE_DATABASE":
         db = catalog.db(stmt.db or "")
         text = f"CREATE DATABASE `{db.name}`"
@@ -345,6 +367,11 @@ def execute(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
         )
     if what == "TABLE_STATUS":
         return _table_status(env, ctx, stmt)
+    if what in ("FUNCTION_STATUS", "PROCEDURE_STATUS"):
+        # Doris's SHOW {PROCEDURE | FUNCTION} STATUS lists its stored (PL/SQL) procedures: none here
+        return text_result(ROUTINE_STATUS_COLUMNS, [])
+    if what == "PLUGINS":
+        return text_result(PLUGIN_COLUMNS, PLUGINS)
     if what == "BUILD_INDEX":
         return _build_index(env, ctx, stmt)
     if what == "ALTER_ROLLUP":
@@ -354,6 +381,8 @@ def execute(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
     # the rest are about one table
     assert stmt.table is not None
     db_name = ctx.current_db(stmt.table.db or stmt.db)
+    if db_name.lower() in VIRTUAL_DBS and what in ("DESC", "COLUMNS"):
+        return _virtual_columns(db_name.lower(), stmt)
     db = catalog.db(db_name)
     table = catalog.table(db, stmt.table.name)
     if what in ("PARTITIONS", "TEMP_PARTITIONS", "TABLETS"):
@@ -370,9 +399,10 @@ def execute(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
             )
         return text_result(["Table", "Create Table"], [(table.name, create_table_sql(env, table))])
     if what == "DESC":
-        return _describe(table, stmt.full)
+        return _describe(table, stmt.full, view_columns(env, ctx, db_name, table))
     if what == "COLUMNS":
-        return _columns(table, stmt.full, stmt.like)
+        result = _columns(table, stmt.full, stmt.like, view_columns(env, ctx, db_name, table))
+        return Result(result.columns, show_filter([c[0] for c in result.columns], result.rows, stmt.where))
     if what == "INDEX":
         return text_result(
             [
@@ -495,6 +525,9 @@ TABLE_STATUS_COLUMNS = ("Name", "Engine", "Version", "Row_format", "Rows", "Avg_
 def _table_status(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
     """SHOW TABLE STATUS [FROM db] [LIKE 'pattern'] (what BI tools list tables with)."""
     db_name = ctx.current_db(stmt.db)
+    if db_name.lower() in VIRTUAL_DBS:  # information_schema / mysql: system views, as MySQL lists them
+        rows = [(name, *(None,) * 16, "SYSTEM VIEW") for name in info_schema.virtual_tables(db_name)]
+        return text_result(TABLE_STATUS_COLUMNS, [r for r in rows if like(stmt.like, r[0])])
     db = env.catalog.db(db_name)
     user = env.users.require(ctx.user)
     if not user.has_any_in_db(db_name):
@@ -520,11 +553,24 @@ def _table_status(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
     return text_result(TABLE_STATUS_COLUMNS, rows)
 
 
-def _describe(table: Table, full: bool) -> Result:
-    if table.kind == "VIEW":
-        return text_result(["Field", "Type", "Null", "Key", "Default", "Extra"], [])
+def type_text(ctype: ColumnType) -> str:
+    """A type as Doris 2.x's DESC prints it (``hideVersionForVersionColumn``): lower case, ``decimal(18,2)``,
+    ``varchar(32)``, ``datetime(3)``, ``text``, ``array<int>``."""
+    if ctype.items:
+        return f"{ctype.name.lower()}<{','.join(type_text(item) for item in ctype.items)}>"
+    name = {"STRING": "TEXT", "DATEV2": "DATE", "DATETIMEV2": "DATETIME", "DECIMALV3": "DECIMAL"}.get(ctype.name)
+    return ColumnType(name or ctype.name, ctype.length, ctype.precision, ctype.scale).sql().lower().replace(", ", ",")
+
+
+def _describe(table: Table, full: bool, columns: list[Column]) -> Result:
+    """DESC [ALL]. A view's columns are its query's (``view_columns``), typed as Doris 2.x prints them
+    (lower case: the MySQL spelling SQLAlchemy's MySQL dialect reads a view's columns from), with no
+    index rows."""
+    if table.kind in ("VIEW", "SCHEMA"):
+        rows = [(c.name, type_text(c.type), "Yes" if c.nullable else "No", "false", c.default, "") for c in columns]
+        return text_result(["Field", "Type", "Null", "Key", "Default", "Extra"], rows)
     rows = []
-    for col in table.columns:
+    for col in columns:
         extra = "" if table.keys_type != "AGG_KEYS" or col.is_key else (col.aggregation or "")
         base = (
             col.name,
@@ -559,12 +605,12 @@ def _describe(table: Table, full: bool) -> Result:
     return text_result(["Field", "Type", "Null", "Key", "Default", "Extra"], rows)
 
 
-def _columns(table: Table, full: bool, pattern: str | None) -> Result:
+def _columns(table: Table, full: bool, pattern: str | None, columns: list[Column]) -> Result:
     names = ["Field", "Type", "Collation", "Null", "Key", "Default", "Extra", "Privileges", "Comment"]
     if not full:
         names = ["Field", "Type", "Null", "Key", "Default", "Extra"]
     rows = []
-    for col in table.columns:
+    for col in columns:
         if not like(pattern, col.name):
             continue
         ctype = col.type.sql().lower().replace(", ", ",")
@@ -747,3 +793,147 @@ def _processes(env: Env, ctx: SessionContext, user: User, full: bool) -> list[tu
             continue
         rows.append(("Yes" if row[0] == ctx.connection_id else "No", *row))
     return sorted(rows, key=lambda r: r[1])
+
+
+def show_filter(names: list[str], rows: list[tuple], where: tuple[tuple[str, str, str], ...]) -> list[tuple]:
+    """The rows a ``SHOW ... WHERE col = | != | LIKE value [AND ...]`` keeps; columns are the result's, named
+    in any case (``Table_type``, ``Tables_in_db``, ``Extra``), values compared without case as MySQL's
+    default collation does."""
+    for column, op, value in where:
+        i = next((i for i, n in enumerate(names) if n.lower() == column.lower()), None)
+        if i is None:
+            raise DorisError(f"Unknown column '{column}' in 'where clause'", code=1054)
+        if op == "LIKE":
+            rows = [r for r in rows if r[i] is not None and like(value, str(r[i]))]
+        else:
+            rows = [r for r in rows if r[i] is not None and (str(r[i]).lower() == value.lower()) == (op == "=")]
+    return rows
+
+
+def _virtual_columns(db_name: str, stmt: s.ShowStmt) -> Result:
+    """DESC / SHOW [FULL] COLUMNS of an information_schema or mysql table."""
+    assert stmt.table is not None
+    kinds = info_schema.table_columns(db_name, stmt.table.name)
+    if kinds is None:
+        raise DorisError(f"Unknown table '{stmt.table.name}' in {db_name}", code=1109)
+    columns = [Column(name, info_schema.column_type(kind)) for name, kind in kinds]
+    if stmt.what == "DESC":
+        return _describe(Table(0, 0, stmt.table.name.lower(), kind="SCHEMA"), False, columns)
+    result = _columns(Table(0, 0, stmt.table.name.lower(), kind="SCHEMA"), stmt.full, stmt.like, columns)
+    return Result(result.columns, show_filter([c[0] for c in result.columns], result.rows, stmt.where))
+
+
+# ---------------------------------------------------------------------- a view's columns
+
+# DuckDB's type of a query column -> the Doris type a view column of it has
+_FROM_DUCK = {
+    "BOOLEAN": "BOOLEAN", "TINYINT": "TINYINT", "SMALLINT": "SMALLINT", "INTEGER": "INT", "BIGINT": "BIGINT",
+    "HUGEINT": "LARGEINT", "UTINYINT": "SMALLINT", "USMALLINT": "INT", "UINTEGER": "BIGINT", "UBIGINT": "LARGEINT",
+    "UHUGEINT": "LARGEINT", "FLOAT": "FLOAT", "DOUBLE": "DOUBLE", "DATE": "DATE", "TIMESTAMP": "DATETIME",
+    "TIMESTAMP_S": "DATETIME", "TIMESTAMP_MS": "DATETIME", "TIMESTAMP_NS": "DATETIME",
+    "TIMESTAMP WITH TIME ZONE": "DATETIME", "JSON": "JSON",
+}  # fmt: skip
+_DUCK_DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)")
+
+
+def doris_type(duck_type: str) -> ColumnType:
+    """The Doris type of a query column DuckDB describes as ``duck_type`` (``INTEGER`` -> INT, ``DECIMAL(18,2)``,
+    ``VARCHAR`` -> VARCHAR(65533), ``INTEGER[]`` -> ARRAY<INT>); text for what Doris has no name for."""
+    name = duck_type.strip().upper()
+    if name.endswith("[]"):
+        return ColumnType("ARRAY", items=(doris_type(name[:-2]),))
+    decimal = _DUCK_DECIMAL.fullmatch(name)
+    if decimal:
+        return ColumnType("DECIMAL", precision=int(decimal.group(1)), scale=int(decimal.group(2)))
+    if name in _FROM_DUCK:
+        return ColumnType(_FROM_DUCK[name])
+    if name == "VARCHAR":
+        return ColumnType("VARCHAR", length=65533)
+    return ColumnType("STRING")
+
+
+def _same_storage(column: ColumnType, duck_type: str) -> bool:
+    return column.duck().replace(" ", "").upper() == duck_type.replace(" ", "").upper()
+
+
+_Sourced = list[tuple[str, Column | None]]
+_MAX_SOURCE_DEPTH = 8
+
+
+def _output_sources(env: Env, db_name: str, tree: exp.Expression, depth: int = 0) -> _Sourced | None:
+    """Each output column of a SELECT (name, and the table column it is when the SELECT takes one as it
+    is: ``col``, ``t.col AS x``, ``*``, ``t.*``, through subqueries and renamed columns); None when its
+    columns cannot be told one by one (a set operation, a ``*`` over a view)."""
+    if depth > _MAX_SOURCE_DEPTH or not isinstance(tree, exp.Select):
+        return None
+    db = env.catalog.find_db(db_name)
+    froms: list[tuple[str, _Sourced | None]] = []  # each FROM / JOIN source by alias: its columns
+    for source in [tree.args.get("from_"), *(tree.args.get("joins") or [])]:
+        ref = source.this if source is not None else None
+        if ref is None:
+            continue
+        columns: _Sourced | None = None
+        local = isinstance(ref, exp.Table) and ref.db in ("", db_name) and ref.catalog in ("", "internal")
+        if local and db is not None:
+            found = env.catalog.find_table(db, ref.name)
+            if found is not None and found.kind != "VIEW":
+                columns = [(c.name, c) for c in found.columns]
+        elif isinstance(ref, exp.Subquery):
+            inner = _output_sources(env, db_name, ref.this, depth + 1)
+            alias = ref.args.get("alias")
+            renamed = [c.name for c in alias.columns] if isinstance(alias, exp.TableAlias) else []
+            if inner is not None and len(renamed) in (0, len(inner)):
+                columns = [(renamed[i] if renamed else name, col) for i, (name, col) in enumerate(inner)]
+        froms.append((ref.alias_or_name.lower(), columns))
+    out: _Sourced = []
+    for item in tree.expressions:
+        inner_item = item.this if isinstance(item, exp.Alias) else item
+        if isinstance(inner_item, exp.Star) or (
+            isinstance(inner_item, exp.Column) and isinstance(inner_item.this, exp.Star)
+        ):
+            qualifier = inner_item.table.lower() if isinstance(inner_item, exp.Column) else ""
+            for alias, columns in froms:
+                if not qualifier or qualifier == alias:
+                    if columns is None:
+                        return None
+                    out.extend(columns)
+            continue
+        column = None
+        if isinstance(inner_item, exp.Column):
+            candidates = [cols for alias, cols in froms if not inner_item.table or inner_item.table.lower() == alias]
+            if all(cols is not None for cols in candidates):
+                found_columns = [
+                    col for cols in candidates for name, col in cols or [] if name.lower() == inner_item.name.lower()
+                ]
+                column = found_columns[0] if len(found_columns) == 1 else None
+        out.append((item.alias_or_name, column))
+    return out
+
+
+def view_columns(env: Env, ctx: SessionContext, db_name: str, table: Table) -> list[Column]:
+    """A table's columns; a view's are its query's, named and typed as a SELECT of the view returns
+    them (a column the query takes as it is from a table keeps that column's Doris type, say
+    VARCHAR(32); the rest are typed from the engine's description). A view the engine cannot read
+    now (a table it reads was dropped) has none, as MySQL shows it."""
+    if table.kind != "VIEW":
+        return table.columns
+    view_ctx = SessionContext(ctx.user, db_name, ctx.connection_id, time_zone=ctx.time_zone)
+    query = f"SELECT * FROM `{db_name.replace('`', '``')}`.`{table.name.replace('`', '``')}`"
+    try:
+        described = env.engine.describe(view_ctx, query)
+    except (DorisError, sqlglot.errors.SqlglotError) as exc:  # a dropped table, a privilege, a bad stored text
+        log.info("view %s.%s has no columns now: %s", db_name, table.name, exc)
+        return []
+    try:
+        sources = _output_sources(env, db_name, sqlglot.parse_one(table.view_sql, read=DorisBK))
+    except sqlglot.errors.ParseError:
+        sources = None
+    if sources is None or len(sources) != len(described):
+        sources = [(name, None) for name, _ in described]
+    columns = []
+    for (name, duck_type), (_, source) in zip(described, sources, strict=True):
+        if source is not None and _same_storage(source.type, duck_type):
+            columns.append(Column(name, source.type, nullable=source.nullable))
+        else:
+            columns.append(Column(name, doris_type(duck_type)))
+    return columns
