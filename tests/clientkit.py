@@ -6,13 +6,16 @@ installed by ``scripts/test-deps.sh`` (run by ``make test``).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -43,6 +46,23 @@ def require_file(path: Path) -> Path:
     if not path.is_file():
         pytest.fail(f"{path} is missing: {INSTALL_HINT}")
     return path
+
+
+@contextlib.contextmanager
+def odbc_connection(port: int, database: str) -> Iterator[Any]:
+    """A pyodbc connection through MariaDB's ODBC driver (autocommit), closed afterwards."""
+    pyodbc = require_module("pyodbc")
+    if "MariaDB Unicode" not in pyodbc.drivers():
+        pytest.fail(f"ODBC driver 'MariaDB Unicode' is not registered ({pyodbc.drivers()}): run scripts/test-deps.sh")
+    connection = pyodbc.connect(
+        f"DRIVER={{MariaDB Unicode}};SERVER=127.0.0.1;PORT={port};UID=root;PWD=;DATABASE={database};",
+        autocommit=True,
+        timeout=10,
+    )
+    try:
+        yield connection
+    finally:
+        connection.close()
 
 
 def self_signed_cert(directory: Path) -> tuple[Path, Path]:

@@ -28,9 +28,9 @@ from tests.clientkit import (
     ERR_PREFIX,
     MARIADB_JAVA_JAR,
     ROOT,
+    odbc_connection,
     require_binary,
     require_file,
-    require_module,
     run_mysql,
 )
 from tests.dorisbk_server import DorisbkServer
@@ -177,18 +177,8 @@ def test_jdbc_result_metadata(srv: DorisbkServer, probe_dir: Path, driver: str) 
 
 @pytest.fixture(scope="module")
 def odbc(srv: DorisbkServer) -> Iterator[Any]:
-    pyodbc = require_module("pyodbc")
-    if "MariaDB Unicode" not in pyodbc.drivers():
-        pytest.fail(f"ODBC driver 'MariaDB Unicode' is not registered ({pyodbc.drivers()}): run scripts/test-deps.sh")
-    connection = pyodbc.connect(
-        f"DRIVER={{MariaDB Unicode}};SERVER=127.0.0.1;PORT={srv.port};UID=root;PWD=;DATABASE={DB};",
-        autocommit=True,
-        timeout=10,
-    )
-    try:
+    with odbc_connection(srv.port, DB) as connection:
         yield connection
-    finally:
-        connection.close()
 
 
 def test_odbc_decimal_and_largeint(odbc: Any) -> None:

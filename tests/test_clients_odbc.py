@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.clientkit import ERR_PREFIX, require_module
+from tests.clientkit import ERR_PREFIX, odbc_connection, require_module
 from tests.dorisbk_server import DorisbkServer
 
 DB = "odbc_db"
@@ -29,18 +29,8 @@ def conn(server: DorisbkServer) -> Iterator[Any]:
             f"INSERT INTO {DB}.events VALUES (9007199254740993, 'click', 'it''s', 1.25, '2024-01-02', "
             "'2024-01-02 03:04:05'), (2, 'view', NULL, NULL, NULL, NULL)"
         )
-    pyodbc = require_module("pyodbc")
-    if "MariaDB Unicode" not in pyodbc.drivers():
-        pytest.fail(f"ODBC driver 'MariaDB Unicode' is not registered ({pyodbc.drivers()}): run scripts/test-deps.sh")
-    connection = pyodbc.connect(
-        f"DRIVER={{MariaDB Unicode}};SERVER=127.0.0.1;PORT={server.port};UID=root;PWD=;DATABASE={DB};",
-        autocommit=True,
-        timeout=10,
-    )
-    try:
+    with odbc_connection(server.port, DB) as connection:
         yield connection
-    finally:
-        connection.close()
 
 
 def test_connect_and_server_info(conn: Any) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 import pymysql
 import pytest
 
-from tests.clientkit import Tmux, after, mysql_cmd, require_module
+from tests.clientkit import Tmux, after, mysql_cmd, odbc_connection, require_module
 from tests.dorisbk_server import DorisbkServer
 from tests.sqlhelp import columns, dicts, rows
 
@@ -219,18 +219,8 @@ def test_com_field_list_answers_for_tables_and_views(srv: DorisbkServer) -> None
 
 @pytest.fixture(scope="module")
 def odbc(srv: DorisbkServer) -> Iterator[Any]:
-    pyodbc = require_module("pyodbc")
-    if "MariaDB Unicode" not in pyodbc.drivers():
-        pytest.fail(f"ODBC driver 'MariaDB Unicode' is not registered ({pyodbc.drivers()}): run scripts/test-deps.sh")
-    connection = pyodbc.connect(
-        f"DRIVER={{MariaDB Unicode}};SERVER=127.0.0.1;PORT={srv.port};UID=root;PWD=;DATABASE={DB};",
-        autocommit=True,
-        timeout=10,
-    )
-    try:
+    with odbc_connection(srv.port, DB) as connection:
         yield connection
-    finally:
-        connection.close()
 
 
 def _columns(cursor: Any) -> list[tuple]:
