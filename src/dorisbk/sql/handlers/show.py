@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import shutil
@@ -856,60 +857,6 @@ def _same_storage(column: ColumnType, duck_type: str) -> bool:
     return column.duck().replace(" ", "").upper() == duck_type.replace(" ", "").upper()
 
 
-_Sourced = list[tuple[str, Column | None]]
-_MAX_SOURCE_DEPTH = 8
-
-
-def _output_sources(env: Env, db_name: str, tree: exp.Expression, depth: int = 0) -> _Sourced | None:
-    """Each output column of a SELECT (name, and the table column it is when the SELECT takes one as it
-    is: ``col``, ``t.col AS x``, ``*``, ``t.*``, through subqueries and renamed columns); None when its
-    columns cannot be told one by one (a set operation, a ``*`` over a view)."""
-    if depth > _MAX_SOURCE_DEPTH or not isinstance(tree, exp.Select):
-        return None
-    db = env.catalog.find_db(db_name)
-    froms: list[tuple[str, _Sourced | None]] = []  # each FROM / JOIN source by alias: its columns
-    for source in [tree.args.get("from_"), *(tree.args.get("joins") or [])]:
-        ref = source.this if source is not None else None
-        if ref is None:
-            continue
-        columns: _Sourced | None = None
-        local = isinstance(ref, exp.Table) and ref.db in ("", db_name) and ref.catalog in ("", "internal")
-        if local and db is not None:
-            found = env.catalog.find_table(db, ref.name)
-            if found is not None and found.kind != "VIEW":
-                columns = [(c.name, c) for c in found.columns]
-        elif isinstance(ref, exp.Subquery):
-            inner = _output_sources(env, db_name, ref.this, depth + 1)
-            alias = ref.args.get("alias")
-            renamed = [c.name for c in alias.columns] if isinstance(alias, exp.TableAlias) else []
-            if inner is not None and len(renamed) in (0, len(inner)):
-                columns = [(renamed[i] if renamed else name, col) for i, (name, col) in enumerate(inner)]
-        froms.append((ref.alias_or_name.lower(), columns))
-    out: _Sourced = []
-    for item in tree.expressions:
-        inner_item = item.this if isinstance(item, exp.Alias) else item
-        if isinstance(inner_item, exp.Star) or (
-            isinstance(inner_item, exp.Column) and isinstance(inner_item.this, exp.Star)
-        ):
-            qualifier = inner_item.table.lower() if isinstance(inner_item, exp.Column) else ""
-            for alias, columns in froms:
-                if not qualifier or qualifier == alias:
-                    if columns is None:
-                        return None
-                    out.extend(columns)
-            continue
-        column = None
-        if isinstance(inner_item, exp.Column):
-            candidates = [cols for alias, cols in froms if not inner_item.table or inner_item.table.lower() == alias]
-            if all(cols is not None for cols in candidates):
-                found_columns = [
-                    col for cols in candidates for name, col in cols or [] if name.lower() == inner_item.name.lower()
-                ]
-                column = found_columns[0] if len(found_columns) == 1 else None
-        out.append((item.alias_or_name, column))
-    return out
-
-
 def view_columns(env: Env, ctx: SessionContext, db_name: str, table: Table) -> list[Column]:
     """A table's columns; a view's are its query's, named and typed as a SELECT of the view returns
     them (a column the query takes as it is from a table keeps that column's Doris type, say
@@ -924,16 +871,15 @@ def view_columns(env: Env, ctx: SessionContext, db_name: str, table: Table) -> l
     except (DorisError, sqlglot.errors.SqlglotError) as exc:  # a dropped table, a privilege, a bad stored text
         log.info("view %s.%s has no columns now: %s", db_name, table.name, exc)
         return []
-    try:
-        sources = _output_sources(env, db_name, sqlglot.parse_one(table.view_sql, read=DorisBK))
+    try:  # the table column each output column reads as it is, traced by the engine
+        traced = env.engine.output_columns(view_ctx, sqlglot.parse_one(table.view_sql, read=DorisBK))
     except sqlglot.errors.ParseError:
-        sources = None
-    if sources is None or len(sources) != len(described):
-        sources = [(name, None) for name, _ in described]
+        traced = None
+    origins = [c.origin for c in traced] if traced is not None and len(traced) == len(described) else []
     columns = []
-    for (name, duck_type), (_, source) in zip(described, sources, strict=True):
-        if source is not None and _same_storage(source.type, duck_type):
-            columns.append(Column(name, source.type, nullable=source.nullable))
+    for (name, duck_type), origin in itertools.zip_longest(described, origins):
+        if origin is not None and _same_storage(origin.type, duck_type):
+            columns.append(Column(name, origin.type, nullable=origin.nullable))
         else:
             columns.append(Column(name, doris_type(duck_type)))
     return columns
