@@ -616,10 +616,13 @@ def test_grammar_found_in_installed_layout(tmp_path: Path) -> None:
     site = tmp_path / "site"
     package = site / "dorisbk"
     (package / "sql").mkdir(parents=True)
+    (package / "jobs").mkdir()
     src = REPO_ROOT / "src" / "dorisbk"
     for rel in (
         "__init__.py",
         "errors.py",
+        "jobs/__init__.py",
+        "jobs/table_ref.py",
         "sql/__init__.py",
         "sql/backup_parser.py",
         "sql/backup_stmts.py",

@@ -21,9 +21,9 @@ from dorisbk.catalog import recycle_bin
 from dorisbk.catalog.catalog import Catalog
 from dorisbk.catalog.dynamic_scheduler import DynamicPartitionScheduler
 from dorisbk.catalog.model import Tablet, now_ms
+from dorisbk.config import FrontendConfig
 from dorisbk.engine import macros
 from dorisbk.engine.query import QueryEngine
-from dorisbk.jobs.config import FrontendConfig
 from dorisbk.jobs.context import JobContext
 from dorisbk.jobs.handler import BackupHandler
 from dorisbk.jobs.repositories import RepositoryMgr
@@ -85,14 +85,14 @@ class Env:
         )
         self.jobs = BackupHandler(self.store, job_ctx)
         rows = self.jobs.replay(rows)
-        self.dynamic_partitions = DynamicPartitionScheduler(self.catalog, self.frontend_config, self.jobs, self.trash)
+        self.dynamic_partitions = DynamicPartitionScheduler(
+            self.catalog, self.frontend_config, self.job_running, self.trash
+        )
         self.global_variables: dict[str, Any] = next(
             (body for kind, _id, body in rows if kind == GLOBAL_VARIABLES_KIND), {}
         )
         self.jobs.collect_snapshot_dirs()
-        self.compactor = Compactor(
-            self.catalog, self.tablets, self.frontend_config, lambda db_id: bool(self.jobs.unfinished_jobs(db_id))
-        )
+        self.compactor = Compactor(self.catalog, self.tablets, self.frontend_config, self.job_running)
         self.started_ms = now_ms()
         # the client sessions (server/session.py DorisSession), set by the server that accepts them
         self.live_sessions: Callable[[], list[Any]] = list
@@ -121,6 +121,11 @@ class Env:
         """Doris's recycle-bin daemon: objects dropped longer than ``catalog_trash_expire_second`` ago
         are erased and their files trashed."""
         self.trash(recycle_bin.expired(self.catalog, self.frontend_config.int("catalog_trash_expire_second")))
+
+    def job_running(self, db_id: int) -> bool:
+        """An unfinished BACKUP or RESTORE holds the database's partitions still (no compaction, no
+        dynamic partition changes)."""
+        return bool(self.jobs.unfinished_jobs(db_id))
 
     def trash(self, tablets: Iterable[Tablet]) -> None:
         """Dropped tablets' files go once no query reads them."""

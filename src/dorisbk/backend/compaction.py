@@ -42,9 +42,9 @@ from dorisbk.background import start_periodic
 from dorisbk.catalog.catalog import Catalog
 from dorisbk.catalog.model import Partition, Replica, Rowset, Table, Tablet
 from dorisbk.checksum import md5_file
+from dorisbk.config import FrontendConfig
 from dorisbk.durable import fsync_path
 from dorisbk.errors import DorisError
-from dorisbk.jobs.config import FrontendConfig
 from dorisbk.meta.store import Change
 
 log = logging.getLogger(__name__)

@@ -23,8 +23,8 @@ from typing import Any
 
 from dorisbk.background import start_periodic
 from dorisbk.catalog.model import now_ms
+from dorisbk.config import FrontendConfig
 from dorisbk.errors import DorisError
-from dorisbk.jobs.config import FrontendConfig
 from dorisbk.meta.store import Change, MetaStore
 
 log = logging.getLogger(__name__)

@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dorisbk.catalog.model import PartitionDef
+from dorisbk.config import MAX_MULTI_PARTITION_NUM
 from dorisbk.errors import DorisError
 
 PREFIX = "dynamic_partition."
-MAX_MULTI_PARTITION_NUM = 4096  # Doris's FE config max_multi_partition_num
 UNITS = ("HOUR", "DAY", "WEEK", "MONTH", "YEAR")
 MIN_START = -2147483648
 # SHOW CREATE TABLE lists the properties in this order, defaults filled in.

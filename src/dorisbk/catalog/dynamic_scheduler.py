@@ -22,9 +22,8 @@ from dorisbk.catalog import dynamic_partition as dp
 from dorisbk.catalog import partitions as bounds
 from dorisbk.catalog.catalog import ATOMIC_PREFIX, Catalog
 from dorisbk.catalog.model import Database, DistributionDef, Table, Tablet
+from dorisbk.config import FrontendConfig
 from dorisbk.errors import DorisError
-from dorisbk.jobs.config import FrontendConfig
-from dorisbk.jobs.handler import BackupHandler
 from dorisbk.timeutil import long_to_time_string
 
 log = logging.getLogger(__name__)
@@ -48,12 +47,12 @@ class DynamicPartitionScheduler:
         self,
         catalog: Catalog,
         config: FrontendConfig,
-        jobs: BackupHandler,
+        job_running: Callable[[int], bool],
         trash: Callable[[Iterable[Tablet]], None],
     ) -> None:
         self.catalog = catalog
         self.config = config
-        self.jobs = jobs
+        self.job_running = job_running  # a BACKUP or RESTORE of the database holds its partitions still
         self.trash = trash
         self.runtime: dict[int, RuntimeInfo] = {}
         self._lock = threading.Lock()  # one pass at a time (the thread and ALTER TABLE)
@@ -89,7 +88,7 @@ class DynamicPartitionScheduler:
             if table is None or not table.auto_partition or auto_partition.RETENTION_COUNT not in table.properties:
                 return
             db = self.catalog.dbs.get(table.db_id)
-            if db is None or table.state != "NORMAL" or self.jobs.unfinished_jobs(db.id):
+            if db is None or table.state != "NORMAL" or self.job_running(db.id):
                 return
             for part in auto_partition.expired(table, self.catalog.table_partitions(table)):
                 dropped.extend(self.catalog.drop_partition(db.name, table.name, part.name, True))
@@ -137,7 +136,7 @@ class DynamicPartitionScheduler:
         bound = dp.drop_bound(props, ctype)
         if bound is None:
             return
-        if self.jobs.unfinished_jobs(db.id):
+        if self.job_running(db.id):
             log.info("history of %s.%s kept: a backup or restore of the database is running", db.name, table.name)
             return
         types = bounds.column_types(table)

@@ -23,13 +23,13 @@ import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from dorisbk.catalog import column_def as s
 from dorisbk.catalog.catalog import Catalog
 from dorisbk.catalog.model import AGG_FUNCS, Column, Table, now_ms
 from dorisbk.catalog.rollup import ALTER_TIMEOUT_S
 from dorisbk.catalog.types import INTEGER_RANGES, ColumnType
 from dorisbk.errors import DorisError
 from dorisbk.meta.store import Change
-from dorisbk.sql import ddl_stmts as s
 from dorisbk.timeutil import long_to_time_string
 
 JOB_COLUMNS = ("JobId", "TableName", "CreateTime", "FinishTime", "IndexName", "IndexId", "OriginIndexId",

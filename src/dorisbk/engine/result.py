@@ -46,6 +46,7 @@ class SessionContext:
     connection_id: int = 0
     variables: dict[str, Any] = field(default_factory=dict)
     time_zone: str = "UTC"  # the session's time_zone variable, as the client set it
+    user_variables: dict[str, Any] = field(default_factory=dict)  # @name -> value, the connection's own
 
     def current_db(self, explicit: str | None = None) -> str:
         name = explicit or self.db

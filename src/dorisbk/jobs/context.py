@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from dorisbk.backend.tablet_store import TabletStore
 from dorisbk.backend.tasks import TaskExecutor
 from dorisbk.catalog.catalog import Catalog
-from dorisbk.jobs.config import FrontendConfig
+from dorisbk.config import FrontendConfig
 from dorisbk.jobs.repositories import RepositoryMgr
 
 if TYPE_CHECKING:

@@ -1,5 +1,9 @@
 """BackupHandler: per-database job lists, submission rules and the scheduler that runs jobs.
 
+It owns what Doris's BackupHandler owns: a statement's SQL handler parses and shapes rows; the checks
+before a job exists (``backup_request``, ``restore_request``), the one-job rule, cancel, and the rows of
+SHOW BACKUP / SHOW RESTORE / SHOW SNAPSHOT are here.
+
 At most one unfinished BACKUP or RESTORE per database; each database remembers its last
 ``max_backup_restore_job_num_per_db`` jobs. A daemon thread polls the last job of every
 database, as Doris's BackupHandler does, every ``backup_handler_update_interval_millis``.
@@ -16,18 +20,26 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from dorisbk.backend.snapshot import snapshots_dir
-from dorisbk.errors import DorisError
+from dorisbk.catalog.model import Database
+from dorisbk.errors import DorisError, NoDatabaseSelected, StorageError, UnknownDatabase
+from dorisbk.jobs import backup_request, restore_request, snapshot_list
 from dorisbk.jobs.abstract_job import AbstractJob
-from dorisbk.jobs.backup_job import BackupJob
-from dorisbk.jobs.concurrency import Slot, plan
+from dorisbk.jobs.backup_job import SHOW_BACKUP_COLUMNS, BackupJob
+from dorisbk.jobs.concurrency import QUEUE_COLUMNS, Slot, plan
 from dorisbk.jobs.context import JobContext
-from dorisbk.jobs.restore_job import RestoreJob
+from dorisbk.jobs.repositories import RepoRecord
+from dorisbk.jobs.restore_job import RestoreJob, show_restore_columns
 from dorisbk.jobs.status import Status
 from dorisbk.meta.store import Change, MetaStore
 
 log = logging.getLogger(__name__)
 
 JobLoader = Callable[[dict[str, Any]], AbstractJob]
+LabelTest = Callable[[str], bool]
+
+
+def _passes(label: LabelTest | None, job: AbstractJob) -> bool:
+    return label is None or label(job.label)
 
 
 class BackupHandler:
@@ -74,6 +86,79 @@ class BackupHandler:
         if state is not None:
             record["state"] = state
         self.store.commit(Change().put("job", job.job_id, record))
+
+    # ---- statements
+    def database(self, name: str | None) -> Database:
+        """The database a statement names (or the session's): Doris checks it after the repository."""
+        if not name:
+            raise NoDatabaseSelected("No database selected")
+        db = self.ctx.catalog.find_db(name)
+        if db is None:
+            raise UnknownDatabase(f"Unknown database '{name}'")
+        return db
+
+    def backup(self, req: backup_request.BackupRequest) -> None:
+        self.add_job(backup_request.build(self, req))
+
+    def restore(self, req: restore_request.RestoreRequest) -> None:
+        self.add_job(restore_request.build(self, req))
+
+    def show_jobs(
+        self, db_name: str | None, job_type: str, label: LabelTest | None, brief: bool = False
+    ) -> tuple[tuple[str, ...], list[tuple]]:
+        """SHOW BACKUP / SHOW [BRIEF] RESTORE: columns and one row per job of the type whose label passes;
+        in concurrency mode each unfinished job also shows its QueuePos and BlockReason."""
+        db = self.database(db_name)
+        if job_type == "BACKUP":
+            columns = SHOW_BACKUP_COLUMNS
+            rows = [j.show_row() for j in self.db_jobs(db.id) if isinstance(j, BackupJob) and _passes(label, j)]
+        else:
+            columns = show_restore_columns(brief)
+            rows = [j.show_row(brief) for j in self.db_jobs(db.id) if isinstance(j, RestoreJob) and _passes(label, j)]
+        if not self.concurrent:
+            return columns, rows
+        slots = {str(k): v for k, v in self.slots(db.id).items()}
+        queued = []
+        for row in rows:
+            slot = slots.get(str(row[0]))
+            queued.append((*row, slot.queue_pos if slot else "", slot.reason if slot else ""))
+        return (*columns, *QUEUE_COLUMNS), queued
+
+    def drop_repository(self, name: str) -> None:
+        """ALTER and DROP REPOSITORY name no repository in their "does not exist" message (as Doris)."""
+        record = self.existing_repository(name)
+        if self.jobs_using_repo(record.id):
+            raise DorisError("Backup or restore job is running on this repository. Can not drop it")
+        self.ctx.repos.drop(name)
+
+    def existing_repository(self, name: str) -> RepoRecord:
+        if name not in self.ctx.repos.records:
+            raise DorisError("Repository does not exist")
+        return self.ctx.repos.record(name)
+
+    def drop_snapshot(self, repo_name: str, label: str) -> None:
+        record = self.ctx.repos.record(repo_name)
+        if record.read_only:
+            raise DorisError(f"Repository {record.name} is read only")
+        if any(job.label == label for job in self.jobs_using_repo(record.id)):
+            raise DorisError(f"Snapshot {label} is used by a running job")
+        try:
+            self.ctx.repos.repository(record.name).drop_snapshot(label)
+        except StorageError as exc:
+            raise DorisError(f"Failed to drop snapshot {label}: {exc.message}") from None
+
+    def show_snapshots(
+        self, repo_name: str, one: tuple[str, str] | None, label: LabelTest | None, stamp: LabelTest | None
+    ) -> tuple[tuple[str, ...], list[tuple]]:
+        """SHOW SNAPSHOT: ``one`` (label, timestamp) describes that backup; a timestamp test describes
+        each backup it selects; otherwise one row per snapshot."""
+        record = self.ctx.repos.record(repo_name)
+        repo = self.ctx.repos.repository(record.name)
+        if one is not None:
+            return snapshot_list.DETAIL_COLUMNS, [snapshot_list.detail(repo, *one)]
+        if stamp is not None:
+            return snapshot_list.DETAIL_COLUMNS, snapshot_list.described(repo, record.name, label, stamp)
+        return snapshot_list.LIST_COLUMNS, snapshot_list.listed(repo, record.name, label)
 
     # ---- submission
     def add_job(self, job: AbstractJob) -> None:
@@ -133,14 +218,18 @@ class BackupHandler:
             ]
         return sorted(done, key=lambda j: j.create_time)
 
-    def cancel(self, db_id: int, job_type: str, label: Callable[[str], bool] | None = None) -> None:
-        """Classic mode: the database's current (last) job, if it is of ``job_type`` (and matches ``label``).
-        Concurrency mode: every unfinished job of that type matching ``label`` (all of them without one)."""
+    def cancel(self, db_name: str | None, job_type: str, label: LabelTest | None = None) -> None:
+        """Classic mode: the database's current job, if it is of ``job_type`` (and matches ``label``);
+        for a backup that is the last one even when it has ended (it then says why it can not be
+        cancelled), for a restore only an unfinished one. Concurrency mode: every unfinished job of
+        that type matching ``label`` (all of them without one)."""
+        db_id = self.database(db_name).id
         if self.concurrent:
             mine = [j for j in self.unfinished_jobs(db_id) if j.type == job_type]
             chosen = [j for j in mine if label is None or label(j.label)]
         else:
-            job = self.running_job(db_id)
+            jobs = self.db_jobs(db_id)
+            job = jobs[-1] if jobs and (job_type == "BACKUP" or not jobs[-1].done) else None
             ok = job is not None and job.type == job_type and (label is None or label(job.label))
             chosen = [job] if ok and job is not None else []
         if not chosen:

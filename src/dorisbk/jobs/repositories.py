@@ -11,8 +11,8 @@ from typing import Any
 
 from dorisbk.background import start_periodic
 from dorisbk.catalog.model import now_ms
+from dorisbk.config import FrontendConfig
 from dorisbk.errors import DorisError, StorageError
-from dorisbk.jobs.config import FrontendConfig
 from dorisbk.meta.store import Change, MetaStore
 from dorisbk.storage.filesystem import RemoteFileSystem, open_filesystem
 from dorisbk.storage.layout import repo_dir

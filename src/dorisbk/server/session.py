@@ -38,7 +38,6 @@ from dorisbk.engine.result import Result, SessionContext
 from dorisbk.env import Env
 from dorisbk.errors import DorisError, ParseError, UnknownDatabase
 from dorisbk.server import compat
-from dorisbk.server.user_variables import UserVariables
 from dorisbk.server.workers import STATEMENT_WORKERS
 from dorisbk.sql import info_schema
 from dorisbk.sql.handlers.show import VERSION, VIRTUAL_DBS
@@ -51,6 +50,7 @@ from dorisbk.sql.router import (
     odbc_escapes,
     redacted,
 )
+from dorisbk.sql.user_variables import UserVariables
 from dorisbk.timeutil import session_zone
 
 log = logging.getLogger(__name__)
@@ -374,6 +374,7 @@ class DorisSession(Session):
             db=self.database or None,
             connection_id=self._connection.connection_id if self._connection else 0,
             time_zone=str(self.variables.get("time_zone")),
+            user_variables=self.user_variables.values,
         )
 
     async def handle_query(self, sql: str, attrs: dict[str, str]) -> Any:

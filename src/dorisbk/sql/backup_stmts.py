@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from dorisbk.jobs.table_ref import TableRef
+
 __all__ = [
     "AddBrokerStmt",
     "AdminSetConfigStmt",
@@ -115,21 +117,6 @@ class RepositoryType(StrEnum):
     AZURE = "AZURE"
     LOCAL = "LOCAL"
     BROKER = "BROKER"
-
-
-@dataclass(frozen=True, slots=True)
-class TableRef:
-    """One entry of an ``ON (...)`` / ``EXCLUDE (...)`` list.
-
-    ``partitions`` is empty when no PARTITION clause was given;
-    ``temporary`` is true for ``TEMPORARY PARTITION (...)``.
-    """
-
-    name: str
-    db: str | None = None
-    partitions: tuple[str, ...] = ()
-    alias: str | None = None
-    temporary: bool = False
 
 
 _LIKE_CACHE: dict[tuple[str, bool], re.Pattern[str]] = {}

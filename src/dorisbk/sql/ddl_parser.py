@@ -14,6 +14,7 @@ from lark import Token, Transformer, Tree
 from lark.exceptions import VisitError
 from sqlglot.tokens import TokenType
 
+from dorisbk.catalog.column_def import TypeSpec
 from dorisbk.catalog.types import is_type_name
 from dorisbk.dialect import Lexed, is_word, lex, statement_span
 from dorisbk.errors import DorisError, ParseError
@@ -194,7 +195,7 @@ class _ToStmt(Transformer):
         return s.DropDatabaseStmt(name, bool(_marker(c, "if_exists")), bool(_marker(c, "force")))
 
     # ---- columns and table clauses
-    def col_type(self, c: list[Any]) -> s.TypeSpec:
+    def col_type(self, c: list[Any]) -> TypeSpec:
         name = _name(c[0])
         if not is_type_name(name):
             where = f" at line {c[0].line}, column {c[0].column}" if getattr(c[0], "line", None) else ""

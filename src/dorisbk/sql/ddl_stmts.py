@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dorisbk.catalog.column_def import ColumnChange, ColumnDef
 from dorisbk.catalog.model import DistributionDef, PartitionDef
 
 
@@ -20,25 +21,6 @@ class UserIdentity:
 
     def __str__(self) -> str:
         return f"'{self.name}'@'{self.host}'"
-
-
-# a column type as written: name, arguments, element types (ARRAY<DECIMAL(10, 2)>)
-TypeSpec = tuple[str, tuple[int, ...], tuple["TypeSpec", ...]]
-
-
-@dataclass(frozen=True)
-class ColumnDef:
-    name: str
-    type_name: str
-    type_args: tuple[int, ...] = ()
-    is_key: bool = False
-    type_items: tuple[TypeSpec, ...] = ()  # ARRAY<INT>: the element type; MAP<K, V>: key and value
-    aggregation: str | None = None
-    nullable: bool | None = None
-    default: str | None = None
-    has_default: bool = False
-    comment: str = ""
-    auto_increment: int | None = None  # AUTO_INCREMENT(start): the first value it gives
 
 
 @dataclass(frozen=True)
@@ -169,21 +151,6 @@ class BuildIndexStmt:
     table: TableName
     name: str
     partitions: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ColumnChange:
-    """One clause of a schema change: ``op`` is ADD, DROP, MODIFY, COMMENT (MODIFY COLUMN c COMMENT '..')
-    or RENAME."""
-
-    op: str
-    column: ColumnDef | None = None
-    name: str = ""
-    new_name: str = ""
-    after: str | None = None
-    first: bool = False
-    rollup: str | None = None  # TO / FROM an index
-    comment: str = ""
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from dorisbk.env import Env
 from dorisbk.errors import DorisError, UnknownTable
 from dorisbk.sql import assignments
 from dorisbk.sql.result import like
+from dorisbk.sql.user_variables import literal
 from dorisbk.timeutil import zone_name
 
 INFO_DBS = ("information_schema", "mysql")
@@ -500,20 +501,11 @@ def _names_filter(tree: exp.Expression) -> Callable[[str, str], bool] | None:
     return lambda db, table: all(t(db) for t in tests["table_schema"]) and all(t(table) for t in tests["table_name"])
 
 
-def _user_variable(env: Env, ctx: SessionContext, name: str) -> exp.Expression:
-    """What ``@name`` holds on this connection, as a literal (NULL when unset)."""
-    from dorisbk.server.user_variables import literal  # the session keeps them
-
-    connection = _session(env, ctx)
-    values = getattr(getattr(connection, "user_variables", None), "values", {})
-    return literal(values.get(name))
-
-
 def query(env: Env, ctx: SessionContext, expression: exp.Expression) -> Result:
     """Run a query that reads only information_schema / mysql tables. User variables it reads and
     assigns (``@dt := ...``, MariaDB ODBC's SQLColumns) become the expressions they stand for
     (``sql.assignments``)."""
-    tree, _ = assignments.inline(expression, lambda name: _user_variable(env, ctx, name))
+    tree, _ = assignments.inline(expression, lambda name: literal(ctx.user_variables.get(name)))
     allowlist.check(tree)
     wanted = _names_filter(tree)
     tree = tree.copy()

@@ -1,4 +1,4 @@
-"""Frontend config knobs of backup and restore (ADMIN SET / SHOW FRONTEND CONFIG).
+"""Frontend config knobs (ADMIN SET / SHOW FRONTEND CONFIG), at the bottom of the layers: every package reads them.
 
 Runtime values, as in Doris: ADMIN SET FRONTEND CONFIG changes them until restart.
 ``debug_pause_job_states`` is dorisbk's debug point: a job whose ``TYPE:STATE`` is listed
@@ -11,8 +11,9 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from dorisbk.catalog.dynamic_partition import MAX_MULTI_PARTITION_NUM
 from dorisbk.errors import DorisError
+
+MAX_MULTI_PARTITION_NUM = 4096  # Doris's FE config max_multi_partition_num
 
 
 @dataclass(frozen=True)
