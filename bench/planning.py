@@ -29,7 +29,7 @@ import sqlglot
 from bench.common import machine_line, say, table
 from bench.load_query import DORIS_SELECT, create_table_sql
 from dorisbk.backend import duck
-from dorisbk.dialect import DorisBK
+from dorisbk.engine.dialect import DorisBK
 from dorisbk.engine.result import SessionContext
 from dorisbk.env import Config, Env
 from dorisbk.sql.router import Router

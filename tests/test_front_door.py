@@ -1,4 +1,4 @@
-"""The front door reads SQL text by its tokens (``dorisbk.dialect.lex``) or by a grammar, never by a
+"""The front door reads SQL text by its tokens (``dorisbk.engine.dialect.lex``) or by a grammar, never by a
 regular expression: where a CREATE TABLE ... AS SELECT query starts, which strings are secrets to mask
 in logs and PROCESSLIST, where the ``?`` placeholders of a prepared statement are, and a materialized
 view's trailing PROPERTIES. String literals and quoted names holding the words they look for (AS
@@ -19,7 +19,7 @@ from typing import Any
 import pymysql
 import pytest
 
-from dorisbk.dialect import lex
+from dorisbk.engine.dialect import lex
 from dorisbk.server.compat import is_mariadb_connect_set, split_placeholders
 from dorisbk.sql import ddl_stmts as s
 from dorisbk.sql.ddl_parser import parse_ddl

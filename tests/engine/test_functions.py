@@ -11,8 +11,8 @@ import duckdb
 import pytest
 import sqlglot
 
-from dorisbk.dialect import DorisBK
 from dorisbk.engine import allowlist, lowering, macros
+from dorisbk.engine.dialect import DorisBK
 from dorisbk.engine.types import Kind
 from dorisbk.errors import DorisError
 

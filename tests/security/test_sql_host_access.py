@@ -18,8 +18,8 @@ import pymysql
 import pytest
 import sqlglot
 
-from dorisbk.dialect import DorisBK
 from dorisbk.engine import allowlist
+from dorisbk.engine.dialect import DorisBK
 from dorisbk.errors import DorisError
 from tests.dorisbk_server import DorisbkServer
 from tests.sqlhelp import error, one, rows

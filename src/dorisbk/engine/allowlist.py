@@ -17,7 +17,7 @@ import re
 import sqlglot
 from sqlglot import exp
 
-from dorisbk.dialect import DorisBK
+from dorisbk.engine.dialect import DorisBK
 from dorisbk.engine.functions import CALLS
 from dorisbk.errors import DorisError, ParseError
 

@@ -31,12 +31,11 @@ from dorisbk.backend.scan import ScanPlan, create_views, plan_scan, scan_sql
 from dorisbk.backend.tablet_store import TabletStore
 from dorisbk.backend.transactions import LoadTransactionMgr
 from dorisbk.catalog import partitions as bounds
-from dorisbk.catalog import rollup
 from dorisbk.catalog.catalog import Catalog
 from dorisbk.catalog.model import Partition, Table
 from dorisbk.catalog.types import ColumnType
-from dorisbk.dialect import DorisBK
-from dorisbk.engine import allowlist, fulltext, lowering
+from dorisbk.engine import allowlist, fulltext, lowering, materialized_view
+from dorisbk.engine.dialect import DorisBK
 from dorisbk.engine.result import Result, SessionContext
 from dorisbk.engine.types import Kind, Typer, named
 from dorisbk.errors import DorisError, ParseError, UnknownTable
@@ -333,7 +332,7 @@ class QueryEngine:
             target = self.catalog.find_table(db, ref.name) if db is not None else None
             if target is not None and target.kind != "VIEW":
                 tables[(ref.alias or ref.name).lower()] = target
-                indexes[id(ref)] = rollup.choose_index(target, _reading_select(ref))
+                indexes[id(ref)] = materialized_view.choose_index(target, _reading_select(ref))
 
         def column_kind(column: exp.Column) -> Kind:
             candidates = [tables.get(column.table.lower())] if column.table else list(tables.values())

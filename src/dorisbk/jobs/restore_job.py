@@ -29,7 +29,7 @@ from dorisbk.catalog import partitions as bounds
 from dorisbk.catalog import rollup
 from dorisbk.catalog.catalog import ATOMIC_PREFIX
 from dorisbk.catalog.model import Partition, Replica, Rowset, Table, Tablet, now_ms
-from dorisbk.dialect import DorisBK
+from dorisbk.engine.dialect import DorisBK
 from dorisbk.errors import DorisError
 from dorisbk.jobs.abstract_job import AbstractJob
 from dorisbk.jobs.context import JobContext

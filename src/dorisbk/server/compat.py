@@ -43,7 +43,7 @@ from mysql_mimic.types import Capabilities, ColumnDefinition, ColumnType, Comman
 from mysql_mimic.utils import aiterate
 from sqlglot.tokens import TokenType
 
-from dorisbk.dialect import is_word, lex
+from dorisbk.engine.dialect import is_word, lex
 from dorisbk.server import wire
 
 log = logging.getLogger(__name__)
@@ -209,7 +209,7 @@ def _error(self: Connection, **kwargs: Any) -> bytes:
 # escaping: a quote breaks the statement (mysql-connector-python ``cursor(prepared=True)``,
 # Connector/J ``useServerPrepStmts=true``, MariaDB ODBC, which prepares every query) and any
 # string can rewrite it. Here every value becomes one SQL literal, escaped, and placeholders
-# are the statement's ``?`` tokens (dorisbk.dialect.lex), never a ``?`` in a string, name or comment.
+# are the statement's ``?`` tokens (dorisbk.engine.dialect.lex), never a ``?`` in a string, name or comment.
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\Z")
 

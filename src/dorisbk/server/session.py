@@ -32,7 +32,7 @@ from sqlglot import exp
 
 from dorisbk import interrupt
 from dorisbk.auth.users import require_admin
-from dorisbk.dialect import DorisBK, lex
+from dorisbk.engine.dialect import DorisBK, lex
 from dorisbk.engine.query import Origin, RowStream, name_projections
 from dorisbk.engine.result import Result, SessionContext
 from dorisbk.env import Env

@@ -1,7 +1,7 @@
 """Parses catalog, account and SHOW statements (grammar/ddl.lark) into statement objects.
 
 The free text after ``AS`` in CREATE VIEW, CREATE MATERIALIZED VIEW and CREATE TABLE ... AS SELECT
-is cut by its tokens (``dorisbk.dialect.lex``): trailing ``;`` and comments, and a materialized
+is cut by its tokens (``dorisbk.engine.dialect.lex``): trailing ``;`` and comments, and a materialized
 view's trailing ``PROPERTIES (...)``, never a match on the text.
 """
 
@@ -16,7 +16,7 @@ from sqlglot.tokens import TokenType
 
 from dorisbk.catalog.column_def import TypeSpec
 from dorisbk.catalog.types import is_type_name
-from dorisbk.dialect import Lexed, is_word, lex, statement_span
+from dorisbk.engine.dialect import Lexed, is_word, lex, statement_span
 from dorisbk.errors import DorisError, ParseError
 from dorisbk.sql import ddl_stmts as s
 from dorisbk.sql.lark_support import load, unquote_name, unquote_string

@@ -15,7 +15,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.tokens import Token, TokenType
 
-from dorisbk.dialect import DorisBK, Lexed, is_word, lex
+from dorisbk.engine.dialect import DorisBK, Lexed, is_word, lex
 from dorisbk.engine.result import Result, SessionContext
 from dorisbk.env import Env
 from dorisbk.errors import DorisError, ParseError

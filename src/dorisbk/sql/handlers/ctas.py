@@ -14,7 +14,7 @@ import dataclasses
 import sqlglot
 from sqlglot import exp
 
-from dorisbk.dialect import DorisBK
+from dorisbk.engine.dialect import DorisBK
 from dorisbk.engine.result import SessionContext
 from dorisbk.env import Env
 from dorisbk.errors import DorisError

@@ -1,7 +1,7 @@
 """CREATE / DROP MATERIALIZED VIEW (synchronous views: rollup indexes of one table) and ANALYZE.
 
 The view's query is checked by planning it over the base table, which also gives the types of
-its computed columns; the view itself is built by catalog/rollup.py.
+its computed columns; the view itself is built by engine/materialized_view.py.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from sqlglot import exp
 from dorisbk.auth.users import require
 from dorisbk.backend import duck
 from dorisbk.catalog import rollup
-from dorisbk.dialect import DorisBK
+from dorisbk.engine import materialized_view
+from dorisbk.engine.dialect import DorisBK
 from dorisbk.engine.result import SessionContext
 from dorisbk.env import Env
 from dorisbk.errors import DorisError, ParseError
@@ -59,7 +60,9 @@ def _create(env: Env, ctx: SessionContext, stmt: s.CreateMaterializedViewStmt) -
     if stmt.if_not_exists and rollup.find(table, stmt.name.name) is not None:
         return
     types = _output_types(env, SessionContext(ctx.user, db_name, ctx.connection_id), select)
-    env.catalog.add_rollup(db_name, table.name, lambda t: rollup.build(t, stmt.name.name, select, types, stmt.query))
+    env.catalog.add_rollup(
+        db_name, table.name, lambda t: materialized_view.build(t, stmt.name.name, select, types, stmt.query)
+    )
 
 
 def _output_types(env: Env, ctx: SessionContext, select: exp.Select) -> list[str]:

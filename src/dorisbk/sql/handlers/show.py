@@ -15,7 +15,7 @@ from dorisbk.catalog import partitions as bounds
 from dorisbk.catalog import rollup, schema_change
 from dorisbk.catalog.model import KEYS_SQL, Column, Partition, Table
 from dorisbk.catalog.types import ColumnType
-from dorisbk.dialect import DorisBK
+from dorisbk.engine.dialect import DorisBK
 from dorisbk.engine.result import Result, SessionContext
 from dorisbk.env import Env
 from dorisbk.errors import DorisError
