@@ -225,3 +225,21 @@ def test_hashes_json_search_and_enumerations(conn: pymysql.connections.Connectio
         "bitmap_to_string(orthogonal_bitmap_intersect(users, tag, 'a', 'b')), orthogonal_bitmap_union_count(users) "
         "FROM audiences",
     ) == [(3, 1, "2,3,9", 5)]
+
+
+def test_group_concat_orders_and_separates_as_doris(conn: pymysql.connections.Connection) -> None:
+    rows(
+        conn,
+        "CREATE TABLE stops (k INT, route VARCHAR(5), seq INT, stop VARCHAR(10)) DUPLICATE KEY(k) "
+        "DISTRIBUTED BY HASH(k) BUCKETS 3 PROPERTIES ('replication_num' = '1')",
+    )
+    rows(
+        conn,
+        "INSERT INTO stops VALUES (1, 'r1', 3, 'Quay'), (2, 'r1', 1, 'Dock'), (3, 'r1', 2, 'Mill'), "
+        "(4, 'r2', 2, 'Dock'), (5, 'r2', 1, 'Dock'), (6, 'r2', 3, NULL)",
+    )
+    assert rows(
+        conn,
+        "SELECT route, group_concat(stop ORDER BY seq), group_concat(stop, '>' ORDER BY seq DESC), "
+        "group_concat(DISTINCT stop ORDER BY stop DESC SEPARATOR '/') FROM stops GROUP BY route ORDER BY route",
+    ) == [("r1", "Dock, Mill, Quay", "Quay>Mill>Dock", "Quay/Mill/Dock"), ("r2", "Dock, Dock", "Dock>Dock", "Dock")]

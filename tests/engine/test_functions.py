@@ -220,6 +220,8 @@ CASES = [
     ("SELECT percentile(x, 0.5) FROM (VALUES (1), (2), (2), (5)) AS v(x)", 2.0),
     ("SELECT percentile_approx(x, 0.5) FROM (VALUES (1), (2), (3), (4)) AS v(x)", 2.5),
     ("SELECT group_concat(x SEPARATOR '|') FROM (VALUES ('a'), ('b')) AS v(x)", "a|b"),
+    ("SELECT group_concat(x ORDER BY y DESC) FROM (VALUES ('a', 1), ('b', 3), ('c', 2)) AS v(x, y)", "b, c, a"),
+    ("SELECT group_concat(DISTINCT x ORDER BY x DESC) FROM (VALUES ('a'), ('b'), ('a')) AS v(x)", "b, a"),
     ("SELECT bitmap_union_count(to_bitmap(x)) FROM (VALUES (1), (2), (2)) AS v(x)", 2),
     ("SELECT collect_list(x) FROM (VALUES (1), (NULL), (2)) AS v(x)", [1, 2]),
     ("SELECT stddev(x) FROM (VALUES (1), (3)) AS v(x)", 1.0),
