@@ -176,3 +176,70 @@ def test_datetime_columns_keep_their_precision(conn: pymysql.connections.Connect
             dt.datetime(2024, 1, 1, 10, 0, 0, 123756),
         )
     ]
+
+
+def test_hashes_json_search_and_enumerations(conn: pymysql.connections.Connection) -> None:
+    rows(
+        conn,
+        "CREATE TABLE visits (k INT, city VARCHAR(20), doc STRING) DUPLICATE KEY(k) "
+        "DISTRIBUTED BY HASH(k) BUCKETS 1 PROPERTIES ('replication_num' = '1')",
+    )
+    rows(
+        conn,
+        """INSERT INTO visits VALUES (1, 'Oslo', '{"tags": ["red", {"alt": "rose"}], "n": 3}'), """
+        """(2, 'Lima', '["ruby", "navy"]'), (3, 'Oslo', NULL), (4, NULL, '{"tags": []}')""",
+    )
+    assert rows(
+        conn,
+        "SELECT k, json_search(doc, 'one', 'r%'), json_search(doc, 'all', 'r%'), json_search(doc, 'all', '____') "
+        "FROM visits ORDER BY k",
+    ) == [
+        (1, '"$.tags[0]"', '["$.tags[1].alt","$.tags[0]"]', '"$.tags[1].alt"'),
+        (2, '"$[0]"', '"$[0]"', '["$[1]","$[0]"]'),
+        (3, None, None, None),
+        (4, None, None, None),
+    ]
+    expect_error(conn, "SELECT json_search(doc, 'some', 'r%') FROM visits", 1105, "is not 'one' not 'all'")
+    assert rows(conn, "SELECT count_by_enum(city) FROM visits") == [
+        ('[{"cbe":{"Lima":1,"Oslo":2},"notnull":3,"null":1,"all":4}]',)
+    ]
+    assert rows(
+        conn,
+        "SELECT crc32(city), murmur_hash3_32(city), murmur_hash3_64(city), bitmap_to_string(bitmap_hash(city)), "
+        "bitmap_to_string(bitmap_hash64(city)) FROM visits WHERE k = 2",
+    ) == [(1567001618, -1318496624, 243428707173941265, "2976470672", "243428707173941265")]
+    assert one(conn, "SELECT array_enumerate_uniq([5, 6, 5, 5], ['x', 'x', 'y', 'x'])") == "[1, 1, 1, 2]"
+    rows(
+        conn,
+        "CREATE TABLE audiences (tag VARCHAR(10), day INT, users BITMAP BITMAP_UNION) AGGREGATE KEY(tag, day) "
+        "DISTRIBUTED BY HASH(tag) BUCKETS 1 PROPERTIES ('replication_num' = '1')",
+    )
+    rows(
+        conn,
+        "INSERT INTO audiences VALUES ('a', 1, bitmap_from_string('1,2,3')), ('a', 2, bitmap_from_string('9')), "
+        "('b', 1, bitmap_from_string('2,3,4,9')), ('c', 1, bitmap_from_string('3'))",
+    )
+    assert rows(
+        conn,
+        "SELECT intersect_count(users, tag, 'a', 'b'), orthogonal_bitmap_intersect_count(users, tag, 'a', 'b', 'c'), "
+        "bitmap_to_string(orthogonal_bitmap_intersect(users, tag, 'a', 'b')), orthogonal_bitmap_union_count(users) "
+        "FROM audiences",
+    ) == [(3, 1, "2,3,9", 5)]
+
+
+def test_group_concat_orders_and_separates_as_doris(conn: pymysql.connections.Connection) -> None:
+    rows(
+        conn,
+        "CREATE TABLE stops (k INT, route VARCHAR(5), seq INT, stop VARCHAR(10)) DUPLICATE KEY(k) "
+        "DISTRIBUTED BY HASH(k) BUCKETS 3 PROPERTIES ('replication_num' = '1')",
+    )
+    rows(
+        conn,
+        "INSERT INTO stops VALUES (1, 'r1', 3, 'Quay'), (2, 'r1', 1, 'Dock'), (3, 'r1', 2, 'Mill'), "
+        "(4, 'r2', 2, 'Dock'), (5, 'r2', 1, 'Dock'), (6, 'r2', 3, NULL)",
+    )
+    assert rows(
+        conn,
+        "SELECT route, group_concat(stop ORDER BY seq), group_concat(stop, '>' ORDER BY seq DESC), "
+        "group_concat(DISTINCT stop ORDER BY stop DESC SEPARATOR '/') FROM stops GROUP BY route ORDER BY route",
+    ) == [("r1", "Dock, Mill, Quay", "Quay>Mill>Dock", "Quay/Mill/Dock"), ("r2", "Dock, Dock", "Dock>Dock", "Dock")]

@@ -166,6 +166,13 @@ CASES = [
     ("SELECT json_extract('[[1, 2], [3]]', '$[*][*]')", "[1,2,3]"),
     ("SELECT json_extract('{}', '$.*')", None),
     ("SELECT json_exists_path('{}', '$.*')", False),
+    # json_search: LIKE wildcards over string values; 'all' lists paths in Doris's hash-set order
+    ("""SELECT json_search('{"k": ["ab", {"m": "xb"}, 7]}', 'one', '_b')""", '"$.k[0]"'),
+    ("""SELECT json_search('{"k": ["ab", {"m": "xb"}, 7]}', 'ALL', '%b')""", '["$.k[1].m","$.k[0]"]'),
+    ("""SELECT json_search('{"k": ["ab", 7]}', 'all', 'a%')""", '"$.k[0]"'),
+    ("""SELECT json_search('{"k": ["ab", 7]}', 'one', '7')""", None),
+    ("""SELECT json_search('{"k": "a%"}', 'one', 'a\\%')""", '"$.k"'),
+    ("SELECT json_search('[\"x\"]', NULL, 'x')", None),
     # arrays, 1-based
     ("SELECT element_at([10, 20, 30], 1)", 10),
     ("SELECT element_at([10, 20, 30], -1)", 30),
@@ -181,6 +188,9 @@ CASES = [
     ("SELECT array_position(NULL, 1)", None),
     ("SELECT array_union([1, 2], NULL)", None),
     ("SELECT array_except([4, NULL, 5], [5])", [4, None]),
+    ("SELECT array_enumerate_uniq([7, 8, 7, NULL, NULL, 7])", [1, 1, 2, 1, 2, 3]),
+    ("SELECT array_enumerate_uniq([1, 1, 1], ['a', 'b', 'a'])", [1, 1, 2]),
+    ("SELECT array_enumerate_uniq(NULL)", None),
     ("SELECT [10, 20, 30][1]", 10),
     ("SELECT map('a', 1, 'b', 2)", {"a": 1, "b": 2}),
     ("SELECT {'a': 1}", {"a": 1}),
@@ -192,6 +202,14 @@ CASES = [
     ("SELECT hll_cardinality(hll_hash('a'))", 1),
     ("SELECT bitmap_or(bitmap_from_string('1'), NULL)", None),
     ("SELECT bitmap_count(bitmap_hash(NULL))", 0),
+    # Doris's hashes: MurmurHash3 (seed 104729 for 32 bits, 0 for 64), zlib's CRC-32
+    ("SELECT bitmap_to_string(bitmap_hash('hello'))", "1321743225"),
+    ("SELECT bitmap_to_string(bitmap_hash64('hello'))", "15231136565543391023"),
+    ("SELECT murmur_hash3_32('hello', 'world')", 984713481),
+    ("SELECT murmur_hash3_64('hello')", -3215607508166160593),
+    ("SELECT murmur_hash3_32(NULL)", None),
+    ("SELECT crc32('abc')", 891568578),
+    ("SELECT crc32(123)", 2286445522),
     ("SELECT hll_cardinality(hll_from_base64(hll_to_base64(hll_hash('a'))))", 1),
     ("SELECT sub_replace('this is origin str', 'NEW-STR', 1)", "tNEW-STRorigin str"),
     ("SELECT sub_replace('doris', '***', 1, 2)", "d***is"),
@@ -202,11 +220,19 @@ CASES = [
     ("SELECT percentile(x, 0.5) FROM (VALUES (1), (2), (2), (5)) AS v(x)", 2.0),
     ("SELECT percentile_approx(x, 0.5) FROM (VALUES (1), (2), (3), (4)) AS v(x)", 2.5),
     ("SELECT group_concat(x SEPARATOR '|') FROM (VALUES ('a'), ('b')) AS v(x)", "a|b"),
+    ("SELECT group_concat(x ORDER BY y DESC) FROM (VALUES ('a', 1), ('b', 3), ('c', 2)) AS v(x, y)", "b, c, a"),
+    ("SELECT group_concat(DISTINCT x ORDER BY x DESC) FROM (VALUES ('a'), ('b'), ('a')) AS v(x)", "b, a"),
     ("SELECT bitmap_union_count(to_bitmap(x)) FROM (VALUES (1), (2), (2)) AS v(x)", 2),
     ("SELECT collect_list(x) FROM (VALUES (1), (NULL), (2)) AS v(x)", [1, 2]),
     ("SELECT stddev(x) FROM (VALUES (1), (3)) AS v(x)", 1.0),
     ("SELECT topn(x, 2) FROM (VALUES (10), (13), (10), (4)) AS v(x)", '{"10":2,"13":1}'),
     ("SELECT bitmap_to_string(group_bitmap_xor(b)) FROM (VALUES ([1, 2]), ([2, 3])) AS v(b)", "1,3"),
+    (
+        "SELECT count_by_enum(x) FROM (VALUES ('b'), (NULL), ('a'), ('b')) AS v(x)",
+        '[{"cbe":{"a":1,"b":2},"notnull":3,"null":1,"all":4}]',
+    ),
+    ("SELECT count_by_enum(x) FROM (VALUES ('b')) AS v(x) WHERE x = 'z'", "[]"),
+    ("SELECT intersect_count(b, t, 'p', 'q') FROM (VALUES ([1, 2], 'p'), ([3], 'p'), ([2, 3, 4], 'q')) AS v(b, t)", 2),
 ]
 
 

@@ -119,7 +119,8 @@ class DorisBK(Doris):
             return self._parse_schema(this=table)
 
         def _parse_group_concat(self) -> exp.Expr | None:
-            """Doris's GROUP_CONCAT: the separator is the second argument or follows SEPARATOR."""
+            """Doris's GROUP_CONCAT: the separator is the second argument or follows SEPARATOR; without one,
+            Doris joins with ', ' (MySQL with ',')."""
             distinct = self._match(TokenType.DISTINCT)
             self._match(TokenType.ALL)
             this = self._parse_disjunction()
@@ -135,6 +136,8 @@ class DorisBK(Doris):
                 separator = self._parse_disjunction()
                 if separator is None:
                     self.raise_error("Expected a separator after SEPARATOR")
+            if separator is None:
+                separator = exp.Literal.string(", ")
             return self.expression(exp.GroupConcat(this=this, separator=separator))
 
         def _parse_set_item_assignment(self, kind: str | None = None) -> exp.Expr | None:

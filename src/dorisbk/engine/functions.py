@@ -1201,6 +1201,28 @@ def _json_quote(call: Call) -> Lowered:
     return cast(fn("to_json", call.text(0)), "VARCHAR"), Kind.STRING
 
 
+@doris("json_search")
+def _json_search(call: Call) -> Lowered:
+    """Doris's three-argument form (it refuses an escape or paths); a one_or_all that is neither fails the
+    query, when planned if it is a constant."""
+    call.arity(3)
+    mode = call.constant(1)
+    if mode is not None and mode.lower() not in ("one", "all"):
+        raise DorisError(f"[INVALID_ARGUMENT]the one_or_all argument {mode} is not 'one' not 'all'")
+    one_or_all = fn("lower", call.text(1))
+    message = fn(
+        "concat", lit("[INVALID_ARGUMENT]the one_or_all argument "), call.text(1), lit(" is not 'one' not 'all'")
+    )
+    refused = fn("error", message)
+    every = exp.EQ(this=one_or_all.copy(), expression=lit("all"))
+    found = fn("dbk_json_search", call.text(0), every, call.text(2))
+    unknown = exp.or_(
+        exp.Is(this=one_or_all.copy(), expression=exp.null()), exp.Is(this=call.text(2), expression=exp.null())
+    )
+    invalid = exp.Not(this=exp.In(this=one_or_all, expressions=[lit("one"), lit("all")]))
+    return case((unknown, exp.null()), (invalid, refused), default=found), Kind.JSON
+
+
 @doris("json_unquote")
 def _json_unquote(call: Call) -> Lowered:
     call.arity(1)
@@ -1293,6 +1315,20 @@ for _names, _duck_name, _kind, _counts in (
     (("map_contains_key",), "dbk_map_contains_key", Kind.BOOLEAN, (2,)),
 ):
     doris(*_names)(_simple(_duck_name, _kind, *_counts))
+
+
+@doris("array_enumerate_uniq")
+def _array_enumerate_uniq(call: Call) -> Lowered:
+    """With several arrays, the numbering is of the tuples of their elements at each position."""
+    if not call.args:
+        raise DorisError("Can not found function 'array_enumerate_uniq' which has 0 arity.")
+    if len(call.args) == 1:
+        return fn("dbk_array_enumerate_uniq", call.arg(0)), Kind.ARRAY
+    arrays = [call.arg(i) for i in range(len(call.args))]
+    lengths = [fn("len", a.copy()) for a in arrays]
+    unequal = exp.or_(*[exp.NEQ(this=lengths[0].copy(), expression=n) for n in lengths[1:]])
+    refused = fn("error", lit("lengths of all arrays of function array_enumerate_uniq must be equal."))
+    return case((unequal, refused), default=fn("dbk_array_enumerate_uniq", fn("list_zip", *arrays))), Kind.ARRAY
 
 
 @doris("array_concat")
@@ -1450,6 +1486,21 @@ def _filtered_list(call: Call, distinct: bool) -> exp.Expression:
     )
 
 
+@doris("count_by_enum")
+def _count_by_enum(call: Call) -> Lowered:
+    """A JSON array with one object per argument: its values' counts (``cbe``), and how many rows were not
+    NULL, NULL and in all; ``[]`` over no rows."""
+    if not call.args:
+        raise DorisError("Can not found function 'count_by_enum' which has 0 arity.")
+    objects = [fn("dbk_enum_counts", fn("list", call.text(i))) for i in range(len(call.args))]
+    listed = objects[0]
+    for node in objects[1:]:
+        listed = exp.DPipe(this=exp.DPipe(this=listed, expression=lit(","), safe=False), expression=node, safe=False)
+    array = exp.DPipe(this=exp.DPipe(this=lit("["), expression=listed, safe=False), expression=lit("]"), safe=False)
+    empty = exp.EQ(this=exp.Count(this=exp.Star()), expression=lit(0))
+    return case((empty, lit("[]")), default=array), Kind.STRING
+
+
 @doris("collect_list", "group_array", "array_agg")
 def _collect_list(call: Call) -> Lowered:
     call.arity(1, 2)
@@ -1518,15 +1569,58 @@ def _avg_weighted(call: Call) -> Lowered:
 # ---- bitmaps and HLL sketches: sorted lists of distinct values
 
 
-@doris("to_bitmap", "to_bitmap_with_check", "bitmap_hash", "bitmap_hash64", "hll_hash")
+@doris("to_bitmap", "to_bitmap_with_check", "hll_hash")
 def _to_bitmap(call: Call) -> Lowered:
     call.arity(1)
-    if call.name.startswith(("bitmap_hash", "hll_hash")):
+    if call.name == "hll_hash":  # a sketch's values are never shown: any hash of the text counts the same
         text = call.text(0)
         value = case((exp.Not(this=exp.Is(this=text, expression=exp.null())), fn("hash", text.copy())))
     else:
         value = try_cast(call.arg(0), "UBIGINT")
     return fn("dbk_bitmap_of", value), Kind.BITMAP
+
+
+# Doris's MurmurHash3 seeds: murmur_hash3_32 and bitmap_hash hash with 104729, the 64-bit ones with 0
+_MURMUR3_32_SEED = 104729
+
+
+@doris("bitmap_hash")
+def _bitmap_hash(call: Call) -> Lowered:
+    call.arity(1)
+    return fn("dbk_bitmap_of", fn("dbk_murmur3_32", call.text(0), lit(_MURMUR3_32_SEED))), Kind.BITMAP
+
+
+@doris("bitmap_hash64")
+def _bitmap_hash64(call: Call) -> Lowered:
+    call.arity(1)
+    return fn("dbk_bitmap_of", fn("dbk_murmur3_64", call.text(0), lit(0))), Kind.BITMAP
+
+
+def _murmur(macro: str, seed: int, bits: int) -> Lowering:
+    """murmur_hash3_32 / _64: each further argument hashed with the previous hash as its seed, NULL when any
+    argument is NULL; the hash as a signed number (INT / BIGINT), as Doris answers."""
+
+    def lower(call: Call) -> Lowered:
+        if not call.args:
+            raise DorisError(f"Can not found function '{call.name}' which has 0 arity.")
+        node: exp.Expression = lit(seed)
+        for i in range(len(call.args)):
+            node = fn(macro, call.text(i), node)
+        signed = exp.Sub(this=cast(node, "HUGEINT"), expression=lit(2**bits))
+        wide = exp.GTE(this=node.copy(), expression=lit(2 ** (bits - 1)))
+        return cast(case((wide, signed), default=node.copy()), "BIGINT"), Kind.INT
+
+    return lower
+
+
+doris("murmur_hash3_32")(_murmur("dbk_murmur3_32", _MURMUR3_32_SEED, 32))
+doris("murmur_hash3_64")(_murmur("dbk_murmur3_64", 0, 64))
+
+
+@doris("crc32")
+def _crc32(call: Call) -> Lowered:
+    call.arity(1)
+    return cast(fn("dbk_crc32", call.text(0)), "BIGINT"), Kind.INT
 
 
 @doris("bitmap_empty", "hll_empty")
@@ -1595,7 +1689,7 @@ def _bitmap_union(call: Call) -> Lowered:
     return fn("dbk_bitmap_from_array", fn("flatten", fn("list", call.arg(0)))), Kind.BITMAP
 
 
-@doris("bitmap_union_count", "hll_union_agg")
+@doris("bitmap_union_count", "hll_union_agg", "orthogonal_bitmap_union_count")
 def _bitmap_union_count(call: Call) -> Lowered:
     call.arity(1)
     return fn("dbk_bitmap_count", _bitmap_union(call)[0]), Kind.INT
@@ -1611,6 +1705,34 @@ def _bitmap_union_int(call: Call) -> Lowered:
 def _group_bitmap_xor(call: Call) -> Lowered:
     call.arity(1)
     return fn("dbk_odd_values", fn("flatten", fn("list", call.arg(0)))), Kind.BITMAP
+
+
+def _intersection(call: Call) -> exp.Expression:
+    """intersect_count and orthogonal_bitmap_intersect: the union of the bitmaps of the rows whose filter column
+    holds each value, intersected over the values."""
+    if len(call.args) < 3:
+        raise DorisError(f"{call.name} needs a bitmap, a filter column and at least one filter value")
+    node: exp.Expression | None = None
+    for i in range(2, len(call.args)):
+        rows = exp.Filter(
+            this=fn("list", call.arg(0)), expression=exp.Where(this=exp.EQ(this=call.arg(1), expression=call.arg(i)))
+        )
+        union = fn(
+            "dbk_bitmap_from_array", fn("flatten", fn("coalesce", rows, cast(exp.Array(expressions=[]), "UBIGINT[][]")))
+        )
+        node = union if node is None else fn("dbk_bitmap_and", node, union)
+    assert node is not None
+    return node
+
+
+@doris("intersect_count", "orthogonal_bitmap_intersect_count")
+def _intersect_count(call: Call) -> Lowered:
+    return fn("dbk_bitmap_count", _intersection(call)), Kind.INT
+
+
+@doris("orthogonal_bitmap_intersect")
+def _orthogonal_bitmap_intersect(call: Call) -> Lowered:
+    return _intersection(call), Kind.BITMAP
 
 
 @doris("topn")

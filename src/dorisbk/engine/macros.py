@@ -176,6 +176,98 @@ MACROS: tuple[tuple[str, str], ...] = (
     ("dbk_ln(x)", "CASE WHEN x > 0 THEN ln(x) END"),
     ("dbk_log(b, x)", "CASE WHEN x > 0 AND b > 0 AND b <> 1 THEN ln(x) / ln(b) END"),
     ("dbk_truncate(x, d)", "trunc(x * pow(10, d)) / pow(10, d)"),
+    # hashing, over a string's UTF-8 bytes (as numbers); lambda names are unique per macro, as a macro's
+    # arguments may name the lambdas of the macro that calls it
+    ("dbk_bytes(s)", "list_transform(regexp_extract_all(hex(s), '..'), lambda by_x: CAST('0x' || by_x AS UBIGINT))"),
+    # the little-endian number of n bytes of b from offset o (0-based)
+    (
+        "dbk_le(b, o, n)",
+        """list_reduce(list_reverse(list_slice(b, o + 1, o + n)), lambda le_w, le_x: le_w * 256 + le_x,
+        CAST(0 AS UBIGINT))""",
+    ),
+    ("dbk_mul32(a, m)", "CAST((a * m) % 4294967296 AS UBIGINT)"),
+    ("dbk_rotl32(x, r)", "CAST(((x << r) | (x >> (32 - r))) % 4294967296 AS UBIGINT)"),
+    # a * m + c modulo 2^64, as C's 64-bit unsigned arithmetic wraps
+    (
+        "dbk_muladd64(a, m, c)",
+        "CAST((CAST(a AS UHUGEINT) * m + c) % CAST('18446744073709551616' AS UHUGEINT) AS UBIGINT)",
+    ),
+    ("dbk_rotl64(x, r)", "((x % (CAST(1 AS UBIGINT) << (64 - r))) << r) | (x >> (64 - r))"),
+    # MurmurHash3 x86_32 of bytes b (Doris's murmur_hash3_32 and bitmap_hash)
+    ("dbk_mm3_k32(k)", "dbk_mul32(dbk_rotl32(dbk_mul32(k, 3432918353), 15), 461845907)"),
+    (
+        "dbk_mm3_32(b, seed)",
+        """list_reduce(CAST([[16, 2246822507], [13, 3266489909], [16, 1]] AS UBIGINT[][]),
+        lambda m32_x, m32_s: dbk_mul32(xor(m32_x, m32_x >> m32_s[1]), m32_s[2]),
+        xor(list_reduce(range((len(b) + 3) // 4), lambda m32_h, m32_i: CASE WHEN 4 * m32_i + 4 <= len(b)
+            THEN CAST((dbk_rotl32(xor(m32_h, dbk_mm3_k32(dbk_le(b, 4 * m32_i, 4))), 13) * 5 + 3864292196)
+                % 4294967296 AS UBIGINT)
+            ELSE xor(m32_h, dbk_mm3_k32(dbk_le(b, 4 * m32_i, len(b) - 4 * m32_i))) END,
+            CAST(seed AS UBIGINT)), len(b)))""",
+    ),
+    # Doris's 64-bit MurmurHash3 (x64_128's first half, one lane) of bytes b (murmur_hash3_64, bitmap_hash64)
+    (
+        "dbk_mm3_k64(k)",
+        "dbk_muladd64(dbk_rotl64(dbk_muladd64(k, 9782798678568883157, 0), 31), 5545529020109919103, 0)",
+    ),
+    (
+        "dbk_mm3_64(b, seed)",
+        """list_reduce(CAST([[33, 18397679294719823053], [33, 14181476777654086739], [33, 1]] AS UBIGINT[][]),
+        lambda m64_x, m64_s: dbk_muladd64(xor(m64_x, m64_x >> m64_s[1]), m64_s[2], 0),
+        xor(list_reduce(range((len(b) + 7) // 8), lambda m64_h, m64_i: CASE WHEN 8 * m64_i + 8 <= len(b)
+            THEN dbk_muladd64(dbk_rotl64(xor(m64_h, dbk_mm3_k64(dbk_le(b, 8 * m64_i, 8))), 27), 5, 1390208809)
+            ELSE xor(m64_h, dbk_mm3_k64(dbk_le(b, 8 * m64_i, len(b) - 8 * m64_i))) END,
+            CAST(seed AS UBIGINT)), len(b)))""",
+    ),
+    ("dbk_murmur3_32(s, seed)", "list_transform([dbk_bytes(s)], lambda mm_b: dbk_mm3_32(mm_b, seed))[1]"),
+    ("dbk_murmur3_64(s, seed)", "list_transform([dbk_bytes(s)], lambda mm_b: dbk_mm3_64(mm_b, seed))[1]"),
+    # CRC-32 (zlib's, as MySQL's and Doris's crc32), bit by bit
+    (
+        "dbk_crc32(s)",
+        """xor(list_reduce(dbk_bytes(s), lambda cr_c, cr_b: list_reduce(range(8), lambda cr_x, cr_i: CASE
+            WHEN cr_x % 2 = 1 THEN xor(cr_x >> 1, CAST(3988292384 AS UBIGINT)) ELSE cr_x >> 1 END, xor(cr_c, cr_b)),
+        CAST(4294967295 AS UBIGINT)), CAST(4294967295 AS UBIGINT))""",
+    ),
+    # Doris keeps some results in a C++ std::unordered_set / unordered_map of strings (json_search's paths,
+    # count_by_enum's values) and prints them in its iteration order. That order is libstdc++'s: std::hash of
+    # the string (_Hash_bytes, seed 0xc70f6907) ...
+    (
+        "dbk_std_hash(b)",
+        """list_reduce(CAST([14313749767032793493, 1] AS UBIGINT[]),
+        lambda sh_x, sh_m: dbk_muladd64(xor(sh_x, sh_x >> 47), sh_m, 0),
+        list_reduce(range((len(b) + 7) // 8), lambda sh_h, sh_i: dbk_muladd64(xor(sh_h, CASE WHEN 8 * sh_i + 8 <= len(b)
+            THEN dbk_muladd64(list_transform([dbk_muladd64(dbk_le(b, 8 * sh_i, 8), 14313749767032793493, 0)],
+                lambda sh_k: xor(sh_k, sh_k >> 47))[1], 14313749767032793493, 0)
+            ELSE dbk_le(b, 8 * sh_i, len(b) - 8 * sh_i) END), 14313749767032793493, 0),
+            xor(CAST(3339675911 AS UBIGINT), dbk_muladd64(len(b), 14313749767032793493, 0))))""",
+    ),
+    ("dbk_string_hash(s)", "list_transform([dbk_bytes(s)], lambda shs_b: dbk_std_hash(shs_b))[1]"),
+    # ... its bucket count for n elements (a prime that at least doubles when n outgrows it) ...
+    (
+        "dbk_buckets(n)",
+        """CASE WHEN n <= 13 THEN 13 WHEN n <= 29 THEN 29 WHEN n <= 59 THEN 59 WHEN n <= 127 THEN 127
+        WHEN n <= 257 THEN 257 WHEN n <= 541 THEN 541 WHEN n <= 1109 THEN 1109 WHEN n <= 2357 THEN 2357
+        WHEN n <= 5087 THEN 5087 ELSE 10273 END""",
+    ),
+    # ... a new element goes first in its bucket's run of the list, or first of all in an empty bucket ...
+    (
+        "dbk_us_insert(l, x, nb)",
+        """list_transform([list_position(list_transform(l, lambda ui_e: ui_e.h % nb), x.h % nb)],
+        lambda ui_i: CASE WHEN ui_i IS NULL THEN list_prepend(x, l)
+        ELSE list_concat(list_slice(l, 1, ui_i - 1), [x], list_slice(l, ui_i, len(l))) END)[1]""",
+    ),
+    # ... and a rehash inserts the list again, in its order: items {'p': string, 'h': hash} in insertion order,
+    # in the order Doris prints them
+    (
+        "dbk_us_order(items)",
+        """list_reduce(items, lambda uo_l, uo_x: list_transform([CASE
+            WHEN dbk_buckets(len(uo_l)) = dbk_buckets(len(uo_l) + 1) THEN uo_l
+            ELSE list_reduce(uo_l, lambda uo_r, uo_e: dbk_us_insert(uo_r, uo_e, dbk_buckets(len(uo_l) + 1)),
+                CAST([] AS STRUCT(p VARCHAR, h UBIGINT)[])) END],
+            lambda uo_k: dbk_us_insert(uo_k, uo_x, dbk_buckets(len(uo_l) + 1)))[1],
+        CAST([] AS STRUCT(p VARCHAR, h UBIGINT)[]))""",
+    ),
+    ("dbk_us_strings(l)", "list_transform(l, lambda uss_x: {'p': uss_x, 'h': dbk_string_hash(uss_x)})"),
     # JSON: NULL for a document that does not parse or a path that does not resolve
     ("dbk_json_type_raw(j, p)", "CASE WHEN json_valid(j) THEN TRY(json_type(j, p)) END"),
     (
@@ -212,6 +304,18 @@ MACROS: tuple[tuple[str, str], ...] = (
         """CASE dbk_json_type_raw(j, p) WHEN 'ARRAY' THEN json_array_length(j, p)
         WHEN 'OBJECT' THEN len(json_keys(j, p)) WHEN NULL THEN NULL ELSE 1 END""",
     ),
+    # json_search: the paths of the string values (in document order) that match a LIKE pattern; the first,
+    # or every one (an array when more than one, in Doris's hash-set order); NULL for none
+    (
+        "dbk_json_search(j, every, pattern)",
+        """CASE WHEN json_valid(j) THEN list_transform([(SELECT list(fullkey ORDER BY id) FROM json_tree(j)
+            WHERE type = 'VARCHAR' AND like_escape(json_extract_string(atom, '$'), pattern, '\\'))],
+        lambda js_m: CASE WHEN js_m IS NULL THEN NULL
+            WHEN NOT every OR len(js_m) = 1 THEN CAST(to_json(js_m[1]) AS VARCHAR)
+            ELSE CAST(to_json(list_transform(dbk_us_order(dbk_us_strings(js_m)), lambda js_e: js_e.p)) AS VARCHAR)
+            END)[1]
+        END""",
+    ),
     # topn(x, n): the n most frequent values with their counts, as a JSON object, most frequent first
     (
         "dbk_topn(h, n)",
@@ -225,6 +329,23 @@ MACROS: tuple[tuple[str, str], ...] = (
     (
         "dbk_array_distinct(l)",
         "list_filter(l, lambda x, i: list_position(l, x) = i OR (x IS NULL AND list_position(l, NULL) = i))",
+    ),
+    # count_by_enum's object for one column's values l (NULLs included): each value's count, in Doris's
+    # hash-map order of the values as they first came
+    (
+        "dbk_enum_counts(l)",
+        """'{"cbe":{' || array_to_string(list_transform(
+            dbk_us_order(dbk_us_strings(dbk_array_distinct(list_filter(l, lambda ce_x: ce_x IS NOT NULL)))),
+            lambda ce_e: CAST(to_json(ce_e.p) AS VARCHAR) || ':'
+                || len(list_filter(l, lambda ce_y: ce_y = ce_e.p))), ',')
+        || '},"notnull":' || len(list_filter(l, lambda ce_x: ce_x IS NOT NULL))
+        || ',"null":' || len(list_filter(l, lambda ce_x: ce_x IS NULL)) || ',"all":' || len(l) || '}'""",
+    ),
+    # each element's number among the equal elements up to it (NULL equal to NULL)
+    (
+        "dbk_array_enumerate_uniq(l)",
+        """list_transform(l, lambda eu_x, eu_i:
+        len(list_filter(list_slice(l, 1, eu_i), lambda eu_y: eu_y IS NOT DISTINCT FROM eu_x)))""",
     ),
     ("dbk_array_sort(l)", "list_sort(l, 'ASC', 'NULLS FIRST')"),
     ("dbk_array_reverse_sort(l)", "list_sort(l, 'DESC', 'NULLS LAST')"),
