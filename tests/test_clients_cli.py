@@ -125,3 +125,40 @@ def test_interactive_session(srv: DorisbkServer, session: Tmux) -> None:
     screen = session.wait_for("| answer |")
     assert "|     42 |" in screen
     assert "1047" not in srv.log() and "Unsupported command" not in srv.log()
+
+
+def test_show_where_filters_as_dbeaver_sends_them(srv: DorisbkServer) -> None:
+    """The navigator filters of DBeaver (and the like) are WHEREs on SHOW TABLES / COLUMNS / DATABASES:
+    AND / OR / NOT, [NOT] LIKE, =, !=, <>, [NOT] IN, IS [NOT] NULL and parentheses over the shown columns."""
+    db = "cli_filter_db"
+    out = run_mysql(
+        srv.port,
+        f"CREATE DATABASE {db};\n"
+        f"CREATE TABLE {db}.x_orders (id BIGINT, city VARCHAR(32), note STRING) DISTRIBUTED BY HASH(id) BUCKETS 1;\n"
+        f"CREATE TABLE {db}.a_log (at DATETIME, line STRING) DISTRIBUTED BY HASH(at) BUCKETS 1;\n"
+        f"CREATE VIEW {db}.v_cities AS SELECT DISTINCT city FROM {db}.x_orders;\n",
+    )
+    assert out.returncode == 0, out.stderr
+    cases = {
+        f"SHOW FULL TABLES FROM {db} WHERE Table_type = 'VIEW' OR Tables_in_{db} LIKE 'x%'":
+            f"Tables_in_{db}\tTable_type\nv_cities\tVIEW\nx_orders\tBASE TABLE\n",
+        f"SHOW FULL TABLES FROM {db} WHERE NOT (Tables_in_{db} LIKE 'x%')":
+            f"Tables_in_{db}\tTable_type\na_log\tBASE TABLE\nv_cities\tVIEW\n",
+        f"SHOW FULL TABLES FROM {db} WHERE Table_type <> 'VIEW' AND (Tables_in_{db} NOT LIKE 'a\\_%')":
+            f"Tables_in_{db}\tTable_type\nx_orders\tBASE TABLE\n",
+        f"SHOW TABLES FROM {db} WHERE Tables_in_{db} IN ('a_log', 'nope') OR Tables_in_{db} != Tables_in_{db}":
+            f"Tables_in_{db}\na_log\n",
+        f"SHOW COLUMNS FROM {db}.x_orders WHERE Field NOT LIKE 'i%' AND (`Key` = 'NO' OR `Null` <> 'YES')":
+            "Field\tType\tNull\tKey\tDefault\tExtra\nnote\tstring\tYES\tNO\tNULL\t\n",
+        f"SHOW FULL COLUMNS FROM {db}.x_orders WHERE Field NOT IN ('id', 'note') AND `Default` IS NULL":
+            "Field\tType\tCollation\tNull\tKey\tDefault\tExtra\tPrivileges\tComment\n"
+            "city\tvarchar(32)\tNULL\tYES\tYES\tNULL\t\tselect,insert,update,references\t\n",
+        f"SHOW DATABASES WHERE `Database` = '{db}' OR `Database` LIKE 'no%'": f"Database\n{db}\n",
+    }  # fmt: skip
+    for sql, shown in cases.items():
+        out = run_mysql(srv.port, sql + ";\n")
+        assert (out.returncode, out.stderr, out.stdout) == (0, "", shown), sql
+    out = run_mysql(srv.port, f"SHOW TABLES FROM {db} WHERE nope = 1;\n")
+    assert "ERROR 1054 (42S22) at line 1: " + ERR_PREFIX + "Unknown column 'nope' in 'where clause'" in out.stderr
+    out = run_mysql(srv.port, f"SHOW TABLES FROM {db} WHERE (Tables_in_{db} = 'a';\n")
+    assert "ERROR 1064 (42000) at line 1: " + ERR_PREFIX in out.stderr

@@ -135,8 +135,10 @@ def test_dump_loads_into_a_new_server(source: DorisbkServer, target: DorisbkServ
         ["--single-transaction", "--databases"],  # START TRANSACTION WITH CONSISTENT SNAPSHOT, SAVEPOINTs
         ["--lock-all-tables", "--databases"],  # FLUSH TABLES WITH READ LOCK
         ["--skip-lock-tables", "--skip-extended-insert", "--complete-insert", "--databases"],
+        # COM_REFRESH; SHOW EVENTS, SHOW FUNCTION | PROCEDURE STATUS WHERE Db = ..., information_schema.TRIGGERS
+        ["--flush-logs", "--routines", "--events", "--triggers", "--databases"],
     ],
-    ids=["databases", "single-transaction", "lock-all-tables", "skip-lock-tables"],
+    ids=["databases", "single-transaction", "lock-all-tables", "skip-lock-tables", "flush-logs-routines"],
 )
 def test_dump_options(source: DorisbkServer, target: DorisbkServer, options: list[str]) -> None:
     dump = mysqldump(source, *options, DB)

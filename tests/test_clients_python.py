@@ -209,6 +209,43 @@ def test_sqlalchemy_reflection(srv: DorisbkServer) -> None:
         engine.dispose()
 
 
+def test_pydoris_dialect_and_pandas(srv: DorisbkServer) -> None:
+    """pydoris's SQLAlchemy ``doris://`` dialect: schemas, tables and views, columns with their types,
+    a reflected table queried, and the same through pandas.read_sql."""
+    sqlalchemy = require_module("sqlalchemy")
+    require_module("pydoris")
+    pandas = require_module("pandas")
+    with srv.connect() as c, c.cursor() as cur:
+        cur.execute(f"CREATE VIEW {DB}.rich AS SELECT id, name, balance FROM {DB}.people WHERE balance > 0")
+    engine = sqlalchemy.create_engine(f"doris://root:@127.0.0.1:{srv.port}/{DB}")
+    try:
+        inspector = sqlalchemy.inspect(engine)
+        assert {DB, "information_schema", "mysql"} <= set(inspector.get_schema_names())
+        assert "people" in inspector.get_table_names() and "rich" not in inspector.get_table_names()
+        assert inspector.get_view_names() == ["rich"]
+        columns = [(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns("people")]
+        assert columns == [
+            ("id", "BIGINT", True),  # a key declared without NOT NULL
+            ("name", "VARCHAR(64)", True),
+            ("score", "DOUBLE", True),
+            ("born", "DATE", True),
+            ("seen", "DATETIME", True),
+            ("balance", "DECIMAL(12, 2)", True),
+        ]
+        assert [(c["name"], str(c["type"])) for c in inspector.get_columns("rich")] == [
+            ("id", "BIGINT"), ("name", "VARCHAR(64)"), ("balance", "DECIMAL(12, 2)")
+        ]  # fmt: skip
+        table = sqlalchemy.Table("people", sqlalchemy.MetaData(), autoload_with=engine)
+        with engine.connect() as c:
+            got = c.execute(sqlalchemy.select(table.c.name, table.c.balance).order_by(table.c.id)).all()
+            assert [tuple(r) for r in got] == [("alice", decimal.Decimal("10.25")), ("bob", decimal.Decimal("-3.50"))]
+            frame = pandas.read_sql(sqlalchemy.text("SELECT id, name, balance FROM rich ORDER BY id"), c)
+        assert list(frame.columns) == ["id", "name", "balance"]
+        assert frame.to_dict("records") == [{"id": 1, "name": "alice", "balance": decimal.Decimal("10.25")}]
+    finally:
+        engine.dispose()
+
+
 def test_python_example_runs(srv: DorisbkServer, tmp_path: Path) -> None:
     """examples/python_client.py, as its docstring says to run it."""
     out = subprocess.run(

@@ -8,7 +8,7 @@ Two kinds of fix live here, and only here:
 * :class:`DorisConnection` / :class:`DorisMysqlServer`, subclasses the server is built from,
   for what needs a connection of our own: every read through :mod:`dorisbk.server.wire`
   (bounded packets, our own parsers of the login and its neighbours, timeouts), the TLS
-  handshake race, COM_STATISTICS, and errors without Python internals.
+  handshake race, COM_STATISTICS, COM_REFRESH, and errors without Python internals.
 
 ``tests/test_clients_*.py`` run each named client against a real server.
 """
@@ -512,6 +512,7 @@ _MIN_PAYLOAD = {
     Commands.COM_STMT_RESET: 4,
     Commands.COM_STMT_CLOSE: 4,
     Commands.COM_STMT_SEND_LONG_DATA: 6,
+    Commands.COM_REFRESH: 1,
 }
 
 
@@ -641,6 +642,7 @@ class DorisConnection(Connection):
             Commands.COM_INIT_DB: self.handle_init_db,
             Commands.COM_FIELD_LIST: self.handle_field_list,
             Commands.COM_STATISTICS: self.handle_statistics,
+            Commands.COM_REFRESH: self.handle_refresh,
         }
         stream: wire.PacketStream = self.stream  # type: ignore[assignment]
         while True:
@@ -798,6 +800,11 @@ class DorisConnection(Connection):
             f"{DorisConnection.questions / uptime:.3f}"
         )
         await self.stream.write(text.encode())
+
+    async def handle_refresh(self, data: bytes) -> None:
+        """COM_REFRESH (``mysqldump --flush-logs``, ``mysqladmin flush-logs``): there are no binary or
+        error logs to rotate, nor caches a flag could clear, so every flag is done at once: OK."""
+        await self.stream.write(self.ok())
 
     async def handle_stmt_prepare(self, data: bytes) -> None:
         """COM_STMT_PREPARE with placeholders found by :func:`split_placeholders`."""

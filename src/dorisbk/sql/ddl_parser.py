@@ -20,6 +20,7 @@ from dorisbk.engine.dialect import Lexed, is_word, lex, statement_span
 from dorisbk.errors import DorisError, ParseError
 from dorisbk.sql import ddl_stmts as s
 from dorisbk.sql.lark_support import load, unquote_name, unquote_string
+from dorisbk.sql.show_where import parse_condition
 
 GRAMMAR = "ddl.lark"
 
@@ -550,11 +551,11 @@ class _ToStmt(Transformer):
         catalog = next((t for t in c if isinstance(t, Token) and t.type in ("NAME", "QUOTED_NAME")), None)
         if catalog is not None:  # SHOW DATABASES FROM catalog
             _internal_catalog(_name(catalog))
-        return s.ShowStmt("DATABASES", like=_marker(c, "like"))
+        return s.ShowStmt("DATABASES", like=_marker(c, "like"), condition=_marker(c, "filter"))
 
     def show_tables(self, c: list[Any]) -> s.ShowStmt:
         return s.ShowStmt("TABLES", db=_marker(c, "db"), like=_marker(c, "like"), full=_has(c, "FULL"),
-                          where=_marker(c, "where") or ())  # fmt: skip
+                          condition=_marker(c, "filter"))  # fmt: skip
 
     def show_routine_status(self, c: list[Any]) -> s.ShowStmt:
         what = "FUNCTION_STATUS" if _has(c, "FUNCTION") else "PROCEDURE_STATUS"
@@ -575,6 +576,9 @@ class _ToStmt(Transformer):
 
     def show_where(self, c: list[Any]) -> _Marker:
         return _Marker("where", tuple(x for x in c if isinstance(x, tuple)))
+
+    def show_filter(self, c: list[Any]) -> _Marker:
+        return _Marker("filter", parse_condition(str(c[-1])))
 
     def show_eq(self, c: list[Any]) -> tuple[str, str, str]:
         return (_name(c[0]), "=", _lit(c[-1]) or "")
@@ -616,7 +620,7 @@ class _ToStmt(Transformer):
     def show_columns(self, c: list[Any]) -> s.ShowStmt:
         return s.ShowStmt(
             "COLUMNS", table=_find(c, s.TableName), db=_marker(c, "db"), like=_marker(c, "like"), full=_has(c, "FULL"),
-            where=_marker(c, "where") or (),
+            condition=_marker(c, "filter"),
         )  # fmt: skip
 
     def show_index(self, c: list[Any]) -> s.ShowStmt:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlglot import exp
+
 from dorisbk.catalog.column_def import ColumnChange, ColumnDef
 from dorisbk.catalog.model import DistributionDef, PartitionDef
 
@@ -211,6 +213,7 @@ class ShowStmt:
     user: UserIdentity | None = None
     partitions: tuple[str, ...] = ()
     where: tuple[tuple[str, str, str], ...] = ()  # (column, "=" / "!=" / "LIKE", value), all must hold
+    condition: exp.Expression | None = None  # SHOW TABLES / COLUMNS / DATABASES ... WHERE <any condition>
     path: str = ""  # SHOW PROC '<path>'
     tablet_id: int = 0  # SHOW TABLET <id>
     order_by: tuple[tuple[str, bool], ...] = ()  # (column, descending) of SHOW ALTER TABLE COLUMN

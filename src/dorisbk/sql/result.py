@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import fnmatch
+import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from dorisbk.engine.result import Result
@@ -15,7 +16,25 @@ def text_result(names: Sequence[str], rows: Sequence[Sequence[Any]]) -> Result:
 
 
 def like(pattern: str | None, text: str) -> bool:
-    """MySQL's LIKE as SHOW statements match names with it (``%``, ``_``, any case); None matches all."""
+    """MySQL's LIKE as SHOW statements match names with it (``%``, ``_``, ``\\`` escaping the next
+    character, any case); None matches all."""
     if pattern is None:
         return True
-    return fnmatch.fnmatchcase(text.lower(), pattern.replace("%", "*").replace("_", "?").lower())
+    return _like_regex(pattern).fullmatch(text) is not None
+
+
+@lru_cache(maxsize=256)
+def _like_regex(pattern: str) -> re.Pattern[str]:
+    parts = []
+    escaped = False
+    for ch in pattern:
+        if escaped:
+            parts.append(re.escape(ch))
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        else:
+            parts.append(".*" if ch == "%" else "." if ch == "_" else re.escape(ch))
+    if escaped:  # a trailing backslash is itself
+        parts.append(re.escape("\\"))
+    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)

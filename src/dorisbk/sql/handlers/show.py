@@ -22,6 +22,7 @@ from dorisbk.errors import DorisError
 from dorisbk.sql import ddl_stmts as s
 from dorisbk.sql import info_schema
 from dorisbk.sql.result import like, text_result
+from dorisbk.sql.show_where import keep
 from dorisbk.timeutil import long_to_time_string
 
 log = logging.getLogger(__name__)
@@ -254,7 +255,9 @@ def execute(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
     if what == "DATABASES":
         names = [d.name for d in catalog.dbs.values() if user.has_any_in_db(d.name)]
         names = sorted({*names, *VIRTUAL_DBS})
-        return text_result(["Database"], [(n,) for n in names if like(stmt.like, n)])
+        return text_result(
+            ["Database"], keep(["Database"], [(n,) for n in names if like(stmt.like, n)], stmt.condition)
+        )
     if what == "TABLES":
         db_name = ctx.current_db(stmt.db)
         if db_name.lower() in VIRTUAL_DBS:  # information_schema / mysql: every user may list them
@@ -267,7 +270,7 @@ def execute(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
                 listed = []
         rows = [(name, kind) if stmt.full else (name,) for name, kind in listed if like(stmt.like, name)]
         names = [f"Tables_in_{db_name}"] + (["Table_type"] if stmt.full else [])
-        return text_result(names, show_filter(names, rows, stmt.where))
+        return text_result(names, keep(names, rows, stmt.condition))
     if what == "CREATE_DATABASE":
         db = catalog.db(stmt.db or "")
         text = f"CREATE DATABASE `{db.name}`"
@@ -403,7 +406,7 @@ def execute(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
         return _describe(table, stmt.full, view_columns(env, ctx, db_name, table))
     if what == "COLUMNS":
         result = _columns(table, stmt.full, stmt.like, view_columns(env, ctx, db_name, table))
-        return Result(result.columns, show_filter([c[0] for c in result.columns], result.rows, stmt.where))
+        return Result(result.columns, keep([c[0] for c in result.columns], result.rows, stmt.condition))
     if what == "INDEX":
         return text_result(
             [
@@ -796,21 +799,6 @@ def _processes(env: Env, ctx: SessionContext, user: User, full: bool) -> list[tu
     return sorted(rows, key=lambda r: r[1])
 
 
-def show_filter(names: list[str], rows: list[tuple], where: tuple[tuple[str, str, str], ...]) -> list[tuple]:
-    """The rows a ``SHOW ... WHERE col = | != | LIKE value [AND ...]`` keeps; columns are the result's, named
-    in any case (``Table_type``, ``Tables_in_db``, ``Extra``), values compared without case as MySQL's
-    default collation does."""
-    for column, op, value in where:
-        i = next((i for i, n in enumerate(names) if n.lower() == column.lower()), None)
-        if i is None:
-            raise DorisError(f"Unknown column '{column}' in 'where clause'", code=1054)
-        if op == "LIKE":
-            rows = [r for r in rows if r[i] is not None and like(value, str(r[i]))]
-        else:
-            rows = [r for r in rows if r[i] is not None and (str(r[i]).lower() == value.lower()) == (op == "=")]
-    return rows
-
-
 def _virtual_columns(db_name: str, stmt: s.ShowStmt) -> Result:
     """DESC / SHOW [FULL] COLUMNS of an information_schema or mysql table."""
     assert stmt.table is not None
@@ -821,7 +809,7 @@ def _virtual_columns(db_name: str, stmt: s.ShowStmt) -> Result:
     if stmt.what == "DESC":
         return _describe(Table(0, 0, stmt.table.name.lower(), kind="SCHEMA"), False, columns)
     result = _columns(Table(0, 0, stmt.table.name.lower(), kind="SCHEMA"), stmt.full, stmt.like, columns)
-    return Result(result.columns, show_filter([c[0] for c in result.columns], result.rows, stmt.where))
+    return Result(result.columns, keep([c[0] for c in result.columns], result.rows, stmt.condition))
 
 
 # ---------------------------------------------------------------------- a view's columns
