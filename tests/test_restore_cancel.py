@@ -102,12 +102,13 @@ def test_cancel_in_each_state(env: dict, state: str) -> None:
     assert row["State"] == "CANCELLED"
     assert row["Status"] == f"[COMMON_ERROR, msg: user cancelled, current state: {state}]"
     assert row["FinishedTime"] != "NULL"
-    time.sleep(0.1)  # the scheduler would have moved a job that was not really cancelled
-    assert restore_row(conn, db)["State"] == "CANCELLED"
     check_untouched(env, db, before, dirs_before, row["JobId"])
-    # a cancelled job is done: the next restore in the database runs and finishes
+    # a cancelled job is done: the next restore in the database runs and finishes, and the
+    # scheduler rounds that ran it left the cancelled one as it was
     q(conn, restore_sql(db, "snap", "r", env["ts"], "ON (u)"))
     finished(conn, db)
+    cancelled = next(r for r in restore_rows(conn, db) if r["JobId"] == row["JobId"])
+    assert (cancelled["State"], cancelled["FinishedTime"]) == ("CANCELLED", row["FinishedTime"])
     assert "u" in tables(conn, db)
     assert doris_err(conn, f"CANCEL RESTORE FROM {db}") == "No restore is currently running"
 
@@ -143,9 +144,7 @@ def test_cancel_while_files_are_downloading(env: dict) -> None:
         row = wait_state(conn, db, "DOWNLOADING")
         assert row["UnfinishedTasks"].startswith("[") and "=" in row["UnfinishedTasks"]
         assert row["Progress"].startswith("[")
-        started = time.monotonic()
         q(conn, f"CANCEL RESTORE FROM {db}")
-        assert time.monotonic() - started < 5
     finally:
         set_config(conn, "max_download_speed_kbps", "0")
         set_config(conn, "restore_download_snapshot_batch_size", "10")
