@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from dorisbk.auth.users import UserManager
 from dorisbk.backend import duck
@@ -31,6 +31,19 @@ from dorisbk.meta.store import Change, MetaStore
 
 log = logging.getLogger(__name__)
 GLOBAL_VARIABLES_KIND = "global_variables"
+
+
+class LiveSession(Protocol):
+    """What the front door reads of a client connection (server/session.py's DorisSession): SHOW
+    PROCESSLIST's row and, for information_schema, the session's variables."""
+
+    @property
+    def connection_id(self) -> int: ...
+
+    @property
+    def variables(self) -> Any: ...
+
+    def process_row(self, full: bool) -> tuple[Any, ...] | None: ...
 
 
 @dataclass
@@ -94,8 +107,8 @@ class Env:
         self.jobs.collect_snapshot_dirs()
         self.compactor = Compactor(self.catalog, self.tablets, self.frontend_config, self.job_running)
         self.started_ms = now_ms()
-        # the client sessions (server/session.py DorisSession), set by the server that accepts them
-        self.live_sessions: Callable[[], list[Any]] = list
+        # the client sessions, set by the server that accepts them (server/control.py)
+        self.live_sessions: Callable[[], list[LiveSession]] = list
         self._stopping = threading.Event()
         self._committers: list[threading.Thread] = []
 

@@ -9,11 +9,11 @@ import ssl
 
 from mysql_mimic import IdentityProvider, NativePasswordAuthPlugin, User
 from mysql_mimic.constants import DEFAULT_SERVER_CAPABILITIES
-from mysql_mimic.control import LocalControl
 from mysql_mimic.types import Capabilities
 
 from dorisbk.env import Config, Env
 from dorisbk.server import compat
+from dorisbk.server.control import SessionControl
 from dorisbk.server.session import DorisSession, ServerVariables
 from dorisbk.sql.router import Router
 
@@ -50,17 +50,17 @@ async def serve(config: Config) -> None:
     if config.tls_cert and config.tls_key:
         ssl_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ssl_context.load_cert_chain(config.tls_cert, config.tls_key)
+    control = SessionControl(server_id=1)
     server = compat.DorisMysqlServer(
         session_factory=lambda: DorisSession(env, router, global_variables),
         identity_provider=Accounts(env),
         # CLIENT_LONG_FLAG, as MySQL and Doris announce it: without it Connector/J reads column flags as one
         # byte and takes a DECIMAL's scale from the next one
         capabilities=DEFAULT_SERVER_CAPABILITIES | Capabilities.CLIENT_LONG_FLAG,
-        control=LocalControl(server_id=1),
+        control=control,
         ssl=ssl_context,
     )
-    # SHOW PROCESSLIST / KILL: the sessions of the connections this server holds
-    env.live_sessions = lambda: [c.session for c in list(server.control._connections.values())]
+    env.live_sessions = control.sessions  # SHOW PROCESSLIST, information_schema's session variables
     await server.start_server(host=config.host, port=config.port)
     env.start_jobs()
     print(f"dorisbk ready on {config.host}:{config.port}", flush=True)

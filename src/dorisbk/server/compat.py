@@ -45,6 +45,7 @@ from sqlglot.tokens import TokenType
 
 from dorisbk.engine.dialect import is_word, lex
 from dorisbk.server import wire
+from dorisbk.server.control import SessionControl
 
 log = logging.getLogger(__name__)
 
@@ -793,7 +794,7 @@ class DorisConnection(Connection):
     async def handle_statistics(self, data: bytes) -> None:
         """COM_STATISTICS: MySQL's one-line status string (not an OK packet)."""
         uptime = max(1, int(time.monotonic() - DorisConnection.started))
-        threads = len(getattr(self.control, "_connections", ())) or 1
+        threads = (self.control.count() if isinstance(self.control, SessionControl) else 0) or 1
         text = (
             f"Uptime: {uptime}  Threads: {threads}  Questions: {DorisConnection.questions}  Slow queries: 0  "
             f"Opens: 0  Flush tables: 1  Open tables: 0  Queries per second avg: "

@@ -38,6 +38,7 @@ from dorisbk.engine.result import Result, SessionContext
 from dorisbk.env import Env
 from dorisbk.errors import DorisError, ParseError, UnknownDatabase
 from dorisbk.server import compat
+from dorisbk.server.control import SessionControl
 from dorisbk.server.workers import STATEMENT_WORKERS
 from dorisbk.sql import info_schema
 from dorisbk.sql.handlers.show import VERSION, VIRTUAL_DBS
@@ -372,7 +373,7 @@ class DorisSession(Session):
         return SessionContext(
             user=self.user_name(),
             db=self.database or None,
-            connection_id=self._connection.connection_id if self._connection else 0,
+            connection_id=self.connection_id,
             time_zone=str(self.variables.get("time_zone")),
             user_variables=self.user_variables.values,
         )
@@ -408,6 +409,11 @@ class DorisSession(Session):
         admin = account is not None and account.has("ADMIN_PRIV")
         return await STATEMENT_WORKERS.run(user, admin, self.statement.run, fn, *args)
 
+    @property
+    def connection_id(self) -> int:
+        """0 before the handshake gave this session its connection."""
+        return self._connection.connection_id if self._connection is not None else 0
+
     def process_row(self, full: bool) -> tuple[Any, ...] | None:
         """This connection as SHOW [FULL] PROCESSLIST lists it (Doris cuts Info at 100 characters)."""
         connection = self._connection
@@ -425,7 +431,8 @@ class DorisSession(Session):
         """KILL [CONNECTION | QUERY] id as Doris checks it: a known connection, one's own unless ADMIN."""
         if isinstance(q.expression, exp.Kill) and self._connection is not None:
             this = q.expression.this.name
-            target = getattr(self._connection.control, "_connections", {}).get(int(this)) if this.isdigit() else None
+            control = self._connection.control
+            target = control.connection(int(this)) if this.isdigit() and isinstance(control, SessionControl) else None
             if target is None:
                 raise to_mysql_error(DorisError(f"Unknown thread id: {this}", code=1094))
             if target.session.username != self.username:
@@ -581,7 +588,11 @@ class DorisSession(Session):
             if ssl_object is not None:
                 cipher, version = ssl_object.cipher()[0], ssl_object.version() or ""
         uptime = int((time.time() * 1000 - self.env.started_ms) / 1000)
-        threads = len(getattr(connection.control, "_connections", ())) if connection is not None else 0
+        threads = (
+            connection.control.count()
+            if connection is not None and isinstance(connection.control, SessionControl)
+            else 0
+        )
         return [
             ("Open_tables", "0"),  # mycli's status command reads these three
             ("Opened_tables", "0"),

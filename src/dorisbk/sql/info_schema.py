@@ -25,7 +25,7 @@ from dorisbk.catalog.types import ColumnType
 from dorisbk.engine import allowlist, lowering, macros
 from dorisbk.engine.result import Result, SessionContext
 from dorisbk.engine.types import Kind, named
-from dorisbk.env import Env
+from dorisbk.env import Env, LiveSession
 from dorisbk.errors import DorisError, UnknownTable
 from dorisbk.sql import assignments
 from dorisbk.sql.result import like
@@ -255,13 +255,9 @@ def column_type(kind: str) -> ColumnType:
     return _VIRTUAL_TYPES[kind]
 
 
-def _session(env: Env, ctx: SessionContext) -> Any | None:
-    """The connection (server/session.py DorisSession) a statement runs for, None when it has gone."""
-    for session in env.live_sessions():
-        connection = getattr(session, "_connection", None)
-        if connection is not None and connection.connection_id == ctx.connection_id:
-            return session
-    return None
+def _session(env: Env, ctx: SessionContext) -> LiveSession | None:
+    """The connection a statement runs for, None when it has gone."""
+    return next((s for s in env.live_sessions() if s.connection_id == ctx.connection_id), None)
 
 
 def _variable_text(value: Any) -> str | None:
