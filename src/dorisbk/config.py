@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from dorisbk.errors import DorisError
 
+VERSION = "doris-2.1.8-dorisbk-0.1.0"  # what SHOW FRONTENDS / BACKENDS and version_comment say
 MAX_MULTI_PARTITION_NUM = 4096  # Doris's FE config max_multi_partition_num
 
 

@@ -51,6 +51,8 @@ def test_proc_tree_walk(conn: pymysql.connections.Connection) -> None:
     assert [r[0] for r in sql(conn, f"SHOW PROC '/dbs/{db_id}/{t['TableId']}'")] == [
         "partitions", "temp_partitions", "index_schema", "indexes"
     ]  # fmt: skip
+    schema = sql_dicts(conn, f"SHOW PROC '/dbs/{db_id}/{t['TableId']}/index_schema'")
+    assert [(r["IndexName"], r["Field"], r["Key"]) for r in schema] == [("t", "k", "true"), ("", "v", "false")]
     parts = sql_dicts(conn, f"SHOW PROC '/dbs/{db_id}/{t['TableId']}/partitions'")
     assert [p["PartitionName"] for p in parts] == ["p1", "p2"]
     assert [p["VisibleVersion"] for p in parts] == ["2", "2"]

@@ -32,6 +32,7 @@ from sqlglot import exp
 
 from dorisbk import interrupt
 from dorisbk.auth.users import require_admin
+from dorisbk.config import VERSION
 from dorisbk.engine.dialect import DorisBK, lex
 from dorisbk.engine.query import Origin, RowStream, name_projections
 from dorisbk.engine.result import Result, SessionContext
@@ -41,7 +42,7 @@ from dorisbk.server import compat
 from dorisbk.server.control import SessionControl
 from dorisbk.server.workers import STATEMENT_WORKERS
 from dorisbk.sql import info_schema
-from dorisbk.sql.handlers.show import VERSION, VIRTUAL_DBS
+from dorisbk.sql.handlers.show import VIRTUAL_DBS
 from dorisbk.sql.router import (
     Router,
     clean_parse_error,

@@ -531,7 +531,7 @@ class _ToStmt(Transformer):
         return _Marker("alter_limit", int(c[1]))
 
     def show_alter(self, c: list[Any]) -> s.ShowStmt:
-        what = "ALTER_COLUMN" if _has(c, "COLUMN") else "ALTER_ROLLUP"
+        what = s.ShowKind.ALTER_COLUMN if _has(c, "COLUMN") else s.ShowKind.ALTER_ROLLUP
         return s.ShowStmt(
             what,
             db=_marker(c, "db"),
@@ -551,27 +551,27 @@ class _ToStmt(Transformer):
         catalog = next((t for t in c if isinstance(t, Token) and t.type in ("NAME", "QUOTED_NAME")), None)
         if catalog is not None:  # SHOW DATABASES FROM catalog
             _internal_catalog(_name(catalog))
-        return s.ShowStmt("DATABASES", like=_marker(c, "like"), condition=_marker(c, "filter"))
+        return s.ShowStmt(s.ShowKind.DATABASES, like=_marker(c, "like"), condition=_marker(c, "filter"))
 
     def show_tables(self, c: list[Any]) -> s.ShowStmt:
-        return s.ShowStmt("TABLES", db=_marker(c, "db"), like=_marker(c, "like"), full=_has(c, "FULL"),
+        return s.ShowStmt(s.ShowKind.TABLES, db=_marker(c, "db"), like=_marker(c, "like"), full=_has(c, "FULL"),
                           condition=_marker(c, "filter"))  # fmt: skip
 
     def show_routine_status(self, c: list[Any]) -> s.ShowStmt:
-        what = "FUNCTION_STATUS" if _has(c, "FUNCTION") else "PROCEDURE_STATUS"
+        what = s.ShowKind.FUNCTION_STATUS if _has(c, "FUNCTION") else s.ShowKind.PROCEDURE_STATUS
         return s.ShowStmt(what, like=_marker(c, "like"), where=_marker(c, "where") or ())
 
     def show_plugins(self, _c: list[Any]) -> s.ShowStmt:
-        return s.ShowStmt("PLUGINS")
+        return s.ShowStmt(s.ShowKind.PLUGINS)
 
     def show_create_table(self, c: list[Any]) -> s.ShowStmt:
-        return s.ShowStmt("CREATE_TABLE", table=_find(c, s.TableName))
+        return s.ShowStmt(s.ShowKind.CREATE_TABLE, table=_find(c, s.TableName))
 
     def show_create_database(self, c: list[Any]) -> s.ShowStmt:
-        return s.ShowStmt("CREATE_DATABASE", db=_name(c[-1]))
+        return s.ShowStmt(s.ShowKind.CREATE_DATABASE, db=_name(c[-1]))
 
     def show_partitions(self, c: list[Any]) -> s.ShowStmt:
-        what = "TEMP_PARTITIONS" if _has(c, "TEMPORARY") else "PARTITIONS"
+        what = s.ShowKind.TEMP_PARTITIONS if _has(c, "TEMPORARY") else s.ShowKind.PARTITIONS
         return s.ShowStmt(what, table=_find(c, s.TableName), where=_marker(c, "where") or ())
 
     def show_where(self, c: list[Any]) -> _Marker:
@@ -591,55 +591,55 @@ class _ToStmt(Transformer):
 
     def show_tablets(self, c: list[Any]) -> s.ShowStmt:
         parts = next((x for x in c if isinstance(x, tuple)), ())
-        return s.ShowStmt("TABLETS", table=_find(c, s.TableName), partitions=parts)
+        return s.ShowStmt(s.ShowKind.TABLETS, table=_find(c, s.TableName), partitions=parts)
 
     def show_proc(self, c: list[Any]) -> s.ShowStmt:
-        return s.ShowStmt("PROC", path=_lit(c[-1]) or "")
+        return s.ShowStmt(s.ShowKind.PROC, path=_lit(c[-1]) or "")
 
     def show_tablet_id(self, c: list[Any]) -> s.ShowStmt:
-        return s.ShowStmt("TABLET_ID", tablet_id=int(c[-1]))
+        return s.ShowStmt(s.ShowKind.TABLET_ID, tablet_id=int(c[-1]))
 
     def show_dynamic_partitions(self, c: list[Any]) -> s.ShowStmt:
-        return s.ShowStmt("DYNAMIC_PARTITION_TABLES", db=_marker(c, "db"))
+        return s.ShowStmt(s.ShowKind.DYNAMIC_PARTITION_TABLES, db=_marker(c, "db"))
 
     def show_backends(self, _c: list[Any]) -> s.ShowStmt:
-        return s.ShowStmt("BACKENDS")
+        return s.ShowStmt(s.ShowKind.BACKENDS)
 
     def show_frontends(self, _c: list[Any]) -> s.ShowStmt:
-        return s.ShowStmt("FRONTENDS")
+        return s.ShowStmt(s.ShowKind.FRONTENDS)
 
     def show_all_grants(self, _c: list[Any]) -> s.ShowStmt:
-        return s.ShowStmt("ALL_GRANTS")
+        return s.ShowStmt(s.ShowKind.ALL_GRANTS)
 
     def show_grants(self, c: list[Any]) -> s.ShowStmt:
-        return s.ShowStmt("GRANTS", user=_find(c, s.UserIdentity))
+        return s.ShowStmt(s.ShowKind.GRANTS, user=_find(c, s.UserIdentity))
 
     def show_table_status(self, c: list[Any]) -> s.ShowStmt:
-        return s.ShowStmt("TABLE_STATUS", db=_marker(c, "db"), like=_marker(c, "like"))
+        return s.ShowStmt(s.ShowKind.TABLE_STATUS, db=_marker(c, "db"), like=_marker(c, "like"))
 
     def show_columns(self, c: list[Any]) -> s.ShowStmt:
         return s.ShowStmt(
-            "COLUMNS", table=_find(c, s.TableName), db=_marker(c, "db"), like=_marker(c, "like"), full=_has(c, "FULL"),
-            condition=_marker(c, "filter"),
+            s.ShowKind.COLUMNS, table=_find(c, s.TableName), db=_marker(c, "db"), like=_marker(c, "like"),
+            full=_has(c, "FULL"), condition=_marker(c, "filter"),
         )  # fmt: skip
 
     def show_index(self, c: list[Any]) -> s.ShowStmt:
-        return s.ShowStmt("INDEX", table=_find(c, s.TableName), db=_marker(c, "db"))
+        return s.ShowStmt(s.ShowKind.INDEX, table=_find(c, s.TableName), db=_marker(c, "db"))
 
     def show_build_index(self, c: list[Any]) -> s.ShowStmt:
-        return s.ShowStmt("BUILD_INDEX", db=_marker(c, "db"), where=_marker(c, "where") or ())
+        return s.ShowStmt(s.ShowKind.BUILD_INDEX, db=_marker(c, "db"), where=_marker(c, "where") or ())
 
     def show_view(self, c: list[Any]) -> s.ShowStmt:
-        return s.ShowStmt("VIEWS_OF", table=_find(c, s.TableName), db=_marker(c, "db"))
+        return s.ShowStmt(s.ShowKind.VIEWS_OF, table=_find(c, s.TableName), db=_marker(c, "db"))
 
     def show_engines(self, _c: list[Any]) -> s.ShowStmt:
-        return s.ShowStmt("ENGINES")
+        return s.ShowStmt(s.ShowKind.ENGINES)
 
     def show_processlist(self, c: list[Any]) -> s.ShowStmt:
-        return s.ShowStmt("PROCESSLIST", full=_has(c, "FULL"))
+        return s.ShowStmt(s.ShowKind.PROCESSLIST, full=_has(c, "FULL"))
 
     def describe(self, c: list[Any]) -> s.ShowStmt:
-        return s.ShowStmt("DESC", table=_find(c, s.TableName), full=_has(c, "ALL"))
+        return s.ShowStmt(s.ShowKind.DESC, table=_find(c, s.TableName), full=_has(c, "ALL"))
 
     # ---- the recycle bin
     def recover(self, c: list[Any]) -> s.RecoverStmt:

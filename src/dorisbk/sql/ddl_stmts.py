@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlglot import exp
 
@@ -201,11 +202,43 @@ class CreateViewStmt:
     alter: bool = False  # ALTER VIEW: replace the definition of an existing view
 
 
+class ShowKind(StrEnum):
+    """Which SHOW / DESC statement a ShowStmt is; each has its handler in ``handlers/show.py``."""
+
+    DATABASES = "DATABASES"
+    TABLES = "TABLES"
+    CREATE_DATABASE = "CREATE_DATABASE"
+    GRANTS = "GRANTS"
+    ALL_GRANTS = "ALL_GRANTS"
+    BACKENDS = "BACKENDS"
+    PROC = "PROC"
+    TABLET_ID = "TABLET_ID"
+    DYNAMIC_PARTITION_TABLES = "DYNAMIC_PARTITION_TABLES"
+    FRONTENDS = "FRONTENDS"
+    ENGINES = "ENGINES"
+    PROCESSLIST = "PROCESSLIST"
+    TABLE_STATUS = "TABLE_STATUS"
+    FUNCTION_STATUS = "FUNCTION_STATUS"
+    PROCEDURE_STATUS = "PROCEDURE_STATUS"
+    PLUGINS = "PLUGINS"
+    BUILD_INDEX = "BUILD_INDEX"
+    ALTER_ROLLUP = "ALTER_ROLLUP"
+    ALTER_COLUMN = "ALTER_COLUMN"
+    VIEWS_OF = "VIEWS_OF"
+    CREATE_TABLE = "CREATE_TABLE"
+    DESC = "DESC"
+    COLUMNS = "COLUMNS"
+    INDEX = "INDEX"
+    PARTITIONS = "PARTITIONS"
+    TEMP_PARTITIONS = "TEMP_PARTITIONS"
+    TABLETS = "TABLETS"
+
+
 @dataclass(frozen=True)
 class ShowStmt:
-    """A SHOW / DESC statement; ``what`` names it (``TABLES``, ``PARTITIONS``, ``CREATE_TABLE``...)."""
+    """A SHOW / DESC statement; ``what`` names it."""
 
-    what: str
+    what: ShowKind
     table: TableName | None = None
     db: str | None = None
     like: str | None = None

@@ -16,7 +16,7 @@ from dorisbk.catalog.model import Database, Partition, Table
 from dorisbk.engine.result import Result
 from dorisbk.env import Env
 from dorisbk.errors import DorisError
-from dorisbk.sql.handlers import show
+from dorisbk.sql.handlers import catalog_rows
 from dorisbk.sql.result import text_result
 
 NULL = "\\N"  # Doris's FeConstants.null_string
@@ -78,7 +78,7 @@ def show_proc(env: Env, path: str) -> Result:
 
 
 def _root(env: Env) -> Node:
-    children = {"backends": Node(lambda: show._backends(env)), "dbs": _dbs(env)}
+    children = {"backends": Node(lambda: catalog_rows.backends(env)), "dbs": _dbs(env)}
     return Node(lambda: text_result(["name"], [(n,) for n in ROOT_CHILDREN]), children.get)
 
 
@@ -91,7 +91,7 @@ def _dbs(env: Env) -> Node:
             tables = catalog.db_tables(db.id)
             size = sum(_table_size(env, t) for t in tables)
             replicas = sum(_replica_count(env, t) for t in tables)
-            rows.append((db.id, db.name, len(tables), show.fmt_size(size), "1024.000 TB", NULL, replicas,
+            rows.append((db.id, db.name, len(tables), catalog_rows.fmt_size(size), "1024.000 TB", NULL, replicas,
                          1073741824))  # fmt: skip
         return text_result(DBS_COLUMNS, rows)
 
@@ -152,7 +152,7 @@ def _table(env: Env, table: Table) -> Node:
                 raise DorisError(f"Table[{table.name}] is not a OLAP or ELASTICSEARCH table")
             return _partitions(env, table, temporary=name == "temp_partitions")
         if name == "index_schema":
-            return Node(lambda: show._describe(table, True))
+            return Node(lambda: catalog_rows.describe(table, True, table.columns))
         if name == "indexes":
             return Node(lambda: _indexes(table))
         raise DorisError(f"Not implemented yet: {name}")
@@ -163,7 +163,7 @@ def _table(env: Env, table: Table) -> Node:
 def _indexes(table: Table) -> Result:
     rows = []
     for index in table.indexes:
-        row = show.index_row(table, index)
+        row = catalog_rows.index_row(table, index)
         rows.append((table.name, index["id"], *row[1:]))
     return text_result(INDEXES_COLUMNS, rows)
 
@@ -177,7 +177,7 @@ def _partitions(env: Env, table: Table, temporary: bool) -> Node:
             raise DorisError(f"Partition[{name}] does not exist")
         return _indices(env, table, part)
 
-    return Node(lambda: show._partitions(env, table, temporary), lookup)
+    return Node(lambda: catalog_rows.partitions(env, table, temporary), lookup)
 
 
 def _indices(env: Env, table: Table, part: Partition) -> Node:
@@ -197,7 +197,7 @@ def _indices(env: Env, table: Table, part: Partition) -> Node:
 
 def _tablets(env: Env, part: Partition) -> Node:
     def fetch() -> Result:
-        result = show.tablet_rows(env, [part])
+        result = catalog_rows.tablet_rows(env, [part])
         return Result(result.columns, sorted(result.rows, key=lambda r: (int(r[0]), int(r[1]))))
 
     def lookup(name: str) -> Node:

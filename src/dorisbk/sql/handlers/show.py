@@ -5,22 +5,25 @@ from __future__ import annotations
 import itertools
 import logging
 import re
-import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp
 
 from dorisbk.auth.users import SHOW_GRANTS_COLUMNS, User, grants_row, require, require_admin
-from dorisbk.catalog import partitions as bounds
 from dorisbk.catalog import rollup, schema_change
 from dorisbk.catalog.model import KEYS_SQL, Column, Partition, Table
 from dorisbk.catalog.types import ColumnType
+from dorisbk.config import VERSION
 from dorisbk.engine.dialect import DorisBK
 from dorisbk.engine.result import Result, SessionContext
 from dorisbk.env import Env
 from dorisbk.errors import DorisError
 from dorisbk.sql import ddl_stmts as s
 from dorisbk.sql import info_schema
+from dorisbk.sql.handlers import catalog_rows as rows
+from dorisbk.sql.handlers import proc
 from dorisbk.sql.result import like, text_result
 from dorisbk.sql.show_where import keep
 from dorisbk.timeutil import long_to_time_string
@@ -29,98 +32,6 @@ log = logging.getLogger(__name__)
 
 VIRTUAL_DBS = ("information_schema", "mysql")
 
-PARTITION_COLUMNS = (
-    "PartitionId",
-    "PartitionName",
-    "VisibleVersion",
-    "VisibleVersionTime",
-    "State",
-    "PartitionKey",
-    "Range",
-    "DistributionKey",
-    "Buckets",
-    "ReplicationNum",
-    "StorageMedium",
-    "CooldownTime",
-    "RemoteStoragePolicy",
-    "LastConsistencyCheckTime",
-    "DataSize",
-    "IsInMemory",
-    "ReplicaAllocation",
-    "IsMutable",
-    "SyncWithBaseTables",
-    "UnsyncTables",
-    "CommittedVersion",
-    "RowCount",
-)
-TABLET_COLUMNS = (
-    "TabletId",
-    "ReplicaId",
-    "BackendId",
-    "SchemaHash",
-    "Version",
-    "LstSuccessVersion",
-    "LstFailedVersion",
-    "LstFailedTime",
-    "LocalDataSize",
-    "RemoteDataSize",
-    "RowCount",
-    "State",
-    "LstConsistencyCheckTime",
-    "CheckVersion",
-    "VisibleVersionCount",
-    "VersionCount",
-    "QueryHits",
-    "PathHash",
-    "Path",
-    "MetaUrl",
-    "CompactionStatus",
-    "CooldownReplicaId",
-    "CooldownMetaId",
-)
-BACKEND_COLUMNS = (
-    "BackendId",
-    "Host",
-    "HeartbeatPort",
-    "BePort",
-    "HttpPort",
-    "BrpcPort",
-    "ArrowFlightSqlPort",
-    "LastStartTime",
-    "LastHeartbeat",
-    "Alive",
-    "SystemDecommissioned",
-    "TabletNum",
-    "DataUsedCapacity",
-    "TrashUsedCapacity",
-    "AvailCapacity",
-    "TotalCapacity",
-    "UsedPct",
-    "MaxDiskUsedPct",
-    "RemoteUsedCapacity",
-    "Tag",
-    "ErrMsg",
-    "Version",
-    "Status",
-    "HeartbeatFailureCounter",
-    "NodeRole",
-)
-DESC_ALL_COLUMNS = (
-    "IndexName",
-    "IndexKeysType",
-    "Field",
-    "Type",
-    "InternalType",
-    "Null",
-    "Key",
-    "Default",
-    "Extra",
-    "Visible",
-    "DefineExpr",
-    "WhereClause",
-)
-VERSION = "doris-2.1.8-dorisbk-0.1.0"
-# SHOW {PROCEDURE | FUNCTION} STATUS (Doris 3's ShowProcedureStatusCommand)
 ROUTINE_STATUS_COLUMNS = ("ProcedureName", "CatalogId", "DbId", "DbName", "PackageName", "OwnerName", "CreateTime",
                           "ModifyTime")  # fmt: skip
 PLUGIN_COLUMNS = ("Name", "Type", "Description", "Version", "JavaVersion", "ClassName", "SoName", "Sources", "Status",
@@ -136,16 +47,6 @@ PLUGINS = [
 ]  # fmt: skip
 
 
-def fmt_size(size: int) -> str:
-    """Doris's human byte count: ``0.000``, ``1.250 KB``, ``3.000 GB``."""
-    value = float(size)
-    for unit in ("", " KB", " MB", " GB", " TB"):
-        if value < 1024 or unit == " TB":
-            return f"{value:.3f}{unit}"
-        value /= 1024
-    return f"{value:.3f} TB"
-
-
 def column_sql(col: Column, show_agg: bool) -> str:
     """A column as SHOW CREATE TABLE prints it (and our grammar reads back)."""
     parts = [f"`{col.name}`", col.type.sql().lower().replace(", ", ",")]
@@ -156,19 +57,17 @@ def column_sql(col: Column, show_agg: bool) -> str:
         parts.append(f"AUTO_INCREMENT({col.auto_increment})")
     if col.default is not None:
         parts.append(
-            "DEFAULT CURRENT_TIMESTAMP" if col.default == "CURRENT_TIMESTAMP" else f'DEFAULT "{_esc(col.default)}"'
+            "DEFAULT CURRENT_TIMESTAMP"
+            if col.default == "CURRENT_TIMESTAMP"
+            else f'DEFAULT "{rows.escape(col.default)}"'
         )
     if col.comment:
-        parts.append(f"COMMENT '{_esc(col.comment)}'")
+        parts.append(f"COMMENT '{rows.escape(col.comment)}'")
     return " ".join(parts)
 
 
-def _esc(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("'", "\\'")
-
-
 def _literals(values: list[str | None] | None) -> str:
-    return ", ".join("MAXVALUE" if v is None else f'"{_esc(v)}"' for v in values or [])
+    return ", ".join("MAXVALUE" if v is None else f'"{rows.escape(v)}"' for v in values or [])
 
 
 def partition_sql(table: Table, parts: list[Partition]) -> str:
@@ -199,27 +98,13 @@ def partition_sql(table: Table, parts: list[Partition]) -> str:
     return f"PARTITION BY {kind}({cols})\n(" + ",\n".join(lines) + ")"
 
 
-def index_properties(index: dict) -> str:
-    """An index's properties as Doris prints them: ``("parser" = "english")``, empty when there are none."""
-    if not index["properties"]:
-        return ""
-    return "(" + ", ".join(f'"{k}" = "{_esc(v)}"' for k, v in index["properties"].items()) + ")"
-
-
-def index_row(table: Table, index: dict) -> tuple[str, ...]:
-    """One SHOW INDEX row: Key_name is the index, Index_type INVERTED / NGRAM_BF / BITMAP."""
-    cols = ",".join(index["columns"])
-    return (table.name, "", index["name"], "", cols, "", "", "", "", "", index["type"], index["comment"],
-            index_properties(index))  # fmt: skip
-
-
 def index_sql(index: dict) -> str:
     """``INDEX idx (`col`) USING INVERTED PROPERTIES("parser" = "english") COMMENT '...'``."""
     cols = ", ".join(f"`{c}`" for c in index["columns"])
     text = f"INDEX {index['name']} ({cols}) USING {index['type']}"
     if index["properties"]:
-        text += f" PROPERTIES{index_properties(index)}"
-    return text + f" COMMENT '{_esc(index['comment'])}'"
+        text += f" PROPERTIES{rows.index_properties(index)}"
+    return text + f" COMMENT '{rows.escape(index['comment'])}'"
 
 
 def create_table_sql(env: Env, table: Table) -> str:
@@ -231,7 +116,7 @@ def create_table_sql(env: Env, table: Table) -> str:
     if table.key_columns:  # a DUPLICATE table without keys (enable_duplicate_without_keys_by_default) shows none
         out.append(f"{KEYS_SQL[table.keys_type]}({', '.join(f'`{k}`' for k in table.key_columns)})")
     if table.comment:
-        out.append(f"COMMENT '{_esc(table.comment)}'")
+        out.append(f"COMMENT '{rows.escape(table.comment)}'")
     if table.partition_type != "UNPARTITIONED":
         out.append(partition_sql(table, env.catalog.table_partitions(table)))
     if table.distribution == "HASH":
@@ -243,205 +128,191 @@ def create_table_sql(env: Env, table: Table) -> str:
     props.update({k: v for k, v in table.properties.items() if k != "replication_num"})
     if table.state == "ATOMIC_RESTORE":
         props["in_atomic_restore"] = "true"
-    body = ",\n".join(f'"{k}" = "{_esc(v)}"' for k, v in props.items())
+    body = ",\n".join(f'"{k}" = "{rows.escape(v)}"' for k, v in props.items())
     out.append(f"PROPERTIES (\n{body}\n);")
     return "\n".join(out)
 
 
 def execute(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
     user = env.users.require(ctx.user)
-    catalog = env.catalog
-    what = stmt.what
-    if what == "DATABASES":
-        names = [d.name for d in catalog.dbs.values() if user.has_any_in_db(d.name)]
-        names = sorted({*names, *VIRTUAL_DBS})
-        return text_result(
-            ["Database"], keep(["Database"], [(n,) for n in names if like(stmt.like, n)], stmt.condition)
-        )
-    if what == "TABLES":
-        db_name = ctx.current_db(stmt.db)
-        if db_name.lower() in VIRTUAL_DBS:  # information_schema / mysql: every user may list them
-            db_name = db_name.lower()
-            listed = [(name, "SYSTEM VIEW") for name in info_schema.virtual_tables(db_name)]
-        else:
-            db = catalog.db(db_name)
-            listed = [(t.name, "VIEW" if t.kind == "VIEW" else "BASE TABLE") for t in catalog.db_tables(db.id)]
-            if not user.has_any_in_db(db_name):
-                listed = []
-        rows = [(name, kind) if stmt.full else (name,) for name, kind in listed if like(stmt.like, name)]
-        names = [f"Tables_in_{db_name}"] + (["Table_type"] if stmt.full else [])
-        return text_result(names, keep(names, rows, stmt.condition))
-    if what == "CREATE_DATABASE":
-        db = catalog.db(stmt.db or "")
-        text = f"CREATE DATABASE `{db.name}`"
-        if db.properties:
-            props = ",\n".join(f'"{k}" = "{v}"' for k, v in db.properties.items())
-            text += f"\nPROPERTIES (\n{props}\n)"
-        return text_result(["Database", "Create Database"], [(db.name, text)])
-    if what == "GRANTS":
-        target = user
-        if stmt.user is not None and stmt.user.name != user.name:
-            require_admin(user)
-            target = env.users.require(stmt.user.name)
-        return text_result(SHOW_GRANTS_COLUMNS, [grants_row(target)])
-    if what == "ALL_GRANTS":
-        require_admin(user)
-        rows = [grants_row(u) for u in sorted(env.users.users.values(), key=lambda u: u.name)]
-        return text_result(SHOW_GRANTS_COLUMNS, rows)
-    if what == "BACKENDS":
-        require_admin(user)
-        return _backends(env)
-    if what in ("PROC", "TABLET_ID"):
-        from dorisbk.sql.handlers import proc  # proc builds on this module's rows
-
-        require_admin(user)
-        return proc.show_proc(env, stmt.path) if what == "PROC" else proc.show_tablet(env, stmt.tablet_id)
-    if what == "DYNAMIC_PARTITION_TABLES":
-        from dorisbk.sql.handlers import dynamic_show
-
-        return dynamic_show.show_tables(env, user, ctx.current_db(stmt.db))
-    if what == "FRONTENDS":
-        require_admin(user)
-        row = (
-            "dorisbk",
-            env.config.host,
-            "9010",
-            "8030",
-            str(env.config.port),
-            "9020",
-            "-1",
-            "FOLLOWER",
-            "true",
-            "1",
-            "1",
-            "1",
-            "true",
-            "true",
-            long_to_time_string(env.started_ms),
-            long_to_time_string(env.started_ms),
-            "true",
-            "",
-            VERSION,
-            "true",
-        )
-        names = (
-            "Name",
-            "Host",
-            "EditLogPort",
-            "HttpPort",
-            "QueryPort",
-            "RpcPort",
-            "ArrowFlightSqlPort",
-            "Role",
-            "IsMaster",
-            "ClusterId",
-            "Join",
-            "Alive",
-            "ReplayedJournalId",
-            "LastStartTime",
-            "LastHeartbeat",
-            "IsHelper",
-            "ErrMsg",
-            "Version",
-            "CurrentConnected",
-        )
-        return text_result(names, [row[: len(names)]])
-    if what == "ENGINES":
-        return text_result(
-            ["Engine", "Support", "Comment", "Transactions", "XA", "Savepoints"],
-            [("Olap engine", "DEFAULT", "Default storage engine of palo", "NO", "NO", "NO")],
-        )
-    if what == "PROCESSLIST":
-        return text_result(
-            [
-                "CurrentConnected",
-                "Id",
-                "User",
-                "Host",
-                "LoginTime",
-                "Catalog",
-                "Db",
-                "Command",
-                "Time",
-                "State",
-                "QueryId",
-                "Info",
-            ],
-            _processes(env, ctx, user, stmt.full),
-        )
-    if what == "TABLE_STATUS":
-        return _table_status(env, ctx, stmt)
-    if what in ("FUNCTION_STATUS", "PROCEDURE_STATUS"):
-        # Doris's SHOW {PROCEDURE | FUNCTION} STATUS lists its stored (PL/SQL) procedures: none here
-        return text_result(ROUTINE_STATUS_COLUMNS, [])
-    if what == "PLUGINS":
-        return text_result(PLUGIN_COLUMNS, PLUGINS)
-    if what == "BUILD_INDEX":
-        return _build_index(env, ctx, stmt)
-    if what == "ALTER_ROLLUP":
-        return _alter_rollup(env, ctx, stmt)
-    if what == "ALTER_COLUMN":
-        return _alter_column(env, ctx, stmt)
+    handler = _SERVER_WIDE.get(stmt.what)
+    if handler is not None:
+        return handler(env, ctx, user, stmt)
     # the rest are about one table
     assert stmt.table is not None
     db_name = ctx.current_db(stmt.table.db or stmt.db)
-    if db_name.lower() in VIRTUAL_DBS and what in ("DESC", "COLUMNS"):
+    if db_name.lower() in VIRTUAL_DBS and stmt.what in (s.ShowKind.DESC, s.ShowKind.COLUMNS):
         return _virtual_columns(db_name.lower(), stmt)
-    db = catalog.db(db_name)
-    table = catalog.table(db, stmt.table.name)
-    if what in ("PARTITIONS", "TEMP_PARTITIONS", "TABLETS"):
+    db = env.catalog.db(db_name)
+    table = env.catalog.table(db, stmt.table.name)
+    if stmt.what in (s.ShowKind.PARTITIONS, s.ShowKind.TEMP_PARTITIONS, s.ShowKind.TABLETS):
         require_admin(user)
     else:
         require(user, "SELECT_PRIV", db_name, table.name)
-    if what == "VIEWS_OF":
-        return _views_of(env, db.id, db_name, table)
-    if what == "CREATE_TABLE":
-        if table.kind == "VIEW":
-            return text_result(
-                ["View", "Create View", "character_set_client", "collation_connection"],
-                [(table.name, f"CREATE VIEW `{table.name}` AS {table.view_sql};", "utf8mb4", "utf8mb4_0900_bin")],
-            )
-        return text_result(["Table", "Create Table"], [(table.name, create_table_sql(env, table))])
-    if what == "DESC":
-        return _describe(table, stmt.full, view_columns(env, ctx, db_name, table))
-    if what == "COLUMNS":
-        result = _columns(table, stmt.full, stmt.like, view_columns(env, ctx, db_name, table))
-        return Result(result.columns, keep([c[0] for c in result.columns], result.rows, stmt.condition))
-    if what == "INDEX":
+    return _OF_TABLE[stmt.what](env, ctx, stmt, _Target(db.id, db_name, table))
+
+
+@dataclass(frozen=True)
+class _Target:
+    """The table a SHOW is about, once its database is known and the user may see it."""
+
+    db_id: int
+    db_name: str
+    table: Table
+
+
+def _databases(env: Env, _ctx: SessionContext, user: User, stmt: s.ShowStmt) -> Result:
+    names = [d.name for d in env.catalog.dbs.values() if user.has_any_in_db(d.name)]
+    names = sorted({*names, *VIRTUAL_DBS})
+    return text_result(["Database"], keep(["Database"], [(n,) for n in names if like(stmt.like, n)], stmt.condition))
+
+
+def _tables(env: Env, ctx: SessionContext, user: User, stmt: s.ShowStmt) -> Result:
+    catalog = env.catalog
+    db_name = ctx.current_db(stmt.db)
+    if db_name.lower() in VIRTUAL_DBS:  # information_schema / mysql: every user may list them
+        db_name = db_name.lower()
+        listed = [(name, "SYSTEM VIEW") for name in info_schema.virtual_tables(db_name)]
+    else:
+        db = catalog.db(db_name)
+        listed = [(t.name, "VIEW" if t.kind == "VIEW" else "BASE TABLE") for t in catalog.db_tables(db.id)]
+        if not user.has_any_in_db(db_name):
+            listed = []
+    rows = [(name, kind) if stmt.full else (name,) for name, kind in listed if like(stmt.like, name)]
+    names = [f"Tables_in_{db_name}"] + (["Table_type"] if stmt.full else [])
+    return text_result(names, keep(names, rows, stmt.condition))
+
+
+def _create_database(env: Env, _ctx: SessionContext, _user: User, stmt: s.ShowStmt) -> Result:
+    db = env.catalog.db(stmt.db or "")
+    text = f"CREATE DATABASE `{db.name}`"
+    if db.properties:
+        props = ",\n".join(f'"{k}" = "{v}"' for k, v in db.properties.items())
+        text += f"\nPROPERTIES (\n{props}\n)"
+    return text_result(["Database", "Create Database"], [(db.name, text)])
+
+
+def _grants(env: Env, _ctx: SessionContext, user: User, stmt: s.ShowStmt) -> Result:
+    target = user
+    if stmt.user is not None and stmt.user.name != user.name:
+        require_admin(user)
+        target = env.users.require(stmt.user.name)
+    return text_result(SHOW_GRANTS_COLUMNS, [grants_row(target)])
+
+
+def _all_grants(env: Env, _ctx: SessionContext, user: User, _stmt: s.ShowStmt) -> Result:
+    require_admin(user)
+    rows = [grants_row(u) for u in sorted(env.users.users.values(), key=lambda u: u.name)]
+    return text_result(SHOW_GRANTS_COLUMNS, rows)
+
+
+def _backends_of(env: Env, _ctx: SessionContext, user: User, _stmt: s.ShowStmt) -> Result:
+    require_admin(user)
+    return rows.backends(env)
+
+
+def _proc(env: Env, _ctx: SessionContext, user: User, stmt: s.ShowStmt) -> Result:
+    require_admin(user)
+    return proc.show_proc(env, stmt.path) if stmt.what == s.ShowKind.PROC else proc.show_tablet(env, stmt.tablet_id)
+
+
+def _dynamic_partition_tables(env: Env, ctx: SessionContext, user: User, stmt: s.ShowStmt) -> Result:
+    from dorisbk.sql.handlers import dynamic_show
+
+    return dynamic_show.show_tables(env, user, ctx.current_db(stmt.db))
+
+
+FRONTEND_COLUMNS = ("Name", "Host", "EditLogPort", "HttpPort", "QueryPort", "RpcPort", "ArrowFlightSqlPort", "Role",
+                    "IsMaster", "ClusterId", "Join", "Alive", "ReplayedJournalId", "LastStartTime", "LastHeartbeat",
+                    "IsHelper", "ErrMsg", "Version", "CurrentConnected")  # fmt: skip
+
+
+def _frontends(env: Env, _ctx: SessionContext, user: User, _stmt: s.ShowStmt) -> Result:
+    require_admin(user)
+    started = long_to_time_string(env.started_ms)
+    row = ("dorisbk", env.config.host, "9010", "8030", str(env.config.port), "9020", "-1", "FOLLOWER", "true", "1",
+           "1", "1", "true", "true", started, started, "true", "", VERSION, "true")  # fmt: skip
+    return text_result(FRONTEND_COLUMNS, [row[: len(FRONTEND_COLUMNS)]])
+
+
+def _engines(_env: Env, _ctx: SessionContext, _user: User, _stmt: s.ShowStmt) -> Result:
+    return text_result(
+        ["Engine", "Support", "Comment", "Transactions", "XA", "Savepoints"],
+        [("Olap engine", "DEFAULT", "Default storage engine of palo", "NO", "NO", "NO")],
+    )
+
+
+PROCESSLIST_COLUMNS = ("CurrentConnected", "Id", "User", "Host", "LoginTime", "Catalog", "Db", "Command", "Time",
+                       "State", "QueryId", "Info")  # fmt: skip
+
+
+def _processlist(env: Env, ctx: SessionContext, user: User, stmt: s.ShowStmt) -> Result:
+    return text_result(PROCESSLIST_COLUMNS, _processes(env, ctx, user, stmt.full))
+
+
+def _routine_status(_env: Env, _ctx: SessionContext, _user: User, _stmt: s.ShowStmt) -> Result:
+    """Doris's SHOW {PROCEDURE | FUNCTION} STATUS lists its stored (PL/SQL) procedures: none here."""
+    return text_result(ROUTINE_STATUS_COLUMNS, [])
+
+
+def _plugins(_env: Env, _ctx: SessionContext, _user: User, _stmt: s.ShowStmt) -> Result:
+    return text_result(PLUGIN_COLUMNS, PLUGINS)
+
+
+def _views_of_table(env: Env, _ctx: SessionContext, _stmt: s.ShowStmt, on: _Target) -> Result:
+    return _views_of(env, on.db_id, on.db_name, on.table)
+
+
+def _create_table(env: Env, _ctx: SessionContext, _stmt: s.ShowStmt, on: _Target) -> Result:
+    table = on.table
+    if table.kind == "VIEW":
         return text_result(
-            [
-                "Table",
-                "Non_unique",
-                "Key_name",
-                "Seq_in_index",
-                "Column_name",
-                "Collation",
-                "Cardinality",
-                "Sub_part",
-                "Packed",
-                "Null",
-                "Index_type",
-                "Comment",
-                "Properties",
-            ],
-            [index_row(table, i) for i in table.indexes],
+            ["View", "Create View", "character_set_client", "collation_connection"],
+            [(table.name, f"CREATE VIEW `{table.name}` AS {table.view_sql};", "utf8mb4", "utf8mb4_0900_bin")],
         )
-    if what == "TEMP_PARTITIONS":
-        return _partitions(env, table, temporary=True)
+    return text_result(["Table", "Create Table"], [(table.name, create_table_sql(env, table))])
+
+
+def _desc(env: Env, ctx: SessionContext, stmt: s.ShowStmt, on: _Target) -> Result:
+    return rows.describe(on.table, stmt.full, view_columns(env, ctx, on.db_name, on.table))
+
+
+def _columns_of(env: Env, ctx: SessionContext, stmt: s.ShowStmt, on: _Target) -> Result:
+    result = _columns(on.table, stmt.full, stmt.like, view_columns(env, ctx, on.db_name, on.table))
+    return Result(result.columns, keep([c[0] for c in result.columns], result.rows, stmt.condition))
+
+
+INDEX_COLUMNS = ("Table", "Non_unique", "Key_name", "Seq_in_index", "Column_name", "Collation", "Cardinality",
+                 "Sub_part", "Packed", "Null", "Index_type", "Comment", "Properties")  # fmt: skip
+
+
+def _index(_env: Env, _ctx: SessionContext, _stmt: s.ShowStmt, on: _Target) -> Result:
+    return text_result(INDEX_COLUMNS, [rows.index_row(on.table, i) for i in on.table.indexes])
+
+
+def _temp_partitions(env: Env, _ctx: SessionContext, _stmt: s.ShowStmt, on: _Target) -> Result:
+    return rows.partitions(env, on.table, temporary=True)
+
+
+def _olap(table: Table) -> Table:
     if table.kind != "OLAP":
         raise DorisError(f"Table[{table.name}] is not a OLAP table")
-    if what == "PARTITIONS":
-        return _filter_partitions(_partitions(env, table), stmt.where)
-    if what == "TABLETS":
-        return _tablets(env, table, stmt.partitions)
-    raise DorisError(f"Unsupported SHOW statement: {what}")
+    return table
+
+
+def _partitions_of(env: Env, _ctx: SessionContext, stmt: s.ShowStmt, on: _Target) -> Result:
+    return _filter_partitions(rows.partitions(env, _olap(on.table)), stmt.where)
+
+
+def _tablets_of(env: Env, _ctx: SessionContext, stmt: s.ShowStmt, on: _Target) -> Result:
+    return _tablets(env, _olap(on.table), stmt.partitions)
 
 
 BUILD_INDEX_COLUMNS = ("JobId", "TableName", "PartitionName", "AlterInvertedIndexes", "CreateTime", "FinishTime",
                        "TransactionId", "State", "Msg", "Progress")  # fmt: skip
 
 
-def _build_index(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
+def _build_index(env: Env, ctx: SessionContext, _user: User, stmt: s.ShowStmt) -> Result:
     """SHOW BUILD INDEX [FROM db] [WHERE TableName = ..]: one finished job per BUILD INDEX run."""
     db = env.catalog.db(ctx.current_db(stmt.db))
     rows = []
@@ -480,7 +351,7 @@ def _job_filter(
     return rows
 
 
-def _alter_rollup(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
+def _alter_rollup(env: Env, ctx: SessionContext, _user: User, stmt: s.ShowStmt) -> Result:
     """SHOW ALTER TABLE MATERIALIZED VIEW / ROLLUP [FROM db] [WHERE ...]: the jobs that built the views."""
     db = env.catalog.db(ctx.current_db(stmt.db))
     rows = rollup.alter_job_rows(env.catalog.db_tables(db.id))
@@ -489,7 +360,7 @@ def _alter_rollup(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
     return text_result(names, rows)
 
 
-def _alter_column(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
+def _alter_column(env: Env, ctx: SessionContext, _user: User, stmt: s.ShowStmt) -> Result:
     """SHOW ALTER TABLE COLUMN [FROM db] [WHERE ...] [ORDER BY ...] [LIMIT n]: the schema change jobs."""
     db = env.catalog.db(ctx.current_db(stmt.db))
     rows = schema_change.job_rows(env.catalog.db_tables(db.id))
@@ -526,7 +397,7 @@ TABLE_STATUS_COLUMNS = ("Name", "Engine", "Version", "Row_format", "Rows", "Avg_
                         "Update_time", "Check_time", "Collation", "Checksum", "Create_options", "Comment")  # fmt: skip
 
 
-def _table_status(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
+def _table_status(env: Env, ctx: SessionContext, _user: User, stmt: s.ShowStmt) -> Result:
     """SHOW TABLE STATUS [FROM db] [LIKE 'pattern'] (what BI tools list tables with)."""
     db_name = ctx.current_db(stmt.db)
     if db_name.lower() in VIRTUAL_DBS:  # information_schema / mysql: system views, as MySQL lists them
@@ -555,58 +426,6 @@ def _table_status(env: Env, ctx: SessionContext, stmt: s.ShowStmt) -> Result:
                      created, long_to_time_string(table.update_time), None, "utf8mb4_0900_bin", None, "",
                      table.comment))  # fmt: skip
     return text_result(TABLE_STATUS_COLUMNS, rows)
-
-
-def type_text(ctype: ColumnType) -> str:
-    """A type as Doris 2.x's DESC prints it (``hideVersionForVersionColumn``): lower case, ``decimal(18,2)``,
-    ``varchar(32)``, ``datetime(3)``, ``text``, ``array<int>``."""
-    if ctype.items:
-        return f"{ctype.name.lower()}<{','.join(type_text(item) for item in ctype.items)}>"
-    name = {"STRING": "TEXT", "DATEV2": "DATE", "DATETIMEV2": "DATETIME", "DECIMALV3": "DECIMAL"}.get(ctype.name)
-    return ColumnType(name or ctype.name, ctype.length, ctype.precision, ctype.scale).sql().lower().replace(", ", ",")
-
-
-def _describe(table: Table, full: bool, columns: list[Column]) -> Result:
-    """DESC [ALL]. A view's columns are its query's (``view_columns``), typed as Doris 2.x prints them
-    (lower case: the MySQL spelling SQLAlchemy's MySQL dialect reads a view's columns from), with no
-    index rows."""
-    if table.kind in ("VIEW", "SCHEMA"):
-        rows = [(c.name, type_text(c.type), "Yes" if c.nullable else "No", "false", c.default, "") for c in columns]
-        return text_result(["Field", "Type", "Null", "Key", "Default", "Extra"], rows)
-    rows = []
-    for col in columns:
-        extra = "" if table.keys_type != "AGG_KEYS" or col.is_key else (col.aggregation or "")
-        base = (
-            col.name,
-            col.type.sql(),
-            "Yes" if col.nullable else "No",
-            "true" if col.is_key else "false",
-            col.default,
-            extra,
-        )
-        if full:
-            first = not rows  # the index's name and keys type head its first row only
-            rows.append(
-                (
-                    table.name if first else "",
-                    table.keys_type if first else "",
-                    col.name,
-                    col.type.sql(),
-                    col.type.sql(),
-                    base[2],
-                    base[3],
-                    col.default,
-                    extra,
-                    "true",
-                    "",
-                    "",
-                )
-            )
-        else:
-            rows.append(base)
-    if full:
-        return text_result(DESC_ALL_COLUMNS, rollup.describe_rows(table, rows))
-    return text_result(["Field", "Type", "Null", "Key", "Default", "Extra"], rows)
 
 
 def _columns(table: Table, full: bool, pattern: str | None, columns: list[Column]) -> Result:
@@ -660,131 +479,10 @@ def _filter_partitions(result: Result, where: tuple[tuple[str, str, str], ...]) 
     return Result(result.columns, rows)
 
 
-def _partitions(env: Env, table: Table, temporary: bool = False) -> Result:
-    catalog = env.catalog
-    rows = []
-    types = bounds.column_types(table) if table.partition_type != "UNPARTITIONED" else []
-    for part in catalog.temp_partitions(table) if temporary else catalog.table_partitions(table):
-        tablets = catalog.partition_tablets(part)
-        size = sum(t.replicas[0].data_size for t in tablets if t.replicas)
-        row_count = sum(t.replicas[0].row_count for t in tablets if t.replicas)
-        if table.partition_type == "RANGE":
-            rng = bounds.format_range(types, part)
-        elif table.partition_type == "LIST":
-            rng = bounds.format_list(types, part)
-        else:
-            rng = ""
-        dist = ", ".join(table.distribution_columns) if table.distribution == "HASH" else "RANDOM"
-        rows.append(
-            (
-                part.id,
-                part.name,
-                part.visible_version,
-                long_to_time_string(part.visible_version_time),
-                "NORMAL",
-                ", ".join(table.partition_columns),
-                rng,
-                dist,
-                part.buckets,
-                part.replication_num,
-                part.storage_medium,
-                "9999-12-31 23:59:59",
-                "",
-                "NULL",
-                fmt_size(size),
-                "false",
-                f"tag.location.default: {part.replication_num}",
-                "true",
-                "true",
-                "\\N",
-                part.visible_version,
-                row_count,
-            )
-        )
-    return text_result(PARTITION_COLUMNS, rows)
-
-
 def _tablets(env: Env, table: Table, names: tuple[str, ...]) -> Result:
     catalog = env.catalog
     parts = [catalog.partition(table, n) for n in names] if names else catalog.table_partitions(table)
-    return tablet_rows(env, parts)
-
-
-def tablet_rows(env: Env, parts: list[Partition]) -> Result:
-    """SHOW TABLETS rows of the given partitions, one per replica."""
-    catalog = env.catalog
-    rows = []
-    for part in parts:
-        for tablet in catalog.partition_tablets(part):
-            for replica in tablet.replicas:
-                path = str(env.tablets.tablet_dir(replica.backend_id, tablet.id))
-                rows.append(
-                    (
-                        tablet.id,
-                        replica.id,
-                        replica.backend_id,
-                        0,
-                        replica.version,
-                        replica.version,
-                        -1,
-                        "NULL",
-                        replica.data_size,
-                        0,
-                        replica.row_count,
-                        "NORMAL",
-                        "NULL",
-                        -1,
-                        len(replica.visible_rowsets(part.visible_version)),
-                        len(replica.rowsets),
-                        0,
-                        0,
-                        path,
-                        f"http://127.0.0.1:8040/api/meta/header/{tablet.id}",
-                        f"http://127.0.0.1:8040/api/compaction/show?tablet_id={tablet.id}",
-                        -1,
-                        -1,
-                    )
-                )
-    return text_result(TABLET_COLUMNS, rows)
-
-
-def _backends(env: Env) -> Result:
-    rows = []
-    for be in env.catalog.backend_list():
-        usage = shutil.disk_usage(be.root)
-        tablets = sum(1 for t in env.catalog.tablets.values() for r in t.replicas if r.backend_id == be.id)
-        used = sum(r.data_size for t in env.catalog.tablets.values() for r in t.replicas if r.backend_id == be.id)
-        rows.append(
-            (
-                be.id,
-                be.host,
-                be.heartbeat_port,
-                be.be_port,
-                be.http_port,
-                be.brpc_port,
-                -1,
-                long_to_time_string(env.started_ms),
-                long_to_time_string(env.started_ms),
-                "true",
-                "false",
-                tablets,
-                fmt_size(used),
-                "0.000",
-                fmt_size(usage.free),
-                fmt_size(usage.total),
-                f"{100.0 * (usage.total - usage.free) / usage.total:.2f} %",
-                f"{100.0 * (usage.total - usage.free) / usage.total:.2f} %",
-                "0.000",
-                '{"location" : "default"}',
-                "",
-                VERSION,
-                '{"lastSuccessReportTabletsTime":"' + long_to_time_string(env.started_ms) + '","isQueryDisabled":false,'
-                '"isLoadDisabled":false}',
-                0,
-                "mix",
-            )
-        )
-    return text_result(BACKEND_COLUMNS, rows)
+    return rows.tablet_rows(env, parts)
 
 
 def _processes(env: Env, ctx: SessionContext, user: User, full: bool) -> list[tuple]:
@@ -807,7 +505,7 @@ def _virtual_columns(db_name: str, stmt: s.ShowStmt) -> Result:
         raise DorisError(f"Unknown table '{stmt.table.name}' in {db_name}", code=1109)
     columns = [Column(name, info_schema.column_type(kind)) for name, kind in kinds]
     if stmt.what == "DESC":
-        return _describe(Table(0, 0, stmt.table.name.lower(), kind="SCHEMA"), False, columns)
+        return rows.describe(Table(0, 0, stmt.table.name.lower(), kind="SCHEMA"), False, columns)
     result = _columns(Table(0, 0, stmt.table.name.lower(), kind="SCHEMA"), stmt.full, stmt.like, columns)
     return Result(result.columns, keep([c[0] for c in result.columns], result.rows, stmt.condition))
 
@@ -871,3 +569,36 @@ def view_columns(env: Env, ctx: SessionContext, db_name: str, table: Table) -> l
         else:
             columns.append(Column(name, doris_type(duck_type)))
     return columns
+
+
+_SERVER_WIDE: dict[s.ShowKind, Callable[[Env, SessionContext, User, s.ShowStmt], Result]] = {
+    s.ShowKind.DATABASES: _databases,
+    s.ShowKind.TABLES: _tables,
+    s.ShowKind.CREATE_DATABASE: _create_database,
+    s.ShowKind.GRANTS: _grants,
+    s.ShowKind.ALL_GRANTS: _all_grants,
+    s.ShowKind.BACKENDS: _backends_of,
+    s.ShowKind.PROC: _proc,
+    s.ShowKind.TABLET_ID: _proc,
+    s.ShowKind.DYNAMIC_PARTITION_TABLES: _dynamic_partition_tables,
+    s.ShowKind.FRONTENDS: _frontends,
+    s.ShowKind.ENGINES: _engines,
+    s.ShowKind.PROCESSLIST: _processlist,
+    s.ShowKind.TABLE_STATUS: _table_status,
+    s.ShowKind.FUNCTION_STATUS: _routine_status,
+    s.ShowKind.PROCEDURE_STATUS: _routine_status,
+    s.ShowKind.PLUGINS: _plugins,
+    s.ShowKind.BUILD_INDEX: _build_index,
+    s.ShowKind.ALTER_ROLLUP: _alter_rollup,
+    s.ShowKind.ALTER_COLUMN: _alter_column,
+}
+_OF_TABLE: dict[s.ShowKind, Callable[[Env, SessionContext, s.ShowStmt, _Target], Result]] = {
+    s.ShowKind.VIEWS_OF: _views_of_table,
+    s.ShowKind.CREATE_TABLE: _create_table,
+    s.ShowKind.DESC: _desc,
+    s.ShowKind.COLUMNS: _columns_of,
+    s.ShowKind.INDEX: _index,
+    s.ShowKind.TEMP_PARTITIONS: _temp_partitions,
+    s.ShowKind.PARTITIONS: _partitions_of,
+    s.ShowKind.TABLETS: _tablets_of,
+}
