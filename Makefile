@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint bench bench-deps bench-backup bench-restore clean
+.PHONY: serve test test-fast lint bench bench-deps bench-backup bench-restore clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -19,6 +19,10 @@ test: $(STAMP)
 	bash scripts/test-deps.sh
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
+
+# The in-process tier: parsers, planners, the function catalog, repository layout, layers; no server.
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m fast
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.load_query

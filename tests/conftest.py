@@ -24,3 +24,9 @@ def fresh_server(tmp_path: Path) -> Iterator[DorisbkServer]:
     srv = DorisbkServer(tmp_path / "data")
     yield srv
     srv.stop()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "fast: runs in process, without starting a server (the fast tier: make test-fast)"
+    )

@@ -41,6 +41,8 @@ from dorisbk.sql.backup_stmts import (
 )
 from dorisbk.sql.lark_support import grammar_path
 
+pytestmark = pytest.mark.fast  # in process, no server
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 

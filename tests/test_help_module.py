@@ -25,6 +25,8 @@ from dorisbk.sql.help import (
     split_statements,
 )
 
+pytestmark = pytest.mark.fast  # in process, no server
+
 TOPIC = list(TOPIC_COLUMNS)
 LIST = list(LIST_COLUMNS)
 

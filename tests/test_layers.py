@@ -9,7 +9,11 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 import dorisbk
+
+pytestmark = pytest.mark.fast  # in process, no server
 
 ROOT = Path(dorisbk.__file__).parent
 # modules at the bottom: errors, frontend config knobs, time and checksum helpers, durable writes,

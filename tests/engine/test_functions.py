@@ -16,6 +16,8 @@ from dorisbk.engine.dialect import DorisBK
 from dorisbk.engine.types import Kind
 from dorisbk.errors import DorisError
 
+pytestmark = pytest.mark.fast  # in process, no server
+
 
 @pytest.fixture(scope="module")
 def db() -> Iterator[duckdb.DuckDBPyConnection]:

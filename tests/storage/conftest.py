@@ -13,6 +13,8 @@ from tests.s3server import S3Server, s3_server
 from tests.storage.webhdfs import webhdfs_server
 
 BACKENDS = ["local", "s3", "hdfs"]
+# the local backend needs no server: its cases are in the fast tier
+BACKEND_PARAMS = [pytest.param("local", marks=pytest.mark.fast), "s3", "hdfs"]
 
 FsFactory = Callable[[str], RemoteFileSystem]
 
@@ -47,6 +49,6 @@ def make_fs(request: pytest.FixtureRequest, tmp_path: Path) -> FsFactory:
     return make
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=BACKEND_PARAMS)
 def fs(request: pytest.FixtureRequest, make_fs: FsFactory) -> RemoteFileSystem:
     return make_fs(request.param)
