@@ -18,7 +18,7 @@ serve: $(STAMP)
 test: $(STAMP)
 	bash scripts/test-deps.sh
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 4 --dist loadfile
 
 # The in-process tier: parsers, planners, the function catalog, repository layout, layers; no server.
 test-fast: $(STAMP)
