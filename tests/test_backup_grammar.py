@@ -624,7 +624,7 @@ def test_grammar_found_in_installed_layout(tmp_path: Path) -> None:
         "__init__.py",
         "errors.py",
         "jobs/__init__.py",
-        "jobs/table_ref.py",
+        "jobs/request.py",
         "sql/__init__.py",
         "sql/backup_parser.py",
         "sql/backup_stmts.py",

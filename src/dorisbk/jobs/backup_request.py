@@ -5,14 +5,13 @@ snapshots already in it."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dorisbk.catalog.model import Database
 from dorisbk.config import FrontendConfig
 from dorisbk.errors import DorisError, StorageError
 from dorisbk.jobs.backup_job import KEEP_ON_LOCAL_REPO_ID, KEEP_ON_LOCAL_REPO_NAME, BackupJob
-from dorisbk.jobs.table_ref import TableRef
+from dorisbk.jobs.request import JobRequest
 
 if TYPE_CHECKING:
     from dorisbk.jobs.handler import BackupHandler
@@ -20,23 +19,6 @@ if TYPE_CHECKING:
 LABEL = re.compile(r"^[-_A-Za-z0-9:]+$")
 MIN_TIMEOUT_S = 600
 _PROPERTIES = ("type", "timeout", "content")
-
-
-@dataclass(frozen=True)
-class BackupRequest:
-    """``db`` is the database the statement named, else the session's (None: none selected); it is
-    resolved where Doris checks it, after the repository."""
-
-    label: str
-    repo: str
-    db: str | None
-    tables: tuple[TableRef, ...] = ()
-    exclude: bool = False
-    properties: dict[str, str] | None = None
-
-    @property
-    def props(self) -> dict[str, str]:
-        return dict(self.properties or {})
 
 
 def check_label(config: FrontendConfig, label: str) -> None:
@@ -58,7 +40,7 @@ def timeout_ms(config: FrontendConfig, props: dict[str, str]) -> int:
     return seconds * 1000
 
 
-def build(handler: BackupHandler, req: BackupRequest) -> BackupJob:
+def build(handler: BackupHandler, req: JobRequest) -> BackupJob:
     """The job a BACKUP statement starts, after every check Doris makes before it exists."""
     ctx = handler.ctx
     check_label(ctx.config, req.label)
@@ -122,7 +104,7 @@ def _check_properties(config: FrontendConfig, props: dict[str, str]) -> tuple[st
     return kind, content
 
 
-def _refs(handler: BackupHandler, db: Database, req: BackupRequest) -> list[dict[str, Any]]:
+def _refs(handler: BackupHandler, db: Database, req: JobRequest) -> list[dict[str, Any]]:
     """The tables (and partitions) the job backs up, from the ON / EXCLUDE list."""
     catalog = handler.ctx.catalog
     seen: set[str] = set()

@@ -28,6 +28,7 @@ from dorisbk.jobs.backup_job import SHOW_BACKUP_COLUMNS, BackupJob
 from dorisbk.jobs.concurrency import QUEUE_COLUMNS, Slot, plan
 from dorisbk.jobs.context import JobContext
 from dorisbk.jobs.repositories import RepoRecord
+from dorisbk.jobs.request import JobRequest
 from dorisbk.jobs.restore_job import RestoreJob, show_restore_columns
 from dorisbk.jobs.status import Status
 from dorisbk.meta.store import Change, MetaStore
@@ -97,10 +98,10 @@ class BackupHandler:
             raise UnknownDatabase(f"Unknown database '{name}'")
         return db
 
-    def backup(self, req: backup_request.BackupRequest) -> None:
+    def backup(self, req: JobRequest) -> None:
         self.add_job(backup_request.build(self, req))
 
-    def restore(self, req: restore_request.RestoreRequest) -> None:
+    def restore(self, req: JobRequest) -> None:
         self.add_job(restore_request.build(self, req))
 
     def show_jobs(

@@ -4,7 +4,6 @@ snapshot's info file, narrowed to the objects asked for."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dorisbk.catalog.catalog import replication_from_properties
@@ -12,24 +11,11 @@ from dorisbk.errors import DorisError, StorageError
 from dorisbk.jobs.backup_job import KEEP_ON_LOCAL_REPO_NAME
 from dorisbk.jobs.backup_request import check_label, timeout_ms
 from dorisbk.jobs.job_info import parse_info
+from dorisbk.jobs.request import JobRequest
 from dorisbk.jobs.restore_job import RestoreJob
-from dorisbk.jobs.table_ref import TableRef
 
 if TYPE_CHECKING:
     from dorisbk.jobs.handler import BackupHandler
-
-
-@dataclass(frozen=True)
-class RestoreRequest:
-    """``db`` as in BackupRequest: the statement's database, else the session's, resolved after the
-    repository."""
-
-    label: str
-    repo: str
-    db: str | None
-    tables: tuple[TableRef, ...] = ()
-    exclude: bool = False
-    properties: dict[str, str] | None = None
 
 
 BOOLEAN_PROPERTIES = (
@@ -59,7 +45,7 @@ RESTORE_PROPERTIES = (
 DEFAULT_REPLICATION = 3
 
 
-def build(handler: BackupHandler, req: RestoreRequest) -> RestoreJob:
+def build(handler: BackupHandler, req: JobRequest) -> RestoreJob:
     """The job a RESTORE statement starts, after every check Doris makes before it exists."""
     # what the statement alone decides comes first (Doris's analysis), then the repository,
     # the database and the snapshot's info file
@@ -67,7 +53,7 @@ def build(handler: BackupHandler, req: RestoreRequest) -> RestoreJob:
         raise DorisError("restore from the local repo via SQL call is not supported")
     ctx = handler.ctx
     check_label(ctx.config, req.label)
-    props = dict(req.properties or {})
+    props = req.props
     timeout, replication = _check_properties(handler, props)
     _check_refs(req)
     record = ctx.repos.record(req.repo)
@@ -128,7 +114,7 @@ def _check_properties(handler: BackupHandler, props: dict[str, str]) -> tuple[in
     return timeout, replication
 
 
-def _check_refs(req: RestoreRequest) -> None:
+def _check_refs(req: JobRequest) -> None:
     """The ON / EXCLUDE list on its own: temporary partitions, repeated tables and aliases."""
     seen: set[str] = set()
     names_out: set[str] = set()
@@ -148,7 +134,7 @@ def _check_refs(req: RestoreRequest) -> None:
         names_out.add(out)
 
 
-def _select(info: dict[str, Any], req: RestoreRequest) -> tuple[dict[str, Any], dict[str, str]]:
+def _select(info: dict[str, Any], req: JobRequest) -> tuple[dict[str, Any], dict[str, str]]:
     """The job info narrowed to the ON / EXCLUDE list, and the aliases (snapshot name -> local name)."""
     objects: dict[str, Any] = info["backup_objects"]
     views = {v["name"]: v for v in info["new_backup_objects"].get("views", [])}

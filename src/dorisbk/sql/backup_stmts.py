@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from dorisbk.jobs.table_ref import TableRef
+from dorisbk.jobs.request import TableRef
 
 __all__ = [
     "AddBrokerStmt",

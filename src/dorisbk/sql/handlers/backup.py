@@ -9,8 +9,8 @@ from dorisbk.auth.users import require_admin
 from dorisbk.engine.result import Result, SessionContext
 from dorisbk.env import Env
 from dorisbk.errors import DorisError
-from dorisbk.jobs.backup_request import BackupRequest
 from dorisbk.jobs.repositories import RepoRecord, masked
+from dorisbk.jobs.request import JobRequest
 from dorisbk.sql import backup_stmts as b
 from dorisbk.sql.handlers import restore
 from dorisbk.sql.result import text_result
@@ -102,7 +102,7 @@ def admin_show_config(env: Env, _ctx: SessionContext, stmt: b.AdminShowConfigStm
 
 # ---- BACKUP, SHOW BACKUP, CANCEL BACKUP, snapshots
 def backup(env: Env, ctx: SessionContext, stmt: b.BackupStmt) -> None:
-    request = BackupRequest(stmt.label, stmt.repo, stmt.db or ctx.db, stmt.tables, stmt.exclude, dict(stmt.properties))
+    request = JobRequest(stmt.label, stmt.repo, stmt.db or ctx.db, stmt.tables, stmt.exclude, dict(stmt.properties))
     env.jobs.backup(request)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from dorisbk.engine.result import Result, SessionContext
 from dorisbk.env import Env
 from dorisbk.errors import DorisError
-from dorisbk.jobs.restore_request import RestoreRequest
+from dorisbk.jobs.request import JobRequest
 from dorisbk.sql import backup_stmts as b
 from dorisbk.sql.result import text_result
 
@@ -15,7 +15,7 @@ WHERE_LABEL = 'Where clause should like: LABEL = "your_label_name",  or LABEL LI
 
 
 def restore(env: Env, ctx: SessionContext, stmt: b.RestoreStmt) -> None:
-    request = RestoreRequest(stmt.label, stmt.repo, stmt.db or ctx.db, stmt.tables, stmt.exclude, dict(stmt.properties))
+    request = JobRequest(stmt.label, stmt.repo, stmt.db or ctx.db, stmt.tables, stmt.exclude, dict(stmt.properties))
     env.jobs.restore(request)
 
 
