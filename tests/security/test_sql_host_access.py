@@ -158,6 +158,17 @@ def test_everyday_queries_still_answer(server: DorisbkServer, host: dict[str, Pa
         assert one(conn, "SELECT count(*) FROM t") == 2
 
 
+def test_explain_names_no_file_of_the_host(server: DorisbkServer, host: dict[str, Path]) -> None:
+    """EXPLAIN shows the plan (tables, partitions, tablets, rowset counts), never where the rowsets live."""
+    with server.connect("mallory", "pw", database="playground") as conn:
+        rows(conn, "INSERT INTO t VALUES (7, 'seen')")
+        plan = [line for (line,) in rows(conn, "EXPLAIN SELECT v FROM t WHERE k = 7")]
+    assert any("TABLE: playground.t(t)" in line for line in plan), plan
+    assert any("VIEW " in line for line in plan), plan
+    for line in plan:
+        assert str(host["data_dir"]) not in line and ".parquet" not in line, line
+
+
 # ---- each layer alone
 
 
