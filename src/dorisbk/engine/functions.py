@@ -1478,12 +1478,16 @@ def _median(call: Call) -> Lowered:
 
 
 def _filtered_list(call: Call, distinct: bool) -> exp.Expression:
+    """The group's values that are not NULL (``[]`` when there are none, never NULL); a second argument is
+    the most to keep (Doris's max_size)."""
     value = call.arg(0)
     inner: exp.Expression = exp.Distinct(expressions=[value]) if distinct else value
     listed = fn("list", inner)
-    return exp.Filter(
+    kept = exp.Filter(
         this=listed, expression=exp.Where(this=exp.Not(this=exp.Is(this=value.copy(), expression=exp.null())))
     )
+    kept = fn("coalesce", kept, exp.Array(expressions=[]))
+    return fn("list_slice", kept, lit(1), call.integer(1)) if len(call.args) == 2 else kept
 
 
 @doris("count_by_enum")
