@@ -168,6 +168,16 @@ CASES = [
     ("SELECT json_extract('[[1, 2], [3]]', '$[*][*]')", "[1,2,3]"),
     ("SELECT json_extract('{}', '$.*')", None),
     ("SELECT json_exists_path('{}', '$.*')", False),
+    ("""SELECT json_extract_no_quotes('{"id": 7, "name": "pear"}', '$.name')""", "pear"),
+    ("""SELECT json_extract_no_quotes('{"id": 7, "tags": [1, 2]}', '$.tags')""", "[1,2]"),
+    ("""SELECT json_keys('{"b": 1, "a": {"c": 2}}')""", ["b", "a"]),
+    ("""SELECT json_keys('{"b": 1, "a": {"c": 2}}', '$.a')""", ["c"]),
+    ("""SELECT json_keys('{"b": [1]}', '$.b')""", None),
+    ("SELECT json_keys('not json')", None),
+    # a JSON value prints without blanks between its tokens, whatever the text it was read from
+    ("""SELECT json_parse('{"a": 1, "b": [1, 2]}')""", '{"a":1,"b":[1,2]}'),
+    ("SELECT CAST(' [1, 2] ' AS JSONB)", "[1,2]"),
+    ("SELECT CAST('not json' AS JSON)", None),
     # json_search: LIKE wildcards over string values; 'all' lists paths in Doris's hash-set order
     ("""SELECT json_search('{"k": ["ab", {"m": "xb"}, 7]}', 'one', '_b')""", '"$.k[0]"'),
     ("""SELECT json_search('{"k": ["ab", {"m": "xb"}, 7]}', 'ALL', '%b')""", '["$.k[1].m","$.k[0]"]'),
@@ -280,6 +290,15 @@ def test_an_unknown_zone_is_refused(db: duckdb.DuckDBPyConnection) -> None:
 def test_wrong_arity_is_refused_in_dorises_words(db: duckdb.DuckDBPyConnection) -> None:
     with pytest.raises(DorisError, match="Can not found function 'md5' which has 2 arity"):
         answer(db, "SELECT md5(1, 2)")
+
+
+def test_json_paths_doris_refuses_are_refused_in_its_words(db: duckdb.DuckDBPyConnection) -> None:
+    with pytest.raises(DorisError, match=r"Invalid Json Path for value: \$\*\*"):
+        answer(db, "SELECT json_extract('[1]', '$**')")
+    with pytest.raises(DorisError, match="may not contain the \\* and \\*\\* tokens"):
+        answer(db, """SELECT json_keys('{"a": 1}', '$.*')""")
+    with pytest.raises(DorisError, match="'json_extract_no_quotes' which has 3 arity"):
+        answer(db, "SELECT json_extract_no_quotes('{}', '$.a', '$.b')")
 
 
 def test_string_literals_reach_duckdb_byte_for_byte(db: duckdb.DuckDBPyConnection) -> None:
