@@ -237,6 +237,8 @@ CASES = [
     ("SELECT bitmap_union_count(to_bitmap(x)) FROM (VALUES (1), (2), (2)) AS v(x)", 2),
     ("SELECT collect_list(x) FROM (VALUES (1), (NULL), (2)) AS v(x)", [1, 2]),
     ("SELECT collect_list(x) FROM (VALUES (NULL), (NULL)) AS v(x)", []),
+    ("SELECT retention(d = 1, d = 2, d = 3) FROM (VALUES (1), (2), (2)) AS v(d)", [True, True, False]),
+    ("SELECT retention(d = 2, d = 1) FROM (VALUES (1), (NULL)) AS v(d)", [False, False]),
     ("SELECT collect_list(x, 2) FROM (VALUES (4), (NULL), (5), (6)) AS v(x)", [4, 5]),
     ("SELECT size(collect_set(x, 1)) FROM (VALUES (4), (4), (5)) AS v(x)", 1),
     ("SELECT size(group_uniq_array(x, 5)) FROM (VALUES (4), (4), (5)) AS v(x)", 2),

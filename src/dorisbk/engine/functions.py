@@ -1543,6 +1543,17 @@ def _collect_set(call: Call) -> Lowered:
     return _filtered_list(call, distinct=True), Kind.ARRAY
 
 
+@doris("retention")
+def _retention(call: Call) -> Lowered:
+    """One flag per condition: the first is whether any row of the group met it, each later one whether
+    some row met it and some row met the first."""
+    if not 1 <= len(call.args) <= 32:
+        raise DorisError(f"Can not found function 'retention' which has {len(call.args)} arity.")
+    met = [fn("coalesce", fn("bool_or", cast(call.arg(i), "BOOLEAN")), exp.false()) for i in range(len(call.args))]
+    flags = [met[0]] + [exp.and_(met[0].copy(), later) for later in met[1:]]
+    return exp.Array(expressions=flags), Kind.ARRAY
+
+
 @doris("max_by")
 def _max_by(call: Call) -> Lowered:
     call.arity(2)
