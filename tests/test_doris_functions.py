@@ -161,6 +161,18 @@ def test_array_map_bitmap_and_hll_columns(conn: pymysql.connections.Connection) 
     assert rows(conn, "SELECT bitmap_union_count(b), hll_union_agg(h) FROM tags") == [(3, 2)]
 
 
+def test_collections_print_float_and_millisecond_elements_as_declared(conn: pymysql.connections.Connection) -> None:
+    rows(
+        conn,
+        "CREATE TABLE readings (k INT, f FLOAT) DUPLICATE KEY(k) "
+        "DISTRIBUTED BY HASH(k) BUCKETS 1 PROPERTIES ('replication_num' = '1')",
+    )
+    rows(conn, "INSERT INTO readings VALUES (1, 0.1), (2, 2.5), (3, NULL)")
+    assert one(conn, "SELECT collect_list(f) FROM (SELECT f FROM readings ORDER BY k) AS r") == "[0.1, 2.5]"
+    assert one(conn, "SELECT map('x', f) FROM readings WHERE k = 1") == '{"x":0.1}'
+    assert one(conn, "SELECT array(CAST('2024-01-01 10:00:00.120' AS DATETIME(3)))") == '["2024-01-01 10:00:00.120"]'
+
+
 def test_datetime_columns_keep_their_precision(conn: pymysql.connections.Connection) -> None:
     rows(
         conn,

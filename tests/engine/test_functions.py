@@ -168,6 +168,16 @@ CASES = [
     ("SELECT json_extract('[[1, 2], [3]]', '$[*][*]')", "[1,2,3]"),
     ("SELECT json_extract('{}', '$.*')", None),
     ("SELECT json_exists_path('{}', '$.*')", False),
+    ("""SELECT json_extract_no_quotes('{"id": 7, "name": "pear"}', '$.name')""", "pear"),
+    ("""SELECT json_extract_no_quotes('{"id": 7, "tags": [1, 2]}', '$.tags')""", "[1,2]"),
+    ("""SELECT json_keys('{"b": 1, "a": {"c": 2}}')""", ["b", "a"]),
+    ("""SELECT json_keys('{"b": 1, "a": {"c": 2}}', '$.a')""", ["c"]),
+    ("""SELECT json_keys('{"b": [1]}', '$.b')""", None),
+    ("SELECT json_keys('not json')", None),
+    # a JSON value prints without blanks between its tokens, whatever the text it was read from
+    ("""SELECT json_parse('{"a": 1, "b": [1, 2]}')""", '{"a":1,"b":[1,2]}'),
+    ("SELECT CAST(' [1, 2] ' AS JSONB)", "[1,2]"),
+    ("SELECT CAST('not json' AS JSON)", None),
     # json_search: LIKE wildcards over string values; 'all' lists paths in Doris's hash-set order
     ("""SELECT json_search('{"k": ["ab", {"m": "xb"}, 7]}', 'one', '_b')""", '"$.k[0]"'),
     ("""SELECT json_search('{"k": ["ab", {"m": "xb"}, 7]}', 'ALL', '%b')""", '["$.k[1].m","$.k[0]"]'),
@@ -226,6 +236,12 @@ CASES = [
     ("SELECT group_concat(DISTINCT x ORDER BY x DESC) FROM (VALUES ('a'), ('b'), ('a')) AS v(x)", "b, a"),
     ("SELECT bitmap_union_count(to_bitmap(x)) FROM (VALUES (1), (2), (2)) AS v(x)", 2),
     ("SELECT collect_list(x) FROM (VALUES (1), (NULL), (2)) AS v(x)", [1, 2]),
+    ("SELECT collect_list(x) FROM (VALUES (NULL), (NULL)) AS v(x)", []),
+    ("SELECT retention(d = 1, d = 2, d = 3) FROM (VALUES (1), (2), (2)) AS v(d)", [True, True, False]),
+    ("SELECT retention(d = 2, d = 1) FROM (VALUES (1), (NULL)) AS v(d)", [False, False]),
+    ("SELECT collect_list(x, 2) FROM (VALUES (4), (NULL), (5), (6)) AS v(x)", [4, 5]),
+    ("SELECT size(collect_set(x, 1)) FROM (VALUES (4), (4), (5)) AS v(x)", 1),
+    ("SELECT size(group_uniq_array(x, 5)) FROM (VALUES (4), (4), (5)) AS v(x)", 2),
     ("SELECT stddev(x) FROM (VALUES (1), (3)) AS v(x)", 1.0),
     ("SELECT topn(x, 2) FROM (VALUES (10), (13), (10), (4)) AS v(x)", '{"10":2,"13":1}'),
     ("SELECT bitmap_to_string(group_bitmap_xor(b)) FROM (VALUES ([1, 2]), ([2, 3])) AS v(b)", "1,3"),
@@ -276,6 +292,15 @@ def test_an_unknown_zone_is_refused(db: duckdb.DuckDBPyConnection) -> None:
 def test_wrong_arity_is_refused_in_dorises_words(db: duckdb.DuckDBPyConnection) -> None:
     with pytest.raises(DorisError, match="Can not found function 'md5' which has 2 arity"):
         answer(db, "SELECT md5(1, 2)")
+
+
+def test_json_paths_doris_refuses_are_refused_in_its_words(db: duckdb.DuckDBPyConnection) -> None:
+    with pytest.raises(DorisError, match=r"Invalid Json Path for value: \$\*\*"):
+        answer(db, "SELECT json_extract('[1]', '$**')")
+    with pytest.raises(DorisError, match="may not contain the \\* and \\*\\* tokens"):
+        answer(db, """SELECT json_keys('{"a": 1}', '$.*')""")
+    with pytest.raises(DorisError, match="'json_extract_no_quotes' which has 3 arity"):
+        answer(db, "SELECT json_extract_no_quotes('{}', '$.a', '$.b')")
 
 
 def test_string_literals_reach_duckdb_byte_for_byte(db: duckdb.DuckDBPyConnection) -> None:

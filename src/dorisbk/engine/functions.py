@@ -1099,7 +1099,10 @@ _NEGATIVE = re.compile(r"\[\s*-(\d+)\s*\]")
 
 def json_path(path: str) -> str:
     """A Doris JSON path in DuckDB's spelling: ``$.[1]`` is ``$[1]``; ``[last]``, ``[last-1]`` and ``[-1]``
-    count from the end (DuckDB's ``[#-1]``). A path is a value, never SQL: this rewrites data."""
+    count from the end (DuckDB's ``[#-1]``). A path is a value, never SQL: this rewrites data. Doris refuses
+    ``**`` and a path that ends in a dot, in its own words."""
+    if "**" in path or path.strip().endswith("."):
+        raise DorisError(f"Json path error: Invalid Json Path for value: {path}")
     path = path.strip().replace("$.[", "$[")
     path = _LAST.sub(lambda m: f"[#-{int(m.group(1) or 0) + 1}]", path)
     return _NEGATIVE.sub(lambda m: f"[#-{m.group(1)}]", path)
@@ -1153,6 +1156,24 @@ def _json_extract(call: Call) -> Lowered:
     any_null_path = exp.or_(*[exp.Is(this=call.arg(i), expression=exp.null()) for i in range(1, len(call.args))])
     listed = cast(fn("to_json", exp.Array(expressions=values)), "VARCHAR")
     return case((any_null_path, exp.null()), default=listed), Kind.JSON
+
+
+@doris("json_extract_no_quotes", "jsonb_extract_no_quotes")
+def _json_extract_no_quotes(call: Call) -> Lowered:
+    """json_extract of one path, a string value without its quotes."""
+    call.arity(2)
+    return fn("dbk_json_unquote", fn("dbk_json_extract", call.text(0), _json_path(call, 1))), Kind.STRING
+
+
+@doris("json_keys", "jsonb_keys")
+def _json_keys(call: Call) -> Lowered:
+    """The keys of the object at the path (``$`` by default), in document order; NULL for anything else."""
+    call.arity(1, 2)
+    if len(call.args) == 2 and _is_wildcard(call, 1):
+        raise DorisError("In this situation, path expressions may not contain the * and ** tokens or an array range.")
+    path = _json_path(call, 1) if len(call.args) == 2 else lit("$")
+    is_object = exp.EQ(this=fn("dbk_json_type_raw", call.text(0), path), expression=lit("OBJECT"))
+    return case((is_object, fn("json_keys", call.text(0), path.copy()))), Kind.ARRAY
 
 
 @doris("json_valid", "jsonb_valid")
@@ -1258,11 +1279,16 @@ def _json_value(call: Call, i: int) -> exp.Expression:
     return call.arg(i)
 
 
+def as_json(node: exp.Expression) -> exp.Expression:
+    """Text read as a JSON value, printed as Doris prints one: no blanks between tokens
+    (``{"a":1,"b":[1,2]}``); NULL when the text is not JSON."""
+    return cast(fn("json", try_cast(node, "JSON")), "VARCHAR")
+
+
 @doris("json_parse", "jsonb_parse", "json_parse_error_to_null", "jsonb_parse_error_to_null", "json_parse_nullable")
 def _json_parse(call: Call) -> Lowered:
     call.arity(1)
-    text = call.text(0)
-    return case((fn("json_valid", text), cast(cast(text.copy(), "JSON"), "VARCHAR"))), Kind.JSON
+    return as_json(call.text(0)), Kind.JSON
 
 
 # ---- arrays
@@ -1478,12 +1504,16 @@ def _median(call: Call) -> Lowered:
 
 
 def _filtered_list(call: Call, distinct: bool) -> exp.Expression:
+    """The group's values that are not NULL (``[]`` when there are none, never NULL); a second argument is
+    the most to keep (Doris's max_size)."""
     value = call.arg(0)
     inner: exp.Expression = exp.Distinct(expressions=[value]) if distinct else value
     listed = fn("list", inner)
-    return exp.Filter(
+    kept = exp.Filter(
         this=listed, expression=exp.Where(this=exp.Not(this=exp.Is(this=value.copy(), expression=exp.null())))
     )
+    kept = fn("coalesce", kept, exp.Array(expressions=[]))
+    return fn("list_slice", kept, lit(1), call.integer(1)) if len(call.args) == 2 else kept
 
 
 @doris("count_by_enum")
@@ -1511,6 +1541,17 @@ def _collect_list(call: Call) -> Lowered:
 def _collect_set(call: Call) -> Lowered:
     call.arity(1, 2)
     return _filtered_list(call, distinct=True), Kind.ARRAY
+
+
+@doris("retention")
+def _retention(call: Call) -> Lowered:
+    """One flag per condition: the first is whether any row of the group met it, each later one whether
+    some row met it and some row met the first."""
+    if not 1 <= len(call.args) <= 32:
+        raise DorisError(f"Can not found function 'retention' which has {len(call.args)} arity.")
+    met = [fn("coalesce", fn("bool_or", cast(call.arg(i), "BOOLEAN")), exp.false()) for i in range(len(call.args))]
+    flags = [met[0]] + [exp.and_(met[0].copy(), later) for later in met[1:]]
+    return exp.Array(expressions=flags), Kind.ARRAY
 
 
 @doris("max_by")

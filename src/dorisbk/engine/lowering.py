@@ -107,6 +107,8 @@ def _cast(node: exp.Cast, typer: Typer) -> exp.Expression:
         new = functions.as_date(value, source)
     elif target == Kind.DATETIME and source not in (Kind.DATE, Kind.DATETIME):
         new = exp.Cast(this=functions.as_datetime(value, source), to=node.to.copy())
+    elif target == Kind.JSON:
+        new = functions.as_json(value)
     else:
         new = exp.TryCast(this=value, to=node.to.copy())
     return typer.note(new, target)

@@ -79,7 +79,7 @@ def of_datatype(datatype: exp.DataType) -> Kind:
         return Kind.BOOLEAN
     if datatype.is_type(exp.DataType.Type.ARRAY):
         return Kind.ARRAY
-    if datatype.is_type(exp.DataType.Type.JSON):
+    if datatype.is_type(exp.DataType.Type.JSON, exp.DataType.Type.JSONB):
         return Kind.JSON
     return Kind.UNKNOWN
 

@@ -12,8 +12,11 @@ import codecs
 import dataclasses
 import datetime as dt
 import decimal
+import functools
 import logging
+import math
 import re
+import struct
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -218,21 +221,56 @@ def _wire_value(value: Any) -> Any:
     return value
 
 
-def nested_text(value: Any) -> str:
-    """An ARRAY, MAP or STRUCT value as Doris prints it: ``[1, 2]``, ``["a", null]``, ``{"k":1}``."""
+def nested_text(value: Any, datatype: exp.DataType | None = None) -> str:
+    """An ARRAY, MAP or STRUCT value as Doris prints it: ``[1, 2]``, ``["a", null]``, ``{"k":1}``.
+    ``datatype`` is the value's DuckDB type when known: a FLOAT element is printed at float precision
+    (``0.1``, not the double ``0.10000000149011612``) and a DATETIME(3) element with its 3 digits."""
     if value is None:
         return "null"
+    inner = datatype.expressions if datatype is not None else []
     if isinstance(value, list):
-        return "[" + ", ".join(nested_text(v) for v in value) + "]"
+        element = inner[0] if inner and isinstance(inner[0], exp.DataType) else None
+        return "[" + ", ".join(nested_text(v, element) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{nested_text(k)}:{nested_text(v)}" for k, v in value.items()) + "}"
+        if datatype is not None and datatype.is_type(exp.DataType.Type.MAP) and len(inner) == 2:
+            key_type, value_type = inner
+            pairs = [(nested_text(k, key_type), nested_text(v, value_type)) for k, v in value.items()]
+        else:
+            fields = {f.name: f.args.get("kind") for f in inner if isinstance(f, exp.ColumnDef)}
+            pairs = [(nested_text(k), nested_text(v, fields.get(k))) for k, v in value.items()]
+        return "{" + ", ".join(f"{k}:{v}" for k, v in pairs) + "}"
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, dt.datetime) and datatype is not None and datatype.is_type(exp.DataType.Type.TIMESTAMP_MS):
+        return f'"{value:%Y-%m-%d %H:%M:%S}.{value.microsecond // 1000:03d}"'
     if isinstance(value, (dt.date, dt.datetime)):
         return f'"{value}"'
+    if isinstance(value, float) and datatype is not None and datatype.is_type(exp.DataType.Type.FLOAT):
+        value = _float32(value)
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
         return str(int(value))  # Doris prints a whole DOUBLE without ".0"
     return str(_wire_value(value))
+
+
+def _float32(value: float) -> float:
+    """The shortest double that reads back as the same FLOAT (single precision) as ``value``."""
+    if not math.isfinite(value):
+        return value
+    single = struct.unpack("f", struct.pack("f", value))[0]
+    for digits in range(1, 10):
+        shortest = float(f"{value:.{digits}g}")
+        if struct.unpack("f", struct.pack("f", shortest))[0] == single:
+            return shortest
+    return value
+
+
+@functools.cache
+def _nested_type(duck_type: str) -> exp.DataType | None:
+    """A result column's DuckDB type (``FLOAT[]``, ``MAP(VARCHAR, INTEGER)``) as a tree, None if unreadable."""
+    try:
+        return exp.DataType.build(duck_type, dialect="duckdb")
+    except (sqlglot.errors.SqlglotError, ValueError):
+        return None
 
 
 class ColumnName(str):
@@ -249,7 +287,7 @@ def to_wire(result: Result) -> tuple[list[tuple], list[ResultColumn]]:
         wire_column(name, kind, duck_type, origin)
         for (name, kind), duck_type, origin in zip(result.columns, types, origins, strict=True)
     ]
-    return wire_rows(result.columns, result.rows), columns
+    return wire_rows(result.columns, result.rows, types), columns
 
 
 def wire_column(name: str, kind: str, duck_type: str | None = None, origin: Origin | None = None) -> ResultColumn:
@@ -322,11 +360,24 @@ def _datetime_text(fraction: int) -> Callable[[ResultColumn, Any], bytes]:
     return encode
 
 
-def wire_rows(kinds: list[tuple[str, str]], rows: Sequence[Sequence[Any]]) -> list[tuple]:
-    """Rows of a result with ``kinds`` columns as the wire library writes them (BOOLEAN and DECIMAL converted)."""
-    if any(kind in ("BOOLEAN", "DECIMAL", "ARRAY") for _n, kind in kinds):
-        return [tuple(_wire_value(v) for v in row) for row in rows]
-    return list(rows)  # type: ignore[arg-type]
+def wire_rows(
+    kinds: list[tuple[str, str]], rows: Sequence[Sequence[Any]], types: Sequence[str | None] | None = None
+) -> list[tuple]:
+    """Rows of a result with ``kinds`` columns as the wire library writes them (BOOLEAN and DECIMAL
+    converted, ARRAY / MAP / STRUCT values as text, printed by their DuckDB ``types`` when known)."""
+    if not any(kind in ("BOOLEAN", "DECIMAL", "ARRAY") for _n, kind in kinds):
+        return list(rows)  # type: ignore[arg-type]
+    nested = [
+        _nested_type(duck_type) if kind == "ARRAY" and duck_type else None
+        for (_n, kind), duck_type in zip(kinds, types or [None] * len(kinds), strict=True)
+    ]
+    return [
+        tuple(
+            nested_text(v, datatype) if datatype is not None and v is not None else _wire_value(v)
+            for v, datatype in zip(row, nested, strict=True)
+        )
+        for row in rows
+    ]
 
 
 def to_mysql_error(exc: DorisError) -> MysqlError:
@@ -489,11 +540,12 @@ class DorisSession(Session):
         self.ok_info = ctx.variables.get("ok_info")
         if isinstance(result, Result) and isinstance(result.rows, RowStream):
             rows, columns = to_wire(dataclasses.replace(result, rows=result.rows.pending))
-            return self._streamed(result.rows, result.columns, rows), columns
+            types = getattr(result, "types", None)
+            return self._streamed(result.rows, result.columns, types, rows), columns
         return to_wire(result) if isinstance(result, Result) else result
 
     async def _streamed(
-        self, stream: RowStream, kinds: list[tuple[str, str]], first: list[tuple]
+        self, stream: RowStream, kinds: list[tuple[str, str]], types: Sequence[str | None] | None, first: list[tuple]
     ) -> AsyncIterator[tuple]:
         """A large result's rows as the wire takes them (compat writes them a batch at a time): each next
         batch is fetched in a worker, as work of this statement so that KILL stops it, once the one before
@@ -504,7 +556,7 @@ class DorisSession(Session):
             while rows:
                 for row in rows:
                     yield row
-                rows = wire_rows(kinds, await self._in_worker(stream.fetch))
+                rows = wire_rows(kinds, await self._in_worker(stream.fetch), types)
         finally:
             self._streams.discard(stream)
             stream.close()
