@@ -17,7 +17,9 @@ import dataclasses
 import json
 import os
 import shutil
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -42,26 +44,30 @@ from dorisbk.storage.layout import InvalidNameError, check_name, is_md5, strip_c
 from dorisbk.storage.repository import ChecksumMismatchError
 from dorisbk.timeutil import long_to_time_string
 
-STATES = (
-    "PENDING",
-    "CREATING",
-    "SNAPSHOTING",
-    "DOWNLOAD",
-    "DOWNLOADING",
-    "COMMIT",
-    "COMMITTING",
-    "FINISHED",
-    "CANCELLED",
-)
+
+class RestoreJobState(StrEnum):
+    """Doris's RestoreJobState; the value is what SHOW RESTORE prints and the store keeps."""
+
+    PENDING = "PENDING"
+    CREATING = "CREATING"
+    SNAPSHOTING = "SNAPSHOTING"
+    DOWNLOAD = "DOWNLOAD"
+    DOWNLOADING = "DOWNLOADING"
+    COMMIT = "COMMIT"
+    COMMITTING = "COMMITTING"
+    FINISHED = "FINISHED"
+    CANCELLED = "CANCELLED"
+
+
 # After a restart: planning is redone from scratch, transfers and links are redone (both idempotent).
 RESUME_FROM = {
-    "PENDING": "PENDING",
-    "CREATING": "PENDING",
-    "SNAPSHOTING": "SNAPSHOTING",
-    "DOWNLOAD": "DOWNLOAD",
-    "DOWNLOADING": "DOWNLOAD",
-    "COMMIT": "COMMIT",
-    "COMMITTING": "COMMIT",
+    RestoreJobState.PENDING: RestoreJobState.PENDING,
+    RestoreJobState.CREATING: RestoreJobState.PENDING,
+    RestoreJobState.SNAPSHOTING: RestoreJobState.SNAPSHOTING,
+    RestoreJobState.DOWNLOAD: RestoreJobState.DOWNLOAD,
+    RestoreJobState.DOWNLOADING: RestoreJobState.DOWNLOAD,
+    RestoreJobState.COMMIT: RestoreJobState.COMMIT,
+    RestoreJobState.COMMITTING: RestoreJobState.COMMIT,
 }
 SHOW_RESTORE_COLUMNS = (
     "JobId",
@@ -133,6 +139,9 @@ class HeaderRowset:
 
 @dataclass
 class RestoreJob(AbstractJob):
+    TERMINAL = (RestoreJobState.FINISHED, RestoreJobState.CANCELLED)
+
+    state: RestoreJobState = field(default=RestoreJobState.PENDING, kw_only=True)
     repo_name: str = ""
     backup_timestamp: str = ""
     properties: dict[str, str] = field(default_factory=dict)
@@ -146,42 +155,34 @@ class RestoreJob(AbstractJob):
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> RestoreJob:
-        job = RestoreJob(**AbstractJob.base_kwargs(d))
-        if not job.done:
-            job.state = RESUME_FROM[job.state]
-        return job
+        state = RestoreJobState(d["state"])
+        return RestoreJob(**{**AbstractJob.base_kwargs(d), "state": RESUME_FROM.get(state, state)})
 
     def flag(self, name: str) -> bool:
         return self.properties.get(name, "false").lower() == "true"
 
     # ---- scheduler entry points
-    def run(self, ctx: JobContext) -> None:
-        with self._lock:
-            if self.done:
-                return
-            if self.timed_out():
-                self.end_cancelled(ctx, Status("TIMEOUT", f"restore job with label: {self.label}  timeout."))
-                return
-            if ctx.config.paused("RESTORE", self.state):
-                return
-            step = {
-                "PENDING": self.check_and_prepare_meta,
-                "CREATING": self.create_replicas,
-                "SNAPSHOTING": self.make_snapshots,
-                "DOWNLOAD": self.download_snapshots,
-                "DOWNLOADING": self.waiting_all_download_finished,
-                "COMMIT": self.commit,
-                "COMMITTING": self.waiting_all_tablets_committed,
-            }[self.state]
-            try:
-                if self.state != "PENDING":
-                    self._check_if_need_cancel(ctx)
-                step(ctx)
-            except DorisError as exc:
-                self.end_cancelled(ctx, Status(_status_code(exc), exc.message))
+    def steps(self) -> Mapping[StrEnum, Callable[[JobContext], None]]:
+        return {
+            RestoreJobState.PENDING: self.check_and_prepare_meta,
+            RestoreJobState.CREATING: self.create_replicas,
+            RestoreJobState.SNAPSHOTING: self.make_snapshots,
+            RestoreJobState.DOWNLOAD: self.download_snapshots,
+            RestoreJobState.DOWNLOADING: self.waiting_all_download_finished,
+            RestoreJobState.COMMIT: self.commit,
+            RestoreJobState.COMMITTING: self.waiting_all_tablets_committed,
+        }
+
+    def timeout_message(self) -> str:
+        return f"restore job with label: {self.label}  timeout."
+
+    def failure_status(self, exc: DorisError) -> Status:
+        return Status(_status_code(exc), exc.message)
 
     def _check_if_need_cancel(self, ctx: JobContext) -> None:
         """The database or a table the job writes was dropped under it (DROP DATABASE does not wait)."""
+        if self.state == RestoreJobState.PENDING:  # nothing registered yet: planning checks everything
+            return
         catalog = ctx.catalog
         with catalog.lock:
             if self.db_id not in catalog.dbs:
@@ -189,7 +190,7 @@ class RestoreJob(AbstractJob):
             for entry in self.plan.get("tables", []):
                 if entry["mode"] == "existing" and entry["table_id"] not in catalog.tables:
                     raise DorisError(f"table {entry['table_id']} has been dropped")
-                registered = self.state != "CREATING"  # new tables are in the catalog from SNAPSHOTING on
+                registered = self.state != RestoreJobState.CREATING  # new tables are in the catalog from SNAPSHOTING on
                 if entry["mode"] != "existing" and registered and entry["table"]["id"] not in catalog.tables:
                     raise DorisError(f"table {entry['table']['id']} has been dropped")
 
@@ -245,7 +246,7 @@ class RestoreJob(AbstractJob):
                 locked.append(dataclasses.replace(table, state="ATOMIC_RESTORE"))
             self.plan = plan
             self.meta_prepared_time = now_ms()
-            self._commit_state(ctx, "CREATING", puts=locked)
+            self._commit_state(ctx, RestoreJobState.CREATING, puts=locked)
 
     def _plan_table(
         self,
@@ -500,14 +501,14 @@ class RestoreJob(AbstractJob):
                 for pplan in entry["partitions"]:
                     puts.append(Partition.from_dict(pplan["partition"]))
                     puts.extend(Tablet.from_dict(t["tablet"]) for t in pplan["tablets"])
-            self._commit_state(ctx, "SNAPSHOTING", puts=puts)
+            self._commit_state(ctx, RestoreJobState.SNAPSHOTING, puts=puts)
 
     # ---- SNAPSHOTING: a local snapshot dir per target replica to download into
     def make_snapshots(self, ctx: JobContext) -> None:
         for _entry, _pplan, tablet, replica in self._replicas():
             Path(self._snapshot_dir(ctx, replica["backend_id"], tablet["id"])).mkdir(parents=True, exist_ok=True)
         self.snapshot_finished_time = now_ms()
-        self.move_to(ctx, "DOWNLOAD")
+        self.move_to(ctx, RestoreJobState.DOWNLOAD)
 
     # ---- DOWNLOAD / DOWNLOADING
     def download_snapshots(self, ctx: JobContext) -> None:
@@ -531,13 +532,13 @@ class RestoreJob(AbstractJob):
                 self._tasks.submit(
                     ctx.executor, backend_id, len(chunk), download_tablets, repo, chunk, self._tasks.cancelled, kbps
                 )
-        self.state = "DOWNLOADING"
+        self.state = RestoreJobState.DOWNLOADING
 
     def waiting_all_download_finished(self, ctx: JobContext) -> None:
         if self._tasks.collect(self.task_err_msg) is None:
             return
         self.download_finished_time = now_ms()
-        self.move_to(ctx, "COMMIT")
+        self.move_to(ctx, RestoreJobState.COMMIT)
 
     # ---- COMMIT / COMMITTING
     def commit(self, ctx: JobContext) -> None:
@@ -554,7 +555,7 @@ class RestoreJob(AbstractJob):
                     os.link(source / rowset.file, dest)
                 except FileNotFoundError:
                     raise DorisError(f"downloaded file is missing: {source / rowset.file}") from None
-        self.state = "COMMITTING"
+        self.state = RestoreJobState.COMMITTING
 
     @staticmethod
     def _header_file(tplan: dict[str, Any]) -> str:
@@ -625,7 +626,7 @@ class RestoreJob(AbstractJob):
                     if table.name not in restored_names and not table.name.startswith(ATOMIC_PREFIX):
                         _drop(catalog.table_objects(table), deletes, trash)
             finished_time = now_ms()
-            record = {**self.to_dict(), "state": "FINISHED", "finished_time": finished_time}
+            record = {**self.to_dict(), "state": RestoreJobState.FINISHED, "finished_time": finished_time}
             catalog.commit(Change().put("job", self.job_id, record), puts=puts, deletes=deletes)
         try:
             ctx.tablets.trash(trash)
@@ -633,7 +634,7 @@ class RestoreJob(AbstractJob):
         finally:
             # SHOW RESTORE says FINISHED only once everything restored is visible and the snapshot dirs are gone
             self.finished_time = finished_time
-            self.state = "FINISHED"
+            self.state = RestoreJobState.FINISHED
 
     def _commit_table(
         self, ctx: JobContext, entry: dict[str, Any], puts: list[object], deletes: list[object], trash: list[Tablet]
@@ -701,7 +702,7 @@ class RestoreJob(AbstractJob):
         ]
 
     # ---- pieces
-    def _commit_state(self, ctx: JobContext, state: str, puts: list[object]) -> None:
+    def _commit_state(self, ctx: JobContext, state: RestoreJobState, puts: list[object]) -> None:
         """Persist the job in ``state`` with catalog changes in one transaction; the job shows the state after."""
         record = {**self.to_dict(), "state": state}
         ctx.catalog.commit(Change().put("job", self.job_id, record), puts=puts)
@@ -760,7 +761,7 @@ class RestoreJob(AbstractJob):
         self._release_snapshots(ctx)
         self.status = status
         self.finished_time = now_ms()
-        self.move_to(ctx, "CANCELLED")
+        self.move_to(ctx, RestoreJobState.CANCELLED)
 
     # ---- SHOW RESTORE
     def show_row(self, brief_form: bool) -> tuple[str | None, ...]:
