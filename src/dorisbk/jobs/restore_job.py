@@ -30,17 +30,26 @@ from dorisbk.backend.snapshot import snapshot_root
 from dorisbk.catalog import partitions as bounds
 from dorisbk.catalog import rollup
 from dorisbk.catalog.catalog import ATOMIC_PREFIX
-from dorisbk.catalog.model import Partition, Replica, Rowset, Table, Tablet, now_ms
+from dorisbk.catalog.model import Database, Partition, Replica, Rowset, Table, Tablet, now_ms
 from dorisbk.dialect import DorisBK
 from dorisbk.errors import DorisError
 from dorisbk.jobs.abstract_job import AbstractJob
 from dorisbk.jobs.context import JobContext
 from dorisbk.jobs.job_info import brief, pretty
+from dorisbk.jobs.restore_plan import (
+    PartitionMode,
+    PartitionPlan,
+    RestorePlan,
+    TableMode,
+    TablePlan,
+    TabletPlan,
+    ViewPlan,
+)
 from dorisbk.jobs.status import Status
 from dorisbk.jobs.transfer import DownloadItem, batches, download_tablets
 from dorisbk.meta.store import Change
 from dorisbk.storage.filesystem import NotFoundError
-from dorisbk.storage.layout import InvalidNameError, check_name, is_md5, strip_checksum, tablet_path
+from dorisbk.storage.layout import InvalidNameError, RemoteTablet, check_name, is_md5, strip_checksum
 from dorisbk.storage.repository import ChecksumMismatchError
 from dorisbk.timeutil import long_to_time_string
 
@@ -151,12 +160,21 @@ class RestoreJob(AbstractJob):
     meta_prepared_time: int = -1
     snapshot_finished_time: int = -1
     download_finished_time: int = -1
-    plan: dict[str, Any] = field(default_factory=dict)
+    plan: RestorePlan = field(default_factory=RestorePlan)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "plan": self.plan.to_dict()}
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> RestoreJob:
         state = RestoreJobState(d["state"])
-        return RestoreJob(**{**AbstractJob.base_kwargs(d), "state": RESUME_FROM.get(state, state)})
+        return RestoreJob(
+            **{
+                **AbstractJob.base_kwargs(d),
+                "state": RESUME_FROM.get(state, state),
+                "plan": RestorePlan.from_dict(d["plan"]),
+            }
+        )
 
     def flag(self, name: str) -> bool:
         return self.properties.get(name, "false").lower() == "true"
@@ -187,12 +205,10 @@ class RestoreJob(AbstractJob):
         with catalog.lock:
             if self.db_id not in catalog.dbs:
                 raise DorisError(f"database {self.db_id} has been dropped")
-            for entry in self.plan.get("tables", []):
-                if entry["mode"] == "existing" and entry["table_id"] not in catalog.tables:
-                    raise DorisError(f"table {entry['table_id']} has been dropped")
-                registered = self.state != RestoreJobState.CREATING  # new tables are in the catalog from SNAPSHOTING on
-                if entry["mode"] != "existing" and registered and entry["table"]["id"] not in catalog.tables:
-                    raise DorisError(f"table {entry['table']['id']} has been dropped")
+            registered = self.state != RestoreJobState.CREATING  # new tables are in the catalog from SNAPSHOTING on
+            for tplan in self.plan.tables:
+                if (tplan.mode == TableMode.EXISTING or registered) and tplan.table_id not in catalog.tables:
+                    raise DorisError(f"table {tplan.table_id} has been dropped")
 
     # ---- PENDING: check the snapshot against the catalog and plan every new object
     def check_and_prepare_meta(self, ctx: JobContext) -> None:
@@ -215,7 +231,7 @@ class RestoreJob(AbstractJob):
         meta = json.loads(repo.read_meta(self.label))
         tables_meta = {t["name"]: t for t in meta.get("olap_tables", [])}
         views_meta = {v["name"]: v for v in meta.get("views", [])}
-        plan: dict[str, Any] = {"tables": [], "views": [], "locked": [], "atomic_locked": []}
+        plan = RestorePlan()
         with catalog.lock:
             db = catalog.dbs.get(self.db_id)
             if db is None:
@@ -225,20 +241,20 @@ class RestoreJob(AbstractJob):
                 if remote is None:
                     raise DorisError(f"Table {src_name} does not exist in the meta of snapshot {self.label}")
                 target = self.aliases.get(src_name, src_name)
-                plan["tables"].append(self._plan_table(ctx, db.id, remote, obj, target, plan))
+                plan.tables.append(self._plan_table(ctx, db.id, remote, obj, target, plan))
             for view in self.info["new_backup_objects"].get("views", []):
                 remote = views_meta.get(view["name"])
                 if remote is None:
                     raise DorisError(f"View {view['name']} does not exist in the meta of snapshot {self.label}")
                 target = self.aliases.get(view["name"], view["name"])
-                plan["views"].append(self._plan_view(ctx, db, remote, target))
+                plan.views.append(self._plan_view(ctx, db, remote, target))
             locked = []
-            for table_id in plan["locked"]:
+            for table_id in plan.locked:
                 table = catalog.tables[table_id]
                 if table.state != "NORMAL":
                     raise DorisError(f"Table {table.name}'s state is not NORMAL: {table.state}")
                 locked.append(dataclasses.replace(table, state="RESTORE"))
-            for table_id in plan["atomic_locked"]:
+            for table_id in plan.atomic_locked:
                 table = catalog.tables[table_id]
                 if table.state != "NORMAL":
                     raise DorisError(f"Table {table.name}'s state is not NORMAL: {table.state}")
@@ -255,8 +271,8 @@ class RestoreJob(AbstractJob):
         remote: dict[str, Any],
         obj: dict[str, Any],
         target: str,
-        plan: dict[str, Any],
-    ) -> dict[str, Any]:
+        plan: RestorePlan,
+    ) -> TablePlan:
         catalog = ctx.catalog
         db = catalog.dbs[db_id]
         local = catalog.find_table(db, target)
@@ -267,7 +283,6 @@ class RestoreJob(AbstractJob):
             pname = local_single[0].name if len(local_single) == 1 else target
             remote_parts = dict((pname, {**p, "name": pname, "src_name": p["name"]}) for p in remote_parts.values())
         atomic = self.flag("atomic_restore")
-        entry: dict[str, Any] = {"src_name": remote["name"], "target": target, "partitions": []}
         if local is not None and local.kind != "OLAP":
             raise DorisError(f"The local table {target} with the same name but a different type of backup meta.")
         remote_colocate = bool(remote.get("properties", {}).get("colocate_with"))
@@ -282,29 +297,34 @@ class RestoreJob(AbstractJob):
             name = f"{ATOMIC_PREFIX}{target}" if atomic else target
             if catalog.find_table(db, name) is not None:
                 raise DorisError(f"Table {name} already exist in db: {db.name}")
-            entry["mode"] = "atomic" if atomic else "new"
-            entry["replaces"] = local.id if local is not None else None
             if local is not None:
-                plan["atomic_locked"].append(local.id)
+                plan.atomic_locked.append(local.id)
             table = self._new_table(ctx, remote, name, db_id)
             catalog.check_colocate(db, table)
-            entry["table"] = table.to_dict()
-            for rpart in remote_parts.values():
-                entry["partitions"].append(self._plan_partition(ctx, table, rpart, obj, "new", None))
-            return entry
-        self._check_compatible(ctx, local, remote, remote_parts, target)
-        entry["mode"] = "existing"
-        entry["table_id"] = local.id
-        entry["auto_increment_next"] = remote.get("auto_increment_next", 1)
-        entry["schema_version"] = remote.get("schema_version", 0)
-        plan["locked"].append(local.id)
-        local_parts = {p.name: p for p in catalog.table_partitions(local)}
-        for pname, rpart in remote_parts.items():
-            existing = local_parts.get(pname)
-            entry["partitions"].append(
-                self._plan_partition(ctx, local, rpart, obj, "overwrite" if existing else "new", existing)
+            return TablePlan(
+                src_name=remote["name"],
+                target=target,
+                mode=TableMode.ATOMIC if atomic else TableMode.NEW,
+                table_id=table.id,
+                partitions=[self._plan_partition(ctx, table, rpart, obj, None) for rpart in remote_parts.values()],
+                table=table,
+                replaces=local.id if local is not None else None,
             )
-        return entry
+        self._check_compatible(ctx, local, remote, remote_parts, target)
+        plan.locked.append(local.id)
+        local_parts = {p.name: p for p in catalog.table_partitions(local)}
+        return TablePlan(
+            src_name=remote["name"],
+            target=target,
+            mode=TableMode.EXISTING,
+            table_id=local.id,
+            partitions=[
+                self._plan_partition(ctx, local, rpart, obj, local_parts.get(pname))
+                for pname, rpart in remote_parts.items()
+            ],
+            auto_increment_next=remote.get("auto_increment_next", 1),
+            schema_version=remote.get("schema_version", 0),
+        )
 
     def _check_compatible(
         self,
@@ -407,9 +427,9 @@ class RestoreJob(AbstractJob):
         table: Table,
         rpart: dict[str, Any],
         obj: dict[str, Any],
-        mode: str,
         existing: Partition | None,
-    ) -> dict[str, Any]:
+    ) -> PartitionPlan:
+        """The partition ``rpart`` of the snapshot becomes: a new one, or ``existing`` overwritten."""
         catalog = ctx.catalog
         replication = self.replication_for(rpart)
         if replication > len(catalog.backends):
@@ -453,22 +473,19 @@ class RestoreJob(AbstractJob):
                 for i in range(replication)
             ]
             tablets.append(
-                {
-                    "tablet": Tablet(tablet_id, table.id, part.id, part.index_id, bucket, replicas).to_dict(),
-                    "remote_dir": tablet_path(self.info["id"], obj["id"], src_part["id"], index_info["id"], src["id"]),
+                TabletPlan(
+                    Tablet(tablet_id, table.id, part.id, part.index_id, bucket, replicas),
+                    RemoteTablet(self.info["id"], obj["id"], src_part["id"], index_info["id"], src["id"]),
                     # names from the info file become local paths: a tampered one cancels the job here
-                    "files": [check_name(n) for n in index_info["tablets"].get(str(src["id"]), [])],
-                }
+                    [check_name(n) for n in index_info["tablets"].get(str(src["id"]), [])],
+                )
             )
-        part.tablet_ids = [t["tablet"]["id"] for t in tablets]
-        return {
-            "mode": mode,
-            "partition": part.to_dict(),
-            "tablets": tablets,
-            "replaces_tablets": list(existing.tablet_ids) if existing is not None else [],
-        }
+        part.tablet_ids = [t.tablet.id for t in tablets]
+        if existing is None:
+            return PartitionPlan(PartitionMode.NEW, part, tablets, [])
+        return PartitionPlan(PartitionMode.OVERWRITE, part, tablets, list(existing.tablet_ids))
 
-    def _plan_view(self, ctx: JobContext, db: Any, remote: dict[str, Any], target: str) -> dict[str, Any]:
+    def _plan_view(self, ctx: JobContext, db: Database, remote: dict[str, Any], target: str) -> ViewPlan:
         sql = _retarget_view(remote["view_sql"], self.info["database"], db.name)
         local = ctx.catalog.find_table(db, target)
         if local is not None:
@@ -476,12 +493,7 @@ class RestoreJob(AbstractJob):
                 raise DorisError(f"The local table {target} with the same name but a different type of backup meta.")
             if local.view_sql != sql and not self.flag("force_replace"):
                 raise DorisError(f"View {target} already exist but with different schema")
-        return {
-            "target": target,
-            "sql": sql,
-            "comment": remote.get("comment", ""),
-            "replaces": local.id if local is not None else None,
-        }
+        return ViewPlan(target, sql, remote.get("comment", ""), local.id if local is not None else None)
 
     # ---- CREATING: register new tables (state RESTORE: listed, not queryable)
     def create_replicas(self, ctx: JobContext) -> None:
@@ -491,22 +503,21 @@ class RestoreJob(AbstractJob):
             db = catalog.dbs.get(self.db_id)
             if db is None:
                 raise DorisError(f"database {self.db_id} has been dropped")
-            for entry in self.plan["tables"]:
-                if entry["mode"] == "existing":
+            for tplan in self.plan.tables:
+                if tplan.table is None:  # EXISTING: nothing to register
                     continue
-                table = Table.from_dict(entry["table"])
-                if catalog.find_table(db, table.name) is not None:
-                    raise DorisError(f"Table {table.name} already exist in db: {db.name}")
-                puts.append(table)
-                for pplan in entry["partitions"]:
-                    puts.append(Partition.from_dict(pplan["partition"]))
-                    puts.extend(Tablet.from_dict(t["tablet"]) for t in pplan["tablets"])
+                if catalog.find_table(db, tplan.table.name) is not None:
+                    raise DorisError(f"Table {tplan.table.name} already exist in db: {db.name}")
+                puts.append(tplan.table)
+                for pplan in tplan.partitions:
+                    puts.append(pplan.partition)
+                    puts.extend(t.tablet for t in pplan.tablets)
             self._commit_state(ctx, RestoreJobState.SNAPSHOTING, puts=puts)
 
     # ---- SNAPSHOTING: a local snapshot dir per target replica to download into
     def make_snapshots(self, ctx: JobContext) -> None:
-        for _entry, _pplan, tablet, replica in self._replicas():
-            Path(self._snapshot_dir(ctx, replica["backend_id"], tablet["id"])).mkdir(parents=True, exist_ok=True)
+        for tplan, replica in self.plan.replicas():
+            Path(self._snapshot_dir(ctx, replica.backend_id, tplan.tablet.id)).mkdir(parents=True, exist_ok=True)
         self.snapshot_finished_time = now_ms()
         self.move_to(ctx, RestoreJobState.DOWNLOAD)
 
@@ -518,13 +529,13 @@ class RestoreJob(AbstractJob):
         batch = max(1, ctx.config.int("restore_download_snapshot_batch_size"))
         kbps = ctx.config.int("max_download_speed_kbps")
         by_backend: dict[int, list[DownloadItem]] = {}
-        for _entry, _pplan, tablet, replica, tplan in self._replicas_with_plan():
-            by_backend.setdefault(replica["backend_id"], []).append(
+        for tplan, replica in self.plan.replicas():
+            by_backend.setdefault(replica.backend_id, []).append(
                 DownloadItem(
-                    tablet["id"],
-                    f"{content}/{tplan['remote_dir']}",
-                    list(tplan["files"]),
-                    self._snapshot_dir(ctx, replica["backend_id"], tablet["id"]),
+                    tplan.tablet.id,
+                    f"{content}/{tplan.remote.path}",
+                    list(tplan.files),
+                    self._snapshot_dir(ctx, replica.backend_id, tplan.tablet.id),
                 )
             )
         for backend_id, items in by_backend.items():
@@ -543,9 +554,9 @@ class RestoreJob(AbstractJob):
     # ---- COMMIT / COMMITTING
     def commit(self, ctx: JobContext) -> None:
         """Link each replica's downloaded files into its tablet dir (a redo after restart links again)."""
-        for _entry, _pplan, tablet, replica, tplan in self._replicas_with_plan():
-            source = Path(self._snapshot_dir(ctx, replica["backend_id"], tablet["id"]))
-            target = ctx.tablets.tablet_dir(replica["backend_id"], tablet["id"])
+        for tplan, replica in self.plan.replicas():
+            source = Path(self._snapshot_dir(ctx, replica.backend_id, tplan.tablet.id))
+            target = ctx.tablets.tablet_dir(replica.backend_id, tplan.tablet.id)
             target.mkdir(parents=True, exist_ok=True)
             for rowset in self._header_rowsets(source, tplan):
                 dest = target / rowset.file
@@ -557,25 +568,20 @@ class RestoreJob(AbstractJob):
                     raise DorisError(f"downloaded file is missing: {source / rowset.file}") from None
         self.state = RestoreJobState.COMMITTING
 
-    @staticmethod
-    def _header_file(tplan: dict[str, Any]) -> str:
-        source_id = tplan["remote_dir"].rsplit("/__", 1)[1]
-        return f"{source_id}.hdr"
-
-    def _header_rowsets(self, source: Path, tplan: dict[str, Any]) -> list[HeaderRowset]:
+    def _header_rowsets(self, source: Path, tplan: TabletPlan) -> list[HeaderRowset]:
         """The rowsets the tablet header downloaded to ``source`` lists (none for a tablet without files).
 
         Its file names are joined to the tablet dir: each must be another file of the snapshot tablet,
         once; a path (``/etc/passwd``, ``../..``) or any other name is a tampered snapshot.
         """
-        if not tplan["files"]:
+        if not tplan.files:
             return []
-        header = source / self._header_file(tplan)
+        header = source / f"{tplan.remote.tablet_id}.hdr"
         try:
             rowsets = [HeaderRowset(**r) for r in json.loads(header.read_text())["rowsets"]]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise DorisError(f"failed to read tablet header {header}: {exc}") from None
-        unclaimed = {strip_checksum(n) for n in tplan["files"]} - {header.name}
+        unclaimed = {strip_checksum(n) for n in tplan.files} - {header.name}
         for rowset in rowsets:
             if check_name(rowset.file) not in unclaimed:
                 raise InvalidNameError(
@@ -597,28 +603,28 @@ class RestoreJob(AbstractJob):
             if db is None:
                 raise DorisError(f"database {self.db_id} has been dropped")
             restored_names = set()
-            for entry in self.plan["tables"]:
-                restored_names.add(entry["target"])
-                table = self._commit_table(ctx, entry, puts, deletes, trash)
+            for tplan in self.plan.tables:
+                restored_names.add(tplan.target)
+                table = self._commit_table(ctx, tplan, puts, deletes, trash)
                 if self.flag("clean_partitions"):
-                    keep = {p["partition"]["name"] for p in entry["partitions"]}
+                    keep = {p.partition.name for p in tplan.partitions}
                     for part in catalog.table_partitions(table):
-                        if part.name not in keep and entry["mode"] == "existing":
+                        if part.name not in keep and tplan.mode == TableMode.EXISTING:
                             _drop(catalog.partition_objects(part), deletes, trash)
-            for vplan in self.plan["views"]:
-                restored_names.add(vplan["target"])
-                taken = catalog.find_table(db, vplan["target"])
-                if taken is not None and taken.id != vplan["replaces"]:
-                    raise DorisError(f"Table {vplan['target']} already exist in db: {db.name}")
-                view_id = vplan["replaces"] or catalog.store.next_id()
+            for vplan in self.plan.views:
+                restored_names.add(vplan.target)
+                taken = catalog.find_table(db, vplan.target)
+                if taken is not None and taken.id != vplan.replaces:
+                    raise DorisError(f"Table {vplan.target} already exist in db: {db.name}")
+                view_id = vplan.replaces or catalog.store.next_id()
                 puts.append(
                     Table(
                         id=view_id,
                         db_id=self.db_id,
-                        name=vplan["target"],
+                        name=vplan.target,
                         kind="VIEW",
-                        view_sql=vplan["sql"],
-                        comment=vplan["comment"],
+                        view_sql=vplan.sql,
+                        comment=vplan.comment,
                     )
                 )
             if self.flag("clean_tables"):
@@ -637,20 +643,17 @@ class RestoreJob(AbstractJob):
             self.state = RestoreJobState.FINISHED
 
     def _commit_table(
-        self, ctx: JobContext, entry: dict[str, Any], puts: list[object], deletes: list[object], trash: list[Tablet]
+        self, ctx: JobContext, plan: TablePlan, puts: list[object], deletes: list[object], trash: list[Tablet]
     ) -> Table:
         catalog = ctx.catalog
-        if entry["mode"] == "existing":
-            table = catalog.tables[entry["table_id"]]
-        else:
-            table = catalog.tables[entry["table"]["id"]]
+        table = catalog.tables[plan.table_id]
         final_id = table.id
-        if entry["mode"] == "atomic":
+        if plan.mode == TableMode.ATOMIC:
             # the original may have been dropped or renamed meanwhile; another table may not have taken its name
-            taken = catalog.find_table(catalog.dbs[self.db_id], entry["target"])
-            if taken is not None and taken.id != entry["replaces"]:
-                raise DorisError(f"Table {entry['target']} already exist in db: {self.db_name}")
-            original = catalog.tables.get(entry["replaces"])
+            taken = catalog.find_table(catalog.dbs[self.db_id], plan.target)
+            if taken is not None and taken.id != plan.replaces:
+                raise DorisError(f"Table {plan.target} already exist in db: {self.db_name}")
+            original = catalog.tables.get(plan.replaces) if plan.replaces is not None else None
             if original is not None:
                 # The swap keeps the original's id: the built-aside partitions move under it and the original's
                 # go. A reader that looked the table up just before reads either all old or all new partitions.
@@ -658,34 +661,34 @@ class RestoreJob(AbstractJob):
                 deletes.append(table)
                 for part in catalog.table_partitions(original):
                     _drop(catalog.partition_objects(part), deletes, trash)
-            table = dataclasses.replace(table, id=final_id, name=entry["target"])
-        for pplan in entry["partitions"]:
-            part = Partition.from_dict(pplan["partition"])
+            table = dataclasses.replace(table, id=final_id, name=plan.target)
+        for pplan in plan.partitions:
+            part = pplan.partition
             version = part.visible_version
-            for tplan in pplan["tablets"]:
-                tablet = Tablet.from_dict(tplan["tablet"])
+            for tplan in pplan.tablets:
+                tablet = tplan.tablet
                 replicas = []
                 for replica in tablet.replicas:
                     rowsets = self._rowsets(ctx, tablet.id, tplan, replica.backend_id, version)
                     replicas.append(dataclasses.replace(replica, version=version, rowsets=rowsets))
                 puts.append(dataclasses.replace(tablet, table_id=final_id, replicas=replicas))
-            if pplan["mode"] == "overwrite":
-                old = [catalog.tablets[t] for t in pplan["replaces_tablets"] if t in catalog.tablets]
+            if pplan.mode == PartitionMode.OVERWRITE:
+                old = [catalog.tablets[t] for t in pplan.replaces_tablets if t in catalog.tablets]
                 deletes.extend(old)
                 trash.extend(old)
             puts.append(dataclasses.replace(part, table_id=final_id, visible_version_time=now_ms()))
         props = {**table.properties, **self.medium_properties()}
         table = dataclasses.replace(table, state="NORMAL", properties=props, update_time=now_ms())
-        if entry["mode"] == "existing":  # restored rows carry the snapshot's ids: never give them again
-            next_id = max(table.auto_increment_next, entry.get("auto_increment_next", 1))
+        if plan.mode == TableMode.EXISTING:  # restored rows carry the snapshot's ids: never give them again
+            next_id = max(table.auto_increment_next, plan.auto_increment_next)
             # files written under the snapshot's older schemas are read by their own schema (backend/scan.py)
-            version = max(table.schema_version, entry.get("schema_version", 0))
+            version = max(table.schema_version, plan.schema_version)
             table = dataclasses.replace(table, auto_increment_next=next_id, schema_version=version)
         puts.append(table)
         return table
 
     def _rowsets(
-        self, ctx: JobContext, tablet_id: int, tplan: dict[str, Any], backend_id: int, version: int
+        self, ctx: JobContext, tablet_id: int, tplan: TabletPlan, backend_id: int, version: int
     ) -> list[Rowset]:
         """The rowsets of a restored replica, read from the tablet header that came with the snapshot."""
         tablet_dir = ctx.tablets.tablet_dir(backend_id, tablet_id)
@@ -708,20 +711,6 @@ class RestoreJob(AbstractJob):
         ctx.catalog.commit(Change().put("job", self.job_id, record), puts=puts)
         self.state = state
 
-    def _replicas(self) -> list[tuple[dict, dict, dict, dict]]:
-        return [(entry, pplan, tablet, replica) for entry, pplan, tablet, replica, _ in self._replicas_with_plan()]
-
-    def _replicas_with_plan(self) -> list[tuple[dict, dict, dict, dict, dict]]:
-        """(table plan, partition plan, tablet, replica, tablet plan) of every target replica."""
-        out = []
-        for entry in self.plan.get("tables", []):
-            for pplan in entry["partitions"]:
-                for tplan in pplan["tablets"]:
-                    tablet = tplan["tablet"]
-                    for replica in tablet["replicas"]:
-                        out.append((entry, pplan, tablet, replica, tplan))
-        return out
-
     def _snapshot_dir(self, ctx: JobContext, backend_id: int, tablet_id: int) -> str:
         return str(snapshot_root(ctx.tablets, backend_id, self.job_id) / str(tablet_id))
 
@@ -737,22 +726,22 @@ class RestoreJob(AbstractJob):
         deletes: list[object] = []
         trash: list[Tablet] = []
         with catalog.lock:
-            for table_id in [*self.plan.get("locked", []), *self.plan.get("atomic_locked", [])]:
+            for table_id in [*self.plan.locked, *self.plan.atomic_locked]:
                 table = catalog.tables.get(table_id)
                 if table is not None and table.state in ("RESTORE", "ATOMIC_RESTORE"):
                     puts.append(dataclasses.replace(table, state="NORMAL"))
-            for entry in self.plan.get("tables", []):
-                if entry["mode"] == "existing":
+            for tplan in self.plan.tables:
+                if tplan.mode == TableMode.EXISTING:
                     continue
-                table = catalog.tables.get(entry["table"]["id"])
+                table = catalog.tables.get(tplan.table_id)
                 if table is None or table.state != "RESTORE":
                     continue
                 _drop(catalog.table_objects(table), deletes, trash)
             if puts or deletes:
                 catalog.commit(Change(), puts=puts, deletes=deletes)
         ctx.tablets.trash(trash)
-        for _entry, _pplan, tablet, replica in self._replicas():
-            shutil.rmtree(ctx.tablets.tablet_dir(replica["backend_id"], tablet["id"]), ignore_errors=True)
+        for tplan, replica in self.plan.replicas():
+            shutil.rmtree(ctx.tablets.tablet_dir(replica.backend_id, tplan.tablet.id), ignore_errors=True)
         return puts + deletes
 
     def _cancel_internal(self, ctx: JobContext, status: Status) -> None:
