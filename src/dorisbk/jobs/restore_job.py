@@ -29,8 +29,8 @@ from sqlglot import exp
 from dorisbk.backend.snapshot import snapshot_root
 from dorisbk.catalog import partitions as bounds
 from dorisbk.catalog import rollup
-from dorisbk.catalog.catalog import ATOMIC_PREFIX
-from dorisbk.catalog.model import Database, Partition, Replica, Rowset, Table, Tablet, now_ms
+from dorisbk.catalog.catalog import ATOMIC_PREFIX, table_signature
+from dorisbk.catalog.model import Database, Partition, Rowset, Table, Tablet, now_ms
 from dorisbk.dialect import DorisBK
 from dorisbk.errors import DorisError
 from dorisbk.jobs.abstract_job import AbstractJob
@@ -102,38 +102,6 @@ SHOW_RESTORE_COLUMNS = (
     "Timeout",
 )
 BRIEF_HIDDEN = ("RestoreObjs", "Progress", "TaskErrMsg")
-
-
-def _signature(table: dict[str, Any]) -> tuple:
-    cols = tuple(
-        # the file name of a column counts: restored files must hold the local table's columns
-        (
-            c["name"],
-            json.dumps(c["type"], sort_keys=True),
-            c["nullable"],
-            c["is_key"],
-            c["aggregation"],
-            c.get("stored", ""),
-        )
-        for c in table["columns"]
-    )
-    return (
-        cols,
-        table["keys_type"],
-        table["partition_type"],
-        tuple(table["partition_columns"]),
-        table["distribution"],
-        tuple(table["distribution_columns"]),
-        # indexes count as schema (Doris's signature covers them); their ids do not
-        tuple(
-            sorted(
-                (i["name"], i["type"], tuple(i["columns"]), json.dumps(i["properties"], sort_keys=True))
-                for i in table.get("indexes", [])
-            )
-        ),
-        table.get("properties", {}).get("bloom_filter_columns", ""),
-        rollup.signature(table.get("rollups", [])),
-    )
 
 
 @dataclass(frozen=True)
@@ -232,6 +200,7 @@ class RestoreJob(AbstractJob):
         tables_meta = {t["name"]: t for t in meta.get("olap_tables", [])}
         views_meta = {v["name"]: v for v in meta.get("views", [])}
         plan = RestorePlan()
+        pending: list[Tablet] = []  # the tablets planned so far, which the catalog's placement counts
         with catalog.lock:
             db = catalog.dbs.get(self.db_id)
             if db is None:
@@ -241,7 +210,7 @@ class RestoreJob(AbstractJob):
                 if remote is None:
                     raise DorisError(f"Table {src_name} does not exist in the meta of snapshot {self.label}")
                 target = self.aliases.get(src_name, src_name)
-                plan.tables.append(self._plan_table(ctx, db.id, remote, obj, target, plan))
+                plan.tables.append(self._plan_table(ctx, db.id, remote, obj, target, plan, pending))
             for view in self.info["new_backup_objects"].get("views", []):
                 remote = views_meta.get(view["name"])
                 if remote is None:
@@ -272,6 +241,7 @@ class RestoreJob(AbstractJob):
         obj: dict[str, Any],
         target: str,
         plan: RestorePlan,
+        pending: list[Tablet],
     ) -> TablePlan:
         catalog = ctx.catalog
         db = catalog.dbs[db_id]
@@ -306,7 +276,9 @@ class RestoreJob(AbstractJob):
                 target=target,
                 mode=TableMode.ATOMIC if atomic else TableMode.NEW,
                 table_id=table.id,
-                partitions=[self._plan_partition(ctx, table, rpart, obj, None) for rpart in remote_parts.values()],
+                partitions=[
+                    self._plan_partition(ctx, table, rpart, obj, None, pending) for rpart in remote_parts.values()
+                ],
                 table=table,
                 replaces=local.id if local is not None else None,
             )
@@ -319,7 +291,7 @@ class RestoreJob(AbstractJob):
             mode=TableMode.EXISTING,
             table_id=local.id,
             partitions=[
-                self._plan_partition(ctx, local, rpart, obj, local_parts.get(pname))
+                self._plan_partition(ctx, local, rpart, obj, local_parts.get(pname), pending)
                 for pname, rpart in remote_parts.items()
             ],
             auto_increment_next=remote.get("auto_increment_next", 1),
@@ -336,7 +308,7 @@ class RestoreJob(AbstractJob):
     ) -> None:
         catalog = ctx.catalog
         _check_auto_increment(local, remote, target)
-        if _signature(local.to_dict()) != _signature(remote):
+        if table_signature(local) != table_signature(remote):
             raise DorisError(f"Table {target} already exist but with different schema")
         types = bounds.column_types(local) if local.partition_type != "UNPARTITIONED" else []
         local_parts = {p.name: p for p in catalog.table_partitions(local)}
@@ -428,17 +400,14 @@ class RestoreJob(AbstractJob):
         rpart: dict[str, Any],
         obj: dict[str, Any],
         existing: Partition | None,
+        pending: list[Tablet],
     ) -> PartitionPlan:
-        """The partition ``rpart`` of the snapshot becomes: a new one, or ``existing`` overwritten."""
+        """The partition ``rpart`` of the snapshot becomes: a new one, or ``existing`` overwritten. Its
+        replicas are placed by the catalog, as a new partition's, counting the tablets planned so far
+        (``pending``, which gets this partition's)."""
         catalog = ctx.catalog
         replication = self.replication_for(rpart)
-        if replication > len(catalog.backends):
-            raise DorisError(
-                "Failed to find enough backend, please check the replication num,replication tag and storage "
-                "medium and avail capacity of backends or maybe all be on decommission.\nCreate failed "
-                f'replications:\nreplication tag: {{"location" : "default"}}, replication num: {replication}, '
-                "storage medium: HDD"
-            )
+        catalog.check_replicas(replication)
         part = Partition(
             id=existing.id if existing is not None else catalog.store.next_id(),
             table_id=table.id,
@@ -452,35 +421,28 @@ class RestoreJob(AbstractJob):
             visible_version=rpart["visible_version"],
             storage_medium=self.partition_medium(rpart) if existing is None else existing.storage_medium,
         )
-        backends = catalog.backend_list()
         src_part = obj["partitions"][rpart.get("src_name", rpart["name"])]
         index_info = next(iter(src_part["indexes"].values()))
-        tablets = []
-        content_all = self.info.get("content", "ALL") == "ALL"
-        for bucket, src in enumerate(sorted(rpart["tablets"], key=lambda t: t.get("bucket", 0))):
-            if content_all and str(src["id"]) not in index_info["tablets"]:
-                raise DorisError(
-                    f"Tablet {src['id']} of partition {rpart['name']} is missing in the info of snapshot {self.label}"
-                )
-            tablet_id = catalog.store.next_id()
-            start = tablet_id % len(backends)
-            replicas = [
-                Replica(
-                    id=catalog.store.next_id(),
-                    backend_id=backends[(start + i) % len(backends)].id,
-                    version=rpart["visible_version"],
-                )
-                for i in range(replication)
-            ]
-            tablets.append(
-                TabletPlan(
-                    Tablet(tablet_id, table.id, part.id, part.index_id, bucket, replicas),
-                    RemoteTablet(self.info["id"], obj["id"], src_part["id"], index_info["id"], src["id"]),
-                    # names from the info file become local paths: a tampered one cancels the job here
-                    [check_name(n) for n in index_info["tablets"].get(str(src["id"]), [])],
-                )
+        sources = sorted(rpart["tablets"], key=lambda t: t.get("bucket", 0))
+        if self.info.get("content", "ALL") == "ALL":
+            for src in sources:
+                if str(src["id"]) not in index_info["tablets"]:
+                    raise DorisError(
+                        f"Tablet {src['id']} of partition {rpart['name']} is missing in the info of snapshot "
+                        f"{self.label}"
+                    )
+        new = catalog.new_tablets(table, part, len(sources), replication, pending, rpart["visible_version"])
+        pending.extend(new)
+        tablets = [
+            TabletPlan(
+                tablet,
+                RemoteTablet(self.info["id"], obj["id"], src_part["id"], index_info["id"], src["id"]),
+                # names from the info file become local paths: a tampered one cancels the job here
+                [check_name(n) for n in index_info["tablets"].get(str(src["id"]), [])],
             )
-        part.tablet_ids = [t.tablet.id for t in tablets]
+            for tablet, src in zip(new, sources, strict=True)
+        ]
+        part.tablet_ids = [t.id for t in new]
         if existing is None:
             return PartitionPlan(PartitionMode.NEW, part, tablets, [])
         return PartitionPlan(PartitionMode.OVERWRITE, part, tablets, list(existing.tablet_ids))
