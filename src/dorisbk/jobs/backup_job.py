@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from dorisbk.backend.scan import readable_replica
-from dorisbk.backend.snapshot import SnapshotInfo, make_snapshot, release_snapshots
+from dorisbk.backend.snapshot import SnapshotInfo, SnapshotTask, release_snapshots
 from dorisbk.errors import DorisError
 from dorisbk.jobs import job_info
 from dorisbk.jobs.abstract_job import AbstractJob, now_ms
 from dorisbk.jobs.context import JobContext
 from dorisbk.jobs.status import Status
-from dorisbk.jobs.transfer import UploadItem, batches, upload_tablets
-from dorisbk.storage.layout import tablet_path, with_checksum
+from dorisbk.jobs.transfer import UploadItem, UploadTask, batches
+from dorisbk.storage.layout import RemoteTablet, with_checksum
 from dorisbk.timeutil import hyphen_time_string, long_to_time_string
 
 log = logging.getLogger(__name__)
@@ -220,15 +220,15 @@ class BackupJob(AbstractJob):
                     raise DorisError(f"tablet {key} does not exist")
                 self._tasks.submit(
                     ctx.executor,
-                    target["backend_id"],
-                    1,
-                    make_snapshot,
-                    ctx.tablets,
-                    tablet,
-                    target["replica_index"],
-                    target["version"],
-                    self.job_id,
-                    target["schema_hash"],
+                    SnapshotTask(
+                        target["backend_id"],
+                        ctx.tablets,
+                        tablet,
+                        target["replica_index"],
+                        target["version"],
+                        self.job_id,
+                        target["schema_hash"],
+                    ),
                 )
         self.state = BackupJobState.SNAPSHOTING
 
@@ -250,27 +250,18 @@ class BackupJob(AbstractJob):
         by_backend: dict[int, list[UploadItem]] = {}
         for key, snap in sorted(self.snapshots.items()):
             target = self.targets[key]
-            rel = tablet_path(
+            remote = RemoteTablet(
                 self.db_id, target["table_id"], target["partition_id"], target["index_id"], target["tablet_id"]
             )
             by_backend.setdefault(snap["backend_id"], []).append(
-                UploadItem(int(key), rel, SnapshotInfo.from_dict(snap))
+                UploadItem(int(key), remote, SnapshotInfo.from_dict(snap))
             )
         for backend_id, items in by_backend.items():
             for chunk in batches(items, batch, ctx.executor.workers):
-                self._tasks.submit(
-                    ctx.executor,
-                    backend_id,
-                    len(chunk),
-                    upload_tablets,
-                    repo,
-                    self.label,
-                    chunk,
-                    list(self.previous_labels),
-                    self._tasks.cancelled,
-                    kbps,
-                    progress=True,
+                task = UploadTask(
+                    backend_id, repo, self.label, chunk, list(self.previous_labels), self._tasks.cancelled, kbps
                 )
+                self._tasks.submit(ctx.executor, task)
         self.state = BackupJobState.UPLOADING
 
     def waiting_all_uploading_finished(self, ctx: JobContext) -> None:

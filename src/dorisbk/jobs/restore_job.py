@@ -12,10 +12,8 @@ restored is queryable; a cancel or restart before it leaves the local tables as 
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
-import os
 import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,7 +24,7 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from dorisbk.backend.snapshot import snapshot_root
+from dorisbk.backend.snapshot import header_name, release_snapshots, snapshot_root
 from dorisbk.catalog import partitions as bounds
 from dorisbk.catalog import rollup
 from dorisbk.catalog.catalog import ATOMIC_PREFIX, table_signature
@@ -35,6 +33,7 @@ from dorisbk.dialect import DorisBK
 from dorisbk.errors import DorisError
 from dorisbk.jobs.abstract_job import AbstractJob
 from dorisbk.jobs.context import JobContext
+from dorisbk.jobs.dir_move import DirMoveItem, DirMoveTask, HeaderRowset
 from dorisbk.jobs.job_info import brief, pretty
 from dorisbk.jobs.restore_plan import (
     PartitionMode,
@@ -46,10 +45,10 @@ from dorisbk.jobs.restore_plan import (
     ViewPlan,
 )
 from dorisbk.jobs.status import Status
-from dorisbk.jobs.transfer import DownloadItem, batches, download_tablets
+from dorisbk.jobs.transfer import DownloadItem, DownloadTask, batches
 from dorisbk.meta.store import Change
 from dorisbk.storage.filesystem import NotFoundError
-from dorisbk.storage.layout import InvalidNameError, RemoteTablet, check_name, is_md5, strip_checksum
+from dorisbk.storage.layout import InvalidNameError, RemoteTablet, check_name
 from dorisbk.storage.repository import ChecksumMismatchError
 from dorisbk.timeutil import long_to_time_string
 
@@ -104,16 +103,6 @@ SHOW_RESTORE_COLUMNS = (
 BRIEF_HIDDEN = ("RestoreObjs", "Progress", "TaskErrMsg")
 
 
-@dataclass(frozen=True)
-class HeaderRowset:
-    """A rowset as a snapshot's tablet header lists it (``backend/snapshot.py`` writes the header)."""
-
-    file: str
-    rows: int
-    size: int
-    md5: str
-
-
 @dataclass
 class RestoreJob(AbstractJob):
     TERMINAL = (RestoreJobState.FINISHED, RestoreJobState.CANCELLED)
@@ -129,6 +118,12 @@ class RestoreJob(AbstractJob):
     snapshot_finished_time: int = -1
     download_finished_time: int = -1
     plan: RestorePlan = field(default_factory=RestorePlan)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        # COMMIT's DirMoveTasks: None until sent, then the rowsets they linked by (backend, tablet).
+        # Transient: a job restarted in COMMIT or COMMITTING sends them again.
+        self._linked: dict[tuple[int, int], list[HeaderRowset]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "plan": self.plan.to_dict()}
@@ -487,7 +482,6 @@ class RestoreJob(AbstractJob):
     def download_snapshots(self, ctx: JobContext) -> None:
         self._tasks.reset()
         repo = ctx.repos.repository(self.repo_name)
-        content = repo.content_dir(self.label)
         batch = max(1, ctx.config.int("restore_download_snapshot_batch_size"))
         kbps = ctx.config.int("max_download_speed_kbps")
         by_backend: dict[int, list[DownloadItem]] = {}
@@ -495,7 +489,7 @@ class RestoreJob(AbstractJob):
             by_backend.setdefault(replica.backend_id, []).append(
                 DownloadItem(
                     tplan.tablet.id,
-                    f"{content}/{tplan.remote.path}",
+                    tplan.remote,
                     list(tplan.files),
                     self._snapshot_dir(ctx, replica.backend_id, tplan.tablet.id),
                 )
@@ -503,7 +497,7 @@ class RestoreJob(AbstractJob):
         for backend_id, items in by_backend.items():
             for chunk in batches(items, batch, ctx.executor.workers):
                 self._tasks.submit(
-                    ctx.executor, backend_id, len(chunk), download_tablets, repo, chunk, self._tasks.cancelled, kbps
+                    ctx.executor, DownloadTask(backend_id, repo, self.label, chunk, self._tasks.cancelled, kbps)
                 )
         self.state = RestoreJobState.DOWNLOADING
 
@@ -515,44 +509,32 @@ class RestoreJob(AbstractJob):
 
     # ---- COMMIT / COMMITTING
     def commit(self, ctx: JobContext) -> None:
-        """Link each replica's downloaded files into its tablet dir (a redo after restart links again)."""
-        for tplan, replica in self.plan.replicas():
-            source = Path(self._snapshot_dir(ctx, replica.backend_id, tplan.tablet.id))
-            target = ctx.tablets.tablet_dir(replica.backend_id, tplan.tablet.id)
-            target.mkdir(parents=True, exist_ok=True)
-            for rowset in self._header_rowsets(source, tplan):
-                dest = target / rowset.file
-                with contextlib.suppress(FileNotFoundError):
-                    dest.unlink()
-                try:
-                    os.link(source / rowset.file, dest)
-                except FileNotFoundError:
-                    raise DorisError(f"downloaded file is missing: {source / rowset.file}") from None
-        self.state = RestoreJobState.COMMITTING
-
-    def _header_rowsets(self, source: Path, tplan: TabletPlan) -> list[HeaderRowset]:
-        """The rowsets the tablet header downloaded to ``source`` lists (none for a tablet without files).
-
-        Its file names are joined to the tablet dir: each must be another file of the snapshot tablet,
-        once; a path (``/etc/passwd``, ``../..``) or any other name is a tampered snapshot.
-        """
-        if not tplan.files:
-            return []
-        header = source / f"{tplan.remote.tablet_id}.hdr"
-        try:
-            rowsets = [HeaderRowset(**r) for r in json.loads(header.read_text())["rowsets"]]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise DorisError(f"failed to read tablet header {header}: {exc}") from None
-        unclaimed = {strip_checksum(n) for n in tplan.files} - {header.name}
-        for rowset in rowsets:
-            if check_name(rowset.file) not in unclaimed:
-                raise InvalidNameError(
-                    f"invalid file name in tablet header {header}: {rowset.file!r} is not a file of the snapshot tablet"
+        """Send DirMoveTasks that link each replica's downloaded files into its tablet dir, then wait for
+        them: COMMITTING starts once every file is in place (after a restart they link again)."""
+        if self._linked is None:
+            self._tasks.reset()
+            by_backend: dict[int, list[DirMoveItem]] = {}
+            for tplan, replica in self.plan.replicas():
+                by_backend.setdefault(replica.backend_id, []).append(
+                    DirMoveItem(
+                        tplan.tablet.id,
+                        Path(self._snapshot_dir(ctx, replica.backend_id, tplan.tablet.id)),
+                        ctx.tablets.tablet_dir(replica.backend_id, tplan.tablet.id),
+                        tplan.files,
+                        header_name(tplan.remote.tablet_id),
+                    )
                 )
-            unclaimed.remove(rowset.file)
-            if not (isinstance(rowset.rows, int) and isinstance(rowset.size, int) and is_md5(rowset.md5)):
-                raise DorisError(f"failed to read tablet header {header}: invalid rowset {rowset.file}")
-        return rowsets
+            for backend_id, items in by_backend.items():
+                # links are cheap: a task per worker of the backend
+                for chunk in batches(items, len(items), ctx.executor.workers):
+                    self._tasks.submit(ctx.executor, DirMoveTask(backend_id, chunk, self._tasks.cancelled))
+            self._linked = {}
+        results = self._tasks.collect(self.task_err_msg)
+        if results is None:
+            return
+        for linked in results:
+            self._linked.update(linked)
+        self.state = RestoreJobState.COMMITTING
 
     def waiting_all_tablets_committed(self, ctx: JobContext) -> None:
         """One metadata transaction: restored objects visible, versions set, swaps and cleaning done, FINISHED."""
@@ -598,7 +580,7 @@ class RestoreJob(AbstractJob):
             catalog.commit(Change().put("job", self.job_id, record), puts=puts, deletes=deletes)
         try:
             ctx.tablets.trash(trash)
-            self._release_snapshots(ctx)
+            release_snapshots(ctx.tablets, self.job_id)
         finally:
             # SHOW RESTORE says FINISHED only once everything restored is visible and the snapshot dirs are gone
             self.finished_time = finished_time
@@ -631,7 +613,7 @@ class RestoreJob(AbstractJob):
                 tablet = tplan.tablet
                 replicas = []
                 for replica in tablet.replicas:
-                    rowsets = self._rowsets(ctx, tablet.id, tplan, replica.backend_id, version)
+                    rowsets = self._rowsets(ctx, tablet.id, replica.backend_id, version)
                     replicas.append(dataclasses.replace(replica, version=version, rowsets=rowsets))
                 puts.append(dataclasses.replace(tablet, table_id=final_id, replicas=replicas))
             if pplan.mode == PartitionMode.OVERWRITE:
@@ -649,10 +631,8 @@ class RestoreJob(AbstractJob):
         puts.append(table)
         return table
 
-    def _rowsets(
-        self, ctx: JobContext, tablet_id: int, tplan: TabletPlan, backend_id: int, version: int
-    ) -> list[Rowset]:
-        """The rowsets of a restored replica, read from the tablet header that came with the snapshot."""
+    def _rowsets(self, ctx: JobContext, tablet_id: int, backend_id: int, version: int) -> list[Rowset]:
+        """The rowsets of a restored replica: those its DirMoveTask linked, as the tablet header lists them."""
         tablet_dir = ctx.tablets.tablet_dir(backend_id, tablet_id)
         return [
             Rowset(
@@ -663,7 +643,7 @@ class RestoreJob(AbstractJob):
                 r.size,
                 r.md5,
             )
-            for r in self._header_rowsets(Path(self._snapshot_dir(ctx, backend_id, tablet_id)), tplan)
+            for r in self._linked[(backend_id, tablet_id)]
         ]
 
     # ---- pieces
@@ -675,10 +655,6 @@ class RestoreJob(AbstractJob):
 
     def _snapshot_dir(self, ctx: JobContext, backend_id: int, tablet_id: int) -> str:
         return str(snapshot_root(ctx.tablets, backend_id, self.job_id) / str(tablet_id))
-
-    def _release_snapshots(self, ctx: JobContext) -> None:
-        for backend_id in list(ctx.catalog.backends):
-            shutil.rmtree(snapshot_root(ctx.tablets, backend_id, self.job_id), ignore_errors=True)
 
     def _clean_meta_objects(self, ctx: JobContext) -> list[object]:
         """Undo what the job registered: new tables go, locked tables return to NORMAL. Returns the changes
@@ -709,7 +685,7 @@ class RestoreJob(AbstractJob):
     def _cancel_internal(self, ctx: JobContext, status: Status) -> None:
         self._tasks.stop()
         self._clean_meta_objects(ctx)
-        self._release_snapshots(ctx)
+        release_snapshots(ctx.tablets, self.job_id)
         self.status = status
         self.finished_time = now_ms()
         self.move_to(ctx, RestoreJobState.CANCELLED)
