@@ -121,9 +121,10 @@ class RestoreJob(AbstractJob):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        # COMMIT's DirMoveTasks: None until sent, then the rowsets they linked by (backend, tablet).
-        # Transient: a job restarted in COMMIT or COMMITTING sends them again.
-        self._linked: dict[tuple[int, int], list[HeaderRowset]] | None = None
+        # COMMIT's DirMoveTasks, whether sent and the rowsets they linked by (backend, tablet). Transient:
+        # a job restarted in COMMIT or COMMITTING sends them again.
+        self._moving = False
+        self._linked: dict[tuple[int, int], list[HeaderRowset]] = {}
 
     def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "plan": self.plan.to_dict()}
@@ -474,7 +475,7 @@ class RestoreJob(AbstractJob):
     # ---- SNAPSHOTING: a local snapshot dir per target replica to download into
     def make_snapshots(self, ctx: JobContext) -> None:
         for tplan, replica in self.plan.replicas():
-            Path(self._snapshot_dir(ctx, replica.backend_id, tplan.tablet.id)).mkdir(parents=True, exist_ok=True)
+            self._snapshot_dir(ctx, replica.backend_id, tplan.tablet.id).mkdir(parents=True, exist_ok=True)
         self.snapshot_finished_time = now_ms()
         self.move_to(ctx, RestoreJobState.DOWNLOAD)
 
@@ -511,14 +512,14 @@ class RestoreJob(AbstractJob):
     def commit(self, ctx: JobContext) -> None:
         """Send DirMoveTasks that link each replica's downloaded files into its tablet dir, then wait for
         them: COMMITTING starts once every file is in place (after a restart they link again)."""
-        if self._linked is None:
+        if not self._moving:
             self._tasks.reset()
             by_backend: dict[int, list[DirMoveItem]] = {}
             for tplan, replica in self.plan.replicas():
                 by_backend.setdefault(replica.backend_id, []).append(
                     DirMoveItem(
                         tplan.tablet.id,
-                        Path(self._snapshot_dir(ctx, replica.backend_id, tplan.tablet.id)),
+                        self._snapshot_dir(ctx, replica.backend_id, tplan.tablet.id),
                         ctx.tablets.tablet_dir(replica.backend_id, tplan.tablet.id),
                         tplan.files,
                         header_name(tplan.remote.tablet_id),
@@ -528,12 +529,11 @@ class RestoreJob(AbstractJob):
                 # links are cheap: a task per worker of the backend
                 for chunk in batches(items, len(items), ctx.executor.workers):
                     self._tasks.submit(ctx.executor, DirMoveTask(backend_id, chunk, self._tasks.cancelled))
-            self._linked = {}
+            self._moving = True
         results = self._tasks.collect(self.task_err_msg)
         if results is None:
             return
-        for linked in results:
-            self._linked.update(linked)
+        self._linked = {key: rowsets for linked in results for key, rowsets in linked.items()}
         self.state = RestoreJobState.COMMITTING
 
     def waiting_all_tablets_committed(self, ctx: JobContext) -> None:
@@ -653,8 +653,8 @@ class RestoreJob(AbstractJob):
         ctx.catalog.commit(Change().put("job", self.job_id, record), puts=puts)
         self.state = state
 
-    def _snapshot_dir(self, ctx: JobContext, backend_id: int, tablet_id: int) -> str:
-        return str(snapshot_root(ctx.tablets, backend_id, self.job_id) / str(tablet_id))
+    def _snapshot_dir(self, ctx: JobContext, backend_id: int, tablet_id: int) -> Path:
+        return snapshot_root(ctx.tablets, backend_id, self.job_id) / str(tablet_id)
 
     def _clean_meta_objects(self, ctx: JobContext) -> list[object]:
         """Undo what the job registered: new tables go, locked tables return to NORMAL. Returns the changes

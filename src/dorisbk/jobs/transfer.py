@@ -133,7 +133,7 @@ class DownloadItem:
     tablet_id: int  # the local tablet the files go to
     remote: RemoteTablet  # the snapshot tablet they come from
     names: list[str]  # checksummed names expected there
-    local_dir: str
+    local_dir: Path  # the job's snapshot dir for the tablet on the backend
 
 
 @dataclass
@@ -160,7 +160,7 @@ class DownloadTask(AgentTask):
         throttle = Throttle(self.kbps)
         fetched: dict[int, list[str]] = {}
         for item in self.items:
-            local_dir = Path(item.local_dir)
+            local_dir = item.local_dir
             local_dir.mkdir(parents=True, exist_ok=True)
             present = self.repo.tablet_files(self.label, item.remote)
             names = []
