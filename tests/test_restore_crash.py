@@ -257,3 +257,44 @@ def test_kill9_before_the_atomic_swap(env: dict) -> None:
         assert rows_of(conn, f"{db}.t") == env["t"]
         assert versions(conn, f"{db}.t") == env["versions"]
         assert job_snapshot_dirs(srv.data_dir) == []
+
+
+def test_jobs_of_an_older_format_are_kept_in_history(env: dict) -> None:
+    """A restore job written before the plan was typed (its plan a bare dict): after an upgrade the
+    server starts, a finished job stays listed as it was, and an unfinished one ends CANCELLED with
+    a reason instead of running without its plan."""
+    srv: DorisbkServer = env["srv"]
+    with srv.connect() as conn:
+        done_db = local_db(conn, "o")
+        q(conn, restore_sql(done_db, "snap", "r", env["ts"], "ON (u)", props='"replication_num" = "1"'))
+        done = finished(conn, done_db)
+        held_db = local_db(conn, "h")
+        pause(conn, "DOWNLOADING")
+        q(conn, restore_sql(held_db, "snap", "r", env["ts"], "ON (u)", props='"replication_num" = "1"'))
+        held = wait_state(conn, held_db, "DOWNLOADING")
+    srv.stop()
+    meta = sqlite3.connect(srv.data_dir / "meta.db")
+    try:
+        for job_id in (int(done["JobId"]), int(held["JobId"])):
+            (body,) = meta.execute(
+                "SELECT body FROM dorisbk_objects WHERE kind = 'job' AND id = ?", (job_id,)
+            ).fetchone()
+            job = json.loads(body)
+            for entry in job["plan"]["tables"]:  # an older plan: a new table's id only in its "table"
+                if entry["mode"] != "existing":
+                    del entry["table_id"]
+            meta.execute("UPDATE dorisbk_objects SET body = ? WHERE kind = 'job' AND id = ?", (json.dumps(job), job_id))
+        meta.commit()
+    finally:
+        meta.close()
+    restart(srv)
+    with srv.connect() as conn:
+        pause(conn)
+        kept = restore_row(conn, done_db)
+        assert (kept["JobId"], kept["State"], kept["Status"]) == (done["JobId"], "FINISHED", "[OK]")
+        row = wait_state(conn, held_db, ("FINISHED", "CANCELLED"))
+        assert row["State"] == "CANCELLED"
+        assert "older dorisbk can not resume" in row["Status"]
+        # the databases take new jobs
+        q(conn, restore_sql(held_db, "snap", "r", env["ts"], "ON (u)", props='"replication_num" = "1"'))
+        assert finished(conn, held_db)["State"] == "FINISHED"

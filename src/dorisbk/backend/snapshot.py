@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from dorisbk.backend.tablet_store import TabletStore
+from dorisbk.backend.tasks import AgentTask
 from dorisbk.catalog.model import Tablet
 from dorisbk.checksum import md5_bytes
 
@@ -51,31 +52,48 @@ def snapshot_root(store: TabletStore, backend_id: int, job_id: int) -> Path:
     return snapshots_dir(store, backend_id) / str(job_id)
 
 
-def make_snapshot(
-    store: TabletStore, tablet: Tablet, replica_index: int, version: int, job_id: int, schema_hash: int
-) -> SnapshotInfo:
-    """Link the replica's files visible at ``version`` into the job's snapshot dir and write the header."""
-    replica = tablet.replicas[replica_index]
-    target = snapshot_root(store, replica.backend_id, job_id) / str(tablet.id)
-    if target.exists():
-        shutil.rmtree(target)
-    target.mkdir(parents=True)
-    info = SnapshotInfo(tablet.id, replica.backend_id, str(target), version)
-    rowsets = replica.visible_rowsets(version)
-    for rowset in rowsets:
-        name = os.path.basename(rowset.path)
-        os.link(store.absolute(replica.backend_id, rowset.path), target / name)
-        info.files.append(SnapshotFile(name, rowset.md5, rowset.size))
-    header = {
-        "tablet_id": tablet.id,
-        "schema_hash": schema_hash,
-        "version": version,
-        "rowsets": [{"file": os.path.basename(r.path), "rows": r.rows, "size": r.size, "md5": r.md5} for r in rowsets],
-    }
-    data = json.dumps(header, sort_keys=True, indent=1).encode()
-    (target / f"{tablet.id}.hdr").write_bytes(data)
-    info.files.append(SnapshotFile(f"{tablet.id}.hdr", md5_bytes(data), len(data)))
-    return info
+@dataclass
+class SnapshotTask(AgentTask):
+    """Snapshot one replica of a tablet at a version for a backup job (Doris's SnapshotTask): link the
+    replica's files visible at ``version`` into the job's snapshot dir and write the header."""
+
+    store: TabletStore
+    tablet: Tablet
+    replica_index: int
+    version: int
+    job_id: int
+    schema_hash: int
+
+    def run(self) -> SnapshotInfo:
+        store, tablet, version = self.store, self.tablet, self.version
+        replica = tablet.replicas[self.replica_index]
+        target = snapshot_root(store, replica.backend_id, self.job_id) / str(tablet.id)
+        if target.exists():
+            shutil.rmtree(target)
+        target.mkdir(parents=True)
+        info = SnapshotInfo(tablet.id, replica.backend_id, str(target), version)
+        rowsets = replica.visible_rowsets(version)
+        for rowset in rowsets:
+            name = os.path.basename(rowset.path)
+            os.link(store.absolute(replica.backend_id, rowset.path), target / name)
+            info.files.append(SnapshotFile(name, rowset.md5, rowset.size))
+        header = {
+            "tablet_id": tablet.id,
+            "schema_hash": self.schema_hash,
+            "version": version,
+            "rowsets": [
+                {"file": os.path.basename(r.path), "rows": r.rows, "size": r.size, "md5": r.md5} for r in rowsets
+            ],
+        }
+        data = json.dumps(header, sort_keys=True, indent=1).encode()
+        (target / header_name(tablet.id)).write_bytes(data)
+        info.files.append(SnapshotFile(header_name(tablet.id), md5_bytes(data), len(data)))
+        return info
+
+
+def header_name(tablet_id: int) -> str:
+    """The tablet header's file name in a snapshot: it lists the rowsets the snapshot's files hold."""
+    return f"{tablet_id}.hdr"
 
 
 def release_snapshots(store: TabletStore, job_id: int) -> None:

@@ -7,9 +7,29 @@ work of a job spreads over all of them.
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
+
+
+@dataclass
+class AgentTask(ABC):
+    """One piece of a job's work on one backend (Doris's AgentTask): what to do is in its fields,
+    so a job hands over an object, not a function and its arguments."""
+
+    backend_id: int
+    finished: int = field(default=0, init=False)  # items done so far, for SHOW's Progress
+
+    @property
+    def size(self) -> int:
+        """The items (tablets) it works on."""
+        return 1
+
+    @abstractmethod
+    def run(self) -> Any:
+        """Do the work on a worker thread of the backend; the result goes to the job."""
 
 
 class TaskExecutor:
@@ -21,13 +41,13 @@ class TaskExecutor:
         self._lock = threading.Lock()
         self.on_done: Callable[[], None] = lambda: None
 
-    def submit(self, backend_id: int, fn: Callable[..., Any], *args: Any) -> Future:
+    def submit(self, task: AgentTask) -> Future:
         with self._lock:
-            pool = self._pools.get(backend_id)
+            pool = self._pools.get(task.backend_id)
             if pool is None:
-                pool = ThreadPoolExecutor(self.workers, thread_name_prefix=f"be{backend_id}-task")
-                self._pools[backend_id] = pool
-        future = pool.submit(fn, *args)
+                pool = ThreadPoolExecutor(self.workers, thread_name_prefix=f"be{task.backend_id}-task")
+                self._pools[task.backend_id] = pool
+        future = pool.submit(task.run)
         future.add_done_callback(lambda _f: self.on_done())
         return future
 

@@ -9,12 +9,14 @@ that captured a partition keeps a consistent view while loads commit new version
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from dorisbk.catalog import partitions as bounds
-from dorisbk.catalog import recycle_bin
+from dorisbk.catalog import recycle_bin, rollup
 from dorisbk.catalog.model import (
     Backend,
     Column,
@@ -257,7 +259,7 @@ class Catalog:
                 base_index_id=self.store.next_id(),
                 indexes=[{**i, "id": self.store.next_id()} for i in table.indexes],
             )
-            self._check_replicas(table.replication_num)
+            self.check_replicas(table.replication_num)
             self.check_colocate(db, table)
             objs: list[object] = [table]
             made: list[Partition] = []
@@ -463,7 +465,7 @@ class Catalog:
             changes: dict[str, object] = {}
             num = replication_from_properties(props)
             if num is not None:
-                self._check_replicas(num)
+                self.check_replicas(num)
                 changes["replication_num"] = num
             if "storage_medium" in props:
                 medium = props["storage_medium"].upper()
@@ -593,7 +595,7 @@ class Catalog:
             for part in parts:
                 old.extend(self.partition_tablets(part))
                 pending = [o for o in puts if isinstance(o, Tablet)]
-                tablets = self._new_tablets(table, part, part.buckets, part.replication_num, pending)
+                tablets = self.new_tablets(table, part, part.buckets, part.replication_num, pending)
                 puts.extend(tablets)
                 puts.append(
                     dataclasses.replace(
@@ -656,7 +658,8 @@ class Catalog:
         if self.find_table(db, ATOMIC_PREFIX + name) is not None:
             raise DorisError(f"table {name} is in atomic restore, please cancel the restore operation firstly")
 
-    def _check_replicas(self, num: int) -> None:
+    def check_replicas(self, num: int) -> None:
+        """``num`` replicas per tablet fit on distinct backends (CREATE TABLE, ADD PARTITION, RESTORE)."""
         if num < 1:
             raise DorisError("Total replication num should between 1 and 32767")
         if num > len(self.backends):
@@ -672,7 +675,7 @@ class Catalog:
     ) -> tuple[Partition, list[Tablet]]:
         props = dict(pdef.properties)
         replication = int(props.get("replication_num", table.replication_num))
-        self._check_replicas(replication)
+        self.check_replicas(replication)
         buckets = (dist.buckets if dist and dist.buckets else None) or table.buckets
         part = Partition(
             id=self.store.next_id(),
@@ -692,15 +695,21 @@ class Catalog:
             if pdef.values is None:
                 raise DorisError("Range partition values can not be used in a LIST partitioned table")
             part.values = bounds.check_list_values(bounds.column_types(table), existing, pdef.values)
-        tablets = self._new_tablets(table, part, buckets, replication, pending)
+        tablets = self.new_tablets(table, part, buckets, replication, pending)
         part.tablet_ids = [t.id for t in tablets]
         return part, tablets
 
-    def _new_tablets(
-        self, table: Table, part: Partition, buckets: int, replication: int, pending: Sequence[Tablet] = ()
+    def new_tablets(
+        self,
+        table: Table,
+        part: Partition,
+        buckets: int,
+        replication: int,
+        pending: Sequence[Tablet] = (),
+        version: int = 1,
     ) -> list[Tablet]:
         """One tablet per bucket; each tablet's replicas go to distinct backends, the least loaded first
-        (counting the tablets of the same statement not committed yet, ``pending``)."""
+        (counting the tablets of the same statement or job not committed yet, ``pending``), at ``version``."""
         load = {be.id: 0 for be in self.backend_list()}
         for tablet in [*self.tablets.values(), *pending]:
             for replica in tablet.replicas:
@@ -712,7 +721,7 @@ class Catalog:
             chosen = sorted(load, key=lambda be_id: (load[be_id], be_id))[:replication]
             for be_id in chosen:
                 load[be_id] += 1
-            replicas = [Replica(id=self.store.next_id(), backend_id=be_id) for be_id in chosen]
+            replicas = [Replica(id=self.store.next_id(), backend_id=be_id, version=version) for be_id in chosen]
             tablets.append(
                 Tablet(
                     id=tablet_id,
@@ -749,6 +758,42 @@ def _index_size(ctype: ColumnType) -> int:
     if ctype.precision is not None:
         return 4 if ctype.precision <= 9 else 8 if ctype.precision <= 18 else 16
     return _INDEX_SIZES.get(ctype.name, 16)
+
+
+def table_signature(table: Table | Mapping[str, Any]) -> tuple:
+    """What must match for a snapshot's table to be restored into a local one (Doris's
+    OlapTable.getSignature): a local Table, or a snapshot's table as its meta file holds it
+    (the same ``to_dict`` form), gives one signature."""
+    d = table.to_dict() if isinstance(table, Table) else table
+    cols = tuple(
+        # the file name of a column counts: restored files must hold the local table's columns
+        (
+            c["name"],
+            json.dumps(c["type"], sort_keys=True),
+            c["nullable"],
+            c["is_key"],
+            c["aggregation"],
+            c.get("stored", ""),
+        )
+        for c in d["columns"]
+    )
+    return (
+        cols,
+        d["keys_type"],
+        d["partition_type"],
+        tuple(d["partition_columns"]),
+        d["distribution"],
+        tuple(d["distribution_columns"]),
+        # indexes count as schema (Doris's signature covers them); their ids do not
+        tuple(
+            sorted(
+                (i["name"], i["type"], tuple(i["columns"]), json.dumps(i["properties"], sort_keys=True))
+                for i in d.get("indexes", [])
+            )
+        ),
+        d.get("properties", {}).get("bloom_filter_columns", ""),
+        rollup.signature(d.get("rollups", [])),
+    )
 
 
 def default_keys(columns: Sequence[Column]) -> list[str]:

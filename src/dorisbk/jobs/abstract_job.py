@@ -11,9 +11,12 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from dorisbk.errors import DorisError
 from dorisbk.jobs.status import OK, Status
 from dorisbk.jobs.task_tracker import TaskTracker
 
@@ -34,7 +37,8 @@ class AbstractJob:
     db_name: str
     repo_id: int
     timeout_ms: int
-    state: str = "PENDING"
+    # each job type's own StrEnum (its values are what SHOW prints and the store keeps)
+    state: StrEnum = field(kw_only=True)
     create_time: int = field(default_factory=now_ms)
     finished_time: int = -1
     status: Status = OK
@@ -47,7 +51,7 @@ class AbstractJob:
         # scheduler retries it, with the same Status, instead of running the job's state again.
         self.pending_cancel: Status | None = None
 
-    TERMINAL = ("FINISHED", "CANCELLED")
+    TERMINAL: ClassVar[tuple[StrEnum, ...]]  # FINISHED and CANCELLED of the job type's states
 
     @property
     def done(self) -> bool:
@@ -62,8 +66,42 @@ class AbstractJob:
     def base_kwargs(cls, d: dict[str, Any]) -> dict[str, Any]:
         return {**d, "status": Status.from_dict(d["status"])}
 
-    def run(self, ctx: JobContext) -> None:  # pragma: no cover - every job type implements it
+    def run(self, ctx: JobContext) -> None:
+        """One poll of the scheduler: the step of the current state, as Doris's ``run()`` switches on it.
+
+        A job past its timeout is cancelled with TIMEOUT instead; a DorisError from a step ends the job
+        as ``step_failed`` says."""
+        with self._lock:
+            if self.done:
+                return
+            if self.timed_out():
+                self.end_cancelled(ctx, Status("TIMEOUT", self.timeout_message()))
+                return
+            if ctx.config.paused(self.type, self.state):
+                return
+            step = self.steps()[self.state]
+            try:
+                self._check_if_need_cancel(ctx)
+                step(ctx)
+            except DorisError as exc:
+                self.step_failed(ctx, exc)
+
+    def steps(self) -> Mapping[StrEnum, Callable[[JobContext], None]]:  # pragma: no cover - per job type
+        """The method that does the work of each unfinished state."""
         raise NotImplementedError
+
+    def timeout_message(self) -> str:  # pragma: no cover - per job type
+        raise NotImplementedError
+
+    def _check_if_need_cancel(self, ctx: JobContext) -> None:
+        """Before each step: raise DorisError when what the job works on is gone."""
+
+    def step_failed(self, ctx: JobContext, exc: DorisError) -> None:
+        """A step raised: the job ends CANCELLED with the failure's Status."""
+        self.end_cancelled(ctx, self.failure_status(exc))
+
+    def failure_status(self, exc: DorisError) -> Status:
+        return Status("COMMON_ERROR", exc.message)
 
     def forget(self, ctx: JobContext) -> None:
         """The job has ended and leaves the database's history: drop what it kept on this server."""
@@ -103,7 +141,7 @@ class AbstractJob:
     def persist(self, ctx: JobContext) -> None:
         ctx.persist(self, None)
 
-    def move_to(self, ctx: JobContext, state: str) -> None:
+    def move_to(self, ctx: JobContext, state: StrEnum) -> None:
         """Persist the job in ``state``, then show it: SHOW never reports a state a restart could lose."""
         ctx.persist(self, state)
         self.state = state

@@ -11,19 +11,21 @@ from __future__ import annotations
 import dataclasses
 import logging
 import shutil
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from dorisbk.backend.scan import readable_replica
-from dorisbk.backend.snapshot import SnapshotInfo, make_snapshot, release_snapshots
+from dorisbk.backend.snapshot import SnapshotInfo, SnapshotTask, release_snapshots
 from dorisbk.errors import DorisError
 from dorisbk.jobs import job_info
 from dorisbk.jobs.abstract_job import AbstractJob, now_ms
 from dorisbk.jobs.context import JobContext
 from dorisbk.jobs.status import Status
-from dorisbk.jobs.transfer import UploadItem, batches, upload_tablets
-from dorisbk.storage.layout import tablet_path, with_checksum
+from dorisbk.jobs.transfer import UploadItem, UploadTask, batches
+from dorisbk.storage.layout import RemoteTablet, with_checksum
 from dorisbk.timeutil import hyphen_time_string, long_to_time_string
 
 log = logging.getLogger(__name__)
@@ -31,15 +33,29 @@ log = logging.getLogger(__name__)
 # BACKUP ... TO `__keep_on_local__`: no repository; the snapshot and its meta stay on this machine.
 KEEP_ON_LOCAL_REPO_NAME = "__keep_on_local__"
 KEEP_ON_LOCAL_REPO_ID = -1
-STATES = ("PENDING", "SNAPSHOTING", "UPLOAD_SNAPSHOT", "UPLOADING", "SAVE_META", "UPLOAD_INFO", "FINISHED", "CANCELLED")
+
+
+class BackupJobState(StrEnum):
+    """Doris's BackupJobState; the value is what SHOW BACKUP prints and the store keeps."""
+
+    PENDING = "PENDING"
+    SNAPSHOTING = "SNAPSHOTING"
+    UPLOAD_SNAPSHOT = "UPLOAD_SNAPSHOT"
+    UPLOADING = "UPLOADING"
+    SAVE_META = "SAVE_META"
+    UPLOAD_INFO = "UPLOAD_INFO"
+    FINISHED = "FINISHED"
+    CANCELLED = "CANCELLED"
+
+
 # After a restart a job resumes from the last state whose work survives it.
 RESUME_FROM = {
-    "PENDING": "PENDING",
-    "SNAPSHOTING": "PENDING",
-    "UPLOAD_SNAPSHOT": "UPLOAD_SNAPSHOT",
-    "UPLOADING": "UPLOAD_SNAPSHOT",
-    "SAVE_META": "SAVE_META",
-    "UPLOAD_INFO": "UPLOAD_INFO",
+    BackupJobState.PENDING: BackupJobState.PENDING,
+    BackupJobState.SNAPSHOTING: BackupJobState.PENDING,
+    BackupJobState.UPLOAD_SNAPSHOT: BackupJobState.UPLOAD_SNAPSHOT,
+    BackupJobState.UPLOADING: BackupJobState.UPLOAD_SNAPSHOT,
+    BackupJobState.SAVE_META: BackupJobState.SAVE_META,
+    BackupJobState.UPLOAD_INFO: BackupJobState.UPLOAD_INFO,
 }
 
 
@@ -67,6 +83,9 @@ class TabletTarget:
 
 @dataclass
 class BackupJob(AbstractJob):
+    TERMINAL = (BackupJobState.FINISHED, BackupJobState.CANCELLED)
+
+    state: BackupJobState = field(default=BackupJobState.PENDING, kw_only=True)
     repo_name: str = ""
     table_refs: list[dict[str, Any]] = field(default_factory=list)
     content: str = "ALL"
@@ -83,41 +102,36 @@ class BackupJob(AbstractJob):
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> BackupJob:
-        job = BackupJob(**AbstractJob.base_kwargs(d))
-        if not job.done:
-            job.state = RESUME_FROM[job.state]
-        return job
+        state = BackupJobState(d["state"])
+        return BackupJob(**{**AbstractJob.base_kwargs(d), "state": RESUME_FROM.get(state, state)})
 
     @property
     def timestamp(self) -> str:
         return hyphen_time_string(self.create_time)
 
     # ---- scheduler entry points
-    def run(self, ctx: JobContext) -> None:
-        with self._lock:
-            if self.done:
-                return
-            if self.timed_out():
-                self.end_cancelled(ctx, Status("TIMEOUT", ""))
-                return
-            if ctx.config.paused("BACKUP", self.state):
-                return
-            step = {
-                "PENDING": self.prepare_and_send_snapshot_task,
-                "SNAPSHOTING": self.waiting_all_snapshots_finished,
-                "UPLOAD_SNAPSHOT": self.upload_snapshot,
-                "UPLOADING": self.waiting_all_uploading_finished,
-                "SAVE_META": self.save_meta_info,
-                "UPLOAD_INFO": self.upload_meta_and_job_info_file,
-            }[self.state]
-            try:
-                step(ctx)
-            except DorisError as exc:
-                if self.state != "UPLOAD_INFO":
-                    code = exc.status_code if isinstance(exc, JobFailure) else "COMMON_ERROR"
-                    self.end_cancelled(ctx, Status(code, exc.message))
-                else:  # the last step is retried until the timeout, never cancelled; Status says why it waits
-                    self.status = Status("COMMON_ERROR", exc.message)
+    def steps(self) -> Mapping[StrEnum, Callable[[JobContext], None]]:
+        return {
+            BackupJobState.PENDING: self.prepare_and_send_snapshot_task,
+            BackupJobState.SNAPSHOTING: self.waiting_all_snapshots_finished,
+            BackupJobState.UPLOAD_SNAPSHOT: self.upload_snapshot,
+            BackupJobState.UPLOADING: self.waiting_all_uploading_finished,
+            BackupJobState.SAVE_META: self.save_meta_info,
+            BackupJobState.UPLOAD_INFO: self.upload_meta_and_job_info_file,
+        }
+
+    def timeout_message(self) -> str:
+        return ""
+
+    def step_failed(self, ctx: JobContext, exc: DorisError) -> None:
+        """The last step is retried until the timeout, never cancelled; Status says why it waits."""
+        if self.state == BackupJobState.UPLOAD_INFO:
+            self.status = Status("COMMON_ERROR", exc.message)
+        else:
+            super().step_failed(ctx, exc)
+
+    def failure_status(self, exc: DorisError) -> Status:
+        return Status(exc.status_code if isinstance(exc, JobFailure) else "COMMON_ERROR", exc.message)
 
     # ---- states
     def prepare_and_send_snapshot_task(self, ctx: JobContext) -> None:
@@ -206,17 +220,17 @@ class BackupJob(AbstractJob):
                     raise DorisError(f"tablet {key} does not exist")
                 self._tasks.submit(
                     ctx.executor,
-                    target["backend_id"],
-                    1,
-                    make_snapshot,
-                    ctx.tablets,
-                    tablet,
-                    target["replica_index"],
-                    target["version"],
-                    self.job_id,
-                    target["schema_hash"],
+                    SnapshotTask(
+                        target["backend_id"],
+                        ctx.tablets,
+                        tablet,
+                        target["replica_index"],
+                        target["version"],
+                        self.job_id,
+                        target["schema_hash"],
+                    ),
                 )
-        self.state = "SNAPSHOTING"
+        self.state = BackupJobState.SNAPSHOTING
 
     def waiting_all_snapshots_finished(self, ctx: JobContext) -> None:
         results = self._tasks.collect(self.task_err_msg)
@@ -226,7 +240,7 @@ class BackupJob(AbstractJob):
             self.snapshots[str(info.tablet_id)] = info.to_dict()
         self._release_leases(ctx)
         self.snapshot_finished_time = now_ms()
-        self.move_to(ctx, "SAVE_META" if self.keep_on_local else "UPLOAD_SNAPSHOT")
+        self.move_to(ctx, BackupJobState.SAVE_META if self.keep_on_local else BackupJobState.UPLOAD_SNAPSHOT)
 
     def upload_snapshot(self, ctx: JobContext) -> None:
         self._tasks.reset()
@@ -236,28 +250,19 @@ class BackupJob(AbstractJob):
         by_backend: dict[int, list[UploadItem]] = {}
         for key, snap in sorted(self.snapshots.items()):
             target = self.targets[key]
-            rel = tablet_path(
+            remote = RemoteTablet(
                 self.db_id, target["table_id"], target["partition_id"], target["index_id"], target["tablet_id"]
             )
             by_backend.setdefault(snap["backend_id"], []).append(
-                UploadItem(int(key), rel, SnapshotInfo.from_dict(snap))
+                UploadItem(int(key), remote, SnapshotInfo.from_dict(snap))
             )
         for backend_id, items in by_backend.items():
             for chunk in batches(items, batch, ctx.executor.workers):
-                self._tasks.submit(
-                    ctx.executor,
-                    backend_id,
-                    len(chunk),
-                    upload_tablets,
-                    repo,
-                    self.label,
-                    chunk,
-                    list(self.previous_labels),
-                    self._tasks.cancelled,
-                    kbps,
-                    progress=True,
+                task = UploadTask(
+                    backend_id, repo, self.label, chunk, list(self.previous_labels), self._tasks.cancelled, kbps
                 )
-        self.state = "UPLOADING"
+                self._tasks.submit(ctx.executor, task)
+        self.state = BackupJobState.UPLOADING
 
     def waiting_all_uploading_finished(self, ctx: JobContext) -> None:
         results = self._tasks.collect(self.task_err_msg)
@@ -271,7 +276,7 @@ class BackupJob(AbstractJob):
             if sorted(uploaded.get(int(key), [])) != expected:
                 raise DorisError(f"upload snapshot files failed because file is different, tablet: {key}")
         self.upload_finished_time = now_ms()
-        self.move_to(ctx, "SAVE_META")
+        self.move_to(ctx, BackupJobState.SAVE_META)
 
     def save_meta_info(self, ctx: JobContext) -> None:
         job_dir = self.local_dir(ctx)
@@ -282,9 +287,9 @@ class BackupJob(AbstractJob):
         if self.keep_on_local:  # the local job dir is the kept snapshot: nothing to upload
             self.status = Status()
             self.finished_time = now_ms()
-            self.move_to(ctx, "FINISHED")
+            self.move_to(ctx, BackupJobState.FINISHED)
             return
-        self.move_to(ctx, "UPLOAD_INFO")
+        self.move_to(ctx, BackupJobState.UPLOAD_INFO)
 
     def upload_meta_and_job_info_file(self, ctx: JobContext) -> None:
         repo = ctx.repos.repository(self.repo_name)
@@ -296,7 +301,7 @@ class BackupJob(AbstractJob):
         shutil.rmtree(job_dir, ignore_errors=True)
         self.status = Status()
         self.finished_time = now_ms()
-        self.move_to(ctx, "FINISHED")
+        self.move_to(ctx, BackupJobState.FINISHED)
 
     # ---- pieces
     def job_info(self) -> dict[str, Any]:
@@ -372,7 +377,7 @@ class BackupJob(AbstractJob):
         shutil.rmtree(self.local_dir(ctx), ignore_errors=True)
         self.status = status
         self.finished_time = now_ms()
-        self.move_to(ctx, "CANCELLED")
+        self.move_to(ctx, BackupJobState.CANCELLED)
 
     # ---- SHOW BACKUP
     def show_row(self) -> tuple[str, ...]:

@@ -12,56 +12,70 @@ restored is queryable; a cancel or restart before it leaves the local tables as 
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
-import os
 import shutil
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import sqlglot
 from sqlglot import exp
 
-from dorisbk.backend.snapshot import snapshot_root
+from dorisbk.backend.snapshot import header_name, release_snapshots, snapshot_root
 from dorisbk.catalog import partitions as bounds
 from dorisbk.catalog import rollup
-from dorisbk.catalog.catalog import ATOMIC_PREFIX
-from dorisbk.catalog.model import Partition, Replica, Rowset, Table, Tablet, now_ms
+from dorisbk.catalog.catalog import ATOMIC_PREFIX, table_signature
+from dorisbk.catalog.model import Database, Partition, Rowset, Table, Tablet, now_ms
 from dorisbk.engine.dialect import DorisBK
 from dorisbk.errors import DorisError
 from dorisbk.jobs.abstract_job import AbstractJob
 from dorisbk.jobs.context import JobContext
+from dorisbk.jobs.dir_move import DirMoveItem, DirMoveTask, HeaderRowset
 from dorisbk.jobs.job_info import brief, pretty
+from dorisbk.jobs.restore_plan import (
+    PartitionMode,
+    PartitionPlan,
+    RestorePlan,
+    TableMode,
+    TablePlan,
+    TabletPlan,
+    ViewPlan,
+)
 from dorisbk.jobs.status import Status
-from dorisbk.jobs.transfer import DownloadItem, batches, download_tablets
+from dorisbk.jobs.transfer import DownloadItem, DownloadTask, batches
 from dorisbk.meta.store import Change
 from dorisbk.storage.filesystem import NotFoundError
-from dorisbk.storage.layout import InvalidNameError, check_name, is_md5, strip_checksum, tablet_path
+from dorisbk.storage.layout import InvalidNameError, RemoteTablet, check_name
 from dorisbk.storage.repository import ChecksumMismatchError
 from dorisbk.timeutil import long_to_time_string
 
-STATES = (
-    "PENDING",
-    "CREATING",
-    "SNAPSHOTING",
-    "DOWNLOAD",
-    "DOWNLOADING",
-    "COMMIT",
-    "COMMITTING",
-    "FINISHED",
-    "CANCELLED",
-)
+
+class RestoreJobState(StrEnum):
+    """Doris's RestoreJobState; the value is what SHOW RESTORE prints and the store keeps."""
+
+    PENDING = "PENDING"
+    CREATING = "CREATING"
+    SNAPSHOTING = "SNAPSHOTING"
+    DOWNLOAD = "DOWNLOAD"
+    DOWNLOADING = "DOWNLOADING"
+    COMMIT = "COMMIT"
+    COMMITTING = "COMMITTING"
+    FINISHED = "FINISHED"
+    CANCELLED = "CANCELLED"
+
+
 # After a restart: planning is redone from scratch, transfers and links are redone (both idempotent).
 RESUME_FROM = {
-    "PENDING": "PENDING",
-    "CREATING": "PENDING",
-    "SNAPSHOTING": "SNAPSHOTING",
-    "DOWNLOAD": "DOWNLOAD",
-    "DOWNLOADING": "DOWNLOAD",
-    "COMMIT": "COMMIT",
-    "COMMITTING": "COMMIT",
+    RestoreJobState.PENDING: RestoreJobState.PENDING,
+    RestoreJobState.CREATING: RestoreJobState.PENDING,
+    RestoreJobState.SNAPSHOTING: RestoreJobState.SNAPSHOTING,
+    RestoreJobState.DOWNLOAD: RestoreJobState.DOWNLOAD,
+    RestoreJobState.DOWNLOADING: RestoreJobState.DOWNLOAD,
+    RestoreJobState.COMMIT: RestoreJobState.COMMIT,
+    RestoreJobState.COMMITTING: RestoreJobState.COMMIT,
 }
 SHOW_RESTORE_COLUMNS = (
     "JobId",
@@ -89,50 +103,11 @@ SHOW_RESTORE_COLUMNS = (
 BRIEF_HIDDEN = ("RestoreObjs", "Progress", "TaskErrMsg")
 
 
-def _signature(table: dict[str, Any]) -> tuple:
-    cols = tuple(
-        # the file name of a column counts: restored files must hold the local table's columns
-        (
-            c["name"],
-            json.dumps(c["type"], sort_keys=True),
-            c["nullable"],
-            c["is_key"],
-            c["aggregation"],
-            c.get("stored", ""),
-        )
-        for c in table["columns"]
-    )
-    return (
-        cols,
-        table["keys_type"],
-        table["partition_type"],
-        tuple(table["partition_columns"]),
-        table["distribution"],
-        tuple(table["distribution_columns"]),
-        # indexes count as schema (Doris's signature covers them); their ids do not
-        tuple(
-            sorted(
-                (i["name"], i["type"], tuple(i["columns"]), json.dumps(i["properties"], sort_keys=True))
-                for i in table.get("indexes", [])
-            )
-        ),
-        table.get("properties", {}).get("bloom_filter_columns", ""),
-        rollup.signature(table.get("rollups", [])),
-    )
-
-
-@dataclass(frozen=True)
-class HeaderRowset:
-    """A rowset as a snapshot's tablet header lists it (``backend/snapshot.py`` writes the header)."""
-
-    file: str
-    rows: int
-    size: int
-    md5: str
-
-
 @dataclass
 class RestoreJob(AbstractJob):
+    TERMINAL = (RestoreJobState.FINISHED, RestoreJobState.CANCELLED)
+
+    state: RestoreJobState = field(default=RestoreJobState.PENDING, kw_only=True)
     repo_name: str = ""
     backup_timestamp: str = ""
     properties: dict[str, str] = field(default_factory=dict)
@@ -142,56 +117,64 @@ class RestoreJob(AbstractJob):
     meta_prepared_time: int = -1
     snapshot_finished_time: int = -1
     download_finished_time: int = -1
-    plan: dict[str, Any] = field(default_factory=dict)
+    plan: RestorePlan = field(default_factory=RestorePlan)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        # COMMIT's DirMoveTasks, whether sent and the rowsets they linked by (backend, tablet). Transient:
+        # a job restarted in COMMIT or COMMITTING sends them again.
+        self._moving = False
+        self._linked: dict[tuple[int, int], list[HeaderRowset]] = {}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "plan": self.plan.to_dict()}
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> RestoreJob:
-        job = RestoreJob(**AbstractJob.base_kwargs(d))
-        if not job.done:
-            job.state = RESUME_FROM[job.state]
+        state = RestoreJobState(d["state"])
+        try:
+            plan, readable = RestorePlan.from_dict(d["plan"]), True
+        except (KeyError, TypeError, ValueError):  # written by a dorisbk before the typed plan
+            plan, readable = _legacy_plan(d["plan"]), False
+        job = RestoreJob(**{**AbstractJob.base_kwargs(d), "state": RESUME_FROM.get(state, state), "plan": plan})
+        if not readable and not job.done:
+            # the job's history stays listed; an unfinished one is cancelled, undoing what it registered
+            job.pending_cancel = Status("COMMON_ERROR", "restore job of an older dorisbk can not resume, run it again")
         return job
 
     def flag(self, name: str) -> bool:
         return self.properties.get(name, "false").lower() == "true"
 
     # ---- scheduler entry points
-    def run(self, ctx: JobContext) -> None:
-        with self._lock:
-            if self.done:
-                return
-            if self.timed_out():
-                self.end_cancelled(ctx, Status("TIMEOUT", f"restore job with label: {self.label}  timeout."))
-                return
-            if ctx.config.paused("RESTORE", self.state):
-                return
-            step = {
-                "PENDING": self.check_and_prepare_meta,
-                "CREATING": self.create_replicas,
-                "SNAPSHOTING": self.make_snapshots,
-                "DOWNLOAD": self.download_snapshots,
-                "DOWNLOADING": self.waiting_all_download_finished,
-                "COMMIT": self.commit,
-                "COMMITTING": self.waiting_all_tablets_committed,
-            }[self.state]
-            try:
-                if self.state != "PENDING":
-                    self._check_if_need_cancel(ctx)
-                step(ctx)
-            except DorisError as exc:
-                self.end_cancelled(ctx, Status(_status_code(exc), exc.message))
+    def steps(self) -> Mapping[StrEnum, Callable[[JobContext], None]]:
+        return {
+            RestoreJobState.PENDING: self.check_and_prepare_meta,
+            RestoreJobState.CREATING: self.create_replicas,
+            RestoreJobState.SNAPSHOTING: self.make_snapshots,
+            RestoreJobState.DOWNLOAD: self.download_snapshots,
+            RestoreJobState.DOWNLOADING: self.waiting_all_download_finished,
+            RestoreJobState.COMMIT: self.commit,
+            RestoreJobState.COMMITTING: self.waiting_all_tablets_committed,
+        }
+
+    def timeout_message(self) -> str:
+        return f"restore job with label: {self.label}  timeout."
+
+    def failure_status(self, exc: DorisError) -> Status:
+        return Status(_status_code(exc), exc.message)
 
     def _check_if_need_cancel(self, ctx: JobContext) -> None:
         """The database or a table the job writes was dropped under it (DROP DATABASE does not wait)."""
+        if self.state == RestoreJobState.PENDING:  # nothing registered yet: planning checks everything
+            return
         catalog = ctx.catalog
         with catalog.lock:
             if self.db_id not in catalog.dbs:
                 raise DorisError(f"database {self.db_id} has been dropped")
-            for entry in self.plan.get("tables", []):
-                if entry["mode"] == "existing" and entry["table_id"] not in catalog.tables:
-                    raise DorisError(f"table {entry['table_id']} has been dropped")
-                registered = self.state != "CREATING"  # new tables are in the catalog from SNAPSHOTING on
-                if entry["mode"] != "existing" and registered and entry["table"]["id"] not in catalog.tables:
-                    raise DorisError(f"table {entry['table']['id']} has been dropped")
+            registered = self.state != RestoreJobState.CREATING  # new tables are in the catalog from SNAPSHOTING on
+            for tplan in self.plan.tables:
+                if (tplan.mode == TableMode.EXISTING or registered) and tplan.table_id not in catalog.tables:
+                    raise DorisError(f"table {tplan.table_id} has been dropped")
 
     # ---- PENDING: check the snapshot against the catalog and plan every new object
     def check_and_prepare_meta(self, ctx: JobContext) -> None:
@@ -214,7 +197,8 @@ class RestoreJob(AbstractJob):
         meta = json.loads(repo.read_meta(self.label))
         tables_meta = {t["name"]: t for t in meta.get("olap_tables", [])}
         views_meta = {v["name"]: v for v in meta.get("views", [])}
-        plan: dict[str, Any] = {"tables": [], "views": [], "locked": [], "atomic_locked": []}
+        plan = RestorePlan()
+        pending: list[Tablet] = []  # the tablets planned so far, which the catalog's placement counts
         with catalog.lock:
             db = catalog.dbs.get(self.db_id)
             if db is None:
@@ -224,20 +208,20 @@ class RestoreJob(AbstractJob):
                 if remote is None:
                     raise DorisError(f"Table {src_name} does not exist in the meta of snapshot {self.label}")
                 target = self.aliases.get(src_name, src_name)
-                plan["tables"].append(self._plan_table(ctx, db.id, remote, obj, target, plan))
+                plan.tables.append(self._plan_table(ctx, db.id, remote, obj, target, plan, pending))
             for view in self.info["new_backup_objects"].get("views", []):
                 remote = views_meta.get(view["name"])
                 if remote is None:
                     raise DorisError(f"View {view['name']} does not exist in the meta of snapshot {self.label}")
                 target = self.aliases.get(view["name"], view["name"])
-                plan["views"].append(self._plan_view(ctx, db, remote, target))
+                plan.views.append(self._plan_view(ctx, db, remote, target))
             locked = []
-            for table_id in plan["locked"]:
+            for table_id in plan.locked:
                 table = catalog.tables[table_id]
                 if table.state != "NORMAL":
                     raise DorisError(f"Table {table.name}'s state is not NORMAL: {table.state}")
                 locked.append(dataclasses.replace(table, state="RESTORE"))
-            for table_id in plan["atomic_locked"]:
+            for table_id in plan.atomic_locked:
                 table = catalog.tables[table_id]
                 if table.state != "NORMAL":
                     raise DorisError(f"Table {table.name}'s state is not NORMAL: {table.state}")
@@ -245,7 +229,7 @@ class RestoreJob(AbstractJob):
                 locked.append(dataclasses.replace(table, state="ATOMIC_RESTORE"))
             self.plan = plan
             self.meta_prepared_time = now_ms()
-            self._commit_state(ctx, "CREATING", puts=locked)
+            self._commit_state(ctx, RestoreJobState.CREATING, puts=locked)
 
     def _plan_table(
         self,
@@ -254,8 +238,9 @@ class RestoreJob(AbstractJob):
         remote: dict[str, Any],
         obj: dict[str, Any],
         target: str,
-        plan: dict[str, Any],
-    ) -> dict[str, Any]:
+        plan: RestorePlan,
+        pending: list[Tablet],
+    ) -> TablePlan:
         catalog = ctx.catalog
         db = catalog.dbs[db_id]
         local = catalog.find_table(db, target)
@@ -266,7 +251,6 @@ class RestoreJob(AbstractJob):
             pname = local_single[0].name if len(local_single) == 1 else target
             remote_parts = dict((pname, {**p, "name": pname, "src_name": p["name"]}) for p in remote_parts.values())
         atomic = self.flag("atomic_restore")
-        entry: dict[str, Any] = {"src_name": remote["name"], "target": target, "partitions": []}
         if local is not None and local.kind != "OLAP":
             raise DorisError(f"The local table {target} with the same name but a different type of backup meta.")
         remote_colocate = bool(remote.get("properties", {}).get("colocate_with"))
@@ -281,29 +265,36 @@ class RestoreJob(AbstractJob):
             name = f"{ATOMIC_PREFIX}{target}" if atomic else target
             if catalog.find_table(db, name) is not None:
                 raise DorisError(f"Table {name} already exist in db: {db.name}")
-            entry["mode"] = "atomic" if atomic else "new"
-            entry["replaces"] = local.id if local is not None else None
             if local is not None:
-                plan["atomic_locked"].append(local.id)
+                plan.atomic_locked.append(local.id)
             table = self._new_table(ctx, remote, name, db_id)
             catalog.check_colocate(db, table)
-            entry["table"] = table.to_dict()
-            for rpart in remote_parts.values():
-                entry["partitions"].append(self._plan_partition(ctx, table, rpart, obj, "new", None))
-            return entry
-        self._check_compatible(ctx, local, remote, remote_parts, target)
-        entry["mode"] = "existing"
-        entry["table_id"] = local.id
-        entry["auto_increment_next"] = remote.get("auto_increment_next", 1)
-        entry["schema_version"] = remote.get("schema_version", 0)
-        plan["locked"].append(local.id)
-        local_parts = {p.name: p for p in catalog.table_partitions(local)}
-        for pname, rpart in remote_parts.items():
-            existing = local_parts.get(pname)
-            entry["partitions"].append(
-                self._plan_partition(ctx, local, rpart, obj, "overwrite" if existing else "new", existing)
+            return TablePlan(
+                src_name=remote["name"],
+                target=target,
+                mode=TableMode.ATOMIC if atomic else TableMode.NEW,
+                table_id=table.id,
+                partitions=[
+                    self._plan_partition(ctx, table, rpart, obj, None, pending) for rpart in remote_parts.values()
+                ],
+                table=table,
+                replaces=local.id if local is not None else None,
             )
-        return entry
+        self._check_compatible(ctx, local, remote, remote_parts, target)
+        plan.locked.append(local.id)
+        local_parts = {p.name: p for p in catalog.table_partitions(local)}
+        return TablePlan(
+            src_name=remote["name"],
+            target=target,
+            mode=TableMode.EXISTING,
+            table_id=local.id,
+            partitions=[
+                self._plan_partition(ctx, local, rpart, obj, local_parts.get(pname), pending)
+                for pname, rpart in remote_parts.items()
+            ],
+            auto_increment_next=remote.get("auto_increment_next", 1),
+            schema_version=remote.get("schema_version", 0),
+        )
 
     def _check_compatible(
         self,
@@ -315,7 +306,7 @@ class RestoreJob(AbstractJob):
     ) -> None:
         catalog = ctx.catalog
         _check_auto_increment(local, remote, target)
-        if _signature(local.to_dict()) != _signature(remote):
+        if table_signature(local) != table_signature(remote):
             raise DorisError(f"Table {target} already exist but with different schema")
         types = bounds.column_types(local) if local.partition_type != "UNPARTITIONED" else []
         local_parts = {p.name: p for p in catalog.table_partitions(local)}
@@ -406,18 +397,15 @@ class RestoreJob(AbstractJob):
         table: Table,
         rpart: dict[str, Any],
         obj: dict[str, Any],
-        mode: str,
         existing: Partition | None,
-    ) -> dict[str, Any]:
+        pending: list[Tablet],
+    ) -> PartitionPlan:
+        """The partition ``rpart`` of the snapshot becomes: a new one, or ``existing`` overwritten. Its
+        replicas are placed by the catalog, as a new partition's, counting the tablets planned so far
+        (``pending``, which gets this partition's)."""
         catalog = ctx.catalog
         replication = self.replication_for(rpart)
-        if replication > len(catalog.backends):
-            raise DorisError(
-                "Failed to find enough backend, please check the replication num,replication tag and storage "
-                "medium and avail capacity of backends or maybe all be on decommission.\nCreate failed "
-                f'replications:\nreplication tag: {{"location" : "default"}}, replication num: {replication}, '
-                "storage medium: HDD"
-            )
+        catalog.check_replicas(replication)
         part = Partition(
             id=existing.id if existing is not None else catalog.store.next_id(),
             table_id=table.id,
@@ -431,43 +419,33 @@ class RestoreJob(AbstractJob):
             visible_version=rpart["visible_version"],
             storage_medium=self.partition_medium(rpart) if existing is None else existing.storage_medium,
         )
-        backends = catalog.backend_list()
         src_part = obj["partitions"][rpart.get("src_name", rpart["name"])]
         index_info = next(iter(src_part["indexes"].values()))
-        tablets = []
-        content_all = self.info.get("content", "ALL") == "ALL"
-        for bucket, src in enumerate(sorted(rpart["tablets"], key=lambda t: t.get("bucket", 0))):
-            if content_all and str(src["id"]) not in index_info["tablets"]:
-                raise DorisError(
-                    f"Tablet {src['id']} of partition {rpart['name']} is missing in the info of snapshot {self.label}"
-                )
-            tablet_id = catalog.store.next_id()
-            start = tablet_id % len(backends)
-            replicas = [
-                Replica(
-                    id=catalog.store.next_id(),
-                    backend_id=backends[(start + i) % len(backends)].id,
-                    version=rpart["visible_version"],
-                )
-                for i in range(replication)
-            ]
-            tablets.append(
-                {
-                    "tablet": Tablet(tablet_id, table.id, part.id, part.index_id, bucket, replicas).to_dict(),
-                    "remote_dir": tablet_path(self.info["id"], obj["id"], src_part["id"], index_info["id"], src["id"]),
-                    # names from the info file become local paths: a tampered one cancels the job here
-                    "files": [check_name(n) for n in index_info["tablets"].get(str(src["id"]), [])],
-                }
+        sources = sorted(rpart["tablets"], key=lambda t: t.get("bucket", 0))
+        if self.info.get("content", "ALL") == "ALL":
+            for src in sources:
+                if str(src["id"]) not in index_info["tablets"]:
+                    raise DorisError(
+                        f"Tablet {src['id']} of partition {rpart['name']} is missing in the info of snapshot "
+                        f"{self.label}"
+                    )
+        new = catalog.new_tablets(table, part, len(sources), replication, pending, rpart["visible_version"])
+        pending.extend(new)
+        tablets = [
+            TabletPlan(
+                tablet,
+                RemoteTablet(self.info["id"], obj["id"], src_part["id"], index_info["id"], src["id"]),
+                # names from the info file become local paths: a tampered one cancels the job here
+                [check_name(n) for n in index_info["tablets"].get(str(src["id"]), [])],
             )
-        part.tablet_ids = [t["tablet"]["id"] for t in tablets]
-        return {
-            "mode": mode,
-            "partition": part.to_dict(),
-            "tablets": tablets,
-            "replaces_tablets": list(existing.tablet_ids) if existing is not None else [],
-        }
+            for tablet, src in zip(new, sources, strict=True)
+        ]
+        part.tablet_ids = [t.id for t in new]
+        if existing is None:
+            return PartitionPlan(PartitionMode.NEW, part, tablets, [])
+        return PartitionPlan(PartitionMode.OVERWRITE, part, tablets, list(existing.tablet_ids))
 
-    def _plan_view(self, ctx: JobContext, db: Any, remote: dict[str, Any], target: str) -> dict[str, Any]:
+    def _plan_view(self, ctx: JobContext, db: Database, remote: dict[str, Any], target: str) -> ViewPlan:
         sql = _retarget_view(remote["view_sql"], self.info["database"], db.name)
         local = ctx.catalog.find_table(db, target)
         if local is not None:
@@ -475,12 +453,7 @@ class RestoreJob(AbstractJob):
                 raise DorisError(f"The local table {target} with the same name but a different type of backup meta.")
             if local.view_sql != sql and not self.flag("force_replace"):
                 raise DorisError(f"View {target} already exist but with different schema")
-        return {
-            "target": target,
-            "sql": sql,
-            "comment": remote.get("comment", ""),
-            "replaces": local.id if local is not None else None,
-        }
+        return ViewPlan(target, sql, remote.get("comment", ""), local.id if local is not None else None)
 
     # ---- CREATING: register new tables (state RESTORE: listed, not queryable)
     def create_replicas(self, ctx: JobContext) -> None:
@@ -490,100 +463,80 @@ class RestoreJob(AbstractJob):
             db = catalog.dbs.get(self.db_id)
             if db is None:
                 raise DorisError(f"database {self.db_id} has been dropped")
-            for entry in self.plan["tables"]:
-                if entry["mode"] == "existing":
+            for tplan in self.plan.tables:
+                if tplan.table is None:  # EXISTING: nothing to register
                     continue
-                table = Table.from_dict(entry["table"])
-                if catalog.find_table(db, table.name) is not None:
-                    raise DorisError(f"Table {table.name} already exist in db: {db.name}")
-                puts.append(table)
-                for pplan in entry["partitions"]:
-                    puts.append(Partition.from_dict(pplan["partition"]))
-                    puts.extend(Tablet.from_dict(t["tablet"]) for t in pplan["tablets"])
-            self._commit_state(ctx, "SNAPSHOTING", puts=puts)
+                if catalog.find_table(db, tplan.table.name) is not None:
+                    raise DorisError(f"Table {tplan.table.name} already exist in db: {db.name}")
+                puts.append(tplan.table)
+                for pplan in tplan.partitions:
+                    puts.append(pplan.partition)
+                    puts.extend(t.tablet for t in pplan.tablets)
+            self._commit_state(ctx, RestoreJobState.SNAPSHOTING, puts=puts)
 
     # ---- SNAPSHOTING: a local snapshot dir per target replica to download into
     def make_snapshots(self, ctx: JobContext) -> None:
-        for _entry, _pplan, tablet, replica in self._replicas():
-            Path(self._snapshot_dir(ctx, replica["backend_id"], tablet["id"])).mkdir(parents=True, exist_ok=True)
+        for tplan, replica in self.plan.replicas():
+            self._snapshot_dir(ctx, replica.backend_id, tplan.tablet.id).mkdir(parents=True, exist_ok=True)
         self.snapshot_finished_time = now_ms()
-        self.move_to(ctx, "DOWNLOAD")
+        self.move_to(ctx, RestoreJobState.DOWNLOAD)
 
     # ---- DOWNLOAD / DOWNLOADING
     def download_snapshots(self, ctx: JobContext) -> None:
         self._tasks.reset()
         repo = ctx.repos.repository(self.repo_name)
-        content = repo.content_dir(self.label)
         batch = max(1, ctx.config.int("restore_download_snapshot_batch_size"))
         kbps = ctx.config.int("max_download_speed_kbps")
         by_backend: dict[int, list[DownloadItem]] = {}
-        for _entry, _pplan, tablet, replica, tplan in self._replicas_with_plan():
-            by_backend.setdefault(replica["backend_id"], []).append(
+        for tplan, replica in self.plan.replicas():
+            by_backend.setdefault(replica.backend_id, []).append(
                 DownloadItem(
-                    tablet["id"],
-                    f"{content}/{tplan['remote_dir']}",
-                    list(tplan["files"]),
-                    self._snapshot_dir(ctx, replica["backend_id"], tablet["id"]),
+                    tplan.tablet.id,
+                    tplan.remote,
+                    list(tplan.files),
+                    self._snapshot_dir(ctx, replica.backend_id, tplan.tablet.id),
                 )
             )
         for backend_id, items in by_backend.items():
             for chunk in batches(items, batch, ctx.executor.workers):
                 self._tasks.submit(
-                    ctx.executor, backend_id, len(chunk), download_tablets, repo, chunk, self._tasks.cancelled, kbps
+                    ctx.executor, DownloadTask(backend_id, repo, self.label, chunk, self._tasks.cancelled, kbps)
                 )
-        self.state = "DOWNLOADING"
+        self.state = RestoreJobState.DOWNLOADING
 
     def waiting_all_download_finished(self, ctx: JobContext) -> None:
         if self._tasks.collect(self.task_err_msg) is None:
             return
         self.download_finished_time = now_ms()
-        self.move_to(ctx, "COMMIT")
+        self.move_to(ctx, RestoreJobState.COMMIT)
 
     # ---- COMMIT / COMMITTING
     def commit(self, ctx: JobContext) -> None:
-        """Link each replica's downloaded files into its tablet dir (a redo after restart links again)."""
-        for _entry, _pplan, tablet, replica, tplan in self._replicas_with_plan():
-            source = Path(self._snapshot_dir(ctx, replica["backend_id"], tablet["id"]))
-            target = ctx.tablets.tablet_dir(replica["backend_id"], tablet["id"])
-            target.mkdir(parents=True, exist_ok=True)
-            for rowset in self._header_rowsets(source, tplan):
-                dest = target / rowset.file
-                with contextlib.suppress(FileNotFoundError):
-                    dest.unlink()
-                try:
-                    os.link(source / rowset.file, dest)
-                except FileNotFoundError:
-                    raise DorisError(f"downloaded file is missing: {source / rowset.file}") from None
-        self.state = "COMMITTING"
-
-    @staticmethod
-    def _header_file(tplan: dict[str, Any]) -> str:
-        source_id = tplan["remote_dir"].rsplit("/__", 1)[1]
-        return f"{source_id}.hdr"
-
-    def _header_rowsets(self, source: Path, tplan: dict[str, Any]) -> list[HeaderRowset]:
-        """The rowsets the tablet header downloaded to ``source`` lists (none for a tablet without files).
-
-        Its file names are joined to the tablet dir: each must be another file of the snapshot tablet,
-        once; a path (``/etc/passwd``, ``../..``) or any other name is a tampered snapshot.
-        """
-        if not tplan["files"]:
-            return []
-        header = source / self._header_file(tplan)
-        try:
-            rowsets = [HeaderRowset(**r) for r in json.loads(header.read_text())["rowsets"]]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise DorisError(f"failed to read tablet header {header}: {exc}") from None
-        unclaimed = {strip_checksum(n) for n in tplan["files"]} - {header.name}
-        for rowset in rowsets:
-            if check_name(rowset.file) not in unclaimed:
-                raise InvalidNameError(
-                    f"invalid file name in tablet header {header}: {rowset.file!r} is not a file of the snapshot tablet"
+        """Send DirMoveTasks that link each replica's downloaded files into its tablet dir, then wait for
+        them: COMMITTING starts once every file is in place (after a restart they link again)."""
+        if not self._moving:
+            self._tasks.reset()
+            by_backend: dict[int, list[DirMoveItem]] = {}
+            for tplan, replica in self.plan.replicas():
+                by_backend.setdefault(replica.backend_id, []).append(
+                    DirMoveItem(
+                        tplan.tablet.id,
+                        self._snapshot_dir(ctx, replica.backend_id, tplan.tablet.id),
+                        ctx.tablets.tablet_dir(replica.backend_id, tplan.tablet.id),
+                        tplan.files,
+                        header_name(tplan.remote.tablet_id),
+                    )
                 )
-            unclaimed.remove(rowset.file)
-            if not (isinstance(rowset.rows, int) and isinstance(rowset.size, int) and is_md5(rowset.md5)):
-                raise DorisError(f"failed to read tablet header {header}: invalid rowset {rowset.file}")
-        return rowsets
+            for backend_id, items in by_backend.items():
+                # links are cheap: a task per worker of the backend
+                for chunk in batches(items, len(items), ctx.executor.workers):
+                    self._tasks.submit(ctx.executor, DirMoveTask(backend_id, chunk, self._tasks.cancelled))
+            self._moving = True
+        results = self._tasks.collect(self.task_err_msg)
+        if results is None:
+            return
+        self._linked = {key: rowsets for linked in results for key, rowsets in linked.items()}
+        self.state = RestoreJobState.COMMITTING
 
     def waiting_all_tablets_committed(self, ctx: JobContext) -> None:
         """One metadata transaction: restored objects visible, versions set, swaps and cleaning done, FINISHED."""
@@ -596,28 +549,28 @@ class RestoreJob(AbstractJob):
             if db is None:
                 raise DorisError(f"database {self.db_id} has been dropped")
             restored_names = set()
-            for entry in self.plan["tables"]:
-                restored_names.add(entry["target"])
-                table = self._commit_table(ctx, entry, puts, deletes, trash)
+            for tplan in self.plan.tables:
+                restored_names.add(tplan.target)
+                table = self._commit_table(ctx, tplan, puts, deletes, trash)
                 if self.flag("clean_partitions"):
-                    keep = {p["partition"]["name"] for p in entry["partitions"]}
+                    keep = {p.partition.name for p in tplan.partitions}
                     for part in catalog.table_partitions(table):
-                        if part.name not in keep and entry["mode"] == "existing":
+                        if part.name not in keep and tplan.mode == TableMode.EXISTING:
                             _drop(catalog.partition_objects(part), deletes, trash)
-            for vplan in self.plan["views"]:
-                restored_names.add(vplan["target"])
-                taken = catalog.find_table(db, vplan["target"])
-                if taken is not None and taken.id != vplan["replaces"]:
-                    raise DorisError(f"Table {vplan['target']} already exist in db: {db.name}")
-                view_id = vplan["replaces"] or catalog.store.next_id()
+            for vplan in self.plan.views:
+                restored_names.add(vplan.target)
+                taken = catalog.find_table(db, vplan.target)
+                if taken is not None and taken.id != vplan.replaces:
+                    raise DorisError(f"Table {vplan.target} already exist in db: {db.name}")
+                view_id = vplan.replaces or catalog.store.next_id()
                 puts.append(
                     Table(
                         id=view_id,
                         db_id=self.db_id,
-                        name=vplan["target"],
+                        name=vplan.target,
                         kind="VIEW",
-                        view_sql=vplan["sql"],
-                        comment=vplan["comment"],
+                        view_sql=vplan.sql,
+                        comment=vplan.comment,
                     )
                 )
             if self.flag("clean_tables"):
@@ -625,31 +578,28 @@ class RestoreJob(AbstractJob):
                     if table.name not in restored_names and not table.name.startswith(ATOMIC_PREFIX):
                         _drop(catalog.table_objects(table), deletes, trash)
             finished_time = now_ms()
-            record = {**self.to_dict(), "state": "FINISHED", "finished_time": finished_time}
+            record = {**self.to_dict(), "state": RestoreJobState.FINISHED, "finished_time": finished_time}
             catalog.commit(Change().put("job", self.job_id, record), puts=puts, deletes=deletes)
         try:
             ctx.tablets.trash(trash)
-            self._release_snapshots(ctx)
+            release_snapshots(ctx.tablets, self.job_id)
         finally:
             # SHOW RESTORE says FINISHED only once everything restored is visible and the snapshot dirs are gone
             self.finished_time = finished_time
-            self.state = "FINISHED"
+            self.state = RestoreJobState.FINISHED
 
     def _commit_table(
-        self, ctx: JobContext, entry: dict[str, Any], puts: list[object], deletes: list[object], trash: list[Tablet]
+        self, ctx: JobContext, plan: TablePlan, puts: list[object], deletes: list[object], trash: list[Tablet]
     ) -> Table:
         catalog = ctx.catalog
-        if entry["mode"] == "existing":
-            table = catalog.tables[entry["table_id"]]
-        else:
-            table = catalog.tables[entry["table"]["id"]]
+        table = catalog.tables[plan.table_id]
         final_id = table.id
-        if entry["mode"] == "atomic":
+        if plan.mode == TableMode.ATOMIC:
             # the original may have been dropped or renamed meanwhile; another table may not have taken its name
-            taken = catalog.find_table(catalog.dbs[self.db_id], entry["target"])
-            if taken is not None and taken.id != entry["replaces"]:
-                raise DorisError(f"Table {entry['target']} already exist in db: {self.db_name}")
-            original = catalog.tables.get(entry["replaces"])
+            taken = catalog.find_table(catalog.dbs[self.db_id], plan.target)
+            if taken is not None and taken.id != plan.replaces:
+                raise DorisError(f"Table {plan.target} already exist in db: {self.db_name}")
+            original = catalog.tables.get(plan.replaces) if plan.replaces is not None else None
             if original is not None:
                 # The swap keeps the original's id: the built-aside partitions move under it and the original's
                 # go. A reader that looked the table up just before reads either all old or all new partitions.
@@ -657,36 +607,34 @@ class RestoreJob(AbstractJob):
                 deletes.append(table)
                 for part in catalog.table_partitions(original):
                     _drop(catalog.partition_objects(part), deletes, trash)
-            table = dataclasses.replace(table, id=final_id, name=entry["target"])
-        for pplan in entry["partitions"]:
-            part = Partition.from_dict(pplan["partition"])
+            table = dataclasses.replace(table, id=final_id, name=plan.target)
+        for pplan in plan.partitions:
+            part = pplan.partition
             version = part.visible_version
-            for tplan in pplan["tablets"]:
-                tablet = Tablet.from_dict(tplan["tablet"])
+            for tplan in pplan.tablets:
+                tablet = tplan.tablet
                 replicas = []
                 for replica in tablet.replicas:
-                    rowsets = self._rowsets(ctx, tablet.id, tplan, replica.backend_id, version)
+                    rowsets = self._rowsets(ctx, tablet.id, replica.backend_id, version)
                     replicas.append(dataclasses.replace(replica, version=version, rowsets=rowsets))
                 puts.append(dataclasses.replace(tablet, table_id=final_id, replicas=replicas))
-            if pplan["mode"] == "overwrite":
-                old = [catalog.tablets[t] for t in pplan["replaces_tablets"] if t in catalog.tablets]
+            if pplan.mode == PartitionMode.OVERWRITE:
+                old = [catalog.tablets[t] for t in pplan.replaces_tablets if t in catalog.tablets]
                 deletes.extend(old)
                 trash.extend(old)
             puts.append(dataclasses.replace(part, table_id=final_id, visible_version_time=now_ms()))
         props = {**table.properties, **self.medium_properties()}
         table = dataclasses.replace(table, state="NORMAL", properties=props, update_time=now_ms())
-        if entry["mode"] == "existing":  # restored rows carry the snapshot's ids: never give them again
-            next_id = max(table.auto_increment_next, entry.get("auto_increment_next", 1))
+        if plan.mode == TableMode.EXISTING:  # restored rows carry the snapshot's ids: never give them again
+            next_id = max(table.auto_increment_next, plan.auto_increment_next)
             # files written under the snapshot's older schemas are read by their own schema (backend/scan.py)
-            version = max(table.schema_version, entry.get("schema_version", 0))
+            version = max(table.schema_version, plan.schema_version)
             table = dataclasses.replace(table, auto_increment_next=next_id, schema_version=version)
         puts.append(table)
         return table
 
-    def _rowsets(
-        self, ctx: JobContext, tablet_id: int, tplan: dict[str, Any], backend_id: int, version: int
-    ) -> list[Rowset]:
-        """The rowsets of a restored replica, read from the tablet header that came with the snapshot."""
+    def _rowsets(self, ctx: JobContext, tablet_id: int, backend_id: int, version: int) -> list[Rowset]:
+        """The rowsets of a restored replica: those its DirMoveTask linked, as the tablet header lists them."""
         tablet_dir = ctx.tablets.tablet_dir(backend_id, tablet_id)
         return [
             Rowset(
@@ -697,36 +645,18 @@ class RestoreJob(AbstractJob):
                 r.size,
                 r.md5,
             )
-            for r in self._header_rowsets(Path(self._snapshot_dir(ctx, backend_id, tablet_id)), tplan)
+            for r in self._linked[(backend_id, tablet_id)]
         ]
 
     # ---- pieces
-    def _commit_state(self, ctx: JobContext, state: str, puts: list[object]) -> None:
+    def _commit_state(self, ctx: JobContext, state: RestoreJobState, puts: list[object]) -> None:
         """Persist the job in ``state`` with catalog changes in one transaction; the job shows the state after."""
         record = {**self.to_dict(), "state": state}
         ctx.catalog.commit(Change().put("job", self.job_id, record), puts=puts)
         self.state = state
 
-    def _replicas(self) -> list[tuple[dict, dict, dict, dict]]:
-        return [(entry, pplan, tablet, replica) for entry, pplan, tablet, replica, _ in self._replicas_with_plan()]
-
-    def _replicas_with_plan(self) -> list[tuple[dict, dict, dict, dict, dict]]:
-        """(table plan, partition plan, tablet, replica, tablet plan) of every target replica."""
-        out = []
-        for entry in self.plan.get("tables", []):
-            for pplan in entry["partitions"]:
-                for tplan in pplan["tablets"]:
-                    tablet = tplan["tablet"]
-                    for replica in tablet["replicas"]:
-                        out.append((entry, pplan, tablet, replica, tplan))
-        return out
-
-    def _snapshot_dir(self, ctx: JobContext, backend_id: int, tablet_id: int) -> str:
-        return str(snapshot_root(ctx.tablets, backend_id, self.job_id) / str(tablet_id))
-
-    def _release_snapshots(self, ctx: JobContext) -> None:
-        for backend_id in list(ctx.catalog.backends):
-            shutil.rmtree(snapshot_root(ctx.tablets, backend_id, self.job_id), ignore_errors=True)
+    def _snapshot_dir(self, ctx: JobContext, backend_id: int, tablet_id: int) -> Path:
+        return snapshot_root(ctx.tablets, backend_id, self.job_id) / str(tablet_id)
 
     def _clean_meta_objects(self, ctx: JobContext) -> list[object]:
         """Undo what the job registered: new tables go, locked tables return to NORMAL. Returns the changes
@@ -736,31 +666,31 @@ class RestoreJob(AbstractJob):
         deletes: list[object] = []
         trash: list[Tablet] = []
         with catalog.lock:
-            for table_id in [*self.plan.get("locked", []), *self.plan.get("atomic_locked", [])]:
+            for table_id in [*self.plan.locked, *self.plan.atomic_locked]:
                 table = catalog.tables.get(table_id)
                 if table is not None and table.state in ("RESTORE", "ATOMIC_RESTORE"):
                     puts.append(dataclasses.replace(table, state="NORMAL"))
-            for entry in self.plan.get("tables", []):
-                if entry["mode"] == "existing":
+            for tplan in self.plan.tables:
+                if tplan.mode == TableMode.EXISTING:
                     continue
-                table = catalog.tables.get(entry["table"]["id"])
+                table = catalog.tables.get(tplan.table_id)
                 if table is None or table.state != "RESTORE":
                     continue
                 _drop(catalog.table_objects(table), deletes, trash)
             if puts or deletes:
                 catalog.commit(Change(), puts=puts, deletes=deletes)
         ctx.tablets.trash(trash)
-        for _entry, _pplan, tablet, replica in self._replicas():
-            shutil.rmtree(ctx.tablets.tablet_dir(replica["backend_id"], tablet["id"]), ignore_errors=True)
+        for tplan, replica in self.plan.replicas():
+            shutil.rmtree(ctx.tablets.tablet_dir(replica.backend_id, tplan.tablet.id), ignore_errors=True)
         return puts + deletes
 
     def _cancel_internal(self, ctx: JobContext, status: Status) -> None:
         self._tasks.stop()
         self._clean_meta_objects(ctx)
-        self._release_snapshots(ctx)
+        release_snapshots(ctx.tablets, self.job_id)
         self.status = status
         self.finished_time = now_ms()
-        self.move_to(ctx, "CANCELLED")
+        self.move_to(ctx, RestoreJobState.CANCELLED)
 
     # ---- SHOW RESTORE
     def show_row(self, brief_form: bool) -> tuple[str | None, ...]:
@@ -792,6 +722,14 @@ class RestoreJob(AbstractJob):
         }
         names = show_restore_columns(brief_form)
         return tuple(row[n] for n in names)
+
+
+def _legacy_plan(d: Any) -> RestorePlan:
+    """An older plan, as far as a cancel needs it; nothing when even that can not be read."""
+    try:
+        return RestorePlan.cleanup_only(d)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return RestorePlan()
 
 
 def _check_auto_increment(local: Table, remote: dict[str, Any], target: str) -> None:

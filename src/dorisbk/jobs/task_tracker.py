@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable
 from concurrent.futures import CancelledError, Future
 from typing import Any
 
-from dorisbk.backend.tasks import TaskExecutor
+from dorisbk.backend.tasks import AgentTask, TaskExecutor
 from dorisbk.errors import DorisError
 
 SHOWN = 100  # SHOW BACKUP / RESTORE list at most this many tasks
@@ -22,28 +21,14 @@ class TaskTracker:
         self.cancelled = threading.Event()  # tasks check it between files
         self._next = 0
         self._futures: dict[int, Future] = {}
-        self._backend: dict[int, int] = {}
-        self._total: dict[int, int] = {}
-        self._done: dict[int, list[int]] = {}
+        self._tasks: dict[int, AgentTask] = {}
 
-    def submit(
-        self,
-        executor: TaskExecutor,
-        backend_id: int,
-        size: int,
-        fn: Callable[..., Any],
-        *args: Any,
-        progress: bool = False,
-    ) -> None:
-        """Run ``fn`` on a backend's workers; with ``progress`` it also gets a counter of its items done."""
+    def submit(self, executor: TaskExecutor, task: AgentTask) -> None:
+        """Run ``task`` on its backend's workers."""
         self._next += 1
         signature = self.job_id * 1000 + self._next
-        done = [0]
-        call_args = (*args, done) if progress else args
-        self._futures[signature] = executor.submit(backend_id, fn, *call_args)
-        self._backend[signature] = backend_id
-        self._total[signature] = size
-        self._done[signature] = done
+        self._futures[signature] = executor.submit(task)
+        self._tasks[signature] = task
 
     def collect(self, errors: dict[str, str]) -> list[Any] | None:
         """Results once every task is done (None before); a failed task's error goes to ``errors`` and is raised."""
@@ -61,7 +46,7 @@ class TaskTracker:
         return results
 
     def reset(self) -> None:
-        self._futures, self._backend, self._total, self._done = {}, {}, {}, {}
+        self._futures, self._tasks = {}, {}
 
     def stop(self) -> None:
         """Cancel queued tasks and wait for running ones, which stop at their next file."""
@@ -79,8 +64,8 @@ class TaskTracker:
 
     def unfinished_text(self) -> str:
         """SHOW's UnfinishedTasks: ``[signature=backendId], ...``."""
-        return ", ".join(f"[{sig}={self._backend[sig]}]" for sig in self._running())
+        return ", ".join(f"[{sig}={self._tasks[sig].backend_id}]" for sig in self._running())
 
     def progress_text(self) -> str:
         """SHOW's Progress: ``[signature: done/total], ...``."""
-        return ", ".join(f"[{sig}: {self._done[sig][0]}/{self._total[sig]}]" for sig in self._running())
+        return ", ".join(f"[{sig}: {self._tasks[sig].finished}/{self._tasks[sig].size}]" for sig in self._running())

@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from dorisbk.backend.snapshot import SnapshotInfo
-from dorisbk.checksum import md5_file
+from dorisbk.backend.tasks import AgentTask
 from dorisbk.errors import DorisError
-from dorisbk.storage.filesystem import NotFoundError
-from dorisbk.storage.layout import check_name, split_checksum, with_checksum
+from dorisbk.storage.layout import RemoteTablet, check_name, split_checksum, with_checksum
 from dorisbk.storage.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -37,7 +36,7 @@ class TaskCancelled(DorisError):
 @dataclass
 class UploadItem:
     tablet_id: int
-    rel_path: str  # __db_x/__tbl_y/__part_z/__idx_w/__<tablet>
+    remote: RemoteTablet  # where its files go in the snapshot
     snapshot: SnapshotInfo
 
 
@@ -71,100 +70,112 @@ def batches(items: Sequence[T], batch_size: int, workers: int) -> list[list[T]]:
     return [list(items[i::count]) for i in range(count)]
 
 
-def upload_tablets(
-    repo: Repository,
-    label: str,
-    items: Sequence[UploadItem],
-    previous: Sequence[str],
-    cancelled: threading.Event,
-    kbps: int,
-    progress: list[int] | None = None,
-) -> dict[int, list[str]]:
-    """Put each tablet's snapshot files under ``__ss_<label>/__ss_content/<rel_path>/``.
+@dataclass
+class UploadTask(AgentTask):
+    """Put a batch of tablets' snapshot files into the repository (Doris's UploadTask)."""
 
-    Returns the checksummed file names now in the repository per tablet, which the job
-    compares with the snapshot's file list. ``progress[0]`` counts the tablets done so far.
-    """
-    throttle = Throttle(kbps)
-    uploaded: dict[int, list[str]] = {}
-    sent = copied = skipped = sent_bytes = 0
-    for item in items:
-        remote_dir = f"{repo.content_dir(label)}/{item.rel_path}"
-        present = repo.file_names(remote_dir)
-        earlier = [(prev, repo.file_names(f"{repo.content_dir(prev)}/{item.rel_path}")) for prev in previous]
-        names = []
-        for f in item.snapshot.files:
-            if cancelled.is_set():
-                raise TaskCancelled("job cancelled")
-            stored = with_checksum(f.name, f.md5)
-            names.append(stored)
-            if stored in present:
-                skipped += 1
-                continue
-            source = next((prev for prev, held in earlier if stored in held), None)
-            if source is not None and repo.copy_from_previous(source, label, f"{item.rel_path}/{stored}"):
-                copied += 1
-                continue
-            repo.upload_file_checked(os.path.join(item.snapshot.path, f.name), remote_dir, f.name, f.md5, present)
-            sent += 1
-            sent_bytes += f.size
-            throttle.account(f.size, cancelled)
-        uploaded[item.tablet_id] = names
-        if progress is not None:
-            progress[0] += 1
-    log.info(
-        "upload task of snapshot %s: %d tablets, %d files uploaded (%d bytes), %d copied in the repository, "
-        "%d already present",
-        label,
-        len(items),
-        sent,
-        sent_bytes,
-        copied,
-        skipped,
-    )
-    return uploaded
+    repo: Repository
+    label: str
+    items: Sequence[UploadItem]
+    previous: Sequence[str]  # labels of earlier snapshots whose files can be copied inside the repository
+    cancelled: threading.Event
+    kbps: int
+
+    @property
+    def size(self) -> int:
+        return len(self.items)
+
+    def run(self) -> dict[int, list[str]]:
+        """The checksummed file names now in the repository per tablet, which the job compares with the
+        snapshot's file list. ``finished`` counts the tablets done so far."""
+        repo, label = self.repo, self.label
+        throttle = Throttle(self.kbps)
+        uploaded: dict[int, list[str]] = {}
+        sent = copied = skipped = sent_bytes = 0
+        for item in self.items:
+            present = repo.tablet_files(label, item.remote)
+            earlier = [(prev, repo.tablet_files(prev, item.remote)) for prev in self.previous]
+            names = []
+            for f in item.snapshot.files:
+                if self.cancelled.is_set():
+                    raise TaskCancelled("job cancelled")
+                stored = with_checksum(f.name, f.md5)
+                names.append(stored)
+                if stored in present:
+                    skipped += 1
+                    continue
+                source = next((prev for prev, held in earlier if stored in held), None)
+                if source is not None and repo.copy_tablet_file(source, label, item.remote, stored):
+                    copied += 1
+                    continue
+                local = os.path.join(item.snapshot.path, f.name)
+                repo.upload_tablet_file(label, item.remote, local, f.name, f.md5, present)
+                sent += 1
+                sent_bytes += f.size
+                throttle.account(f.size, self.cancelled)
+            uploaded[item.tablet_id] = names
+            self.finished += 1
+        log.info(
+            "upload task of snapshot %s: %d tablets, %d files uploaded (%d bytes), %d copied in the repository, "
+            "%d already present",
+            label,
+            len(self.items),
+            sent,
+            sent_bytes,
+            copied,
+            skipped,
+        )
+        return uploaded
 
 
 @dataclass
 class DownloadItem:
     tablet_id: int  # the local tablet the files go to
-    remote_dir: str  # the repository's tablet dir
+    remote: RemoteTablet  # the snapshot tablet they come from
     names: list[str]  # checksummed names expected there
-    local_dir: str
+    local_dir: Path  # the job's snapshot dir for the tablet on the backend
 
 
-def download_tablets(
-    repo: Repository, items: Sequence[DownloadItem], cancelled: threading.Event, kbps: int
-) -> dict[int, list[str]]:
-    """Fetch and verify each tablet's files into its local snapshot dir; returns plain names per tablet.
+@dataclass
+class DownloadTask(AgentTask):
+    """Fetch and verify a batch of tablets' files into their local snapshot dirs (Doris's DownloadTask).
 
     A file already there with the expected checksum (a download redone after a restart) is
     kept; anything else in the dir (left over by an interrupted download) is removed, so the
     dir holds exactly the snapshot tablet's files.
     """
-    throttle = Throttle(kbps)
-    fetched: dict[int, list[str]] = {}
-    for item in items:
-        local_dir = Path(item.local_dir)
-        local_dir.mkdir(parents=True, exist_ok=True)
-        present = repo.file_names(item.remote_dir)
-        names = []
-        for stored in item.names:
-            if cancelled.is_set():
-                raise TaskCancelled("job cancelled")
-            parsed = split_checksum(check_name(stored))  # a name from the info file, about to be a local path
-            if parsed is None:
-                raise DorisError(f"file name should contains checksum: {stored}")
-            remote = f"{item.remote_dir}/{stored}"
-            if stored not in present:
-                raise NotFoundError(f"File does not exist: {remote}")
-            local = local_dir / parsed[0]
-            if not (local.is_file() and md5_file(local) == parsed[1]):
-                repo.download_file_checked(remote, local)
-                throttle.account(local.stat().st_size, cancelled)
-            names.append(parsed[0])
-        for stray in local_dir.iterdir():
-            if stray.name not in names:
-                stray.unlink()
-        fetched[item.tablet_id] = names
-    return fetched
+
+    repo: Repository
+    label: str
+    items: Sequence[DownloadItem]
+    cancelled: threading.Event
+    kbps: int
+
+    @property
+    def size(self) -> int:
+        return len(self.items)
+
+    def run(self) -> dict[int, list[str]]:
+        """Plain file names per tablet."""
+        throttle = Throttle(self.kbps)
+        fetched: dict[int, list[str]] = {}
+        for item in self.items:
+            local_dir = item.local_dir
+            local_dir.mkdir(parents=True, exist_ok=True)
+            present = self.repo.tablet_files(self.label, item.remote)
+            names = []
+            for stored in item.names:
+                if self.cancelled.is_set():
+                    raise TaskCancelled("job cancelled")
+                parsed = split_checksum(check_name(stored))  # a name from the info file, about to be a local path
+                if parsed is None:
+                    raise DorisError(f"file name should contains checksum: {stored}")
+                local = local_dir / parsed[0]
+                if self.repo.download_tablet_file(self.label, item.remote, stored, local, present):
+                    throttle.account(local.stat().st_size, self.cancelled)
+                names.append(parsed[0])
+            for stray in local_dir.iterdir():
+                if stray.name not in names:
+                    stray.unlink()
+            fetched[item.tablet_id] = names
+        return fetched

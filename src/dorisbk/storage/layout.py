@@ -8,7 +8,9 @@ so a tampered repository cannot name ``/etc/passwd`` or ``../..``.
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from dorisbk.errors import StorageError
@@ -75,6 +77,30 @@ def tablet_path(db_id: object, table_id: object, partition_id: object, index_id:
         f"{DB_PREFIX}{check_id(db_id)}/{TABLE_PREFIX}{check_id(table_id)}/{PARTITION_PREFIX}{check_id(partition_id)}"
         f"/{INDEX_PREFIX}{check_id(index_id)}/{TABLET_PREFIX}{check_id(tablet_id)}"
     )
+
+
+@dataclass(frozen=True)
+class RemoteTablet:
+    """A tablet's place in a snapshot's content: the ids of the cluster that backed it up.
+
+    Ids read from an info file are checked here, when the tablet is named, not when its dir is used."""
+
+    db_id: int
+    table_id: int
+    partition_id: int
+    index_id: int
+    tablet_id: int
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            object.__setattr__(self, f.name, check_id(getattr(self, f.name)))
+
+    @property
+    def path(self) -> str:
+        return tablet_path(self.db_id, self.table_id, self.partition_id, self.index_id, self.tablet_id)
+
+    def to_dict(self) -> dict[str, int]:
+        return dataclasses.asdict(self)
 
 
 def is_md5(text: str) -> bool:

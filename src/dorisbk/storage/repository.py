@@ -21,6 +21,7 @@ from dorisbk.storage.layout import (
     META_FILE,
     REPO_INFO_FILE,
     SNAPSHOT_PREFIX,
+    RemoteTablet,
     format_create_time,
     info_file_name,
     parse_create_time,
@@ -28,7 +29,6 @@ from dorisbk.storage.layout import (
     snapshot_dir_name,
     split_checksum,
     strip_checksum,
-    tablet_path,
     with_checksum,
 )
 
@@ -110,7 +110,10 @@ class Repository:
     def tablet_dir(
         self, label: str, db_id: int, table_id: int, partition_id: int, index_id: int, tablet_id: int
     ) -> str:
-        return f"{self.content_dir(label)}/{tablet_path(db_id, table_id, partition_id, index_id, tablet_id)}"
+        return self._tablet_dir(label, RemoteTablet(db_id, table_id, partition_id, index_id, tablet_id))
+
+    def _tablet_dir(self, label: str, tablet: RemoteTablet) -> str:
+        return f"{self.content_dir(label)}/{tablet.path}"
 
     # -- snapshots -----------------------------------------------------------------------------
 
@@ -209,6 +212,37 @@ class Repository:
                     f"invalid md5 of downloaded file: {remote_path}, expected: {expected[1]}, get: {actual}"
                 )
         return actual
+
+    # -- a tablet's files in a snapshot: what backup uploads and restore downloads ----------------
+
+    def tablet_files(self, label: str, tablet: RemoteTablet) -> set[str]:
+        """Checksummed names of the tablet's files in the snapshot (one listing)."""
+        return self.file_names(self._tablet_dir(label, tablet))
+
+    def upload_tablet_file(
+        self, label: str, tablet: RemoteTablet, local_path: str | Path, name: str, md5: str, existing: Set[str]
+    ) -> UploadResult:
+        """Upload one snapshot file of the tablet unless ``existing`` (its listing) holds it already."""
+        return self.upload_file_checked(local_path, self._tablet_dir(label, tablet), name, md5, existing)
+
+    def copy_tablet_file(self, previous_label: str, label: str, tablet: RemoteTablet, stored: str) -> bool:
+        """Copy the tablet's file ``stored`` from an earlier snapshot (see ``copy_from_previous``)."""
+        return self.copy_from_previous(previous_label, label, f"{tablet.path}/{stored}")
+
+    def download_tablet_file(
+        self, label: str, tablet: RemoteTablet, stored: str, local_path: Path, existing: Set[str]
+    ) -> bool:
+        """Fetch and verify the tablet's file ``stored`` unless ``local_path`` already holds its content (a
+        download redone after a restart); NotFoundError when ``existing`` (its listing) lacks it. True when
+        bytes were fetched."""
+        remote = f"{self._tablet_dir(label, tablet)}/{stored}"
+        if stored not in existing:
+            raise NotFoundError(f"File does not exist: {remote}")
+        parsed = split_checksum(stored)
+        if parsed is not None and local_path.is_file() and md5_file(local_path) == parsed[1]:
+            return False
+        self.download_file_checked(remote, local_path)
+        return True
 
     # -- helpers -------------------------------------------------------------------------------
 

@@ -1,0 +1,95 @@
+"""A restore's COMMIT on the backends: the downloaded snapshot files become the tablets' files.
+
+As Doris's DirMoveTask, one task per batch of replicas runs on the backend's workers, not on
+the scheduler: it reads each tablet header that came with the snapshot, checks it, and hard
+links the rowset files it lists from the job's snapshot dir into the tablet's data dir.
+Linking again (after a restart) gives the same result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from dorisbk.backend.tasks import AgentTask
+from dorisbk.errors import DorisError
+from dorisbk.jobs.transfer import TaskCancelled
+from dorisbk.storage.layout import InvalidNameError, check_name, is_md5, strip_checksum
+
+
+@dataclass(frozen=True)
+class HeaderRowset:
+    """A rowset as a snapshot's tablet header lists it (``backend/snapshot.py`` writes the header)."""
+
+    file: str
+    rows: int
+    size: int
+    md5: str
+
+
+@dataclass
+class DirMoveItem:
+    tablet_id: int  # the local tablet
+    snapshot_dir: Path  # its downloaded files
+    tablet_dir: Path  # the replica's data dir on the backend
+    files: list[str]  # the snapshot tablet's checksummed names, from the info file
+    header: str  # the tablet header's file name among them
+
+
+@dataclass
+class DirMoveTask(AgentTask):
+    items: Sequence[DirMoveItem]
+    cancelled: threading.Event
+
+    @property
+    def size(self) -> int:
+        return len(self.items)
+
+    def run(self) -> dict[tuple[int, int], list[HeaderRowset]]:
+        """The rowsets now in each tablet's dir, by (backend id, tablet id)."""
+        linked: dict[tuple[int, int], list[HeaderRowset]] = {}
+        for item in self.items:
+            if self.cancelled.is_set():
+                raise TaskCancelled("job cancelled")
+            rowsets = header_rowsets(item)
+            item.tablet_dir.mkdir(parents=True, exist_ok=True)
+            for rowset in rowsets:
+                source, dest = item.snapshot_dir / rowset.file, item.tablet_dir / rowset.file
+                with contextlib.suppress(FileNotFoundError):
+                    dest.unlink()
+                try:
+                    os.link(source, dest)
+                except FileNotFoundError:
+                    raise DorisError(f"downloaded file is missing: {source}") from None
+            linked[(self.backend_id, item.tablet_id)] = rowsets
+        return linked
+
+
+def header_rowsets(item: DirMoveItem) -> list[HeaderRowset]:
+    """The rowsets the downloaded tablet header lists (none for a tablet without files).
+
+    Its file names are joined to the tablet dir: each must be another file of the snapshot tablet,
+    once; a path (``/etc/passwd``, ``../..``) or any other name is a tampered snapshot.
+    """
+    if not item.files:
+        return []
+    header = item.snapshot_dir / item.header
+    try:
+        rowsets = [HeaderRowset(**r) for r in json.loads(header.read_text())["rowsets"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DorisError(f"failed to read tablet header {header}: {exc}") from None
+    unclaimed = {strip_checksum(n) for n in item.files} - {header.name}
+    for rowset in rowsets:
+        if check_name(rowset.file) not in unclaimed:
+            raise InvalidNameError(
+                f"invalid file name in tablet header {header}: {rowset.file!r} is not a file of the snapshot tablet"
+            )
+        unclaimed.remove(rowset.file)
+        if not (isinstance(rowset.rows, int) and isinstance(rowset.size, int) and is_md5(rowset.md5)):
+            raise DorisError(f"failed to read tablet header {header}: invalid rowset {rowset.file}")
+    return rowsets
