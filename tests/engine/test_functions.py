@@ -207,6 +207,10 @@ CASES = [
     ("""SELECT json_remove('{"p": {"only": 1}}', '$.p.only', '$.missing', '$[3]')""", '{"p":{}}'),
     ("SELECT json_remove('42', '$.p')", "42"),
     ("""SELECT json_remove('{"p": 1}', '$.p', NULL)""", None),
+    # json_contains: NULL when the document or the candidate is not JSON
+    ("""SELECT json_contains('{"p": [1, 2]}', '[2]', '$.p')""", True),
+    ("""SELECT json_contains('{"p": 1}', '$.p')""", None),
+    ("SELECT json_contains('', '1')", None),
     # json_search: LIKE wildcards over string values; 'all' lists paths in Doris's hash-set order
     ("""SELECT json_search('{"k": ["ab", {"m": "xb"}, 7]}', 'one', '_b')""", '"$.k[0]"'),
     ("""SELECT json_search('{"k": ["ab", {"m": "xb"}, 7]}', 'ALL', '%b')""", '["$.k[1].m","$.k[0]"]'),

@@ -1256,9 +1256,10 @@ def _json_unquote(call: Call) -> Lowered:
 
 @doris("json_contains", "jsonb_contains")
 def _json_contains(call: Call) -> Lowered:
+    """NULL when the document or the candidate is not JSON, as Doris answers."""
     call.arity(2, 3)
     doc = call.text(0) if len(call.args) == 2 else fn("dbk_json_extract", call.text(0), _json_path(call, 2))
-    return fn("json_contains", doc, call.text(1)), Kind.BOOLEAN
+    return fn("json_contains", as_json(doc), as_json(call.text(1))), Kind.BOOLEAN
 
 
 @doris("json_array")
