@@ -255,3 +255,80 @@ def test_group_concat_orders_and_separates_as_doris(conn: pymysql.connections.Co
         "SELECT route, group_concat(stop ORDER BY seq), group_concat(stop, '>' ORDER BY seq DESC), "
         "group_concat(DISTINCT stop ORDER BY stop DESC SEPARATOR '/') FROM stops GROUP BY route ORDER BY route",
     ) == [("r1", "Dock, Mill, Quay", "Quay>Mill>Dock", "Quay/Mill/Dock"), ("r2", "Dock, Dock", "Dock>Dock", "Dock")]
+
+
+def test_json_columns_keep_dorises_text_and_refuse_what_is_not_json(conn: pymysql.connections.Connection) -> None:
+    rows(
+        conn,
+        "CREATE TABLE parcels (k INT, label JSON, meta JSONB) DUPLICATE KEY(k) "
+        "DISTRIBUTED BY HASH(k) BUCKETS 2 PROPERTIES ('replication_num' = '1')",
+    )
+    assert rows(conn, "DESC parcels")[1][:2] == ("label", "JSON")
+    assert rows(conn, "DESC parcels")[2][:2] == ("meta", "JSON")
+    rows(
+        conn,
+        """INSERT INTO parcels VALUES (1, ' { "to" : "Bergen", "kg" : 2.50, "via" : [ 3, 1 ] } ', '"fragile"'), """
+        """(2, '18446744073709551615', '[true, null, -0.5]'), (3, NULL, 'null')""",
+    )
+    rows(conn, """INSERT INTO parcels SELECT 4, json_object('to', 'Tromsø', 'kg', 7), 9""")
+    # a text that is not JSON as Doris reads it fails the load under enable_insert_strict (the default) ...
+    for bad in ("''", "'Bergen'", """'{"kg": 2,}'""", "'[NaN]'"):
+        expect_error(
+            conn, f"INSERT INTO parcels VALUES (9, {bad}, NULL)", 1105, "Insert has filtered data in strict mode"
+        )
+    # ... and leaves its row out without it
+    rows(conn, "SET enable_insert_strict = false")
+    try:
+        rows(conn, """INSERT INTO parcels VALUES (5, 'not json', '{}'), (6, '{"to": "Oslo"}', '[1,]')""")
+        rows(conn, """INSERT INTO parcels VALUES (7, '[ "ok" ]', NULL)""")
+    finally:
+        rows(conn, "SET enable_insert_strict = true")
+    assert rows(conn, "SELECT k, label, meta FROM parcels ORDER BY k") == [
+        (1, '{"to":"Bergen","kg":2.5,"via":[3,1]}', '"fragile"'),
+        (2, "18446744073709551615", "[true,null,-0.5]"),
+        (3, None, "null"),
+        (4, '{"to":"Tromsø","kg":7}', "9"),
+        (7, '["ok"]', None),
+    ]
+    assert rows(conn, "SELECT json_extract(label, '$.via[last]'), jsonb_type(meta, '$') FROM parcels WHERE k = 1") == [
+        ("1", "string")
+    ]
+
+
+def test_json_set_insert_replace_and_remove(conn: pymysql.connections.Connection) -> None:
+    rows(
+        conn,
+        "CREATE TABLE carts (k INT, doc JSON, p VARCHAR(20), qty INT, seen DATETIME) DUPLICATE KEY(k) "
+        "DISTRIBUTED BY HASH(k) BUCKETS 1 PROPERTIES ('replication_num' = '1')",
+    )
+    rows(
+        conn,
+        """INSERT INTO carts VALUES (1, '{"items": [{"sku": "a1", "n": 1}], "owner": "ida"}', '$.owner', 3, """
+        """'2024-05-01 09:30:00'), (2, '[10, 20]', '$[1]', NULL, NULL), (3, NULL, '$.x', 1, NULL)""",
+    )
+    assert rows(
+        conn,
+        "SELECT k, json_set(doc, '$.items[0].n', qty, '$.seen', seen), json_insert(doc, '$.items[1]', 'b2', "
+        "'$.owner', 'bo'), json_replace(doc, '$.owner', NULL, '$.missing', 1) FROM carts ORDER BY k",
+    ) == [
+        (
+            1,
+            '{"items":[{"sku":"a1","n":3}],"owner":"ida","seen":"2024-05-01 09:30:00"}',
+            '{"items":[{"sku":"a1","n":1},"b2"],"owner":"ida"}',
+            '{"items":[{"sku":"a1","n":1}],"owner":null}',
+        ),
+        (2, "[10,20]", "[10,20]", "[10,20]"),
+        (3, None, None, None),
+    ]
+    # paths read from a column; each path of json_remove works on what the one before left
+    assert rows(conn, "SELECT k, json_remove(doc, p), json_remove(doc, '$[0]', '$[0]') FROM carts ORDER BY k") == [
+        (1, '{"items":[{"sku":"a1","n":1}]}', '{"items":[{"sku":"a1","n":1}],"owner":"ida"}'),
+        (2, "[10]", "[]"),
+        (3, None, None),
+    ]
+    assert one(conn, """SELECT jsonb_set('{"k": [1]}', '$.k[3]', CAST('{"deep": true}' AS JSON))""") == (
+        '{"k":[1,{"deep":true}]}'
+    )
+    expect_error(conn, "SELECT json_set(doc, '$.items[*]', 1) FROM carts", 1105, "may not contain the * and **")
+    expect_error(conn, "SELECT json_remove(doc, concat(p, '.')) FROM carts", 1105, "Invalid Json Path for value: $.")
+    expect_error(conn, "SELECT jsonb_remove(doc, p) FROM carts", 1105, "Can not found function 'jsonb_remove'")

@@ -178,6 +178,39 @@ CASES = [
     ("""SELECT json_parse('{"a": 1, "b": [1, 2]}')""", '{"a":1,"b":[1,2]}'),
     ("SELECT CAST(' [1, 2] ' AS JSONB)", "[1,2]"),
     ("SELECT CAST('not json' AS JSON)", None),
+    # Doris's reader refuses what DuckDB's lets through: trailing commas, NaN, Infinity
+    ("SELECT CAST('[1, 2,]' AS JSON)", None),
+    ("""SELECT json_parse_error_to_null('{"a": NaN}')""", None),
+    ("SELECT jsonb_parse_notnull('-Infinity')", None),
+    ("""SELECT json_parse('["NaN, Infinity", 1e3]')""", '["NaN, Infinity",1000.0]'),
+    ("SELECT json_parse_error_to_value('{x')", "{}"),
+    ("SELECT jsonb_parse_error_to_value('{x', ' [0] ')", "[0]"),
+    ("SELECT json_parse_error_to_value(NULL, '[0]')", None),
+    # json_set / json_insert / json_replace: MySQL's modes over Doris's paths, pair after pair
+    ("""SELECT json_set('{"p": {"q": [7, 8]}}', '$.p.q[1]', 'x', '$.p.r', 2.5)""", '{"p":{"q":[7,"x"],"r":2.5}}'),
+    ("""SELECT json_set('{"p": 1}', '$', NULL)""", "null"),
+    ("""SELECT json_insert('{"p": 1}', '$.p', 2, '$.s', TRUE)""", '{"p":1,"s":true}'),
+    ("""SELECT json_insert('[10, 20]', '$[5]', NULL, '$[0]', 0)""", "[10,20,null]"),
+    ("""SELECT jsonb_insert('{"p": 1}', '$.[1]', 'tail')""", '[{"p":1},"tail"]'),
+    ("""SELECT json_replace('{"p": 1}', '$.q', 2, '$.p', CAST('{"deep": [1]}' AS JSON))""", '{"p":{"deep":[1]}}'),
+    ("""SELECT jsonb_replace('{"p": 5}', '$.p[0]', 6, '$.p[1]', 7)""", '{"p":6}'),
+    ("""SELECT json_set('{"dotted.key": [1, 2, 3]}', '$."dotted.key"[last-1]', '[x]')""", '{"dotted.key":[1,"[x]",3]}'),
+    ("""SELECT jsonb_set('{"p": {}}', '$.p.q.r', 1)""", '{"p":{}}'),
+    ("""SELECT json_set('{"p": 1}', NULL, 2)""", None),
+    ("SELECT json_set('not json', '$.p', 2)", None),
+    (
+        """SELECT json_set('{}', '$.d', CAST('2024-02-29 08:30:00' AS DATETIME), '$.n', CAST(3 AS DECIMAL(9, 2)))""",
+        '{"d":"2024-02-29 08:30:00","n":3.00}',
+    ),
+    # json_remove: path after path, each on what the one before left; NULL for a NULL path
+    ("""SELECT json_remove('{"p": 1, "q": [1, 2, 3], "r": 3}', '$.r', '$.q[0]', '$.q[0]')""", '{"p":1,"q":[3]}'),
+    ("""SELECT json_remove('{"p": {"only": 1}}', '$.p.only', '$.missing', '$[3]')""", '{"p":{}}'),
+    ("SELECT json_remove('42', '$.p')", "42"),
+    ("""SELECT json_remove('{"p": 1}', '$.p', NULL)""", None),
+    # json_contains: NULL when the document or the candidate is not JSON
+    ("""SELECT json_contains('{"p": [1, 2]}', '[2]', '$.p')""", True),
+    ("""SELECT json_contains('{"p": 1}', '$.p')""", None),
+    ("SELECT json_contains('', '1')", None),
     # json_search: LIKE wildcards over string values; 'all' lists paths in Doris's hash-set order
     ("""SELECT json_search('{"k": ["ab", {"m": "xb"}, 7]}', 'one', '_b')""", '"$.k[0]"'),
     ("""SELECT json_search('{"k": ["ab", {"m": "xb"}, 7]}', 'ALL', '%b')""", '["$.k[1].m","$.k[0]"]'),
@@ -301,6 +334,15 @@ def test_json_paths_doris_refuses_are_refused_in_its_words(db: duckdb.DuckDBPyCo
         answer(db, """SELECT json_keys('{"a": 1}', '$.*')""")
     with pytest.raises(DorisError, match="'json_extract_no_quotes' which has 3 arity"):
         answer(db, "SELECT json_extract_no_quotes('{}', '$.a', '$.b')")
+    with pytest.raises(DorisError, match="may not contain the \\* and \\*\\* tokens"):
+        answer(db, "SELECT json_set('{}', '$.p[*]', 1)")
+    with pytest.raises(DorisError, match=r"Invalid Json Path for value: \$\.p\."):
+        answer(db, "SELECT json_remove('{}', '$.p.')")
+    with pytest.raises(DorisError, match="'json_insert' which has 2 arity"):
+        answer(db, "SELECT json_insert('{}', '$.p')")
+    # a path read from the data is checked as the query runs, in the same words
+    with pytest.raises(duckdb.Error, match=r"Invalid Json Path for value: \$\.p\["):
+        answer(db, "SELECT json_replace('{}', concat('$.p', '['), 1)")
 
 
 def test_string_literals_reach_duckdb_byte_for_byte(db: duckdb.DuckDBPyConnection) -> None:

@@ -40,7 +40,7 @@ _DUCK = {
 # how many element types each nested type takes
 _ITEMS = {"ARRAY": 1, "MAP": 2}
 
-ALIASES = {"INTEGER": "INT", "BOOL": "BOOLEAN", "DECIMALV2": "DECIMAL", "NUMERIC": "DECIMAL"}
+ALIASES = {"INTEGER": "INT", "BOOL": "BOOLEAN", "DECIMALV2": "DECIMAL", "NUMERIC": "DECIMAL", "JSONB": "JSON"}
 
 INTEGER_RANGES = {
     "TINYINT": (-(2**7), 2**7 - 1),

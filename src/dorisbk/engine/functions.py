@@ -1097,12 +1097,16 @@ _LAST = re.compile(r"\[\s*last\s*(?:-\s*(\d+)\s*)?\]")
 _NEGATIVE = re.compile(r"\[\s*-(\d+)\s*\]")
 
 
-def json_path(path: str) -> str:
-    """A Doris JSON path in DuckDB's spelling: ``$.[1]`` is ``$[1]``; ``[last]``, ``[last-1]`` and ``[-1]``
-    count from the end (DuckDB's ``[#-1]``). A path is a value, never SQL: this rewrites data. Doris refuses
-    ``**`` and a path that ends in a dot, in its own words."""
+def check_path(path: str) -> None:
+    """Doris refuses ``**`` and a path that ends in a dot, in its own words."""
     if "**" in path or path.strip().endswith("."):
         raise DorisError(f"Json path error: Invalid Json Path for value: {path}")
+
+
+def json_path(path: str) -> str:
+    """A Doris JSON path in DuckDB's spelling: ``$.[1]`` is ``$[1]``; ``[last]``, ``[last-1]`` and ``[-1]``
+    count from the end (DuckDB's ``[#-1]``). A path is a value, never SQL: this rewrites data."""
+    check_path(path)
     path = path.strip().replace("$.[", "$[")
     path = _LAST.sub(lambda m: f"[#-{int(m.group(1) or 0) + 1}]", path)
     return _NEGATIVE.sub(lambda m: f"[#-{m.group(1)}]", path)
@@ -1213,7 +1217,7 @@ def _json_type(call: Call) -> Lowered:
 def _json_length(call: Call) -> Lowered:
     call.arity(1, 2)
     path = _json_path(call, 1) if len(call.args) == 2 else lit("$")
-    return fn("dbk_json_length", call.text(0), path), Kind.INT
+    return cast(fn("dbk_json_length", call.text(0), path), "INTEGER"), Kind.INT
 
 
 @doris("json_quote")
@@ -1252,9 +1256,10 @@ def _json_unquote(call: Call) -> Lowered:
 
 @doris("json_contains", "jsonb_contains")
 def _json_contains(call: Call) -> Lowered:
+    """NULL when the document or the candidate is not JSON, as Doris answers."""
     call.arity(2, 3)
     doc = call.text(0) if len(call.args) == 2 else fn("dbk_json_extract", call.text(0), _json_path(call, 2))
-    return fn("json_contains", doc, call.text(1)), Kind.BOOLEAN
+    return fn("json_contains", as_json(doc), as_json(call.text(1))), Kind.BOOLEAN
 
 
 @doris("json_array")
@@ -1281,14 +1286,84 @@ def _json_value(call: Call, i: int) -> exp.Expression:
 
 def as_json(node: exp.Expression) -> exp.Expression:
     """Text read as a JSON value, printed as Doris prints one: no blanks between tokens
-    (``{"a":1,"b":[1,2]}``); NULL when the text is not JSON."""
-    return cast(fn("json", try_cast(node, "JSON")), "VARCHAR")
+    (``{"a":1,"b":[1,2]}``); NULL when the text is not JSON as Doris reads it."""
+    return fn("dbk_json", node)
 
 
-@doris("json_parse", "jsonb_parse", "json_parse_error_to_null", "jsonb_parse_error_to_null", "json_parse_nullable")
+@doris(
+    "json_parse", "jsonb_parse", "json_parse_error_to_null", "jsonb_parse_error_to_null", "json_parse_nullable",
+    "jsonb_parse_nullable", "json_parse_error_to_invalid", "jsonb_parse_error_to_invalid", "json_parse_notnull",
+    "jsonb_parse_notnull",
+)  # fmt: skip
 def _json_parse(call: Call) -> Lowered:
     call.arity(1)
     return as_json(call.text(0)), Kind.JSON
+
+
+@doris("json_parse_error_to_value", "jsonb_parse_error_to_value")
+def _json_parse_error_to_value(call: Call) -> Lowered:
+    """The text as JSON; the default (``{}`` when none is given) when the text is not JSON."""
+    call.arity(1, 2)
+    default = as_json(call.text(1)) if len(call.args) == 2 else lit("{}")
+    text = call.text(0)
+    return case(
+        (exp.Is(this=text, expression=exp.null()), exp.null()), default=fn("coalesce", as_json(text.copy()), default)
+    ), Kind.JSON
+
+
+def _modify_path(call: Call, i: int) -> exp.Expression:
+    """A path of json_set and its kin: a constant one is checked when the query is planned, one read from
+    the data when it is run (``dbk_json_modify``)."""
+    constant = call.constant(i)
+    if constant is not None:
+        check_path(constant)
+        if "*" in constant:
+            raise DorisError(
+                "In this situation, path expressions may not contain the * and ** tokens or an array range."
+            )
+    return call.text(i)
+
+
+def _as_json_value(call: Call, i: int) -> exp.Expression:
+    """A value as the JSON it becomes in a document: a JSON value stays JSON, a string is a JSON string, a number
+    a number, NULL is null."""
+    if call.kinds[i] == Kind.JSON:
+        value = as_json(call.arg(i))
+    elif call.kinds[i] == Kind.DECIMAL:  # with its scale's digits, as Doris prints a decimal (to_json reads a double)
+        value = cast(call.arg(i), "VARCHAR")
+    else:
+        value = cast(fn("to_json", call.arg(i)), "VARCHAR")
+    return fn("coalesce", value, lit("null"))
+
+
+def _json_modify(mode: str) -> Lowering:
+    """json_set, json_insert or json_replace: path / value pairs, each applied to the document the pairs before
+    it left."""
+
+    def lower(call: Call) -> Lowered:
+        if len(call.args) < 3 or len(call.args) % 2 == 0:
+            raise DorisError(f"Can not found function '{call.name}' which has {len(call.args)} arity.")
+        doc = as_json(call.text(0))
+        for i in range(1, len(call.args), 2):
+            doc = fn("dbk_json_modify", doc, _modify_path(call, i), _as_json_value(call, i + 1), lit(mode))
+        return doc, Kind.JSON
+
+    return lower
+
+
+for _mode in ("set", "insert", "replace"):
+    doris(f"json_{_mode}", f"jsonb_{_mode}")(_json_modify(_mode))
+
+
+@doris("json_remove")
+def _json_remove(call: Call) -> Lowered:
+    """The document without what each path finds, path after path."""
+    if len(call.args) < 2:
+        raise DorisError(f"Can not found function '{call.name}' which has {len(call.args)} arity.")
+    doc = as_json(call.text(0))
+    for i in range(1, len(call.args)):
+        doc = fn("dbk_json_modify", doc, _modify_path(call, i), exp.null(), lit("remove"))
+    return doc, Kind.JSON
 
 
 # ---- arrays

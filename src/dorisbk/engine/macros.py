@@ -304,6 +304,111 @@ MACROS: tuple[tuple[str, str], ...] = (
         """CASE dbk_json_type_raw(j, p) WHEN 'ARRAY' THEN json_array_length(j, p)
         WHEN 'OBJECT' THEN len(json_keys(j, p)) WHEN NULL THEN NULL ELSE 1 END""",
     ),
+    # A text as Doris reads JSON: DuckDB's reader also takes trailing commas, NaN and Infinity, which Doris
+    # refuses; outside its strings (and true / false / null) a valid strict document has no letter but an
+    # exponent's e. dbk_json prints it without blanks (Doris's canonical text), NULL when it is not JSON.
+    (
+        "dbk_json_strict(t)",
+        r"""json_valid(t) AND NOT regexp_matches(regexp_replace(regexp_replace(t, '"(\\.|[^"\\])*"', '0', 'g'),
+        'true|false|null', '0', 'g'), ',\s*[\]}]|[A-DF-Za-df-z]')""",
+    ),
+    (
+        "dbk_json(t)",
+        "list_transform([t], lambda jt: CASE WHEN dbk_json_strict(jt) THEN CAST(json(jt) AS VARCHAR) END)[1]",
+    ),
+    # json_set / json_insert / json_replace / json_remove over a Doris path ($, .key, ."quoted key", [n],
+    # [last], [last-n], [-n]) read leg by leg, MySQL's way: an index on a value that is not an array
+    # reads the value as a one-element array
+    (
+        "dbk_jp_norm(p)",
+        "replace(trim(p), '.[', '[')",
+    ),
+    (
+        "dbk_jp_ok(p)",
+        r"""regexp_full_match(dbk_jp_norm(p),
+        '\$(\.("[^"]*"|[^.\["*]+)|\[\s*(\d+|last(\s*-\s*\d+)?|-\d+)\s*\])*')""",
+    ),
+    ("dbk_jp_legs(p)", r"""regexp_extract_all(dbk_jp_norm(p), '\.("[^"]*"|[^.\[]+)|\[[^\]]*\]')"""),
+    ("dbk_jp_key(leg)", """CASE WHEN leg[2] = '"' THEN substr(leg, 3, length(leg) - 3) ELSE substr(leg, 2) END"""),
+    ("dbk_jp_len(c)", "CASE WHEN json_type(c) = 'ARRAY' THEN CAST(json_array_length(c) AS BIGINT) ELSE 1 END"),
+    # an index leg's position (from 0) in a container of n elements; negative when it is before the first.
+    # (These macros bind values without lambdas where they can: DuckDB binds a lambda's body more than once, so
+    # nested lambdas make a query slow to plan.)
+    (
+        "dbk_jp_index(leg, n)",
+        """CASE WHEN leg LIKE '[%last%' THEN n - 1
+            - coalesce(TRY_CAST(trim(replace(replace(replace(replace(leg, '[', ''), ']', ''), 'last', ''), '-', ''))
+                AS BIGINT), 0)
+        WHEN trim(substr(leg, 2)) LIKE '-%' THEN n + CAST(trim(substr(leg, 2, length(leg) - 2)) AS BIGINT)
+        ELSE CAST(trim(substr(leg, 2, length(leg) - 2)) AS BIGINT) END""",
+    ),
+    # the value one leg below container c, NULL when there is none
+    (
+        "dbk_jp_step(c, leg)",
+        """CASE WHEN c IS NULL THEN NULL
+        WHEN leg[1] = '.' THEN CASE WHEN json_type(c) = 'OBJECT' THEN CAST(json_extract(c,
+            '/' || replace(replace(dbk_jp_key(leg), '~', '~0'), '/', '~1')) AS VARCHAR) END
+        WHEN dbk_jp_index(leg, dbk_jp_len(c)) < 0 OR dbk_jp_index(leg, dbk_jp_len(c)) >= dbk_jp_len(c) THEN NULL
+        WHEN json_type(c) = 'ARRAY'
+            THEN CAST(json_extract(c, '$[' || dbk_jp_index(leg, dbk_jp_len(c)) || ']') AS VARCHAR)
+        ELSE c END""",
+    ),
+    # an object's members as their text ("key":value), in order
+    (
+        "dbk_jp_members(c)",
+        """list_transform(list_zip(json_keys(c), CAST(json_extract(c, '$.*') AS VARCHAR[])),
+            lambda jm_e: CAST(to_json(jm_e[1]) AS VARCHAR) || ':' || jm_e[2])""",
+    ),
+    ("dbk_jp_elements(c)", "CAST(json_extract(c, '$[*]') AS VARCHAR[])"),
+    # container c with the value at one leg set to the JSON text v: a member replaced or added last, an element
+    # replaced or added past the end, a value that is not an array wrapped as [c, v] for an index past 0
+    (
+        "dbk_jp_put(c, leg, v)",
+        """CASE WHEN leg[1] = '.' THEN '{' || array_to_string(
+            CASE WHEN list_position(json_keys(c), dbk_jp_key(leg)) IS NULL
+            THEN list_append(dbk_jp_members(c), CAST(to_json(dbk_jp_key(leg)) AS VARCHAR) || ':' || v)
+            ELSE list_transform(dbk_jp_members(c), lambda jp_m, jp_n: CASE
+                WHEN jp_n = list_position(json_keys(c), dbk_jp_key(leg))
+                THEN CAST(to_json(dbk_jp_key(leg)) AS VARCHAR) || ':' || v ELSE jp_m END) END, ',') || '}'
+        WHEN json_type(c) <> 'ARRAY' THEN CASE WHEN dbk_jp_index(leg, 1) = 0 THEN v ELSE '[' || c || ',' || v || ']' END
+        WHEN dbk_jp_index(leg, dbk_jp_len(c)) >= dbk_jp_len(c)
+            THEN '[' || array_to_string(list_append(dbk_jp_elements(c), v), ',') || ']'
+        ELSE '[' || array_to_string(list_transform(dbk_jp_elements(c), lambda jp_x, jp_n:
+            CASE WHEN jp_n = dbk_jp_index(leg, dbk_jp_len(c)) + 1 THEN v ELSE jp_x END), ',') || ']' END""",
+    ),
+    # container c without the member or element at one leg
+    (
+        "dbk_jp_drop(c, leg)",
+        """CASE WHEN leg[1] = '.' AND json_type(c) = 'OBJECT' THEN '{' || array_to_string(list_filter(
+            dbk_jp_members(c), lambda jd_x, jd_n: jd_n <> list_position(json_keys(c), dbk_jp_key(leg))), ',') || '}'
+        WHEN leg[1] = '[' AND json_type(c) = 'ARRAY' THEN '[' || array_to_string(list_filter(
+            dbk_jp_elements(c), lambda jd_x, jd_n: jd_n <> dbk_jp_index(leg, dbk_jp_len(c)) + 1), ',') || ']'
+        ELSE c END""",
+    ),
+    # document j (canonical text) after one change at path p: mode 'set', 'insert' (only where nothing is),
+    # 'replace' (only where something is) with the JSON text v, or 'remove'. The chain holds the value at
+    # each depth of the path, the document first (NULL below the first leg that finds nothing); the change
+    # is made at the last leg's container, then written back up the chain.
+    (
+        "dbk_json_modify(j, p, v, mode)",
+        """list_transform([list_reduce(dbk_jp_legs(p),
+            lambda jm_c, jm_g: list_append(jm_c, dbk_jp_step(jm_c[-1], jm_g)), [j])],
+            lambda jm_c: CASE WHEN jm_c[1] IS NULL OR p IS NULL THEN NULL
+            WHEN p LIKE '%*%' AND p NOT LIKE '%**%' THEN
+                error('In this situation, path expressions may not contain the * and ** tokens or an array range.')
+            WHEN NOT dbk_jp_ok(p) THEN error('Json path error: Invalid Json Path for value: ' || p)
+            WHEN mode = 'remove' AND (len(jm_c) = 1 OR jm_c[-1] IS NULL) THEN jm_c[1]
+            WHEN mode = 'replace' AND jm_c[-1] IS NULL THEN jm_c[1]
+            WHEN mode <> 'remove' AND jm_c[-1] IS NOT NULL AND (mode = 'insert' OR len(jm_c) = 1)
+                THEN CASE WHEN mode = 'insert' THEN jm_c[1] ELSE v END
+            WHEN jm_c[-1] IS NULL AND (jm_c[-2] IS NULL OR CASE WHEN dbk_jp_legs(p)[-1][1] = '.'
+                THEN json_type(jm_c[-2]) <> 'OBJECT'
+                ELSE dbk_jp_index(dbk_jp_legs(p)[-1], dbk_jp_len(jm_c[-2])) < dbk_jp_len(jm_c[-2]) END) THEN jm_c[1]
+            ELSE list_reduce(range(len(jm_c) - 2, 0, -1),
+                lambda jm_x, jm_d: dbk_jp_put(jm_c[jm_d], dbk_jp_legs(p)[jm_d], jm_x),
+                CASE WHEN mode = 'remove' THEN dbk_jp_drop(jm_c[-2], dbk_jp_legs(p)[-1])
+                ELSE dbk_jp_put(jm_c[-2], dbk_jp_legs(p)[-1], v) END) END)[1]""",
+    ),
     # json_search: the paths of the string values (in document order) that match a LIKE pattern; the first,
     # or every one (an array when more than one, in Doris's hash-set order); NULL for none
     (

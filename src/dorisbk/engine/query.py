@@ -603,6 +603,7 @@ class QueryEngine:
                 # by position, as Doris maps a SELECT onto the target columns (output names may repeat)
                 aliases = ", ".join(duck.quote_ident(n) for n in names)
                 planned = dataclasses.replace(planned, sql=f"SELECT * FROM ({planned.sql}) AS __q({aliases})")
+            planned = self._json_values(ctx, table, planned, names)
             with self._auto_increment(table, planned, names) as (planned, names):
                 overwrite = bool(expression.args.get("overwrite"))
                 label = expression.text("label") or None
@@ -643,6 +644,36 @@ class QueryEngine:
         deleted = self.deleter.delete(table, condition, partitions)
         ctx.variables["affected_rows"] = deleted
         return deleted
+
+    @staticmethod
+    def _json_values(ctx: SessionContext, table: Table, planned: Planned, names: list[str]) -> Planned:
+        """Values loaded into a JSON column as Doris stores them: parsed, and kept as its canonical text (no blanks
+        between tokens). A text that is not JSON fails the load under enable_insert_strict; without it, its row is
+        filtered out, as Doris filters a row it cannot load."""
+        replaced: list[str] = []
+        keep: list[str] = []
+        for name in names:
+            column = table.column(name)
+            if column is None or column.type.name != "JSON":
+                continue
+            ident = duck.quote_ident(name)
+            text = f"CAST({ident} AS VARCHAR)"
+            invalid = f"({ident} IS NOT NULL AND dbk_json({text}) IS NULL)"
+            value = f"dbk_json({text})"
+            if ctx.insert_strict:
+                refused = duck.quote_str(
+                    f"Insert has filtered data in strict mode. [DATA_QUALITY_ERROR]Parse json document failed, "
+                    f"column={column.name}, value="
+                )
+                value = f"CASE WHEN {invalid} THEN error({refused} || {text}) ELSE {value} END"
+            else:
+                keep.append(f"NOT {invalid}")
+            replaced.append(f"{value} AS {ident}")
+        if not replaced:
+            return planned
+        where = f" WHERE {' AND '.join(keep)}" if keep else ""
+        sql = f"SELECT * REPLACE ({', '.join(replaced)}) FROM ({planned.sql}) AS __json{where}"
+        return dataclasses.replace(planned, sql=sql)
 
     @contextlib.contextmanager
     def _auto_increment(self, table: Table, planned: Planned, names: list[str]) -> Iterator[tuple[Planned, list[str]]]:

@@ -47,6 +47,7 @@ class SessionContext:
     variables: dict[str, Any] = field(default_factory=dict)
     time_zone: str = "UTC"  # the session's time_zone variable, as the client set it
     user_variables: dict[str, Any] = field(default_factory=dict)  # @name -> value, the connection's own
+    insert_strict: bool = True  # enable_insert_strict: a value a column cannot take fails the load
 
     def current_db(self, explicit: str | None = None) -> str:
         name = explicit or self.db

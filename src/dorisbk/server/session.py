@@ -428,6 +428,7 @@ class DorisSession(Session):
             connection_id=self.connection_id,
             time_zone=str(self.variables.get("time_zone")),
             user_variables=self.user_variables.values,
+            insert_strict=bool(self.variables.get("enable_insert_strict")),
         )
 
     async def handle_query(self, sql: str, attrs: dict[str, str]) -> Any:
