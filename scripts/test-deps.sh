@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system pieces the tests need when they are missing: the real MySQL clients the
 # client tests run (mysql CLI, MariaDB Connector/J, MariaDB ODBC, mysqlclient's C library, a JDK,
-# tmux, openssl, haproxy for the S3 fault tests), MySQL Connector/J (taken from the `wbjdbc`
+# tmux, openssl, haproxy for the S3 fault tests), mycli (in a venv of its own), MySQL Connector/J (taken from the `wbjdbc`
 # wheel into a cache dir, never committed), mysqlclient (built here, after its C library), and PostgreSQL running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +42,12 @@ EOF
     mv "$JARS/mysql-connector-j-8.0.33.jar.tmp" "$JARS/mysql-connector-j-8.0.33.jar"
     rm -rf "$JARS/wheel"
   fi
+fi
+
+# mycli in a venv of its own: it pins sqlglot to another version than the project's.
+if [ -x "$VENV/bin/python" ] && [ ! -x "$VENV/tools/mycli/bin/mycli" ]; then
+  "$VENV/bin/python" -m venv "$VENV/tools/mycli"
+  "$VENV/tools/mycli/bin/pip" install -q "mycli>=1.27"
 fi
 
 if command -v pg_ctlcluster >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 2>/dev/null; then

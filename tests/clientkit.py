@@ -35,6 +35,14 @@ def require_binary(name: str) -> str:
     return path
 
 
+def mycli_binary() -> str:
+    """mycli, from the venv of its own that scripts/test-deps.sh makes beside the project's."""
+    path = Path(sys.prefix) / "tools" / "mycli" / "bin" / "mycli"
+    if not path.is_file():
+        pytest.fail(f"mycli is not installed at {path}: {INSTALL_HINT}")
+    return str(path)
+
+
 def require_module(name: str) -> ModuleType:
     try:
         return importlib.import_module(name)

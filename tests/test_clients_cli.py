@@ -1,15 +1,17 @@
 """The mysql command-line client (MariaDB's, as Debian ships it) against a real server:
 batch mode, an interactive session under tmux (login, `use db` with auto-rehash, `\\s`), and
-errors as Doris prints them."""
+errors as Doris prints them; and mycli, interactive under tmux."""
 
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tests.clientkit import ERR_PREFIX, Tmux, after, mysql_cmd, run_mysql
+from tests.clientkit import ERR_PREFIX, Tmux, after, mycli_binary, mysql_cmd, run_mysql
 from tests.dorisbk_server import DorisbkServer
 
 DB = "cli_db"
@@ -162,3 +164,48 @@ def test_show_where_filters_as_dbeaver_sends_them(srv: DorisbkServer) -> None:
     assert "ERROR 1054 (42S22) at line 1: " + ERR_PREFIX + "Unknown column 'nope' in 'where clause'" in out.stderr
     out = run_mysql(srv.port, f"SHOW TABLES FROM {db} WHERE (Tables_in_{db} = 'a';\n")
     assert "ERROR 1064 (42000) at line 1: " + ERR_PREFIX in out.stderr
+
+
+def test_mycli_session(srv: DorisbkServer, tmp_path: Path) -> None:
+    """mycli as people use it: it connects (and reads the catalog for completion in the background),
+    completes a column name, runs a query, switches database and shows its status page."""
+    run_mysql(srv.port, f"CREATE VIEW {DB}.big_sales AS SELECT id, amount AS big_amount FROM {DB}.sales WHERE amount > 10;\n")
+    command = [mycli_binary(), "-h", "127.0.0.1", "-P", str(srv.port), "-u", "root",
+               "--myclirc", str(tmp_path / "myclirc"), DB]  # fmt: skip
+    tmux = Tmux(f"dorisbk-mycli-{srv.port}", command)
+    try:
+        tmux.wait_for(f"root@127.0.0.1:{DB}>")
+        tmux.send("SELECT id, big_amount FROM big_sales ORDER BY id")
+        screen = tmux.wait_for("1 row in set")
+        assert re.search(r"\│\s+1\s+\│\s+12\.50\s+\│", screen), screen
+        # completion knows a view's columns too, once mycli's background refresh has read the catalog
+        completed = False
+        for _ in range(40):
+            subprocess_keys(tmux, "SELECT big_am", "Tab")
+            try:
+                tmux.wait_for("> SELECT big_amount", timeout=0.5)
+                completed = True
+                break
+            except AssertionError:
+                pass
+            finally:
+                subprocess_keys(tmux, "", "C-u")
+        assert completed, tmux.screen()
+        tmux.send("USE information_schema")
+        tmux.wait_for("root@127.0.0.1:information_schema>")
+        tmux.send(f"SELECT table_name FROM tables WHERE table_schema = '{DB}' ORDER BY 1")
+        screen = tmux.wait_for("3 rows in set")
+        assert all(name in screen for name in ("big_sales", "sales", "visits")), screen
+        tmux.send("\\s")
+        screen = tmux.wait_for("Uptime:")
+        assert "Doris version doris-" in screen and "Current database:    │ information_schema" in screen
+        assert "Traceback" not in screen
+    finally:
+        tmux.close()
+
+
+def subprocess_keys(tmux: Tmux, text: str, key: str) -> None:
+    """Type ``text`` without Enter, then press ``key`` (tmux's key name)."""
+    if text:
+        subprocess.run([tmux.tmux, "send-keys", "-t", tmux.name, "-l", text], check=True)
+    subprocess.run([tmux.tmux, "send-keys", "-t", tmux.name, key], check=True)
