@@ -498,3 +498,8 @@ def test_a_long_chain_of_operators_is_lowered(db: duckdb.DuckDBPyConnection) -> 
     """Each node's kind is worked out once: a chain thousands of operators long is no deeper a problem
     for the lowering than for the parser (no recursion per level, no rescans)."""
     assert answer(db, "SELECT " + " + ".join(["'1'"] * 900)) == 900.0  # DuckDB parses up to depth 1000
+
+
+def test_array_lambdas_over_a_null_array_are_null(db: duckdb.DuckDBPyConnection) -> None:
+    sql = "SELECT array_first_index(x -> x > 1, a), array_last_index(x -> x > 1, a), array_match_any(x -> x > 1, a)"
+    assert answer(db, sql + " FROM (SELECT CAST(NULL AS INT[]) AS a) AS t") == (None, None, None)

@@ -1816,12 +1816,12 @@ def _array_last_index(call: Call) -> Lowered:
 
 @doris("array_match_any")
 def _array_match_any(call: Call) -> Lowered:
-    return fn("coalesce", fn("list_bool_or", _flags(call)), exp.false()), Kind.BOOLEAN
+    return fn("dbk_any_true", _flags(call)), Kind.BOOLEAN
 
 
 @doris("array_match_all")
 def _array_match_all(call: Call) -> Lowered:
-    return fn("coalesce", fn("list_bool_and", _flags(call)), exp.true()), Kind.BOOLEAN
+    return fn("dbk_all_true", _flags(call)), Kind.BOOLEAN
 
 
 @doris("array_sortby")

@@ -638,9 +638,15 @@ MACROS: tuple[tuple[str, str], ...] = (
         """translate(s, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789',
         repeat(left(u, 1), 26) || repeat(left(l, 1), 26) || repeat(left(d, 1), 10))""",
     ),
-    # arrays: the index (from 1) of the first / last true flag, 0 for none
-    ("dbk_first_true(f)", "coalesce(list_position(f, true), 0)"),
-    ("dbk_last_true(f)", "coalesce(list_max(list_filter(range(1, len(f) + 1), lambda lt_i: f[lt_i])), 0)"),
+    # arrays: the index (from 1) of the first / last true flag, 0 for none; NULL for a NULL array
+    ("dbk_first_true(f)", "CASE WHEN f IS NOT NULL THEN coalesce(list_position(f, true), 0) END"),
+    (
+        "dbk_last_true(f)",
+        """CASE WHEN f IS NOT NULL
+        THEN coalesce(list_max(list_filter(range(1, len(f) + 1), lambda lt_i: f[lt_i])), 0) END""",
+    ),
+    ("dbk_any_true(f)", "CASE WHEN f IS NOT NULL THEN coalesce(list_bool_or(f), false) END"),
+    ("dbk_all_true(f)", "CASE WHEN f IS NOT NULL THEN coalesce(list_bool_and(f), true) END"),
     (
         "dbk_array_difference(l)",
         """list_transform(l, lambda ad_x, ad_i: CASE WHEN ad_i = 1 THEN CASE WHEN ad_x IS NOT NULL THEN 0 END
