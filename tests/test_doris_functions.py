@@ -332,3 +332,53 @@ def test_json_set_insert_replace_and_remove(conn: pymysql.connections.Connection
     expect_error(conn, "SELECT json_set(doc, '$.items[*]', 1) FROM carts", 1105, "may not contain the * and **")
     expect_error(conn, "SELECT json_remove(doc, concat(p, '.')) FROM carts", 1105, "Invalid Json Path for value: $.")
     expect_error(conn, "SELECT jsonb_remove(doc, p) FROM carts", 1105, "Can not found function 'jsonb_remove'")
+
+
+def test_newer_functions_over_columns(conn: pymysql.connections.Connection) -> None:
+    rows(
+        conn,
+        "CREATE TABLE hits (k INT, d DATE, ts DATETIME, url VARCHAR(100), ip VARCHAR(20), tags ARRAY<INT>) "
+        "DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1 PROPERTIES ('replication_num' = '1')",
+    )
+    rows(
+        conn,
+        "INSERT INTO hits VALUES (1, '2024-03-06', '2024-03-06 10:47:12', 'https://www.shop.io/cart?item=42&qty=3', "
+        "'10.1.2.3', [3, 1, 2]), (2, '2024-03-10', '2024-03-10 23:59:59', 'http://shop.io:8080/?qty=1', 'not an ip', "
+        "[5, NULL]), (3, NULL, NULL, NULL, NULL, NULL)",
+    )
+    assert rows(
+        conn,
+        "SELECT k, week_floor(d), hour_ceil(ts, 6), domain_without_www(url), extract_url_parameter(url, 'qty'), "
+        "inet_aton(ip), countequal(tags, 1), array_first_index(x -> x > 1, tags) FROM hits ORDER BY k",
+    ) == [
+        (1, dt.date(2024, 3, 4), dt.datetime(2024, 3, 6, 12), "shop.io", "3", 167838211, 1, 1),
+        (2, dt.date(2024, 3, 4), dt.datetime(2024, 3, 11), "shop.io", "1", None, 0, 1),
+        (3, None, None, None, None, None, None, None),
+    ]
+    # a STRUCT prints as Doris prints one: its field names quoted, struct() names them col1, col2...
+    assert rows(
+        conn,
+        "SELECT named_struct('id', k, 'ip', to_ipv4_or_null(ip)), struct(k, 'x'), ipv4_cidr_to_range(ip, 24), "
+        "struct_element(named_struct('id', k, 'ip', ip), 'ip') FROM hits WHERE k = 1",
+    ) == [('{"id":1, "ip":"10.1.2.3"}', '{"col1":1, "col2":"x"}', '{"min":"10.1.2.0", "max":"10.1.2.255"}', "10.1.2.3")]
+    assert rows(conn, "SELECT bitmap_to_string(bitmap_agg(k)), map_agg(k, ip) FROM hits WHERE k < 3") == [
+        ("1,2", '{1:"10.1.2.3", 2:"not an ip"}')
+    ]
+    assert rows(
+        conn,
+        "SELECT bitand(k, 3), bit_shift_left(k, 62), conv(k * 255, 10, 16), mask(ip), quote(ip) FROM hits ORDER BY k",
+    ) == [
+        (1, 4611686018427387904, "FF", "nn.n.n.n", "'10.1.2.3'"),
+        (2, -9223372036854775808, "1FE", "xxx xx xx", "'not an ip'"),
+        (3, -4611686018427387904, "2FD", None, None),
+    ]
+
+
+def test_functions_not_answered_here_fail_as_unknown(conn: pymysql.connections.Connection) -> None:
+    for sql, name in (
+        ("SELECT st_point(1, 2)", "st_point"),
+        ("SELECT sm3('a')", "sm3"),
+        ("SELECT aes_encrypt('a', 'k')", "aes_encrypt"),
+        ("SELECT window_funnel(10, 'default', ts, k = 1) FROM t", "window_funnel"),
+    ):
+        expect_error(conn, sql, 1105, f"Can not found function '{name}'")

@@ -592,6 +592,76 @@ def _utc_timestamp(call: Call) -> Lowered:
     return fn("timezone", lit("UTC"), exp.CurrentTimestamp()), Kind.DATETIME
 
 
+# the *_floor / *_ceil family counts periods from this origin unless given another
+_ORIGIN = "0001-01-01 00:00:00"
+_MICROS = {"SECOND": 10**6, "MINUTE": 60 * 10**6, "HOUR": 3600 * 10**6, "DAY": 86400 * 10**6, "WEEK": 604800 * 10**6}
+_MONTHS = {"MONTH": 1, "QUARTER": 3, "YEAR": 12}
+
+
+def _time_round(unit: str, up: bool) -> Lowering:
+    """``t`` rounded down (or up) to a whole number of ``period`` units counted from ``origin``:
+    ``(t)``, ``(t, period)``, ``(t, origin)`` or ``(t, period, origin)``. A DATE stays a DATE for a day and
+    longer; a period that is not positive, or an answer past year 9999, is NULL."""
+
+    def lower(call: Call) -> Lowered:
+        call.arity(1, 2, 3)
+        has_period = len(call.args) == 3 or (len(call.args) == 2 and call.kinds[1] in (Kind.INT, Kind.LARGEINT))
+        period = cast(call.integer(1), "BIGINT") if has_period else lit(1)
+        at = 2 if has_period else 1
+        origin = call.datetime(at) if len(call.args) > at else cast(lit(_ORIGIN), "TIMESTAMP")
+        keep_date = call.kinds[0] == Kind.DATE and unit in _DATE_UNITS
+        moment = call.datetime(0)
+        if unit in _MONTHS:
+            step = exp.Mul(this=period, expression=lit(_MONTHS[unit]))
+            rounded = fn("dbk_round_months", moment, step, origin, exp.Boolean(this=up))
+        else:
+            step = exp.Mul(this=period, expression=lit(_MICROS[unit]))
+            rounded = fn("dbk_round_micros", moment, step, origin, exp.Boolean(this=up))
+        return (cast(rounded, "DATE"), Kind.DATE) if keep_date else (cast(rounded, "TIMESTAMP"), Kind.DATETIME)
+
+    return lower
+
+
+for _unit_name in ("year", "quarter", "month", "week", "day", "hour", "minute", "second"):
+    doris(f"{_unit_name}_floor")(_time_round(_unit_name.upper(), up=False))
+    doris(f"{_unit_name}_ceil")(_time_round(_unit_name.upper(), up=True))
+
+
+def _from_epoch(micros_per_unit: int) -> Lowering:
+    """from_second / from_millisecond / from_microsecond: the session's wall clock at that many units after
+    1970-01-01 UTC; NULL before it."""
+
+    def lower(call: Call) -> Lowered:
+        call.arity(1)
+        units = cast(call.integer(0), "BIGINT")
+        utc = fn("make_timestamp", exp.Mul(this=units, expression=lit(micros_per_unit)))
+        local = fn("dbk_from_utc", utc, lit(call.zone))
+        return case((exp.GTE(this=units.copy(), expression=lit(0)), local)), Kind.DATETIME
+
+    return lower
+
+
+doris("from_second")(_from_epoch(10**6))
+doris("from_millisecond")(_from_epoch(10**3))
+doris("from_microsecond")(_from_epoch(1))
+
+
+def _to_epoch(duck_name: str) -> Lowering:
+    """second_timestamp / millisecond_timestamp / microsecond_timestamp: units since 1970-01-01 UTC of a
+    wall-clock time of the session's zone."""
+
+    def lower(call: Call) -> Lowered:
+        call.arity(1)
+        return cast(fn(duck_name, _instant(call.datetime(0), call.zone)), "BIGINT"), Kind.INT
+
+    return lower
+
+
+doris("second_timestamp")(_to_epoch("epoch"))
+doris("millisecond_timestamp")(_to_epoch("epoch_ms"))
+doris("microsecond_timestamp")(_to_epoch("epoch_us"))
+
+
 # ---- strings
 
 
@@ -907,6 +977,117 @@ def _regexp_extract_all(call: Call) -> Lowered:
     return fn("dbk_string_list", found), Kind.STRING
 
 
+@doris("quote")
+def _quote(call: Call) -> Lowered:
+    """The text between single quotes, as Doris writes it (nothing inside is escaped)."""
+    call.arity(1)
+    return exp.DPipe(
+        this=exp.DPipe(this=lit("'"), expression=call.text(0), safe=False), expression=lit("'"), safe=False
+    ), Kind.STRING
+
+
+@doris("mask")
+def _mask(call: Call) -> Lowered:
+    """Upper-case letters as X, lower-case as x, digits as n, or as the first characters of the arguments."""
+    call.arity(1, 2, 3, 4)
+    chars = [call.text(i) if i < len(call.args) else lit(default) for i, default in ((1, "X"), (2, "x"), (3, "n"))]
+    return fn("dbk_mask", call.text(0), *chars), Kind.STRING
+
+
+def _mask_n(first: bool) -> Lowering:
+    """mask_first_n / mask_last_n: the first (last) n characters masked as ``mask`` does, all of them without n."""
+
+    def lower(call: Call) -> Lowered:
+        call.arity(1, 2)
+        text = call.text(0)
+        if len(call.args) == 1:
+            return fn("dbk_mask", text, lit("X"), lit("x"), lit("n")), Kind.STRING
+        n = fn("greatest", cast(call.integer(1), "BIGINT"), lit(0))
+        size = fn("length", text.copy())
+        if first:
+            head, tail = (
+                fn("left", text.copy(), n),
+                fn("substr", text.copy(), exp.Add(this=n.copy(), expression=lit(1))),
+            )
+            masked = exp.DPipe(this=fn("dbk_mask", head, lit("X"), lit("x"), lit("n")), expression=tail, safe=False)
+        else:
+            cut = fn("greatest", exp.Sub(this=size, expression=n), lit(0))
+            head, tail = (
+                fn("left", text.copy(), cut),
+                fn("substr", text.copy(), exp.Add(this=cut.copy(), expression=lit(1))),
+            )
+            masked = exp.DPipe(this=head, expression=fn("dbk_mask", tail, lit("X"), lit("x"), lit("n")), safe=False)
+        return masked, Kind.STRING
+
+    return lower
+
+
+doris("mask_first_n")(_mask_n(first=True))
+doris("mask_last_n")(_mask_n(first=False))
+
+
+@doris("digital_masking")
+def _digital_masking(call: Call) -> Lowered:
+    """Doris's alias function: the first three and last four digits around ``****``."""
+    call.arity(1)
+    text = call.text(0)
+    return fn("concat", fn("left", text, lit(3)), lit("****"), fn("right", text.copy(), lit(4))), Kind.STRING
+
+
+for _names, _duck_name in (
+    (("protocol",), "dbk_url_protocol"),
+    (("domain",), "dbk_url_host"),
+):
+    doris(*_names)(_text_call(_duck_name, Kind.STRING, 1))
+
+
+@doris("domain_without_www")
+def _domain_without_www(call: Call) -> Lowered:
+    call.arity(1)
+    return fn("regexp_replace", fn("dbk_url_host", call.text(0)), lit("^www\\."), lit("")), Kind.STRING
+
+
+@doris("extract_url_parameter")
+def _extract_url_parameter(call: Call) -> Lowered:
+    """The first value of the named parameter of the URL's query string, undecoded; '' when there is none."""
+    call.arity(2)
+    return fn("dbk_url_parameter", call.text(0), call.text(1)), Kind.STRING
+
+
+@doris("multi_search_all_positions")
+def _multi_search_all_positions(call: Call) -> Lowered:
+    """The byte position (from 1) of each needle's first occurrence in the text, 0 where it is absent."""
+    call.arity(2)
+    text = call.text(0)
+    found = exp.Lambda(
+        this=case(
+            (exp.EQ(this=fn("instr", text, exp.column("__n")), expression=lit(0)), lit(0)),
+            default=exp.Add(
+                this=fn(
+                    "strlen",
+                    fn(
+                        "left",
+                        text.copy(),
+                        exp.Sub(this=fn("instr", text.copy(), exp.column("__n")), expression=lit(1)),
+                    ),
+                ),
+                expression=lit(1),
+            ),
+        ),
+        expressions=[exp.to_identifier("__n")],
+    )
+    return fn("list_transform", call.arg(1), found), Kind.ARRAY
+
+
+@doris("multi_match_any")
+def _multi_match_any(call: Call) -> Lowered:
+    """1 when any of the regular expressions matches somewhere in the text, else 0."""
+    call.arity(2)
+    text = call.text(0)
+    matches = fn("list_transform", call.arg(1), _lambda(lambda p: fn("regexp_matches", text, p)))
+    return cast(fn("coalesce", fn("list_bool_or", matches), exp.false()), "TINYINT"), Kind.INT
+
+
 # ---- numbers and conditions
 
 
@@ -1088,6 +1269,78 @@ def _positive(call: Call) -> Lowered:
 def _negative(call: Call) -> Lowered:
     call.arity(1)
     return exp.Neg(this=exp.Paren(this=call.arg(0))), call.kinds[0]
+
+
+def _integer_kind(call: Call) -> Kind:
+    return Kind.LARGEINT if Kind.LARGEINT in call.kinds else Kind.INT
+
+
+@doris("bitand")
+def _bitand(call: Call) -> Lowered:
+    call.arity(2)
+    return exp.BitwiseAnd(this=call.integer(0), expression=call.integer(1)), _integer_kind(call)
+
+
+@doris("bitor")
+def _bitor(call: Call) -> Lowered:
+    call.arity(2)
+    return exp.BitwiseOr(this=call.integer(0), expression=call.integer(1)), _integer_kind(call)
+
+
+@doris("bitxor")
+def _bitxor(call: Call) -> Lowered:
+    call.arity(2)
+    return fn("xor", call.integer(0), call.integer(1)), _integer_kind(call)
+
+
+@doris("bitnot")
+def _bitnot(call: Call) -> Lowered:
+    call.arity(1)
+    return exp.BitwiseNot(this=exp.Paren(this=call.integer(0))), _integer_kind(call)
+
+
+@doris("bit_shift_left")
+def _bit_shift_left(call: Call) -> Lowered:
+    """As a BIGINT's 64 bits: bits shifted past the top are lost, a shift past 63 or below 0 is 0."""
+    call.arity(2)
+    return fn("dbk_shift_left", cast(call.integer(0), "BIGINT"), call.integer(1)), Kind.INT
+
+
+@doris("bit_shift_right")
+def _bit_shift_right(call: Call) -> Lowered:
+    """A logical shift of a BIGINT's 64 bits (-1 >> 1 is 9223372036854775807)."""
+    call.arity(2)
+    return fn("dbk_shift_right", cast(call.integer(0), "BIGINT"), call.integer(1)), Kind.INT
+
+
+@doris("conv")
+def _conv(call: Call) -> Lowered:
+    """MySQL's CONV: the number the text spells in one base, written in another (upper-case digits)."""
+    call.arity(3)
+    return fn("dbk_conv", call.text(0), call.integer(1), call.integer(2)), Kind.STRING
+
+
+@doris("e")
+def _e(call: Call) -> Lowered:
+    call.arity(0)
+    return fn("exp", cast(lit(1), "DOUBLE")), Kind.DOUBLE
+
+
+@doris("dround")
+def _dround(call: Call) -> Lowered:
+    """round over a DOUBLE: halves away from zero."""
+    call.arity(1, 2)
+    places = [cast(call.integer(1), "INTEGER")] if len(call.args) == 2 else []
+    return fn("round", cast(call.number(0), "DOUBLE"), *places), Kind.DOUBLE
+
+
+@doris("round_bankers")
+def _round_bankers(call: Call) -> Lowered:
+    """Halves to the even neighbour."""
+    call.arity(1, 2)
+    places = cast(call.integer(1), "INTEGER") if len(call.args) == 2 else lit(0)
+    kind = call.kinds[0] if call.kinds[0].numeric else Kind.DOUBLE
+    return fn("round_even", call.number(0), places), kind
 
 
 # ---- JSON
@@ -1545,6 +1798,136 @@ def _array_exists(call: Call) -> Lowered:
     return fn("list_transform", node, _lambda(lambda x: cast(cast(x, "BOOLEAN"), "INTEGER"))), Kind.ARRAY
 
 
+def _flags(call: Call) -> exp.Expression:
+    """The lambda's answer for each element, as booleans (Doris's lambda comes first, its array after)."""
+    node, _ = _higher_order("list_transform", Kind.ARRAY)(call)
+    return fn("list_transform", node, _lambda(lambda x: cast(x, "BOOLEAN")))
+
+
+@doris("array_first_index")
+def _array_first_index(call: Call) -> Lowered:
+    return fn("dbk_first_true", _flags(call)), Kind.INT
+
+
+@doris("array_last_index")
+def _array_last_index(call: Call) -> Lowered:
+    return fn("dbk_last_true", _flags(call)), Kind.INT
+
+
+@doris("array_match_any")
+def _array_match_any(call: Call) -> Lowered:
+    return fn("dbk_any_true", _flags(call)), Kind.BOOLEAN
+
+
+@doris("array_match_all")
+def _array_match_all(call: Call) -> Lowered:
+    return fn("dbk_all_true", _flags(call)), Kind.BOOLEAN
+
+
+@doris("array_sortby")
+def _array_sortby(call: Call) -> Lowered:
+    """The array in the order of the keys (a second array, or a lambda's answer for each element)."""
+    call.arity(2)
+    if isinstance(call.args[0], exp.Lambda):
+        items = call.arg(1)
+        keys = fn("list_transform", call.arg(1), call.arg(0))
+    else:
+        items, keys = call.arg(0), call.arg(1)
+    return fn("dbk_array_sortby", items, keys), Kind.ARRAY
+
+
+@doris("countequal")
+def _countequal(call: Call) -> Lowered:
+    """How many elements equal the value (NULL counts the NULLs)."""
+    call.arity(2)
+    return fn("dbk_countequal", call.arg(0), call.arg(1)), Kind.INT
+
+
+@doris("array_difference")
+def _array_difference(call: Call) -> Lowered:
+    call.arity(1)
+    return fn("dbk_array_difference", call.arg(0)), Kind.ARRAY
+
+
+@doris("array_shuffle", "shuffle")
+def _array_shuffle(call: Call) -> Lowered:
+    """The elements in a random order; with a seed, the same order for the same seed (not the order Doris's
+    generator gives)."""
+    call.arity(1, 2)
+    items = call.arg(0)
+    if len(call.args) == 2:
+        seed = cast(call.integer(1), "BIGINT")
+        key = exp.Lambda(
+            this=fn("hash", seed, exp.column("__i")), expressions=[exp.to_identifier("__x"), exp.to_identifier("__i")]
+        )
+    else:
+        key = exp.Lambda(this=fn("random"), expressions=[exp.to_identifier("__x")])
+    return fn("dbk_array_sortby", items, fn("list_transform", items.copy(), key)), Kind.ARRAY
+
+
+def _vectors(call: Call) -> tuple[exp.Expression, exp.Expression]:
+    call.arity(2)
+    return cast(call.arg(0), "DOUBLE[]"), cast(call.arg(1), "DOUBLE[]")
+
+
+@doris("l1_distance")
+def _l1_distance(call: Call) -> Lowered:
+    return fn("dbk_l1_distance", *_vectors(call)), Kind.DOUBLE
+
+
+@doris("l2_distance")
+def _l2_distance(call: Call) -> Lowered:
+    return fn("list_distance", *_vectors(call)), Kind.DOUBLE
+
+
+@doris("inner_product")
+def _inner_product(call: Call) -> Lowered:
+    return fn("list_inner_product", *_vectors(call)), Kind.DOUBLE
+
+
+@doris("cosine_distance")
+def _cosine_distance(call: Call) -> Lowered:
+    return fn("list_cosine_distance", *_vectors(call)), Kind.DOUBLE
+
+
+@doris("named_struct")
+def _named_struct(call: Call) -> Lowered:
+    """A STRUCT of name / value pairs; the names must be constant strings."""
+    if not call.args or len(call.args) % 2:
+        raise DorisError(f"Can not found function '{call.name}' which has {len(call.args)} arity.")
+    fields: list[exp.Expression] = []
+    for i in range(0, len(call.args), 2):
+        name = call.constant(i)
+        if name is None:
+            raise DorisError("named_struct's field names must be constant strings")
+        fields.append(exp.PropertyEQ(this=exp.to_identifier(name, quoted=True), expression=call.arg(i + 1)))
+    return exp.Struct(expressions=fields), Kind.STRUCT
+
+
+@doris("struct")
+def _struct(call: Call) -> Lowered:
+    """A STRUCT whose fields Doris names col1, col2, ..."""
+    if not call.args:
+        raise DorisError("Can not found function 'struct' which has 0 arity.")
+    fields = [
+        exp.PropertyEQ(this=exp.to_identifier(f"col{i + 1}", quoted=True), expression=call.arg(i))
+        for i in range(len(call.args))
+    ]
+    return exp.Struct(expressions=fields), Kind.STRUCT
+
+
+@doris("struct_element")
+def _struct_element(call: Call) -> Lowered:
+    """A field by its name or by its position (from 1); either must be a constant."""
+    call.arity(2)
+    field = call.constant(1)
+    if field is None:
+        raise DorisError("struct_element's field must be a constant name or position")
+    if call.kinds[1] == Kind.INT:
+        return fn("struct_extract_at", call.arg(0), lit(int(field))), Kind.UNKNOWN
+    return fn("struct_extract", call.arg(0), lit(field)), Kind.UNKNOWN
+
+
 # ---- aggregates
 
 
@@ -1680,6 +2063,45 @@ def _avg_weighted(call: Call) -> Lowered:
     return exp.Div(
         this=exp.Sum(this=exp.Mul(this=value, expression=weight)), expression=exp.Sum(this=weight.copy())
     ), Kind.DOUBLE
+
+
+@doris("map_agg")
+def _map_agg(call: Call) -> Lowered:
+    """A MAP of the group's keys (NULL keys left out) to their values; a key's first value counts."""
+    call.arity(2)
+    key = call.arg(0)
+    entry = exp.Struct(
+        expressions=[
+            exp.PropertyEQ(this=exp.to_identifier("k"), expression=key),
+            exp.PropertyEQ(this=exp.to_identifier("v"), expression=call.arg(1)),
+        ]
+    )
+    kept = exp.Filter(
+        this=fn("list", entry), expression=exp.Where(this=exp.Not(this=exp.Is(this=key.copy(), expression=exp.null())))
+    )
+    return fn("dbk_map_agg", kept), Kind.MAP
+
+
+@doris("group_array_union")
+def _group_array_union(call: Call) -> Lowered:
+    """The distinct elements of the group's arrays (NULL arrays left out)."""
+    call.arity(1)
+    return fn("dbk_array_distinct", fn("flatten", _filtered_list(call, distinct=False))), Kind.ARRAY
+
+
+@doris("group_array_intersect")
+def _group_array_intersect(call: Call) -> Lowered:
+    """The elements every one of the group's arrays holds (NULL arrays left out)."""
+    call.arity(1)
+    return fn("dbk_intersect_all", _filtered_list(call, distinct=False)), Kind.ARRAY
+
+
+@doris("multi_distinct_group_concat")
+def _multi_distinct_group_concat(call: Call) -> Lowered:
+    """group_concat(DISTINCT x[, separator]), ', ' between values by default."""
+    call.arity(1, 2)
+    separator = call.text(1) if len(call.args) == 2 else lit(", ")
+    return fn("string_agg", exp.Distinct(expressions=[call.text(0)]), separator), Kind.STRING
 
 
 # ---- bitmaps and HLL sketches: sorted lists of distinct values
@@ -1863,9 +2285,126 @@ def _bitmap_intersect(call: Call) -> Lowered:
     return fn("dbk_bitmap_from_array", fn("list_reduce", fn("list", call.arg(0)), _intersect_lambda())), Kind.BITMAP
 
 
+@doris("bitmap_agg")
+def _bitmap_agg(call: Call) -> Lowered:
+    """The bitmap of the group's values (NULLs left out)."""
+    call.arity(1)
+    return fn(
+        "dbk_bitmap_from_array",
+        fn("coalesce", fn("list", try_cast(call.arg(0), "UBIGINT")), cast(exp.Array(expressions=[]), "UBIGINT[]")),
+    ), Kind.BITMAP
+
+
+@doris("bitmap_remove")
+def _bitmap_remove(call: Call) -> Lowered:
+    call.arity(2)
+    value = try_cast(call.arg(1), "UBIGINT")
+    kept = fn("list_filter", call.arg(0), _lambda(lambda x: exp.NEQ(this=x, expression=value)))
+    return case((exp.Is(this=value.copy(), expression=exp.null()), exp.null()), default=kept), Kind.BITMAP
+
+
 def _intersect_lambda() -> exp.Expression:
     a, b = exp.to_identifier("__a"), exp.to_identifier("__b")
     return exp.Lambda(this=fn("list_intersect", exp.column("__a"), exp.column("__b")), expressions=[a, b])
+
+
+# ---- IPv4 addresses, UUIDs and other scalars
+
+
+def _ipv4_parse(on_error: str) -> Lowering:
+    """A dotted IPv4 address as its number: ``error`` fails the query on one that is not an address,
+    ``null`` answers NULL, ``default`` 0."""
+
+    def lower(call: Call) -> Lowered:
+        call.arity(1)
+        text = call.text(0)
+        number = fn("dbk_ipv4_num", text)
+        missing = exp.Is(this=number.copy(), expression=exp.null())
+        if on_error == "null":
+            return number, Kind.INT
+        if on_error == "default":
+            return fn("coalesce", number, lit(0)), Kind.INT
+        refused = fn("error", fn("concat", lit("Invalid IPv4 value: "), text.copy()))
+        unknown = exp.Is(this=text.copy(), expression=exp.null())
+        return case((unknown, exp.null()), (missing, refused), default=number), Kind.INT
+
+    return lower
+
+
+doris("ipv4_string_to_num")(_ipv4_parse("error"))
+doris("ipv4_string_to_num_or_null", "inet_aton")(_ipv4_parse("null"))
+doris("ipv4_string_to_num_or_default")(_ipv4_parse("default"))
+
+
+def _to_ipv4(on_error: str) -> Lowering:
+    """to_ipv4 and its kin: the address as Doris prints an IPV4 value (its dotted form)."""
+    parse = _ipv4_parse(on_error)
+
+    def lower(call: Call) -> Lowered:
+        number, _ = parse(call)
+        return fn("dbk_ipv4_text", number), Kind.STRING
+
+    return lower
+
+
+doris("to_ipv4")(_to_ipv4("error"))
+doris("to_ipv4_or_null")(_to_ipv4("null"))
+doris("to_ipv4_or_default")(_to_ipv4("default"))
+
+
+@doris("ipv4_num_to_string", "inet_ntoa")
+def _ipv4_num_to_string(call: Call) -> Lowered:
+    """The dotted form of a number from 0 to 2^32 - 1, NULL for any other."""
+    call.arity(1)
+    return fn("dbk_ipv4_text", call.integer(0)), Kind.STRING
+
+
+@doris("is_ipv4_string")
+def _is_ipv4_string(call: Call) -> Lowered:
+    call.arity(1)
+    text = call.text(0)
+    valid = cast(exp.Not(this=exp.Is(this=fn("dbk_ipv4_num", text), expression=exp.null())), "TINYINT")
+    return case((exp.Is(this=text.copy(), expression=exp.null()), exp.null()), default=valid), Kind.INT
+
+
+@doris("ipv4_cidr_to_range")
+def _ipv4_cidr_to_range(call: Call) -> Lowered:
+    """The first and last addresses of the network of an address and a prefix length (0 to 32)."""
+    call.arity(2)
+    address = fn("dbk_ipv4_num", call.text(0))
+    bits = cast(call.integer(1), "BIGINT")
+    size = exp.Paren(
+        this=exp.BitwiseLeftShift(this=cast(lit(1), "BIGINT"), expression=exp.Sub(this=lit(32), expression=bits))
+    )
+    low = exp.Mul(this=exp.IntDiv(this=address, expression=size), expression=size.copy())
+    high = exp.Sub(this=exp.Add(this=low.copy(), expression=size.copy()), expression=lit(1))
+    fields = [
+        exp.PropertyEQ(this=exp.to_identifier("min", quoted=True), expression=fn("dbk_ipv4_text", low)),
+        exp.PropertyEQ(this=exp.to_identifier("max", quoted=True), expression=fn("dbk_ipv4_text", high)),
+    ]
+    out_of_range = exp.Not(this=exp.Between(this=bits.copy(), low=lit(0), high=lit(32)))
+    refused = fn("error", lit("Illegal cidr value"))
+    return case((out_of_range, refused), default=exp.Struct(expressions=fields)), Kind.STRUCT
+
+
+@doris("uuid_numeric")
+def _uuid_numeric(call: Call) -> Lowered:
+    """A random 128-bit number (a fresh one each row)."""
+    call.arity(0)
+    return fn("dbk_uuid_int", cast(fn("uuid"), "VARCHAR")), Kind.LARGEINT
+
+
+@doris("uuid_to_int")
+def _uuid_to_int(call: Call) -> Lowered:
+    """The UUID's 16 bytes as a little-endian signed 128-bit number; NULL for a text that is not a UUID."""
+    call.arity(1)
+    return fn("dbk_uuid_int", call.text(0)), Kind.LARGEINT
+
+
+@doris("int_to_uuid")
+def _int_to_uuid(call: Call) -> Lowered:
+    call.arity(1)
+    return fn("dbk_int_uuid", call.arg(0)), Kind.STRING
 
 
 # the names the dialect leaves as plain calls, for the entries above to lower

@@ -535,6 +535,155 @@ MACROS: tuple[tuple[str, str], ...] = (
         CASE WHEN o >= 0 THEN o + 1 ELSE len(list_distinct(b)) + o + 1 END,
         CASE WHEN o >= 0 THEN o + n ELSE len(list_distinct(b)) + o + n END)""",
     ),
+    # 64-bit two's complement: a BIGINT's bits as an unsigned number and back (Doris's bit shifts)
+    ("dbk_u64(a)", "CAST(CAST(a AS HUGEINT) + CASE WHEN a < 0 THEN 18446744073709551616 ELSE 0 END AS UBIGINT)"),
+    (
+        "dbk_s64(u)",
+        "CAST(CASE WHEN u >= 9223372036854775808 THEN CAST(u AS HUGEINT) - 18446744073709551616 ELSE u END AS BIGINT)",
+    ),
+    # bit_shift_left / _right: a shift past 63 bits or a negative one is 0; right shifts are logical
+    (
+        "dbk_shift_left(a, n)",
+        """CASE WHEN n < 0 OR n > 63 THEN 0
+        ELSE dbk_s64(CAST((CAST(dbk_u64(a) AS UHUGEINT) << n) % 18446744073709551616 AS UBIGINT)) END""",
+    ),
+    ("dbk_shift_right(a, n)", "CASE WHEN n < 0 OR n > 63 THEN 0 ELSE dbk_s64(dbk_u64(a) >> n) END"),
+    # conv: the longest prefix of s that is a number in base |f| (a leading '-' negates it; past 64 bits it
+    # stops at the largest), written in base |t|: as unsigned 64 bits for t > 0, signed for t < 0
+    ("dbk_digit(c)", "instr('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ', upper(c)) - 1"),
+    (
+        "dbk_conv_digits(s, f)",
+        """list_transform([list_transform(string_split(regexp_replace(trim(s), '^-', ''), ''),
+            lambda cd_c: dbk_digit(cd_c))], lambda cd_d: list_slice(cd_d, 1, coalesce(list_position(
+            list_transform(cd_d, lambda cd_x: cd_x < 0 OR cd_x >= abs(f)), true), len(cd_d) + 1) - 1))[1]""",
+    ),
+    (
+        "dbk_conv_value(s, f)",
+        """list_reduce(dbk_conv_digits(s, f), lambda cv_a, cv_d: least(cv_a * abs(f) + cv_d,
+            CAST(18446744073709551615 AS HUGEINT)), CAST(0 AS HUGEINT))""",
+    ),
+    (
+        "dbk_to_base(u, t)",
+        """CASE WHEN u < 9223372036854775808 THEN to_base(CAST(u AS BIGINT), t)
+        ELSE to_base(CAST(u // t AS BIGINT), t)
+            || substr('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ', CAST(u % t AS INTEGER) + 1, 1) END""",
+    ),
+    (
+        "dbk_conv(s, f, t)",
+        """CASE WHEN abs(f) NOT BETWEEN 2 AND 36 OR abs(t) NOT BETWEEN 2 AND 36 THEN NULL
+        WHEN t > 0 THEN dbk_to_base(CASE WHEN trim(s) LIKE '-%' AND dbk_conv_value(s, f) > 0
+            THEN 18446744073709551616 - dbk_conv_value(s, f) ELSE dbk_conv_value(s, f) END, t)
+        ELSE (CASE WHEN trim(s) LIKE '-%' AND dbk_conv_value(s, f) > 0 THEN '-' ELSE '' END)
+            || dbk_to_base(least(dbk_conv_value(s, f), 9223372036854775807), -t) END""",
+    ),
+    # a // b rounded down (DuckDB's // truncates toward zero)
+    ("dbk_floor_div(a, b)", "a // b - CASE WHEN a % b <> 0 AND (a < 0) <> (b < 0) THEN 1 ELSE 0 END"),
+    # the *_floor / *_ceil family: t rounded to a multiple of `step` microseconds (or, for months, of `step`
+    # months) counted from origin o; NULL for a step that is not positive or an answer past year 9999
+    (
+        "dbk_round_micros(t, step, o, up)",
+        """CASE WHEN step > 0 THEN list_transform([dbk_floor_div(epoch_us(t) - epoch_us(o), step)], lambda ru_k:
+            list_transform([o + to_microseconds((ru_k + CASE WHEN up AND (epoch_us(t) - epoch_us(o)) % step <> 0
+                THEN 1 ELSE 0 END) * step)], lambda ru_r: CASE WHEN year(ru_r) <= 9999 THEN ru_r END)[1])[1] END""",
+    ),
+    (
+        "dbk_round_months(t, step, o, up)",
+        """CASE WHEN step > 0 THEN list_transform([dbk_floor_div((year(t) - year(o)) * 12 + month(t) - month(o)
+            - CASE WHEN strftime(t, '%d%H%M%S%f') < strftime(o, '%d%H%M%S%f') THEN 1 ELSE 0 END, step)],
+            lambda rm_k: list_transform([o + to_months(rm_k * step)], lambda rm_f:
+                list_transform([CASE WHEN up AND rm_f < t THEN o + to_months((rm_k + 1) * step) ELSE rm_f END],
+                    lambda rm_r: CASE WHEN year(rm_r) <= 9999 THEN rm_r END)[1])[1])[1] END""",
+    ),
+    # IPv4 addresses: a dotted quad of numbers up to 255 (up to three digits each), as a number
+    (
+        "dbk_ipv4_num(s)",
+        r"""CASE WHEN regexp_full_match(s, '\d{1,3}(\.\d{1,3}){3}')
+            AND list_bool_and(list_transform(string_split(s, '.'), lambda ip_p: CAST(ip_p AS INTEGER) <= 255))
+        THEN list_reduce(list_transform(string_split(s, '.'), lambda ip_p: CAST(ip_p AS BIGINT)),
+            lambda ip_a, ip_b: ip_a * 256 + ip_b) END""",
+    ),
+    (
+        "dbk_ipv4_text(n)",
+        """CASE WHEN n BETWEEN 0 AND 4294967295 THEN array_to_string(list_transform([24, 16, 8, 0],
+            lambda it_s: CAST((CAST(n AS BIGINT) >> it_s) % 256 AS VARCHAR)), '.') END""",
+    ),
+    # uuid_to_int / int_to_uuid: the 16 bytes of a UUID as a little-endian signed 128-bit number
+    (
+        "dbk_uuid_int(s)",
+        """list_transform([TRY_CAST('0x' || array_to_string(list_reverse(regexp_extract_all(
+            replace(CAST(TRY_CAST(s AS UUID) AS VARCHAR), '-', ''), '..')), '') AS UHUGEINT)], lambda ui_u:
+            CASE WHEN ui_u >= CAST('170141183460469231731687303715884105728' AS UHUGEINT)
+            THEN CAST(ui_u - CAST('170141183460469231731687303715884105728' AS UHUGEINT) AS HUGEINT)
+                - CAST('170141183460469231731687303715884105727' AS HUGEINT) - 1
+            ELSE CAST(ui_u AS HUGEINT) END)[1]""",
+    ),
+    (
+        "dbk_int_uuid(n)",
+        """list_transform([array_to_string(list_reverse(regexp_extract_all(lpad(hex(CAST(n AS HUGEINT)), 32, '0'),
+            '..')), '')], lambda iu_h: lower(substr(iu_h, 1, 8) || '-' || substr(iu_h, 9, 4) || '-'
+            || substr(iu_h, 13, 4) || '-' || substr(iu_h, 17, 4) || '-' || substr(iu_h, 21, 12)))[1]""",
+    ),
+    # URLs, as Doris reads them: the scheme, and the host (without a user, a port or what follows)
+    ("dbk_url_protocol(u)", "regexp_extract(u, '^([a-zA-Z][a-zA-Z0-9+.-]*):', 1)"),
+    ("dbk_url_host(u)", "regexp_extract(u, '^(?:[a-zA-Z][a-zA-Z0-9+.-]*://|//)?(?:[^/?#@]*@)?([^/?#:@]*)', 1)"),
+    (
+        "dbk_url_parameter(u, name)",
+        """coalesce(list_transform(list_filter(string_split(split_part(split_part(u, '#', 1), '?', 2), '&'),
+            lambda up_p: starts_with(up_p, name || '=')), lambda up_p: substr(up_p, length(name) + 2))[1],
+            CASE WHEN u IS NOT NULL AND name IS NOT NULL THEN '' END)""",
+    ),
+    # mask: upper-case letters, lower-case letters and digits each replaced by one character
+    (
+        "dbk_mask(s, u, l, d)",
+        """translate(s, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789',
+        repeat(left(u, 1), 26) || repeat(left(l, 1), 26) || repeat(left(d, 1), 10))""",
+    ),
+    # arrays: the index (from 1) of the first / last true flag, 0 for none; NULL for a NULL array
+    ("dbk_first_true(f)", "CASE WHEN f IS NOT NULL THEN coalesce(list_position(f, true), 0) END"),
+    (
+        "dbk_last_true(f)",
+        """CASE WHEN f IS NOT NULL
+        THEN coalesce(list_max(list_filter(range(1, len(f) + 1), lambda lt_i: f[lt_i])), 0) END""",
+    ),
+    ("dbk_any_true(f)", "CASE WHEN f IS NOT NULL THEN coalesce(list_bool_or(f), false) END"),
+    ("dbk_all_true(f)", "CASE WHEN f IS NOT NULL THEN coalesce(list_bool_and(f), true) END"),
+    (
+        "dbk_array_difference(l)",
+        """list_transform(l, lambda ad_x, ad_i: CASE WHEN ad_i = 1 THEN CASE WHEN ad_x IS NOT NULL THEN 0 END
+        ELSE CAST(ad_x AS HUGEINT) - l[ad_i - 1] END)""",
+    ),
+    # array_sortby: l in the order of its keys k (NULL keys first, ties as they stand); k is read once, so
+    # random keys (array_shuffle) stay the same keys
+    (
+        "dbk_array_sortby(l, k)",
+        """list_transform([k], lambda sb_k: CASE WHEN sb_k IS NULL THEN l WHEN len(l) <> len(sb_k)
+            THEN error('function array_sortby''s 2-th argument should have same offsets with first argument')
+        ELSE list_transform(list_sort(list_transform(l, lambda sb_x, sb_i:
+            {'n': sb_k[sb_i] IS NOT NULL, 'k': sb_k[sb_i], 'i': sb_i, 'v': sb_x})), lambda sb_e: sb_e.v) END)[1]""",
+    ),
+    # l1_distance: the sum of the elements' absolute differences
+    (
+        "dbk_l1_distance(a, b)",
+        """CASE WHEN len(a) <> len(b) THEN error('function l1_distance have different input element sizes of array: '
+            || len(a) || ' and ' || len(b))
+        ELSE coalesce(list_sum(list_transform(a, lambda l1_x, l1_i: abs(l1_x - b[l1_i]))), 0) END""",
+    ),
+    (
+        "dbk_countequal(l, v)",
+        "CASE WHEN l IS NOT NULL THEN len(list_filter(l, lambda ce_x: ce_x IS NOT DISTINCT FROM v)) END",
+    ),
+    # the distinct elements every list of l holds ([] for no lists)
+    (
+        "dbk_intersect_all(l)",
+        """CASE WHEN len(l) = 0 THEN flatten(l)
+        ELSE dbk_array_distinct(list_reduce(l, lambda ia_a, ia_b: dbk_array_intersect(ia_a, ia_b))) END""",
+    ),
+    # map_agg over {k, v} entries: a key's first value counts
+    (
+        "dbk_map_agg(l)",
+        """map_from_entries(list_filter(l, lambda ma_e, ma_i:
+            list_position(list_transform(l, lambda ma_x: ma_x.k), ma_e.k) = ma_i))""",
+    ),
 )
 
 
