@@ -169,7 +169,8 @@ def test_show_where_filters_as_dbeaver_sends_them(srv: DorisbkServer) -> None:
 def test_mycli_session(srv: DorisbkServer, tmp_path: Path) -> None:
     """mycli as people use it: it connects (and reads the catalog for completion in the background),
     completes a column name, runs a query, switches database and shows its status page."""
-    run_mysql(srv.port, f"CREATE VIEW {DB}.big_sales AS SELECT id, amount AS big_amount FROM {DB}.sales WHERE amount > 10;\n")
+    view = f"CREATE VIEW {DB}.big_sales AS SELECT id, amount AS big_amount FROM {DB}.sales WHERE amount > 10;\n"
+    run_mysql(srv.port, view)
     command = [mycli_binary(), "-h", "127.0.0.1", "-P", str(srv.port), "-u", "root",
                "--myclirc", str(tmp_path / "myclirc"), DB]  # fmt: skip
     tmux = Tmux(f"dorisbk-mycli-{srv.port}", command)
