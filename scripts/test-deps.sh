@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system pieces the tests need when they are missing: the real MySQL clients the
 # client tests run (mysql CLI, MariaDB Connector/J, MariaDB ODBC, mysqlclient's C library, a JDK,
-# tmux, openssl, haproxy for the S3 fault tests), mycli (in a venv of its own), MySQL Connector/J (taken from the `wbjdbc`
+# tmux, openssl, haproxy for the S3 fault tests), mycli and Superset (each in a venv of its own), MySQL Connector/J (taken from the `wbjdbc`
 # wheel into a cache dir, never committed), mysqlclient (built here, after its C library), and PostgreSQL running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,6 +48,13 @@ fi
 if [ -x "$VENV/bin/python" ] && [ ! -x "$VENV/tools/mycli/bin/mycli" ]; then
   "$VENV/bin/python" -m venv "$VENV/tools/mycli"
   "$VENV/tools/mycli/bin/pip" install -q "mycli>=1.27"
+fi
+
+# Superset with its Doris engine spec (pydoris), in a venv of its own: it needs SQLAlchemy 1.4. Superset 6.1
+# breaks with Flask-Caching 2.2 and later and does not declare cachetools, which it imports.
+if [ -x "$VENV/bin/python" ] && [ ! -x "$VENV/tools/superset/bin/superset" ]; then
+  "$VENV/bin/python" -m venv "$VENV/tools/superset"
+  "$VENV/tools/superset/bin/pip" install -q "apache-superset==6.1.0" "flask-caching==2.1.0" cachetools pydoris mysqlclient
 fi
 
 if command -v pg_ctlcluster >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 2>/dev/null; then

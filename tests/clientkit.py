@@ -35,11 +35,12 @@ def require_binary(name: str) -> str:
     return path
 
 
-def mycli_binary() -> str:
-    """mycli, from the venv of its own that scripts/test-deps.sh makes beside the project's."""
-    path = Path(sys.prefix) / "tools" / "mycli" / "bin" / "mycli"
+def tool_binary(tool: str, program: str) -> str:
+    """A program of a client tool that scripts/test-deps.sh installs in a venv of its own (mycli,
+    Superset) beside the project's, under ``<venv>/tools/<tool>``."""
+    path = Path(sys.prefix) / "tools" / tool / "bin" / program
     if not path.is_file():
-        pytest.fail(f"mycli is not installed at {path}: {INSTALL_HINT}")
+        pytest.fail(f"{tool} is not installed at {path}: {INSTALL_HINT}")
     return str(path)
 
 

@@ -5,10 +5,15 @@ TABLE STATUS, SHOW INDEX, SHOW CHARSET / COLLATION, and realistic column types o
 
 from __future__ import annotations
 
+import json
+import subprocess
+from pathlib import Path
+
 import pymysql
 import pytest
 from pymysql.constants import FIELD_TYPE
 
+from tests.clientkit import tool_binary
 from tests.dorisbk_server import DorisbkServer
 from tests.sqlhelp import columns, dicts, one, rows
 
@@ -180,3 +185,23 @@ def test_unknown_information_schema_table(conn: pymysql.connections.Connection) 
     with pytest.raises(pymysql.err.MySQLError) as info:
         rows(conn, f"SELECT * FROM information_schema.TABLES t JOIN {DB}.orders o ON 1 = 1")
     assert "\x1b[" not in str(info.value)
+
+
+def test_superset_doris_engine_spec(conn: pymysql.connections.Connection, server: DorisbkServer) -> None:
+    """Superset itself (its Doris engine spec through pydoris's doris:// URI, in Superset's own venv): the
+    catalogs, schemas, tables and columns it browses, and a chart's aggregate query."""
+    chart = f"SELECT city, SUM(amount) AS total FROM {DB}.orders GROUP BY city ORDER BY total DESC LIMIT 100"
+    out = subprocess.run(
+        [tool_binary("superset", "python"), str(Path(__file__).with_name("superset_probe.py")), str(server.port),
+         DB, "orders", chart],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    assert found["engine"] == "pydoris"  # Superset names its Doris engine spec after the driver
+    assert found["catalogs"] == ["internal"]
+    assert DB in found["schemas"] and "information_schema" in found["schemas"]
+    assert found["tables"] == ["orders"]  # views are listed apart by Superset
+    assert found["columns"][:4] == [["order_id", "BIGINT"], ["city", "VARCHAR(32)"], ["note", "VARCHAR"],
+                                    ["amount", "DECIMAL(10, 2)"]]  # fmt: skip
+    assert found["rows"] == [["Beijing", "9.99"], ["Paris", "1.00"]]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.clientkit import ERR_PREFIX, Tmux, after, mycli_binary, mysql_cmd, run_mysql
+from tests.clientkit import ERR_PREFIX, Tmux, after, mysql_cmd, run_mysql, tool_binary
 from tests.dorisbk_server import DorisbkServer
 
 DB = "cli_db"
@@ -171,7 +171,7 @@ def test_mycli_session(srv: DorisbkServer, tmp_path: Path) -> None:
     completes a column name, runs a query, switches database and shows its status page."""
     view = f"CREATE VIEW {DB}.big_sales AS SELECT id, amount AS big_amount FROM {DB}.sales WHERE amount > 10;\n"
     run_mysql(srv.port, view)
-    command = [mycli_binary(), "-h", "127.0.0.1", "-P", str(srv.port), "-u", "root",
+    command = [tool_binary("mycli", "mycli"), "-h", "127.0.0.1", "-P", str(srv.port), "-u", "root",
                "--myclirc", str(tmp_path / "myclirc"), DB]  # fmt: skip
     tmux = Tmux(f"dorisbk-mycli-{srv.port}", command)
     try:
@@ -184,7 +184,9 @@ def test_mycli_session(srv: DorisbkServer, tmp_path: Path) -> None:
         for _ in range(40):
             subprocess_keys(tmux, "SELECT big_am", "Tab")
             try:
-                tmux.wait_for("> SELECT big_amount", timeout=0.5)
+                # offered (in the completion menu) or already inserted: a third big_amount on the screen,
+                # after the query's text and its result's header
+                tmux.wait_for("big_amount", count=3, timeout=2)
                 completed = True
                 break
             except AssertionError:
