@@ -48,3 +48,25 @@ def test_a_name_that_is_no_zone_is_refused_when_set(server: DorisbkServer) -> No
             assert (code, message) == (1298, f"errCode = 2, detailMessage = Unknown or incorrect time zone: '{bad}'")
         assert one(conn, "SELECT @@time_zone") == "Asia/Tokyo"
         assert one(conn, "SELECT 1") == 1
+
+
+def test_clock_functions_are_typed_with_their_fraction(server: DorisbkServer) -> None:
+    """NOW(p) / CURRENT_TIMESTAMP(p) are DATETIME(p) values (p fraction digits), CURDATE() a DATE, one
+    moment for the whole statement; a scale past 6 is refused as Doris refuses it; a view keeps NOW()."""
+    with server.connect() as conn:
+        now, now3, now6, today, again = rows(
+            conn, "SELECT now(), now(3), current_timestamp(6), curdate(), now(6)"
+        )[0]  # fmt: skip
+        assert isinstance(now, dt.datetime) and now.microsecond == 0
+        assert isinstance(now3, dt.datetime) and now3.microsecond % 1000 == 0
+        assert now6 == again and now3 == now6.replace(microsecond=now6.microsecond // 1000 * 1000)
+        assert now == now6.replace(microsecond=0) and today == now6.date()
+        fraction = one(conn, "SELECT date_format(now(3), '%f')")
+        assert len(fraction) == 6 and fraction.endswith("000")
+        assert error(conn, "SELECT now(7)")[1].endswith(
+            "Scale of Datetime/Time must between 0 and 6. Scale was set to: 7"
+        )
+        assert one(conn, "SELECT utc_timestamp()").microsecond == 0
+        rows(conn, "CREATE DATABASE clock_db")
+        rows(conn, "CREATE VIEW clock_db.v AS SELECT now() AS n")
+        assert "now()" in rows(conn, "SHOW CREATE VIEW clock_db.v")[0][1].lower()

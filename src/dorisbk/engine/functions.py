@@ -589,7 +589,8 @@ def _sec_to_time(call: Call) -> Lowered:
 @doris("utc_timestamp")
 def _utc_timestamp(call: Call) -> Lowered:
     call.arity(0)
-    return fn("timezone", lit("UTC"), exp.CurrentTimestamp()), Kind.DATETIME
+    # a DATETIME of whole seconds, as Doris gives it
+    return fn("date_trunc", lit("second"), fn("timezone", lit("UTC"), exp.CurrentTimestamp())), Kind.DATETIME
 
 
 # the *_floor / *_ceil family counts periods from this origin unless given another

@@ -44,7 +44,7 @@ from dorisbk.errors import DorisError, ParseError, UnknownDatabase
 from dorisbk.server import compat
 from dorisbk.server.control import SessionControl
 from dorisbk.server.workers import STATEMENT_WORKERS
-from dorisbk.sql import info_schema
+from dorisbk.sql import clock, info_schema
 from dorisbk.sql.handlers.show import VIRTUAL_DBS
 from dorisbk.sql.router import (
     Router,
@@ -594,6 +594,10 @@ class DorisSession(Session):
         before the library replaces ``DATABASE()`` and friends by literals named after sqlglot's spelling."""
         if isinstance(q.expression, exp.Select):
             name_projections(q.expression, q.sql)
+        if isinstance(q.expression, (exp.Query, exp.Insert, exp.Update, exp.Delete)):
+            # NOW(p), CURDATE() and friends: typed literals of this statement's start, before the library
+            # would put untyped, second-rounded text in their place
+            q.expression = clock.fix(q.expression, self.timestamp)
         return await super()._set_var_middleware(q)
 
     async def _query_info_schema(self, expression: exp.Expression) -> Any:

@@ -1,0 +1,81 @@
+"""The clock functions of a statement (NOW(), CURRENT_TIMESTAMP(p), CURDATE(), CURTIME(), ...) as typed
+literals of the moment it started, in the session's time zone: one value for the whole statement, as
+Doris gives, typed DATETIME(p) / DATE as Doris types them, with the fraction ``p`` asks for."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlglot import exp
+
+from dorisbk.errors import DorisError
+
+# names that read the clock, as the dialect parses them when they are plain calls
+_NOW_CALLS = {"NOW", "LOCALTIME", "LOCALTIMESTAMP", "CURRENT_TIMESTAMP"}
+_DATE_CALLS = {"CURDATE", "CURRENT_DATE"}
+_TIME_CALLS = {"CURTIME", "CURRENT_TIME"}
+_MAX_PRECISION = 6
+
+
+def _precision(node: exp.Expression) -> int | None:
+    """The fraction digits asked for (0 without an argument); None for an argument that is not a number,
+    which is left for the engine to refuse."""
+    args = [a for a in (node.args.get("this"), *node.args.get("expressions", [])) if isinstance(a, exp.Expression)]
+    if not args:
+        return 0
+    if len(args) == 1 and isinstance(args[0], exp.Literal) and not args[0].is_string and args[0].this.isdigit():
+        digits = int(args[0].this)
+        if digits > _MAX_PRECISION:
+            raise DorisError(f"Scale of Datetime/Time must between 0 and 6. Scale was set to: {digits}")
+        return digits
+    return None
+
+
+def _text(moment: dt.datetime | dt.time, fmt: str, precision: int) -> str:
+    text = moment.strftime(fmt)
+    if precision:
+        text += "." + f"{moment.microsecond:06d}"[:precision]
+    return text
+
+
+def _kind(node: exp.Expression) -> str | None:
+    """Which clock a node reads: ``now``, ``date`` or ``time``."""
+    if isinstance(node, (exp.CurrentTimestamp, exp.Localtime, exp.Localtimestamp)):
+        return "now"
+    if isinstance(node, exp.CurrentDate):
+        return "date"
+    if isinstance(node, exp.CurrentTime):
+        return "time"
+    name = ""
+    if isinstance(node, exp.Anonymous):
+        name = node.name.upper()
+    elif isinstance(node, exp.Column) and not node.table and not node.this.quoted:
+        name = node.name.upper() if node.name.upper() in _DATE_CALLS | _NOW_CALLS | _TIME_CALLS else ""
+    if name in _NOW_CALLS:
+        return "now"
+    if name in _DATE_CALLS:
+        return "date"
+    if name in _TIME_CALLS:
+        return "time"
+    return None
+
+
+def fix(tree: exp.Expression, started: dt.datetime) -> exp.Expression:
+    """``tree`` with every clock call replaced by the literal of ``started`` (tz-aware, the session's zone)."""
+    local = started.replace(tzinfo=None)
+
+    def replace(node: exp.Expression) -> exp.Expression:
+        kind = _kind(node)
+        if kind is None:
+            return node
+        precision = 0 if kind == "date" else _precision(node)
+        if precision is None:
+            return node
+        if kind == "date":
+            return exp.cast(exp.Literal.string(local.date().isoformat()), exp.DataType.build("DATE"))
+        if kind == "time":
+            return exp.Literal.string(_text(local.time(), "%H:%M:%S", precision))
+        datatype = exp.DataType.build(f"DATETIME({precision})" if precision else "DATETIME")
+        return exp.cast(exp.Literal.string(_text(local, "%Y-%m-%d %H:%M:%S", precision)), datatype)
+
+    return tree.transform(replace, copy=False)
