@@ -3,7 +3,9 @@
 They are information only (the targets stay against ``cp -r`` + ``md5sum`` and boto3). Each run:
 
 * drops the page cache first, like every measured run of the benchmarks;
-* is timed around the tool's process alone; its CPU seconds and peak RSS come from ``wait4``;
+* is timed around the tool's process alone; its CPU seconds come from ``wait4``, its peak RSS from
+  GNU ``time`` (``wait4``'s ``ru_maxrss`` of a child forked from this process starts at this
+  process's own peak, which the kernel carries through fork and exec);
 * is shown as skipped, with the reason, when the tool is missing (``scripts/bench-deps.sh``
   installs it) or exits with an error, so that the benchmark itself goes on.
 
@@ -71,13 +73,18 @@ class Tools:
 
     # ---- running
     def missing(self, tool: str) -> str | None:
-        return None if shutil.which(tool) else f"{tool} not installed (scripts/bench-deps.sh)"
+        for name in (tool, "time"):
+            if not shutil.which(name):
+                return f"{name} not installed (scripts/bench-deps.sh)"
+        return None
 
     def _spawn(self, cmd: Sequence[str], cwd: Path | None = None) -> tuple[float, float, int]:
         """Run ``cmd``; (seconds, CPU seconds, peak RSS bytes) of it, or ToolFailed."""
+        rss_file = self.work / "tool-maxrss"
+        timed_cmd = ["time", "-f", "%M", "-o", str(rss_file), *cmd]
         with open(self.log, "wb") as err:
             start = time.perf_counter()
-            proc = subprocess.Popen(list(cmd), cwd=cwd, env=self.env, stdout=subprocess.DEVNULL, stderr=err)
+            proc = subprocess.Popen(timed_cmd, cwd=cwd, env=self.env, stdout=subprocess.DEVNULL, stderr=err)
             _pid, status, usage = os.wait4(proc.pid, 0)
             seconds = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -85,7 +92,8 @@ class Tools:
             lines = self.log.read_text(errors="replace").strip().splitlines()[-3:]
             tail = [re.sub(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d ", "", line) for line in lines]
             raise ToolFailed(f"{cmd[0]} {cmd[1]} exited {proc.returncode}: {' / '.join(tail)}"[:300])
-        return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
+        # GNU time writes the peak in KiB as the file's last word.
+        return seconds, usage.ru_utime + usage.ru_stime, int(rss_file.read_text().split()[-1]) * 1024
 
     def measured(self, cmd: Sequence[str], cwd: Path | None = None) -> dict[str, Any]:
         """The page cache dropped, then ``cmd`` timed, with its CPU and peak RSS and SeaweedFS's CPU."""
