@@ -65,11 +65,11 @@ DORIS_FUNCTIONS = frozenset(
     quarter quote radians rand random regexp regexp_extract regexp_extract_all regexp_replace
     regexp_replace_one repeat replace reverse right round round_bankers rpad rtrim schema sec_to_time second
     second_ceil second_floor second_timestamp seconds_add seconds_diff seconds_sub sequence sha sha1 sha2
-    shuffle sign sin size sleep space split_by_char split_by_string split_part sqrt st_asbinary st_astext
-    st_aswkt st_geomfromwkb starts_with str_to_date strcmp strleft strright struct struct_element sub_bitmap
+    shuffle sign sin size sleep space split_by_char split_by_string split_part sqrt
+    starts_with str_to_date strcmp strleft strright struct struct_element sub_bitmap
     sub_replace substr substring substring_index tan tanh time_to_sec timediff timestamp timestampadd
     timestampdiff to_base64 to_bitmap to_bitmap_with_check to_date to_datev2 to_days to_ipv4
-    to_ipv4_or_default to_ipv4_or_null to_monday trim truncate ucase unhex unix_timestamp upper url_decode
+    to_ipv4_or_default to_ipv4_or_null to_monday tokenize trim truncate ucase unhex unix_timestamp upper url_decode
     user utc_timestamp uuid uuid_numeric uuid_to_int version week week_ceil week_floor weekday weekofyear
     weeks_add weeks_diff weeks_sub width_bucket xor year year_ceil year_floor years_add years_diff years_sub
     yearweek
