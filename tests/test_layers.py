@@ -30,6 +30,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "meta": set(),
 }
 
+
 def _imported(path: Path) -> set[str]:
     """The top-level names of ours (``dorisbk.<name>``) a module imports, at any depth of its code."""
     found = set()
