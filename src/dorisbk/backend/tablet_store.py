@@ -22,6 +22,7 @@ from dorisbk.catalog.model import Backend, Tablet
 from dorisbk.errors import DorisError
 
 log = logging.getLogger(__name__)
+DATA_DIR = "data"  # <root>/data/<tablet_id>/<rowset files>
 
 
 class TabletStore:
@@ -37,7 +38,13 @@ class TabletStore:
         return self.catalog.backends[backend_id]
 
     def tablet_dir(self, backend_id: int, tablet_id: int) -> Path:
-        return Path(self.backend(backend_id).root) / "data" / str(tablet_id)
+        return Path(self.backend(backend_id).root) / DATA_DIR / str(tablet_id)
+
+    def rowset_file(self, backend_id: int, tablet_id: int, name: str) -> tuple[str, str]:
+        """(absolute path, path relative to the storage root) of a rowset file in its tablet dir; plain
+        string joins, as a load into every tablet of a large table makes one per tablet."""
+        relative = f"{DATA_DIR}/{tablet_id}/{name}"
+        return os.path.join(self.backend(backend_id).root, relative), relative
 
     def staging_dir(self, backend_id: int, name: str) -> Path:
         path = Path(self.backend(backend_id).root) / "tmp" / name
@@ -111,7 +118,7 @@ class TabletStore:
         for backend in self.catalog.backends.values():
             root = Path(backend.root)
             removed += _empty(root / "tmp")
-            for tablet_dir in _subdirs(root / "data"):
+            for tablet_dir in _subdirs(root / DATA_DIR):
                 with os.scandir(tablet_dir) as entries:
                     files = [e.path for e in entries if not e.is_dir(follow_symlinks=False)]
                 for path in files:
