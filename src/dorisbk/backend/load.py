@@ -4,7 +4,8 @@ Rows are routed to their partition (range / list) and bucket (hash of the distri
 columns, or random) by DuckDB in one pass that writes Parquet files per (partition,
 bucket) into a staging dir, using Parquet's version 2 encodings (about a quarter smaller
 than version 1 for the same rows, which makes loads, scans and backups faster). The files
-are then moved into each replica's tablet dir and fsynced, and one metadata transaction
+are then moved into each replica's tablet dir (a tablet's first load renames its staged dir
+into place) and made durable (one syncfs for many files), and one metadata transaction
 makes the new version of every touched partition visible. A load that dies before that
 commit leaves only files that nothing references, which the start-up collection removes.
 """
@@ -344,14 +345,14 @@ class Loader:
         at a time."""
         groups = _copy_groups(parts)
         if len(groups) == 1:
-            return _copy_partitioned(cur, routed, staging)
+            return _copy_partitioned(cur, routed, staging, txn_id)
         temp = f"__load_routed_{txn_id}"
         cur.execute(f"CREATE TEMP TABLE {temp} AS {routed}")
         try:
             staged: list[_Staged] = []
             for n, pids in enumerate(groups):
                 chosen = f"SELECT * FROM {temp} WHERE __pid IN ({', '.join(map(str, pids))})"
-                staged.extend(_copy_partitioned(cur, chosen, staging / f"g{n}"))
+                staged.extend(_copy_partitioned(cur, chosen, staging / f"g{n}", txn_id))
             return staged
         finally:
             cur.execute(f"DROP TABLE IF EXISTS {temp}")
@@ -396,18 +397,15 @@ class Loader:
             for (pid, bucket), files in written.items():
                 tablet = tablets[pid][bucket]
                 per_replica = new_rowsets.setdefault(tablet.id, [[] for _ in tablet.replicas])
-                for path, rows, size, md5 in files:
-                    rowset_id = self.catalog.store.next_id()
-                    for i, replica in enumerate(tablet.replicas):
-                        target, relative = self.store.rowset_file(
-                            replica.backend_id, tablet.id, f"{rowset_id}_{txn_id}.parquet"
-                        )
-                        target_dir = os.path.dirname(target)
-                        if target_dir not in dirs:
-                            os.makedirs(target_dir, exist_ok=True)
-                            dirs.add(target_dir)
-                        _place(path, target, move=i == len(tablet.replicas) - 1)
-                        placed.append(target)
+                sources = [f[0] for f in files]
+                rowset_ids = [self.catalog.store.next_id() for _ in files]
+                for i, replica in enumerate(tablet.replicas):
+                    target_dir, relative_dir = self.store.tablet_path(replica.backend_id, tablet.id)
+                    targets, new_dir = _place(sources, target_dir, move=i == len(tablet.replicas) - 1)
+                    placed.extend(targets)
+                    dirs.add(os.path.dirname(target_dir) if new_dir else target_dir)
+                    for rowset_id, target, (_path, rows, size, md5) in zip(rowset_ids, targets, files, strict=True):
+                        relative = f"{relative_dir}/{os.path.basename(target)}"
                         per_replica[i].append(Rowset(rowset_id, 0, relative, rows, size, md5))
             # the files' data and new names are durable before the version that lists them
             sync_written(placed, dirs)
@@ -477,12 +475,13 @@ def _copy_groups(parts: Sequence[Partition]) -> list[list[int]]:
     return groups
 
 
-def _copy_partitioned(cur: duckdb.DuckDBPyConnection, select: str, staging: Path) -> list[_Staged]:
-    """One COPY of ``select`` into a file per (__pid, __bucket) under ``staging``, with DuckDB's own
-    account of each file it wrote (path, rows, bytes, partition keys)."""
+def _copy_partitioned(cur: duckdb.DuckDBPyConnection, select: str, staging: Path, txn_id: int) -> list[_Staged]:
+    """One COPY of ``select`` into files per (__pid, __bucket) under ``staging``, with DuckDB's own account
+    of each file it wrote (path, rows, bytes, partition keys). The files keep their names in the tablet:
+    ``<txn_id>_<n>.parquet``, unique there as a load writes each tablet in one COPY."""
     rows = cur.execute(
         f"COPY ({select}) TO {quote_str(str(staging))} "
-        f"({ROWSET_FORMAT}, PARTITION_BY (__pid, __bucket), FILENAME_PATTERN 'r_{{uuid}}', RETURN_STATS)"
+        f"({ROWSET_FORMAT}, PARTITION_BY (__pid, __bucket), FILENAME_PATTERN '{txn_id}_{{i}}', RETURN_STATS)"
     ).fetchall()
     names = [d[0] for d in cur.description or ()]
     at = {name: names.index(name) for name in ("filename", "count", "file_size_bytes", "partition_keys")}
@@ -496,10 +495,23 @@ def _copy_partitioned(cur: duckdb.DuckDBPyConnection, select: str, staging: Path
     return out
 
 
-def _place(source: str, target: str, move: bool) -> None:
-    """Put a staged file into a tablet dir: copied for all but the last replica, then moved (made durable
-    with the others, by the caller)."""
-    if move:
-        os.replace(source, target)
-    else:
-        shutil.copyfile(source, target)
+def _place(sources: Sequence[str], target_dir: str, move: bool) -> tuple[list[str], bool]:
+    """Put a bucket's staged files (all in its staged dir) into a tablet dir under their own names: copied
+    for all but the last replica, then moved. A tablet without a dir yet (its first load) gets the staged
+    dir itself, renamed: a load into every tablet of a large table then makes and removes no dir per tablet
+    beyond the one DuckDB writes into. Returns the files' new paths and whether the dir was renamed in."""
+    targets = [os.path.join(target_dir, os.path.basename(source)) for source in sources]
+    if move and not os.path.isdir(target_dir):
+        os.makedirs(os.path.dirname(target_dir), exist_ok=True)
+        try:
+            os.rename(os.path.dirname(sources[0]), target_dir)
+            return targets, True
+        except OSError:  # the dir appeared meanwhile: the files go one by one
+            pass
+    os.makedirs(target_dir, exist_ok=True)
+    for source, target in zip(sources, targets, strict=True):
+        if move:
+            os.replace(source, target)
+        else:
+            shutil.copyfile(source, target)
+    return targets, False

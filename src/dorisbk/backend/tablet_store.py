@@ -40,10 +40,10 @@ class TabletStore:
     def tablet_dir(self, backend_id: int, tablet_id: int) -> Path:
         return Path(self.backend(backend_id).root) / DATA_DIR / str(tablet_id)
 
-    def rowset_file(self, backend_id: int, tablet_id: int, name: str) -> tuple[str, str]:
-        """(absolute path, path relative to the storage root) of a rowset file in its tablet dir; plain
-        string joins, as a load into every tablet of a large table makes one per tablet."""
-        relative = f"{DATA_DIR}/{tablet_id}/{name}"
+    def tablet_path(self, backend_id: int, tablet_id: int) -> tuple[str, str]:
+        """(absolute path, path relative to the storage root) of a tablet dir; plain string joins, as a
+        load into every tablet of a large table asks for each."""
+        relative = f"{DATA_DIR}/{tablet_id}"
         return os.path.join(self.backend(backend_id).root, relative), relative
 
     def staging_dir(self, backend_id: int, name: str) -> Path:

@@ -72,6 +72,7 @@ class Change:
         return bool(self.puts or self.deletes)
 
 
+LOAD_BATCH = 2000  # rows fetched at a time at start
 DELETE_BATCH = 500  # ids per DELETE ... IN (...): below every backend's bound on bound parameters
 
 
@@ -91,8 +92,9 @@ class MetaStore:
         self._id_limit = 0
 
     def load(self) -> Iterator[tuple[str, int, dict[str, Any]]]:
-        """Every stored object, in id order so parents come before children."""
-        with self.engine.connect() as conn:
+        """Every stored object, in id order so parents come before children; fetched a batch at a time
+        (PostgreSQL and MySQL drivers would otherwise hold every row of a large catalog at once)."""
+        with self.engine.connect().execution_options(yield_per=LOAD_BATCH) as conn:
             rows = conn.execute(select(objects.c.kind, objects.c.id, objects.c.body).order_by(objects.c.id))
             for kind, obj_id, body in rows:
                 yield kind, obj_id, json.loads(body)
