@@ -46,6 +46,7 @@ from dorisbk.meta.store import Change
 DICTIONARY_BYTES = 2048
 ROWSET_FORMAT = f"FORMAT parquet, PARQUET_VERSION V2, DICTIONARY_SIZE_LIMIT {DICTIONARY_BYTES}"
 HASH_WORKERS = 4  # staged files checksummed at once
+HASH_CHUNK = 256  # files per task: a future per file costs more than hashing a small file
 # Tablets one COPY writes at most: DuckDB's partitioned write slows with the number of files one statement
 # keeps (bench/scale.py: ~1 ms a file at 1,000 files, ~3 ms at 10,000), so a load into more tablets keeps
 # its routed rows in a temporary table and writes them a group of partitions at a time.
@@ -371,8 +372,10 @@ class Loader:
 
     def _collect_files(self, staged: Sequence[_Staged]) -> dict[tuple[int, int], list[tuple]]:
         """The staged files by (partition, bucket), as (path, rows, size, md5)."""
+        paths = [f.path for f in staged]
+        chunks = [paths[i : i + HASH_CHUNK] for i in range(0, len(paths), HASH_CHUNK)]
         with ThreadPoolExecutor(HASH_WORKERS) as pool:  # hashlib releases the GIL
-            digests = list(pool.map(md5_file, [f.path for f in staged]))
+            digests = [md5 for chunk in pool.map(_md5_files, chunks) for md5 in chunk]
         out: dict[tuple[int, int], list[tuple]] = {}
         for f, md5 in zip(staged, digests, strict=True):
             out.setdefault((f.partition_id, f.bucket), []).append((f.path, f.rows, f.size, md5))
@@ -450,7 +453,11 @@ def _auto_temp(txn_id: int) -> str:
     return f"__auto_load_{txn_id}"
 
 
-@dataclasses.dataclass(frozen=True)
+def _md5_files(paths: Sequence[str]) -> list[str]:
+    return [md5_file(path) for path in paths]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class _Staged:
     """A file a partitioned COPY wrote: its rows all go to one bucket of one partition."""
 

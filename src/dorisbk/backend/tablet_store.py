@@ -119,14 +119,15 @@ class TabletStore:
             root = Path(backend.root)
             removed += _empty(root / "tmp")
             for tablet_dir in _subdirs(root / DATA_DIR):
-                with os.scandir(tablet_dir) as entries:
-                    files = [e.path for e in entries if not e.is_dir(follow_symlinks=False)]
-                for path in files:
-                    if path not in referenced:
-                        os.unlink(path)
-                        removed += 1
-                with contextlib.suppress(OSError):
-                    os.rmdir(tablet_dir)
+                with os.scandir(tablet_dir) as scan:
+                    entries = [(e.path, e.is_dir(follow_symlinks=False)) for e in scan]
+                orphans = [path for path, is_dir in entries if not is_dir and path not in referenced]
+                for path in orphans:
+                    os.unlink(path)
+                removed += len(orphans)
+                if len(orphans) == len(entries):  # only a dir left empty is removed: no failing rmdir per tablet
+                    with contextlib.suppress(OSError):
+                        os.rmdir(tablet_dir)
         if removed:
             log.info("collected %d orphan files", removed)
         return removed

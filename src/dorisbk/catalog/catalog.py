@@ -90,7 +90,7 @@ class Catalog:
         """Persist ``puts``/``deletes`` (catalog objects) plus any extra rows, then apply in memory."""
         for obj in puts:
             kind, target = self._kind_of(obj)
-            change.put(kind, obj.id, obj.to_dict())  # type: ignore[attr-defined]
+            change.put_encoded(kind, obj.id, obj.to_dict())  # type: ignore[attr-defined]
         for obj in deletes:
             kind, _target = self._kind_of(obj)
             change.delete(kind, obj.id)  # type: ignore[attr-defined]
