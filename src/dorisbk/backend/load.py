@@ -509,9 +509,8 @@ def _place(sources: Sequence[str], target_dir: str, move: bool) -> tuple[list[st
     beyond the one DuckDB writes into. Returns the files' new paths and whether the dir was renamed in."""
     targets = [os.path.join(target_dir, os.path.basename(source)) for source in sources]
     if move and not os.path.isdir(target_dir):
-        os.makedirs(os.path.dirname(target_dir), exist_ok=True)
         try:
-            os.rename(os.path.dirname(sources[0]), target_dir)
+            _rename_dir(os.path.dirname(sources[0]), target_dir)
             return targets, True
         except OSError:  # the dir appeared meanwhile: the files go one by one
             pass
@@ -522,3 +521,14 @@ def _place(sources: Sequence[str], target_dir: str, move: bool) -> tuple[list[st
         else:
             shutil.copyfile(source, target)
     return targets, False
+
+
+def _rename_dir(source: str, target: str) -> None:
+    """Rename a dir, making the target's parent (a backend's data dir) the first time it is missing."""
+    try:
+        os.rename(source, target)
+    except FileNotFoundError:
+        if not os.path.isdir(source):
+            raise
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        os.rename(source, target)
