@@ -123,7 +123,12 @@ def copy_baselines(src: Path, work: Path, result: SizeResult) -> None:
             subprocess.run(["cp", flags, str(src), str(dst)], check=True)
             os.sync()
         result.seconds[name] = t.seconds
-        shutil.rmtree(dst)
+        remove_tree(dst)
+
+
+def remove_tree(path: Path) -> None:
+    """``rm -rf``: at 300,000 tablets it takes minutes, shutil.rmtree longer still."""
+    subprocess.run(["rm", "-rf", "--", str(path)], check=True)
 
 
 def wait_job(cur: Any, show_sql: str, result: SizeResult | None) -> None:
@@ -299,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
             size_dir = work / str(n)
             results.append(run_size(n, args.buckets, size_dir, args.meta_url, not args.skip_jobs))
             if not args.keep:
-                shutil.rmtree(size_dir, ignore_errors=True)
+                remove_tree(size_dir)
         report(results)
         say(f"total bench time {time.monotonic() - started:.0f} s; at the end: {machine_line()}")
     finally:
