@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test test-fast lint bench bench-deps bench-backup bench-restore clean
+.PHONY: serve test test-fast lint bench bench-deps bench-backup bench-restore bench-scale clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -37,6 +37,10 @@ bench-backup: $(STAMP) bench-deps
 
 bench-restore: $(STAMP) bench-deps
 	$(BIN)/python -m bench.restore $(BENCH_ARGS)
+
+# e.g. make bench-scale BENCH_ARGS="--sizes 30000,100000"
+bench-scale: $(STAMP)
+	$(BIN)/python -m bench.scale $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) dorisbk-data

@@ -393,6 +393,24 @@ def test_failed_load_changes_nothing(server: DorisbkServer, conn) -> None:
     assert not list((server.data_dir / "be" / "be1" / "tmp").glob("load_*"))
 
 
+def test_load_into_more_tablets_than_one_copy_writes(server: DorisbkServer, conn) -> None:
+    """1,200 tablets: beyond backend/load.py's COPY_TABLETS, the rows are written a group of partitions at a
+    time; later rows still win on equal keys, and a row no partition takes still fails the whole load."""
+    parts = ", ".join(f'PARTITION p{i} VALUES LESS THAN ("{(i + 1) * 10}")' for i in range(12))
+    rows(conn, f"CREATE TABLE wide (p INT NOT NULL, k BIGINT NOT NULL, v BIGINT) UNIQUE KEY(p, k) "
+               f"PARTITION BY RANGE(p) ({parts}) DISTRIBUTED BY HASH(k) BUCKETS 100")  # fmt: skip
+    # 24,000 rows over 12,000 keys: each key twice, its second row (v = 1) later in the load
+    rows(conn, "INSERT INTO wide SELECT (number % 12000) DIV 100, number % 12000, number DIV 12000 "
+               "FROM numbers('number' = '24000')")  # fmt: skip
+    assert rows(conn, "SELECT count(*), sum(v) FROM wide") == [(12000, 12000)]
+    assert len({t["TabletId"] for t in tablets(conn, "wide") if int(t["RowCount"]) > 0}) == 1200
+    before_files = parquet_files(server.data_dir)
+    expect_error(conn, "INSERT INTO wide SELECT if(number = 5000, 500, number % 120), number, 7 "
+                       "FROM numbers('number' = '12000')", 1105, "no partition for this tuple")  # fmt: skip
+    assert parquet_files(server.data_dir) == before_files
+    assert one(conn, "SELECT count(*) FROM wide WHERE v = 7") == 0
+
+
 def test_truncate_drop_partition_drop_table_take_data_and_files(server: DorisbkServer, conn) -> None:
     rows(conn, "CREATE TABLE doomed (d DATE, v INT) PARTITION BY RANGE(d) (PARTITION a VALUES LESS THAN "
                "('2024-02-01'), PARTITION b VALUES LESS THAN ('2024-03-01'), PARTITION c VALUES LESS THAN "

@@ -67,13 +67,13 @@ class Env:
         self.config = config
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = MetaStore(config.resolved_meta_url())
-        rows = list(self.store.load())
         self.catalog = Catalog(self.store)
         self.users = UserManager(self.store)
         self.repos = RepositoryMgr(self.store)
         self.repos.protect(config.data_dir)  # no LOCAL repository may overlap the server's own files
         self.frontend_config = FrontendConfig()
-        rows = self.catalog.replay(rows)
+        # streamed: each row is parsed, made an object and dropped, never all held as dicts at once
+        rows = self.catalog.replay(self.store.load())
         rows = self.users.replay(rows)
         rows = self.repos.replay(rows)
         self.txns = LoadTransactionMgr(self.store, self.frontend_config)

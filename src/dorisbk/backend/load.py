@@ -4,7 +4,8 @@ Rows are routed to their partition (range / list) and bucket (hash of the distri
 columns, or random) by DuckDB in one pass that writes Parquet files per (partition,
 bucket) into a staging dir, using Parquet's version 2 encodings (about a quarter smaller
 than version 1 for the same rows, which makes loads, scans and backups faster). The files
-are then moved into each replica's tablet dir and fsynced, and one metadata transaction
+are then moved into each replica's tablet dir (a tablet's first load renames its staged dir
+into place) and made durable (one syncfs for many files), and one metadata transaction
 makes the new version of every touched partition visible. A load that dies before that
 commit leaves only files that nothing references, which the start-up collection removes.
 """
@@ -35,7 +36,7 @@ from dorisbk.catalog.catalog import Catalog
 from dorisbk.catalog.model import Partition, Rowset, Table, Tablet, now_ms
 from dorisbk.catalog.types import ColumnType
 from dorisbk.checksum import md5_file
-from dorisbk.durable import fsync_path
+from dorisbk.durable import sync_written
 from dorisbk.errors import DorisError
 from dorisbk.meta.store import Change
 
@@ -44,7 +45,12 @@ from dorisbk.meta.store import Change
 # to build one for a large domain costs ~10% of a load and saves nothing (bench/load_query.py)
 DICTIONARY_BYTES = 2048
 ROWSET_FORMAT = f"FORMAT parquet, PARQUET_VERSION V2, DICTIONARY_SIZE_LIMIT {DICTIONARY_BYTES}"
-HASH_WORKERS = 4  # staged files checksummed and synced at once
+HASH_WORKERS = 4  # staged files checksummed at once
+HASH_CHUNK = 256  # files per task: a future per file costs more than hashing a small file
+# Tablets one COPY writes at most: DuckDB's partitioned write slows with the number of files one statement
+# keeps (bench/scale.py: ~1 ms a file at 1,000 files, ~3 ms at 10,000), so a load into more tablets keeps
+# its routed rows in a temporary table and writes them a group of partitions at a time.
+COPY_TABLETS = 1024
 
 # The partition id of rows no partition takes (they fail the load).
 UNROUTED = -1
@@ -245,12 +251,9 @@ class Loader:
         staging = self.store.staging_dir(first_backend, f"load_{txn_id}_{uuid.uuid4().hex[:8]}")
         try:
             try:
-                cur.execute(
-                    f"COPY ({routed}) TO {quote_str(str(staging))} "
-                    f"({ROWSET_FORMAT}, PARTITION_BY (__pid, __bucket), FILENAME_PATTERN 'r_{{uuid}}')"
-                )
-                self._check_unrouted(cur, staging, table)
-                written = self._collect_files(cur, staging)
+                staged_files = self._write_staged(cur, routed, parts, staging, txn_id)
+                self._check_unrouted(cur, staged_files, table)
+                written = self._collect_files(staged_files)
             except duckdb.Error as exc:
                 raise DorisError(duck.error_message(exc)) from None
             replaced = [p.id for p in parts] if overwrite else []
@@ -335,9 +338,28 @@ class Loader:
             out.append(f"{typed} AS {quote_ident(col.name)}")
         return out
 
-    def _check_unrouted(self, cur: duckdb.DuckDBPyConnection, staging: Path, table: Table) -> None:
-        bad = staging / f"__pid={UNROUTED}"
-        files = [str(p) for p in bad.rglob("*.parquet")] if bad.is_dir() else []
+    def _write_staged(
+        self, cur: duckdb.DuckDBPyConnection, routed: str, parts: Sequence[Partition], staging: Path, txn_id: int
+    ) -> list[_Staged]:
+        """Write the routed rows as one Parquet file per (partition, bucket) under ``staging``. Beyond
+        COPY_TABLETS tablets, the rows are kept in a temporary table and written a group of partitions
+        at a time."""
+        groups = _copy_groups(parts)
+        if len(groups) == 1:
+            return _copy_partitioned(cur, routed, staging, txn_id)
+        temp = f"__load_routed_{txn_id}"
+        cur.execute(f"CREATE TEMP TABLE {temp} AS {routed}")
+        try:
+            staged: list[_Staged] = []
+            for n, pids in enumerate(groups):
+                chosen = f"SELECT * FROM {temp} WHERE __pid IN ({', '.join(map(str, pids))})"
+                staged.extend(_copy_partitioned(cur, chosen, staging / f"g{n}", txn_id))
+            return staged
+        finally:
+            cur.execute(f"DROP TABLE IF EXISTS {temp}")
+
+    def _check_unrouted(self, cur: duckdb.DuckDBPyConnection, staged: Sequence[_Staged], table: Table) -> None:
+        files = [f.path for f in staged if f.partition_id == UNROUTED]
         if not files:
             return
         sample = cur.execute(
@@ -348,19 +370,15 @@ class Loader:
             f"Insert has filtered data in strict mode. [DATA_QUALITY_ERROR]no partition for this tuple. tuple=({shown})"
         )
 
-    def _collect_files(self, cur: duckdb.DuckDBPyConnection, staging: Path) -> dict[tuple[int, int], list[tuple]]:
-        files = sorted(str(p) for p in staging.rglob("*.parquet"))
-        if not files:
-            return {}
-        listed = ", ".join(quote_str(f) for f in files)
-        counts = dict(cur.execute(f"SELECT file_name, num_rows FROM parquet_file_metadata([{listed}])").fetchall())
-        with ThreadPoolExecutor(HASH_WORKERS) as pool:  # hashlib and fsync release the GIL
-            digests = list(pool.map(_checksum_and_sync, files))
+    def _collect_files(self, staged: Sequence[_Staged]) -> dict[tuple[int, int], list[tuple]]:
+        """The staged files by (partition, bucket), as (path, rows, size, md5)."""
+        paths = [f.path for f in staged]
+        chunks = [paths[i : i + HASH_CHUNK] for i in range(0, len(paths), HASH_CHUNK)]
+        with ThreadPoolExecutor(HASH_WORKERS) as pool:  # hashlib releases the GIL
+            digests = [md5 for chunk in pool.map(_md5_files, chunks) for md5 in chunk]
         out: dict[tuple[int, int], list[tuple]] = {}
-        for path, md5 in zip(files, digests, strict=True):
-            pid_part, bucket_part = Path(path).parent.parent.name, Path(path).parent.name
-            key = (int(pid_part.split("=", 1)[1]), int(bucket_part.split("=", 1)[1]))
-            out.setdefault(key, []).append((path, int(counts[path]), os.path.getsize(path), md5))
+        for f, md5 in zip(staged, digests, strict=True):
+            out.setdefault((f.partition_id, f.bucket), []).append((f.path, f.rows, f.size, md5))
         return out
 
     def _publish(
@@ -370,6 +388,7 @@ class Loader:
         ``replaced`` keep only the new rowsets (their old files go once no query reads them)."""
         placed: list[str] = []
         try:
+            self.catalog.store.reserve_ids(sum(len(files) for files in written.values()))
             with self.catalog.lock:
                 touched = {pid for pid, _ in written} | set(replaced)
                 parts = {pid: self.catalog.partitions.get(pid) for pid in touched}
@@ -377,24 +396,22 @@ class Loader:
                     raise DorisError("Load aborted: the table or partition was dropped or truncated during the load")
                 tablets = {pid: self.catalog.partition_tablets(parts[pid]) for pid in touched}  # type: ignore[arg-type]
             new_rowsets: dict[int, list[list[Rowset]]] = {}
-            dirs: set[Path] = set()
+            dirs: set[str] = set()
             for (pid, bucket), files in written.items():
                 tablet = tablets[pid][bucket]
                 per_replica = new_rowsets.setdefault(tablet.id, [[] for _ in tablet.replicas])
-                for path, rows, size, md5 in files:
-                    rowset_id = self.catalog.store.next_id()
-                    for i, replica in enumerate(tablet.replicas):
-                        target_dir = self.store.tablet_dir(replica.backend_id, tablet.id)
-                        target_dir.mkdir(parents=True, exist_ok=True)
-                        dirs.add(target_dir)
-                        target = target_dir / f"{rowset_id}_{txn_id}.parquet"
-                        _place(path, target, move=i == len(tablet.replicas) - 1)
-                        placed.append(str(target))
-                        per_replica[i].append(
-                            Rowset(rowset_id, 0, self.store.relative(replica.backend_id, target), rows, size, md5)
-                        )
-            for directory in dirs:  # the new names are durable before the version that lists them
-                fsync_path(directory)
+                sources = [f[0] for f in files]
+                rowset_ids = [self.catalog.store.next_id() for _ in files]
+                for i, replica in enumerate(tablet.replicas):
+                    target_dir, relative_dir = self.store.tablet_path(replica.backend_id, tablet.id)
+                    targets, new_dir = _place(sources, target_dir, move=i == len(tablet.replicas) - 1)
+                    placed.extend(targets)
+                    dirs.add(os.path.dirname(target_dir) if new_dir else target_dir)
+                    for rowset_id, target, (_path, rows, size, md5) in zip(rowset_ids, targets, files, strict=True):
+                        relative = f"{relative_dir}/{os.path.basename(target)}"
+                        per_replica[i].append(Rowset(rowset_id, 0, relative, rows, size, md5))
+            # the files' data and new names are durable before the version that lists them
+            sync_written(placed, dirs)
             total = sum(f[1] for files in written.values() for f in files)
             old: list[Tablet] = []
             with self.catalog.lock:
@@ -436,17 +453,82 @@ def _auto_temp(txn_id: int) -> str:
     return f"__auto_load_{txn_id}"
 
 
-def _checksum_and_sync(path: str) -> str:
-    """A staged file's md5, with its data on disk (it is renamed, never rewritten, into the tablet)."""
-    digest = md5_file(path)
-    fsync_path(path)
-    return digest
+def _md5_files(paths: Sequence[str]) -> list[str]:
+    return [md5_file(path) for path in paths]
 
 
-def _place(source: str, target: Path, move: bool) -> None:
-    """Put a staged (already synced) file into a tablet dir: copied for all but the last replica, then moved."""
-    if move:
-        os.replace(source, target)
-    else:
-        shutil.copyfile(source, target)
-        fsync_path(target)
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Staged:
+    """A file a partitioned COPY wrote: its rows all go to one bucket of one partition."""
+
+    path: str
+    partition_id: int
+    bucket: int
+    rows: int
+    size: int
+
+
+def _copy_groups(parts: Sequence[Partition]) -> list[list[int]]:
+    """Partition ids in groups of at most COPY_TABLETS tablets (a partition bigger than that alone), the
+    first with UNROUTED, so that each group is one COPY."""
+    groups: list[list[int]] = [[UNROUTED]]
+    tablets = 0
+    for part in parts:
+        if tablets and tablets + part.buckets > COPY_TABLETS:
+            groups.append([])
+            tablets = 0
+        groups[-1].append(part.id)
+        tablets += part.buckets
+    return groups
+
+
+def _copy_partitioned(cur: duckdb.DuckDBPyConnection, select: str, staging: Path, txn_id: int) -> list[_Staged]:
+    """One COPY of ``select`` into files per (__pid, __bucket) under ``staging``, with DuckDB's own account
+    of each file it wrote (path, rows, bytes, partition keys). The files keep their names in the tablet:
+    ``<txn_id>_<n>.parquet``, unique there as a load writes each tablet in one COPY."""
+    rows = cur.execute(
+        f"COPY ({select}) TO {quote_str(str(staging))} "
+        f"({ROWSET_FORMAT}, PARTITION_BY (__pid, __bucket), FILENAME_PATTERN '{txn_id}_{{i}}', RETURN_STATS)"
+    ).fetchall()
+    names = [d[0] for d in cur.description or ()]
+    at = {name: names.index(name) for name in ("filename", "count", "file_size_bytes", "partition_keys")}
+    out = []
+    for row in rows:
+        keys = row[at["partition_keys"]]
+        out.append(
+            _Staged(row[at["filename"]], int(keys["__pid"]), int(keys["__bucket"]), int(row[at["count"]]),
+                    int(row[at["file_size_bytes"]]))
+        )  # fmt: skip
+    return out
+
+
+def _place(sources: Sequence[str], target_dir: str, move: bool) -> tuple[list[str], bool]:
+    """Put a bucket's staged files (all in its staged dir) into a tablet dir under their own names: copied
+    for all but the last replica, then moved. A tablet without a dir yet (its first load) gets the staged
+    dir itself, renamed: a load into every tablet of a large table then makes and removes no dir per tablet
+    beyond the one DuckDB writes into. Returns the files' new paths and whether the dir was renamed in."""
+    targets = [os.path.join(target_dir, os.path.basename(source)) for source in sources]
+    if move and not os.path.isdir(target_dir):
+        try:
+            _rename_dir(os.path.dirname(sources[0]), target_dir)
+            return targets, True
+        except OSError:  # the dir appeared meanwhile: the files go one by one
+            pass
+    os.makedirs(target_dir, exist_ok=True)
+    for source, target in zip(sources, targets, strict=True):
+        if move:
+            os.replace(source, target)
+        else:
+            shutil.copyfile(source, target)
+    return targets, False
+
+
+def _rename_dir(source: str, target: str) -> None:
+    """Rename a dir, making the target's parent (a backend's data dir) the first time it is missing."""
+    try:
+        os.rename(source, target)
+    except FileNotFoundError:
+        if not os.path.isdir(source):
+            raise
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        os.rename(source, target)

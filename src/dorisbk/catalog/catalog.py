@@ -92,7 +92,7 @@ class Catalog:
         """Persist ``puts``/``deletes`` (catalog objects) plus any extra rows, then apply in memory."""
         for obj in puts:
             kind, target = self._kind_of(obj)
-            change.put(kind, obj.id, obj.to_dict())  # type: ignore[attr-defined]
+            change.put_encoded(kind, obj.id, obj.to_dict())  # type: ignore[attr-defined]
         for obj in deletes:
             kind, _target = self._kind_of(obj)
             change.delete(kind, obj.id)  # type: ignore[attr-defined]
@@ -262,25 +262,22 @@ class Catalog:
             self.check_replicas(table.replication_num)
             self.check_colocate(db, table)
             objs: list[object] = [table]
-            made: list[Partition] = []
             if table.partition_type == "UNPARTITIONED":
                 partition_defs = [PartitionDef(table.name)]
+            made = _Placement(table, [], self.replica_load())
+            self.store.reserve_ids(_ids_needed(table, [*partition_defs, *optional_defs]))
             for pdef in partition_defs:
-                if any(p.name == pdef.name for p in made):
+                if pdef.name in made.names:
                     raise DorisError(f"Duplicated partition name: {pdef.name}")
-                pending = [o for o in objs if isinstance(o, Tablet)]
-                part, tablets = self._new_partition(table, made, pdef, None, pending)
-                made.append(part)
+                part, tablets = self._new_partition(table, made, pdef, None)
                 objs.extend([part, *tablets])
             for pdef in optional_defs:
-                if any(p.name == pdef.name for p in made):
+                if pdef.name in made.names:
                     continue
-                pending = [o for o in objs if isinstance(o, Tablet)]
                 try:
-                    part, tablets = self._new_partition(table, made, pdef, None, pending)
+                    part, tablets = self._new_partition(table, made, pdef, None)
                 except DorisError:
                     continue
-                made.append(part)
                 objs.extend([part, *tablets])
             self.commit(Change(), puts=objs)
             return True
@@ -426,7 +423,7 @@ class Catalog:
                 if pdef.if_not_exists:
                     return
                 raise DorisError(f"Duplicate partition name {pdef.name}", code=1517)
-            part, tablets = self._new_partition(table, existing, pdef, dist)
+            part, tablets = self._new_partition(table, _Placement(table, existing, self.replica_load()), pdef, dist)
             part.is_temp = temporary
             self.commit(Change(), puts=[part, *tablets, dataclasses.replace(table, update_time=now_ms())])
 
@@ -480,14 +477,12 @@ class Catalog:
             table = self.tables.get(table_id)
             if table is None:
                 raise DorisError("Load aborted: the table was dropped during the load")
-            made = list(self.table_partitions(table))
+            made = _Placement(table, self.table_partitions(table), self.replica_load())
             puts: list[object] = []
             for pdef in pdefs:
-                if any(p.name == pdef.name for p in made):
+                if pdef.name in made.names:
                     continue
-                pending = [o for o in puts if isinstance(o, Tablet)]
-                part, tablets = self._new_partition(table, made, pdef, None, pending)
-                made.append(part)
+                part, tablets = self._new_partition(table, made, pdef, None)
                 puts.extend([part, *tablets])
             if puts:
                 self.commit(Change(), puts=[*puts, dataclasses.replace(table, update_time=now_ms())])
@@ -592,10 +587,10 @@ class Catalog:
             parts = [self.partition(table, n) for n in part_names] if part_names else self.table_partitions(table)
             puts: list[object] = []
             old: list[Tablet] = []
+            load = self.replica_load()
             for part in parts:
                 old.extend(self.partition_tablets(part))
-                pending = [o for o in puts if isinstance(o, Tablet)]
-                tablets = self.new_tablets(table, part, part.buckets, part.replication_num, pending)
+                tablets = self.new_tablets(table, part, part.buckets, part.replication_num, load)
                 puts.extend(tablets)
                 puts.append(
                     dataclasses.replace(
@@ -666,13 +661,9 @@ class Catalog:
             raise DorisError(NOT_ENOUGH_BACKENDS.format(num=num))
 
     def _new_partition(
-        self,
-        table: Table,
-        existing: Sequence[Partition],
-        pdef: PartitionDef,
-        dist: DistributionDef | None,
-        pending: Sequence[Tablet] = (),
+        self, table: Table, placed: _Placement, pdef: PartitionDef, dist: DistributionDef | None
     ) -> tuple[Partition, list[Tablet]]:
+        """A partition placed among ``placed`` (which then counts it and its tablets) and its tablets."""
         props = dict(pdef.properties)
         replication = int(props.get("replication_num", table.replication_num))
         self.check_replicas(replication)
@@ -689,32 +680,30 @@ class Catalog:
         if table.partition_type == "RANGE":
             if pdef.values is not None:
                 raise DorisError("List partition values can not be used in a RANGE partitioned table")
-            types = bounds.column_types(table)
-            part.lower, part.upper = bounds.place_range(types, existing, pdef.less_than, pdef.lower, pdef.upper)
+            part.lower, part.upper = placed.ranges.place(pdef.less_than, pdef.lower, pdef.upper)
         elif table.partition_type == "LIST":
             if pdef.values is None:
                 raise DorisError("Range partition values can not be used in a LIST partitioned table")
-            part.values = bounds.check_list_values(bounds.column_types(table), existing, pdef.values)
-        tablets = self.new_tablets(table, part, buckets, replication, pending)
+            part.values = bounds.check_list_values(placed.types, placed.parts, pdef.values)
+        tablets = self.new_tablets(table, part, buckets, replication, placed.load)
         part.tablet_ids = [t.id for t in tablets]
+        placed.add(part)
         return part, tablets
 
-    def new_tablets(
-        self,
-        table: Table,
-        part: Partition,
-        buckets: int,
-        replication: int,
-        pending: Sequence[Tablet] = (),
-        version: int = 1,
-    ) -> list[Tablet]:
-        """One tablet per bucket; each tablet's replicas go to distinct backends, the least loaded first
-        (counting the tablets of the same statement or job not committed yet, ``pending``), at ``version``."""
+    def replica_load(self) -> dict[int, int]:
+        """Replicas per backend, counted once per statement: what placing new tablets balances."""
         load = {be.id: 0 for be in self.backend_list()}
-        for tablet in [*self.tablets.values(), *pending]:
+        for tablet in self.tablets.values():
             for replica in tablet.replicas:
                 if replica.backend_id in load:
                     load[replica.backend_id] += 1
+        return load
+
+    def new_tablets(
+        self, table: Table, part: Partition, buckets: int, replication: int, load: dict[int, int], version: int = 1
+    ) -> list[Tablet]:
+        """One tablet per bucket; each tablet's replicas go to distinct backends, the least loaded first
+        (``load``: replicas per backend, the statement's new ones included, updated here)."""
         tablets = []
         for bucket in range(buckets):
             tablet_id = self.store.next_id()
@@ -733,6 +722,32 @@ class Catalog:
                 )
             )
         return tablets
+
+
+class _Placement:
+    """The partitions a statement places new ones among (existing ones and those it made so far), kept so
+    that each placement costs a lookup, not a pass over all the others: a CREATE TABLE of thousands of
+    partitions would be quadratic otherwise."""
+
+    def __init__(self, table: Table, existing: Sequence[Partition], load: dict[int, int]) -> None:
+        self.is_range = table.partition_type == "RANGE"
+        self.types = bounds.column_types(table) if table.partition_type != "UNPARTITIONED" else []
+        self.parts = list(existing)
+        self.names = {p.name for p in existing}
+        self.ranges = bounds.RangePlacer(self.types, existing if self.is_range else [])
+        self.load = load
+
+    def add(self, part: Partition) -> None:
+        self.parts.append(part)
+        self.names.add(part.name)
+        if self.is_range:
+            self.ranges.add(part)
+
+
+def _ids_needed(table: Table, pdefs: Sequence[PartitionDef]) -> int:
+    """Ids a CREATE TABLE takes at most: each partition, its tablets and their replicas."""
+    per_partition = 1 + table.buckets * (1 + max(table.replication_num, 1))
+    return len(pdefs) * per_partition + 1
 
 
 _INDEX_SIZES = {

@@ -74,7 +74,10 @@ class Column:
         return Column(**{**d, "type": ColumnType.from_dict(d["type"])})
 
 
-@dataclass
+# Rowsets, replicas and tablets are the catalog's many objects (Doris allows 300,000 tablets in one job):
+# slots keep each small, and their rows are written and read field by field rather than through
+# dataclasses.asdict, which deep-copies (bench/scale.py).
+@dataclass(slots=True)
 class Rowset:
     """One immutable Parquet file of a replica, written by the load that made ``version``."""
 
@@ -85,8 +88,12 @@ class Rowset:
     size: int
     md5: str = ""
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "version": self.version, "path": self.path, "rows": self.rows, "size": self.size,
+                "md5": self.md5}  # fmt: skip
 
-@dataclass
+
+@dataclass(slots=True)
 class Replica:
     id: int
     backend_id: int
@@ -104,8 +111,12 @@ class Replica:
     def visible_rowsets(self, version: int) -> list[Rowset]:
         return [r for r in self.rowsets if r.version <= version]
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "backend_id": self.backend_id, "version": self.version,
+                "rowsets": [r.to_dict() for r in self.rowsets]}  # fmt: skip
 
-@dataclass
+
+@dataclass(slots=True)
 class Tablet:
     id: int
     table_id: int
@@ -115,12 +126,15 @@ class Tablet:
     replicas: list[Replica] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return {"id": self.id, "table_id": self.table_id, "partition_id": self.partition_id, "index_id": self.index_id,
+                "bucket": self.bucket, "replicas": [r.to_dict() for r in self.replicas]}  # fmt: skip
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> Tablet:
-        replicas = [Replica(**{**r, "rowsets": [Rowset(**s) for s in r["rowsets"]]}) for r in d["replicas"]]
-        return Tablet(**{**d, "replicas": replicas})
+        replicas = [
+            Replica(r["id"], r["backend_id"], r["version"], [Rowset(**s) for s in r["rowsets"]]) for r in d["replicas"]
+        ]
+        return Tablet(d["id"], d["table_id"], d["partition_id"], d["index_id"], d["bucket"], replicas)
 
 
 @dataclass

@@ -198,7 +198,7 @@ class RestoreJob(AbstractJob):
         tables_meta = {t["name"]: t for t in meta.get("olap_tables", [])}
         views_meta = {v["name"]: v for v in meta.get("views", [])}
         plan = RestorePlan()
-        pending: list[Tablet] = []  # the tablets planned so far, which the catalog's placement counts
+        load = catalog.replica_load()  # replicas per backend, the plan's new ones counted as they are placed
         with catalog.lock:
             db = catalog.dbs.get(self.db_id)
             if db is None:
@@ -208,7 +208,7 @@ class RestoreJob(AbstractJob):
                 if remote is None:
                     raise DorisError(f"Table {src_name} does not exist in the meta of snapshot {self.label}")
                 target = self.aliases.get(src_name, src_name)
-                plan.tables.append(self._plan_table(ctx, db.id, remote, obj, target, plan, pending))
+                plan.tables.append(self._plan_table(ctx, db.id, remote, obj, target, plan, load))
             for view in self.info["new_backup_objects"].get("views", []):
                 remote = views_meta.get(view["name"])
                 if remote is None:
@@ -239,7 +239,7 @@ class RestoreJob(AbstractJob):
         obj: dict[str, Any],
         target: str,
         plan: RestorePlan,
-        pending: list[Tablet],
+        load: dict[int, int],
     ) -> TablePlan:
         catalog = ctx.catalog
         db = catalog.dbs[db_id]
@@ -275,7 +275,7 @@ class RestoreJob(AbstractJob):
                 mode=TableMode.ATOMIC if atomic else TableMode.NEW,
                 table_id=table.id,
                 partitions=[
-                    self._plan_partition(ctx, table, rpart, obj, None, pending) for rpart in remote_parts.values()
+                    self._plan_partition(ctx, table, rpart, obj, None, load) for rpart in remote_parts.values()
                 ],
                 table=table,
                 replaces=local.id if local is not None else None,
@@ -289,7 +289,7 @@ class RestoreJob(AbstractJob):
             mode=TableMode.EXISTING,
             table_id=local.id,
             partitions=[
-                self._plan_partition(ctx, local, rpart, obj, local_parts.get(pname), pending)
+                self._plan_partition(ctx, local, rpart, obj, local_parts.get(pname), load)
                 for pname, rpart in remote_parts.items()
             ],
             auto_increment_next=remote.get("auto_increment_next", 1),
@@ -398,11 +398,11 @@ class RestoreJob(AbstractJob):
         rpart: dict[str, Any],
         obj: dict[str, Any],
         existing: Partition | None,
-        pending: list[Tablet],
+        load: dict[int, int],
     ) -> PartitionPlan:
         """The partition ``rpart`` of the snapshot becomes: a new one, or ``existing`` overwritten. Its
-        replicas are placed by the catalog, as a new partition's, counting the tablets planned so far
-        (``pending``, which gets this partition's)."""
+        replicas are placed by the catalog, as a new partition's, balancing by ``load`` (replicas per backend,
+        the tablets planned so far included; this partition's are added)."""
         catalog = ctx.catalog
         replication = self.replication_for(rpart)
         catalog.check_replicas(replication)
@@ -429,8 +429,7 @@ class RestoreJob(AbstractJob):
                         f"Tablet {src['id']} of partition {rpart['name']} is missing in the info of snapshot "
                         f"{self.label}"
                     )
-        new = catalog.new_tablets(table, part, len(sources), replication, pending, rpart["visible_version"])
-        pending.extend(new)
+        new = catalog.new_tablets(table, part, len(sources), replication, load, rpart["visible_version"])
         tablets = [
             TabletPlan(
                 tablet,
