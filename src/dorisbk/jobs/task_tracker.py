@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import threading
 from concurrent.futures import CancelledError, Future
 from typing import Any
@@ -22,18 +23,35 @@ class TaskTracker:
         self._next = 0
         self._futures: dict[int, Future] = {}
         self._tasks: dict[int, AgentTask] = {}
+        # signatures of the tasks not done yet, in sending order: each scheduler round and SHOW read these,
+        # not every future of a job of 30,000 tasks
+        self._unfinished: dict[int, None] = {}
+        self._lock = threading.Lock()
 
     def submit(self, executor: TaskExecutor, task: AgentTask) -> None:
         """Run ``task`` on its backend's workers."""
         self._next += 1
         signature = self.job_id * 1000 + self._next
-        self._futures[signature] = executor.submit(task)
         self._tasks[signature] = task
+        with self._lock:  # before the task can end, so that its end is never missed
+            self._unfinished[signature] = None
+        try:
+            future = executor.submit(task)
+        except BaseException:
+            self._ended(signature)
+            raise
+        self._futures[signature] = future
+        future.add_done_callback(lambda _future: self._ended(signature))
+
+    def _ended(self, signature: int) -> None:
+        with self._lock:
+            self._unfinished.pop(signature, None)
 
     def collect(self, errors: dict[str, str]) -> list[Any] | None:
         """Results once every task is done (None before); a failed task's error goes to ``errors`` and is raised."""
-        if any(not f.done() for f in self._futures.values()):
-            return None
+        with self._lock:
+            if self._unfinished:
+                return None
         results = []
         for signature, future in self._futures.items():
             exc = future.exception()
@@ -47,6 +65,8 @@ class TaskTracker:
 
     def reset(self) -> None:
         self._futures, self._tasks = {}, {}
+        with self._lock:
+            self._unfinished.clear()
 
     def stop(self) -> None:
         """Cancel queued tasks and wait for running ones, which stop at their next file."""
@@ -60,7 +80,8 @@ class TaskTracker:
 
     def _running(self) -> list[int]:
         # finished tasks leave the lists, as in Doris
-        return [sig for sig, f in list(self._futures.items()) if not f.done()][:SHOWN]
+        with self._lock:
+            return list(itertools.islice(self._unfinished, SHOWN))
 
     def unfinished_text(self) -> str:
         """SHOW's UnfinishedTasks: ``[signature=backendId], ...``."""
