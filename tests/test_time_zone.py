@@ -70,3 +70,14 @@ def test_clock_functions_are_typed_with_their_fraction(server: DorisbkServer) ->
         rows(conn, "CREATE DATABASE clock_db")
         rows(conn, "CREATE VIEW clock_db.v AS SELECT now() AS n")
         assert "now()" in rows(conn, "SHOW CREATE VIEW clock_db.v")[0][1].lower()
+
+
+def test_a_column_named_now_is_a_column(server: DorisbkServer) -> None:
+    """Without parentheses NOW, CURDATE and CURTIME name columns (only CURRENT_DATE and the like are the
+    clock), so a table's column of that name is read, not replaced by the time."""
+    with server.connect() as conn:
+        rows(conn, "CREATE DATABASE clock_cols")
+        rows(conn, "CREATE TABLE clock_cols.t (now INT, curdate INT) DISTRIBUTED BY HASH(now) BUCKETS 1 "
+                   "PROPERTIES ('replication_num' = '1')")  # fmt: skip
+        rows(conn, "INSERT INTO clock_cols.t VALUES (7, 8)")
+        assert rows(conn, "SELECT now, curdate, now() > '2020-01-01' FROM clock_cols.t") == [(7, 8, 1)]

@@ -10,10 +10,14 @@ from sqlglot import exp
 
 from dorisbk.errors import DorisError
 
-# names that read the clock, as the dialect parses them when they are plain calls
-_NOW_CALLS = {"NOW", "LOCALTIME", "LOCALTIMESTAMP", "CURRENT_TIMESTAMP"}
-_DATE_CALLS = {"CURDATE", "CURRENT_DATE"}
-_TIME_CALLS = {"CURTIME", "CURRENT_TIME"}
+# what the dialect leaves as a plain call (NOW()) or a bare name (CURRENT_DATE) -> the clock it reads
+_BY_NAME = {
+    **dict.fromkeys(("NOW", "LOCALTIME", "LOCALTIMESTAMP", "CURRENT_TIMESTAMP"), "now"),
+    **dict.fromkeys(("CURDATE", "CURRENT_DATE"), "date"),
+    **dict.fromkeys(("CURTIME", "CURRENT_TIME"), "time"),
+}
+# the ones that read the clock without parentheses; a bare NOW, CURDATE or CURTIME is a column, as in MySQL
+_KEYWORDS = {"CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "LOCALTIME", "LOCALTIMESTAMP"}
 _MAX_PRECISION = 6
 
 
@@ -46,17 +50,10 @@ def _kind(node: exp.Expression) -> str | None:
         return "date"
     if isinstance(node, exp.CurrentTime):
         return "time"
-    name = ""
     if isinstance(node, exp.Anonymous):
-        name = node.name.upper()
-    elif isinstance(node, exp.Column) and not node.table and not node.this.quoted:
-        name = node.name.upper() if node.name.upper() in _DATE_CALLS | _NOW_CALLS | _TIME_CALLS else ""
-    if name in _NOW_CALLS:
-        return "now"
-    if name in _DATE_CALLS:
-        return "date"
-    if name in _TIME_CALLS:
-        return "time"
+        return _BY_NAME.get(node.name.upper())
+    if isinstance(node, exp.Column) and not node.table and not node.this.quoted and node.name.upper() in _KEYWORDS:
+        return _BY_NAME[node.name.upper()]
     return None
 
 
