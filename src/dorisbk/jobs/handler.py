@@ -105,11 +105,10 @@ class BackupHandler:
         self.add_job(restore_request.build(self, req))
 
     def show_jobs(
-        self, db_name: str | None, job_type: str, label: LabelTest | None, brief: bool = False
+        self, db: Database, job_type: str, label: LabelTest | None, brief: bool = False
     ) -> tuple[tuple[str, ...], list[tuple]]:
         """SHOW BACKUP / SHOW [BRIEF] RESTORE: columns and one row per job of the type whose label passes;
         in concurrency mode each unfinished job also shows its QueuePos and BlockReason."""
-        db = self.database(db_name)
         if job_type == "BACKUP":
             columns = SHOW_BACKUP_COLUMNS
             rows = [j.show_row() for j in self.db_jobs(db.id) if isinstance(j, BackupJob) and _passes(label, j)]
@@ -126,13 +125,13 @@ class BackupHandler:
         return (*columns, *QUEUE_COLUMNS), queued
 
     def drop_repository(self, name: str) -> None:
-        """ALTER and DROP REPOSITORY name no repository in their "does not exist" message (as Doris)."""
         record = self.existing_repository(name)
         if self.jobs_using_repo(record.id):
             raise DorisError("Backup or restore job is running on this repository. Can not drop it")
         self.ctx.repos.drop(name)
 
     def existing_repository(self, name: str) -> RepoRecord:
+        """ALTER and DROP REPOSITORY name no repository in their "does not exist" message (as Doris)."""
         if name not in self.ctx.repos.records:
             raise DorisError("Repository does not exist")
         return self.ctx.repos.record(name)
@@ -227,12 +226,11 @@ class BackupHandler:
         db_id = self.database(db_name).id
         if self.concurrent:
             mine = [j for j in self.unfinished_jobs(db_id) if j.type == job_type]
-            chosen = [j for j in mine if label is None or label(j.label)]
+            chosen = [j for j in mine if _passes(label, j)]
         else:
             jobs = self.db_jobs(db_id)
             job = jobs[-1] if jobs and (job_type == "BACKUP" or not jobs[-1].done) else None
-            ok = job is not None and job.type == job_type and (label is None or label(job.label))
-            chosen = [job] if ok and job is not None else []
+            chosen = [job] if job is not None and job.type == job_type and _passes(label, job) else []
         if not chosen:
             kind = "backup job" if job_type == "BACKUP" else "restore"
             raise DorisError(f"No {kind} is currently running")

@@ -107,7 +107,7 @@ def backup(env: Env, ctx: SessionContext, stmt: b.BackupStmt) -> None:
 
 
 def show_backup(env: Env, ctx: SessionContext, stmt: b.ShowBackupStmt) -> Result:
-    db = env.jobs.database(ctx.current_db(stmt.db)).name
+    db = env.jobs.database(ctx.current_db(stmt.db))
     if not stmt.where_is_valid:
         raise DorisError(
             'Where clause should like: SnapshotName = "your_snapshot_name",  or SnapshotName LIKE "matcher"'
@@ -117,7 +117,7 @@ def show_backup(env: Env, ctx: SessionContext, stmt: b.ShowBackupStmt) -> Result
 
 def cancel_backup(env: Env, ctx: SessionContext, stmt: b.CancelBackupStmt) -> None:
     if not stmt.where_is_valid:
-        raise DorisError('Where clause should like: LABEL = "your_label_name",  or LABEL LIKE "matcher"')
+        raise DorisError(restore.WHERE_LABEL)
     env.jobs.cancel(ctx.current_db(stmt.db), "BACKUP", stmt.where.matches if stmt.where else None)
 
 

@@ -11,6 +11,7 @@ from dorisbk.jobs.request import JobRequest
 from dorisbk.sql import backup_stmts as b
 from dorisbk.sql.result import text_result
 
+# the WHERE of SHOW RESTORE, CANCEL RESTORE and CANCEL BACKUP takes Label only
 WHERE_LABEL = 'Where clause should like: LABEL = "your_label_name",  or LABEL LIKE "matcher"'
 
 
@@ -20,7 +21,7 @@ def restore(env: Env, ctx: SessionContext, stmt: b.RestoreStmt) -> None:
 
 
 def show_restore(env: Env, ctx: SessionContext, stmt: b.ShowRestoreStmt) -> Result:
-    db = env.jobs.database(ctx.current_db(stmt.db)).name
+    db = env.jobs.database(ctx.current_db(stmt.db))
     if not stmt.where_is_valid:
         raise DorisError(WHERE_LABEL)
     label = stmt.where.matches if stmt.where else None

@@ -22,8 +22,7 @@ from dorisbk.env import Env
 from dorisbk.errors import DorisError
 from dorisbk.sql import ddl_stmts as s
 from dorisbk.sql import info_schema
-from dorisbk.sql.handlers import catalog_rows as rows
-from dorisbk.sql.handlers import proc
+from dorisbk.sql.handlers import catalog_rows, proc
 from dorisbk.sql.result import like, text_result
 from dorisbk.sql.show_where import keep
 from dorisbk.timeutil import long_to_time_string
@@ -59,15 +58,15 @@ def column_sql(col: Column, show_agg: bool) -> str:
         parts.append(
             "DEFAULT CURRENT_TIMESTAMP"
             if col.default == "CURRENT_TIMESTAMP"
-            else f'DEFAULT "{rows.escape(col.default)}"'
+            else f'DEFAULT "{catalog_rows.escape(col.default)}"'
         )
     if col.comment:
-        parts.append(f"COMMENT '{rows.escape(col.comment)}'")
+        parts.append(f"COMMENT '{catalog_rows.escape(col.comment)}'")
     return " ".join(parts)
 
 
 def _literals(values: list[str | None] | None) -> str:
-    return ", ".join("MAXVALUE" if v is None else f'"{rows.escape(v)}"' for v in values or [])
+    return ", ".join("MAXVALUE" if v is None else f'"{catalog_rows.escape(v)}"' for v in values or [])
 
 
 def partition_sql(table: Table, parts: list[Partition]) -> str:
@@ -103,8 +102,8 @@ def index_sql(index: dict) -> str:
     cols = ", ".join(f"`{c}`" for c in index["columns"])
     text = f"INDEX {index['name']} ({cols}) USING {index['type']}"
     if index["properties"]:
-        text += f" PROPERTIES{rows.index_properties(index)}"
-    return text + f" COMMENT '{rows.escape(index['comment'])}'"
+        text += f" PROPERTIES{catalog_rows.index_properties(index)}"
+    return text + f" COMMENT '{catalog_rows.escape(index['comment'])}'"
 
 
 def create_table_sql(env: Env, table: Table) -> str:
@@ -116,7 +115,7 @@ def create_table_sql(env: Env, table: Table) -> str:
     if table.key_columns:  # a DUPLICATE table without keys (enable_duplicate_without_keys_by_default) shows none
         out.append(f"{KEYS_SQL[table.keys_type]}({', '.join(f'`{k}`' for k in table.key_columns)})")
     if table.comment:
-        out.append(f"COMMENT '{rows.escape(table.comment)}'")
+        out.append(f"COMMENT '{catalog_rows.escape(table.comment)}'")
     if table.partition_type != "UNPARTITIONED":
         out.append(partition_sql(table, env.catalog.table_partitions(table)))
     if table.distribution == "HASH":
@@ -128,7 +127,7 @@ def create_table_sql(env: Env, table: Table) -> str:
     props.update({k: v for k, v in table.properties.items() if k != "replication_num"})
     if table.state == "ATOMIC_RESTORE":
         props["in_atomic_restore"] = "true"
-    body = ",\n".join(f'"{k}" = "{rows.escape(v)}"' for k, v in props.items())
+    body = ",\n".join(f'"{k}" = "{catalog_rows.escape(v)}"' for k, v in props.items())
     out.append(f"PROPERTIES (\n{body}\n);")
     return "\n".join(out)
 
@@ -208,7 +207,7 @@ def _all_grants(env: Env, _ctx: SessionContext, user: User, _stmt: s.ShowStmt) -
 
 def _backends_of(env: Env, _ctx: SessionContext, user: User, _stmt: s.ShowStmt) -> Result:
     require_admin(user)
-    return rows.backends(env)
+    return catalog_rows.backends(env)
 
 
 def _proc(env: Env, _ctx: SessionContext, user: User, stmt: s.ShowStmt) -> Result:
@@ -246,10 +245,6 @@ PROCESSLIST_COLUMNS = ("CurrentConnected", "Id", "User", "Host", "LoginTime", "C
                        "State", "QueryId", "Info")  # fmt: skip
 
 
-def _processlist(env: Env, ctx: SessionContext, user: User, stmt: s.ShowStmt) -> Result:
-    return text_result(PROCESSLIST_COLUMNS, _processes(env, ctx, user, stmt.full))
-
-
 def _routine_status(_env: Env, _ctx: SessionContext, _user: User, _stmt: s.ShowStmt) -> Result:
     """Doris's SHOW {PROCEDURE | FUNCTION} STATUS lists its stored (PL/SQL) procedures: none here."""
     return text_result(ROUTINE_STATUS_COLUMNS, [])
@@ -257,10 +252,6 @@ def _routine_status(_env: Env, _ctx: SessionContext, _user: User, _stmt: s.ShowS
 
 def _plugins(_env: Env, _ctx: SessionContext, _user: User, _stmt: s.ShowStmt) -> Result:
     return text_result(PLUGIN_COLUMNS, PLUGINS)
-
-
-def _views_of_table(env: Env, _ctx: SessionContext, _stmt: s.ShowStmt, on: _Target) -> Result:
-    return _views_of(env, on.db_id, on.db_name, on.table)
 
 
 def _create_table(env: Env, _ctx: SessionContext, _stmt: s.ShowStmt, on: _Target) -> Result:
@@ -274,7 +265,7 @@ def _create_table(env: Env, _ctx: SessionContext, _stmt: s.ShowStmt, on: _Target
 
 
 def _desc(env: Env, ctx: SessionContext, stmt: s.ShowStmt, on: _Target) -> Result:
-    return rows.describe(on.table, stmt.full, view_columns(env, ctx, on.db_name, on.table))
+    return catalog_rows.describe(on.table, stmt.full, view_columns(env, ctx, on.db_name, on.table))
 
 
 def _columns_of(env: Env, ctx: SessionContext, stmt: s.ShowStmt, on: _Target) -> Result:
@@ -287,11 +278,11 @@ INDEX_COLUMNS = ("Table", "Non_unique", "Key_name", "Seq_in_index", "Column_name
 
 
 def _index(_env: Env, _ctx: SessionContext, _stmt: s.ShowStmt, on: _Target) -> Result:
-    return text_result(INDEX_COLUMNS, [rows.index_row(on.table, i) for i in on.table.indexes])
+    return text_result(INDEX_COLUMNS, [catalog_rows.index_row(on.table, i) for i in on.table.indexes])
 
 
 def _temp_partitions(env: Env, _ctx: SessionContext, _stmt: s.ShowStmt, on: _Target) -> Result:
-    return rows.partitions(env, on.table, temporary=True)
+    return catalog_rows.partitions(env, on.table, temporary=True)
 
 
 def _olap(table: Table) -> Table:
@@ -301,11 +292,15 @@ def _olap(table: Table) -> Table:
 
 
 def _partitions_of(env: Env, _ctx: SessionContext, stmt: s.ShowStmt, on: _Target) -> Result:
-    return _filter_partitions(rows.partitions(env, _olap(on.table)), stmt.where)
+    return _filter_partitions(catalog_rows.partitions(env, _olap(on.table)), stmt.where)
 
 
 def _tablets_of(env: Env, _ctx: SessionContext, stmt: s.ShowStmt, on: _Target) -> Result:
-    return _tablets(env, _olap(on.table), stmt.partitions)
+    table, catalog = _olap(on.table), env.catalog
+    parts = (
+        [catalog.partition(table, n) for n in stmt.partitions] if stmt.partitions else catalog.table_partitions(table)
+    )
+    return catalog_rows.tablet_rows(env, parts)
 
 
 BUILD_INDEX_COLUMNS = ("JobId", "TableName", "PartitionName", "AlterInvertedIndexes", "CreateTime", "FinishTime",
@@ -377,10 +372,11 @@ def _alter_column(env: Env, ctx: SessionContext, _user: User, stmt: s.ShowStmt) 
     return text_result(names, rows)
 
 
-def _views_of(env: Env, db_id: int, db_name: str, table: Table) -> Result:
-    """SHOW VIEW FROM tbl: the views of the database whose query reads ``table``."""
+def _views_of(env: Env, _ctx: SessionContext, _stmt: s.ShowStmt, on: _Target) -> Result:
+    """SHOW VIEW FROM tbl: the views of the database whose query reads the table."""
+    table, db_name = on.table, on.db_name
     rows = []
-    for view in env.catalog.db_tables(db_id):
+    for view in env.catalog.db_tables(on.db_id):
         if view.kind != "VIEW":
             continue
         try:
@@ -479,22 +475,16 @@ def _filter_partitions(result: Result, where: tuple[tuple[str, str, str], ...]) 
     return Result(result.columns, rows)
 
 
-def _tablets(env: Env, table: Table, names: tuple[str, ...]) -> Result:
-    catalog = env.catalog
-    parts = [catalog.partition(table, n) for n in names] if names else catalog.table_partitions(table)
-    return rows.tablet_rows(env, parts)
-
-
-def _processes(env: Env, ctx: SessionContext, user: User, full: bool) -> list[tuple]:
+def _processlist(env: Env, ctx: SessionContext, user: User, stmt: s.ShowStmt) -> Result:
     """The live connections; without ADMIN a user sees only its own, as in Doris."""
     admin = user.has("ADMIN_PRIV")
     rows = []
     for session in env.live_sessions():
-        row = session.process_row(full)
+        row = session.process_row(stmt.full)
         if row is None or not (admin or row[1] == ctx.user):
             continue
         rows.append(("Yes" if row[0] == ctx.connection_id else "No", *row))
-    return sorted(rows, key=lambda r: r[1])
+    return text_result(PROCESSLIST_COLUMNS, sorted(rows, key=lambda r: r[1]))
 
 
 def _virtual_columns(db_name: str, stmt: s.ShowStmt) -> Result:
@@ -505,7 +495,7 @@ def _virtual_columns(db_name: str, stmt: s.ShowStmt) -> Result:
         raise DorisError(f"Unknown table '{stmt.table.name}' in {db_name}", code=1109)
     columns = [Column(name, info_schema.column_type(kind)) for name, kind in kinds]
     if stmt.what == "DESC":
-        return rows.describe(Table(0, 0, stmt.table.name.lower(), kind="SCHEMA"), False, columns)
+        return catalog_rows.describe(Table(0, 0, stmt.table.name.lower(), kind="SCHEMA"), False, columns)
     result = _columns(Table(0, 0, stmt.table.name.lower(), kind="SCHEMA"), stmt.full, stmt.like, columns)
     return Result(result.columns, keep([c[0] for c in result.columns], result.rows, stmt.condition))
 
@@ -593,7 +583,7 @@ _SERVER_WIDE: dict[s.ShowKind, Callable[[Env, SessionContext, User, s.ShowStmt],
     s.ShowKind.ALTER_COLUMN: _alter_column,
 }
 _OF_TABLE: dict[s.ShowKind, Callable[[Env, SessionContext, s.ShowStmt, _Target], Result]] = {
-    s.ShowKind.VIEWS_OF: _views_of_table,
+    s.ShowKind.VIEWS_OF: _views_of,
     s.ShowKind.CREATE_TABLE: _create_table,
     s.ShowKind.DESC: _desc,
     s.ShowKind.COLUMNS: _columns_of,
