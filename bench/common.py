@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -277,6 +278,14 @@ def machine_line() -> str:
 
 def say(text: str = "") -> None:
     print(text, flush=True)
+
+
+def leave_work_dir(work: Path, keep: bool) -> None:
+    """A bench's temp dir at its end: kept, and said where, with --keep; removed otherwise."""
+    if keep:
+        say(f"kept {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 # ---- the backup / restore table (bench.backup, bench.restore)

@@ -47,6 +47,7 @@ from bench.common import (
     fmt_bytes,
     fmt_rate,
     hwm_bytes,
+    leave_work_dir,
     machine_line,
     median,
     reset_hwm,
@@ -376,10 +377,7 @@ def main(argv: list[str] | None = None) -> int:
         ok = report(args.rows, args.query_runs, d, b)
         say(f"total bench time {time.monotonic() - started:.0f} s; at the end: {machine_line()}")
     finally:
-        if args.keep:
-            say(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        leave_work_dir(work, args.keep)
     return 0 if ok else 1
 
 

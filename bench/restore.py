@@ -62,6 +62,7 @@ from bench.common import (
     ensure_importable,
     find_processes,
     fmt_bytes,
+    leave_work_dir,
     machine_line,
     maybe_s3,
     mbps,
@@ -227,10 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         ok = report(built, results, s3 is not None)
         say(f"total bench time {time.monotonic() - started:.0f} s; at the end: {machine_line()}")
     finally:
-        if args.keep:
-            say(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        leave_work_dir(work, args.keep)
     return 0 if ok else 1
 
 

@@ -56,6 +56,7 @@ from bench.common import (
     find_processes,
     fmt_bytes,
     hwm_bytes,
+    leave_work_dir,
     machine_line,
     maybe_s3,
     median,
@@ -111,12 +112,17 @@ def run_boto3(op: str, endpoint: str, bucket: str, prefix: str, local: Path, fil
 
     config = TransferConfig(multipart_threshold=8 * MiB, multipart_chunksize=8 * MiB, max_concurrency=threads)
     with create_transfer_manager(_boto3_client(endpoint, threads), config) as manager:
-        if op == "upload":
-            futures = [manager.upload(str(local / f), bucket, f"{prefix}/{f}") for f in files]
-        else:
-            futures = [manager.download(bucket, f"{prefix}/{f}", str(_parent_made(local / f))) for f in files]
-        for future in futures:
-            future.result()
+        _transfer_all(manager, op, bucket, prefix, local, files)
+
+
+def _transfer_all(manager: Any, op: str, bucket: str, prefix: str, local: Path, files: list[str]) -> None:
+    """Every file through an s3transfer manager (boto3's or the CRT one: the same interface), then wait."""
+    if op == "upload":
+        futures = [manager.upload(str(local / f), bucket, f"{prefix}/{f}") for f in files]
+    else:
+        futures = [manager.download(bucket, f"{prefix}/{f}", str(_parent_made(local / f))) for f in files]
+    for future in futures:
+        future.result()
 
 
 def _parent_made(path: Path) -> Path:
@@ -140,12 +146,7 @@ def run_crt(op: str, endpoint: str, bucket: str, prefix: str, local: Path, files
         {"region_name": "us-east-1", "endpoint_url": endpoint, "config": Config(s3={"addressing_style": "path"})},
     )
     with CRTTransferManager(crt, serializer) as manager:
-        if op == "upload":
-            futures = [manager.upload(str(local / f), bucket, f"{prefix}/{f}") for f in files]
-        else:
-            futures = [manager.download(bucket, f"{prefix}/{f}", str(_parent_made(local / f))) for f in files]
-        for future in futures:
-            future.result()
+        _transfer_all(manager, op, bucket, prefix, local, files)
 
 
 def run_obstore(op: str, endpoint: str, bucket: str, prefix: str, local: Path, files: list[str], threads: int) -> None:
@@ -437,10 +438,7 @@ def main(argv: list[str] | None = None) -> int:
                 delete_prefix(client, s3.bucket, f"{REFERENCE}/{name}")
         say(f"total bench time {time.monotonic() - started:.0f} s; at the end: {machine_line()}")
     finally:
-        if args.keep:
-            say(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        leave_work_dir(work, args.keep)
     return 0
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import shutil
 import statistics
 import subprocess
 import tempfile
@@ -36,6 +35,7 @@ from bench.common import (
     PeakRss,
     ensure_importable,
     fmt_bytes,
+    leave_work_dir,
     machine_line,
     rss_bytes,
     say,
@@ -308,10 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         report(results)
         say(f"total bench time {time.monotonic() - started:.0f} s; at the end: {machine_line()}")
     finally:
-        if args.keep:
-            say(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        leave_work_dir(work, args.keep)
     return 0
 
 
