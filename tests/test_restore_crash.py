@@ -7,7 +7,7 @@ import json
 import signal
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pymysql
@@ -39,6 +39,22 @@ from tests.test_restore_support import (
     versions,
     wait_state,
 )
+
+
+def edit_jobs(srv: DorisbkServer, job_ids: list[int], change: Callable[[dict], None]) -> None:
+    """Rewrite persisted jobs in the stopped server's metadata store (SQLite), as an older or stranger
+    server might have left them."""
+    where = "WHERE kind = 'job' AND id = ?"
+    meta = sqlite3.connect(srv.data_dir / "meta.db")
+    try:
+        for job_id in job_ids:
+            (body,) = meta.execute(f"SELECT body FROM dorisbk_objects {where}", (job_id,)).fetchone()
+            job = json.loads(body)
+            change(job)
+            meta.execute(f"UPDATE dorisbk_objects SET body = ? {where}", (json.dumps(job), job_id))
+        meta.commit()
+    finally:
+        meta.close()
 
 
 @pytest.fixture(scope="module")
@@ -186,15 +202,11 @@ def test_timeout_after_restart(env: dict) -> None:
         q(conn, restore_sql(db, "snap", "r", env["ts"], props='"replication_num" = "1", "timeout" = "600"'))
         job_id = int(wait_state(conn, db, "DOWNLOADING")["JobId"])
     srv.stop()
-    meta = sqlite3.connect(srv.data_dir / "meta.db")
-    try:
-        (body,) = meta.execute("SELECT body FROM dorisbk_objects WHERE kind = 'job' AND id = ?", (job_id,)).fetchone()
-        job = json.loads(body)
+
+    def older(job: dict) -> None:
         job["create_time"] -= 601 * 1000
-        meta.execute("UPDATE dorisbk_objects SET body = ? WHERE kind = 'job' AND id = ?", (json.dumps(job), job_id))
-        meta.commit()
-    finally:
-        meta.close()
+
+    edit_jobs(srv, [job_id], older)
     restart(srv)
     with srv.connect() as conn:
         row = wait_state(conn, db, ("FINISHED", "CANCELLED"))
@@ -273,20 +285,13 @@ def test_jobs_of_an_older_format_are_kept_in_history(env: dict) -> None:
         q(conn, restore_sql(held_db, "snap", "r", env["ts"], "ON (u)", props='"replication_num" = "1"'))
         held = wait_state(conn, held_db, "DOWNLOADING")
     srv.stop()
-    meta = sqlite3.connect(srv.data_dir / "meta.db")
-    try:
-        for job_id in (int(done["JobId"]), int(held["JobId"])):
-            (body,) = meta.execute(
-                "SELECT body FROM dorisbk_objects WHERE kind = 'job' AND id = ?", (job_id,)
-            ).fetchone()
-            job = json.loads(body)
-            for entry in job["plan"]["tables"]:  # an older plan: a new table's id only in its "table"
-                if entry["mode"] != "existing":
-                    del entry["table_id"]
-            meta.execute("UPDATE dorisbk_objects SET body = ? WHERE kind = 'job' AND id = ?", (json.dumps(job), job_id))
-        meta.commit()
-    finally:
-        meta.close()
+
+    def older_plan(job: dict) -> None:
+        for entry in job["plan"]["tables"]:  # an older plan: a new table's id only in its "table"
+            if entry["mode"] != "existing":
+                del entry["table_id"]
+
+    edit_jobs(srv, [int(done["JobId"]), int(held["JobId"])], older_plan)
     restart(srv)
     with srv.connect() as conn:
         pause(conn)

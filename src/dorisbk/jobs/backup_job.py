@@ -259,7 +259,7 @@ class BackupJob(AbstractJob):
         for backend_id, items in by_backend.items():
             for chunk in batches(items, batch, ctx.executor.workers):
                 task = UploadTask(
-                    backend_id, repo, self.label, chunk, list(self.previous_labels), self._tasks.cancelled, kbps
+                    backend_id, repo, self.label, chunk, self._tasks.cancelled, kbps, list(self.previous_labels)
                 )
                 self._tasks.submit(ctx.executor, task)
         self.state = BackupJobState.UPLOADING

@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from dorisbk.backend.snapshot import SnapshotInfo
 from dorisbk.backend.tasks import AgentTask
@@ -71,19 +71,26 @@ def batches(items: Sequence[T], batch_size: int, workers: int) -> list[list[T]]:
 
 
 @dataclass
-class UploadTask(AgentTask):
-    """Put a batch of tablets' snapshot files into the repository (Doris's UploadTask)."""
+class TransferTask(AgentTask, Generic[T]):
+    """What an upload and a download share: the repository and the snapshot's label, a batch of tablets,
+    the job's cancel flag (checked between files) and the speed limit."""
 
     repo: Repository
     label: str
-    items: Sequence[UploadItem]
-    previous: Sequence[str]  # labels of earlier snapshots whose files can be copied inside the repository
+    items: Sequence[T]
     cancelled: threading.Event
     kbps: int
 
     @property
     def size(self) -> int:
         return len(self.items)
+
+
+@dataclass
+class UploadTask(TransferTask[UploadItem]):
+    """Put a batch of tablets' snapshot files into the repository (Doris's UploadTask)."""
+
+    previous: Sequence[str]  # labels of earlier snapshots whose files can be copied inside the repository
 
     def run(self) -> dict[int, list[str]]:
         """The checksummed file names now in the repository per tablet, which the job compares with the
@@ -137,23 +144,13 @@ class DownloadItem:
 
 
 @dataclass
-class DownloadTask(AgentTask):
+class DownloadTask(TransferTask[DownloadItem]):
     """Fetch and verify a batch of tablets' files into their local snapshot dirs (Doris's DownloadTask).
 
     A file already there with the expected checksum (a download redone after a restart) is
     kept; anything else in the dir (left over by an interrupted download) is removed, so the
     dir holds exactly the snapshot tablet's files.
     """
-
-    repo: Repository
-    label: str
-    items: Sequence[DownloadItem]
-    cancelled: threading.Event
-    kbps: int
-
-    @property
-    def size(self) -> int:
-        return len(self.items)
 
     def run(self) -> dict[int, list[str]]:
         """Plain file names per tablet."""
