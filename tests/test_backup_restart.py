@@ -138,6 +138,39 @@ def test_kill9_in_each_state_then_restart(srv: DorisbkServer, location: Path, st
         assert totals["present"] == len(before)
 
 
+def test_resumed_upload_sends_again_a_file_whose_content_is_not_its_name(srv: DorisbkServer, location: Path) -> None:
+    """LOCAL uploads are made durable once, when all have landed, not by an fsync each: a machine that
+    crashed before that may keep a file under its checksummed name with other content. A resumed upload
+    reads what it finds in a local repository, keeps what matches and sends the rest again."""
+    db, label = "k_torn", "kill_torn"
+    with srv.connect() as conn:
+        q(conn, f"CREATE DATABASE {db}")
+        make_table(conn, db, "t", rows=40, buckets=2)
+        pause(conn, "UPLOADING")
+        q(conn, f"BACKUP SNAPSHOT {db}.{label} TO {REPO}")
+        wait_backup(conn, db, label, ("UPLOADING",))
+        deadline = time.monotonic() + 10
+        while backup_row(conn, db, label)[COL["UnfinishedTasks"]] != "":  # type: ignore[index]
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    sent = content(location, label)
+    rowset = next(rel for rel in sorted(sent) if ".hdr." not in rel)
+    log_start = len(srv.log())
+
+    def while_down() -> None:
+        # what a lost page cache leaves: the name in place, other bytes (here, as long as the real ones)
+        torn = sent[rowset]
+        torn.write_bytes(b"\0" * torn.stat().st_size)
+
+    restart(srv, signal.SIGKILL, while_down)
+    with srv.connect() as conn:
+        row = wait_backup(conn, db, label, ("FINISHED", "CANCELLED"))
+        assert row[COL["Status"]] == "[OK]"
+    assert_complete(location, label, rows=40)  # every file's content matches its name again
+    totals = upload_totals(srv.log()[log_start:], label)
+    assert (totals["uploaded"], totals["present"]) == (1, len(sent) - 1)
+
+
 def test_kill9_mid_upload_resumes_and_skips_what_was_sent(srv: DorisbkServer, location: Path) -> None:
     """A throttled upload killed after its first file: the restart sends only the rest."""
     db, label = "k_mid", "kill_mid"

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import BinaryIO
 
 CHUNK = 4 * 1024 * 1024
 
 
 def md5_file(path: str | Path) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
     with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
+        return md5_stream(fh)
+
+
+def md5_stream(fh: BinaryIO) -> str:
+    """The md5 of what is left to read in ``fh``."""
+    digest = hashlib.md5(usedforsecurity=False)
+    while chunk := fh.read(CHUNK):
+        digest.update(chunk)
     return digest.hexdigest()
 
 

@@ -68,9 +68,14 @@ class SnapshotTask(AgentTask):
         store, tablet, version = self.store, self.tablet, self.version
         replica = tablet.replicas[self.replica_index]
         target = snapshot_root(store, replica.backend_id, self.job_id) / str(tablet.id)
-        if target.exists():
+        try:
+            os.mkdir(target)
+        except FileExistsError:  # left by a run of the job before a restart
             shutil.rmtree(target)
-        target.mkdir(parents=True)
+            os.mkdir(target)
+        except FileNotFoundError:  # the job's first tablet on this backend
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.mkdir(target)
         info = SnapshotInfo(tablet.id, replica.backend_id, str(target), version)
         rowsets = replica.visible_rowsets(version)
         for rowset in rowsets:

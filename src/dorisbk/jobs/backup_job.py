@@ -247,6 +247,8 @@ class BackupJob(AbstractJob):
         repo = ctx.repos.repository(self.repo_name)
         batch = max(1, ctx.config.int("backup_upload_snapshot_batch_size"))
         kbps = ctx.config.int("max_upload_speed_kbps")
+        # what a run of this job before a restart already sent: one listing
+        present = repo.snapshot_tablet_files(self.label, self.db_id)
         by_backend: dict[int, list[UploadItem]] = {}
         for key, snap in sorted(self.snapshots.items()):
             target = self.targets[key]
@@ -259,7 +261,7 @@ class BackupJob(AbstractJob):
         for backend_id, items in by_backend.items():
             for chunk in batches(items, batch, ctx.executor.workers):
                 task = UploadTask(
-                    backend_id, repo, self.label, chunk, self._tasks.cancelled, kbps, list(self.previous_labels)
+                    backend_id, repo, self.label, chunk, self._tasks.cancelled, kbps, present, self.previous_labels
                 )
                 self._tasks.submit(ctx.executor, task)
         self.state = BackupJobState.UPLOADING
@@ -268,6 +270,7 @@ class BackupJob(AbstractJob):
         results = self._tasks.collect(self.task_err_msg)
         if results is None:
             return
+        repo = ctx.repos.repository(self.repo_name)
         uploaded: dict[int, list[str]] = {}
         for part in results:
             uploaded.update(part)
@@ -275,6 +278,7 @@ class BackupJob(AbstractJob):
             expected = sorted(with_checksum(f["name"], f["md5"]) for f in snap["files"])
             if sorted(uploaded.get(int(key), [])) != expected:
                 raise DorisError(f"upload snapshot files failed because file is different, tablet: {key}")
+        repo.fs.sync()  # the uploaded files are durable before the meta and info files refer to them
         self.upload_finished_time = now_ms()
         self.move_to(ctx, BackupJobState.SAVE_META)
 

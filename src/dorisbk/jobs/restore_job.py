@@ -487,7 +487,9 @@ class RestoreJob(AbstractJob):
         batch = max(1, ctx.config.int("restore_download_snapshot_batch_size"))
         kbps = ctx.config.int("max_download_speed_kbps")
         by_backend: dict[int, list[DownloadItem]] = {}
+        remote_dbs: set[int] = set()
         for tplan, replica in self.plan.replicas():
+            remote_dbs.add(tplan.remote.db_id)
             by_backend.setdefault(replica.backend_id, []).append(
                 DownloadItem(
                     tplan.tablet.id,
@@ -496,11 +498,13 @@ class RestoreJob(AbstractJob):
                     self._snapshot_dir(ctx, replica.backend_id, tplan.tablet.id),
                 )
             )
+        present: dict[str, set[str]] = {}  # one listing of the snapshot's content, not one per tablet
+        for db_id in remote_dbs:
+            present.update(repo.snapshot_tablet_files(self.label, db_id))
         for backend_id, items in by_backend.items():
             for chunk in batches(items, batch, ctx.executor.workers):
-                self._tasks.submit(
-                    ctx.executor, DownloadTask(backend_id, repo, self.label, chunk, self._tasks.cancelled, kbps)
-                )
+                task = DownloadTask(backend_id, repo, self.label, chunk, self._tasks.cancelled, kbps, present)
+                self._tasks.submit(ctx.executor, task)
         self.state = RestoreJobState.DOWNLOADING
 
     def waiting_all_download_finished(self, ctx: JobContext) -> None:

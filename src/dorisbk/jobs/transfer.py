@@ -12,14 +12,16 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
 from dorisbk.backend.snapshot import SnapshotInfo
 from dorisbk.backend.tasks import AgentTask
+from dorisbk.checksum import md5_file
 from dorisbk.errors import DorisError
+from dorisbk.storage.filesystem import NotFoundError
 from dorisbk.storage.layout import RemoteTablet, check_name, split_checksum, with_checksum
 from dorisbk.storage.repository import Repository
 
@@ -85,50 +87,70 @@ class TransferTask(AgentTask, Generic[T]):
     def size(self) -> int:
         return len(self.items)
 
+    def _check_cancelled(self) -> None:
+        if self.cancelled.is_set():
+            raise TaskCancelled("job cancelled")
+
 
 @dataclass
 class UploadTask(TransferTask[UploadItem]):
     """Put a batch of tablets' snapshot files into the repository (Doris's UploadTask)."""
 
+    present: Mapping[str, Set[str]]  # the snapshot's files already in the repository, by tablet path (one listing)
     previous: Sequence[str]  # labels of earlier snapshots whose files can be copied inside the repository
 
     def run(self) -> dict[int, list[str]]:
         """The checksummed file names now in the repository per tablet, which the job compares with the
-        snapshot's file list. ``finished`` counts the tablets done so far."""
+        snapshot's file list. ``finished`` counts the tablets done so far.
+
+        Files already there (a job resumed after a restart) are kept, once checked where the repository's
+        file system does not vouch for names; the rest are sent in one ``upload_files`` call, durable at the
+        job's ``sync()``."""
         repo, label = self.repo, self.label
-        throttle = Throttle(self.kbps)
         uploaded: dict[int, list[str]] = {}
-        sent = copied = skipped = sent_bytes = 0
+        sends: list[tuple[str, str]] = []
+        sizes: list[int] = []
+        last_of_tablet: set[int] = set()  # index in sends of each tablet's last file
+        copied = skipped = 0
         for item in self.items:
-            present = repo.tablet_files(label, item.remote)
+            self._check_cancelled()
+            before = len(sends)
+            present = self.present.get(item.remote.path, frozenset())
             earlier = [(prev, repo.tablet_files(prev, item.remote)) for prev in self.previous]
             names = []
             for f in item.snapshot.files:
-                if self.cancelled.is_set():
-                    raise TaskCancelled("job cancelled")
                 stored = with_checksum(f.name, f.md5)
                 names.append(stored)
-                if stored in present:
+                if stored in present and repo.holds(repo.tablet_file(label, item.remote, stored), f.md5):
                     skipped += 1
                     continue
                 source = next((prev for prev, held in earlier if stored in held), None)
                 if source is not None and repo.copy_tablet_file(source, label, item.remote, stored):
                     copied += 1
                     continue
-                local = os.path.join(item.snapshot.path, f.name)
-                repo.upload_tablet_file(label, item.remote, local, f.name, f.md5, present)
-                sent += 1
-                sent_bytes += f.size
-                throttle.account(f.size, self.cancelled)
+                sends.append((os.path.join(item.snapshot.path, f.name), repo.tablet_file(label, item.remote, stored)))
+                sizes.append(f.size)
             uploaded[item.tablet_id] = names
-            self.finished += 1
+            if len(sends) > before:
+                last_of_tablet.add(len(sends) - 1)
+            else:
+                self.finished += 1
+        throttle = Throttle(self.kbps)
+
+        def sent(index: int) -> None:
+            throttle.account(sizes[index], self.cancelled)
+            if index in last_of_tablet:
+                self.finished += 1
+            self._check_cancelled()
+
+        repo.fs.upload_files(sends, sent)
         log.info(
             "upload task of snapshot %s: %d tablets, %d files uploaded (%d bytes), %d copied in the repository, "
             "%d already present",
             label,
             len(self.items),
-            sent,
-            sent_bytes,
+            len(sends),
+            sum(sizes),
             copied,
             skipped,
         )
@@ -152,27 +174,51 @@ class DownloadTask(TransferTask[DownloadItem]):
     dir holds exactly the snapshot tablet's files.
     """
 
+    present: Mapping[str, Set[str]]  # the snapshot's files in the repository, by tablet path (one listing)
+
     def run(self) -> dict[int, list[str]]:
-        """Plain file names per tablet."""
-        throttle = Throttle(self.kbps)
+        """Plain file names per tablet. ``finished`` counts the tablets done so far."""
+        repo = self.repo
         fetched: dict[int, list[str]] = {}
+        fetches: list[tuple[str, Path]] = []
+        last_of_tablet: set[int] = set()  # index in fetches of each tablet's last file
         for item in self.items:
+            self._check_cancelled()
+            before = len(fetches)
             local_dir = item.local_dir
-            local_dir.mkdir(parents=True, exist_ok=True)
-            present = self.repo.tablet_files(self.label, item.remote)
+            try:
+                held = {entry.name for entry in os.scandir(local_dir)}
+            except FileNotFoundError:
+                local_dir.mkdir(parents=True)
+                held = set()
+            listed = self.present.get(item.remote.path, frozenset())
             names = []
             for stored in item.names:
-                if self.cancelled.is_set():
-                    raise TaskCancelled("job cancelled")
                 parsed = split_checksum(check_name(stored))  # a name from the info file, about to be a local path
                 if parsed is None:
                     raise DorisError(f"file name should contains checksum: {stored}")
-                local = local_dir / parsed[0]
-                if self.repo.download_tablet_file(self.label, item.remote, stored, local, present):
-                    throttle.account(local.stat().st_size, self.cancelled)
-                names.append(parsed[0])
-            for stray in local_dir.iterdir():
-                if stray.name not in names:
-                    stray.unlink()
+                remote = repo.tablet_file(self.label, item.remote, stored)
+                if stored not in listed:
+                    raise NotFoundError(f"File does not exist: {remote}")
+                name, md5 = parsed
+                names.append(name)
+                if name not in held or md5_file(local_dir / name) != md5:
+                    fetches.append((remote, local_dir / name))
+            for stray in held.difference(names):
+                (local_dir / stray).unlink()
             fetched[item.tablet_id] = names
+            if len(fetches) > before:
+                last_of_tablet.add(len(fetches) - 1)
+            else:
+                self.finished += 1
+        throttle = Throttle(self.kbps)
+
+        def done(index: int) -> None:
+            if throttle.kbps > 0:
+                throttle.account(fetches[index][1].stat().st_size, self.cancelled)
+            if index in last_of_tablet:
+                self.finished += 1
+            self._check_cancelled()
+
+        repo.download_checked_files(fetches, done)
         return fetched

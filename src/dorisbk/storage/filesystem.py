@@ -12,13 +12,15 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from dorisbk.checksum import md5_file
 from dorisbk.errors import StorageError
 
 # Suffix of partly written local files; listings hide them.
@@ -51,6 +53,9 @@ class RemoteFileSystem(ABC):
 
     kind: ClassVar[str]
     location: str
+    # Whether a file found under its checksummed name holds that content: false where ``upload_files`` defers
+    # durability to ``sync()`` (a local disk), so that a file listed after a crash is checked before it is kept.
+    names_trusted: ClassVar[bool] = True
 
     @abstractmethod
     def list(self, prefix: str = "") -> list[RemoteFile]:
@@ -68,6 +73,18 @@ class RemoteFileSystem(ABC):
     def upload(self, local_path: str | Path, remote_path: str) -> None:
         """Copy a local file to ``remote_path``."""
 
+    def upload_files(self, files: Sequence[tuple[str | Path, str]], each: Callable[[int], None]) -> None:
+        """Upload ``(local path, remote path)`` pairs in order, calling ``each(i)`` after the i-th (the caller's
+        cancel check and throttle). The files are durable once ``sync()`` returns: until then, a crash of the
+        machine may leave one under its name with other content (see ``names_trusted``)."""
+        for index, (local_path, remote_path) in enumerate(files):
+            self.upload(local_path, remote_path)
+            each(index)
+
+    def sync(self) -> None:
+        """Make every file ``upload_files`` wrote durable."""
+        return None  # object stores and HDFS: each file already was when its write returned
+
     @abstractmethod
     def download(self, remote_path: str, local_path: str | Path) -> str | None:
         """Copy ``remote_path`` to a local file; a reader never sees a partial file.
@@ -75,6 +92,19 @@ class RemoteFileSystem(ABC):
         Returns the md5 of the bytes written when the backend computed it while streaming (so the
         caller need not read the file again), else None.
         """
+
+    def download_files(self, files: Sequence[tuple[str, Path]], each: Callable[[int, str | None], None]) -> None:
+        """Download ``(remote path, local path)`` pairs in order, each to a new local file that nothing else reads
+        (the caller verifies it, then renames it into place), calling ``each(i, md5)`` after the i-th with the
+        md5 of the bytes written when computed while streaming, else None."""
+        for index, (remote_path, local_path) in enumerate(files):
+            each(index, self.download(remote_path, local_path))
+
+    def md5(self, remote_path: str) -> str:
+        """The md5 of a file's content, read through (to check a file whose name is not trusted)."""
+        with tempfile.TemporaryDirectory(prefix="dorisbk-md5-") as tmp:
+            local = Path(tmp) / "file"
+            return self.download(remote_path, local) or md5_file(local)
 
     @abstractmethod
     def put_bytes(self, remote_path: str, data: bytes) -> None:

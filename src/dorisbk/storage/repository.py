@@ -7,21 +7,30 @@ paths, so the layout in docs/repository-format.md is implemented once.
 from __future__ import annotations
 
 import json
-from collections.abc import Set
+import os
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from dorisbk.checksum import md5_bytes, md5_file
 from dorisbk.errors import StorageError
-from dorisbk.storage.filesystem import NotFoundError, RemoteFile, RemoteFileSystem, atomic_local_file
+from dorisbk.storage.filesystem import (
+    NotFoundError,
+    RemoteFile,
+    RemoteFileSystem,
+    remove_stale_tmp,
+    tmp_name,
+)
 from dorisbk.storage.layout import (
     CONTENT_DIR,
+    DB_PREFIX,
     INFO_PREFIX,
     META_FILE,
     REPO_INFO_FILE,
     SNAPSHOT_PREFIX,
     RemoteTablet,
+    check_id,
     format_create_time,
     info_file_name,
     parse_create_time,
@@ -202,16 +211,34 @@ class Repository:
 
     def download_file_checked(self, remote_path: str, local_path: str | Path) -> str:
         """Download a checksummed file and verify it before it appears at ``local_path``; returns the md5."""
-        expected = split_checksum(remote_path.rpartition("/")[2])
-        if expected is None:
-            raise StorageError(f"file name should contains checksum: {remote_path}")
-        with atomic_local_file(local_path) as tmp:
-            actual = self.fs.download(remote_path, tmp) or md5_file(tmp)
-            if actual != expected[1]:
+        local = Path(local_path)
+        local.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_tmp(local)
+        self.download_checked_files([(remote_path, local)], lambda _index: None)
+        return _expected_md5(remote_path)
+
+    def download_checked_files(self, files: Sequence[tuple[str, Path]], each: Callable[[int], None]) -> None:
+        """Download ``(remote path, local path)`` pairs of checksummed files, each verified before it appears at
+        its local path, calling ``each(i)`` after the i-th."""
+        expected = [_expected_md5(remote_path) for remote_path, _ in files]
+        tmps = [local.with_name(tmp_name(local.name)) for _, local in files]
+
+        def fetched(index: int, md5: str | None) -> None:
+            tmp = tmps[index]
+            actual = md5 or md5_file(tmp)
+            if actual != expected[index]:
                 raise ChecksumMismatchError(
-                    f"invalid md5 of downloaded file: {remote_path}, expected: {expected[1]}, get: {actual}"
+                    f"invalid md5 of downloaded file: {files[index][0]}, expected: {expected[index]}, get: {actual}"
                 )
-        return actual
+            os.replace(tmp, files[index][1])
+            each(index)
+
+        try:
+            self.fs.download_files([(remote, tmp) for (remote, _), tmp in zip(files, tmps, strict=True)], fetched)
+        except BaseException:
+            for tmp in tmps:
+                tmp.unlink(missing_ok=True)
+            raise
 
     # -- a tablet's files in a snapshot: what backup uploads and restore downloads ----------------
 
@@ -219,30 +246,28 @@ class Repository:
         """Checksummed names of the tablet's files in the snapshot (one listing)."""
         return self.file_names(self._tablet_dir(label, tablet))
 
-    def upload_tablet_file(
-        self, label: str, tablet: RemoteTablet, local_path: str | Path, name: str, md5: str, existing: Set[str]
-    ) -> UploadResult:
-        """Upload one snapshot file of the tablet unless ``existing`` (its listing) holds it already."""
-        return self.upload_file_checked(local_path, self._tablet_dir(label, tablet), name, md5, existing)
+    def snapshot_tablet_files(self, label: str, db_id: int) -> dict[str, set[str]]:
+        """Checksummed names of the snapshot's tablet files of database ``db_id``, by tablet path: one listing
+        for a whole job instead of one per tablet (a request each on S3)."""
+        start = f"{self.content_dir(label)}/"
+        found: dict[str, set[str]] = {}
+        for f in self.fs.list(f"{start}{DB_PREFIX}{check_id(db_id)}/"):
+            tablet, _, name = f.path[len(start) :].rpartition("/")
+            found.setdefault(tablet, set()).add(name)
+        return found
+
+    def tablet_file(self, label: str, tablet: RemoteTablet, stored: str) -> str:
+        """The path of the tablet's file ``stored`` (a checksummed name) in the snapshot."""
+        return f"{self._tablet_dir(label, tablet)}/{stored}"
+
+    def holds(self, path: str, md5: str) -> bool:
+        """Whether a listed file holds the content its checksummed name ``md5`` says: read through where the
+        file system does not vouch for names (a local disk after a crash)."""
+        return self.fs.names_trusted or self.fs.md5(path) == md5
 
     def copy_tablet_file(self, previous_label: str, label: str, tablet: RemoteTablet, stored: str) -> bool:
         """Copy the tablet's file ``stored`` from an earlier snapshot (see ``copy_from_previous``)."""
         return self.copy_from_previous(previous_label, label, f"{tablet.path}/{stored}")
-
-    def download_tablet_file(
-        self, label: str, tablet: RemoteTablet, stored: str, local_path: Path, existing: Set[str]
-    ) -> bool:
-        """Fetch and verify the tablet's file ``stored`` unless ``local_path`` already holds its content (a
-        download redone after a restart); NotFoundError when ``existing`` (its listing) lacks it. True when
-        bytes were fetched."""
-        remote = f"{self._tablet_dir(label, tablet)}/{stored}"
-        if stored not in existing:
-            raise NotFoundError(f"File does not exist: {remote}")
-        parsed = split_checksum(stored)
-        if parsed is not None and local_path.is_file() and md5_file(local_path) == parsed[1]:
-            return False
-        self.download_file_checked(remote, local_path)
-        return True
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -281,3 +306,11 @@ class Repository:
         if actual != expected:
             raise ChecksumMismatchError(f"md5sum does not equal for {stored}. local: {actual}, remote: {expected}")
         return data
+
+
+def _expected_md5(remote_path: str) -> str:
+    """The md5 a checksummed file's name says its content has."""
+    parsed = split_checksum(remote_path.rpartition("/")[2])
+    if parsed is None:
+        raise StorageError(f"file name should contains checksum: {remote_path}")
+    return parsed[1]
