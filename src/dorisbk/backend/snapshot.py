@@ -16,6 +16,7 @@ from dorisbk.backend.tablet_store import TabletStore
 from dorisbk.backend.tasks import AgentTask
 from dorisbk.catalog.model import Tablet
 from dorisbk.checksum import md5_bytes
+from dorisbk.durable import syncfs
 
 
 @dataclass
@@ -99,6 +100,15 @@ class SnapshotTask(AgentTask):
 def header_name(tablet_id: int) -> str:
     """The tablet header's file name in a snapshot: it lists the rowsets the snapshot's files hold."""
     return f"{tablet_id}.hdr"
+
+
+def sync_snapshots(store: TabletStore, job_id: int) -> None:
+    """Make a job's snapshot dirs durable (one ``syncfs`` per backend, not an fsync per header): an upload
+    resumed after a crash reads them, under the checksums the job kept."""
+    for backend_id in list(store.catalog.backends):
+        root = snapshot_root(store, backend_id, job_id)
+        if root.is_dir():
+            syncfs(root)
 
 
 def release_snapshots(store: TabletStore, job_id: int) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dorisbk.backend.scan import readable_replica
-from dorisbk.backend.snapshot import SnapshotInfo, SnapshotTask, release_snapshots
+from dorisbk.backend.snapshot import SnapshotInfo, SnapshotTask, release_snapshots, sync_snapshots
 from dorisbk.errors import DorisError
 from dorisbk.jobs import job_info
 from dorisbk.jobs.abstract_job import AbstractJob, now_ms
@@ -238,6 +238,7 @@ class BackupJob(AbstractJob):
             return
         for info in results:
             self.snapshots[str(info.tablet_id)] = info.to_dict()
+        sync_snapshots(ctx.tablets, self.job_id)
         self._release_leases(ctx)
         self.snapshot_finished_time = now_ms()
         self.move_to(ctx, BackupJobState.SAVE_META if self.keep_on_local else BackupJobState.UPLOAD_SNAPSHOT)

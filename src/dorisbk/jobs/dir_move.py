@@ -8,7 +8,6 @@ Linking again (after a restart) gives the same result.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import threading
@@ -60,14 +59,21 @@ class DirMoveTask(AgentTask):
             item.tablet_dir.mkdir(parents=True, exist_ok=True)
             for rowset in rowsets:
                 source, dest = item.snapshot_dir / rowset.file, item.tablet_dir / rowset.file
-                with contextlib.suppress(FileNotFoundError):
-                    dest.unlink()
                 try:
-                    os.link(source, dest)
+                    _link(source, dest)
                 except FileNotFoundError:
                     raise DorisError(f"downloaded file is missing: {source}") from None
             linked[(self.backend_id, item.tablet_id)] = rowsets
         return linked
+
+
+def _link(source: Path, dest: Path) -> None:
+    """Hard-link ``source`` as ``dest``, replacing what a run before a restart linked there."""
+    try:
+        os.link(source, dest)
+    except FileExistsError:
+        dest.unlink()
+        os.link(source, dest)
 
 
 def header_rowsets(item: DirMoveItem) -> list[HeaderRowset]:

@@ -29,6 +29,7 @@ from dorisbk.catalog import partitions as bounds
 from dorisbk.catalog import rollup
 from dorisbk.catalog.catalog import ATOMIC_PREFIX, table_signature
 from dorisbk.catalog.model import Database, Partition, Rowset, Table, Tablet, now_ms
+from dorisbk.durable import sync_written
 from dorisbk.engine.dialect import DorisBK
 from dorisbk.errors import DorisError
 from dorisbk.jobs.abstract_job import AbstractJob
@@ -539,6 +540,9 @@ class RestoreJob(AbstractJob):
         if results is None:
             return
         self._linked = {key: rowsets for linked in results for key, rowsets in linked.items()}
+        # the restored files are durable before the metadata that lists them: one syncfs, not an fsync each
+        dirs = {key: ctx.tablets.tablet_dir(*key) for key in self._linked}
+        sync_written([dirs[key] / r.file for key, rowsets in self._linked.items() for r in rowsets], dirs.values())
         self.state = RestoreJobState.COMMITTING
 
     def waiting_all_tablets_committed(self, ctx: JobContext) -> None:
