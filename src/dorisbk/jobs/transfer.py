@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from dorisbk.backend.snapshot import SnapshotInfo
+from dorisbk.backend.snapshot import SnapshotFile, SnapshotInfo, header_name
 from dorisbk.backend.tasks import AgentTask
-from dorisbk.checksum import md5_file
+from dorisbk.checksum import md5_bytes, md5_file
 from dorisbk.errors import DorisError
 from dorisbk.storage.filesystem import NotFoundError
 from dorisbk.storage.layout import RemoteTablet, check_name, split_checksum, with_checksum
@@ -108,7 +108,7 @@ class UploadTask(TransferTask[UploadItem]):
         job's ``sync()``."""
         repo, label = self.repo, self.label
         uploaded: dict[int, list[str]] = {}
-        sends: list[tuple[str, str]] = []
+        sends: list[tuple[str | bytes, str]] = []
         sizes: list[int] = []
         last_of_tablet: set[int] = set()  # index in sends of each tablet's last file
         copied = skipped = 0
@@ -128,7 +128,7 @@ class UploadTask(TransferTask[UploadItem]):
                 if source is not None and repo.copy_tablet_file(source, label, item.remote, stored):
                     copied += 1
                     continue
-                sends.append((os.path.join(item.snapshot.path, f.name), repo.tablet_file(label, item.remote, stored)))
+                sends.append((_source(item.snapshot, f), repo.tablet_file(label, item.remote, stored)))
                 sizes.append(f.size)
             uploaded[item.tablet_id] = names
             if len(sends) > before:
@@ -155,6 +155,17 @@ class UploadTask(TransferTask[UploadItem]):
             skipped,
         )
         return uploaded
+
+
+def _source(snapshot: SnapshotInfo, file: SnapshotFile) -> str | bytes:
+    """What to upload for a snapshot file: the tablet header's bytes, built from the job's record, or the
+    path of the file linked into the snapshot dir."""
+    if file.name == header_name(snapshot.tablet_id):
+        data = snapshot.header()
+        if md5_bytes(data) == file.md5:
+            return data
+        # a job recorded by an earlier version, which wrote the header into the snapshot dir
+    return os.path.join(snapshot.path, file.name)
 
 
 @dataclass

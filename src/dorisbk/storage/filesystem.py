@@ -73,12 +73,16 @@ class RemoteFileSystem(ABC):
     def upload(self, local_path: str | Path, remote_path: str) -> None:
         """Copy a local file to ``remote_path``."""
 
-    def upload_files(self, files: Sequence[tuple[str | Path, str]], each: Callable[[int], None]) -> None:
-        """Upload ``(local path, remote path)`` pairs in order, calling ``each(i)`` after the i-th (the caller's
-        cancel check and throttle). The files are durable once ``sync()`` returns: until then, a crash of the
-        machine may leave one under its name with other content (see ``names_trusted``)."""
-        for index, (local_path, remote_path) in enumerate(files):
-            self.upload(local_path, remote_path)
+    def upload_files(self, files: Sequence[tuple[str | Path | bytes, str]], each: Callable[[int], None]) -> None:
+        """Upload ``(source, remote path)`` pairs in order, a source being a local file's path or the bytes
+        themselves, calling ``each(i)`` after the i-th (the caller's cancel check and throttle). The files are
+        durable once ``sync()`` returns: until then, a crash of the machine may leave one under its name with
+        other content (see ``names_trusted``)."""
+        for index, (source, remote_path) in enumerate(files):
+            if isinstance(source, bytes):
+                self.put_bytes(remote_path, source)
+            else:
+                self.upload(source, remote_path)
             each(index)
 
     def sync(self) -> None:

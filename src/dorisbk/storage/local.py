@@ -330,19 +330,20 @@ class LocalFileSystem(RemoteFileSystem):
         except OSError as e:
             raise StorageError(f"failed to upload {local_path} to {self.root / remote_path}: {e}") from e
 
-    def upload_files(self, files: Sequence[tuple[str | Path, str]], each: Callable[[int], None]) -> None:
+    def upload_files(self, files: Sequence[tuple[str | Path | bytes, str]], each: Callable[[int], None]) -> None:
         """One walk for the batch, and no fsync per file: ``sync()`` flushes the batch's files at once (an fsync
         each was most of a backup of many small tablets)."""
-        local_path, remote_path = "", ""
+        remote_path = ""
         try:
             with self._walk(create=True) as walk:
-                for index, (local_path, remote_path) in enumerate(files):
+                for index, (source, remote_path) in enumerate(files):
                     dirs, name = self._split(remote_path)
-                    make = partial(_new_file, fill=_copy_from(local_path), durable=False)
+                    fill = partial(_write_all, data=source) if isinstance(source, bytes) else _copy_from(source)
+                    make = partial(_new_file, fill=fill, durable=False)
                     _place_in(walk.enter(dirs)[-1], name, make, fresh=walk.fresh)
                     each(index)
         except OSError as e:
-            raise StorageError(f"failed to upload {local_path} to {self.root / remote_path}: {e}") from e
+            raise StorageError(f"failed to write {self.root / remote_path}: {e}") from e
 
     def sync(self) -> None:
         try:
