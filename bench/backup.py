@@ -105,17 +105,16 @@ def baseline_s3(client: Any, bucket: str, src: Path, prefix: str) -> dict[str, f
 
 
 def upload_summary(log: str) -> list[str]:
-    """The server's "upload task of snapshot ..." log lines, added up per snapshot."""
+    """The server's "upload of snapshot ..." log lines (one each time a job uploads), added up per snapshot."""
     pattern = re.compile(
-        r"upload task of snapshot (\S+): (\d+) tablets, (\d+) files uploaded \((\d+) bytes\), "
+        r"upload of snapshot (\S+): (\d+) tasks, (\d+) tablets, (\d+) files uploaded \((\d+) bytes\), "
         r"(\d+) copied in the repository, (\d+) already present"
     )
     sums: dict[str, list[int]] = {}
     for match in pattern.finditer(log):
         label, *numbers = match.groups()
-        total = sums.setdefault(label, [0, 0, 0, 0, 0, 0])
-        total[0] += 1
-        for i, value in enumerate(numbers, start=1):
+        total = sums.setdefault(label, [0] * len(numbers))
+        for i, value in enumerate(numbers):
             total[i] += int(value)
     return [
         f"server log, {label}: {t[0]} upload tasks, {t[1]} tablets, {t[2]} files uploaded ({fmt_bytes(t[3])}), "

@@ -139,17 +139,16 @@ def run_script(conn: pymysql.connections.Connection, statements: list[str], no_w
 
 
 UPLOAD_LINE = (
-    r"upload task of snapshot {label}: (\d+) tablets, (\d+) files uploaded \((\d+) bytes\), (\d+) copied in the "
-    r"repository, (\d+) already present"
+    r"upload of snapshot {label}: (\d+) tasks, (\d+) tablets, (\d+) files uploaded \((\d+) bytes\), (\d+) copied "
+    r"in the repository, (\d+) already present"
 )
 
 
 def upload_totals(log: str, label: str) -> dict[str, int]:
-    """What the upload tasks of a snapshot did, summed over its tasks (from their server log lines)."""
+    """What the upload tasks of a snapshot did, summed over each time the job uploaded (its server log lines)."""
     keys = ("tasks", "tablets", "uploaded", "bytes", "copied", "present")
     totals = dict.fromkeys(keys, 0)
     for match in re.finditer(UPLOAD_LINE.format(label=re.escape(label)), log):
-        totals["tasks"] += 1
-        for key, value in zip(keys[1:], match.groups(), strict=True):
+        for key, value in zip(keys, match.groups(), strict=True):
             totals[key] += int(value)
     return totals

@@ -273,8 +273,19 @@ class BackupJob(AbstractJob):
             return
         repo = ctx.repos.repository(self.repo_name)
         uploaded: dict[int, list[str]] = {}
-        for part in results:
-            uploaded.update(part)
+        for outcome in results:
+            uploaded.update(outcome.files)
+        log.info(
+            "upload of snapshot %s: %d tasks, %d tablets, %d files uploaded (%d bytes), %d copied in the repository, "
+            "%d already present",
+            self.label,
+            len(results),
+            len(uploaded),
+            sum(o.sent for o in results),
+            sum(o.sent_bytes for o in results),
+            sum(o.copied for o in results),
+            sum(o.present for o in results),
+        )
         for key, snap in self.snapshots.items():
             expected = sorted(with_checksum(f["name"], f["md5"]) for f in snap["files"])
             if sorted(uploaded.get(int(key), [])) != expected:

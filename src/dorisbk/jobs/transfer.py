@@ -93,13 +93,24 @@ class TransferTask(AgentTask, Generic[T]):
 
 
 @dataclass
+class UploadOutcome:
+    """What an upload task did: the checksummed names now in the repository per tablet, and file counts."""
+
+    files: dict[int, list[str]]
+    sent: int = 0
+    sent_bytes: int = 0
+    copied: int = 0  # inside the repository, from an earlier snapshot
+    present: int = 0  # already there (a job resumed after a restart)
+
+
+@dataclass
 class UploadTask(TransferTask[UploadItem]):
     """Put a batch of tablets' snapshot files into the repository (Doris's UploadTask)."""
 
     present: Mapping[str, Set[str]]  # the snapshot's files already in the repository, by tablet path (one listing)
     previous: Sequence[str]  # labels of earlier snapshots whose files can be copied inside the repository
 
-    def run(self) -> dict[int, list[str]]:
+    def run(self) -> UploadOutcome:
         """The checksummed file names now in the repository per tablet, which the job compares with the
         snapshot's file list. ``finished`` counts the tablets done so far.
 
@@ -144,17 +155,7 @@ class UploadTask(TransferTask[UploadItem]):
             self._check_cancelled()
 
         repo.fs.upload_files(sends, sent)
-        log.info(
-            "upload task of snapshot %s: %d tablets, %d files uploaded (%d bytes), %d copied in the repository, "
-            "%d already present",
-            label,
-            len(self.items),
-            len(sends),
-            sum(sizes),
-            copied,
-            skipped,
-        )
-        return uploaded
+        return UploadOutcome(uploaded, len(sends), sum(sizes), copied, skipped)
 
 
 def _source(snapshot: SnapshotInfo, file: SnapshotFile) -> str | bytes:

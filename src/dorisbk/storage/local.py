@@ -98,9 +98,14 @@ class _Walk:
     def __init__(self, fs: LocalFileSystem, create: bool) -> None:
         self.fs = fs
         self.create = create
-        if create:
+        try:
+            root = os.open(fs.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            if not create:
+                raise
             fs.root.mkdir(parents=True, exist_ok=True)  # the location itself is the administrator's choice
-        self.fds = [os.open(fs.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)]
+            root = os.open(fs.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        self.fds = [root]
         self.parts: list[str] = []
         self.fresh = False  # the last directory entered was made by this walk, so it holds nothing else
 
