@@ -7,7 +7,9 @@ server restarts, and file checksums: what both job kinds' tests need the same wa
 from __future__ import annotations
 
 import hashlib
+import json
 import signal
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -77,3 +79,19 @@ def restart(srv: DorisbkServer, sig: int = signal.SIGTERM, between: Callable[[],
         assert srv.proc is not None and srv.proc.poll() is None, srv.log()[-3000:]
         assert time.monotonic() < deadline, "server did not restart"
         time.sleep(0.02)
+
+
+def edit_jobs(srv: DorisbkServer, job_ids: list[int], change: Callable[[dict], None]) -> None:
+    """Rewrite persisted jobs in the stopped server's metadata store (SQLite), as an older or stranger
+    server might have left them."""
+    where = "WHERE kind = 'job' AND id = ?"
+    meta = sqlite3.connect(srv.data_dir / "meta.db")
+    try:
+        for job_id in job_ids:
+            (body,) = meta.execute(f"SELECT body FROM dorisbk_objects {where}", (job_id,)).fetchone()
+            job = json.loads(body)
+            change(job)
+            meta.execute(f"UPDATE dorisbk_objects SET body = ? {where}", (json.dumps(job), job_id))
+        meta.commit()
+    finally:
+        meta.close()

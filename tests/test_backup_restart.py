@@ -21,6 +21,7 @@ import pytest
 
 from tests.dorisbk_server import DorisbkServer
 from tests.jobkit import (
+    edit_jobs,
     md5_of,
     pause,
     q,
@@ -260,3 +261,41 @@ def test_job_whose_snapshot_was_lost_while_down_is_cancelled(srv: DorisbkServer,
             [(label, None, "ERROR: No info file found")],
         )
     assert be_snapshot_dirs(srv.data_dir) == []
+
+
+def test_backup_jobs_of_an_older_format_are_kept_in_history(srv: DorisbkServer, location: Path) -> None:
+    """A backup job recorded before its per-tablet state was compact (a dict of named fields per tablet): after
+    an upgrade a finished job stays listed as it was, and an unfinished one ends CANCELLED with a reason and
+    the database takes new jobs."""
+    done_db, held_db = "old_done", "old_held"
+    with srv.connect() as conn:
+        for db in (done_db, held_db):
+            q(conn, f"CREATE DATABASE {db}")
+            make_table(conn, db, "t", rows=5, buckets=2)
+        q(conn, f"BACKUP SNAPSHOT {done_db}.old_done TO {REPO}")
+        done = wait_backup(conn, done_db, "old_done", ("FINISHED",))
+        pause(conn, "UPLOADING")
+        q(conn, f"BACKUP SNAPSHOT {held_db}.old_held TO {REPO}")
+        held = wait_backup(conn, held_db, "old_held", ("UPLOADING",))
+    srv.stop()
+
+    def older(job: dict) -> None:
+        rows = job["targets"]["rows"]
+        job["targets"] = {str(r[0]): dict(zip(job["targets"]["fields"], r, strict=True)) for r in rows}
+        job["snapshots"] = {
+            key: {"tablet_id": int(key), "files": [{"name": f[0], "md5": f[1], "size": f[2]} for f in files]}
+            for key, files in job["snapshots"].items()
+        }
+
+    edit_jobs(srv, [int(done[COL["JobId"]]), int(held[COL["JobId"]])], older)
+    restart(srv)
+    with srv.connect() as conn:
+        pause(conn)
+        kept = backup_row(conn, done_db, "old_done")
+        assert kept is not None
+        assert (kept[COL["JobId"]], kept[COL["State"]], kept[COL["Status"]]) == (done[COL["JobId"]], "FINISHED", "[OK]")
+        row = wait_backup(conn, held_db, "old_held", ("FINISHED", "CANCELLED"))
+        assert row[COL["State"]] == "CANCELLED"
+        assert "older dorisbk can not resume" in row[COL["Status"]]
+        q(conn, f"BACKUP SNAPSHOT {held_db}.old_again TO {REPO}")
+        assert wait_backup(conn, held_db, "old_again", ("FINISHED", "CANCELLED"))[COL["Status"]] == "[OK]"

@@ -3,11 +3,9 @@ half-restored table is ever readable. Also a job that outlives its timeout acros
 
 from __future__ import annotations
 
-import json
 import signal
-import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pymysql
@@ -15,6 +13,7 @@ import pytest
 
 from tests.dorisbk_server import DorisbkServer
 from tests.jobkit import (
+    edit_jobs,
     insert,
     q,
     restart,
@@ -39,22 +38,6 @@ from tests.test_restore_support import (
     versions,
     wait_state,
 )
-
-
-def edit_jobs(srv: DorisbkServer, job_ids: list[int], change: Callable[[dict], None]) -> None:
-    """Rewrite persisted jobs in the stopped server's metadata store (SQLite), as an older or stranger
-    server might have left them."""
-    where = "WHERE kind = 'job' AND id = ?"
-    meta = sqlite3.connect(srv.data_dir / "meta.db")
-    try:
-        for job_id in job_ids:
-            (body,) = meta.execute(f"SELECT body FROM dorisbk_objects {where}", (job_id,)).fetchone()
-            job = json.loads(body)
-            change(job)
-            meta.execute(f"UPDATE dorisbk_objects SET body = ? {where}", (json.dumps(job), job_id))
-        meta.commit()
-    finally:
-        meta.close()
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dorisbk.backend.tablet_store import TabletStore
@@ -19,7 +19,7 @@ from dorisbk.checksum import md5_bytes
 from dorisbk.durable import syncfs
 
 
-@dataclass
+@dataclass(slots=True)
 class SnapshotFile:
     name: str
     md5: str
@@ -51,12 +51,6 @@ class SnapshotInfo:
         }
         return json.dumps(header, sort_keys=True, indent=1).encode()
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @staticmethod
-    def from_dict(d: dict) -> SnapshotInfo:
-        return SnapshotInfo(**{**d, "files": [SnapshotFile(**f) for f in d["files"]]})
 
 
 def snapshots_dir(store: TabletStore, backend_id: int) -> Path:

@@ -8,7 +8,6 @@ once everything else is in the repository.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import shutil
 from collections.abc import Callable, Mapping
@@ -18,14 +17,28 @@ from pathlib import Path
 from typing import Any
 
 from dorisbk.backend.scan import readable_replica
-from dorisbk.backend.snapshot import SnapshotInfo, SnapshotTask, release_snapshots, sync_snapshots
+from dorisbk.backend.snapshot import (
+    SnapshotFile,
+    SnapshotInfo,
+    SnapshotTask,
+    release_snapshots,
+    snapshot_root,
+    sync_snapshots,
+)
 from dorisbk.errors import DorisError
 from dorisbk.jobs import job_info
 from dorisbk.jobs.abstract_job import AbstractJob, now_ms
+from dorisbk.jobs.backup_tablets import (
+    TabletTarget,
+    decode_snapshots,
+    decode_targets,
+    encode_snapshots,
+    encode_targets,
+)
 from dorisbk.jobs.context import JobContext
 from dorisbk.jobs.status import Status
 from dorisbk.jobs.transfer import UploadItem, UploadTask, batches
-from dorisbk.storage.layout import RemoteTablet, with_checksum
+from dorisbk.storage.layout import with_checksum
 from dorisbk.timeutil import hyphen_time_string, long_to_time_string
 
 log = logging.getLogger(__name__)
@@ -68,20 +81,6 @@ class JobFailure(DorisError):
 
 
 @dataclass
-class TabletTarget:
-    """A tablet to snapshot: where it sits in the catalog and which replica to read."""
-
-    tablet_id: int
-    table_id: int
-    partition_id: int
-    index_id: int
-    replica_index: int
-    backend_id: int
-    version: int
-    schema_hash: int
-
-
-@dataclass
 class BackupJob(AbstractJob):
     TERMINAL = (BackupJobState.FINISHED, BackupJobState.CANCELLED)
 
@@ -91,8 +90,8 @@ class BackupJob(AbstractJob):
     content: str = "ALL"
     snapshot_finished_time: int = -1
     upload_finished_time: int = -1
-    targets: dict[str, dict[str, Any]] = field(default_factory=dict)
-    snapshots: dict[str, dict[str, Any]] = field(default_factory=dict)
+    targets: dict[int, TabletTarget] = field(default_factory=dict)
+    snapshots: dict[int, list[SnapshotFile]] = field(default_factory=dict)  # each tablet's files, header last
     meta: dict[str, Any] = field(default_factory=dict)
     previous_labels: list[str] = field(default_factory=list)
 
@@ -100,10 +99,27 @@ class BackupJob(AbstractJob):
         super().__post_init__()
         self._leased: list[str] = []
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **super().to_dict(),
+            "targets": encode_targets(self.targets),
+            "snapshots": encode_snapshots(self.snapshots),
+        }
+
     @staticmethod
     def from_dict(d: dict[str, Any]) -> BackupJob:
         state = BackupJobState(d["state"])
-        return BackupJob(**{**AbstractJob.base_kwargs(d), "state": RESUME_FROM.get(state, state)})
+        try:
+            tablets, readable = (
+                {"targets": decode_targets(d["targets"]), "snapshots": decode_snapshots(d["snapshots"])},
+                True,
+            )
+        except (KeyError, ValueError):  # written by a dorisbk before the compact record
+            tablets, readable = {"targets": {}, "snapshots": {}}, False
+        job = BackupJob(**{**AbstractJob.base_kwargs(d), **tablets, "state": RESUME_FROM.get(state, state)})
+        if not readable and not job.done:
+            job.pending_cancel = Status("COMMON_ERROR", "backup job of an older dorisbk can not resume, run it again")
+        return job
 
     @property
     def timestamp(self) -> str:
@@ -144,7 +160,7 @@ class BackupJob(AbstractJob):
                 raise JobFailure("NOT_FOUND", f"database {self.db_id} does not exist")
             olap_tables: list[dict[str, Any]] = []
             views: list[dict[str, Any]] = []
-            targets: dict[str, dict[str, Any]] = {}
+            targets: dict[int, TabletTarget] = {}
             files: list[str] = []
             valid = False
             for ref in self.table_refs:
@@ -177,17 +193,15 @@ class BackupJob(AbstractJob):
                                 f"visible version: {part.visible_version}"
                             ) from None
                         replica = tablet.replicas[index]
-                        targets[str(tablet.id)] = dataclasses.asdict(
-                            TabletTarget(
-                                tablet.id,
-                                table.id,
-                                part.id,
-                                part.index_id,
-                                index,
-                                replica.backend_id,
-                                part.visible_version,
-                                schema,
-                            )
+                        targets[tablet.id] = TabletTarget(
+                            tablet.id,
+                            table.id,
+                            part.id,
+                            part.index_id,
+                            index,
+                            replica.backend_id,
+                            part.visible_version,
+                            schema,
                         )
                         files.extend(
                             ctx.tablets.absolute(replica.backend_id, r.path)
@@ -214,20 +228,20 @@ class BackupJob(AbstractJob):
         self.targets = targets
         self.snapshots = {}
         if self.content == "ALL":
-            for key, target in targets.items():
-                tablet = catalog.tablets.get(int(key))
+            for tablet_id, target in targets.items():
+                tablet = catalog.tablets.get(tablet_id)
                 if tablet is None:
-                    raise DorisError(f"tablet {key} does not exist")
+                    raise DorisError(f"tablet {tablet_id} does not exist")
                 self._tasks.submit(
                     ctx.executor,
                     SnapshotTask(
-                        target["backend_id"],
+                        target.backend_id,
                         ctx.tablets,
                         tablet,
-                        target["replica_index"],
-                        target["version"],
+                        target.replica_index,
+                        target.version,
                         self.job_id,
-                        target["schema_hash"],
+                        target.schema_hash,
                     ),
                 )
         self.state = BackupJobState.SNAPSHOTING
@@ -237,7 +251,7 @@ class BackupJob(AbstractJob):
         if results is None:
             return
         for info in results:
-            self.snapshots[str(info.tablet_id)] = info.to_dict()
+            self.snapshots[info.tablet_id] = info.files
         sync_snapshots(ctx.tablets, self.job_id)
         self._release_leases(ctx)
         self.snapshot_finished_time = now_ms()
@@ -251,14 +265,11 @@ class BackupJob(AbstractJob):
         # what a run of this job before a restart already sent: one listing
         present = repo.snapshot_tablet_files(self.label, self.db_id)
         by_backend: dict[int, list[UploadItem]] = {}
-        for key, snap in sorted(self.snapshots.items()):
-            target = self.targets[key]
-            remote = RemoteTablet(
-                self.db_id, target["table_id"], target["partition_id"], target["index_id"], target["tablet_id"]
-            )
-            by_backend.setdefault(snap["backend_id"], []).append(
-                UploadItem(int(key), remote, SnapshotInfo.from_dict(snap))
-            )
+        for tablet_id, files in sorted(self.snapshots.items()):
+            target = self.targets[tablet_id]
+            path = snapshot_root(ctx.tablets, target.backend_id, self.job_id) / str(tablet_id)
+            info = SnapshotInfo(tablet_id, target.backend_id, str(path), target.version, files, target.schema_hash)
+            by_backend.setdefault(target.backend_id, []).append(UploadItem(tablet_id, target.remote(self.db_id), info))
         for backend_id, items in by_backend.items():
             for chunk in batches(items, batch, ctx.executor.workers):
                 task = UploadTask(
@@ -286,10 +297,10 @@ class BackupJob(AbstractJob):
             sum(o.copied for o in results),
             sum(o.present for o in results),
         )
-        for key, snap in self.snapshots.items():
-            expected = sorted(with_checksum(f["name"], f["md5"]) for f in snap["files"])
-            if sorted(uploaded.get(int(key), [])) != expected:
-                raise DorisError(f"upload snapshot files failed because file is different, tablet: {key}")
+        for tablet_id, files in self.snapshots.items():
+            expected = sorted(with_checksum(f.name, f.md5) for f in files)
+            if sorted(uploaded.get(tablet_id, [])) != expected:
+                raise DorisError(f"upload snapshot files failed because file is different, tablet: {tablet_id}")
         repo.fs.sync()  # the uploaded files are durable before the meta and info files refer to them
         self.upload_finished_time = now_ms()
         self.move_to(ctx, BackupJobState.SAVE_META)
@@ -301,9 +312,7 @@ class BackupJob(AbstractJob):
         (job_dir / f"__info_{self.timestamp}").write_bytes(job_info.encode(self.job_info()))
         release_snapshots(ctx.tablets, self.job_id)
         if self.keep_on_local:  # the local job dir is the kept snapshot: nothing to upload
-            self.status = Status()
-            self.finished_time = now_ms()
-            self.move_to(ctx, BackupJobState.FINISHED)
+            self._finish(ctx)
             return
         self.move_to(ctx, BackupJobState.UPLOAD_INFO)
 
@@ -315,9 +324,18 @@ class BackupJob(AbstractJob):
         repo.write_meta(self.label, (job_dir / "__meta").read_bytes())
         repo.write_info(self.label, self.timestamp, (job_dir / f"__info_{self.timestamp}").read_bytes())
         shutil.rmtree(job_dir, ignore_errors=True)
+        self._finish(ctx)
+
+    def _finish(self, ctx: JobContext) -> None:
         self.status = Status()
         self.finished_time = now_ms()
+        self._forget_tablets()
         self.move_to(ctx, BackupJobState.FINISHED)
+
+    def _forget_tablets(self) -> None:
+        """An ended job stays in the history without its per-tablet state: at Doris's sizes that is most of
+        the job's memory, and of its record in the metadata store."""
+        self.targets, self.snapshots, self.meta = {}, {}, {}
 
     # ---- pieces
     def job_info(self) -> dict[str, Any]:
@@ -326,14 +344,15 @@ class BackupJob(AbstractJob):
         tablet_be: dict[str, int] = {}
         for table in self.meta["olap_tables"]:
             partitions = {}
+            schema = 0
             for part in table["partitions"]:
                 order = [t["id"] for t in part["tablets"]]
                 files = {}
                 for tid in order:
-                    snap = self.snapshots.get(str(tid))
-                    files[str(tid)] = [with_checksum(f["name"], f["md5"]) for f in snap["files"]] if snap else []
-                    tablet_be[str(tid)] = self.targets[str(tid)]["backend_id"]
-                schema = next((t["schema_hash"] for t in self.targets.values() if t["table_id"] == table["id"]), 0)
+                    files[str(tid)] = [with_checksum(f.name, f.md5) for f in self.snapshots.get(tid, [])]
+                    target = self.targets[tid]
+                    tablet_be[str(tid)] = target.backend_id
+                    schema = target.schema_hash
                 partitions[part["name"]] = {
                     "id": part["id"],
                     "version": part["visible_version"],
@@ -393,6 +412,7 @@ class BackupJob(AbstractJob):
         shutil.rmtree(self.local_dir(ctx), ignore_errors=True)
         self.status = status
         self.finished_time = now_ms()
+        self._forget_tablets()
         self.move_to(ctx, BackupJobState.CANCELLED)
 
     # ---- SHOW BACKUP

@@ -161,12 +161,12 @@ class UploadTask(TransferTask[UploadItem]):
 def _source(snapshot: SnapshotInfo, file: SnapshotFile) -> str | bytes:
     """What to upload for a snapshot file: the tablet header's bytes, built from the job's record, or the
     path of the file linked into the snapshot dir."""
-    if file.name == header_name(snapshot.tablet_id):
-        data = snapshot.header()
-        if md5_bytes(data) == file.md5:
-            return data
-        # a job recorded by an earlier version, which wrote the header into the snapshot dir
-    return os.path.join(snapshot.path, file.name)
+    if file.name != header_name(snapshot.tablet_id):
+        return os.path.join(snapshot.path, file.name)
+    data = snapshot.header()
+    if md5_bytes(data) != file.md5:  # never store a file under a checksum it does not have
+        raise DorisError(f"tablet header of tablet {snapshot.tablet_id} does not match the snapshot's record")
+    return data
 
 
 @dataclass
