@@ -99,7 +99,13 @@ class Env:
         with contextlib.closing(duck.cursor()) as cur:
             macros.install(cur)
         self.tablets = TabletStore(self.catalog)
-        self.tablets.collect_orphans()
+        self.tablets.collect_staging()
+        self._stopping = threading.Event()
+        # what it keeps is captured now, before any client; it runs once the server is up (start_jobs), and
+        # the thread lets go of the catalog's tablets of the start when done
+        self._sweeper = threading.Thread(
+            target=self.tablets.orphan_sweep().run, args=(self._stopping,), name="OrphanSweep", daemon=True
+        )
         self.engine = QueryEngine(self.catalog, self.tablets, self.users, self.txns)
         self.executor = TaskExecutor()
         job_ctx = JobContext(
@@ -124,8 +130,7 @@ class Env:
         self.started_ms = now_ms()
         # the client sessions, set by the server that accepts them (server/control.py)
         self.live_sessions: Callable[[], list[LiveSession]] = list
-        self._stopping = threading.Event()
-        self._committers: list[threading.Thread] = []
+        self._background: list[threading.Thread] = []
 
     def save_global_variable(self, name: str, value: Any) -> None:
         """Persist a SET GLOBAL value, so that it survives a restart as in Doris."""
@@ -137,12 +142,15 @@ class Env:
         self.jobs.start()
         self.repos.start_pinger(self.frontend_config, self._stopping)
         recycler = start_periodic("CatalogRecycleBin", self._stopping, lambda: 1.0, self._erase_recycled)
-        # the background threads that commit metadata: close() waits for them before the store closes
-        self._committers = [
+        self._sweeper.start()
+        # the background threads that commit metadata or delete files: close() waits for them before the
+        # store closes
+        self._background = [
             self.dynamic_partitions.start(self._stopping),
             self.txns.start(self._stopping),
             self.compactor.start(self._stopping),
             recycler,
+            self._sweeper,
         ]
 
     def _erase_recycled(self) -> None:
@@ -161,7 +169,7 @@ class Env:
 
     def close(self) -> None:
         self._stopping.set()
-        for thread in self._committers:
+        for thread in self._background:
             thread.join(5.0)
         self.jobs.stop()
         self.executor.shutdown()
