@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -60,6 +61,19 @@ class Config:
         return self.meta_url or f"sqlite:///{(self.data_dir / 'meta.db').resolve()}"
 
 
+@contextlib.contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """The cyclic garbage collector off while the start makes the catalog's objects: they are all kept, so
+    its passes over the growing heap only cost time (half of replaying 300,000 tablets; bench/scale.py)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class Env:
     """Builds and replays every component from the metadata store, in dependency order."""
 
@@ -73,18 +87,25 @@ class Env:
         self.repos.protect(config.data_dir)  # no LOCAL repository may overlap the server's own files
         self.frontend_config = FrontendConfig()
         # streamed: each row is parsed, made an object and dropped, never all held as dicts at once
-        rows = self.catalog.replay(self.store.load())
-        rows = self.users.replay(rows)
-        rows = self.repos.replay(rows)
-        self.txns = LoadTransactionMgr(self.store, self.frontend_config)
-        rows = self.txns.replay(rows)
+        with _without_cyclic_gc():
+            rows = self.catalog.replay(self.store.load())
+            rows = self.users.replay(rows)
+            rows = self.repos.replay(rows)
+            self.txns = LoadTransactionMgr(self.store, self.frontend_config)
+            rows = self.txns.replay(rows)
         self.txns.clean()
         self.catalog.ensure_backends(config.backends, config.data_dir.resolve())
         duck.configure(config.data_dir.resolve() / "duckdb_tmp", [Path(be.root) for be in self.catalog.backend_list()])
         with contextlib.closing(duck.cursor()) as cur:
             macros.install(cur)
         self.tablets = TabletStore(self.catalog)
-        self.tablets.collect_orphans()
+        self.tablets.collect_staging()
+        self._stopping = threading.Event()
+        # what it keeps is captured now, before any client; it runs once the server is up (start_jobs), and
+        # the thread lets go of the catalog's tablets of the start when done
+        self._sweeper = threading.Thread(
+            target=self.tablets.orphan_sweep().run, args=(self._stopping,), name="OrphanSweep", daemon=True
+        )
         self.engine = QueryEngine(self.catalog, self.tablets, self.users, self.txns)
         self.executor = TaskExecutor()
         job_ctx = JobContext(
@@ -109,8 +130,7 @@ class Env:
         self.started_ms = now_ms()
         # the client sessions, set by the server that accepts them (server/control.py)
         self.live_sessions: Callable[[], list[LiveSession]] = list
-        self._stopping = threading.Event()
-        self._committers: list[threading.Thread] = []
+        self._background: list[threading.Thread] = []
 
     def save_global_variable(self, name: str, value: Any) -> None:
         """Persist a SET GLOBAL value, so that it survives a restart as in Doris."""
@@ -122,12 +142,15 @@ class Env:
         self.jobs.start()
         self.repos.start_pinger(self.frontend_config, self._stopping)
         recycler = start_periodic("CatalogRecycleBin", self._stopping, lambda: 1.0, self._erase_recycled)
-        # the background threads that commit metadata: close() waits for them before the store closes
-        self._committers = [
+        self._sweeper.start()
+        # the background threads that commit metadata or delete files: close() waits for them before the
+        # store closes
+        self._background = [
             self.dynamic_partitions.start(self._stopping),
             self.txns.start(self._stopping),
             self.compactor.start(self._stopping),
             recycler,
+            self._sweeper,
         ]
 
     def _erase_recycled(self) -> None:
@@ -146,7 +169,7 @@ class Env:
 
     def close(self) -> None:
         self._stopping.set()
-        for thread in self._committers:
+        for thread in self._background:
             thread.join(5.0)
         self.jobs.stop()
         self.executor.shutdown()

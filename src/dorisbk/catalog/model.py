@@ -92,6 +92,10 @@ class Rowset:
         return {"id": self.id, "version": self.version, "path": self.path, "rows": self.rows, "size": self.size,
                 "md5": self.md5}  # fmt: skip
 
+    @staticmethod
+    def from_dict(d: dict[str, Any]) -> Rowset:
+        return Rowset(d["id"], d["version"], d["path"], d["rows"], d["size"], d.get("md5", ""))
+
 
 @dataclass(slots=True)
 class Replica:
@@ -131,8 +135,11 @@ class Tablet:
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> Tablet:
+        """Positional arguments throughout: a restart makes 300,000 of these, and ``Rowset(**s)`` took
+        twice as long."""
         replicas = [
-            Replica(r["id"], r["backend_id"], r["version"], [Rowset(**s) for s in r["rowsets"]]) for r in d["replicas"]
+            Replica(r["id"], r["backend_id"], r["version"], [Rowset.from_dict(s) for s in r["rowsets"]])
+            for r in d["replicas"]
         ]
         return Tablet(d["id"], d["table_id"], d["partition_id"], d["index_id"], d["bucket"], replicas)
 

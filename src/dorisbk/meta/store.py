@@ -2,7 +2,7 @@
 
 One SQLAlchemy table holds all objects keyed by (kind, id); a change to the catalog is
 one transaction that puts and deletes rows, so a crash never leaves half a DDL. At start
-the whole table is read back and replayed into memory. SQLite in the data dir by
+the whole table is read back, kind by kind, and replayed into memory. SQLite in the data dir by
 default; PostgreSQL or MySQL by URL. A change may hold hundreds of thousands of rows (a
 load into every tablet of a large table), so its rows go in batches: one upsert executed
 over 10,000 puts and one DELETE per 500 ids, never a statement or two per object.
@@ -104,12 +104,18 @@ class MetaStore:
         self._id_limit = 0
 
     def load(self) -> Iterator[tuple[str, int, dict[str, Any]]]:
-        """Every stored object, in id order so parents come before children; fetched a batch at a time
-        (PostgreSQL and MySQL drivers would otherwise hold every row of a large catalog at once)."""
+        """Every stored object, kind by kind and each kind in id order: the primary key's order, so no
+        database sorts the whole table first (SQLite did, at 300,000 tablets). Fetched a batch at a time
+        (PostgreSQL and MySQL drivers would otherwise hold every row of a large catalog at once), and each
+        batch's bodies decoded by one ``json.loads`` of their JSON array rather than one call per row."""
         with self.engine.connect().execution_options(yield_per=LOAD_BATCH) as conn:
-            rows = conn.execute(select(objects.c.kind, objects.c.id, objects.c.body).order_by(objects.c.id))
-            for kind, obj_id, body in rows:
-                yield kind, obj_id, json.loads(body)
+            result = conn.execute(
+                select(objects.c.kind, objects.c.id, objects.c.body).order_by(objects.c.kind, objects.c.id)
+            )
+            for batch in result.partitions():
+                bodies = json.loads(f"[{','.join(row[2] for row in batch)}]")
+                for (kind, obj_id, _text), body in zip(batch, bodies, strict=True):
+                    yield kind, obj_id, body
 
     def commit(self, change: Change) -> None:
         """Write all puts and deletes of ``change`` in one transaction."""
