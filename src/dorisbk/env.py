@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from dorisbk.auth.users import UserManager
 from dorisbk.backend import duck
 from dorisbk.backend.compaction import Compactor
-from dorisbk.backend.tablet_store import TabletStore
+from dorisbk.backend.tablet_store import OrphanSweep, TabletStore
 from dorisbk.backend.tasks import TaskExecutor
 from dorisbk.backend.transactions import LoadTransactionMgr
 from dorisbk.background import start_periodic
@@ -104,7 +104,7 @@ class Env:
         # what it keeps is captured now, before any client; it runs once the server is up (start_jobs), and
         # the thread lets go of the catalog's tablets of the start when done
         self._sweeper = threading.Thread(
-            target=self.tablets.orphan_sweep().run, args=(self._stopping,), name="OrphanSweep", daemon=True
+            target=self._sweep_then_schedule, args=(self.tablets.orphan_sweep(),), name="OrphanSweep", daemon=True
         )
         self.engine = QueryEngine(self.catalog, self.tablets, self.users, self.txns)
         self.executor = TaskExecutor()
@@ -137,9 +137,17 @@ class Env:
         self.global_variables = {**self.global_variables, name: value}
         self.store.commit(Change().put(GLOBAL_VARIABLES_KIND, 1, self.global_variables))
 
+    def _sweep_then_schedule(self, sweep: OrphanSweep) -> None:
+        """The job scheduler starts once the orphan sweep is done: a restore resumed in COMMIT links again
+        files that a run before the restart linked into its new tablets' dirs, unreferenced and older than the
+        start, which the sweep would otherwise delete under it."""
+        sweep.run(self._stopping)
+        if not self._stopping.is_set():
+            self.jobs.start()
+
     def start_jobs(self) -> None:
-        """Start the job scheduler and the repository pinger once the server accepts connections."""
-        self.jobs.start()
+        """Start the repository pinger, the background daemons and, after the orphan sweep, the job scheduler,
+        once the server accepts connections."""
         self.repos.start_pinger(self.frontend_config, self._stopping)
         recycler = start_periodic("CatalogRecycleBin", self._stopping, lambda: 1.0, self._erase_recycled)
         self._sweeper.start()

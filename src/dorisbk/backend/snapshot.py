@@ -52,7 +52,6 @@ class SnapshotInfo:
         return json.dumps(header, sort_keys=True, indent=1).encode()
 
 
-
 def snapshots_dir(store: TabletStore, backend_id: int) -> Path:
     """``<backend root>/snapshot``: one dir per job below it."""
     return Path(store.backend(backend_id).root) / "snapshot"
