@@ -192,7 +192,21 @@ class RestartableS3:
         _stop(self.proc, self.ports.values())
 
     def start(self) -> None:
+        """Start again on the same data; ready once an object written before the kill reads back (the bucket
+        answers before the volumes are loaded, and reads meanwhile fail with InternalError)."""
         self.proc, _ = _start(self.data_dir, self.bucket, self.ports)
+        client = _client(self.info.endpoint, ACCESS_KEY, SECRET_KEY)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            try:
+                listed = client.list_objects_v2(Bucket=self.bucket, MaxKeys=1).get("Contents", [])
+                if listed:
+                    client.get_object(Bucket=self.bucket, Key=listed[0]["Key"])["Body"].read()
+                return
+            except (BotoCoreError, ClientError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
 
 
 @contextmanager
