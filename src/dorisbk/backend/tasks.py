@@ -6,6 +6,7 @@ work of a job spreads over all of them.
 
 from __future__ import annotations
 
+import os
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -27,26 +28,48 @@ class AgentTask(ABC):
         """The items (tablets) it works on."""
         return 1
 
+    @property
+    def waits_on_network(self) -> bool:
+        """Whether the task mostly waits on a remote service (an S3 or HDFS transfer), so that more of them
+        than there are cores keep it busy; disk work (links, local copies) runs one per core."""
+        return False
+
     @abstractmethod
     def run(self) -> Any:
         """Do the work on a worker thread of the backend; the result goes to the job."""
 
 
-class TaskExecutor:
-    """One thread pool per backend id; ``on_done`` is called as each task ends (the scheduler's wake-up)."""
+# Threads per backend for network-bound tasks; disk-bound ones get one per core (at most this many): more
+# threads than cores doing disk work in Python only contend for the GIL, and with each other for the disk.
+NETWORK_WORKERS = 8
 
-    def __init__(self, workers_per_backend: int = 8) -> None:
-        self.workers = workers_per_backend
-        self._pools: dict[int, ThreadPoolExecutor] = {}
+
+def disk_workers() -> int:
+    return max(1, min(NETWORK_WORKERS, os.cpu_count() or 1))
+
+
+class TaskExecutor:
+    """Thread pools per backend id, one for disk-bound and one for network-bound tasks; ``on_done`` is called
+    as each task ends (the scheduler's wake-up)."""
+
+    def __init__(self) -> None:
+        self._pools: dict[tuple[int, bool], ThreadPoolExecutor] = {}
         self._lock = threading.Lock()
         self.on_done: Callable[[], None] = lambda: None
 
+    @staticmethod
+    def workers(waits_on_network: bool) -> int:
+        """How many tasks of a kind run at once on a backend: a job splits its work in a multiple of it."""
+        return NETWORK_WORKERS if waits_on_network else disk_workers()
+
     def submit(self, task: AgentTask) -> Future:
+        key = (task.backend_id, task.waits_on_network)
         with self._lock:
-            pool = self._pools.get(task.backend_id)
+            pool = self._pools.get(key)
             if pool is None:
-                pool = ThreadPoolExecutor(self.workers, thread_name_prefix=f"be{task.backend_id}-task")
-                self._pools[task.backend_id] = pool
+                kind = "net" if task.waits_on_network else "disk"
+                pool = ThreadPoolExecutor(self.workers(key[1]), thread_name_prefix=f"be{task.backend_id}-{kind}")
+                self._pools[key] = pool
         future = pool.submit(task.run)
         future.add_done_callback(lambda _f: self.on_done())
         return future

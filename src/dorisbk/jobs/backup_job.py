@@ -271,7 +271,7 @@ class BackupJob(AbstractJob):
             info = SnapshotInfo(tablet_id, target.backend_id, str(path), target.version, files, target.schema_hash)
             by_backend.setdefault(target.backend_id, []).append(UploadItem(tablet_id, target.remote(self.db_id), info))
         for backend_id, items in by_backend.items():
-            for chunk in batches(items, batch, ctx.executor.workers):
+            for chunk in batches(items, batch, ctx.executor.workers(repo.fs.remote)):
                 task = UploadTask(
                     backend_id, repo, self.label, chunk, self._tasks.cancelled, kbps, present, self.previous_labels
                 )

@@ -503,7 +503,7 @@ class RestoreJob(AbstractJob):
         for db_id in remote_dbs:
             present.update(repo.snapshot_tablet_files(self.label, db_id))
         for backend_id, items in by_backend.items():
-            for chunk in batches(items, batch, ctx.executor.workers):
+            for chunk in batches(items, batch, ctx.executor.workers(repo.fs.remote)):
                 task = DownloadTask(backend_id, repo, self.label, chunk, self._tasks.cancelled, kbps, present)
                 self._tasks.submit(ctx.executor, task)
         self.state = RestoreJobState.DOWNLOADING
@@ -533,7 +533,7 @@ class RestoreJob(AbstractJob):
                 )
             for backend_id, items in by_backend.items():
                 # links are cheap: a task per worker of the backend
-                for chunk in batches(items, len(items), ctx.executor.workers):
+                for chunk in batches(items, len(items), ctx.executor.workers(waits_on_network=False)):
                     self._tasks.submit(ctx.executor, DirMoveTask(backend_id, chunk, self._tasks.cancelled))
             self._moving = True
         results = self._tasks.collect(self.task_err_msg)

@@ -87,6 +87,10 @@ class TransferTask(AgentTask, Generic[T]):
     def size(self) -> int:
         return len(self.items)
 
+    @property
+    def waits_on_network(self) -> bool:
+        return self.repo.fs.remote
+
     def _check_cancelled(self) -> None:
         if self.cancelled.is_set():
             raise TaskCancelled("job cancelled")

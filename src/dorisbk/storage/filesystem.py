@@ -56,6 +56,7 @@ class RemoteFileSystem(ABC):
     # Whether a file found under its checksummed name holds that content: false where ``upload_files`` defers
     # durability to ``sync()`` (a local disk), so that a file listed after a crash is checked before it is kept.
     names_trusted: ClassVar[bool] = True
+    remote: ClassVar[bool] = True  # behind a network (S3, HDFS), not a local or mounted directory
 
     @abstractmethod
     def list(self, prefix: str = "") -> list[RemoteFile]:

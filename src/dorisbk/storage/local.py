@@ -167,6 +167,7 @@ class LocalFileSystem(RemoteFileSystem):
 
     kind = "LOCAL"
     names_trusted = False
+    remote = False
 
     def __init__(self, location: str) -> None:
         self.location = location
