@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test test-fast lint bench bench-deps bench-backup bench-restore bench-scale clean
+.PHONY: serve test test-fast test-slow lint bench bench-deps bench-backup bench-restore bench-scale clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -23,6 +23,10 @@ test: $(STAMP)
 # The in-process tier: parsers, planners, the function catalog, repository layout, layers; no server.
 test-fast: $(STAMP)
 	$(BIN)/pytest -q -m fast
+
+# Doris's sizes end to end (tests/test_scale_slow.py): kill -9, cancel and resume at 100,000 tablets.
+test-slow: $(STAMP)
+	$(BIN)/pytest -q --run-slow -m slow
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.load_query

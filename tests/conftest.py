@@ -26,7 +26,22 @@ def fresh_server(tmp_path: Path) -> Iterator[DorisbkServer]:
     srv.stop()
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", help="also run the tests marked slow (make test-slow)")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "fast: runs in process, without starting a server (the fast tier: make test-fast)"
     )
+    config.addinivalue_line("markers", "slow: Doris's sizes, a quarter of an hour or more (make test-slow)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked slow are skipped unless asked for, so that make test stays within its time."""
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --run-slow (make test-slow)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
