@@ -68,6 +68,24 @@ def snapshot_status(conn: pymysql.connections.Connection, label: str) -> str | N
     return rows[0][2] if rows else None
 
 
+def backup_new_db(conn: pymysql.connections.Connection, db: str, label: str, rows: int, held: str = "") -> None:
+    """A new database with a table ``t`` of ``rows`` rows, and its BACKUP started (held in state ``held``)."""
+    q(conn, f"CREATE DATABASE {db}")
+    make_table(conn, db, "t", rows=rows, buckets=2)
+    if held:
+        pause(conn, held)
+    q(conn, f"BACKUP SNAPSHOT {db}.{label} TO {REPO}")
+
+
+def uploads_landed(conn: pymysql.connections.Connection, db: str, label: str) -> None:
+    """Wait until a backup held in UPLOADING has no upload task left: its files are all in the repository."""
+    wait_backup(conn, db, label, ("UPLOADING",))
+    deadline = time.monotonic() + 10
+    while backup_row(conn, db, label)[COL["UnfinishedTasks"]] != "":  # type: ignore[index]
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
 def assert_complete(location: Path, label: str, rows: int) -> None:
     """The info file lists exactly the content files, each with a matching checksum, holding ``rows`` rows."""
     _, info = info_file(location, REPO, label)
@@ -92,18 +110,11 @@ def assert_complete(location: Path, label: str, rows: int) -> None:
 def test_kill9_in_each_state_then_restart(srv: DorisbkServer, location: Path, state: str) -> None:
     db, label = f"k_{state.lower()}", f"kill_{state.lower()}"
     with srv.connect() as conn:
-        q(conn, f"CREATE DATABASE {db}")
-        make_table(conn, db, "t", rows=5, buckets=2)
-        pause(conn, state)
-        q(conn, f"BACKUP SNAPSHOT {db}.{label} TO {REPO}")
+        backup_new_db(conn, db, label, rows=5, held=state)
         row = wait_backup(conn, db, label, (state,))
         job_id = row[COL["JobId"]]
         if state == "UPLOADING":
-            # Let the held job's uploads land, so that the redone upload has files to skip.
-            deadline = time.monotonic() + 10
-            while backup_row(conn, db, label)[COL["UnfinishedTasks"]] != "":  # type: ignore[index]
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+            uploads_landed(conn, db, label)  # so that the redone upload has files to skip
         before = {rel: os.stat(p).st_ino for rel, p in content(location, label).items()}
         assert snapshot_status(conn, label) in (None, "ERROR: No info file found")
 
@@ -145,15 +156,8 @@ def test_resumed_upload_sends_again_a_file_whose_content_is_not_its_name(srv: Do
     reads what it finds in a local repository, keeps what matches and sends the rest again."""
     db, label = "k_torn", "kill_torn"
     with srv.connect() as conn:
-        q(conn, f"CREATE DATABASE {db}")
-        make_table(conn, db, "t", rows=40, buckets=2)
-        pause(conn, "UPLOADING")
-        q(conn, f"BACKUP SNAPSHOT {db}.{label} TO {REPO}")
-        wait_backup(conn, db, label, ("UPLOADING",))
-        deadline = time.monotonic() + 10
-        while backup_row(conn, db, label)[COL["UnfinishedTasks"]] != "":  # type: ignore[index]
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        backup_new_db(conn, db, label, rows=40, held="UPLOADING")
+        uploads_landed(conn, db, label)
     sent = content(location, label)
     rowset = next(rel for rel in sorted(sent) if ".hdr." not in rel)
     log_start = len(srv.log())
@@ -176,10 +180,8 @@ def test_kill9_mid_upload_resumes_and_skips_what_was_sent(srv: DorisbkServer, lo
     """A throttled upload killed after its first file: the restart sends only the rest."""
     db, label = "k_mid", "kill_mid"
     with srv.connect() as conn:
-        q(conn, f"CREATE DATABASE {db}")
-        make_table(conn, db, "t", rows=300, buckets=2)
         q(conn, 'ADMIN SET FRONTEND CONFIG ("max_upload_speed_kbps" = "1")')
-        q(conn, f"BACKUP SNAPSHOT {db}.{label} TO {REPO}")
+        backup_new_db(conn, db, label, rows=300)
         wait_backup(conn, db, label, ("UPLOADING",))
         deadline = time.monotonic() + 10
         while not [rel for rel in content(location, label) if not rel.endswith(TMP)]:

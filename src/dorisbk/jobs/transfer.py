@@ -95,6 +95,21 @@ class TransferTask(AgentTask, Generic[T]):
         if self.cancelled.is_set():
             raise TaskCancelled("job cancelled")
 
+    def _queued(self, ends: set[int], before: int, after: int) -> None:
+        """A tablet's files took transfers ``before`` to ``after - 1`` of the task: the tablet counts as done
+        once the last of them is (``_moved``), or now when it needs none."""
+        if after > before:
+            ends.add(after - 1)
+        else:
+            self.finished += 1
+
+    def _moved(self, ends: set[int], index: int) -> None:
+        """Transfer ``index`` is done: count its tablet if it was the tablet's last, and stop if the job was
+        cancelled."""
+        if index in ends:
+            self.finished += 1
+        self._check_cancelled()
+
 
 @dataclass
 class UploadOutcome:
@@ -125,7 +140,7 @@ class UploadTask(TransferTask[UploadItem]):
         uploaded: dict[int, list[str]] = {}
         sends: list[tuple[str | bytes, str]] = []
         sizes: list[int] = []
-        last_of_tablet: set[int] = set()  # index in sends of each tablet's last file
+        last_of_tablet: set[int] = set()
         copied = skipped = 0
         for item in self.items:
             self._check_cancelled()
@@ -146,17 +161,12 @@ class UploadTask(TransferTask[UploadItem]):
                 sends.append((_source(item.snapshot, f), repo.tablet_file(label, item.remote, stored)))
                 sizes.append(f.size)
             uploaded[item.tablet_id] = names
-            if len(sends) > before:
-                last_of_tablet.add(len(sends) - 1)
-            else:
-                self.finished += 1
+            self._queued(last_of_tablet, before, len(sends))
         throttle = Throttle(self.kbps)
 
         def sent(index: int) -> None:
             throttle.account(sizes[index], self.cancelled)
-            if index in last_of_tablet:
-                self.finished += 1
-            self._check_cancelled()
+            self._moved(last_of_tablet, index)
 
         repo.fs.upload_files(sends, sent)
         return UploadOutcome(uploaded, len(sends), sum(sizes), copied, skipped)
@@ -197,7 +207,7 @@ class DownloadTask(TransferTask[DownloadItem]):
         repo = self.repo
         fetched: dict[int, list[str]] = {}
         fetches: list[tuple[str, Path]] = []
-        last_of_tablet: set[int] = set()  # index in fetches of each tablet's last file
+        last_of_tablet: set[int] = set()
         for item in self.items:
             self._check_cancelled()
             before = len(fetches)
@@ -223,18 +233,13 @@ class DownloadTask(TransferTask[DownloadItem]):
             for stray in held.difference(names):
                 (local_dir / stray).unlink()
             fetched[item.tablet_id] = names
-            if len(fetches) > before:
-                last_of_tablet.add(len(fetches) - 1)
-            else:
-                self.finished += 1
+            self._queued(last_of_tablet, before, len(fetches))
         throttle = Throttle(self.kbps)
 
         def done(index: int) -> None:
             if throttle.kbps > 0:
                 throttle.account(fetches[index][1].stat().st_size, self.cancelled)
-            if index in last_of_tablet:
-                self.finished += 1
-            self._check_cancelled()
+            self._moved(last_of_tablet, index)
 
         repo.download_checked_files(fetches, done)
         return fetched

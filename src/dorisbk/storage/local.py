@@ -10,6 +10,7 @@ repository (a label dir pointing at ``/etc``, a file pointing at a secret) is re
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
 from collections.abc import Callable, Iterator, Sequence
@@ -18,7 +19,7 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from dorisbk.checksum import md5_stream
+from dorisbk.checksum import CHUNK, md5_stream
 from dorisbk.durable import syncfs
 from dorisbk.errors import StorageError
 from dorisbk.storage.filesystem import (
@@ -55,6 +56,17 @@ def _copy(src: int, dst: int) -> None:
     """Copy the rest of ``src`` to ``dst`` in the kernel, as ``shutil.copyfile`` does between paths."""
     while os.sendfile(dst, src, None, _COPY_CHUNK) > 0:
         pass
+
+
+def _copy_hashed(src: int, dst: int) -> str:
+    """Copy the rest of ``src`` to ``dst`` through memory, returning the md5 of the bytes: a download is
+    verified by its checksum, and hashing while copying reads the file once, where a kernel copy and a
+    checksum pass over the new file read it twice."""
+    digest = hashlib.md5(usedforsecurity=False)
+    while chunk := os.read(src, CHUNK):
+        digest.update(chunk)
+        _write_all(dst, chunk)
+    return digest.hexdigest()
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -361,10 +373,9 @@ class LocalFileSystem(RemoteFileSystem):
         with self._reader(remote_path) as src:
             try:
                 with atomic_local_file(local_path) as tmp, open(tmp, "wb") as out:
-                    _copy(src, out.fileno())  # kernel copy; the page cache makes a checksum pass cheap
+                    return _copy_hashed(src, out.fileno())
             except OSError as e:
                 raise StorageError(f"failed to download {self.root / remote_path} to {local_path}: {e}") from e
-        return None
 
     def md5(self, remote_path: str) -> str:
         with self._reader(remote_path) as fd:
@@ -384,12 +395,12 @@ class LocalFileSystem(RemoteFileSystem):
                     try:
                         out = os.open(local_path, _CREATE_FLAGS, 0o644)
                         try:
-                            _copy(src, out)
+                            md5 = _copy_hashed(src, out)
                         finally:
                             os.close(out)
                     finally:
                         os.close(src)
-                    each(index, None)  # kernel copy; the page cache makes the caller's checksum pass cheap
+                    each(index, md5)
         except FileNotFoundError:  # the location itself
             raise NotFoundError(f"file does not exist: {self.root / remote_path}") from None
         except OSError as e:
