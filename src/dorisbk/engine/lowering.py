@@ -1,7 +1,7 @@
 """Doris's semantics written onto a checked query tree, before DuckDB SQL is generated from it.
 
 Children before parents: each function call is replaced by its catalog entry's DuckDB form
-(``functions.py``) once its arguments are, so every entry sees its arguments' kinds. Operators get
+(``functions/``) once its arguments are, so every entry sees its arguments' kinds. Operators get
 Doris's implicit casts: a string in arithmetic is a number, a string or an integer compared with
 a DATE is a date (``d >= 20240301``), a string plus an INTERVAL is a DATETIME, and a CAST that
 cannot convert its value gives NULL instead of failing the query.
@@ -15,6 +15,8 @@ from collections.abc import Callable
 from sqlglot import exp
 
 from dorisbk.engine import functions
+from dorisbk.engine.functions.catalog import as_date, as_datetime, try_cast
+from dorisbk.engine.functions.jsonb import as_json
 from dorisbk.engine.types import Kind, Typer, of_datatype
 
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.NullSafeEQ, exp.NullSafeNEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
@@ -104,11 +106,11 @@ def _cast(node: exp.Cast, typer: Typer) -> exp.Expression:
     if target.temporal and isinstance(value, exp.Literal) and value.is_string and _is_date_text(value.name):
         return typer.note(node, target)  # DATE '2024-03-01' stays a literal the partition pruner reads
     if target == Kind.DATE and source not in (Kind.DATE, Kind.DATETIME):
-        new = functions.as_date(value, source)
+        new = as_date(value, source)
     elif target == Kind.DATETIME and source not in (Kind.DATE, Kind.DATETIME):
-        new = exp.Cast(this=functions.as_datetime(value, source), to=node.to.copy())
+        new = exp.Cast(this=as_datetime(value, source), to=node.to.copy())
     elif target == Kind.JSON:
-        new = functions.as_json(value)
+        new = as_json(value)
     else:
         new = exp.TryCast(this=value, to=node.to.copy())
     return typer.note(new, target)
@@ -127,7 +129,7 @@ def _arithmetic(node: exp.Expression, typer: Typer) -> exp.Expression | None:
     for side in ("this", "expression"):
         operand = node.args.get(side)
         if operand is not None and typer.kind(operand) == Kind.STRING:
-            node.set(side, functions.try_cast(operand.copy(), "DOUBLE"))
+            node.set(side, try_cast(operand.copy(), "DOUBLE"))
             changed = True
     return typer.note(node, Kind.DOUBLE) if changed else None
 
@@ -152,11 +154,11 @@ def _compare(parent: exp.Expression, left: exp.Expression, right: exp.Expression
             if literal is not None:
                 this.replace(literal)
         elif theirs.temporal and mine == Kind.STRING and not isinstance(this, exp.Literal):
-            this.replace(functions.as_datetime(this.copy(), mine))
+            this.replace(as_datetime(this.copy(), mine))
         elif theirs.numeric and theirs != Kind.BOOLEAN and mine == Kind.STRING:
             if isinstance(this, exp.Literal) and _is_number(this.this):
                 continue  # DuckDB casts a numeric literal to the column's type; partition pruning reads it
-            this.replace(functions.try_cast(this.copy(), "DOUBLE"))
+            this.replace(try_cast(this.copy(), "DOUBLE"))
             return
 
 

@@ -1,4 +1,4 @@
-"""The DuckDB macros Doris's functions are lowered to (``functions.py``), created once at start.
+"""The DuckDB macros Doris's functions are lowered to (``functions/``), created once at start.
 
 Each is an SQL expression of DuckDB's own functions, so it runs vectorised inside DuckDB; all are
 named ``dbk_*``, which the query allowlist never lets a client call directly.

@@ -1,0 +1,182 @@
+"""Doris's aggregate functions: collect_*, group_concat, percentiles, regressions, retention."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from dorisbk.engine.functions.catalog import Call, Lowered, case, cast, doris, fn, lit, simple
+from dorisbk.engine.types import Kind
+from dorisbk.errors import DorisError
+
+
+@doris("ndv", "approx_count_distinct", "multi_distinct_count")
+def _ndv(call: Call) -> Lowered:
+    call.arity(1)
+    return exp.Count(this=exp.Distinct(expressions=[call.arg(0)])), Kind.INT
+
+
+@doris("multi_distinct_sum")
+def _multi_distinct_sum(call: Call) -> Lowered:
+    call.arity(1)
+    return exp.Sum(this=exp.Distinct(expressions=[call.arg(0)])), call.kinds[0]
+
+
+@doris("percentile", "percentile_approx", "percentile_cont")
+def _percentile(call: Call) -> Lowered:
+    call.arity(2, 3)
+    return fn("quantile_cont", call.number(0), cast(call.number(1), "DOUBLE")), Kind.DOUBLE
+
+
+@doris("percentile_array", "percentile_approx_array")
+def _percentile_array(call: Call) -> Lowered:
+    call.arity(2, 3)  # percentile_approx_array's compression: the answer here is exact
+    return fn("coalesce", fn("quantile_cont", call.number(0), call.arg(1)), exp.Array(expressions=[])), Kind.ARRAY
+
+
+@doris("median")
+def _median(call: Call) -> Lowered:
+    call.arity(1)
+    return fn("quantile_cont", call.number(0), lit(0.5)), Kind.DOUBLE
+
+
+def _filtered_list(call: Call, distinct: bool) -> exp.Expression:
+    """The group's values that are not NULL (``[]`` when there are none, never NULL); a second argument is
+    the most to keep (Doris's max_size)."""
+    value = call.arg(0)
+    inner: exp.Expression = exp.Distinct(expressions=[value]) if distinct else value
+    listed = fn("list", inner)
+    kept = exp.Filter(
+        this=listed, expression=exp.Where(this=exp.Not(this=exp.Is(this=value.copy(), expression=exp.null())))
+    )
+    kept = fn("coalesce", kept, exp.Array(expressions=[]))
+    return fn("list_slice", kept, lit(1), call.integer(1)) if len(call.args) == 2 else kept
+
+
+@doris("count_by_enum")
+def _count_by_enum(call: Call) -> Lowered:
+    """A JSON array with one object per argument: its values' counts (``cbe``), and how many rows were not
+    NULL, NULL and in all; ``[]`` over no rows."""
+    if not call.args:
+        raise DorisError("Can not found function 'count_by_enum' which has 0 arity.")
+    objects = [fn("dbk_enum_counts", fn("list", call.text(i))) for i in range(len(call.args))]
+    listed = objects[0]
+    for node in objects[1:]:
+        listed = exp.DPipe(this=exp.DPipe(this=listed, expression=lit(","), safe=False), expression=node, safe=False)
+    array = exp.DPipe(this=exp.DPipe(this=lit("["), expression=listed, safe=False), expression=lit("]"), safe=False)
+    empty = exp.EQ(this=exp.Count(this=exp.Star()), expression=lit(0))
+    return case((empty, lit("[]")), default=array), Kind.STRING
+
+
+@doris("collect_list", "group_array", "array_agg")
+def _collect_list(call: Call) -> Lowered:
+    call.arity(1, 2)
+    return _filtered_list(call, distinct=False), Kind.ARRAY
+
+
+@doris("collect_set", "group_uniq_array")
+def _collect_set(call: Call) -> Lowered:
+    call.arity(1, 2)
+    return _filtered_list(call, distinct=True), Kind.ARRAY
+
+
+@doris("retention")
+def _retention(call: Call) -> Lowered:
+    """One flag per condition: the first is whether any row of the group met it, each later one whether
+    some row met it and some row met the first."""
+    if not 1 <= len(call.args) <= 32:
+        raise DorisError(f"Can not found function 'retention' which has {len(call.args)} arity.")
+    met = [fn("coalesce", fn("bool_or", cast(call.arg(i), "BOOLEAN")), exp.false()) for i in range(len(call.args))]
+    flags = [met[0]] + [exp.and_(met[0].copy(), later) for later in met[1:]]
+    return exp.Array(expressions=flags), Kind.ARRAY
+
+
+@doris("max_by")
+def _max_by(call: Call) -> Lowered:
+    call.arity(2)
+    return fn("arg_max", call.arg(0), call.arg(1)), call.kinds[0]
+
+
+@doris("min_by")
+def _min_by(call: Call) -> Lowered:
+    call.arity(2)
+    return fn("arg_min", call.arg(0), call.arg(1)), call.kinds[0]
+
+
+@doris("any", "any_value")
+def _any(call: Call) -> Lowered:
+    call.arity(1)
+    return fn("any_value", call.arg(0)), call.kinds[0]
+
+
+for _names, _duck_name in (
+    (("stddev", "std", "stddev_pop"), "stddev_pop"),
+    (("stddev_samp",), "stddev_samp"),
+    (("variance", "var_pop", "variance_pop"), "var_pop"),
+    (("var_samp", "variance_samp"), "var_samp"),
+    (("covar", "covar_pop"), "covar_pop"),
+    (("covar_samp",), "covar_samp"),
+    (("group_bit_and",), "bit_and"),
+    (("group_bit_or",), "bit_or"),
+    (("group_bit_xor",), "bit_xor"),
+    (("bool_and", "booland_agg"), "bool_and"),
+    (("bool_or", "boolor_agg"), "bool_or"),
+    (("skew", "skewness", "skew_pop"), "skewness"),
+    (("kurt", "kurtosis", "kurt_pop"), "kurtosis_pop"),
+):
+    doris(*_names)(
+        simple(_duck_name, Kind.DOUBLE if "bit" not in _duck_name and "bool" not in _duck_name else Kind.INT)
+    )
+
+
+@doris("sum0")
+def _sum0(call: Call) -> Lowered:
+    call.arity(1)
+    return fn("coalesce", exp.Sum(this=call.arg(0)), lit(0)), call.kinds[0]
+
+
+@doris("avg_weighted")
+def _avg_weighted(call: Call) -> Lowered:
+    call.arity(2)
+    value, weight = cast(call.number(0), "DOUBLE"), cast(call.number(1), "DOUBLE")
+    return exp.Div(
+        this=exp.Sum(this=exp.Mul(this=value, expression=weight)), expression=exp.Sum(this=weight.copy())
+    ), Kind.DOUBLE
+
+
+@doris("map_agg")
+def _map_agg(call: Call) -> Lowered:
+    """A MAP of the group's keys (NULL keys left out) to their values; a key's first value counts."""
+    call.arity(2)
+    key = call.arg(0)
+    entry = exp.Struct(
+        expressions=[
+            exp.PropertyEQ(this=exp.to_identifier("k"), expression=key),
+            exp.PropertyEQ(this=exp.to_identifier("v"), expression=call.arg(1)),
+        ]
+    )
+    kept = exp.Filter(
+        this=fn("list", entry), expression=exp.Where(this=exp.Not(this=exp.Is(this=key.copy(), expression=exp.null())))
+    )
+    return fn("dbk_map_agg", kept), Kind.MAP
+
+
+@doris("group_array_union")
+def _group_array_union(call: Call) -> Lowered:
+    """The distinct elements of the group's arrays (NULL arrays left out)."""
+    call.arity(1)
+    return fn("dbk_array_distinct", fn("flatten", _filtered_list(call, distinct=False))), Kind.ARRAY
+
+
+@doris("group_array_intersect")
+def _group_array_intersect(call: Call) -> Lowered:
+    """The elements every one of the group's arrays holds (NULL arrays left out)."""
+    call.arity(1)
+    return fn("dbk_intersect_all", _filtered_list(call, distinct=False)), Kind.ARRAY
+
+
+@doris("multi_distinct_group_concat")
+def _multi_distinct_group_concat(call: Call) -> Lowered:
+    """group_concat(DISTINCT x[, separator]), ', ' between values by default."""
+    call.arity(1, 2)
+    separator = call.text(1) if len(call.args) == 2 else lit(", ")
+    return fn("string_agg", exp.Distinct(expressions=[call.text(0)]), separator), Kind.STRING

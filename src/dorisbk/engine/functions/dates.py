@@ -1,0 +1,495 @@
+"""Doris's date and time functions: units, intervals, week modes, MySQL formats, time zones."""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from dorisbk.engine import formats
+from dorisbk.engine.functions.catalog import (
+    DATE_UNITS,
+    UNITS,
+    Call,
+    Lowered,
+    Lowering,
+    case,
+    cast,
+    doris,
+    fn,
+    lit,
+    shift,
+    try_cast,
+    unit_of,
+)
+from dorisbk.engine.types import Kind
+from dorisbk.errors import DorisError
+from dorisbk.timeutil import zone_name
+
+# INTERVAL 'd h:m:s' DAY_SECOND: days, then hours, minutes and seconds; the first sign applies to all
+_DAY_SECOND = re.compile(r"\s*(-?)\s*(\d+)\s+-?(\d+)\s*:\s*-?(\d+)\s*:\s*-?(\d+)\s*")
+
+
+def _day_second(text: str) -> exp.Expression:
+    """An ``INTERVAL '...' DAY_SECOND`` value in seconds (a value's text, read here, never SQL); NULL for
+    one with anything after the seconds, as Doris answers; Doris's error for one that is not d h:m:s."""
+    found = _DAY_SECOND.match(text)
+    if found is None:
+        raise DorisError(f"Invalid time format: {text}")
+    if text[found.end() :].strip():
+        return exp.null()
+    sign, days, hours, minutes, seconds = found.groups()
+    total = int(days) * 86400 + int(hours) * 3600 + int(minutes) * 60 + int(seconds)
+    return lit(-total if sign else total)
+
+
+def _interval_arg(call: Call, i: int) -> tuple[exp.Expression, str]:
+    node = call.args[i]
+    if isinstance(node, exp.Interval):
+        unit = node.args.get("unit")
+        if unit is not None and unit.name.upper() == "DAY_SECOND" and isinstance(node.this, exp.Literal):
+            return _day_second(node.this.name), "SECOND"
+        return node.this.copy(), unit_of(unit) if unit is not None else "DAY"
+    return call.arg(i), "DAY"
+
+
+@doris("date_add", "adddate", "days_add")
+def _date_add(call: Call) -> Lowered:
+    call.arity(2)
+    amount, unit = _interval_arg(call, 1)
+    return shift(call, 0, amount, unit, +1)
+
+
+@doris("date_sub", "subdate", "days_sub")
+def _date_sub(call: Call) -> Lowered:
+    call.arity(2)
+    amount, unit = _interval_arg(call, 1)
+    return shift(call, 0, amount, unit, -1)
+
+
+def _unit_shift(unit: str, sign: int) -> Lowering:
+    def lower(call: Call) -> Lowered:
+        call.arity(2)
+        return shift(call, 0, call.arg(1), unit, sign)
+
+    return lower
+
+
+for _unit_name in ("year", "quarter", "month", "week", "hour", "minute", "second", "millisecond", "microsecond"):
+    doris(f"{_unit_name}s_add")(_unit_shift(_unit_name.upper(), +1))
+    doris(f"{_unit_name}s_sub")(_unit_shift(_unit_name.upper(), -1))
+doris("add_months")(_unit_shift("MONTH", +1))
+
+
+def diff(unit: str, start: exp.Expression, end: exp.Expression) -> exp.Expression:
+    """Whole ``unit``s from ``start`` to ``end``; months and longer as MySQL counts them, by calendar."""
+    months = {"YEAR": 12, "QUARTER": 3, "MONTH": 1}.get(unit)
+    if months is None:
+        return fn("date_sub", lit(unit.lower()), start, end)
+    between = fn("dbk_months_between", start, end)
+    return between if months == 1 else cast(fn("trunc", exp.Div(this=between, expression=lit(months))), "BIGINT")
+
+
+def _unit_diff(unit: str) -> Lowering:
+    def lower(call: Call) -> Lowered:
+        call.arity(2)
+        return diff(unit, call.datetime(1), call.datetime(0)), Kind.INT
+
+    return lower
+
+
+for _unit_name in ("year", "quarter", "month", "week", "day", "hour", "minute", "second", "millisecond", "microsecond"):
+    doris(f"{_unit_name}s_diff")(_unit_diff(_unit_name.upper()))
+
+
+@doris("timestampdiff")
+def _timestampdiff(call: Call) -> Lowered:
+    call.arity(3)
+    return diff(unit_of(call.args[0]), call.datetime(1), call.datetime(2)), Kind.INT
+
+
+@doris("timestampadd")
+def _timestampadd(call: Call) -> Lowered:
+    call.arity(3)
+    reordered = Call(call.name, [call.args[2], call.args[1]], [call.kinds[2], call.kinds[1]], call.zone)
+    return shift(reordered, 0, reordered.arg(1), unit_of(call.args[0]), +1)
+
+
+@doris("datediff")
+def _datediff(call: Call) -> Lowered:
+    call.arity(2)
+    return fn("date_diff", lit("day"), call.date(1), call.date(0)), Kind.INT
+
+
+@doris("to_date", "date", "datev2", "to_datev2")
+def _to_date(call: Call) -> Lowered:
+    call.arity(1)
+    return call.date(0), Kind.DATE
+
+
+@doris("timestamp")
+def _timestamp(call: Call) -> Lowered:
+    call.arity(1)
+    return call.datetime(0), Kind.DATETIME
+
+
+@doris("last_day")
+def _last_day(call: Call) -> Lowered:
+    call.arity(1)
+    return fn("last_day", call.date(0)), Kind.DATE
+
+
+@doris("to_monday")
+def _to_monday(call: Call) -> Lowered:
+    call.arity(1)
+    return cast(fn("date_trunc", lit("week"), call.date(0)), "DATE"), Kind.DATE
+
+
+def _part(duck_name: str) -> Lowering:
+    def lower(call: Call) -> Lowered:
+        call.arity(1)
+        return fn(duck_name, call.temporal(0)), Kind.INT
+
+    return lower
+
+
+for _doris_name, _duck_name in {
+    "year": "year", "month": "month", "day": "day", "dayofmonth": "day", "dayofyear": "dayofyear",
+    "quarter": "quarter", "hour": "hour", "minute": "minute", "second": "second", "weekofyear": "weekofyear",
+}.items():  # fmt: skip
+    doris(_doris_name)(_part(_duck_name))
+
+
+@doris("microsecond")
+def _microsecond(call: Call) -> Lowered:
+    call.arity(1)
+    return exp.Mod(this=fn("microsecond", call.datetime(0)), expression=lit(1_000_000)), Kind.INT
+
+
+@doris("dayofweek")
+def _dayofweek(call: Call) -> Lowered:
+    call.arity(1)
+    return exp.Add(this=fn("dayofweek", call.temporal(0)), expression=lit(1)), Kind.INT
+
+
+@doris("weekday")
+def _weekday(call: Call) -> Lowered:
+    call.arity(1)
+    return exp.Sub(this=fn("isodow", call.temporal(0)), expression=lit(1)), Kind.INT
+
+
+@doris("dayname")
+def _dayname(call: Call) -> Lowered:
+    call.arity(1)
+    return fn("dayname", call.temporal(0)), Kind.STRING
+
+
+@doris("monthname")
+def _monthname(call: Call) -> Lowered:
+    call.arity(1)
+    return fn("monthname", call.temporal(0)), Kind.STRING
+
+
+@doris("week")
+def _week(call: Call) -> Lowered:
+    call.arity(1, 2)
+    mode = call.integer(1) if len(call.args) == 2 else lit(0)
+    return fn("dbk_week", call.date(0), mode), Kind.INT
+
+
+@doris("yearweek")
+def _yearweek(call: Call) -> Lowered:
+    call.arity(1, 2)
+    mode = call.integer(1) if len(call.args) == 2 else lit(0)
+    return fn("dbk_yearweek", call.date(0), mode), Kind.INT
+
+
+@doris("makedate")
+def _makedate(call: Call) -> Lowered:
+    call.arity(2)
+    year, day = call.integer(0), call.integer(1)
+    start = fn("make_date", cast(year, "BIGINT"), lit(1), lit(1))
+    made = cast(exp.Add(this=start, expression=exp.Sub(this=cast(day, "INTEGER"), expression=lit(1))), "DATE")
+    out_of_range = fn("error", lit("makedate: the day of the year is out of range"))
+    return case((exp.GT(this=day.copy(), expression=lit(0)), made), default=out_of_range), Kind.DATE
+
+
+# MySQL's day number of 1970-01-01 (TO_DAYS counts from year 0)
+_EPOCH_DAY = 719528
+
+
+@doris("from_days")
+def _from_days(call: Call) -> Lowered:
+    call.arity(1)
+    days = cast(exp.Sub(this=call.integer(0), expression=lit(_EPOCH_DAY)), "INTEGER")
+    return cast(exp.Add(this=cast(lit("1970-01-01"), "DATE"), expression=days), "DATE"), Kind.DATE
+
+
+@doris("to_days")
+def _to_days(call: Call) -> Lowered:
+    call.arity(1)
+    since = fn("date_diff", lit("day"), cast(lit("1970-01-01"), "DATE"), call.date(0))
+    return exp.Add(this=since, expression=lit(_EPOCH_DAY)), Kind.INT
+
+
+def _local(instant: exp.Expression, zone: str) -> exp.Expression:
+    """A TIMESTAMPTZ as the wall-clock time of ``zone`` (an IANA name or an offset)."""
+    return fn("dbk_from_utc", fn("timezone", lit("UTC"), instant), lit(zone))
+
+
+def _instant(wall: exp.Expression, zone: str) -> exp.Expression:
+    """A wall-clock TIMESTAMP of ``zone`` as the same instant's UTC wall clock (what epoch() counts from)."""
+    return fn("dbk_to_utc", wall, lit(zone))
+
+
+# MySQL's week numbering behind the format specifiers strftime does not have: (macro, mode, digits)
+_WEEK_SPECIFIERS = {
+    "%U": ("dbk_week", 0), "%u": ("dbk_week", 1), "%V": ("dbk_week", 2), "%v": ("dbk_week", 3),
+    "%X": ("dbk_yearweek", 2), "%x": ("dbk_yearweek", 3),
+}  # fmt: skip
+
+
+def formatted(moment: exp.Expression, pattern: str) -> exp.Expression:
+    """``moment`` written with a Doris format: strftime for what it has, our macros for the rest."""
+    parts: list[exp.Expression] = []
+    for piece in formats.pieces(pattern):
+        if piece == "%D":
+            day = fn("day", moment.copy())
+            parts.append(exp.DPipe(this=cast(day, "VARCHAR"), expression=fn("dbk_day_suffix", day.copy()), safe=False))
+        elif piece in _WEEK_SPECIFIERS:
+            macro, mode = _WEEK_SPECIFIERS[piece]
+            number = fn(macro, cast(moment.copy(), "DATE"), lit(mode))
+            if macro == "dbk_yearweek":
+                number = exp.IntDiv(this=number, expression=lit(100))
+            parts.append(fn("lpad", cast(number, "VARCHAR"), lit(4 if macro == "dbk_yearweek" else 2), lit("0")))
+        else:
+            parts.append(fn("strftime", moment.copy(), lit(piece)))
+    if not parts:
+        return lit("")
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = exp.DPipe(this=joined, expression=part, safe=False)
+    return joined
+
+
+@doris("from_unixtime")
+def _from_unixtime(call: Call) -> Lowered:
+    call.arity(1, 2)
+    seconds = call.integer(0)
+    local = _local(fn("to_timestamp", cast(seconds, "DOUBLE")), call.zone)
+    pattern = "%Y-%m-%d %H:%i:%s" if len(call.args) == 1 else call.constant(1)
+    if pattern is None:
+        raise DorisError("from_unixtime's format must be a constant")
+    in_range = exp.Between(this=seconds.copy(), low=lit(0), high=lit(32536771199))
+    return case((in_range, formatted(local, pattern))), Kind.STRING
+
+
+@doris("unix_timestamp")
+def _unix_timestamp(call: Call) -> Lowered:
+    call.arity(0, 1, 2)
+    if not call.args:
+        return cast(fn("epoch", exp.CurrentTimestamp()), "BIGINT"), Kind.INT
+    if len(call.args) == 2:
+        pattern = call.constant(1)
+        if pattern is None:
+            raise DorisError("unix_timestamp's format must be a constant")
+        wall = fn("try_strptime", call.text(0), lit(formats.to_duckdb(pattern, parsing=True)))
+    else:
+        wall = call.datetime(0)
+    seconds = fn("epoch", _instant(wall, call.zone))
+    # Doris answers a DECIMAL for a value with fractional seconds, else an INT
+    literal = call.args[0].this if isinstance(call.args[0], exp.Cast) else call.args[0]
+    fractional = len(call.args) == 2 or (isinstance(literal, exp.Literal) and "." in literal.name)
+    value = cast(seconds, "DECIMAL(18, 6)") if fractional else cast(seconds, "BIGINT")
+    valid = exp.Between(this=seconds.copy(), low=lit(0), high=lit(32536771199))
+    return case((valid, value), default=lit(0)), Kind.DECIMAL if fractional else Kind.INT
+
+
+@doris("convert_tz")
+def _convert_tz(call: Call) -> Lowered:
+    call.arity(3)
+    zones: list[exp.Expression] = []
+    for i in (1, 2):
+        name = call.constant(i)
+        if name is None:
+            zones.append(call.text(i))
+            continue
+        try:
+            zones.append(lit(zone_name(name, strict=True)))
+        except ValueError:
+            raise DorisError(f"Operation convert_tz invalid timezone: {name}") from None
+    return fn("dbk_convert_tz", call.datetime(0), *zones), Kind.DATETIME
+
+
+@doris("time_format")
+def _time_format(call: Call) -> Lowered:
+    call.arity(2)
+    pattern = call.constant(1)
+    if pattern is None:
+        raise DorisError("time_format's format must be a constant")
+    text = call.text(0)
+    time_of_day = exp.Add(this=cast(lit("1970-01-01"), "DATE"), expression=try_cast(text.copy(), "TIME"))
+    moment = fn("coalesce", fn("dbk_datetime", text), time_of_day)
+    return formatted(moment, pattern), Kind.STRING
+
+
+@doris("date_format")
+def _date_format(call: Call) -> Lowered:
+    call.arity(2)
+    pattern = call.constant(1)
+    if pattern is None:
+        raise DorisError(f"{call.name}'s format must be a constant")
+    return formatted(call.datetime(0), pattern), Kind.STRING
+
+
+@doris("str_to_date")
+def _str_to_date(call: Call) -> Lowered:
+    call.arity(2)
+    pattern = call.constant(1)
+    if pattern is None:
+        raise DorisError("str_to_date's format must be a constant")
+    parsed = fn("try_strptime", call.text(0), lit(formats.to_duckdb(pattern, parsing=True)))
+    if formats.reads_time(pattern):
+        return parsed, Kind.DATETIME
+    return cast(parsed, "DATE"), Kind.DATE
+
+
+@doris("date_trunc")
+def _date_trunc(call: Call) -> Lowered:
+    call.arity(2)
+    first = call.constant(0)
+    unit_first = first is not None and first.upper() in UNITS  # Doris 3 takes either order
+    value = 1 if unit_first else 0
+    unit = call.constant(1 - value)
+    if unit is not None and unit.upper() not in UNITS:
+        raise DorisError("date_trunc's unit must be one of year, quarter, month, week, day, hour, minute, second")
+    unit_sql = lit(unit.lower()) if unit is not None else fn("lower", call.text(1 - value))
+    kind = Kind.DATE if call.kinds[value] == Kind.DATE else Kind.DATETIME
+    truncated = fn("date_trunc", unit_sql, call.temporal(value))
+    return cast(truncated, "DATE" if kind == Kind.DATE else "TIMESTAMP"), kind
+
+
+@doris("year_of_week", "yow")
+def _year_of_week(call: Call) -> Lowered:
+    call.arity(1)
+    return fn("isoyear", call.temporal(0)), Kind.INT
+
+
+@doris("like")
+def _like(call: Call) -> Lowered:
+    call.arity(2)
+    return exp.Like(this=call.text(0), expression=call.text(1)), Kind.BOOLEAN
+
+
+@doris("timediff")
+def _timediff(call: Call) -> Lowered:
+    call.arity(2)
+    seconds = exp.Sub(this=fn("epoch", call.datetime(0)), expression=fn("epoch", call.datetime(1)))
+    return fn("dbk_sec_to_time", cast(seconds, "BIGINT")), Kind.TIME
+
+
+@doris("human_readable_seconds")
+def _human_readable_seconds(call: Call) -> Lowered:
+    call.arity(1)
+    return fn("dbk_human_seconds", cast(call.integer(0), "BIGINT")), Kind.STRING
+
+
+@doris("time")
+def _time(call: Call) -> Lowered:
+    call.arity(1)
+    return fn("strftime", call.datetime(0), lit("%H:%M:%S")), Kind.TIME
+
+
+@doris("nan")
+def _nan(call: Call) -> Lowered:
+    call.arity(0)
+    return cast(lit("NaN"), "DOUBLE"), Kind.DOUBLE
+
+
+@doris("time_to_sec")
+def _time_to_sec(call: Call) -> Lowered:
+    call.arity(1)
+    return cast(fn("epoch", try_cast(call.text(0), "TIME")), "BIGINT"), Kind.INT
+
+
+@doris("sec_to_time")
+def _sec_to_time(call: Call) -> Lowered:
+    call.arity(1)
+    return fn("dbk_sec_to_time", call.integer(0)), Kind.STRING
+
+
+@doris("utc_timestamp")
+def _utc_timestamp(call: Call) -> Lowered:
+    call.arity(0)
+    # a DATETIME of whole seconds, as Doris gives it
+    return fn("date_trunc", lit("second"), fn("timezone", lit("UTC"), exp.CurrentTimestamp())), Kind.DATETIME
+
+
+# the *_floor / *_ceil family counts periods from this origin unless given another
+_ORIGIN = "0001-01-01 00:00:00"
+_MICROS = {"SECOND": 10**6, "MINUTE": 60 * 10**6, "HOUR": 3600 * 10**6, "DAY": 86400 * 10**6, "WEEK": 604800 * 10**6}
+_MONTHS = {"MONTH": 1, "QUARTER": 3, "YEAR": 12}
+
+
+def _time_round(unit: str, up: bool) -> Lowering:
+    """``t`` rounded down (or up) to a whole number of ``period`` units counted from ``origin``:
+    ``(t)``, ``(t, period)``, ``(t, origin)`` or ``(t, period, origin)``. A DATE stays a DATE for a day and
+    longer; a period that is not positive, or an answer past year 9999, is NULL."""
+
+    def lower(call: Call) -> Lowered:
+        call.arity(1, 2, 3)
+        has_period = len(call.args) == 3 or (len(call.args) == 2 and call.kinds[1] in (Kind.INT, Kind.LARGEINT))
+        period = cast(call.integer(1), "BIGINT") if has_period else lit(1)
+        at = 2 if has_period else 1
+        origin = call.datetime(at) if len(call.args) > at else cast(lit(_ORIGIN), "TIMESTAMP")
+        keep_date = call.kinds[0] == Kind.DATE and unit in DATE_UNITS
+        moment = call.datetime(0)
+        if unit in _MONTHS:
+            step = exp.Mul(this=period, expression=lit(_MONTHS[unit]))
+            rounded = fn("dbk_round_months", moment, step, origin, exp.Boolean(this=up))
+        else:
+            step = exp.Mul(this=period, expression=lit(_MICROS[unit]))
+            rounded = fn("dbk_round_micros", moment, step, origin, exp.Boolean(this=up))
+        return (cast(rounded, "DATE"), Kind.DATE) if keep_date else (cast(rounded, "TIMESTAMP"), Kind.DATETIME)
+
+    return lower
+
+
+for _unit_name in ("year", "quarter", "month", "week", "day", "hour", "minute", "second"):
+    doris(f"{_unit_name}_floor")(_time_round(_unit_name.upper(), up=False))
+    doris(f"{_unit_name}_ceil")(_time_round(_unit_name.upper(), up=True))
+
+
+def _from_epoch(micros_per_unit: int) -> Lowering:
+    """from_second / from_millisecond / from_microsecond: the session's wall clock at that many units after
+    1970-01-01 UTC; NULL before it."""
+
+    def lower(call: Call) -> Lowered:
+        call.arity(1)
+        units = cast(call.integer(0), "BIGINT")
+        utc = fn("make_timestamp", exp.Mul(this=units, expression=lit(micros_per_unit)))
+        local = fn("dbk_from_utc", utc, lit(call.zone))
+        return case((exp.GTE(this=units.copy(), expression=lit(0)), local)), Kind.DATETIME
+
+    return lower
+
+
+doris("from_second")(_from_epoch(10**6))
+doris("from_millisecond")(_from_epoch(10**3))
+doris("from_microsecond")(_from_epoch(1))
+
+
+def _to_epoch(duck_name: str) -> Lowering:
+    """second_timestamp / millisecond_timestamp / microsecond_timestamp: units since 1970-01-01 UTC of a
+    wall-clock time of the session's zone."""
+
+    def lower(call: Call) -> Lowered:
+        call.arity(1)
+        return cast(fn(duck_name, _instant(call.datetime(0), call.zone)), "BIGINT"), Kind.INT
+
+    return lower
+
+
+doris("second_timestamp")(_to_epoch("epoch"))
+doris("millisecond_timestamp")(_to_epoch("epoch_ms"))
+doris("microsecond_timestamp")(_to_epoch("epoch_us"))

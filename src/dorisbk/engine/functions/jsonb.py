@@ -1,0 +1,283 @@
+"""Doris's JSON functions over its JSONB text: paths ($.a[last]), extraction, edits, validity."""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from dorisbk.engine.functions.catalog import Call, Lowered, Lowering, case, cast, doris, fn, lit, try_cast
+from dorisbk.engine.types import Kind
+from dorisbk.errors import DorisError
+
+_LAST = re.compile(r"\[\s*last\s*(?:-\s*(\d+)\s*)?\]")
+_NEGATIVE = re.compile(r"\[\s*-(\d+)\s*\]")
+
+
+def check_path(path: str) -> None:
+    """Doris refuses ``**`` and a path that ends in a dot, in its own words."""
+    if "**" in path or path.strip().endswith("."):
+        raise DorisError(f"Json path error: Invalid Json Path for value: {path}")
+
+
+def json_path(path: str) -> str:
+    """A Doris JSON path in DuckDB's spelling: ``$.[1]`` is ``$[1]``; ``[last]``, ``[last-1]`` and ``[-1]``
+    count from the end (DuckDB's ``[#-1]``). A path is a value, never SQL: this rewrites data."""
+    check_path(path)
+    path = path.strip().replace("$.[", "$[")
+    path = _LAST.sub(lambda m: f"[#-{int(m.group(1) or 0) + 1}]", path)
+    return _NEGATIVE.sub(lambda m: f"[#-{m.group(1)}]", path)
+
+
+def _json_path(call: Call, i: int) -> exp.Expression:
+    constant = call.constant(i)
+    return lit(json_path(constant)) if constant is not None else call.text(i)
+
+
+def _is_wildcard(call: Call, i: int) -> bool:
+    constant = call.constant(i)
+    return constant is not None and "*" in constant
+
+
+@doris("get_json_string", "json_extract_string", "jsonb_extract_string")
+def _get_json_string(call: Call) -> Lowered:
+    call.arity(2)
+    return fn("dbk_json_string", call.text(0), _json_path(call, 1)), Kind.STRING
+
+
+def _json_number(target: str, kind: Kind) -> Lowering:
+    def lower(call: Call) -> Lowered:
+        call.arity(2)
+        return try_cast(fn("dbk_json_scalar", call.text(0), _json_path(call, 1), lit(target)), target), kind
+
+    return lower
+
+
+for _names, _target, _kind in (
+    (("get_json_int", "json_extract_int", "jsonb_extract_int"), "INTEGER", Kind.INT),
+    (("get_json_bigint", "json_extract_bigint", "jsonb_extract_bigint"), "BIGINT", Kind.INT),
+    (("json_extract_largeint", "jsonb_extract_largeint"), "HUGEINT", Kind.LARGEINT),
+    (("get_json_double", "json_extract_double", "jsonb_extract_double"), "DOUBLE", Kind.DOUBLE),
+    (("json_extract_bool", "jsonb_extract_bool"), "BOOLEAN", Kind.BOOLEAN),
+):
+    doris(*_names)(_json_number(_target, _kind))
+
+
+@doris("json_extract", "jsonb_extract")
+def _json_extract(call: Call) -> Lowered:
+    if len(call.args) < 2:
+        raise DorisError("json_extract needs a document and a path")
+    if len(call.args) == 2 and _is_wildcard(call, 1):  # the values a wildcard matches, NULL for none
+        matches = fn("json_extract", call.text(0), _json_path(call, 1))
+        empty = exp.EQ(this=fn("len", matches), expression=lit(0))
+        return case((empty, exp.null()), default=cast(fn("to_json", matches.copy()), "VARCHAR")), Kind.JSON
+    if len(call.args) == 2:
+        return fn("dbk_json_extract", call.text(0), _json_path(call, 1)), Kind.JSON
+    values = [fn("json_extract", call.text(0), _json_path(call, i)) for i in range(1, len(call.args))]
+    any_null_path = exp.or_(*[exp.Is(this=call.arg(i), expression=exp.null()) for i in range(1, len(call.args))])
+    listed = cast(fn("to_json", exp.Array(expressions=values)), "VARCHAR")
+    return case((any_null_path, exp.null()), default=listed), Kind.JSON
+
+
+@doris("json_extract_no_quotes", "jsonb_extract_no_quotes")
+def _json_extract_no_quotes(call: Call) -> Lowered:
+    """json_extract of one path, a string value without its quotes."""
+    call.arity(2)
+    return fn("dbk_json_unquote", fn("dbk_json_extract", call.text(0), _json_path(call, 1))), Kind.STRING
+
+
+@doris("json_keys", "jsonb_keys")
+def _json_keys(call: Call) -> Lowered:
+    """The keys of the object at the path (``$`` by default), in document order; NULL for anything else."""
+    call.arity(1, 2)
+    if len(call.args) == 2 and _is_wildcard(call, 1):
+        raise DorisError("In this situation, path expressions may not contain the * and ** tokens or an array range.")
+    path = _json_path(call, 1) if len(call.args) == 2 else lit("$")
+    is_object = exp.EQ(this=fn("dbk_json_type_raw", call.text(0), path), expression=lit("OBJECT"))
+    return case((is_object, fn("json_keys", call.text(0), path.copy()))), Kind.ARRAY
+
+
+@doris("json_valid", "jsonb_valid")
+def _json_valid(call: Call) -> Lowered:
+    call.arity(1)
+    text = call.text(0)
+    return case(
+        (exp.Is(this=text, expression=exp.null()), exp.null()), default=cast(fn("json_valid", text.copy()), "INTEGER")
+    ), Kind.INT
+
+
+@doris("json_exists_path", "jsonb_exists_path")
+def _json_exists_path(call: Call) -> Lowered:
+    call.arity(2)
+    if _is_wildcard(call, 1):  # a wildcard path matches a list of values: it exists if any does
+        matches = fn("len", fn("json_extract", call.text(0), _json_path(call, 1)))
+        return exp.GT(this=matches, expression=lit(0)), Kind.BOOLEAN
+    return fn("dbk_json_exists", call.text(0), _json_path(call, 1)), Kind.BOOLEAN
+
+
+@doris("json_extract_isnull", "jsonb_extract_isnull")
+def _json_extract_isnull(call: Call) -> Lowered:
+    call.arity(2)
+    kind = fn("dbk_json_type", call.text(0), _json_path(call, 1))
+    return case(
+        (exp.Is(this=kind, expression=exp.null()), exp.null()), default=exp.EQ(this=kind.copy(), expression=lit("null"))
+    ), Kind.BOOLEAN
+
+
+@doris("json_type", "jsonb_type")
+def _json_type(call: Call) -> Lowered:
+    call.arity(2)
+    return fn("dbk_json_type", call.text(0), _json_path(call, 1)), Kind.STRING
+
+
+@doris("json_length")
+def _json_length(call: Call) -> Lowered:
+    call.arity(1, 2)
+    path = _json_path(call, 1) if len(call.args) == 2 else lit("$")
+    return cast(fn("dbk_json_length", call.text(0), path), "INTEGER"), Kind.INT
+
+
+@doris("json_quote")
+def _json_quote(call: Call) -> Lowered:
+    call.arity(1)
+    return cast(fn("to_json", call.text(0)), "VARCHAR"), Kind.STRING
+
+
+@doris("json_search")
+def _json_search(call: Call) -> Lowered:
+    """Doris's three-argument form (it refuses an escape or paths); a one_or_all that is neither fails the
+    query, when planned if it is a constant."""
+    call.arity(3)
+    mode = call.constant(1)
+    if mode is not None and mode.lower() not in ("one", "all"):
+        raise DorisError(f"[INVALID_ARGUMENT]the one_or_all argument {mode} is not 'one' not 'all'")
+    one_or_all = fn("lower", call.text(1))
+    message = fn(
+        "concat", lit("[INVALID_ARGUMENT]the one_or_all argument "), call.text(1), lit(" is not 'one' not 'all'")
+    )
+    refused = fn("error", message)
+    every = exp.EQ(this=one_or_all.copy(), expression=lit("all"))
+    found = fn("dbk_json_search", call.text(0), every, call.text(2))
+    unknown = exp.or_(
+        exp.Is(this=one_or_all.copy(), expression=exp.null()), exp.Is(this=call.text(2), expression=exp.null())
+    )
+    invalid = exp.Not(this=exp.In(this=one_or_all, expressions=[lit("one"), lit("all")]))
+    return case((unknown, exp.null()), (invalid, refused), default=found), Kind.JSON
+
+
+@doris("json_unquote")
+def _json_unquote(call: Call) -> Lowered:
+    call.arity(1)
+    return fn("dbk_json_unquote", call.text(0)), Kind.STRING
+
+
+@doris("json_contains", "jsonb_contains")
+def _json_contains(call: Call) -> Lowered:
+    """NULL when the document or the candidate is not JSON, as Doris answers."""
+    call.arity(2, 3)
+    doc = call.text(0) if len(call.args) == 2 else fn("dbk_json_extract", call.text(0), _json_path(call, 2))
+    return fn("json_contains", as_json(doc), as_json(call.text(1))), Kind.BOOLEAN
+
+
+@doris("json_array")
+def _json_array(call: Call) -> Lowered:
+    values = [_json_value(call, i) for i in range(len(call.args))]
+    return cast(fn("json_array", *values), "VARCHAR"), Kind.JSON
+
+
+@doris("json_object")
+def _json_object(call: Call) -> Lowered:
+    if len(call.args) % 2:
+        raise DorisError("json_object takes key / value pairs")
+    pairs: list[exp.Expression] = []
+    for i in range(0, len(call.args), 2):
+        pairs += [call.text(i), _json_value(call, i + 1)]
+    return cast(fn("json_object", *pairs), "VARCHAR"), Kind.JSON
+
+
+def _json_value(call: Call, i: int) -> exp.Expression:
+    if call.kinds[i] == Kind.JSON:
+        return cast(call.arg(i), "JSON")
+    return call.arg(i)
+
+
+def as_json(node: exp.Expression) -> exp.Expression:
+    """Text read as a JSON value, printed as Doris prints one: no blanks between tokens
+    (``{"a":1,"b":[1,2]}``); NULL when the text is not JSON as Doris reads it."""
+    return fn("dbk_json", node)
+
+
+@doris(
+    "json_parse", "jsonb_parse", "json_parse_error_to_null", "jsonb_parse_error_to_null", "json_parse_nullable",
+    "jsonb_parse_nullable", "json_parse_error_to_invalid", "jsonb_parse_error_to_invalid", "json_parse_notnull",
+    "jsonb_parse_notnull",
+)  # fmt: skip
+def _json_parse(call: Call) -> Lowered:
+    call.arity(1)
+    return as_json(call.text(0)), Kind.JSON
+
+
+@doris("json_parse_error_to_value", "jsonb_parse_error_to_value")
+def _json_parse_error_to_value(call: Call) -> Lowered:
+    """The text as JSON; the default (``{}`` when none is given) when the text is not JSON."""
+    call.arity(1, 2)
+    default = as_json(call.text(1)) if len(call.args) == 2 else lit("{}")
+    text = call.text(0)
+    return case(
+        (exp.Is(this=text, expression=exp.null()), exp.null()), default=fn("coalesce", as_json(text.copy()), default)
+    ), Kind.JSON
+
+
+def _modify_path(call: Call, i: int) -> exp.Expression:
+    """A path of json_set and its kin: a constant one is checked when the query is planned, one read from
+    the data when it is run (``dbk_json_modify``)."""
+    constant = call.constant(i)
+    if constant is not None:
+        check_path(constant)
+        if "*" in constant:
+            raise DorisError(
+                "In this situation, path expressions may not contain the * and ** tokens or an array range."
+            )
+    return call.text(i)
+
+
+def _as_json_value(call: Call, i: int) -> exp.Expression:
+    """A value as the JSON it becomes in a document: a JSON value stays JSON, a string is a JSON string, a number
+    a number, NULL is null."""
+    if call.kinds[i] == Kind.JSON:
+        value = as_json(call.arg(i))
+    elif call.kinds[i] == Kind.DECIMAL:  # with its scale's digits, as Doris prints a decimal (to_json reads a double)
+        value = cast(call.arg(i), "VARCHAR")
+    else:
+        value = cast(fn("to_json", call.arg(i)), "VARCHAR")
+    return fn("coalesce", value, lit("null"))
+
+
+def _json_modify(mode: str) -> Lowering:
+    """json_set, json_insert or json_replace: path / value pairs, each applied to the document the pairs before
+    it left."""
+
+    def lower(call: Call) -> Lowered:
+        if len(call.args) < 3 or len(call.args) % 2 == 0:
+            raise DorisError(f"Can not found function '{call.name}' which has {len(call.args)} arity.")
+        doc = as_json(call.text(0))
+        for i in range(1, len(call.args), 2):
+            doc = fn("dbk_json_modify", doc, _modify_path(call, i), _as_json_value(call, i + 1), lit(mode))
+        return doc, Kind.JSON
+
+    return lower
+
+
+for _mode in ("set", "insert", "replace"):
+    doris(f"json_{_mode}", f"jsonb_{_mode}")(_json_modify(_mode))
+
+
+@doris("json_remove")
+def _json_remove(call: Call) -> Lowered:
+    """The document without what each path finds, path after path."""
+    if len(call.args) < 2:
+        raise DorisError(f"Can not found function '{call.name}' which has {len(call.args)} arity.")
+    doc = as_json(call.text(0))
+    for i in range(1, len(call.args)):
+        doc = fn("dbk_json_modify", doc, _modify_path(call, i), exp.null(), lit("remove"))
+    return doc, Kind.JSON

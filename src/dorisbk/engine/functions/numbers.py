@@ -1,0 +1,272 @@
+"""Doris's numeric and conditional functions: rounding modes, bit operations, conversions."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from dorisbk.engine.functions.catalog import (
+    Call,
+    Lowered,
+    Lowering,
+    as_number,
+    case,
+    cast,
+    doris,
+    fn,
+    lit,
+    try_cast,
+)
+from dorisbk.engine.types import Kind
+from dorisbk.errors import DorisError
+
+
+def _rounding(duck_name: str) -> Lowering:
+    """ceil / floor to a whole number (a BIGINT, as Doris answers), or to ``d`` decimal places."""
+
+    def lower(call: Call) -> Lowered:
+        call.arity(1, 2)
+        if len(call.args) == 1:
+            return try_cast(fn(duck_name, call.number(0)), "BIGINT"), Kind.INT
+        scale = fn("pow", lit(10), cast(call.integer(1), "DOUBLE"))
+        scaled = fn(duck_name, exp.Mul(this=cast(call.number(0), "DOUBLE"), expression=scale))
+        return exp.Div(this=scaled, expression=scale.copy()), Kind.DOUBLE
+
+    return lower
+
+
+doris("ceil", "ceiling", "dceil")(_rounding("ceil"))
+doris("floor", "dfloor")(_rounding("floor"))
+
+
+@doris("log")
+def _log(call: Call) -> Lowered:
+    call.arity(1, 2)
+    if len(call.args) == 1:
+        return fn("dbk_ln", call.number(0)), Kind.DOUBLE
+    return fn("dbk_log", call.number(0), call.number(1)), Kind.DOUBLE
+
+
+@doris("ln", "dlog1")
+def _ln(call: Call) -> Lowered:
+    call.arity(1)
+    return fn("dbk_ln", call.number(0)), Kind.DOUBLE
+
+
+@doris("log10", "dlog10")
+def _log10(call: Call) -> Lowered:
+    call.arity(1)
+    return fn("dbk_log", lit(10), call.number(0)), Kind.DOUBLE
+
+
+@doris("log2")
+def _log2(call: Call) -> Lowered:
+    call.arity(1)
+    return fn("dbk_log", lit(2), call.number(0)), Kind.DOUBLE
+
+
+@doris("sqrt", "dsqrt")
+def _sqrt(call: Call) -> Lowered:
+    call.arity(1)
+    value = call.number(0)
+    return case((exp.GTE(this=value, expression=lit(0)), fn("sqrt", value.copy()))), Kind.DOUBLE
+
+
+@doris("pow", "power", "fpow", "dpow")
+def _pow(call: Call) -> Lowered:
+    call.arity(2)
+    return fn("pow", cast(call.number(0), "DOUBLE"), cast(call.number(1), "DOUBLE")), Kind.DOUBLE
+
+
+@doris("truncate")
+def _truncate(call: Call) -> Lowered:
+    call.arity(1, 2)
+    places = call.integer(1) if len(call.args) == 2 else lit(0)
+    return fn("dbk_truncate", cast(call.number(0), "DOUBLE"), places), Kind.DOUBLE
+
+
+def _bounded(duck_name: str) -> Lowering:
+    """acos / asin: NULL outside [-1, 1], as Doris answers."""
+
+    def lower(call: Call) -> Lowered:
+        call.arity(1)
+        value = cast(call.number(0), "DOUBLE")
+        inside = exp.Between(this=value, low=lit(-1), high=lit(1))
+        return case((inside, fn(duck_name, value.copy()))), Kind.DOUBLE
+
+    return lower
+
+
+def _numeric(duck_name: str) -> Lowering:
+    """A math function of DuckDB's whose arguments Doris casts to numbers ('1' is 1)."""
+
+    def lower(call: Call) -> Lowered:
+        return fn(duck_name, *[call.number(i) for i in range(len(call.args))]), Kind.DOUBLE
+
+    return lower
+
+
+for _name in ("atan", "atan2", "cos", "cosh", "sin", "tan", "tanh", "cbrt", "degrees", "radians", "exp", "dexp"):
+    doris(_name)(_numeric("exp" if _name == "dexp" else _name))
+
+doris("acos")(_bounded("acos"))
+doris("asin")(_bounded("asin"))
+
+
+@doris("pmod")
+def _pmod(call: Call) -> Lowered:
+    call.arity(2)
+    a, b = call.number(0), call.number(1)
+    inner = exp.Mod(
+        this=exp.Paren(this=exp.Add(this=exp.Mod(this=a, expression=b), expression=b.copy())), expression=b.copy()
+    )
+    return case((exp.EQ(this=b.copy(), expression=lit(0)), exp.null()), default=inner), call.kinds[0]
+
+
+@doris("mod", "fmod")
+def _mod(call: Call) -> Lowered:
+    call.arity(2)
+    a, b = call.number(0), call.number(1)
+    return case(
+        (exp.EQ(this=b.copy(), expression=lit(0)), exp.null()), default=exp.Mod(this=a, expression=b)
+    ), call.kinds[0]
+
+
+def _null_propagating(duck_name: str) -> Lowering:
+    """GREATEST / LEAST: NULL when any argument is NULL, as in Doris (DuckDB skips NULLs)."""
+
+    def lower(call: Call) -> Lowered:
+        if not call.args:
+            raise DorisError(f"{call.name} needs at least one argument")
+        kinds = {k for k in call.kinds if k not in (Kind.NULL, Kind.UNKNOWN)}
+        args = [call.arg(i) for i in range(len(call.args))]
+        if Kind.STRING in kinds and kinds & {Kind.INT, Kind.DECIMAL, Kind.DOUBLE}:
+            args = [as_number(a, k) for a, k in zip(args, call.kinds, strict=True)]
+        any_null = exp.or_(*[exp.Is(this=a.copy(), expression=exp.null()) for a in args])
+        kind = next(iter(kinds)) if len(kinds) == 1 else Kind.UNKNOWN
+        return case((any_null, exp.null()), default=fn(duck_name, *args)), kind
+
+    return lower
+
+
+doris("greatest")(_null_propagating("greatest"))
+doris("least")(_null_propagating("least"))
+
+
+@doris("ifnull", "nvl")
+def _ifnull(call: Call) -> Lowered:
+    call.arity(2)
+    return fn("coalesce", call.arg(0), call.arg(1)), call.kinds[0]
+
+
+@doris("nullable", "non_nullable")
+def _nullable(call: Call) -> Lowered:
+    call.arity(1)
+    return call.arg(0), call.kinds[0]
+
+
+def _math(duck_name: str) -> Lowering:
+    def lower(call: Call) -> Lowered:
+        call.arity(1)
+        return fn(duck_name, cast(call.number(0), "DOUBLE")), Kind.DOUBLE
+
+    return lower
+
+
+for _names, _duck_name in ((("gamma",), "gamma"), (("cot",), "cot"), (("is_nan",), "isnan"), (("is_inf",), "isinf")):
+    doris(*_names)(_math(_duck_name))
+
+
+@doris("sec")
+def _sec(call: Call) -> Lowered:
+    call.arity(1)
+    return exp.Div(this=lit(1.0), expression=fn("cos", cast(call.number(0), "DOUBLE"))), Kind.DOUBLE
+
+
+@doris("csc")
+def _csc(call: Call) -> Lowered:
+    call.arity(1)
+    return exp.Div(this=lit(1.0), expression=fn("sin", cast(call.number(0), "DOUBLE"))), Kind.DOUBLE
+
+
+@doris("positive")
+def _positive(call: Call) -> Lowered:
+    call.arity(1)
+    return call.arg(0), call.kinds[0]
+
+
+@doris("negative")
+def _negative(call: Call) -> Lowered:
+    call.arity(1)
+    return exp.Neg(this=exp.Paren(this=call.arg(0))), call.kinds[0]
+
+
+def _integer_kind(call: Call) -> Kind:
+    return Kind.LARGEINT if Kind.LARGEINT in call.kinds else Kind.INT
+
+
+@doris("bitand")
+def _bitand(call: Call) -> Lowered:
+    call.arity(2)
+    return exp.BitwiseAnd(this=call.integer(0), expression=call.integer(1)), _integer_kind(call)
+
+
+@doris("bitor")
+def _bitor(call: Call) -> Lowered:
+    call.arity(2)
+    return exp.BitwiseOr(this=call.integer(0), expression=call.integer(1)), _integer_kind(call)
+
+
+@doris("bitxor")
+def _bitxor(call: Call) -> Lowered:
+    call.arity(2)
+    return fn("xor", call.integer(0), call.integer(1)), _integer_kind(call)
+
+
+@doris("bitnot")
+def _bitnot(call: Call) -> Lowered:
+    call.arity(1)
+    return exp.BitwiseNot(this=exp.Paren(this=call.integer(0))), _integer_kind(call)
+
+
+@doris("bit_shift_left")
+def _bit_shift_left(call: Call) -> Lowered:
+    """As a BIGINT's 64 bits: bits shifted past the top are lost, a shift past 63 or below 0 is 0."""
+    call.arity(2)
+    return fn("dbk_shift_left", cast(call.integer(0), "BIGINT"), call.integer(1)), Kind.INT
+
+
+@doris("bit_shift_right")
+def _bit_shift_right(call: Call) -> Lowered:
+    """A logical shift of a BIGINT's 64 bits (-1 >> 1 is 9223372036854775807)."""
+    call.arity(2)
+    return fn("dbk_shift_right", cast(call.integer(0), "BIGINT"), call.integer(1)), Kind.INT
+
+
+@doris("conv")
+def _conv(call: Call) -> Lowered:
+    """MySQL's CONV: the number the text spells in one base, written in another (upper-case digits)."""
+    call.arity(3)
+    return fn("dbk_conv", call.text(0), call.integer(1), call.integer(2)), Kind.STRING
+
+
+@doris("e")
+def _e(call: Call) -> Lowered:
+    call.arity(0)
+    return fn("exp", cast(lit(1), "DOUBLE")), Kind.DOUBLE
+
+
+@doris("dround")
+def _dround(call: Call) -> Lowered:
+    """round over a DOUBLE: halves away from zero."""
+    call.arity(1, 2)
+    places = [cast(call.integer(1), "INTEGER")] if len(call.args) == 2 else []
+    return fn("round", cast(call.number(0), "DOUBLE"), *places), Kind.DOUBLE
+
+
+@doris("round_bankers")
+def _round_bankers(call: Call) -> Lowered:
+    """Halves to the even neighbour."""
+    call.arity(1, 2)
+    places = cast(call.integer(1), "INTEGER") if len(call.args) == 2 else lit(0)
+    kind = call.kinds[0] if call.kinds[0].numeric else Kind.DOUBLE
+    return fn("round_even", call.number(0), places), kind

@@ -1,0 +1,432 @@
+"""Doris's string functions: 1-based positions, 0 on a miss, NULL handling as Doris's."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from dorisbk.engine.functions.catalog import Call, Lowered, Lowering, case, cast, doris, fn, lambda_of, lit, try_cast
+from dorisbk.engine.types import Kind
+from dorisbk.errors import DorisError
+
+
+@doris("md5sum")
+def _md5sum(call: Call) -> Lowered:
+    return fn("md5", _concat_all(call)), Kind.STRING
+
+
+@doris("sha2")
+def _sha2(call: Call) -> Lowered:
+    call.arity(2)
+    bits = call.constant(1)
+    if bits != "256":
+        raise DorisError("sha2 supports 256 bits here")
+    return fn("sha256", call.text(0)), Kind.STRING
+
+
+@doris("substr", "substring", "mid")
+def _substring(call: Call) -> Lowered:
+    call.arity(2, 3)
+    length = call.integer(2) if len(call.args) == 3 else lit(2**31 - 1)
+    return fn("dbk_substr", call.text(0), call.integer(1), length), Kind.STRING
+
+
+@doris("left", "strleft")
+def _left(call: Call) -> Lowered:
+    call.arity(2)
+    return fn("dbk_left", call.text(0), call.integer(1)), Kind.STRING
+
+
+@doris("right", "strright")
+def _right(call: Call) -> Lowered:
+    call.arity(2)
+    return fn("dbk_right", call.text(0), call.integer(1)), Kind.STRING
+
+
+@doris("substring_index")
+def _substring_index(call: Call) -> Lowered:
+    call.arity(3)
+    return fn("dbk_substring_index", call.text(0), call.text(1), call.integer(2)), Kind.STRING
+
+
+@doris("locate")
+def _locate(call: Call) -> Lowered:
+    call.arity(2, 3)
+    if len(call.args) == 2:
+        return fn("instr", call.text(1), call.text(0)), Kind.INT
+    return fn("dbk_locate", call.text(0), call.text(1), call.integer(2)), Kind.INT
+
+
+def _pad(duck_name: str) -> Lowering:
+    def lower(call: Call) -> Lowered:
+        call.arity(3)
+        text, size, filler = call.text(0), call.integer(1), call.text(2)
+        padded = fn(duck_name, text, cast(size, "INTEGER"), filler)
+        empty_filler = exp.And(
+            this=exp.EQ(this=filler.copy(), expression=lit("")),
+            expression=exp.GT(this=size.copy(), expression=fn("length", text.copy())),
+        )
+        return case(
+            (exp.LT(this=size.copy(), expression=lit(0)), exp.null()), (empty_filler, exp.null()), default=padded
+        ), Kind.STRING
+
+    return lower
+
+
+doris("lpad")(_pad("lpad"))
+doris("rpad")(_pad("rpad"))
+
+
+def _concat_all(call: Call) -> exp.Expression:
+    """The arguments' texts joined, NULL when any is NULL (Doris's CONCAT)."""
+    if not call.args:
+        return lit("")
+    joined = call.text(0)
+    for i in range(1, len(call.args)):
+        joined = exp.DPipe(this=joined, expression=call.text(i), safe=False)
+    return joined
+
+
+@doris("concat")
+def _concat(call: Call) -> Lowered:
+    return _concat_all(call), Kind.STRING
+
+
+@doris("concat_ws")
+def _concat_ws(call: Call) -> Lowered:
+    if len(call.args) < 2:
+        raise DorisError("concat_ws needs a separator and at least one value")
+    if len(call.args) == 2 and call.kinds[1] == Kind.ARRAY:
+        separator = call.text(0)
+        joined = fn("array_to_string", call.arg(1), separator)
+        return case((exp.Is(this=separator.copy(), expression=exp.null()), exp.null()), default=joined), Kind.STRING
+    return fn("concat_ws", *[call.text(i) for i in range(len(call.args))]), Kind.STRING
+
+
+@doris("repeat")
+def _repeat(call: Call) -> Lowered:
+    call.arity(2)
+    count = cast(call.integer(1), "BIGINT")
+    positive = case((exp.LT(this=count, expression=lit(0)), lit(0)), default=count.copy())
+    return fn("repeat", call.text(0), positive), Kind.STRING
+
+
+@doris("reverse")
+def _reverse(call: Call) -> Lowered:
+    call.arity(1)
+    if call.kinds[0] == Kind.ARRAY:
+        return fn("list_reverse", call.arg(0)), Kind.ARRAY
+    return fn("reverse", call.text(0)), Kind.STRING
+
+
+@doris("space")
+def _space(call: Call) -> Lowered:
+    call.arity(1)
+    return fn("repeat", lit(" "), fn("greatest", cast(call.integer(0), "BIGINT"), lit(0))), Kind.STRING
+
+
+@doris("ascii")
+def _ascii(call: Call) -> Lowered:
+    call.arity(1)
+    text = call.text(0)
+    return case((exp.EQ(this=text, expression=lit("")), lit(0)), default=fn("ascii", text.copy())), Kind.INT
+
+
+@doris("split_part")
+def _split_part(call: Call) -> Lowered:
+    call.arity(3)
+    return fn("dbk_split_part", call.text(0), call.text(1), call.integer(2)), Kind.STRING
+
+
+@doris("money_format")
+def _money_format(call: Call) -> Lowered:
+    call.arity(1)
+    if call.kinds[0] in (Kind.INT, Kind.LARGEINT):
+        return fn("dbk_money", cast(call.arg(0), "HUGEINT")), Kind.STRING
+    value = call.arg(0) if call.kinds[0] == Kind.DECIMAL else try_cast(cast(call.number(0), "DOUBLE"), "DECIMAL(38, 4)")
+    return fn("dbk_money", fn("round", value, lit(2))), Kind.STRING
+
+
+def _text_call(duck_name: str, kind: Kind, *counts: int) -> Lowering:
+    """A DuckDB function with Doris's meaning, its arguments as text."""
+
+    def lower(call: Call) -> Lowered:
+        call.arity(*counts)
+        return fn(duck_name, *[call.text(i) for i in range(len(call.args))]), kind
+
+    return lower
+
+
+# Doris's string functions that are DuckDB's (or one macro of ours) once their arguments are text
+for _names, _duck_name, _kind, _counts in (
+    (("md5",), "md5", Kind.STRING, (1,)),
+    (("sha1", "sha"), "sha1", Kind.STRING, (1,)),
+    (("length",), "strlen", Kind.INT, (1,)),  # bytes, as Doris counts them
+    (("char_length", "character_length"), "length", Kind.INT, (1,)),
+    (("instr",), "instr", Kind.INT, (2,)),
+    (("upper", "ucase"), "upper", Kind.STRING, (1,)),
+    (("lower", "lcase"), "lower", Kind.STRING, (1,)),
+    (("initcap",), "dbk_initcap", Kind.STRING, (1,)),
+    (("replace",), "replace", Kind.STRING, (3,)),
+    (("split_by_string", "split_by_char"), "dbk_split_by_string", Kind.ARRAY, (2,)),
+    (("starts_with",), "starts_with", Kind.BOOLEAN, (2,)),
+    (("ends_with",), "ends_with", Kind.BOOLEAN, (2,)),
+    (("count_substrings",), "dbk_count_substrings", Kind.INT, (2,)),
+    (("unhex",), "dbk_unhex", Kind.STRING, (1,)),
+    (("from_base64",), "dbk_from_base64", Kind.STRING, (1,)),
+    (("regexp_replace_one",), "regexp_replace", Kind.STRING, (3,)),
+    (("regexp", "rlike"), "regexp_matches", Kind.BOOLEAN, (2,)),
+    (("trim_in",), "trim", Kind.STRING, (1, 2)),
+    (("ltrim_in",), "ltrim", Kind.STRING, (1, 2)),
+    (("rtrim_in",), "rtrim", Kind.STRING, (1, 2)),
+    (("url_encode",), "dbk_url_encode", Kind.STRING, (1,)),
+    (("url_decode",), "url_decode", Kind.STRING, (1,)),
+):
+    doris(*_names)(_text_call(_duck_name, _kind, *_counts))
+
+
+@doris("translate")
+def _translate(call: Call) -> Lowered:
+    call.arity(3)
+    texts = [call.text(i) for i in range(3)]
+    any_null = exp.or_(*[exp.Is(this=t.copy(), expression=exp.null()) for t in texts])
+    return case((any_null, exp.null()), default=fn("translate", *texts)), Kind.STRING
+
+
+@doris("sub_replace")
+def _sub_replace(call: Call) -> Lowered:
+    call.arity(3, 4)
+    new = call.text(1)
+    size = call.integer(3) if len(call.args) == 4 else fn("length", new.copy())
+    return fn("dbk_sub_replace", call.text(0), new, call.integer(2), size), Kind.STRING
+
+
+@doris("to_iso8601")
+def _to_iso8601(call: Call) -> Lowered:
+    call.arity(1)
+    if call.kinds[0] == Kind.DATE:
+        return fn("strftime", call.arg(0), lit("%Y-%m-%d")), Kind.STRING
+    return fn("strftime", call.datetime(0), lit("%Y-%m-%dT%H:%M:%S.%f")), Kind.STRING
+
+
+@doris("previous_day")
+def _previous_day(call: Call) -> Lowered:
+    call.arity(2)
+    return fn("dbk_previous_day", call.date(0), call.text(1)), Kind.DATE
+
+
+@doris("next_day")
+def _next_day(call: Call) -> Lowered:
+    call.arity(2)
+    return fn("dbk_next_day", call.date(0), call.text(1)), Kind.DATE
+
+
+@doris("null_or_empty")
+def _null_or_empty(call: Call) -> Lowered:
+    call.arity(1)
+    text = call.text(0)
+    return exp.Or(
+        this=exp.Is(this=text, expression=exp.null()), expression=exp.EQ(this=text.copy(), expression=lit(""))
+    ), Kind.BOOLEAN
+
+
+@doris("not_null_or_empty")
+def _not_null_or_empty(call: Call) -> Lowered:
+    node, kind = _null_or_empty(call)
+    return exp.Not(this=exp.Paren(this=node)), kind
+
+
+@doris("append_trailing_char_if_absent")
+def _append_trailing(call: Call) -> Lowered:
+    call.arity(2)
+    text, tail = call.text(0), call.text(1)
+    appended = case(
+        (exp.NEQ(this=fn("length", tail), expression=lit(1)), exp.null()),
+        (fn("ends_with", text, tail.copy()), text.copy()),
+        default=exp.DPipe(this=text.copy(), expression=tail.copy(), safe=False),
+    )
+    return appended, Kind.STRING
+
+
+@doris("strcmp")
+def _strcmp(call: Call) -> Lowered:
+    call.arity(2)
+    a, b = call.text(0), call.text(1)
+    return case(
+        (exp.LT(this=a, expression=b), lit(-1)), (exp.GT(this=a.copy(), expression=b.copy()), lit(1)), default=lit(0)
+    ), Kind.INT
+
+
+@doris("find_in_set")
+def _find_in_set(call: Call) -> Lowered:
+    call.arity(2)
+    needle, haystack = call.text(0), call.text(1)
+    found = fn("coalesce", fn("list_position", fn("string_split", haystack, lit(",")), needle), lit(0))
+    unknown = exp.or_(
+        exp.Is(this=needle.copy(), expression=exp.null()), exp.Is(this=haystack.copy(), expression=exp.null())
+    )
+    return case((unknown, exp.null()), default=found), Kind.INT
+
+
+@doris("elt")
+def _elt(call: Call) -> Lowered:
+    if len(call.args) < 2:
+        raise DorisError("elt needs an index and at least one string")
+    items = exp.Array(expressions=[call.text(i) for i in range(1, len(call.args))])
+    return fn("list_extract", items, cast(call.integer(0), "BIGINT")), Kind.STRING
+
+
+@doris("field")
+def _field(call: Call) -> Lowered:
+    if len(call.args) < 2:
+        raise DorisError("field needs a value and at least one candidate")
+    items = exp.Array(expressions=[call.arg(i) for i in range(1, len(call.args))])
+    return fn("coalesce", fn("list_position", items, call.arg(0)), lit(0)), Kind.INT
+
+
+@doris("hex")
+def _hex(call: Call) -> Lowered:
+    call.arity(1)
+    value = call.arg(0) if call.kinds[0] in (Kind.INT, Kind.LARGEINT) else call.text(0)
+    return fn("upper", fn("hex", value)), Kind.STRING
+
+
+@doris("to_base64")
+def _to_base64(call: Call) -> Lowered:
+    call.arity(1)
+    return fn("to_base64", fn("encode", call.text(0))), Kind.STRING
+
+
+@doris("regexp_replace")
+def _regexp_replace(call: Call) -> Lowered:
+    call.arity(3)
+    return fn("regexp_replace", call.text(0), call.text(1), call.text(2), lit("g")), Kind.STRING
+
+
+@doris("regexp_extract")
+def _regexp_extract(call: Call) -> Lowered:
+    call.arity(3)
+    group = call.constant(2)
+    if group is None or not group.isdigit():
+        raise DorisError("regexp_extract's group must be a constant")
+    return fn("regexp_extract", call.text(0), call.text(1), lit(int(group))), Kind.STRING
+
+
+@doris("regexp_extract_all")
+def _regexp_extract_all(call: Call) -> Lowered:
+    call.arity(2, 3)
+    group = call.constant(2) if len(call.args) == 3 else "1"
+    if group is None or not group.isdigit():
+        raise DorisError("regexp_extract_all's group must be a constant")
+    found = fn("regexp_extract_all", call.text(0), call.text(1), lit(int(group)))
+    return fn("dbk_string_list", found), Kind.STRING
+
+
+@doris("quote")
+def _quote(call: Call) -> Lowered:
+    """The text between single quotes, as Doris writes it (nothing inside is escaped)."""
+    call.arity(1)
+    return exp.DPipe(
+        this=exp.DPipe(this=lit("'"), expression=call.text(0), safe=False), expression=lit("'"), safe=False
+    ), Kind.STRING
+
+
+@doris("mask")
+def _mask(call: Call) -> Lowered:
+    """Upper-case letters as X, lower-case as x, digits as n, or as the first characters of the arguments."""
+    call.arity(1, 2, 3, 4)
+    chars = [call.text(i) if i < len(call.args) else lit(default) for i, default in ((1, "X"), (2, "x"), (3, "n"))]
+    return fn("dbk_mask", call.text(0), *chars), Kind.STRING
+
+
+def _mask_n(first: bool) -> Lowering:
+    """mask_first_n / mask_last_n: the first (last) n characters masked as ``mask`` does, all of them without n."""
+
+    def lower(call: Call) -> Lowered:
+        call.arity(1, 2)
+        text = call.text(0)
+        if len(call.args) == 1:
+            return fn("dbk_mask", text, lit("X"), lit("x"), lit("n")), Kind.STRING
+        n = fn("greatest", cast(call.integer(1), "BIGINT"), lit(0))
+        size = fn("length", text.copy())
+        if first:
+            head, tail = (
+                fn("left", text.copy(), n),
+                fn("substr", text.copy(), exp.Add(this=n.copy(), expression=lit(1))),
+            )
+            masked = exp.DPipe(this=fn("dbk_mask", head, lit("X"), lit("x"), lit("n")), expression=tail, safe=False)
+        else:
+            cut = fn("greatest", exp.Sub(this=size, expression=n), lit(0))
+            head, tail = (
+                fn("left", text.copy(), cut),
+                fn("substr", text.copy(), exp.Add(this=cut.copy(), expression=lit(1))),
+            )
+            masked = exp.DPipe(this=head, expression=fn("dbk_mask", tail, lit("X"), lit("x"), lit("n")), safe=False)
+        return masked, Kind.STRING
+
+    return lower
+
+
+doris("mask_first_n")(_mask_n(first=True))
+doris("mask_last_n")(_mask_n(first=False))
+
+
+@doris("digital_masking")
+def _digital_masking(call: Call) -> Lowered:
+    """Doris's alias function: the first three and last four digits around ``****``."""
+    call.arity(1)
+    text = call.text(0)
+    return fn("concat", fn("left", text, lit(3)), lit("****"), fn("right", text.copy(), lit(4))), Kind.STRING
+
+
+for _names, _duck_name in (
+    (("protocol",), "dbk_url_protocol"),
+    (("domain",), "dbk_url_host"),
+):
+    doris(*_names)(_text_call(_duck_name, Kind.STRING, 1))
+
+
+@doris("domain_without_www")
+def _domain_without_www(call: Call) -> Lowered:
+    call.arity(1)
+    return fn("regexp_replace", fn("dbk_url_host", call.text(0)), lit("^www\\."), lit("")), Kind.STRING
+
+
+@doris("extract_url_parameter")
+def _extract_url_parameter(call: Call) -> Lowered:
+    """The first value of the named parameter of the URL's query string, undecoded; '' when there is none."""
+    call.arity(2)
+    return fn("dbk_url_parameter", call.text(0), call.text(1)), Kind.STRING
+
+
+@doris("multi_search_all_positions")
+def _multi_search_all_positions(call: Call) -> Lowered:
+    """The byte position (from 1) of each needle's first occurrence in the text, 0 where it is absent."""
+    call.arity(2)
+    text = call.text(0)
+    found = exp.Lambda(
+        this=case(
+            (exp.EQ(this=fn("instr", text, exp.column("__n")), expression=lit(0)), lit(0)),
+            default=exp.Add(
+                this=fn(
+                    "strlen",
+                    fn(
+                        "left",
+                        text.copy(),
+                        exp.Sub(this=fn("instr", text.copy(), exp.column("__n")), expression=lit(1)),
+                    ),
+                ),
+                expression=lit(1),
+            ),
+        ),
+        expressions=[exp.to_identifier("__n")],
+    )
+    return fn("list_transform", call.arg(1), found), Kind.ARRAY
+
+
+@doris("multi_match_any")
+def _multi_match_any(call: Call) -> Lowered:
+    """1 when any of the regular expressions matches somewhere in the text, else 0."""
+    call.arity(2)
+    text = call.text(0)
+    matches = fn("list_transform", call.arg(1), lambda_of(lambda p: fn("regexp_matches", text, p)))
+    return cast(fn("coalesce", fn("list_bool_or", matches), exp.false()), "TINYINT"), Kind.INT
