@@ -90,7 +90,7 @@ def _typed_literal(node: exp.Expression, typer: Typer) -> exp.Expression:
     text = node.name
     try:
         if len(text) == 10:
-            dt.date.fromisoformat(text)
+            dt.datetime.strptime(text, "%Y-%m-%d")  # not fromisoformat, which reads '2009-W53-7' too
             return typer.note(exp.cast(node.copy(), "DATE"), Kind.DATE)
         dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
     except ValueError:

@@ -92,6 +92,29 @@ MACROS: tuple[tuple[str, str], ...] = (
             WHEN (year(b) - year(a)) * 12 + month(b) - month(a) < 0
                 AND strftime(b, '%d%H%M%S%f') > strftime(a, '%d%H%M%S%f') THEN -1 ELSE 0 END""",
     ),
+    # from_iso8601_date: YYYY, YYYY-MM, YYYY-MM-DD / YYYYMMDD, YYYY-Www[-D] / YYYYWww[D] (ISO weeks from
+    # the Monday of the week holding January 4), YYYY-DDD / YYYYDDD; NULL for anything else or a day
+    # that does not exist. Doris's year 0 has no February 29 (DuckDB's 1 BC has): days counted past it
+    # land one later.
+    ("dbk_iso_monday(y)", "make_date(y, 1, 4) - CAST(isodow(make_date(y, 1, 4)) - 1 AS INTEGER)"),
+    ("dbk_year0_day(y, d)", "CASE WHEN y = 0 AND d >= make_date(0, 2, 29) THEN d + 1 ELSE d END"),
+    (
+        "dbk_iso8601_days(c, y)",
+        """CASE WHEN length(c) = 4 THEN make_date(y, 1, 1)
+        WHEN c[5] = 'W' THEN CASE WHEN CAST(c[6:7] AS INTEGER) BETWEEN 1 AND 53
+            THEN dbk_year0_day(y, dbk_iso_monday(y) + CAST((CAST(c[6:7] AS INTEGER) - 1) * 7
+                + CAST(COALESCE(NULLIF(c[8:8], ''), '1') AS INTEGER) - 1 AS INTEGER)) END
+        WHEN length(c) = 7 THEN CASE WHEN CAST(c[5:7] AS INTEGER)
+                BETWEEN 1 AND make_date(y + 1, 1, 1) - make_date(y, 1, 1) - CASE WHEN y = 0 THEN 1 ELSE 0 END
+            THEN dbk_year0_day(y, make_date(y, 1, 1) + CAST(CAST(c[5:7] AS INTEGER) - 1 AS INTEGER)) END
+        WHEN y = 0 AND c[5:8] = '0229' THEN NULL
+        ELSE TRY(make_date(y, CAST(c[5:6] AS INTEGER), CAST(COALESCE(NULLIF(c[7:8], ''), '01') AS INTEGER))) END""",
+    ),
+    (
+        "dbk_from_iso8601_date(s)",
+        r"""CASE WHEN regexp_full_match(s, '\d{4}(-\d{2}(-\d{2})?|\d{4}|-?W\d{2}(-?[1-7])?|-?\d{3})?')
+        THEN dbk_iso8601_days(replace(s, '-', ''), CAST(s[1:4] AS INTEGER)) END""",
+    ),
     ("dbk_mf(mode)", "(mode & 1) = 1"),
     ("dbk_fw(mode)", "CASE WHEN (mode & 1) = 1 THEN (mode & 4) = 4 ELSE (mode & 4) = 0 END"),
     ("dbk_week(d, mode)", "dbk_week_m(d, dbk_mf(mode), (mode & 2) = 2, dbk_fw(mode))"),

@@ -342,7 +342,21 @@ def wire_column(name: str, kind: str, duck_type: str | None = None, origin: Orig
     if fraction is not None:
         encoder = _datetime_text(fraction)
         return ResultColumn(column_name, wire_type, character_set=CharacterSet.utf8, text_encoder=encoder)
+    if kind in ("DATE", "DATETIME"):
+        return ResultColumn(column_name, wire_type, character_set=CharacterSet.utf8, text_encoder=_year_zero_text)
     return ResultColumn(column_name, wire_type, character_set=CharacterSet.utf8)
+
+
+def _year_zero(text: str) -> str:
+    """Doris's year 0 is DuckDB's 1 BC, which DuckDB hands over as text: '0001-08-01 (BC) 13:21:03' is
+    Doris's '0000-08-01 13:21:03'."""
+    if text.startswith("0001-") and text[10:15] == " (BC)":
+        return "0000" + text[4:10] + text[15:]
+    return text
+
+
+def _year_zero_text(_column: ResultColumn, value: Any) -> bytes:
+    return _year_zero(str(value)).encode()
 
 
 def _datetime_text(fraction: int) -> Callable[[ResultColumn, Any], bytes]:
@@ -350,7 +364,7 @@ def _datetime_text(fraction: int) -> Callable[[ResultColumn, Any], bytes]:
 
     def encode(_column: ResultColumn, value: Any) -> bytes:
         if not isinstance(value, dt.datetime):
-            return str(value).encode()
+            return _year_zero(str(value)).encode()
         day = f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
         text = f"{day} {value.hour:02d}:{value.minute:02d}:{value.second:02d}"
         if fraction:

@@ -493,3 +493,9 @@ def _to_epoch(duck_name: str) -> Lowering:
 doris("second_timestamp")(_to_epoch("epoch"))
 doris("millisecond_timestamp")(_to_epoch("epoch_ms"))
 doris("microsecond_timestamp")(_to_epoch("epoch_us"))
+
+
+@doris("from_iso8601_date")
+def _from_iso8601_date(call: Call) -> Lowered:
+    call.arity(1)
+    return fn("dbk_from_iso8601_date", call.text(0)), Kind.DATE
