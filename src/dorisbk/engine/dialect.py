@@ -10,6 +10,7 @@ literal or a quoted name is one token, so no rewrite can reach inside it. The fo
   INSERT's ``label`` arg;
 - ``GROUP_CONCAT([DISTINCT] x [, sep] [ORDER BY ...] [SEPARATOR sep])``: an ``exp.GroupConcat``;
 - ``CAST(x AS LARGEINT)``: the 128-bit integer type;
+- ``INTERVAL '1 xx' DAY_HOUR``: the whole string before a compound unit is the interval's value;
 - ``EXPLAIN [plan type] [level] [PROCESS] query``: an ``exp.Describe`` whose ``style`` holds the words;
 - every function the engine's catalog lowers (``dorisbk.engine.functions``): a plain call by its name.
 
@@ -40,6 +41,9 @@ _EXPLAIN_WORDS = (
 )
 
 
+# Doris's compound interval units (INTERVAL '1 2:03:04' DAY_SECOND)
+_COMPOUND = {"DAY_SECOND", "DAY_HOUR", "MINUTE_SECOND", "SECOND_MICROSECOND"}
+
 # calls with a syntax of their own, parsed as sqlglot parses them (SUBSTRING(s FROM 2 FOR 3))
 _SYNTAX = {"SUBSTRING", "SUBSTR", "POSITION", "TRIM", "EXTRACT", "CAST", "CONVERT", "TRY_CAST"}
 
@@ -67,6 +71,14 @@ class DorisBK(Doris):
             **{n: p for n, p in Doris.Parser.FUNCTION_PARSERS.items() if n.lower() not in CALLS or n in _SYNTAX},
             "GROUP_CONCAT": lambda self: self._parse_group_concat(),
         }
+
+        def _parse_interval_span(self, this: exp.Expression, parse_function_unit: bool = True) -> exp.Interval:
+            """``INTERVAL '1 xx' DAY_HOUR``: before a compound unit the whole string is the value, even one
+            sqlglot would read as an amount and a unit of its own."""
+            if this is not None and this.is_string and self._curr is not None and self._curr.text.upper() in _COMPOUND:
+                unit = self._parse_var(any_token=True, upper=True)
+                return self.expression(exp.Interval(this=this, unit=unit))
+            return super()._parse_interval_span(this, parse_function_unit)
 
         def _parse_table_parts(
             self, schema: bool = False, is_db_reference: bool = False, wildcard: bool = False, fast: bool = False

@@ -26,29 +26,44 @@ from dorisbk.engine.types import Kind
 from dorisbk.errors import DorisError
 from dorisbk.timeutil import zone_name
 
-# INTERVAL 'd h:m:s' DAY_SECOND: days, then hours, minutes and seconds; the first sign applies to all
-_DAY_SECOND = re.compile(r"\s*(-?)\s*(\d+)\s+-?(\d+)\s*:\s*-?(\d+)\s*:\s*-?(\d+)\s*")
+# Doris's compound interval units: the separator between fields, and each field's name and length in
+# microseconds. The first field's sign applies to the whole value; signs on later fields are ignored.
+_COMPOUND_UNITS: dict[str, tuple[str, tuple[tuple[str, int], ...]]] = {
+    "DAY_SECOND": (r"\s*:\s*|\s+", (("days", 86_400_000_000), ("hours", 3_600_000_000), ("minutes", 60_000_000),
+                               ("seconds", 1_000_000))),
+    "DAY_HOUR": (r"\s+", (("days", 86_400_000_000), ("hours", 3_600_000_000))),
+    "MINUTE_SECOND": (r"\s*:\s*", (("minutes", 60_000_000), ("seconds", 1_000_000))),
+    "SECOND_MICROSECOND": (r"\s*\.\s*", (("seconds", 1_000_000), ("microseconds", 1))),
+}  # fmt: skip
+_FIELD = re.compile(r"-?\d+")
 
 
-def _day_second(text: str) -> exp.Expression:
-    """An ``INTERVAL '...' DAY_SECOND`` value in seconds (a value's text, read here, never SQL); NULL for
-    one with anything after the seconds, as Doris answers; Doris's error for one that is not d h:m:s."""
-    found = _DAY_SECOND.match(text)
-    if found is None:
+def _compound(text: str, unit: str, constant_base: bool) -> int:
+    """An ``INTERVAL '...' <unit>`` value in microseconds (a value's text, read here, never SQL). Doris
+    folds a constant call in its planner, which answers any bad value with 'Invalid time format'; its
+    backend names the field it could not read."""
+    separator, fields = _COMPOUND_UNITS[unit]
+    parts = re.split(separator, text.strip())
+    if len(parts) != len(fields):
         raise DorisError(f"Invalid time format: {text}")
-    if text[found.end() :].strip():
-        return exp.null()
-    sign, days, hours, minutes, seconds = found.groups()
-    total = int(days) * 86400 + int(hours) * 3600 + int(minutes) * 60 + int(seconds)
-    return lit(-total if sign else total)
+    total = 0
+    for part, (name, micros) in zip(parts, fields, strict=True):
+        if not _FIELD.fullmatch(part):
+            raise DorisError(f"Invalid time format: {text}" if constant_base else f"Invalid {name} format: {part}")
+        digits = part.lstrip("-")
+        if name == "microseconds" and len(digits) <= 6:
+            digits = digits.ljust(6, "0")  # '1.1' is a second and a tenth
+        total += int(digits) * micros
+    return -total if parts[0].startswith("-") else total
 
 
 def _interval_arg(call: Call, i: int) -> tuple[exp.Expression, str]:
     node = call.args[i]
     if isinstance(node, exp.Interval):
         unit = node.args.get("unit")
-        if unit is not None and unit.name.upper() == "DAY_SECOND" and isinstance(node.this, exp.Literal):
-            return _day_second(node.this.name), "SECOND"
+        if unit is not None and unit.name.upper() in _COMPOUND_UNITS and isinstance(node.this, exp.Literal):
+            constant = call.args[0].find(exp.Column) is None
+            return lit(_compound(node.this.name, unit.name.upper(), constant)), "MICROSECOND"
         return node.this.copy(), unit_of(unit) if unit is not None else "DAY"
     return call.arg(i), "DAY"
 
