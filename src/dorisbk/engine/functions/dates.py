@@ -475,6 +475,34 @@ for _unit_name in ("year", "quarter", "month", "week", "day", "hour", "minute", 
     doris(f"{_unit_name}_ceil")(_time_round(_unit_name.upper(), up=True))
 
 
+def _date_round(up: bool) -> Lowering:
+    """date_floor / date_ceil(t, INTERVAL n unit): the <unit>_floor / <unit>_ceil of ``t`` by ``n`` periods
+    from 0001-01-01, where Doris refuses a period that is not positive or an answer past year 9999."""
+
+    def lower(call: Call) -> Lowered:
+        call.arity(2)
+        span = call.args[1]
+        if not isinstance(span, exp.Interval) or span.args.get("unit") is None:
+            raise DorisError(f"{call.name}'s second argument must be an INTERVAL")
+        unit = unit_of(span.args["unit"])
+        if unit not in _MONTHS and unit not in _MICROS:
+            raise DorisError(f"Unsupported time unit of {call.name}: {unit}")
+        period = cast(try_cast(span.this.copy(), "BIGINT"), "BIGINT")
+        rounding = Call(call.name, [call.args[0], period], [call.kinds[0], Kind.INT], call.zone)
+        rounded, kind = _time_round(unit, up)(rounding)
+        refused = fn("error", lit(f"Operation {call.name} of {span.this.name} {unit.lower()} out of range"))
+        out_of_range = exp.and_(
+            exp.Is(this=rounded.copy(), expression=exp.null()), call.datetime(0).is_(exp.null()).not_()
+        )
+        return case((out_of_range, refused), default=rounded), kind
+
+    return lower
+
+
+doris("date_floor")(_date_round(up=False))
+doris("date_ceil")(_date_round(up=True))
+
+
 def _from_epoch(micros_per_unit: int) -> Lowering:
     """from_second / from_millisecond / from_microsecond: the session's wall clock at that many units after
     1970-01-01 UTC; NULL before it."""
