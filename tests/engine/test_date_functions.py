@@ -8,8 +8,11 @@ from typing import Any
 
 import duckdb
 import pytest
+import sqlglot
 
+from dorisbk.engine.dialect import DorisBK
 from dorisbk.errors import DorisError
+from dorisbk.sql import clock
 from tests.engine.test_functions import answer, db  # noqa: F401  (db is a fixture)
 
 pytestmark = pytest.mark.fast
@@ -51,6 +54,15 @@ CASES = [
     ("SELECT date_floor('9999-12-31 23:59:59.999999', INTERVAL 33333 year)", T(1, 1, 1)),
     ("SELECT date_ceil('9999-12-31 23:54:59.999999', INTERVAL 5 minute)", T(9999, 12, 31, 23, 55)),
     ("SELECT date_floor(NULL, INTERVAL 5 day)", None),
+    ("SELECT century('1900-12-31')", 19),
+    ("SELECT century('2101-01-01')", 22),
+    ("SELECT century('9999-12-31')", 100),
+    ("SELECT century('2023-13-45')", None),
+    # time(): the argument's digits after the second
+    ("SELECT time(cast('2025-1-1 12:12:12.12' as datetime(2)))", "12:12:12.12"),
+    ("SELECT time(cast('2025-1-1 12:12:12.121212' as datetime(6)))", "12:12:12.121212"),
+    ("SELECT time('2025-1-1 12:12:12')", "12:12:12"),
+    ("SELECT time('-2025-1-1 12:12:12')", None),
 ]
 
 
@@ -75,3 +87,32 @@ def test_date_function(db: duckdb.DuckDBPyConnection, sql: str, expected: Any) -
 def test_date_function_error(db: duckdb.DuckDBPyConnection, sql: str, message: str) -> None:  # noqa: F811
     with pytest.raises((DorisError, duckdb.Error), match=message):  # raised while lowering or while running
         answer(db, sql)
+
+
+def _clocked(sql: str, started: dt.datetime) -> str:
+    return clock.fix(sqlglot.parse_one(sql, read=DorisBK), started).sql("doris")
+
+
+def test_utc_clocks() -> None:
+    """UTC_TIMESTAMP(p), UTC_TIME(p) and UTC_DATE() read the statement's start in UTC, not the session's zone."""
+    started = dt.datetime(2024, 3, 1, 7, 30, 15, 123456, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    assert "'2024-02-29 23:30:15.123'" in _clocked("SELECT utc_timestamp(3)", started)
+    assert "'23:30:15'" in _clocked("SELECT utc_time()", started)
+    assert "'2024-02-29'" in _clocked("SELECT utc_date()", started)
+    assert "'2024-03-01'" in _clocked("SELECT curdate()", started)
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("SELECT utc_timestamp(7)", "scale must be between 0 and 6"),
+        ("SELECT UTC_TIMESTAMP(NULL)", "UTC_TIMESTAMP argument cannot be NULL."),
+        ("SELECT utc_time(7)", "scale must be between 0 and 6"),
+        ("SELECT UTC_TIME(NULL)", "UTC_TIME argument cannot be NULL."),
+        ("SELECT CURTIME(7)", "The precision must be between 0 and 6"),
+        ("SELECT CURTIME(114514)", r"Can not find the compatibility function signature: current_time\(INT\)"),
+    ],
+)
+def test_clock_errors(sql: str, message: str) -> None:
+    with pytest.raises(DorisError, match=message):
+        _clocked(sql, dt.datetime.now(dt.UTC))

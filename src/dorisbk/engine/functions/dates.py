@@ -409,10 +409,25 @@ def _human_readable_seconds(call: Call) -> Lowered:
     return fn("dbk_human_seconds", cast(call.integer(0), "BIGINT")), Kind.STRING
 
 
+def _scale(call: Call, i: int) -> int:
+    """Digits after the second of a DATETIME argument, as Doris types it: a CAST's declared scale, a string
+    literal's own digits, 6 for any other string, else 0 (a column's declared scale is not known here)."""
+    node = call.args[i]
+    if isinstance(node, exp.Cast) and node.to.expressions:
+        return int(node.to.expressions[0].name)
+    if isinstance(node, exp.Literal) and node.is_string:
+        _, dot, fraction = node.name.partition(".")
+        return len(fraction.strip()) if dot else 0
+    return 6 if call.kinds[i] == Kind.STRING else 0
+
+
 @doris("time")
 def _time(call: Call) -> Lowered:
     call.arity(1)
-    return fn("strftime", call.datetime(0), lit("%H:%M:%S")), Kind.TIME
+    scale = min(_scale(call, 0), 6)
+    if not scale:
+        return fn("strftime", call.datetime(0), lit("%H:%M:%S")), Kind.TIME
+    return fn("left", fn("strftime", call.datetime(0), lit("%H:%M:%S.%f")), lit(9 + scale)), Kind.TIME
 
 
 @doris("nan")
@@ -542,3 +557,10 @@ doris("microsecond_timestamp")(_to_epoch("epoch_us"))
 def _from_iso8601_date(call: Call) -> Lowered:
     call.arity(1)
     return fn("dbk_from_iso8601_date", call.text(0)), Kind.DATE
+
+
+@doris("century")
+def _century(call: Call) -> Lowered:
+    call.arity(1)
+    before = exp.Paren(this=exp.Sub(this=fn("year", call.temporal(0)), expression=lit(1)))
+    return exp.Add(this=exp.IntDiv(this=before, expression=lit(100)), expression=lit(1)), Kind.INT
