@@ -63,6 +63,12 @@ CASES = [
     ("SELECT time(cast('2025-1-1 12:12:12.121212' as datetime(6)))", "12:12:12.121212"),
     ("SELECT time('2025-1-1 12:12:12')", "12:12:12"),
     ("SELECT time('-2025-1-1 12:12:12')", None),
+    # months_between: whole months for the same day or two month ends, else days over 31
+    ("SELECT months_between('2020-01-31', '2020-02-29 23:59:59', false)", -1.0),
+    ("SELECT months_between('2020-06-30 23:59:59', '2020-07-01 00:00:00')", -0.06451613),
+    ("SELECT months_between('1900-01-01', '2100-12-31')", -2411.96774194),
+    ("SELECT months_between('2020-01-01', '2021-01-31', false)", -12.967741935483872),
+    ("SELECT months_between('2020-01-01', '2020-02-01', NULL)", None),
 ]
 
 

@@ -116,6 +116,18 @@ MACROS: tuple[tuple[str, str], ...] = (
         r"""CASE WHEN regexp_full_match(s, '\d{4}(-\d{2}(-\d{2})?|\d{4}|-?W\d{2}(-?[1-7])?|-?\d{3})?')
         THEN dbk_iso8601_days(replace(s, '-', ''), CAST(s[1:4] AS INTEGER)) END""",
     ),
+    # Doris's months_between(a, b[, round]): whole months when the days of the month agree or both are
+    # their month's last, else a fraction of a 31-day month from the days (times of day count for nothing);
+    # rounded to 8 decimals unless round is false
+    (
+        "dbk_months_frac(a, b)",
+        """(year(a) - year(b)) * 12 + month(a) - month(b) + CASE WHEN day(a) = day(b)
+            OR (a = last_day(a) AND b = last_day(b)) THEN 0 ELSE (day(a) - day(b)) / 31.0 END""",
+    ),
+    (
+        "dbk_months_between_doris(a, b, r)",
+        "CASE WHEN r THEN round(dbk_months_frac(a, b), 8) WHEN NOT r THEN dbk_months_frac(a, b) END",
+    ),
     ("dbk_mf(mode)", "(mode & 1) = 1"),
     ("dbk_fw(mode)", "CASE WHEN (mode & 1) = 1 THEN (mode & 4) = 4 ELSE (mode & 4) = 0 END"),
     ("dbk_week(d, mode)", "dbk_week_m(d, dbk_mf(mode), (mode & 2) = 2, dbk_fw(mode))"),

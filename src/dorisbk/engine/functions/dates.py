@@ -564,3 +564,10 @@ def _century(call: Call) -> Lowered:
     call.arity(1)
     before = exp.Paren(this=exp.Sub(this=fn("year", call.temporal(0)), expression=lit(1)))
     return exp.Add(this=exp.IntDiv(this=before, expression=lit(100)), expression=lit(1)), Kind.INT
+
+
+@doris("months_between")
+def _months_between(call: Call) -> Lowered:
+    call.arity(2, 3)
+    rounding = cast(call.arg(2), "BOOLEAN") if len(call.args) == 3 else exp.true()
+    return fn("dbk_months_between_doris", call.date(0), call.date(1), rounding), Kind.DOUBLE
