@@ -4,6 +4,7 @@ is a Doris statement and the value Doris answers (from Doris's function suites' 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import duckdb
@@ -69,6 +70,14 @@ CASES = [
     ("SELECT months_between('1900-01-01', '2100-12-31')", -2411.96774194),
     ("SELECT months_between('2020-01-01', '2021-01-31', false)", -12.967741935483872),
     ("SELECT months_between('2020-01-01', '2020-02-01', NULL)", None),
+    # convert_tz: an unknown zone is refused only for a row whose time and zones are all given
+    ("SELECT convert_tz('2022-02-29 13:21:03', '+08:00', 'America/London')", None),
+    ("SELECT convert_tz('2024-01-01 00:00:00', 'a', NULL)", None),
+    # unix_timestamp of a DATETIME(p): p digits after the second
+    ("SELECT unix_timestamp(cast('2007-11-30 10:30:19.123456' as datetimev2(4)))", Decimal("1196418619.1235")),
+    # a string column read as a DATETIME: a time of day alone is none
+    ("SELECT second(s) FROM (SELECT '12:00:01.12' AS s) t", None),
+    ("SELECT second('12:34:56')", 56),
 ]
 
 
@@ -88,6 +97,8 @@ def test_date_function(db: duckdb.DuckDBPyConnection, sql: str, expected: Any) -
         ("SELECT date_add(t, INTERVAL '1 2:3' DAY_SECOND) FROM (SELECT now() AS t) s", "Invalid time format"),
         ("SELECT date_ceil('9999-12-31 23:59:59.999999', INTERVAL 1 second)", "out of range"),
         ("SELECT date_floor('1923-12-31 23:59:59.999999', INTERVAL -10 year)", "out of range"),
+        ("SELECT convert_tz('2022-02-28 13:21:03', '+08:00', 'America/London')", "invalid timezone"),
+        ("SELECT convert_tz('0000-01-01 00:00:00', '+08:00', '-02:00')", "Cannot convert"),
     ],
 )
 def test_date_function_error(db: duckdb.DuckDBPyConnection, sql: str, message: str) -> None:  # noqa: F811

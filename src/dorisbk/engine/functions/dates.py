@@ -160,10 +160,18 @@ def _to_monday(call: Call) -> Lowered:
     return cast(fn("date_trunc", lit("week"), call.date(0)), "DATE"), Kind.DATE
 
 
+def _moment(call: Call, i: int) -> exp.Expression:
+    """A DATE or DATETIME argument of a part function: a string that is not a literal is read as a
+    DATETIME only (Doris's backend casts it; a time of day alone is no DATETIME there)."""
+    if call.kinds[i] == Kind.STRING and not isinstance(call.args[i], exp.Literal):
+        return fn("dbk_date_text", call.arg(i))
+    return call.temporal(i)
+
+
 def _part(duck_name: str) -> Lowering:
     def lower(call: Call) -> Lowered:
         call.arity(1)
-        return fn(duck_name, call.temporal(0)), Kind.INT
+        return fn(duck_name, _moment(call, 0)), Kind.INT
 
     return lower
 
@@ -178,7 +186,8 @@ for _doris_name, _duck_name in {
 @doris("microsecond")
 def _microsecond(call: Call) -> Lowered:
     call.arity(1)
-    return exp.Mod(this=fn("microsecond", call.datetime(0)), expression=lit(1_000_000)), Kind.INT
+    moment = _moment(call, 0) if call.kinds[0] != Kind.DATE else call.datetime(0)
+    return exp.Mod(this=fn("microsecond", moment), expression=lit(1_000_000)), Kind.INT
 
 
 @doris("dayofweek")
@@ -312,18 +321,23 @@ def _unix_timestamp(call: Call) -> Lowered:
     else:
         wall = call.datetime(0)
     seconds = fn("epoch", _instant(wall, call.zone))
-    # Doris answers a DECIMAL for a value with fractional seconds, else an INT
+    # Doris answers a DECIMAL for a value with fractional seconds (as many digits as a CAST's scale, else
+    # 6), else an INT
     literal = call.args[0].this if isinstance(call.args[0], exp.Cast) else call.args[0]
+    scale = min(_scale(call, 0), 6) if len(call.args) == 1 and isinstance(call.args[0], exp.Cast) else 6
     fractional = len(call.args) == 2 or (isinstance(literal, exp.Literal) and "." in literal.name)
-    value = cast(seconds, "DECIMAL(18, 6)") if fractional else cast(seconds, "BIGINT")
+    value = cast(seconds, f"DECIMAL(18, {scale})") if fractional else cast(seconds, "BIGINT")
     valid = exp.Between(this=seconds.copy(), low=lit(0), high=lit(32536771199))
     return case((valid, value), default=lit(0)), Kind.DECIMAL if fractional else Kind.INT
 
 
 @doris("convert_tz")
 def _convert_tz(call: Call) -> Lowered:
+    """A row whose time and zones are all given fails on a zone Doris does not know; one with a NULL (or
+    a time that is no date, which reads as NULL) is NULL. Doris refuses an answer before year 0."""
     call.arity(3)
     zones: list[exp.Expression] = []
+    unknown: str | None = None
     for i in (1, 2):
         name = call.constant(i)
         if name is None:
@@ -332,8 +346,17 @@ def _convert_tz(call: Call) -> Lowered:
         try:
             zones.append(lit(zone_name(name, strict=True)))
         except ValueError:
-            raise DorisError(f"Operation convert_tz invalid timezone: {name}") from None
-    return fn("dbk_convert_tz", call.datetime(0), *zones), Kind.DATETIME
+            unknown = unknown or name
+            zones.append(lit(name))
+    moment = call.datetime(0)
+    given = exp.and_(*(node.copy().is_(exp.null()).not_() for node in (moment, *zones)))
+    if unknown is not None:
+        refused = fn("error", lit(f"Operation convert_tz invalid timezone: {unknown}"))
+        return case((given, refused), default=cast(exp.null(), "TIMESTAMP")), Kind.DATETIME
+    converted = fn("dbk_convert_tz", moment, *zones)
+    too_early = exp.LT(this=fn("year", converted.copy()), expression=lit(0))
+    refused = fn("error", lit("Cannot convert a time before 0000-01-01 00:00:00 between these zones"))
+    return case((too_early, refused), default=converted), Kind.DATETIME
 
 
 @doris("time_format")
