@@ -13,6 +13,7 @@ import sqlglot
 
 from dorisbk.engine.dialect import DorisBK
 from dorisbk.errors import DorisError
+from dorisbk.server import session
 from dorisbk.sql import clock
 from tests.engine.test_functions import answer, db  # noqa: F401  (db is a fixture)
 
@@ -78,6 +79,11 @@ CASES = [
     # a string column read as a DATETIME: a time of day alone is none
     ("SELECT second(s) FROM (SELECT '12:00:01.12' AS s) t", None),
     ("SELECT second('12:34:56')", 56),
+    # to_monday: the days before 1970's first Monday are 1970-01-01
+    ("SELECT to_monday('1970-01-03')", D(1970, 1, 1)),
+    ("SELECT to_monday('2022-03-02')", D(2022, 2, 28)),
+    # Doris's year 0 has no February 29
+    ("SELECT to_iso8601(CAST('0000-02-29' AS DATE))", None),
 ]
 
 
@@ -133,3 +139,10 @@ def test_utc_clocks() -> None:
 def test_clock_errors(sql: str, message: str) -> None:
     with pytest.raises(DorisError, match=message):
         _clocked(sql, dt.datetime.now(dt.UTC))
+
+
+def test_year_zero_is_printed_as_doris_prints_it() -> None:
+    """DuckDB hands its 1 BC (Doris's year 0) over as text; a client sees Doris's 0000."""
+    assert session._year_zero("0001-08-01 (BC) 13:21:03") == "0000-08-01 13:21:03"
+    assert session._year_zero("0001-01-01 (BC)") == "0000-01-01"
+    assert session._year_zero("2019-08-01 13:21:03") == "2019-08-01 13:21:03"

@@ -14,18 +14,19 @@ import duckdb
 # name(params) -> body, in an order where each body names only macros defined before it
 MACROS: tuple[tuple[str, str], ...] = (
     # a string Doris reads as a DATETIME: ISO forms, then the compact and slashed ones; NULL when none
-    # fits, or for a negative year (DuckDB reads '-2025-01-01')
+    # fits, for a negative year (DuckDB reads '-2025-01-01'), or for February 29 of year 0 (which Doris's
+    # calendar has not; DuckDB's 1 BC has)
     (
         "dbk_date_text(s)",
-        """CASE WHEN NOT starts_with(ltrim(s), '-') THEN COALESCE(TRY_CAST(trim(s) AS TIMESTAMP),
-        TRY_STRPTIME(trim(s), '%Y%m%d%H%M%S'), TRY_STRPTIME(trim(s), '%Y%m%d'),
+        """CASE WHEN NOT starts_with(ltrim(s), '-') AND NOT starts_with(trim(s), '0000-02-29') THEN COALESCE(
+        TRY_CAST(trim(s) AS TIMESTAMP), TRY_STRPTIME(trim(s), '%Y%m%d%H%M%S'), TRY_STRPTIME(trim(s), '%Y%m%d'),
         TRY_STRPTIME(trim(s), '%Y/%m/%d %H:%M:%S'), TRY_STRPTIME(trim(s), '%Y/%m/%d')) END""",
     ),
     # ... or else a time of day (hour('12:00:01') is 12, as Doris's planner folds a literal)
     (
         "dbk_datetime(s)",
         """COALESCE(dbk_date_text(s),
-        CASE WHEN NOT starts_with(ltrim(s), '-') THEN CAST('1970-01-01' AS DATE) + TRY_CAST(trim(s) AS TIME) END)""",
+        CASE WHEN NOT contains(s, '-') THEN CAST('1970-01-01' AS DATE) + TRY_CAST(trim(s) AS TIME) END)""",
     ),
     # zones: IANA names through ICU, fixed offsets (+08:00) by arithmetic
     ("dbk_is_offset(z)", "regexp_full_match(z, '[+-][0-9]{1,2}:[0-9]{2}')"),

@@ -156,8 +156,11 @@ def _last_day(call: Call) -> Lowered:
 
 @doris("to_monday")
 def _to_monday(call: Call) -> Lowered:
+    """Doris answers 1970-01-01 for the days before the first Monday of 1970 (1970-01-05) too."""
     call.arity(1)
-    return cast(fn("date_trunc", lit("week"), call.date(0)), "DATE"), Kind.DATE
+    monday = cast(fn("date_trunc", lit("week"), call.date(0)), "DATE")
+    epoch = cast(lit("1970-01-01"), "DATE")
+    return fn("greatest", monday, epoch), Kind.DATE
 
 
 def _moment(call: Call, i: int) -> exp.Expression:
@@ -242,11 +245,23 @@ def _makedate(call: Call) -> Lowered:
 _EPOCH_DAY = 719528
 
 
+# MySQL's day number of 0001-01-01: the days before it are Doris's year 0, which has 365 (no February 29)
+_YEAR_ONE_DAY = 366
+
+
 @doris("from_days")
 def _from_days(call: Call) -> Lowered:
     call.arity(1)
-    days = cast(exp.Sub(this=call.integer(0), expression=lit(_EPOCH_DAY)), "INTEGER")
-    return cast(exp.Add(this=cast(lit("1970-01-01"), "DATE"), expression=days), "DATE"), Kind.DATE
+    number = call.integer(0)
+    days = cast(exp.Sub(this=number, expression=lit(_EPOCH_DAY)), "INTEGER")
+    date = cast(exp.Add(this=cast(lit("1970-01-01"), "DATE"), expression=days), "DATE")
+    in_year0 = exp.Add(
+        this=fn("make_date", lit(0), lit(1), lit(1)),
+        expression=cast(exp.Sub(this=number.copy(), expression=lit(1)), "INTEGER"),
+    )
+    year0 = fn("dbk_year0_day", lit(0), in_year0)
+    in_year_zero = exp.Between(this=number.copy(), low=lit(1), high=lit(_YEAR_ONE_DAY - 1))
+    return case((in_year_zero, year0), default=date), Kind.DATE
 
 
 @doris("to_days")
