@@ -84,6 +84,12 @@ CASES = [
     ("SELECT to_monday('2022-03-02')", D(2022, 2, 28)),
     # Doris's year 0 has no February 29
     ("SELECT to_iso8601(CAST('0000-02-29' AS DATE))", None),
+    # str_to_date / unix_timestamp read the start of a value their format reads
+    ("SELECT str_to_date('2022-08-01 00:00:00', '%Y-%m-%d')", D(2022, 8, 1)),
+    ("SELECT datediff('2019-08-01', str_to_date('2022-08-01 00:00:00', '%Y-%m-%d'))", -1096),
+    # a DATETIME(p) as text: p digits after the second
+    ("SELECT cast(cast('2024-01-01 10:00:00.12' as datetime(3)) as string)", "2024-01-01 10:00:00.120"),
+    ("SELECT length(cast(cast('2024-01-01 10:00:00' as datetime(6)) as string))", 26),
 ]
 
 

@@ -6,6 +6,8 @@ specifiers is kept as it is (a ``%`` of its own written as DuckDB's ``%%``).
 
 from __future__ import annotations
 
+import re
+
 # Doris specifier -> DuckDB's; specifiers missing here print the letter itself, as MySQL does
 _SPECIFIERS = {
     "a": "%a", "b": "%b", "c": "%-m", "d": "%d", "e": "%-d", "f": "%f", "H": "%H", "h": "%I", "I": "%I",
@@ -70,6 +72,33 @@ def to_duckdb(doris_format: str, parsing: bool = False) -> str:
             out.append("%%")
         else:
             out.append(_PARSING.get(spec) or _PARSING_SPECIAL.get(spec) or _SPECIFIERS.get(spec, spec))
+    return "".join(out)
+
+
+# what each specifier reads when parsing, as a regular expression (the text a format reads from the start
+# of a value: Doris, as MySQL, ignores what follows it, and digits of a fraction past the sixth)
+_READS = {
+    "Y": r"\d{4}", "y": r"\d{2}", "m": r"\d{1,2}", "c": r"\d{1,2}", "d": r"\d{1,2}", "e": r"\d{1,2}",
+    "H": r"\d{1,2}", "k": r"\d{1,2}", "h": r"\d{1,2}", "I": r"\d{1,2}", "l": r"\d{1,2}", "i": r"\d{1,2}",
+    "s": r"\d{1,2}", "S": r"\d{1,2}", "f": r"\d{1,6}", "j": r"\d{1,3}", "p": "[AaPp][Mm]",
+    "T": r"\d{1,2}:\d{1,2}:\d{1,2}", "M": "[A-Za-z]+", "W": "[A-Za-z]+", "b": "[A-Za-z]+", "a": "[A-Za-z]+",
+    "%": "%",
+}  # fmt: skip
+
+
+def leading(doris_format: str) -> str | None:
+    """A regular expression for the start of a value a format reads; None for a format with a specifier
+    whose text is not bounded here."""
+    out: list[str] = []
+    chars = iter(_JAVA_STYLE.get(doris_format, doris_format))
+    for char in chars:
+        if char != "%":
+            out.append(re.escape(char))
+            continue
+        read = _READS.get(next(chars, ""))
+        if read is None:
+            return None
+        out.append(read)
     return "".join(out)
 
 

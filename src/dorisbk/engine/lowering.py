@@ -16,6 +16,7 @@ from sqlglot import exp
 
 from dorisbk.engine import functions
 from dorisbk.engine.functions.catalog import as_date, as_datetime, try_cast
+from dorisbk.engine.functions.dates import scaled_text
 from dorisbk.engine.functions.jsonb import as_json
 from dorisbk.engine.types import Kind, Typer, of_datatype
 
@@ -111,6 +112,10 @@ def _cast(node: exp.Cast, typer: Typer) -> exp.Expression:
         new = exp.Cast(this=as_datetime(value, source), to=node.to.copy())
     elif target == Kind.JSON:
         new = as_json(value)
+    elif target == Kind.STRING and isinstance(value, exp.Cast) and of_datatype(value.to) == Kind.DATETIME:
+        # a DATETIME(p) as text has p digits after the second, zeros too
+        scale = int(value.to.expressions[0].name) if value.to.expressions else 0
+        new = scaled_text(value, "%Y-%m-%d %H:%M:%S", scale)
     else:
         new = exp.TryCast(this=value, to=node.to.copy())
     return typer.note(new, target)

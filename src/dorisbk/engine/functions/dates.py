@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from sqlglot import exp
@@ -311,6 +312,18 @@ def formatted(moment: exp.Expression, pattern: str) -> exp.Expression:
     return joined
 
 
+def _parsed(text: exp.Expression, pattern: str) -> exp.Expression:
+    """``text`` read with a Doris format; failing that, the start of it the format reads (Doris ignores
+    what follows: str_to_date('2022-08-01 00:00:00', '%Y-%m-%d') is 2022-08-01)."""
+    duck_format = lit(formats.to_duckdb(pattern, parsing=True))
+    whole = fn("try_strptime", text, duck_format)
+    start = formats.leading(pattern)
+    if start is None:
+        return whole
+    prefix = fn("regexp_extract", text.copy(), lit(f"^({start})"), lit(1))
+    return fn("coalesce", whole, fn("try_strptime", prefix, duck_format.copy()))
+
+
 @doris("from_unixtime")
 def _from_unixtime(call: Call) -> Lowered:
     call.arity(1, 2)
@@ -332,7 +345,7 @@ def _unix_timestamp(call: Call) -> Lowered:
         pattern = call.constant(1)
         if pattern is None:
             raise DorisError("unix_timestamp's format must be a constant")
-        wall = fn("try_strptime", call.text(0), lit(formats.to_duckdb(pattern, parsing=True)))
+        wall = _parsed(call.text(0), pattern)
     else:
         wall = call.datetime(0)
     seconds = fn("epoch", _instant(wall, call.zone))
@@ -401,7 +414,7 @@ def _str_to_date(call: Call) -> Lowered:
     pattern = call.constant(1)
     if pattern is None:
         raise DorisError("str_to_date's format must be a constant")
-    parsed = fn("try_strptime", call.text(0), lit(formats.to_duckdb(pattern, parsing=True)))
+    parsed = _parsed(call.text(0), pattern)
     if formats.reads_time(pattern):
         return parsed, Kind.DATETIME
     return cast(parsed, "DATE"), Kind.DATE
@@ -459,13 +472,23 @@ def _scale(call: Call, i: int) -> int:
     return 6 if call.kinds[i] == Kind.STRING else 0
 
 
+_SAMPLE = dt.datetime(2000, 1, 1)
+
+
+def scaled_text(moment: exp.Expression, pattern: str, scale: int) -> exp.Expression:
+    """``moment`` written with a strftime ``pattern`` and then exactly ``scale`` digits after the second,
+    as Doris prints a DATETIME(p) or TIME(p) (DuckDB's own text drops a fraction's trailing zeros)."""
+    if not scale:
+        return fn("strftime", moment, lit(pattern))
+    written = fn("strftime", moment, lit(pattern + ".%f"))
+    width = len(_SAMPLE.strftime(pattern))  # the fixed width of what the pattern writes
+    return fn("left", written, lit(width + 1 + min(scale, 6)))
+
+
 @doris("time")
 def _time(call: Call) -> Lowered:
     call.arity(1)
-    scale = min(_scale(call, 0), 6)
-    if not scale:
-        return fn("strftime", call.datetime(0), lit("%H:%M:%S")), Kind.TIME
-    return fn("left", fn("strftime", call.datetime(0), lit("%H:%M:%S.%f")), lit(9 + scale)), Kind.TIME
+    return scaled_text(call.datetime(0), "%H:%M:%S", _scale(call, 0)), Kind.TIME
 
 
 @doris("nan")
