@@ -90,6 +90,8 @@ CASES = [
     # a DATETIME(p) as text: p digits after the second
     ("SELECT cast(cast('2024-01-01 10:00:00.12' as datetime(3)) as string)", "2024-01-01 10:00:00.120"),
     ("SELECT length(cast(cast('2024-01-01 10:00:00' as datetime(6)) as string))", 26),
+    # the relaxed bounds of unix_timestamp / from_unixtime: up to 9999-12-31 23:59:59 at UTC+8
+    ("SELECT from_unixtime(253402271999)", "9999-12-31 15:59:59"),
 ]
 
 
@@ -111,6 +113,7 @@ def test_date_function(db: duckdb.DuckDBPyConnection, sql: str, expected: Any) -
         ("SELECT date_floor('1923-12-31 23:59:59.999999', INTERVAL -10 year)", "out of range"),
         ("SELECT convert_tz('2022-02-28 13:21:03', '+08:00', 'America/London')", "invalid timezone"),
         ("SELECT convert_tz('0000-01-01 00:00:00', '+08:00', '-02:00')", "Cannot convert"),
+        ("SELECT from_unixtime(253402272000, '%Y-%m-%d %H:%i:%s')", "is invalid"),
     ],
 )
 def test_date_function_error(db: duckdb.DuckDBPyConnection, sql: str, message: str) -> None:  # noqa: F811
@@ -152,3 +155,8 @@ def test_year_zero_is_printed_as_doris_prints_it() -> None:
     assert session._year_zero("0001-08-01 (BC) 13:21:03") == "0000-08-01 13:21:03"
     assert session._year_zero("0001-01-01 (BC)") == "0000-01-01"
     assert session._year_zero("2019-08-01 13:21:03") == "2019-08-01 13:21:03"
+
+
+def test_unix_timestamp_takes_any_datetime_after_1970(db: duckdb.DuckDBPyConnection) -> None:  # noqa: F811
+    assert answer(db, "SELECT unix_timestamp('9999-12-31 23:59:59')", "+08:00") == 253402271999
+    assert answer(db, "SELECT unix_timestamp('2020-12-12', '%Y-%m-%d')", "+08:00") == Decimal("1607702400.000000")

@@ -324,6 +324,10 @@ def _parsed(text: exp.Expression, pattern: str) -> exp.Expression:
     return fn("coalesce", whole, fn("try_strptime", prefix, duck_format.copy()))
 
 
+# the last second from_unixtime takes: 9999-12-31 23:59:59 at UTC+8 (Doris's bound in any zone)
+_LAST_SECOND = 253402271999
+
+
 @doris("from_unixtime")
 def _from_unixtime(call: Call) -> Lowered:
     call.arity(1, 2)
@@ -332,8 +336,11 @@ def _from_unixtime(call: Call) -> Lowered:
     pattern = "%Y-%m-%d %H:%i:%s" if len(call.args) == 1 else call.constant(1)
     if pattern is None:
         raise DorisError("from_unixtime's format must be a constant")
-    in_range = exp.Between(this=seconds.copy(), low=lit(0), high=lit(32536771199))
-    return case((in_range, formatted(local, pattern))), Kind.STRING
+    # Doris refuses a value past its last second; a negative one is NULL
+    too_late = exp.GT(this=seconds.copy(), expression=lit(_LAST_SECOND))
+    refused = fn("error", fn("printf", lit("Operation from_unixtime of %d is invalid"), seconds.copy()))
+    in_range = exp.GTE(this=seconds.copy(), expression=lit(0))
+    return case((too_late, refused), (in_range, formatted(local, pattern))), Kind.STRING
 
 
 @doris("unix_timestamp")
@@ -355,7 +362,7 @@ def _unix_timestamp(call: Call) -> Lowered:
     scale = min(_scale(call, 0), 6) if len(call.args) == 1 and isinstance(call.args[0], exp.Cast) else 6
     fractional = len(call.args) == 2 or (isinstance(literal, exp.Literal) and "." in literal.name)
     value = cast(seconds, f"DECIMAL(18, {scale})") if fractional else cast(seconds, "BIGINT")
-    valid = exp.Between(this=seconds.copy(), low=lit(0), high=lit(32536771199))
+    valid = exp.GTE(this=seconds.copy(), expression=lit(0))  # any DATETIME after 1970, up to 9999
     return case((valid, value), default=lit(0)), Kind.DECIMAL if fractional else Kind.INT
 
 
