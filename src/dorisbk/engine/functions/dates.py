@@ -244,8 +244,6 @@ def _makedate(call: Call) -> Lowered:
 
 # MySQL's day number of 1970-01-01 (TO_DAYS counts from year 0)
 _EPOCH_DAY = 719528
-
-
 # MySQL's day number of 0001-01-01: the days before it are Doris's year 0, which has 365 (no February 29)
 _YEAR_ONE_DAY = 366
 
@@ -256,13 +254,12 @@ def _from_days(call: Call) -> Lowered:
     number = call.integer(0)
     days = cast(exp.Sub(this=number, expression=lit(_EPOCH_DAY)), "INTEGER")
     date = cast(exp.Add(this=cast(lit("1970-01-01"), "DATE"), expression=days), "DATE")
-    in_year0 = exp.Add(
+    counted = exp.Add(
         this=fn("make_date", lit(0), lit(1), lit(1)),
         expression=cast(exp.Sub(this=number.copy(), expression=lit(1)), "INTEGER"),
     )
-    year0 = fn("dbk_year0_day", lit(0), in_year0)
     in_year_zero = exp.Between(this=number.copy(), low=lit(1), high=lit(_YEAR_ONE_DAY - 1))
-    return case((in_year_zero, year0), default=date), Kind.DATE
+    return case((in_year_zero, fn("dbk_year0_day", lit(0), counted)), default=date), Kind.DATE
 
 
 @doris("to_days")
