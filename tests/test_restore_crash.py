@@ -286,3 +286,40 @@ def test_jobs_of_an_older_format_are_kept_in_history(env: dict) -> None:
         # the databases take new jobs
         q(conn, restore_sql(held_db, "snap", "r", env["ts"], "ON (u)", props='"replication_num" = "1"'))
         assert finished(conn, held_db)["State"] == "FINISHED"
+
+
+def test_a_plan_recorded_with_a_dict_per_tablet_resumes(env: dict) -> None:
+    """A restore held in DOWNLOADING whose record has the earlier form of the plan (a dict of named
+    fields per tablet, before the rows): after an upgrade it resumes from that plan and finishes with
+    the snapshot's rows, in the tablets it had planned."""
+    srv: DorisbkServer = env["srv"]
+    with srv.connect() as conn:
+        db = local_db(conn, "dict_plan")
+        pause(conn, "DOWNLOADING")
+        q(conn, restore_sql(db, "snap", "r", env["ts"], "ON (u)", props='"replication_num" = "1"'))
+        held = wait_state(conn, db, "DOWNLOADING")
+    srv.stop()
+    planned: set[int] = set()
+
+    def rows_to_dicts(job: dict) -> None:
+        for table in job["plan"]["tables"]:
+            for part in table["partitions"]:
+                dicts = []
+                for tablet_id, bucket, replicas, remote, files in part["tablets"]:
+                    planned.add(tablet_id)
+                    tablet = {"id": tablet_id, "table_id": part["partition"]["table_id"],
+                              "partition_id": part["partition"]["id"], "index_id": part["partition"]["index_id"],
+                              "bucket": bucket, "replicas": [{"id": r[0], "backend_id": r[1], "version": r[2],
+                                                              "rowsets": []} for r in replicas]}  # fmt: skip
+                    names = ("db_id", "table_id", "partition_id", "index_id", "tablet_id")
+                    dicts.append({"tablet": tablet, "remote": dict(zip(names, remote, strict=True)), "files": files})
+                part["tablets"] = dicts
+
+    edit_jobs(srv, [int(held["JobId"])], rows_to_dicts)
+    restart(srv)
+    with srv.connect() as conn:
+        pause(conn)
+        row = wait_state(conn, db, ("FINISHED", "CANCELLED"))
+        assert (row["JobId"], row["State"], row["Status"]) == (held["JobId"], "FINISHED", "[OK]")
+        assert rows_of(conn, f"{db}.u") == env["u"]
+        assert {int(r[0]) for r in q(conn, f"SHOW TABLETS FROM {db}.u")} == planned
