@@ -3,6 +3,7 @@ half-restored table is ever readable. Also a job that outlives its timeout acros
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 from collections.abc import Iterator
@@ -323,3 +324,40 @@ def test_a_plan_recorded_with_a_dict_per_tablet_resumes(env: dict) -> None:
         assert (row["JobId"], row["State"], row["Status"]) == (held["JobId"], "FINISHED", "[OK]")
         assert rows_of(conn, f"{db}.u") == env["u"]
         assert {int(r[0]) for r in q(conn, f"SHOW TABLETS FROM {db}.u")} == planned
+
+
+def test_an_ended_restore_keeps_only_the_snapshots_outline(env: dict) -> None:
+    """A finished and a cancelled restore keep in their rows what SHOW RESTORE shows (RestoreObjs: the
+    tables and partition names), not the snapshot's tablet files nor the plan of every tablet; both are
+    listed the same after a restart."""
+    srv: DorisbkServer = env["srv"]
+    with srv.connect() as conn:
+        done_db = local_db(conn, "outline_done")
+        q(conn, restore_sql(done_db, "snap", "r", env["ts"], props='"replication_num" = "1"'))
+        done = finished(conn, done_db)
+        cancelled_db = local_db(conn, "outline_cancelled")
+        pause(conn, "DOWNLOADING")
+        q(conn, restore_sql(cancelled_db, "snap", "r", env["ts"], props='"replication_num" = "1"'))
+        wait_state(conn, cancelled_db, "DOWNLOADING")
+        q(conn, f"CANCEL RESTORE FROM {cancelled_db}")
+        pause(conn)
+        cancelled = wait_state(conn, cancelled_db, "CANCELLED")
+        assert tables(conn, cancelled_db) == ["t"]  # the cancel undid what the plan had registered
+    srv.stop()
+    records: dict[int, dict] = {}
+    edit_jobs(srv, [int(done["JobId"]), int(cancelled["JobId"])], lambda job: records.update({job["job_id"]: job}))
+    for job in records.values():
+        assert job["plan"]["tables"] == []
+        for table in job["info"]["backup_objects"].values():
+            assert sorted(table) == ["partitions"] and all(p == {} for p in table["partitions"].values())
+    restart(srv)
+    with srv.connect() as conn:
+        for db, before in ((done_db, done), (cancelled_db, cancelled)):
+            after = restore_row(conn, db)
+            assert json.loads(after["RestoreObjs"])["olap_table_list"] == [
+                {"name": "t", "partition_names": ["p1", "p2", "p3"]},
+                {"name": "u", "partition_names": ["u"]},
+            ]
+            assert {k: after[k] for k in ("JobId", "State", "Status", "RestoreObjs")} == {
+                k: before[k] for k in ("JobId", "State", "Status", "RestoreObjs")
+            }

@@ -141,7 +141,19 @@ class AbstractJob:
     def persist(self, ctx: JobContext) -> None:
         ctx.persist(self, None)
 
+    def record(self, state: str | None = None) -> dict[str, Any]:
+        """The job's row in the metadata store, in ``state`` when it is about to move there."""
+        d = self.to_dict()
+        if state is not None:
+            d["state"] = state
+        return d
+
     def move_to(self, ctx: JobContext, state: StrEnum) -> None:
         """Persist the job in ``state``, then show it: SHOW never reports a state a restart could lose."""
         ctx.persist(self, state)
         self.state = state
+        if self.done:
+            self.ended()
+
+    def ended(self) -> None:
+        """The job's end is stored: drop what only a running job needs (per job type)."""

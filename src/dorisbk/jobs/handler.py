@@ -83,10 +83,7 @@ class BackupHandler:
 
     def persist(self, job: AbstractJob, state: str | None = None) -> None:
         """Write the job, in ``state`` when it is about to move there."""
-        record = job.to_dict()
-        if state is not None:
-            record["state"] = state
-        self.store.commit(Change().put("job", job.job_id, record))
+        self.store.commit(Change().put("job", job.job_id, job.record(state)))
 
     # ---- statements
     def database(self, name: str | None) -> Database:

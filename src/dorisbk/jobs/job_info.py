@@ -87,5 +87,20 @@ def brief(info: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def outline(info: dict[str, Any]) -> dict[str, Any]:
+    """What ``brief`` reads of an info: its names, the tables with their partitions' names (no indexes,
+    tablets or files) and the views; an empty info stays empty."""
+    if not info:
+        return {}
+    return {
+        **{key: info[key] for key in ("name", "database", "backup_time", "content")},
+        "backup_objects": {
+            name: {"partitions": {part: {} for part in table["partitions"]}}
+            for name, table in info["backup_objects"].items()
+        },
+        "new_backup_objects": {"views": info["new_backup_objects"].get("views", [])},
+    }
+
+
 def pretty(obj: Any) -> str:
     return json.dumps(obj, indent=2)

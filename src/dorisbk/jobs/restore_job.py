@@ -35,7 +35,7 @@ from dorisbk.errors import DorisError
 from dorisbk.jobs.abstract_job import AbstractJob
 from dorisbk.jobs.context import JobContext
 from dorisbk.jobs.dir_move import DirMoveItem, DirMoveTask, HeaderRowset
-from dorisbk.jobs.job_info import brief, pretty
+from dorisbk.jobs.job_info import brief, outline, pretty
 from dorisbk.jobs.restore_plan import (
     PartitionMode,
     PartitionPlan,
@@ -129,6 +129,21 @@ class RestoreJob(AbstractJob):
 
     def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "plan": self.plan.to_dict()}
+
+    def record(self, state: str | None = None) -> dict[str, Any]:
+        """An ended job's row keeps the snapshot's outline for SHOW RESTORE, not its files or the plan: at
+        Doris's 300,000 tablets those are hundreds of MB in memory and tens in the row."""
+        if (state or self.state) not in self.TERMINAL:
+            return super().record(state)
+        kept = self.info, self.plan
+        self.info, self.plan = outline(self.info), RestorePlan()
+        try:
+            return super().record(state)
+        finally:
+            self.info, self.plan = kept
+
+    def ended(self) -> None:
+        self.info, self.plan = outline(self.info), RestorePlan()
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> RestoreJob:
@@ -585,7 +600,7 @@ class RestoreJob(AbstractJob):
                     if table.name not in restored_names and not table.name.startswith(ATOMIC_PREFIX):
                         _drop(catalog.table_objects(table), deletes, trash)
             finished_time = now_ms()
-            record = {**self.to_dict(), "state": RestoreJobState.FINISHED, "finished_time": finished_time}
+            record = {**self.record(RestoreJobState.FINISHED), "finished_time": finished_time}
             catalog.commit(Change().put("job", self.job_id, record), puts=puts, deletes=deletes)
         try:
             ctx.tablets.trash(trash)
@@ -594,6 +609,7 @@ class RestoreJob(AbstractJob):
             # SHOW RESTORE says FINISHED only once everything restored is visible and the snapshot dirs are gone
             self.finished_time = finished_time
             self.state = RestoreJobState.FINISHED
+            self.ended()
 
     def _commit_table(
         self, ctx: JobContext, plan: TablePlan, puts: list[object], deletes: list[object], trash: list[Tablet]
@@ -658,8 +674,7 @@ class RestoreJob(AbstractJob):
     # ---- pieces
     def _commit_state(self, ctx: JobContext, state: RestoreJobState, puts: list[object]) -> None:
         """Persist the job in ``state`` with catalog changes in one transaction; the job shows the state after."""
-        record = {**self.to_dict(), "state": state}
-        ctx.catalog.commit(Change().put("job", self.job_id, record), puts=puts)
+        ctx.catalog.commit(Change().put("job", self.job_id, self.record(state)), puts=puts)
         self.state = state
 
     def _snapshot_dir(self, ctx: JobContext, backend_id: int, tablet_id: int) -> Path:
