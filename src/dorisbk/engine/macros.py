@@ -155,6 +155,23 @@ MACROS: tuple[tuple[str, str], ...] = (
         """CASE WHEN s IS NULL OR sub IS NULL THEN NULL WHEN length(sub) = 0 THEN 0
         ELSE (length(s) - length(replace(s, sub, ''))) // length(sub) END""",
     ),
+    # s split on d, a last empty piece (after a trailing d) dropped
+    (
+        "dbk_split_trailing(s, d)",
+        """CASE WHEN s <> '' AND d <> '' AND ends_with(s, d) THEN list_slice(string_split(s, d), 1, -2)
+        ELSE string_split(s, d) END""",
+    ),
+    # str_to_map: pairs split on pd, each on its first kd (no kd: a NULL value); a repeated key's last value wins
+    (
+        "dbk_str_to_map(s, pd, kd)",
+        """CASE WHEN s IS NOT NULL AND pd IS NOT NULL AND kd IS NOT NULL THEN list_transform(
+            [list_transform(dbk_split_trailing(s, pd), lambda sm_p: {'k': CASE WHEN instr(sm_p, kd) > 0
+                THEN left(sm_p, instr(sm_p, kd) - 1) ELSE sm_p END, 'v': CASE WHEN instr(sm_p, kd) > 0
+                THEN substr(sm_p, instr(sm_p, kd) + length(kd)) END})],
+            lambda sm_l: map_from_entries(list_filter(sm_l, lambda sm_e, sm_i:
+                NOT list_contains(list_transform(list_slice(sm_l, sm_i + 1, len(sm_l)), lambda sm_x: sm_x.k), sm_e.k)
+            )))[1] END""",
+    ),
     ("dbk_unhex(s)", "COALESCE(TRY(decode(unhex(s))), '')"),
     ("dbk_from_base64(s)", "TRY(decode(from_base64(s)))"),
     ("dbk_string_list(l)", """'[' || array_to_string(list_transform(l, lambda x: '''' || x || ''''), ',') || ']'"""),

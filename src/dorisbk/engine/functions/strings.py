@@ -430,3 +430,11 @@ def _multi_match_any(call: Call) -> Lowered:
     text = call.text(0)
     matches = fn("list_transform", call.arg(1), lambda_of(lambda p: fn("regexp_matches", text, p)))
     return cast(fn("coalesce", fn("list_bool_or", matches), exp.false()), "TINYINT"), Kind.INT
+
+
+@doris("str_to_map")
+def _str_to_map(call: Call) -> Lowered:
+    """A MAP<STRING, STRING> from 'k:v,k:v' text; the delimiters default to ',' and ':'."""
+    call.arity(1, 2, 3)
+    texts = [call.text(i) for i in range(len(call.args))] + [lit(","), lit(":")][len(call.args) - 1 :]
+    return fn("dbk_str_to_map", *texts), Kind.MAP
