@@ -8,6 +8,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from dorisbk.errors import DorisError
 from tests.engine.test_functions import answer, db  # noqa: F401 - db is a fixture
 
 pytestmark = pytest.mark.fast
@@ -20,9 +21,48 @@ CASES: list[tuple[str, Any]] = [
     ("SELECT str_to_map('a=1;b=2', ';', '=')", {"a": "1", "b": "2"}),
     ("SELECT str_to_map(repeat('a:1,', 3))", {"a": "1"}),
     ("SELECT str_to_map(NULL, ',', ':')", None),
+    # EXPORT_SET / MAKE_SET: the lowest bit first, a count out of 0..64 is 64
+    ("SELECT EXPORT_SET(5, 'Y', 'N', ',', 5)", "Y,N,Y,N,N"),
+    ("SELECT EXPORT_SET(255, '1', '0', ',', 8)", "1,1,1,1,1,1,1,1"),
+    ("SELECT EXPORT_SET(-1, '1', '0', ',', 0)", ""),
+    ("SELECT EXPORT_SET(6, '1', '', '', 63)", "11"),
+    ("SELECT EXPORT_SET(5, '1', '0', '', 65)", "10100" + "0" * 59),
+    ("SELECT EXPORT_SET(18446744073709551616, '1', '0')", ",".join("1" * 63) + ",0"),
+    ("SELECT EXPORT_SET(18446744073708551616, '1', '0', '')", "000000111011110100001" + "1" * 43),
+    ("SELECT EXPORT_SET(-9223372036854775809, '1', '0', '')", "0" * 63 + "1"),
+    ("SELECT EXPORT_SET(5, '1', NULL)", None),
+    ("SELECT MAKE_SET(3, 'dog', 'cat', 'bird')", "dog,cat"),
+    ("SELECT MAKE_SET(-3, '汽车', '自行车', '火车')", "汽车,火车"),
+    ("SELECT MAKE_SET(3, '', 'should after ,', 'useless')", ",should after ,"),
+    ("SELECT MAKE_SET(5, 'a', NULL, 'c')", "a,c"),
+    ("SELECT MAKE_SET(NULL, 'a', 'b')", None),
+    # count_substrings from a 1-based start, 0 for a start before 1
+    ("SELECT count_substrings('a12bc23de345f', '2', 4)", 1),
+    ("SELECT count_substrings('a12bc23de345f', '2', 0)", 0),
+    ("SELECT count_substrings('a12bc23de345f', '2', NULL)", None),
+    ("SELECT count_substrings('abababab', 'ab', 3)", 3),
+    # split_by_regexp: at most `limit` pieces, the last keeping the rest
+    ("SELECT split_by_regexp('a12bc23de345f', '\\\\d+')", ["a", "bc", "de", "f"]),
+    ("SELECT split_by_regexp('aa,bbb,cccc', ',', 2)", ["aa", "bbb,cccc"]),
+    ("SELECT split_by_regexp('aa,bbb,cccc', ',', 1)", ["aa,bbb,cccc"]),
+    ("SELECT split_by_regexp('', '')", []),
+    ("SELECT regexp_split_to_array('abc', NULL)", None),
 ]
 
 
 @pytest.mark.parametrize(("sql", "expected"), CASES)
 def test_string_function(db: duckdb.DuckDBPyConnection, sql: str, expected: Any) -> None:  # noqa: F811
     assert answer(db, sql) == expected
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("SELECT MAKE_SET(184467440737095516156, 'a', 'b', 'c')", "Can not find the compatibility function signature"),
+        ("SELECT split_by_regexp('a,b', ',', -10)", "function must be a positive constant"),
+        ("SELECT split_by_regexp('a,b', ',', 1 + 2)", "function must be a positive constant"),
+    ],
+)
+def test_string_function_error(db: duckdb.DuckDBPyConnection, sql: str, message: str) -> None:  # noqa: F811
+    with pytest.raises(DorisError, match=message):
+        answer(db, sql)

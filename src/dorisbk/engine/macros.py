@@ -155,6 +155,39 @@ MACROS: tuple[tuple[str, str], ...] = (
         """CASE WHEN s IS NULL OR sub IS NULL THEN NULL WHEN length(sub) = 0 THEN 0
         ELSE (length(s) - length(replace(s, sub, ''))) // length(sub) END""",
     ),
+    # the strings of l joined by sep, which need not be a constant (array_to_string's must)
+    (
+        "dbk_join(l, sep)",
+        "CASE WHEN len(l) = 0 THEN '' ELSE list_reduce(l, lambda jn_a, jn_b: jn_a || sep || jn_b) END",
+    ),
+    # a whole number as the 64 bits Doris's EXPORT_SET / MAKE_SET read: two's complement modulo 2^64, but
+    # 2^63 - 1 for anything from 2^64 up and -2^63 below -2^63
+    (
+        "dbk_bits64(v)",
+        """CAST(CASE WHEN v >= 18446744073709551616 THEN 9223372036854775807
+        WHEN v < -9223372036854775808 THEN 9223372036854775808
+        ELSE ((v % 18446744073709551616) + 18446744073709551616) % 18446744073709551616 END AS UBIGINT)""",
+    ),
+    (
+        "dbk_export_set(b, on_, off_, sep, n)",
+        """CASE WHEN b IS NOT NULL AND on_ IS NOT NULL AND off_ IS NOT NULL AND sep IS NOT NULL AND n IS NOT NULL
+        THEN dbk_join(list_transform(range(CASE WHEN n < 0 OR n > 64 THEN 64 ELSE n END),
+            lambda es_i: CASE WHEN (dbk_bits64(b) >> es_i) & 1 = 1 THEN on_ ELSE off_ END), sep) END""",
+    ),
+    (
+        "dbk_make_set(b, l)",
+        """CASE WHEN b IS NOT NULL THEN array_to_string(list_filter(l, lambda ms_x, ms_i:
+            ms_x IS NOT NULL AND ms_i <= 64 AND (dbk_bits64(b) >> (ms_i - 1)) & 1 = 1), ',') END""",
+    ),
+    # s split on the regular expression p into at most n pieces, the last one holding the rest of s
+    (
+        "dbk_split_regexp(s, p, n)",
+        """list_transform([string_split_regex(s, p)], lambda sr_l: CASE WHEN s IS NULL OR p IS NULL THEN NULL
+        WHEN len(sr_l) <= n THEN sr_l
+        ELSE list_append(list_slice(sr_l, 1, n - 1), substr(s, CAST(1 + coalesce(list_sum(list_transform(
+            list_slice(sr_l, 1, n - 1), lambda sr_x: length(sr_x))), 0) + coalesce(list_sum(list_transform(
+            list_slice(regexp_extract_all(s, p), 1, n - 1), lambda sr_x: length(sr_x))), 0) AS BIGINT))) END)[1]""",
+    ),
     # s split on d, a last empty piece (after a trailing d) dropped
     (
         "dbk_split_trailing(s, d)",

@@ -170,7 +170,6 @@ for _names, _duck_name, _kind, _counts in (
     (("split_by_string", "split_by_char"), "dbk_split_by_string", Kind.ARRAY, (2,)),
     (("starts_with",), "starts_with", Kind.BOOLEAN, (2,)),
     (("ends_with",), "ends_with", Kind.BOOLEAN, (2,)),
-    (("count_substrings",), "dbk_count_substrings", Kind.INT, (2,)),
     (("unhex",), "dbk_unhex", Kind.STRING, (1,)),
     (("from_base64",), "dbk_from_base64", Kind.STRING, (1,)),
     (("regexp_replace_one",), "regexp_replace", Kind.STRING, (3,)),
@@ -438,3 +437,65 @@ def _str_to_map(call: Call) -> Lowered:
     call.arity(1, 2, 3)
     texts = [call.text(i) for i in range(len(call.args))] + [lit(","), lit(":")][len(call.args) - 1 :]
     return fn("dbk_str_to_map", *texts), Kind.MAP
+
+
+def _bits(call: Call, wide: bool) -> exp.Expression:
+    """The first argument as a 128-bit whole number. MAKE_SET's signature takes a BIGINT only (a LARGEINT does
+    not narrow to it); EXPORT_SET's takes wider numbers too."""
+    value = call.constant(0)
+    narrow = call.kinds[0] in (Kind.INT, Kind.BOOLEAN, Kind.STRING, Kind.NULL, Kind.UNKNOWN) and not (
+        value is not None and value.lstrip("-").isdigit() and not -(2**63) <= int(value) < 2**63
+    )
+    if not (wide or narrow):
+        raise DorisError(f"Can not find the compatibility function signature: {call.name}")
+    return try_cast(call.arg(0), "HUGEINT")
+
+
+@doris("export_set")
+def _export_set(call: Call) -> Lowered:
+    """EXPORT_SET(bits, on, off[, separator[, count]]): `on` or `off` for each of the lowest `count` bits (64
+    when it is out of 0..64), lowest first."""
+    call.arity(3, 4, 5)
+    sep = call.text(3) if len(call.args) > 3 else lit(",")
+    count = call.integer(4) if len(call.args) > 4 else lit(64)
+    bits = _bits(call, wide=True)
+    return fn("dbk_export_set", bits, call.text(1), call.text(2), sep, count), Kind.STRING
+
+
+@doris("make_set")
+def _make_set(call: Call) -> Lowered:
+    """MAKE_SET(bits, s1, s2...): the non-NULL strings whose bit (s1 the lowest) is set, comma-separated."""
+    if len(call.args) < 2:
+        raise DorisError(f"Can not found function '{call.name}' which has {len(call.args)} arity.")
+    items = exp.Array(expressions=[call.text(i) for i in range(1, len(call.args))])
+    return fn("dbk_make_set", _bits(call, wide=False), items), Kind.STRING
+
+
+@doris("count_substrings")
+def _count_substrings(call: Call) -> Lowered:
+    """The non-overlapping occurrences of the pattern, from the 1-based start position when one is given
+    (0 for a start outside the text)."""
+    call.arity(2, 3)
+    text, pattern = call.text(0), call.text(1)
+    if len(call.args) == 2:
+        return fn("dbk_count_substrings", text, pattern), Kind.INT
+    start = cast(call.integer(2), "BIGINT")
+    before = exp.LT(this=start, expression=lit(1))
+    rest = case((before, fn("left", text, lit(0))), default=fn("substr", text.copy(), start.copy()))
+    return fn("dbk_count_substrings", rest, pattern), Kind.INT
+
+
+@doris("split_by_regexp", "regexp_split_to_array")
+def _split_by_regexp(call: Call) -> Lowered:
+    """The text split on a regular expression, into at most `limit` pieces when a limit is given: a positive
+    literal, NULL for one beyond INT."""
+    call.arity(2, 3)
+    text, pattern = call.text(0), call.text(1)
+    if len(call.args) == 2:
+        return fn("dbk_split_regexp", text, pattern, lit(2**31 - 1)), Kind.ARRAY
+    limit = call.constant(2)
+    if limit is None or not limit.isdigit() or int(limit) == 0:
+        raise DorisError(f"the third parameter of {call.name} function must be a positive constant")
+    if int(limit) > 2**31 - 1:
+        return cast(exp.null(), "VARCHAR[]"), Kind.ARRAY
+    return fn("dbk_split_regexp", text, pattern, lit(int(limit))), Kind.ARRAY
