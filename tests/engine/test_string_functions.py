@@ -47,6 +47,24 @@ CASES: list[tuple[str, Any]] = [
     ("SELECT split_by_regexp('aa,bbb,cccc', ',', 1)", ["aa,bbb,cccc"]),
     ("SELECT split_by_regexp('', '')", []),
     ("SELECT regexp_split_to_array('abc', NULL)", None),
+    # the host's domain parts, '' for a host that is no dotted domain
+    ("SELECT top_level_domain('https://news.clickhouse.com.tr/')", "tr"),
+    ("SELECT first_significant_subdomain('https://news.clickhouse.com.tr/')", "clickhouse"),
+    ("SELECT cut_to_first_significant_subdomain('www.google.com.cn')", "google.com.cn"),
+    ("SELECT first_significant_subdomain('http://www.example.com/a/b/c?a=b')", "example"),
+    ("SELECT top_level_domain('invalid url')", ""),
+    ("SELECT cut_to_first_significant_subdomain('xxxxxxxx')", ""),
+    ("SELECT top_level_domain(NULL)", None),
+    # encode_as_<int> packs short text into an integer, decode_as_varchar unpacks it at the type's width
+    ("SELECT encode_as_smallint('a')", 12417),
+    ("SELECT encode_as_int('ab')", 816906242),
+    ("SELECT encode_as_bigint('abcd')", 3508640225272266756),
+    ("SELECT encode_as_largeint('abcdefgh')", 64722988298011025234418333488001318920),
+    ("SELECT encode_as_int('')", 0),
+    ("SELECT decode_as_varchar(encode_as_bigint('abcde'))", "abcde"),
+    ("SELECT decode_as_varchar(encode_as_largeint('abcdefghijklmno'))", "abcdefghijklmno"),
+    ("SELECT decode_as_varchar(CAST('8321' AS SMALLINT))", "A"),
+    ("SELECT decode_as_varchar(8321)", "A"),
 ]
 
 
@@ -61,6 +79,7 @@ def test_string_function(db: duckdb.DuckDBPyConnection, sql: str, expected: Any)
         ("SELECT MAKE_SET(184467440737095516156, 'a', 'b', 'c')", "Can not find the compatibility function signature"),
         ("SELECT split_by_regexp('a,b', ',', -10)", "function must be a positive constant"),
         ("SELECT split_by_regexp('a,b', ',', 1 + 2)", "function must be a positive constant"),
+        ("SELECT decode_as_varchar(2)", "Invalid input of function decode_as_varchar"),
     ],
 )
 def test_string_function_error(db: duckdb.DuckDBPyConnection, sql: str, message: str) -> None:  # noqa: F811

@@ -188,6 +188,18 @@ MACROS: tuple[tuple[str, str], ...] = (
             list_slice(sr_l, 1, n - 1), lambda sr_x: length(sr_x))), 0) + coalesce(list_sum(list_transform(
             list_slice(regexp_extract_all(s, p), 1, n - 1), lambda sr_x: length(sr_x))), 0) AS BIGINT))) END)[1]""",
     ),
+    # encode_as_<int>(s) for an integer of w bytes: s's bytes from the top, the whole shifted right by one bit
+    # (so it stays positive), its length in the lowest bits; decode_as_varchar reads it back
+    (
+        "dbk_encode_varchar(s, w)",
+        """CASE WHEN strlen(s) > w - 1 THEN error('String is too long to encode')
+        ELSE CAST(CAST('0x' || rpad(hex(s), 2 * w, '0') AS UHUGEINT) // 2 AS HUGEINT) + strlen(s) END""",
+    ),
+    (
+        "dbk_decode_varchar(v, w)",
+        """list_transform([CAST(v & 15 AS BIGINT)], lambda dv_n: decode(unhex(left(
+            lpad(hex(CAST(v - dv_n AS UHUGEINT) * 2), 2 * w, '0'), 2 * dv_n))))[1]""",
+    ),
     # s split on d, a last empty piece (after a trailing d) dropped
     (
         "dbk_split_trailing(s, d)",
@@ -676,6 +688,23 @@ MACROS: tuple[tuple[str, str], ...] = (
     # URLs, as Doris reads them: the scheme, and the host (without a user, a port or what follows)
     ("dbk_url_protocol(u)", "regexp_extract(u, '^([a-zA-Z][a-zA-Z0-9+.-]*):', 1)"),
     ("dbk_url_host(u)", "regexp_extract(u, '^(?:[a-zA-Z][a-zA-Z0-9+.-]*://|//)?(?:[^/?#@]*@)?([^/?#:@]*)', 1)"),
+    # the host's dot-separated labels, NULL when it is no domain (no dot, or blanks in it)
+    (
+        "dbk_url_labels(u)",
+        r"""list_transform([dbk_url_host(u)], lambda ul_h: CASE
+        WHEN regexp_full_match(ul_h, '[^\s.]+(\.[^\s.]+)+') THEN string_split(ul_h, '.') END)[1]""",
+    ),
+    # the first significant subdomain's label: the third level when the second is com, net, org or co
+    (
+        "dbk_url_significant(l)",
+        "CASE WHEN len(l) >= 3 AND l[-2] IN ('com', 'net', 'org', 'co') THEN len(l) - 2 ELSE len(l) - 1 END",
+    ),
+    (
+        "dbk_url_domain_part(u, whole)",
+        """CASE WHEN u IS NOT NULL THEN coalesce(list_transform([dbk_url_labels(u)], lambda ud_l: CASE
+            WHEN whole THEN array_to_string(list_slice(ud_l, dbk_url_significant(ud_l), len(ud_l)), '.')
+            ELSE ud_l[dbk_url_significant(ud_l)] END)[1], '') END""",
+    ),
     (
         "dbk_url_parameter(u, name)",
         """coalesce(list_transform(list_filter(string_split(split_part(split_part(u, '#', 1), '?', 2), '&'),

@@ -499,3 +499,62 @@ def _split_by_regexp(call: Call) -> Lowered:
     if int(limit) > 2**31 - 1:
         return cast(exp.null(), "VARCHAR[]"), Kind.ARRAY
     return fn("dbk_split_regexp", text, pattern, lit(int(limit))), Kind.ARRAY
+
+
+@doris("top_level_domain")
+def _top_level_domain(call: Call) -> Lowered:
+    """The URL host's last label ('' when the host is no dotted domain)."""
+    call.arity(1)
+    text = call.text(0)
+    found = fn("coalesce", fn("list_extract", fn("dbk_url_labels", text), lit(-1)), lit(""))
+    return case((exp.Is(this=text.copy(), expression=exp.null()), exp.null()), default=found), Kind.STRING
+
+
+@doris("first_significant_subdomain")
+def _first_significant_subdomain(call: Call) -> Lowered:
+    call.arity(1)
+    return fn("dbk_url_domain_part", call.text(0), exp.false()), Kind.STRING
+
+
+@doris("cut_to_first_significant_subdomain")
+def _cut_to_first_significant_subdomain(call: Call) -> Lowered:
+    """The host from its first significant subdomain on ('www.google.com.cn' -> 'google.com.cn')."""
+    call.arity(1)
+    return fn("dbk_url_domain_part", call.text(0), exp.true()), Kind.STRING
+
+
+# encode_as_<suffix>: the integer's width in bytes and its DuckDB type
+_CODE_WIDTHS = {
+    "smallint": (2, "SMALLINT"), "int": (4, "INTEGER"), "bigint": (8, "BIGINT"), "largeint": (16, "HUGEINT"),
+}  # fmt: skip
+
+
+def _encode_as(width: int, duck_type: str) -> Lowering:
+    def lower(call: Call) -> Lowered:
+        call.arity(1)
+        return cast(fn("dbk_encode_varchar", call.text(0), lit(width)), duck_type), Kind.INT
+
+    return lower
+
+
+for _suffix, (_width, _duck_type) in _CODE_WIDTHS.items():
+    doris(f"encode_as_{_suffix}")(_encode_as(_width, _duck_type))
+
+
+@doris("decode_as_varchar")
+def _decode_as_varchar(call: Call) -> Lowered:
+    """The text an encode_as_<int> call packed, read at the width of the integer's type (a literal's type is
+    the smallest that holds it, as Doris types literals; a TINYINT is no encoding)."""
+    call.arity(1)
+    value = call.constant(0)
+    if value is not None and value.lstrip("-").isdigit():
+        width = next((w for w, _ in _CODE_WIDTHS.values() if -(2 ** (8 * w - 1)) <= int(value) < 2 ** (8 * w - 1)), 16)
+        if -128 <= int(value) < 128:
+            raise DorisError("Invalid input of function decode_as_varchar")
+        return fn("dbk_decode_varchar", cast(call.arg(0), "HUGEINT"), lit(width)), Kind.STRING
+    arg = call.arg(0)
+    width_of = case(
+        *[(exp.EQ(this=fn("typeof", arg.copy()), expression=lit(t)), lit(w)) for w, t in _CODE_WIDTHS.values()],
+        default=lit(16),
+    )
+    return fn("dbk_decode_varchar", cast(arg, "HUGEINT"), width_of), Kind.STRING
