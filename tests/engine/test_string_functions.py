@@ -65,6 +65,21 @@ CASES: list[tuple[str, Any]] = [
     ("SELECT decode_as_varchar(encode_as_largeint('abcdefghijklmno'))", "abcdefghijklmno"),
     ("SELECT decode_as_varchar(CAST('8321' AS SMALLINT))", "A"),
     ("SELECT decode_as_varchar(8321)", "A"),
+    # parse_data_size: whole bytes, units in powers of 1024
+    ("SELECT parse_data_size('2.234kB')", 2287),
+    ("SELECT parse_data_size('1.9B')", 1),
+    ("SELECT parse_data_size('8YB')", 9671406556917033397649408),
+    ("SELECT parse_data_size('69175290276410818560EB')", 79753679747094952374228423616820674560),
+    ("SELECT parse_data_size(NULL)", None),
+    # MID takes SUBSTRING's FROM / FOR syntax
+    ("SELECT mid('abcdef' FROM -3)", "def"),
+    ("SELECT mid('abcdef' FROM 3 FOR 10)", "cdef"),
+    ("SELECT mid('a' FROM 0 FOR 1)", ""),
+    # CHAR: each integer's bytes, NULLs skipped, NULL when the bytes are no UTF-8
+    ("SELECT char(68, 111, 114, 0, 105, NULL, 115 USING utf8)", "Dor\x00is"),
+    ("SELECT char(15049882, 15179199, 14989469)", "多睿丝"),
+    ("SELECT length(char(229, 164, 154))", 3),
+    ("SELECT char(255)", None),
 ]
 
 
@@ -80,6 +95,7 @@ def test_string_function(db: duckdb.DuckDBPyConnection, sql: str, expected: Any)
         ("SELECT split_by_regexp('a,b', ',', -10)", "function must be a positive constant"),
         ("SELECT split_by_regexp('a,b', ',', 1 + 2)", "function must be a positive constant"),
         ("SELECT decode_as_varchar(2)", "Invalid input of function decode_as_varchar"),
+        ("SELECT char(68 USING abc)", "only support charset name 'utf8'"),
     ],
 )
 def test_string_function_error(db: duckdb.DuckDBPyConnection, sql: str, message: str) -> None:  # noqa: F811

@@ -40,8 +40,8 @@ _EXPLAIN_WORDS = (
 )
 
 
-# calls with a syntax of their own, parsed as sqlglot parses them (SUBSTRING(s FROM 2 FOR 3))
-_SYNTAX = {"SUBSTRING", "SUBSTR", "POSITION", "TRIM", "EXTRACT", "CAST", "CONVERT", "TRY_CAST"}
+# calls with a syntax of their own, parsed as sqlglot parses them (SUBSTRING(s FROM 2 FOR 3), CHAR(n USING utf8))
+_SYNTAX = {"SUBSTRING", "SUBSTR", "POSITION", "TRIM", "EXTRACT", "CAST", "CONVERT", "TRY_CAST", "CHAR"}
 
 
 class DorisBK(Doris):
@@ -66,6 +66,8 @@ class DorisBK(Doris):
         FUNCTION_PARSERS = {
             **{n: p for n, p in Doris.Parser.FUNCTION_PARSERS.items() if n.lower() not in CALLS or n in _SYNTAX},
             "GROUP_CONCAT": lambda self: self._parse_group_concat(),
+            # MID(s FROM p FOR n) as SUBSTRING's syntax
+            "MID": Doris.Parser.FUNCTION_PARSERS["SUBSTRING"],
         }
 
         def _parse_table_parts(

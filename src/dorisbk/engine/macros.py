@@ -200,6 +200,21 @@ MACROS: tuple[tuple[str, str], ...] = (
         """list_transform([CAST(v & 15 AS BIGINT)], lambda dv_n: decode(unhex(left(
             lpad(hex(CAST(v - dv_n AS UHUGEINT) * 2), 2 * w, '0'), 2 * dv_n))))[1]""",
     ),
+    # parse_data_size('2.5kB'): the whole bytes of a size in B, kB, MB... YB (powers of 1024)
+    (
+        "dbk_parse_data_size(s)",
+        r"""CASE WHEN NOT regexp_full_match(s, '\d+(\.\d*)?(B|kB|MB|GB|TB|PB|EB|ZB|YB)')
+            THEN error('Invalid Input argument "' || s || '" of function parse_data_size')
+        ELSE list_transform([CAST(pow(1024, instr('BkMGTPEZY', regexp_extract(s, '([A-Za-z])B?$', 1)) - 1) AS HUGEINT)],
+            lambda pd_m: CAST(regexp_extract(s, '^\d+') AS HUGEINT) * pd_m
+                + CAST(floor(coalesce(TRY_CAST('0' || regexp_extract(s, '\.\d*') AS DOUBLE), 0) * pd_m) AS HUGEINT))[1]
+        END""",
+    ),
+    # CHAR(n): n's big-endian bytes without leading zero bytes (0 is one zero byte), as hex digits
+    (
+        "dbk_char_hex(n)",
+        "CASE WHEN n IS NULL THEN '' ELSE lpad(hex(n), CAST(2 * ceil(length(hex(n)) / 2) AS INTEGER), '0') END",
+    ),
     # s split on d, a last empty piece (after a trailing d) dropped
     (
         "dbk_split_trailing(s, d)",

@@ -179,6 +179,7 @@ for _names, _duck_name, _kind, _counts in (
     (("rtrim_in",), "rtrim", Kind.STRING, (1, 2)),
     (("url_encode",), "dbk_url_encode", Kind.STRING, (1,)),
     (("url_decode",), "url_decode", Kind.STRING, (1,)),
+    (("parse_data_size",), "dbk_parse_data_size", Kind.LARGEINT, (1,)),
 ):
     doris(*_names)(_text_call(_duck_name, _kind, *_counts))
 
@@ -558,3 +559,14 @@ def _decode_as_varchar(call: Call) -> Lowered:
         default=lit(16),
     )
     return fn("dbk_decode_varchar", cast(arg, "HUGEINT"), width_of), Kind.STRING
+
+
+@doris("char")
+def _char(call: Call) -> Lowered:
+    """CHAR(n, ... USING utf8): the bytes of each non-NULL integer, read as UTF-8 (NULL when they are not).
+    Lowering hands the charset's name over as the last argument."""
+    charset = (call.constant(len(call.args) - 1) or "").lower()
+    if charset not in ("utf8", "utf-8", "utf8mb4"):
+        raise DorisError(f"only support charset name 'utf8', but got '{charset}'")
+    hexes = [fn("dbk_char_hex", cast(call.integer(i), "BIGINT")) for i in range(len(call.args) - 1)]
+    return fn("TRY", fn("decode", fn("unhex", fn("concat", *hexes)))), Kind.STRING
