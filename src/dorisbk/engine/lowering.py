@@ -43,6 +43,9 @@ def _lower_node(node: exp.Expression, typer: Typer, zone: str) -> exp.Expression
     if isinstance(node, exp.Substring):
         args = [a for a in (node.this, node.args.get("start"), node.args.get("length")) if a is not None]
         return _call("substring", args, typer, zone)
+    if isinstance(node, exp.Trim):
+        name = {"LEADING": "ltrim", "TRAILING": "rtrim"}.get(node.text("position").upper(), "trim")
+        return _call(name, [a for a in (node.this, node.args.get("expression")) if a is not None], typer, zone)
     if isinstance(node, exp.Chr):  # CHAR(n, ... [USING charset]): the charset's name comes last
         charset = node.args.get("charset")
         return _call("char", [*node.expressions, exp.Literal.string(charset.name if charset else "utf8")], typer, zone)

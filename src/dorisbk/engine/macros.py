@@ -126,29 +126,39 @@ MACROS: tuple[tuple[str, str], ...] = (
         WHEN p > 0 THEN substring(s, p, l) ELSE substring(s, length(s) + p + 1, l) END""",
     ),
     ("dbk_left(s, n)", "CASE WHEN n <= 0 THEN '' ELSE left(s, n) END"),
-    ("dbk_right(s, n)", "CASE WHEN n <= 0 THEN '' ELSE right(s, n) END"),
+    # a negative count keeps the text from that (1-based) position on: right('Hello doris', -7) is 'doris'
+    ("dbk_right(s, n)", "CASE WHEN n = 0 THEN '' WHEN n < 0 THEN substring(s, -n) ELSE right(s, n) END"),
     (
         "dbk_substring_index(s, d, n)",
-        """CASE WHEN n = 0 OR d = '' THEN ''
+        """CASE WHEN s IS NULL OR d IS NULL OR n IS NULL THEN NULL WHEN n = 0 OR d = '' THEN ''
         WHEN n > 0 THEN array_to_string(list_slice(string_split(s, d), 1, n), d)
         ELSE array_to_string(list_slice(string_split(s, d), greatest(len(string_split(s, d)) + n + 1, 1),
             len(string_split(s, d))), d) END""",
     ),
     (
         "dbk_locate(sub, s, pos)",
-        """CASE WHEN pos <= 0 OR pos > length(s) + 1 THEN 0
+        """CASE WHEN pos <= 0 OR pos > greatest(length(s), 1) THEN 0
         WHEN instr(substring(s, pos), sub) = 0 THEN 0 ELSE instr(substring(s, pos), sub) + pos - 1 END""",
     ),
     (
         "dbk_initcap(s)",
         """array_to_string(list_transform(range(1, length(s) + 1), lambda i: CASE
-        WHEN i = 1 OR NOT regexp_full_match(substring(s, i - 1, 1), '[A-Za-z0-9]') THEN upper(substring(s, i, 1))
+        WHEN i = 1 OR regexp_full_match(substring(s, i - 1, 1), '[^A-Za-z0-9\\x{80}-\\x{10FFFF}]')
+            THEN upper(substring(s, i, 1))
         ELSE lower(substring(s, i, 1)) END), '')""",
     ),
-    ("dbk_split_part(s, d, n)", "CASE WHEN n = 0 THEN NULL ELSE list_extract(string_split(s, d), n) END"),
+    # split_part: NULL when d is not in s ('' for an empty d); a negative field counts from the right, split from
+    # the right
+    (
+        "dbk_split_part(s, d, n)",
+        """CASE WHEN d IS NULL OR n = 0 OR (d <> '' AND instr(s, d) = 0) THEN NULL WHEN d = '' THEN ''
+        WHEN n > 0 THEN list_extract(string_split(s, d), n)
+        ELSE reverse(list_extract(string_split(reverse(s), reverse(d)), -n)) END""",
+    ),
     (
         "dbk_split_by_string(s, sep)",
-        "CASE WHEN s = '' AND sep <> '' THEN CAST([] AS VARCHAR[]) ELSE string_split(s, sep) END",
+        """CASE WHEN sep IS NULL THEN NULL WHEN s = '' AND sep <> '' THEN CAST([] AS VARCHAR[])
+        ELSE string_split(s, sep) END""",
     ),
     (
         "dbk_count_substrings(s, sub)",
@@ -232,7 +242,7 @@ MACROS: tuple[tuple[str, str], ...] = (
                 NOT list_contains(list_transform(list_slice(sm_l, sm_i + 1, len(sm_l)), lambda sm_x: sm_x.k), sm_e.k)
             )))[1] END""",
     ),
-    ("dbk_unhex(s)", "COALESCE(TRY(decode(unhex(s))), '')"),
+    ("dbk_unhex(s)", "CASE WHEN s IS NOT NULL THEN COALESCE(TRY(decode(unhex(s))), '') END"),
     ("dbk_from_base64(s)", "TRY(decode(from_base64(s)))"),
     ("dbk_string_list(l)", """'[' || array_to_string(list_transform(l, lambda x: '''' || x || ''''), ',') || ']'"""),
     # Doris encodes as Java's URLEncoder: space as '+', '*' kept, '~' encoded
@@ -725,6 +735,23 @@ MACROS: tuple[tuple[str, str], ...] = (
         """coalesce(list_transform(list_filter(string_split(split_part(split_part(u, '#', 1), '?', 2), '&'),
             lambda up_p: starts_with(up_p, name || '=')), lambda up_p: substr(up_p, length(name) + 2))[1],
             CASE WHEN u IS NOT NULL AND name IS NOT NULL THEN '' END)""",
+    ),
+    # ltrim / rtrim with a string: every repetition of t at the start (end) of s removed
+    (
+        "dbk_strip_lead(s, t)",
+        """CASE WHEN t = '' THEN s ELSE substr(s, 1 + length(t) * list_max(list_filter(
+            range(0, length(s) // length(t) + 1), lambda tl_i: starts_with(s, repeat(t, tl_i))))) END""",
+    ),
+    (
+        "dbk_strip_trail(s, t)",
+        """CASE WHEN t = '' THEN s ELSE left(s, length(s) - length(t) * list_max(list_filter(
+            range(0, length(s) // length(t) + 1), lambda tt_i: ends_with(s, repeat(t, tt_i))))) END""",
+    ),
+    # how many whole characters of s fit in its first (last) n bytes
+    (
+        "dbk_chars_in_bytes(s, n, from_end)",
+        """len(list_filter(range(1, length(s) + 1),
+            lambda cb_i: strlen(CASE WHEN from_end THEN right(s, cb_i) ELSE left(s, cb_i) END) <= n))""",
     ),
     # mask: upper-case letters, lower-case letters and digits each replaced by one character
     (

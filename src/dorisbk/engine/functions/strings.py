@@ -66,7 +66,7 @@ def _pad(duck_name: str) -> Lowering:
             expression=exp.GT(this=size.copy(), expression=fn("length", text.copy())),
         )
         return case(
-            (exp.LT(this=size.copy(), expression=lit(0)), exp.null()), (empty_filler, exp.null()), default=padded
+            (exp.LT(this=size.copy(), expression=lit(0)), exp.null()), (empty_filler, lit("")), default=padded
         ), Kind.STRING
 
     return lower
@@ -93,12 +93,21 @@ def _concat(call: Call) -> Lowered:
 
 @doris("concat_ws")
 def _concat_ws(call: Call) -> Lowered:
+    """With arrays after the separator: all their non-NULL elements joined ('' when an array is NULL)."""
     if len(call.args) < 2:
         raise DorisError("concat_ws needs a separator and at least one value")
-    if len(call.args) == 2 and call.kinds[1] == Kind.ARRAY:
+    if all(kind in (Kind.ARRAY, Kind.NULL) for kind in call.kinds[1:]) and Kind.ARRAY in call.kinds[1:]:
         separator = call.text(0)
-        joined = fn("array_to_string", call.arg(1), separator)
-        return case((exp.Is(this=separator.copy(), expression=exp.null()), exp.null()), default=joined), Kind.STRING
+        lists = [call.arg(i) for i in range(1, len(call.args))]
+        items = fn(
+            "list_filter", fn("flatten", exp.Array(expressions=lists)), lambda_of(lambda x: x.is_(exp.null()).not_())
+        )
+        any_null = exp.or_(*[exp.Is(this=a.copy(), expression=exp.null()) for a in lists])
+        return case(
+            (exp.Is(this=separator.copy(), expression=exp.null()), exp.null()),
+            (any_null, lit("")),
+            default=fn("dbk_join", cast(items, "VARCHAR[]"), separator),
+        ), Kind.STRING
     return fn("concat_ws", *[call.text(i) for i in range(len(call.args))]), Kind.STRING
 
 
@@ -121,14 +130,20 @@ def _reverse(call: Call) -> Lowered:
 @doris("space")
 def _space(call: Call) -> Lowered:
     call.arity(1)
-    return fn("repeat", lit(" "), fn("greatest", cast(call.integer(0), "BIGINT"), lit(0))), Kind.STRING
+    count = cast(call.integer(0), "BIGINT")
+    positive = case((exp.LT(this=count, expression=lit(0)), lit(0)), default=count.copy())
+    return fn("repeat", lit(" "), positive), Kind.STRING
 
 
 @doris("ascii")
 def _ascii(call: Call) -> Lowered:
+    """The first byte's value (of a multi-byte character too), 0 for ''."""
     call.arity(1)
     text = call.text(0)
-    return case((exp.EQ(this=text, expression=lit("")), lit(0)), default=fn("ascii", text.copy())), Kind.INT
+    first = cast(
+        exp.DPipe(this=lit("0x"), expression=fn("left", fn("hex", text.copy()), lit(2)), safe=False), "INTEGER"
+    )
+    return case((exp.EQ(this=text, expression=lit("")), lit(0)), default=first), Kind.INT
 
 
 @doris("split_part")
@@ -272,7 +287,10 @@ def _elt(call: Call) -> Lowered:
     if len(call.args) < 2:
         raise DorisError("elt needs an index and at least one string")
     items = exp.Array(expressions=[call.text(i) for i in range(1, len(call.args))])
-    return fn("list_extract", items, cast(call.integer(0), "BIGINT")), Kind.STRING
+    index = cast(call.integer(0), "BIGINT")
+    return case(
+        (exp.LT(this=index, expression=lit(1)), exp.null()), default=fn("list_extract", items, index.copy())
+    ), Kind.STRING
 
 
 @doris("field")
@@ -323,10 +341,11 @@ def _regexp_extract_all(call: Call) -> Lowered:
 
 @doris("quote")
 def _quote(call: Call) -> Lowered:
-    """The text between single quotes, as Doris writes it (nothing inside is escaped)."""
+    """The text between single quotes, a backslash or a quote inside escaped with a backslash."""
     call.arity(1)
+    escaped = fn("replace", fn("replace", call.text(0), lit("\\"), lit("\\\\")), lit("'"), lit("\\'"))
     return exp.DPipe(
-        this=exp.DPipe(this=lit("'"), expression=call.text(0), safe=False), expression=lit("'"), safe=False
+        this=exp.DPipe(this=lit("'"), expression=escaped, safe=False), expression=lit("'"), safe=False
     ), Kind.STRING
 
 
@@ -339,14 +358,15 @@ def _mask(call: Call) -> Lowered:
 
 
 def _mask_n(first: bool) -> Lowering:
-    """mask_first_n / mask_last_n: the first (last) n characters masked as ``mask`` does, all of them without n."""
+    """mask_first_n / mask_last_n: the characters within the first (last) n bytes masked as ``mask`` does, all
+    of them without n."""
 
     def lower(call: Call) -> Lowered:
         call.arity(1, 2)
         text = call.text(0)
         if len(call.args) == 1:
             return fn("dbk_mask", text, lit("X"), lit("x"), lit("n")), Kind.STRING
-        n = fn("greatest", cast(call.integer(1), "BIGINT"), lit(0))
+        n = fn("dbk_chars_in_bytes", text.copy(), cast(call.integer(1), "BIGINT"), exp.false() if first else exp.true())
         size = fn("length", text.copy())
         if first:
             head, tail = (
@@ -375,7 +395,8 @@ def _digital_masking(call: Call) -> Lowered:
     """Doris's alias function: the first three and last four digits around ``****``."""
     call.arity(1)
     text = call.text(0)
-    return fn("concat", fn("left", text, lit(3)), lit("****"), fn("right", text.copy(), lit(4))), Kind.STRING
+    masked = exp.DPipe(this=fn("left", text, lit(3)), expression=lit("****"), safe=False)
+    return exp.DPipe(this=masked, expression=fn("right", text.copy(), lit(4)), safe=False), Kind.STRING
 
 
 for _names, _duck_name in (
@@ -570,3 +591,24 @@ def _char(call: Call) -> Lowered:
         raise DorisError(f"only support charset name 'utf8', but got '{charset}'")
     hexes = [fn("dbk_char_hex", cast(call.integer(i), "BIGINT")) for i in range(len(call.args) - 1)]
     return fn("TRY", fn("decode", fn("unhex", fn("concat", *hexes)))), Kind.STRING
+
+
+def _trim(duck_name: str, *strips: str) -> Lowering:
+    """TRIM / LTRIM / RTRIM: blanks off, or with a second argument every repetition of that string (not a set of
+    characters: ``trim_in`` is that)."""
+
+    def lower(call: Call) -> Lowered:
+        call.arity(1, 2)
+        text = call.text(0)
+        if len(call.args) == 1:
+            return fn(duck_name, text), Kind.STRING
+        for strip in strips:
+            text = fn(strip, text, call.text(1))
+        return text, Kind.STRING
+
+    return lower
+
+
+doris("trim")(_trim("trim", "dbk_strip_lead", "dbk_strip_trail"))
+doris("ltrim")(_trim("ltrim", "dbk_strip_lead"))
+doris("rtrim")(_trim("rtrim", "dbk_strip_trail"))
