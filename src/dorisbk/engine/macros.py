@@ -242,7 +242,9 @@ MACROS: tuple[tuple[str, str], ...] = (
                 NOT list_contains(list_transform(list_slice(sm_l, sm_i + 1, len(sm_l)), lambda sm_x: sm_x.k), sm_e.k)
             )))[1] END""",
     ),
-    ("dbk_unhex(s)", "CASE WHEN s IS NOT NULL THEN COALESCE(TRY(decode(unhex(s))), '') END"),
+    # unhex: NULL (unhex_null) or '' (unhex) for text that is no whole hex bytes or no UTF-8
+    ("dbk_unhex_null(s)", "CASE WHEN regexp_full_match(s, '([0-9A-Fa-f]{2})+') THEN TRY(decode(unhex(s))) END"),
+    ("dbk_unhex(s)", "CASE WHEN s IS NOT NULL THEN COALESCE(dbk_unhex_null(s), '') END"),
     ("dbk_from_base64(s)", "TRY(decode(from_base64(s)))"),
     ("dbk_string_list(l)", """'[' || array_to_string(list_transform(l, lambda x: '''' || x || ''''), ',') || ']'"""),
     # Doris encodes as Java's URLEncoder: space as '+', '*' kept, '~' encoded
@@ -746,6 +748,51 @@ MACROS: tuple[tuple[str, str], ...] = (
         "dbk_strip_trail(s, t)",
         """CASE WHEN t = '' THEN s ELSE left(s, length(s) - length(t) * list_max(list_filter(
             range(0, length(s) // length(t) + 1), lambda tt_i: ends_with(s, repeat(t, tt_i))))) END""",
+    ),
+    # American Soundex of s's letters (other characters skipped): the first letter and three digits; H and W
+    # neither code nor separate, vowels separate, a run of one digit counts once
+    ("dbk_soundex_codes(l)", "translate(l, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', '01230129022455012623019202')"),
+    (
+        "dbk_soundex(s)",
+        """list_transform([upper(regexp_replace(s, '[^A-Za-z]', '', 'g'))], lambda sx_l: CASE WHEN sx_l = '' THEN ''
+        ELSE left(sx_l, 1) || rpad(list_transform([string_split(dbk_soundex_codes(left(sx_l, 1))
+            || replace(dbk_soundex_codes(substr(sx_l, 2)), '9', ''), '')],
+            lambda sx_d: replace(array_to_string(list_slice(list_filter(sx_d, lambda sx_c, sx_i:
+                sx_i = 1 OR sx_c <> sx_d[sx_i - 1]), 2, 100), ''), '0', ''))[1], 3, '0')[1:3] END)[1]""",
+    ),
+    # ngram_search: 2 * the n-grams text and pattern share / (text's + pattern's), over distinct n-grams
+    (
+        "dbk_ngrams(s, n)",
+        "list_distinct(list_transform(range(1, length(s) - n + 2), lambda ng_i: substr(s, ng_i, n)))",
+    ),
+    (
+        "dbk_ngram_search(t, p, n)",
+        """list_transform([{'a': dbk_ngrams(t, n), 'b': dbk_ngrams(p, n)}], lambda ns_g:
+            CASE WHEN len(ns_g.a) + len(ns_g.b) = 0 THEN 0.0
+            ELSE 2.0 * len(list_intersect(ns_g.a, ns_g.b)) / (len(ns_g.a) + len(ns_g.b)) END)[1]""",
+    ),
+    # insert / overlay(s, p, l, r): l characters from p replaced by r (to the end for l < 0 or past it); s
+    # as it is for p outside it
+    (
+        "dbk_overlay(s, p, l, r)",
+        """CASE WHEN s IS NULL OR p IS NULL OR l IS NULL OR r IS NULL THEN NULL
+        WHEN p < 1 OR p > length(s) THEN s
+        WHEN l < 0 OR p + l > length(s) THEN left(s, p - 1) || r
+        ELSE left(s, p - 1) || r || substr(s, p + l) END""",
+    ),
+    # replace_empty: an empty `old` puts `new` before every character and at the end
+    (
+        "dbk_replace_empty(s, old, new)",
+        """CASE WHEN old <> '' THEN replace(s, old, new) WHEN s = '' THEN new
+        ELSE new || dbk_join(string_split(s, ''), new) || new END""",
+    ),
+    # auto_partition_name('list', ...): each value's letters and digits, other characters as their code point
+    # in hex, then its length in characters
+    (
+        "dbk_list_partition_part(v)",
+        """array_to_string(list_transform(string_split(v, ''), lambda lp_c: CASE
+            WHEN regexp_full_match(lp_c, '[A-Za-z0-9]') THEN lp_c ELSE lower(hex(unicode(lp_c))) END), '')
+            || length(v)""",
     ),
     # how many whole characters of s fit in its first (last) n bytes
     (

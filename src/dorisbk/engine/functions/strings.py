@@ -195,6 +195,9 @@ for _names, _duck_name, _kind, _counts in (
     (("url_encode",), "dbk_url_encode", Kind.STRING, (1,)),
     (("url_decode",), "url_decode", Kind.STRING, (1,)),
     (("parse_data_size",), "dbk_parse_data_size", Kind.LARGEINT, (1,)),
+    (("unhex_null",), "dbk_unhex_null", Kind.STRING, (1,)),
+    (("soundex",), "dbk_soundex", Kind.STRING, (1,)),
+    (("replace_empty",), "dbk_replace_empty", Kind.STRING, (3,)),
 ):
     doris(*_names)(_text_call(_duck_name, _kind, *_counts))
 
@@ -612,3 +615,61 @@ def _trim(duck_name: str, *strips: str) -> Lowering:
 doris("trim")(_trim("trim", "dbk_strip_lead", "dbk_strip_trail"))
 doris("ltrim")(_trim("ltrim", "dbk_strip_lead"))
 doris("rtrim")(_trim("rtrim", "dbk_strip_trail"))
+
+
+@doris("ngram_search")
+def _ngram_search(call: Call) -> Lowered:
+    """The n-gram similarity of the text to the pattern, n a constant."""
+    call.arity(3)
+    n = call.constant(2)
+    if n is None or not n.isdigit() or int(n) == 0:
+        raise DorisError("ngram_search's gram number must be a positive constant")
+    return fn("dbk_ngram_search", call.text(0), call.text(1), lit(int(n))), Kind.DOUBLE
+
+
+@doris("insert", "stuff", "overlay")
+def _overlay(call: Call) -> Lowered:
+    call.arity(4)
+    return fn("dbk_overlay", call.text(0), call.integer(1), call.integer(2), call.text(3)), Kind.STRING
+
+
+@doris("random_bytes")
+def _random_bytes(call: Call) -> Lowered:
+    """'0x' and the hex digits of n random bytes; an error for a negative n."""
+    call.arity(1)
+    n = cast(call.integer(0), "BIGINT")
+    value = cast(fn("floor", exp.Mul(this=fn("random"), expression=lit(256))), "INTEGER")
+    byte = fn("lpad", fn("lower", fn("hex", value)), lit(2), lit("0"))
+    digits = fn("array_to_string", fn("list_transform", fn("range", n), lambda_of(lambda _: byte)), lit(""))
+    invalid = exp.DPipe(
+        this=exp.DPipe(this=lit("argument "), expression=cast(n.copy(), "VARCHAR"), safe=False),
+        expression=lit(" of function random_bytes at row 0 was invalid"),
+        safe=False,
+    )
+    return case(
+        (exp.LT(this=n.copy(), expression=lit(0)), fn("error", invalid)),
+        default=exp.DPipe(this=lit("0x"), expression=digits, safe=False),
+    ), Kind.STRING
+
+
+_PARTITION_UNITS = {"year", "month", "day", "hour", "minute", "second"}
+
+
+@doris("auto_partition_name")
+def _auto_partition_name(call: Call) -> Lowered:
+    """The name Doris gives an automatic partition: for 'range', 'p' and the value truncated to the unit as
+    yyyyMMddHHmmss; for 'list', 'p' and each value's readable characters followed by its length."""
+    kind = (call.constant(0) or "").lower()
+    if kind == "range":
+        call.arity(3)
+        unit = (call.constant(1) or "").lower()
+        if unit not in _PARTITION_UNITS:
+            raise DorisError("auto_partition_name must accept year|month|day|hour|minute|second for 2nd argument")
+        start = fn("date_trunc", lit(unit), call.datetime(2))
+        return exp.DPipe(this=lit("p"), expression=fn("strftime", start, lit("%Y%m%d%H%M%S")), safe=False), Kind.STRING
+    if kind == "list":
+        if len(call.args) < 2:
+            raise DorisError(f"Can not found function '{call.name}' which has {len(call.args)} arity.")
+        parts = [fn("dbk_list_partition_part", call.text(i)) for i in range(1, len(call.args))]
+        return fn("concat", lit("p"), *parts), Kind.STRING
+    raise DorisError("function auto_partition_name must accept range|list for 1st argument")
