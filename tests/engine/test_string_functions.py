@@ -96,7 +96,7 @@ CASES: list[tuple[str, Any]] = [
     ("SELECT mask_last_n('Helloṭṛ123', 9)", "Helloṭṛnnn"),
     ("SELECT ascii('ṭṛì')", 225),
     ("SELECT initcap('ṭṛì ḍḍumai hello')", "Ṭṛì Ḍḍumai Hello"),
-    ("SELECT quote('aaa\\\\')", "'aaa\\\\'"),
+    ("SELECT quote('aaa\\\\')", "'aaa\\'"),
     ("SELECT concat_ws('-', ['a', 'b'], ['c', NULL], ['d'])", "a-b-c-d"),
     ("SELECT concat_ws('-', ['a', 'b'], NULL, ['d'])", ""),
     ("SELECT lpad('hello', 10, '')", ""),
