@@ -794,6 +794,13 @@ MACROS: tuple[tuple[str, str], ...] = (
             WHEN regexp_full_match(lp_c, '[A-Za-z0-9]') THEN lp_c ELSE lower(hex(unicode(lp_c))) END), '')
             || length(v)""",
     ),
+    # next_day / previous_day's weekday: its two- or three-letter abbreviation or its full name, else an error
+    (
+        "dbk_weekday_name(name, f)",
+        """CASE WHEN upper(name) IN ('MO', 'MON', 'MONDAY', 'TU', 'TUE', 'TUESDAY', 'WE', 'WED', 'WEDNESDAY', 'TH',
+            'THU', 'THURSDAY', 'FR', 'FRI', 'FRIDAY', 'SA', 'SAT', 'SATURDAY', 'SU', 'SUN', 'SUNDAY') THEN name
+        WHEN name IS NOT NULL THEN error('Function ' || f || ' failed to parse weekday: ' || name) END""",
+    ),
     # how many whole characters of s fit in its first (last) n bytes
     (
         "dbk_chars_in_bytes(s, n, from_end)",

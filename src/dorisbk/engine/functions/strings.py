@@ -229,13 +229,13 @@ def _to_iso8601(call: Call) -> Lowered:
 @doris("previous_day")
 def _previous_day(call: Call) -> Lowered:
     call.arity(2)
-    return fn("dbk_previous_day", call.date(0), call.text(1)), Kind.DATE
+    return fn("dbk_previous_day", call.date(0), fn("dbk_weekday_name", call.text(1), lit("previous_day"))), Kind.DATE
 
 
 @doris("next_day")
 def _next_day(call: Call) -> Lowered:
     call.arity(2)
-    return fn("dbk_next_day", call.date(0), call.text(1)), Kind.DATE
+    return fn("dbk_next_day", call.date(0), fn("dbk_weekday_name", call.text(1), lit("next_day"))), Kind.DATE
 
 
 @doris("null_or_empty")
