@@ -3,6 +3,7 @@ taken from its string_functions regression suites' .out files and its documentat
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import duckdb
@@ -124,6 +125,17 @@ CASES: list[tuple[str, Any]] = [
     ("SELECT auto_partition_name('list', 'ṭṛì', 'ḍḍumai')", "p1e6d1e5bec31e0d1e0dumai6"),
     ("SELECT random_bytes(NULL)", None),
     ("SELECT length(random_bytes(7))", 16),
+    # LIKE: a backslash escapes %, _ and itself, and stands for itself before anything else
+    ("SELECT '%' LIKE '\\\\%'", True),
+    ("SELECT '\\%' LIKE '\\%'", False),
+    ("SELECT '\\\\b' LIKE '\\\\b'", True),
+    ("SELECT 'b' LIKE '\\\\b'", False),
+    ("SELECT 'ab' NOT LIKE 'a%'", False),
+    ("SELECT 'a' LIKE 'a' ESCAPE 'a'", True),
+    ("SELECT '%a' LIKE 'a%a' ESCAPE 'a'", True),
+    ("SELECT '%_' LIKE 'a%a' ESCAPE 'a'", False),
+    ("SELECT '%_' LIKE 'a%a_' ESCAPE 'a'", True),
+    ("SELECT next_day('2025-01-01', 'MO')", dt.date(2025, 1, 6)),
 ]
 
 
@@ -140,6 +152,7 @@ def test_string_function(db: duckdb.DuckDBPyConnection, sql: str, expected: Any)
         ("SELECT split_by_regexp('a,b', ',', 1 + 2)", "function must be a positive constant"),
         ("SELECT decode_as_varchar(2)", "Invalid input of function decode_as_varchar"),
         ("SELECT char(68 USING abc)", "only support charset name 'utf8'"),
+        ("SELECT 'a' LIKE 'aa' ESCAPE 'aa'", "like escape character must be a single ascii character"),
     ],
 )
 def test_string_function_error(db: duckdb.DuckDBPyConnection, sql: str, message: str) -> None:  # noqa: F811

@@ -673,3 +673,30 @@ def _auto_partition_name(call: Call) -> Lowered:
         parts = [fn("dbk_list_partition_part", call.text(i)) for i in range(1, len(call.args))]
         return fn("concat", lit("p"), *parts), Kind.STRING
     raise DorisError("function auto_partition_name must accept range|list for 1st argument")
+
+
+def like(node: exp.Like, escape: exp.Expression | None) -> exp.Expression:
+    """``text LIKE pattern [ESCAPE c]`` as Doris matches it: the escape character is a backslash unless named,
+    and one before anything but %, _ or itself stands for itself. A literal pattern is rewritten for DuckDB's
+    LIKE with a backslash escape; any other pattern takes DuckDB's reading of the escape. NOT LIKE stays
+    negated."""
+    text, pattern, negate = node.this.copy(), node.expression.copy(), node.args.get("negate")
+    char = "\\"
+    if escape is not None:
+        if not (isinstance(escape, exp.Literal) and escape.is_string):
+            raise DorisError("like escape character must be a string literal")
+        char = escape.name
+        if len(char) != 1 or not char.isascii():
+            raise DorisError("like escape character must be a single ascii character")
+    if not (isinstance(pattern, exp.Literal) and pattern.is_string):
+        return exp.Escape(this=exp.Like(this=text, expression=pattern, negate=negate), expression=lit(char))
+    source, out, i = pattern.name, [], 0
+    while i < len(source):
+        if source[i] == char and i + 1 < len(source) and source[i + 1] in ("%", "_", char):
+            out.append("\\" + source[i + 1])
+            i += 2
+            continue
+        out.append("\\" + source[i] if source[i] in (char, "\\") else source[i])
+        i += 1
+    rewritten = exp.Like(this=text, expression=lit("".join(out)), negate=negate)
+    return exp.Escape(this=rewritten, expression=lit("\\"))
