@@ -136,6 +136,18 @@ CASES: list[tuple[str, Any]] = [
     ("SELECT '%_' LIKE 'a%a' ESCAPE 'a'", False),
     ("SELECT '%_' LIKE 'a%a_' ESCAPE 'a'", True),
     ("SELECT next_day('2025-01-01', 'MO')", dt.date(2025, 1, 6)),
+    # regexp_extract(_or_null): '' (NULL) for no match or no such group; regexp_extract_all skips empty matches
+    ("SELECT regexp_extract('AbCdE', '([[:lower:]]+)C([[:lower:]]+)', 2)", "d"),
+    ("SELECT regexp_extract('AbCdE', '([[:lower:]]+)C([[:lower:]]+)', 3)", ""),
+    ("SELECT regexp_extract_or_null('AbCdE', '([[:lower:]]+)C([[:lower:]]+)', 3)", None),
+    ("SELECT regexp_extract_or_null('AbCdE', '([[:lower:]]+)C([[:lower:]]+)', 1)", "b"),
+    ("SELECT regexp_extract_or_null('AbCdE', 'x(y)', 1)", None),
+    ("SELECT regexp_extract('AbCdE', '([[:lower:]]+)C([[:lower:]]+)', g) FROM (SELECT 2 AS g) t", "d"),
+    ("SELECT regexp_extract('AbCdE', p, 1) FROM (SELECT 'billie eillish' AS p) t", ""),
+    ("SELECT regexp_extract_all('abcdfesscca', '(ab|c|)')", "['ab','c','c','c']"),
+    ("SELECT regexp_extract_all('asdfg', '(z|x|c|)')", ""),
+    ("SELECT regexp_extract_all('xxfs', 'f')", ""),
+    ("SELECT regexp_extract_all('x=a3&x=18abc&x=2', 'x=([0-9]+)([a-z]+)')", "['18']"),
 ]
 
 

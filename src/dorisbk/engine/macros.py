@@ -801,6 +801,12 @@ MACROS: tuple[tuple[str, str], ...] = (
             'THU', 'THURSDAY', 'FR', 'FRI', 'FRIDAY', 'SA', 'SAT', 'SATURDAY', 'SU', 'SUN', 'SUNDAY') THEN name
         WHEN name IS NOT NULL THEN error('Function ' || f || ' failed to parse weekday: ' || name) END""",
     ),
+    # the capturing groups of the regular expression p: each '(' neither escaped nor opening '(?...'
+    (
+        "dbk_regex_groups(p)",
+        r"""list_transform([regexp_replace(p, '\\.', '', 'g')], lambda rg_q: length(rg_q)
+            - length(replace(rg_q, '(', '')) - (length(rg_q) - length(replace(rg_q, '(?', ''))) // 2)[1]""",
+    ),
     # how many whole characters of s fit in its first (last) n bytes
     (
         "dbk_chars_in_bytes(s, n, from_end)",

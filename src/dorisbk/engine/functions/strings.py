@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 
 from dorisbk.engine.functions.catalog import Call, Lowered, Lowering, case, cast, doris, fn, lambda_of, lit, try_cast
@@ -323,23 +325,73 @@ def _regexp_replace(call: Call) -> Lowered:
     return fn("regexp_replace", call.text(0), call.text(1), call.text(2), lit("g")), Kind.STRING
 
 
-@doris("regexp_extract")
-def _regexp_extract(call: Call) -> Lowered:
-    call.arity(3)
-    group = call.constant(2)
-    if group is None or not group.isdigit():
-        raise DorisError("regexp_extract's group must be a constant")
-    return fn("regexp_extract", call.text(0), call.text(1), lit(int(group))), Kind.STRING
+def _group_count(pattern: str) -> int:
+    """The capturing groups of a regular expression: each '(' neither escaped nor opening '(?...'."""
+    plain = re.sub(r"\\.", "", pattern)
+    return plain.count("(") - plain.count("(?")
+
+
+def _groups(call: Call) -> tuple[int, exp.Expression | None]:
+    """The pattern's group count: known now for a literal (no expression), else at most 9, with an expression
+    that counts them per row."""
+    pattern = call.constant(1)
+    if pattern is not None and call.kinds[1] == Kind.STRING:
+        return _group_count(pattern), None
+    return 9, fn("dbk_regex_groups", call.text(1))
+
+
+def _regexp_group(or_null: bool) -> Lowering:
+    """regexp_extract / regexp_extract_or_null(s, pattern, group): the group of the first match; '' (NULL for
+    _or_null) when nothing matches or the pattern has no such group. The group may be a column."""
+
+    def lower(call: Call) -> Lowered:
+        call.arity(3)
+        text, pattern = call.text(0), call.text(1)
+        most, counted = _groups(call)
+        group = call.constant(2)
+        index = cast(call.integer(2), "BIGINT")
+        numbers = [int(group)] if group is not None and group.isdigit() else range(most + 1)
+        whens = []
+        for number in numbers:
+            if number > most:
+                continue
+            condition: exp.Expression = exp.EQ(this=index.copy(), expression=lit(number))
+            if counted is not None and number > 0:
+                condition = exp.and_(condition, exp.GTE(this=counted.copy(), expression=lit(number)))
+            whens.append((condition, fn("regexp_extract", text.copy(), pattern.copy(), lit(number))))
+        missing = exp.null() if or_null else lit("")
+        unknown = exp.or_(*[exp.Is(this=a.copy(), expression=exp.null()) for a in (text, pattern, index)])
+        found = case((unknown, exp.null()), *whens, default=missing)
+        if or_null:
+            found = case((fn("regexp_matches", text.copy(), pattern.copy()), found))
+        return found, Kind.STRING
+
+    return lower
+
+
+doris("regexp_extract")(_regexp_group(or_null=False))
+doris("regexp_extract_or_null")(_regexp_group(or_null=True))
 
 
 @doris("regexp_extract_all")
 def _regexp_extract_all(call: Call) -> Lowered:
+    """The first group of every non-empty match as ['a','b'] text; '' for none (or a pattern without groups)."""
     call.arity(2, 3)
     group = call.constant(2) if len(call.args) == 3 else "1"
     if group is None or not group.isdigit():
         raise DorisError("regexp_extract_all's group must be a constant")
-    found = fn("regexp_extract_all", call.text(0), call.text(1), lit(int(group)))
-    return fn("dbk_string_list", found), Kind.STRING
+    text, pattern = call.text(0), call.text(1)
+    unknown = exp.or_(exp.Is(this=text, expression=exp.null()), exp.Is(this=pattern, expression=exp.null()))
+    most, counted = _groups(call)
+    if int(group) > most:
+        return case((unknown, exp.null()), default=lit("")), Kind.STRING
+    matches = fn("regexp_extract_all", text.copy(), pattern.copy(), lit(int(group)))
+    found = fn("list_filter", matches, lambda_of(lambda x: exp.NEQ(this=x, expression=lit(""))))
+    whens = [(unknown.copy(), exp.null())]
+    if counted is not None:
+        whens.append((exp.LT(this=counted, expression=lit(int(group))), lit("")))
+    whens.append((exp.EQ(this=fn("len", found), expression=lit(0)), lit("")))
+    return case(*whens, default=fn("dbk_string_list", found.copy())), Kind.STRING
 
 
 @doris("quote")
