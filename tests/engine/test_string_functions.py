@@ -136,6 +136,11 @@ CASES: list[tuple[str, Any]] = [
     ("SELECT '%_' LIKE 'a%a' ESCAPE 'a'", False),
     ("SELECT '%_' LIKE 'a%a_' ESCAPE 'a'", True),
     ("SELECT next_day('2025-01-01', 'MO')", dt.date(2025, 1, 6)),
+    (
+        "SELECT money_format(-170141183460469231731687303715884105728)",
+        "-170,141,183,460,469,231,731,687,303,715,884,105,728.00",
+    ),
+    ("SELECT money_format(1234)", "1,234.00"),
     # regexp_extract(_or_null): '' (NULL) for no match or no such group; regexp_extract_all skips empty matches
     ("SELECT regexp_extract('AbCdE', '([[:lower:]]+)C([[:lower:]]+)', 2)", "d"),
     ("SELECT regexp_extract('AbCdE', '([[:lower:]]+)C([[:lower:]]+)', 3)", ""),

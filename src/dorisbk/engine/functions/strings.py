@@ -157,8 +157,9 @@ def _split_part(call: Call) -> Lowered:
 @doris("money_format")
 def _money_format(call: Call) -> Lowered:
     call.arity(1)
-    if call.kinds[0] in (Kind.INT, Kind.LARGEINT):
-        return fn("dbk_money", cast(call.arg(0), "HUGEINT")), Kind.STRING
+    if call.kinds[0] in (Kind.INT, Kind.LARGEINT):  # whole: its digits grouped, LARGEINT's least value too
+        grouped = fn("format", lit("{:,}"), cast(call.arg(0), "HUGEINT"))
+        return exp.DPipe(this=grouped, expression=lit(".00"), safe=False), Kind.STRING
     value = call.arg(0) if call.kinds[0] == Kind.DECIMAL else try_cast(cast(call.number(0), "DOUBLE"), "DECIMAL(38, 4)")
     return fn("dbk_money", fn("round", value, lit(2))), Kind.STRING
 
