@@ -170,6 +170,7 @@ def test_string_function(db: duckdb.DuckDBPyConnection, sql: str, expected: Any)
         ("SELECT decode_as_varchar(2)", "Invalid input of function decode_as_varchar"),
         ("SELECT char(68 USING abc)", "only support charset name 'utf8'"),
         ("SELECT 'a' LIKE 'aa' ESCAPE 'aa'", "like escape character must be a single ascii character"),
+        ("SELECT 'a' LIKE 'aa' ESCAPE 1", "like escape character must be a string literal"),
     ],
 )
 def test_string_function_error(db: duckdb.DuckDBPyConnection, sql: str, message: str) -> None:  # noqa: F811

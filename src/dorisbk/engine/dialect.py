@@ -97,6 +97,13 @@ class DorisBK(Doris):
             self._match_r_paren()
             return self.expression(exp.Partition(expressions=names))
 
+        def _parse_escape(self, this: exp.Expr | None) -> exp.Expr | None:
+            """``LIKE ... ESCAPE x`` with any primary as x: lowering tells Doris's error for one that is no
+            string literal."""
+            if not self._match(TokenType.ESCAPE):
+                return this
+            return self.expression(exp.Escape(this=this, expression=self._parse_primary()))
+
         def _parse_partition_name(self) -> exp.Expr | None:
             """One partition name: a plain or backquoted identifier."""
             name = self._parse_id_var(any_token=False)
