@@ -44,8 +44,8 @@ _EXPLAIN_WORDS = (
 # Doris's compound interval units (INTERVAL '1 2:03:04' DAY_SECOND)
 _COMPOUND = {"DAY_SECOND", "DAY_HOUR", "MINUTE_SECOND", "SECOND_MICROSECOND"}
 
-# calls with a syntax of their own, parsed as sqlglot parses them (SUBSTRING(s FROM 2 FOR 3))
-_SYNTAX = {"SUBSTRING", "SUBSTR", "POSITION", "TRIM", "EXTRACT", "CAST", "CONVERT", "TRY_CAST"}
+# calls with a syntax of their own, parsed as sqlglot parses them (SUBSTRING(s FROM 2 FOR 3), CHAR(n USING utf8))
+_SYNTAX = {"SUBSTRING", "SUBSTR", "POSITION", "TRIM", "EXTRACT", "CAST", "CONVERT", "TRY_CAST", "CHAR"}
 
 
 class DorisBK(Doris):
@@ -70,6 +70,8 @@ class DorisBK(Doris):
         FUNCTION_PARSERS = {
             **{n: p for n, p in Doris.Parser.FUNCTION_PARSERS.items() if n.lower() not in CALLS or n in _SYNTAX},
             "GROUP_CONCAT": lambda self: self._parse_group_concat(),
+            # MID(s FROM p FOR n) as SUBSTRING's syntax
+            "MID": Doris.Parser.FUNCTION_PARSERS["SUBSTRING"],
         }
 
         def _parse_interval_span(self, this: exp.Expression, parse_function_unit: bool = True) -> exp.Interval:
@@ -106,6 +108,13 @@ class DorisBK(Doris):
                 names.append(self._parse_partition_name())
             self._match_r_paren()
             return self.expression(exp.Partition(expressions=names))
+
+        def _parse_escape(self, this: exp.Expr | None) -> exp.Expr | None:
+            """``LIKE ... ESCAPE x`` with any primary as x: lowering tells Doris's error for one that is no
+            string literal."""
+            if not self._match(TokenType.ESCAPE):
+                return this
+            return self.expression(exp.Escape(this=this, expression=self._parse_primary()))
 
         def _parse_partition_name(self) -> exp.Expr | None:
             """One partition name: a plain or backquoted identifier."""

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from sqlglot import exp
 
 from dorisbk.engine import functions
+from dorisbk.engine.functions import strings
 from dorisbk.engine.functions.catalog import as_date, as_datetime, try_cast
 from dorisbk.engine.functions.dates import scaled_text
 from dorisbk.engine.functions.jsonb import as_json
@@ -44,6 +45,16 @@ def _lower_node(node: exp.Expression, typer: Typer, zone: str) -> exp.Expression
     if isinstance(node, exp.Substring):
         args = [a for a in (node.this, node.args.get("start"), node.args.get("length")) if a is not None]
         return _call("substring", args, typer, zone)
+    if isinstance(node, exp.Like) and not isinstance(node.parent, exp.Escape):
+        return typer.note(strings.like(node, None), Kind.BOOLEAN)
+    if isinstance(node, exp.Escape) and isinstance(node.this, exp.Like):
+        return typer.note(strings.like(node.this, node.expression), Kind.BOOLEAN)
+    if isinstance(node, exp.Trim):
+        name = {"LEADING": "ltrim", "TRAILING": "rtrim"}.get(node.text("position").upper(), "trim")
+        return _call(name, [a for a in (node.this, node.args.get("expression")) if a is not None], typer, zone)
+    if isinstance(node, exp.Chr):  # CHAR(n, ... [USING charset]): the charset's name comes last
+        charset = node.args.get("charset")
+        return _call("char", [*node.expressions, exp.Literal.string(charset.name if charset else "utf8")], typer, zone)
     if isinstance(node, exp.Struct) and all(isinstance(e, exp.PropertyEQ) for e in node.expressions):
         return _map_literal(node, typer)
     if isinstance(node, (exp.Cast, exp.TryCast)) and not isinstance(node.parent, exp.Table):

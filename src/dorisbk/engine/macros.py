@@ -168,36 +168,125 @@ MACROS: tuple[tuple[str, str], ...] = (
         WHEN p > 0 THEN substring(s, p, l) ELSE substring(s, length(s) + p + 1, l) END""",
     ),
     ("dbk_left(s, n)", "CASE WHEN n <= 0 THEN '' ELSE left(s, n) END"),
-    ("dbk_right(s, n)", "CASE WHEN n <= 0 THEN '' ELSE right(s, n) END"),
+    # a negative count keeps the text from that (1-based) position on: right('Hello doris', -7) is 'doris'
+    ("dbk_right(s, n)", "CASE WHEN n = 0 THEN '' WHEN n < 0 THEN substring(s, -n) ELSE right(s, n) END"),
     (
         "dbk_substring_index(s, d, n)",
-        """CASE WHEN n = 0 OR d = '' THEN ''
+        """CASE WHEN s IS NULL OR d IS NULL OR n IS NULL THEN NULL WHEN n = 0 OR d = '' THEN ''
         WHEN n > 0 THEN array_to_string(list_slice(string_split(s, d), 1, n), d)
         ELSE array_to_string(list_slice(string_split(s, d), greatest(len(string_split(s, d)) + n + 1, 1),
             len(string_split(s, d))), d) END""",
     ),
     (
         "dbk_locate(sub, s, pos)",
-        """CASE WHEN pos <= 0 OR pos > length(s) + 1 THEN 0
+        """CASE WHEN pos <= 0 OR pos > greatest(length(s), 1) THEN 0
         WHEN instr(substring(s, pos), sub) = 0 THEN 0 ELSE instr(substring(s, pos), sub) + pos - 1 END""",
     ),
     (
         "dbk_initcap(s)",
         """array_to_string(list_transform(range(1, length(s) + 1), lambda i: CASE
-        WHEN i = 1 OR NOT regexp_full_match(substring(s, i - 1, 1), '[A-Za-z0-9]') THEN upper(substring(s, i, 1))
+        WHEN i = 1 OR regexp_full_match(substring(s, i - 1, 1), '[^A-Za-z0-9\\x{80}-\\x{10FFFF}]')
+            THEN upper(substring(s, i, 1))
         ELSE lower(substring(s, i, 1)) END), '')""",
     ),
-    ("dbk_split_part(s, d, n)", "CASE WHEN n = 0 THEN NULL ELSE list_extract(string_split(s, d), n) END"),
+    # split_part: NULL when d is not in s ('' for an empty d); a negative field counts from the right, split from
+    # the right
+    (
+        "dbk_split_part(s, d, n)",
+        """CASE WHEN d IS NULL OR n = 0 OR (d <> '' AND instr(s, d) = 0) THEN NULL WHEN d = '' THEN ''
+        WHEN n > 0 THEN list_extract(string_split(s, d), n)
+        ELSE reverse(list_extract(string_split(reverse(s), reverse(d)), -n)) END""",
+    ),
     (
         "dbk_split_by_string(s, sep)",
-        "CASE WHEN s = '' AND sep <> '' THEN CAST([] AS VARCHAR[]) ELSE string_split(s, sep) END",
+        """CASE WHEN sep IS NULL THEN NULL WHEN s = '' AND sep <> '' THEN CAST([] AS VARCHAR[])
+        ELSE string_split(s, sep) END""",
     ),
     (
         "dbk_count_substrings(s, sub)",
         """CASE WHEN s IS NULL OR sub IS NULL THEN NULL WHEN length(sub) = 0 THEN 0
         ELSE (length(s) - length(replace(s, sub, ''))) // length(sub) END""",
     ),
-    ("dbk_unhex(s)", "COALESCE(TRY(decode(unhex(s))), '')"),
+    # the strings of l joined by sep, which need not be a constant (array_to_string's must)
+    (
+        "dbk_join(l, sep)",
+        "CASE WHEN len(l) = 0 THEN '' ELSE list_reduce(l, lambda jn_a, jn_b: jn_a || sep || jn_b) END",
+    ),
+    # a whole number as the 64 bits Doris's EXPORT_SET / MAKE_SET read: two's complement modulo 2^64, but
+    # 2^63 - 1 for anything from 2^64 up and -2^63 below -2^63
+    (
+        "dbk_bits64(v)",
+        """CAST(CASE WHEN v >= 18446744073709551616 THEN 9223372036854775807
+        WHEN v < -9223372036854775808 THEN 9223372036854775808
+        ELSE ((v % 18446744073709551616) + 18446744073709551616) % 18446744073709551616 END AS UBIGINT)""",
+    ),
+    (
+        "dbk_export_set(b, on_, off_, sep, n)",
+        """CASE WHEN b IS NOT NULL AND on_ IS NOT NULL AND off_ IS NOT NULL AND sep IS NOT NULL AND n IS NOT NULL
+        THEN dbk_join(list_transform(range(CASE WHEN n < 0 OR n > 64 THEN 64 ELSE n END),
+            lambda es_i: CASE WHEN (dbk_bits64(b) >> es_i) & 1 = 1 THEN on_ ELSE off_ END), sep) END""",
+    ),
+    (
+        "dbk_make_set(b, l)",
+        """CASE WHEN b IS NOT NULL THEN array_to_string(list_filter(l, lambda ms_x, ms_i:
+            ms_x IS NOT NULL AND ms_i <= 64 AND (dbk_bits64(b) >> (ms_i - 1)) & 1 = 1), ',') END""",
+    ),
+    # s split on the regular expression p into at most n pieces, the last one holding the rest of s
+    (
+        "dbk_split_regexp(s, p, n)",
+        """list_transform([string_split_regex(s, p)], lambda sr_l: CASE WHEN s IS NULL OR p IS NULL THEN NULL
+        WHEN len(sr_l) <= n THEN sr_l
+        ELSE list_append(list_slice(sr_l, 1, n - 1), substr(s, CAST(1 + coalesce(list_sum(list_transform(
+            list_slice(sr_l, 1, n - 1), lambda sr_x: length(sr_x))), 0) + coalesce(list_sum(list_transform(
+            list_slice(regexp_extract_all(s, p), 1, n - 1), lambda sr_x: length(sr_x))), 0) AS BIGINT))) END)[1]""",
+    ),
+    # encode_as_<int>(s) for an integer of w bytes: s's bytes from the top, the whole shifted right by one bit
+    # (so it stays positive), its length in the lowest bits; decode_as_varchar reads it back
+    (
+        "dbk_encode_varchar(s, w)",
+        """CASE WHEN strlen(s) > w - 1 THEN error('String is too long to encode')
+        ELSE CAST(CAST('0x' || rpad(hex(s), 2 * w, '0') AS UHUGEINT) // 2 AS HUGEINT) + strlen(s) END""",
+    ),
+    (
+        "dbk_decode_varchar(v, w)",
+        """list_transform([CAST(v & 15 AS BIGINT)], lambda dv_n: decode(unhex(left(
+            lpad(hex(CAST(v - dv_n AS UHUGEINT) * 2), 2 * w, '0'), 2 * dv_n))))[1]""",
+    ),
+    # parse_data_size('2.5kB'): the whole bytes of a size in B, kB, MB... YB (powers of 1024)
+    (
+        "dbk_parse_data_size(s)",
+        r"""CASE WHEN NOT regexp_full_match(s, '\d+(\.\d*)?(B|kB|MB|GB|TB|PB|EB|ZB|YB)')
+            THEN error('Invalid Input argument "' || s || '" of function parse_data_size')
+        ELSE list_transform([CAST(pow(1024, instr('BkMGTPEZY', regexp_extract(s, '([A-Za-z])B?$', 1)) - 1) AS HUGEINT)],
+            lambda pd_m: CAST(regexp_extract(s, '^\d+') AS HUGEINT) * pd_m
+                + CAST(floor(coalesce(TRY_CAST('0' || regexp_extract(s, '\.\d*') AS DOUBLE), 0) * pd_m) AS HUGEINT))[1]
+        END""",
+    ),
+    # CHAR(n): n's big-endian bytes without leading zero bytes (0 is one zero byte), as hex digits
+    (
+        "dbk_char_hex(n)",
+        "CASE WHEN n IS NULL THEN '' ELSE lpad(hex(n), CAST(2 * ceil(length(hex(n)) / 2) AS INTEGER), '0') END",
+    ),
+    # s split on d, a last empty piece (after a trailing d) dropped
+    (
+        "dbk_split_trailing(s, d)",
+        """CASE WHEN s <> '' AND d <> '' AND ends_with(s, d) THEN list_slice(string_split(s, d), 1, -2)
+        ELSE string_split(s, d) END""",
+    ),
+    # str_to_map: pairs split on pd, each on its first kd (no kd: a NULL value); a repeated key's last value wins
+    (
+        "dbk_str_to_map(s, pd, kd)",
+        """CASE WHEN s IS NOT NULL AND pd IS NOT NULL AND kd IS NOT NULL THEN list_transform(
+            [list_transform(dbk_split_trailing(s, pd), lambda sm_p: {'k': CASE WHEN instr(sm_p, kd) > 0
+                THEN left(sm_p, instr(sm_p, kd) - 1) ELSE sm_p END, 'v': CASE WHEN instr(sm_p, kd) > 0
+                THEN substr(sm_p, instr(sm_p, kd) + length(kd)) END})],
+            lambda sm_l: map_from_entries(list_filter(sm_l, lambda sm_e, sm_i:
+                NOT list_contains(list_transform(list_slice(sm_l, sm_i + 1, len(sm_l)), lambda sm_x: sm_x.k), sm_e.k)
+            )))[1] END""",
+    ),
+    # unhex: NULL (unhex_null) or '' (unhex) for text that is no whole hex bytes or no UTF-8
+    ("dbk_unhex_null(s)", "CASE WHEN regexp_full_match(s, '([0-9A-Fa-f]{2})+') THEN TRY(decode(unhex(s))) END"),
+    ("dbk_unhex(s)", "CASE WHEN s IS NOT NULL THEN COALESCE(dbk_unhex_null(s), '') END"),
     ("dbk_from_base64(s)", "TRY(decode(from_base64(s)))"),
     ("dbk_string_list(l)", """'[' || array_to_string(list_transform(l, lambda x: '''' || x || ''''), ',') || ']'"""),
     # Doris encodes as Java's URLEncoder: space as '+', '*' kept, '~' encoded
@@ -668,11 +757,103 @@ MACROS: tuple[tuple[str, str], ...] = (
     # URLs, as Doris reads them: the scheme, and the host (without a user, a port or what follows)
     ("dbk_url_protocol(u)", "regexp_extract(u, '^([a-zA-Z][a-zA-Z0-9+.-]*):', 1)"),
     ("dbk_url_host(u)", "regexp_extract(u, '^(?:[a-zA-Z][a-zA-Z0-9+.-]*://|//)?(?:[^/?#@]*@)?([^/?#:@]*)', 1)"),
+    # the host's dot-separated labels, NULL when it is no domain (no dot, or blanks in it)
+    (
+        "dbk_url_labels(u)",
+        r"""list_transform([dbk_url_host(u)], lambda ul_h: CASE
+        WHEN regexp_full_match(ul_h, '[^\s.]+(\.[^\s.]+)+') THEN string_split(ul_h, '.') END)[1]""",
+    ),
+    # the first significant subdomain's label: the third level when the second is com, net, org or co
+    (
+        "dbk_url_significant(l)",
+        "CASE WHEN len(l) >= 3 AND l[-2] IN ('com', 'net', 'org', 'co') THEN len(l) - 2 ELSE len(l) - 1 END",
+    ),
+    (
+        "dbk_url_domain_part(u, whole)",
+        """CASE WHEN u IS NOT NULL THEN coalesce(list_transform([dbk_url_labels(u)], lambda ud_l: CASE
+            WHEN whole THEN array_to_string(list_slice(ud_l, dbk_url_significant(ud_l), len(ud_l)), '.')
+            ELSE ud_l[dbk_url_significant(ud_l)] END)[1], '') END""",
+    ),
     (
         "dbk_url_parameter(u, name)",
         """coalesce(list_transform(list_filter(string_split(split_part(split_part(u, '#', 1), '?', 2), '&'),
             lambda up_p: starts_with(up_p, name || '=')), lambda up_p: substr(up_p, length(name) + 2))[1],
             CASE WHEN u IS NOT NULL AND name IS NOT NULL THEN '' END)""",
+    ),
+    # ltrim / rtrim with a string: every repetition of t at the start (end) of s removed
+    (
+        "dbk_strip_lead(s, t)",
+        """CASE WHEN t = '' THEN s ELSE substr(s, 1 + length(t) * list_max(list_filter(
+            range(0, length(s) // length(t) + 1), lambda tl_i: starts_with(s, repeat(t, tl_i))))) END""",
+    ),
+    (
+        "dbk_strip_trail(s, t)",
+        """CASE WHEN t = '' THEN s ELSE left(s, length(s) - length(t) * list_max(list_filter(
+            range(0, length(s) // length(t) + 1), lambda tt_i: ends_with(s, repeat(t, tt_i))))) END""",
+    ),
+    # American Soundex of s's letters (other characters skipped): the first letter and three digits; H and W
+    # neither code nor separate, vowels separate, a run of one digit counts once
+    ("dbk_soundex_codes(l)", "translate(l, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', '01230129022455012623019202')"),
+    (
+        "dbk_soundex(s)",
+        """list_transform([upper(regexp_replace(s, '[^A-Za-z]', '', 'g'))], lambda sx_l: CASE WHEN sx_l = '' THEN ''
+        ELSE left(sx_l, 1) || rpad(list_transform([string_split(dbk_soundex_codes(left(sx_l, 1))
+            || replace(dbk_soundex_codes(substr(sx_l, 2)), '9', ''), '')],
+            lambda sx_d: replace(array_to_string(list_slice(list_filter(sx_d, lambda sx_c, sx_i:
+                sx_i = 1 OR sx_c <> sx_d[sx_i - 1]), 2, 100), ''), '0', ''))[1], 3, '0')[1:3] END)[1]""",
+    ),
+    # ngram_search: 2 * the n-grams text and pattern share / (text's + pattern's), over distinct n-grams
+    (
+        "dbk_ngrams(s, n)",
+        "list_distinct(list_transform(range(1, length(s) - n + 2), lambda ng_i: substr(s, ng_i, n)))",
+    ),
+    (
+        "dbk_ngram_search(t, p, n)",
+        """list_transform([{'a': dbk_ngrams(t, n), 'b': dbk_ngrams(p, n)}], lambda ns_g:
+            CASE WHEN len(ns_g.a) + len(ns_g.b) = 0 THEN 0.0
+            ELSE 2.0 * len(list_intersect(ns_g.a, ns_g.b)) / (len(ns_g.a) + len(ns_g.b)) END)[1]""",
+    ),
+    # insert / overlay(s, p, l, r): l characters from p replaced by r (to the end for l < 0 or past it); s
+    # as it is for p outside it
+    (
+        "dbk_overlay(s, p, l, r)",
+        """CASE WHEN s IS NULL OR p IS NULL OR l IS NULL OR r IS NULL THEN NULL
+        WHEN p < 1 OR p > length(s) THEN s
+        WHEN l < 0 OR p + l > length(s) THEN left(s, p - 1) || r
+        ELSE left(s, p - 1) || r || substr(s, p + l) END""",
+    ),
+    # replace_empty: an empty `old` puts `new` before every character and at the end
+    (
+        "dbk_replace_empty(s, old, new)",
+        """CASE WHEN old <> '' THEN replace(s, old, new) WHEN s = '' THEN new
+        ELSE new || dbk_join(string_split(s, ''), new) || new END""",
+    ),
+    # auto_partition_name('list', ...): each value's letters and digits, other characters as their code point
+    # in hex, then its length in characters
+    (
+        "dbk_list_partition_part(v)",
+        """array_to_string(list_transform(string_split(v, ''), lambda lp_c: CASE
+            WHEN regexp_full_match(lp_c, '[A-Za-z0-9]') THEN lp_c ELSE lower(hex(unicode(lp_c))) END), '')
+            || length(v)""",
+    ),
+    # next_day / previous_day's weekday: its two- or three-letter abbreviation or its full name, else an error
+    (
+        "dbk_weekday_name(name, f)",
+        """CASE WHEN upper(name) IN ('MO', 'MON', 'MONDAY', 'TU', 'TUE', 'TUESDAY', 'WE', 'WED', 'WEDNESDAY', 'TH',
+            'THU', 'THURSDAY', 'FR', 'FRI', 'FRIDAY', 'SA', 'SAT', 'SATURDAY', 'SU', 'SUN', 'SUNDAY') THEN name
+        WHEN name IS NOT NULL THEN error('Function ' || f || ' failed to parse weekday: ' || name) END""",
+    ),
+    # the capturing groups of the regular expression p: each '(' neither escaped nor opening '(?...'
+    (
+        "dbk_regex_groups(p)",
+        r"""list_transform([regexp_replace(p, '\\.', '', 'g')], lambda rg_q: length(rg_q)
+            - length(replace(rg_q, '(', '')) - (length(rg_q) - length(replace(rg_q, '(?', ''))) // 2)[1]""",
+    ),
+    # how many whole characters of s fit in its first (last) n bytes
+    (
+        "dbk_chars_in_bytes(s, n, from_end)",
+        """len(list_filter(range(1, length(s) + 1),
+            lambda cb_i: strlen(CASE WHEN from_end THEN right(s, cb_i) ELSE left(s, cb_i) END) <= n))""",
     ),
     # mask: upper-case letters, lower-case letters and digits each replaced by one character
     (
