@@ -534,11 +534,12 @@ def _parse_float(cell: str) -> float | None:
 
 
 def render_cell(value: Any) -> str:
+    """A cell as Doris's test framework writes it into a .out file: NULL as ``\\N``, a backslash doubled
+    (``url_decode('%5C')`` is one backslash, its .out line two)."""
     if value is None:
         return NULL_CELL
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return str(value)
+    text = value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
+    return text.replace("\\", "\\\\")
 
 
 def canonical_rows(rows: Sequence[Sequence[str]], kinds: Sequence[str]) -> list[tuple[str, ...]]:
