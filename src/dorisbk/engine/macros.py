@@ -6,8 +6,10 @@ named ``dbk_*``, which the query allowlist never lets a client call directly.
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import duckdb
 
@@ -694,8 +696,14 @@ def _name(signature: str) -> str:
     return signature.split("(", 1)[0]
 
 
-# each macro's name -> the macros its body calls
-_CALLS = {_name(signature): set(_NAME.findall(body)) for signature, body in MACROS}
+# functions DuckDB lacks whose last digit must agree with Doris's (which calls the C library): Python's
+# math module calls the same C library. name -> (function, parameter types, result type)
+UDFS: dict[str, tuple[Callable[..., Any], list[str], str]] = {
+    "dbk_erf": (math.erf, ["DOUBLE"], "DOUBLE"),
+}
+
+# each macro's name -> the macros its body calls (a Python function calls none)
+_CALLS = {_name(signature): set(_NAME.findall(body)) for signature, body in MACROS} | {name: set() for name in UDFS}
 
 
 def needed(names: Iterable[str]) -> set[str]:
@@ -713,6 +721,10 @@ def needed(names: Iterable[str]) -> set[str]:
 def install(db: duckdb.DuckDBPyConnection, only: set[str] | None = None) -> None:
     """Create the macros in ``db``: all of them (the shared database, whose cursors all see them) or
     ``only`` those (a scratch database that runs one query: see ``needed``)."""
+    for name, (function, parameters, result) in UDFS.items():
+        wanted = only is None or name in only
+        if wanted and not db.execute("SELECT 1 FROM duckdb_functions() WHERE function_name = ?", [name]).fetchall():
+            db.create_function(name, function, parameters, result)
     for signature, body in MACROS:
         if only is None or _name(signature) in only:
             db.execute(f"CREATE OR REPLACE MACRO {signature} AS {body}")

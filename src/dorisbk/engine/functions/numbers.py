@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlglot import exp
 
 from dorisbk.engine.functions.catalog import (
@@ -112,6 +114,56 @@ doris("acos")(_bounded("acos"))
 doris("asin")(_bounded("asin"))
 
 
+def _domain(duck_name: str, inside: Callable[[exp.Expression], exp.Expression]) -> Lowering:
+    """A function Doris answers NULL for outside its domain (acosh below 1, atanh outside (-1, 1))."""
+
+    def lower(call: Call) -> Lowered:
+        call.arity(1)
+        value = cast(call.number(0), "DOUBLE")
+        return case((inside(value), fn(duck_name, value.copy()))), Kind.DOUBLE
+
+    return lower
+
+
+doris("acosh")(_domain("acosh", lambda v: exp.GTE(this=v.copy(), expression=lit(1))))
+doris("atanh")(_domain("atanh", lambda v: exp.LT(this=fn("abs", v.copy()), expression=lit(1))))
+
+
+@doris("factorial")
+def _factorial(call: Call) -> Lowered:
+    """n! as a BIGINT; NULL below 0 and above 20 (21! does not fit)."""
+    call.arity(1)
+    n = call.integer(0)
+    inside = exp.Between(this=n, low=lit(0), high=lit(20))
+    return case((inside, cast(fn("factorial", cast(n.copy(), "INTEGER")), "BIGINT"))), Kind.INT
+
+
+@doris("normal_cdf")
+def _normal_cdf(call: Call) -> Lowered:
+    """The normal distribution's CDF at x for a mean and standard deviation; NULL unless the deviation is
+    positive. Through erf, as Doris computes it, so the last digit agrees."""
+    call.arity(3)
+    mean, deviation, x = (cast(call.number(i), "DOUBLE") for i in range(3))
+    z = exp.Div(this=exp.Paren(this=exp.Sub(this=x, expression=mean)), expression=deviation)
+    erf = fn("dbk_erf", exp.Div(this=z, expression=fn("sqrt", lit(2.0))))
+    cdf = exp.Mul(this=lit(0.5), expression=exp.Paren(this=exp.Add(this=lit(1), expression=erf)))
+    return case((exp.GT(this=deviation.copy(), expression=lit(0)), cdf)), Kind.DOUBLE
+
+
+def _modulo(call: Call, answer: exp.Expression) -> Lowered:
+    """NULL for a zero divisor; for integers, Doris's error for the smallest BIGINT modulo -1."""
+    a, b = call.number(0), call.number(1)
+    whens = [(exp.EQ(this=b, expression=lit(0)), exp.null())]
+    if all(k == Kind.INT for k in call.kinds):
+        overflow = exp.and_(
+            exp.EQ(this=a, expression=lit(-(2**63))), exp.EQ(this=b.copy(), expression=exp.Neg(this=lit(1)))
+        )
+        whens.append(
+            (overflow, fn("error", lit("Division of minimal signed number by minus one is an undefined behavior")))
+        )
+    return case(*whens, default=answer), call.kinds[0]
+
+
 @doris("pmod")
 def _pmod(call: Call) -> Lowered:
     call.arity(2)
@@ -119,16 +171,13 @@ def _pmod(call: Call) -> Lowered:
     inner = exp.Mod(
         this=exp.Paren(this=exp.Add(this=exp.Mod(this=a, expression=b), expression=b.copy())), expression=b.copy()
     )
-    return case((exp.EQ(this=b.copy(), expression=lit(0)), exp.null()), default=inner), call.kinds[0]
+    return _modulo(call, inner)
 
 
 @doris("mod", "fmod")
 def _mod(call: Call) -> Lowered:
     call.arity(2)
-    a, b = call.number(0), call.number(1)
-    return case(
-        (exp.EQ(this=b.copy(), expression=lit(0)), exp.null()), default=exp.Mod(this=a, expression=b)
-    ), call.kinds[0]
+    return _modulo(call, exp.Mod(this=call.number(0), expression=call.number(1)))
 
 
 def _null_propagating(duck_name: str) -> Lowering:
