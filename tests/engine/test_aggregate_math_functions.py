@@ -3,6 +3,7 @@ is a statement from Doris's function suites with the value its .out file records
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import duckdb
@@ -30,6 +31,35 @@ CASES: list[tuple[str, Any]] = [
     ("SELECT factorial(21)", None),
     ("SELECT factorial(-1)", None),
     ("SELECT factorial(CAST(5 AS BIGINT))", 120),
+    # math_functions/test_format_round
+    ("SELECT format_round(1234567.8910, 5)", "1,234,567.89100"),
+    ("SELECT format_round(-1111.235, 2)", "-1,111.24"),
+    ("SELECT format_round(9876.54321, 0)", "9,876"),
+    ("SELECT format_round(CAST(1.44999 AS DECIMAL(20, 2)), 5)", "1.45000"),
+    ("SELECT format_round(123456, 3)", "123,456.000"),
+    ("SELECT format_round(CAST(123456.1234567 AS DOUBLE), 6)", "123,456.123457"),
+    ("SELECT format_round(2.2250738585072014E-308, 0)", "0"),
+    (
+        "SELECT format_round(1.7976931348623157E+308, 0)",
+        "179,769,313,486,231,570,814,527,423,731,704,356,798,070,567,525,844,996,598,917,476,803,157,260,"
+        "780,028,538,760,589,558,632,766,878,171,540,458,953,514,382,464,234,321,326,889,464,182,768,467,"
+        "546,703,537,516,986,049,910,576,551,282,076,245,490,090,389,328,944,075,868,508,455,133,942,304,"
+        "583,236,903,222,948,165,808,559,332,123,348,274,797,826,204,144,723,168,738,177,180,919,299,881,"
+        "250,404,026,184,124,858,368",
+    ),
+    # string_functions/test_format_functions
+    ("SELECT format_number(12345)", "12.3K"),
+    ("SELECT format_number(1239999999.9)", "1.24B"),
+    ("SELECT format_number(-1000)", "-1K"),
+    ("SELECT format_number(999999)", "1000K"),
+    ("SELECT format_number(-9223372036854775808)", "-9223Q"),
+    ("SELECT format_number(0)", "0.00"),
+    ("SELECT parse_data_size('2.234kB')", 2287),
+    ("SELECT parse_data_size('69175290276410818560EB')", 79753679747094952374228423616820674560),
+    ("SELECT format('{0}{1}', pi(), 123)", "3.141592653589793123"),
+    ("SELECT format('{:05}', 8)", "00008"),
+    ("SELECT format('{:e}', e())", "2.718282e+00"),
+    ("SELECT format('', NULL)", None),
 ]
 
 
@@ -41,4 +71,18 @@ def test_answer(db: duckdb.DuckDBPyConnection, sql: str, expected: Any) -> None:
 @pytest.mark.parametrize("sql", ["SELECT mod(-9223372036854775808, -1)", "SELECT pmod(-9223372036854775808, -1)"])
 def test_smallest_bigint_modulo_minus_one(db: duckdb.DuckDBPyConnection, sql: str) -> None:
     with pytest.raises((DorisError, duckdb.Error), match="Division of minimal signed number by minus one"):
+        answer(db, sql)
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("SELECT format_round(1234567.8910, -1)", "it should be in range [0, 1024]"),
+        ("SELECT format_round(1234567.8910, 1025)", "it should be in range [0, 1024]"),
+        ("SELECT parse_data_size('10KB')", "Invalid Input argument"),
+        ("SELECT format('{asdasdsa}', 'asd')", "Invalid Input argument"),
+    ],
+)
+def test_errors(db: duckdb.DuckDBPyConnection, sql: str, message: str) -> None:
+    with pytest.raises((DorisError, duckdb.Error), match=re.escape(message)):
         answer(db, sql)

@@ -6,6 +6,8 @@ named ``dbk_*``, which the query allowlist never lets a client call directly.
 
 from __future__ import annotations
 
+import fractions
+import json
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -696,10 +698,62 @@ def _name(signature: str) -> str:
     return signature.split("(", 1)[0]
 
 
-# functions DuckDB lacks whose last digit must agree with Doris's (which calls the C library): Python's
-# math module calls the same C library. name -> (function, parameter types, result type)
-UDFS: dict[str, tuple[Callable[..., Any], list[str], str]] = {
-    "dbk_erf": (math.erf, ["DOUBLE"], "DOUBLE"),
+def _grouped_double(x: float, places: int) -> str:
+    """A DOUBLE's exact binary value rounded to ``places`` decimals, with thousands separators
+    (format_round: 1.7976931348623157E+308 has all its 309 digits, as in Doris)."""
+    return f"{x:,.{places}f}"
+
+
+_UNITS = ((10**15, "Q"), (10**12, "T"), (10**9, "B"), (10**6, "M"), (10**3, "K"))
+
+
+def _short_number(x: float) -> str:
+    """format_number: three significant digits (more when a value passes 999 of the largest unit) and the
+    largest unit the value reaches (12345 -> 12.3K, -1000 -> -1K, 999999 -> 1000K, 0 -> 0.00)."""
+
+    def fixed(v: float) -> str:
+        return f"{v:.{0 if abs(v) >= 100 else 1 if abs(v) >= 10 else 2}f}"
+
+    for size, suffix in _UNITS:
+        if abs(x) >= size:
+            text = fixed(x / size)
+            return (text.rstrip("0").rstrip(".") if "." in text else text) + suffix
+    return fixed(x)
+
+
+_DATA_SIZE = re.compile(r"(\d+(?:\.\d+)?)([kMGTPEZY]?)B")
+
+
+def _data_size(text: str) -> str:
+    """parse_data_size: '2.2kB' is 2252 bytes (powers of 1024, the fraction of a byte dropped); as text, since
+    DuckDB takes a HUGEINT from Python through a DOUBLE."""
+    found = _DATA_SIZE.fullmatch(text)
+    if found is None:
+        raise ValueError(f'Invalid Input argument "{text}" of function parse_data_size')
+    number, unit = found.groups()
+    return str(int(fractions.Fraction(number) * 1024 ** (" kMGTPEZY".index(unit or " "))))
+
+
+def _fmt(pattern: str | None, args: list[str | None] | None) -> str | None:
+    """format(pattern, args...): the fmt library's syntax, which Python's str.format shares ('{}', '{1}',
+    '{:05}', '{:.3}', '{:e}'); the arguments come as JSON so that numbers stay numbers."""
+    if pattern is None or args is None or None in args:
+        return None
+    try:
+        return pattern.format(*[json.loads(a) for a in args if a is not None])
+    except (IndexError, KeyError, ValueError) as exc:
+        raise ValueError(f"Invalid Input argument: {exc}") from None
+
+
+# functions DuckDB lacks, in Python: erf whose last digit must agree with Doris's (which calls the C library
+# that Python's math module calls too), and exact number formatting. name -> (function, parameter types,
+# result type, whether it answers NULL by itself)
+UDFS: dict[str, tuple[Callable[..., Any], list[str], str, bool]] = {
+    "dbk_erf": (math.erf, ["DOUBLE"], "DOUBLE", False),
+    "dbk_grouped_double": (_grouped_double, ["DOUBLE", "INTEGER"], "VARCHAR", False),
+    "dbk_short_number": (_short_number, ["DOUBLE"], "VARCHAR", False),
+    "dbk_data_size": (_data_size, ["VARCHAR"], "VARCHAR", False),
+    "dbk_fmt": (_fmt, ["VARCHAR", "VARCHAR[]"], "VARCHAR", True),
 }
 
 # each macro's name -> the macros its body calls (a Python function calls none)
@@ -721,10 +775,11 @@ def needed(names: Iterable[str]) -> set[str]:
 def install(db: duckdb.DuckDBPyConnection, only: set[str] | None = None) -> None:
     """Create the macros in ``db``: all of them (the shared database, whose cursors all see them) or
     ``only`` those (a scratch database that runs one query: see ``needed``)."""
-    for name, (function, parameters, result) in UDFS.items():
+    for name, (function, parameters, result, own_nulls) in UDFS.items():
         wanted = only is None or name in only
         if wanted and not db.execute("SELECT 1 FROM duckdb_functions() WHERE function_name = ?", [name]).fetchall():
-            db.create_function(name, function, parameters, result)
+            nulls = "special" if own_nulls else "default"
+            db.create_function(name, function, parameters, result, null_handling=nulls)  # type: ignore[arg-type]
     for signature, body in MACROS:
         if only is None or _name(signature) in only:
             db.execute(f"CREATE OR REPLACE MACRO {signature} AS {body}")

@@ -319,3 +319,80 @@ def _round_bankers(call: Call) -> Lowered:
     places = cast(call.integer(1), "INTEGER") if len(call.args) == 2 else lit(0)
     kind = call.kinds[0] if call.kinds[0].numeric else Kind.DOUBLE
     return fn("round_even", call.number(0), places), kind
+
+
+def _grouped_decimal(value: exp.Expression, places: int) -> exp.Expression:
+    """A DECIMAL rounded half away from zero to ``places`` decimals (DuckDB's exact round; to a whole
+    number Doris truncates: 9876.54321 is 9,876), its whole part with thousands separators and its
+    fraction padded with zeros."""
+    rounded = fn("round", value, lit(places)) if places else fn("trunc", value)
+    whole = fn("format", lit("{:,}"), cast(fn("trunc", fn("abs", rounded)), "HUGEINT"))
+    sign = case((exp.LT(this=rounded.copy(), expression=lit(0)), lit("-")), default=lit(""))
+    text = exp.DPipe(this=sign, expression=whole, safe=False)
+    if places == 0:
+        return text
+    fraction = fn("split_part", cast(fn("abs", rounded.copy()), "VARCHAR"), lit("."), lit(2))
+    padded = fn("rpad", fraction, lit(places), lit("0"))
+    return exp.DPipe(this=exp.DPipe(this=text, expression=lit("."), safe=False), expression=padded, safe=False)
+
+
+def _constant_integer(call: Call, i: int) -> int | None:
+    """Argument ``i`` when it is an integer literal (``-1`` too), else None."""
+    node = call.args[i]
+    negative = isinstance(node, exp.Neg)
+    literal = node.this if negative else node
+    if not (isinstance(literal, exp.Literal) and not literal.is_string and literal.name.isdigit()):
+        return None
+    return -int(literal.name) if negative else int(literal.name)
+
+
+def _wide_literal(node: exp.Expression) -> bool:
+    """A decimal literal with more digits than a DECIMAL holds, which Doris (and DuckDB) read as a DOUBLE."""
+    return isinstance(node, exp.Literal) and sum(ch.isdigit() for ch in node.name) > 38
+
+
+@doris("format_round")
+def _format_round(call: Call) -> Lowered:
+    """The number rounded to d decimals (0 to 1024) with thousands separators: integers exactly with d
+    zeros, DECIMALs exactly, DOUBLEs by their exact binary value."""
+    call.arity(2)
+    places = _constant_integer(call, 1)
+    if places is not None and not 0 <= places <= 1024:
+        raise DorisError(f"The second argument is {places}, it should be in range [0, 1024].")
+    kind = call.kinds[0]
+    if kind in (Kind.INT, Kind.LARGEINT, Kind.BOOLEAN):
+        zeros = case(
+            (
+                exp.GT(this=call.integer(1), expression=lit(0)),
+                exp.DPipe(this=lit("."), expression=fn("repeat", lit("0"), call.integer(1)), safe=False),
+            ),
+            default=lit(""),
+        )
+        whole = fn("format", lit("{:,}"), cast(call.arg(0), "HUGEINT"))
+        return exp.DPipe(this=whole, expression=zeros, safe=False), Kind.STRING
+    if kind == Kind.DECIMAL and places is not None and not _wide_literal(call.args[0]):
+        return _grouped_decimal(call.arg(0), places), Kind.STRING
+    return fn("dbk_grouped_double", cast(call.number(0), "DOUBLE"), cast(call.integer(1), "INTEGER")), Kind.STRING
+
+
+@doris("format_number")
+def _format_number(call: Call) -> Lowered:
+    """A short form with a unit: 12345 is 12.3K, 1234567890.1 is 1.23B."""
+    call.arity(1)
+    return fn("dbk_short_number", cast(call.number(0), "DOUBLE")), Kind.STRING
+
+
+@doris("parse_data_size")
+def _parse_data_size(call: Call) -> Lowered:
+    """Bytes in a size such as '2.2kB' or '8YB' (powers of 1024), as a LARGEINT."""
+    call.arity(1)
+    return cast(fn("dbk_data_size", call.text(0)), "HUGEINT"), Kind.LARGEINT
+
+
+@doris("format")
+def _format(call: Call) -> Lowered:
+    """The fmt library's format(pattern, args...); NULL when any argument is."""
+    if not call.args:
+        raise DorisError("Can not found function 'format' which has 0 arity.")
+    values = [cast(fn("to_json", call.arg(i)), "VARCHAR") for i in range(1, len(call.args))]
+    return fn("dbk_fmt", call.text(0), cast(exp.Array(expressions=values), "VARCHAR[]")), Kind.STRING
