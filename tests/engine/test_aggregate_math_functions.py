@@ -60,6 +60,16 @@ CASES: list[tuple[str, Any]] = [
     ("SELECT format('{:05}', 8)", "00008"),
     ("SELECT format('{:e}', e())", "2.718282e+00"),
     ("SELECT format('', NULL)", None),
+    # bitmap_functions/test_bitmap_function
+    ("SELECT bitmap_to_string(bitmap_or(to_bitmap(1), to_bitmap(2), to_bitmap(10), to_bitmap(0), NULL))", "0,1,2,10"),
+    ("SELECT bitmap_count(bitmap_or(to_bitmap(1), NULL))", 1),
+    ("SELECT bitmap_or(NULL, NULL) IS NULL", True),
+    ("SELECT bitmap_or(bitmap_from_string('a'), bitmap_from_string('b')) IS NULL", True),
+    ("SELECT bitmap_or_count(bitmap_from_string('1,2,3'), bitmap_from_string('3,4,5'), to_bitmap(100), NULL)", 6),
+    ("SELECT bitmap_to_string(bitmap_and(bitmap_from_string('1,2,3'), bitmap_from_string('1,2'), NULL))", None),
+    ("SELECT bitmap_to_string(bitmap_subset_in_range(to_bitmap(1), CAST(NULL AS BIGINT), 3))", None),
+    ("SELECT bitmap_to_string(bitmap_from_base64(bitmap_to_base64(bitmap_from_string(''))))", ""),
+    ("SELECT bitmap_to_string(bitmap_from_base64(bitmap_to_base64(bitmap_from_string(' '))))", None),
 ]
 
 
@@ -81,6 +91,8 @@ def test_smallest_bigint_modulo_minus_one(db: duckdb.DuckDBPyConnection, sql: st
         ("SELECT format_round(1234567.8910, 1025)", "it should be in range [0, 1024]"),
         ("SELECT parse_data_size('10KB')", "Invalid Input argument"),
         ("SELECT format('{asdasdsa}', 'asd')", "Invalid Input argument"),
+        ("SELECT bitmap_from_base64('CQoL')", "bitmap_from_base64 decode failed"),
+        ("SELECT hll_from_base64('AgAAAAAAAABwAAAAAAAAAA==')", "[RUNTIME_ERROR]hll_from_base64 decode failed"),
     ],
 )
 def test_errors(db: duckdb.DuckDBPyConnection, sql: str, message: str) -> None:

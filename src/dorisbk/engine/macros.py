@@ -504,7 +504,7 @@ MACROS: tuple[tuple[str, str], ...] = (
     ("dbk_bitmap_from_array(a)", "list_sort(list_distinct(CAST(a AS UBIGINT[])))"),
     (
         "dbk_bitmap_from_string(s)",
-        """CASE WHEN trim(s) = '' THEN CAST([] AS UBIGINT[])
+        """CASE WHEN s = '' THEN CAST([] AS UBIGINT[])
         WHEN list_bool_or(list_transform(string_split(s, ','), lambda x: TRY_CAST(trim(x) AS UBIGINT) IS NULL))
             THEN NULL
         ELSE dbk_bitmap_from_array(list_transform(string_split(s, ','), lambda x: CAST(trim(x) AS UBIGINT))) END""",
@@ -531,7 +531,11 @@ MACROS: tuple[tuple[str, str], ...] = (
         THEN dbk_bitmap_from_array(list_concat(dbk_bitmap_andnot(a, b), dbk_bitmap_andnot(b, a))) END""",
     ),
     ("dbk_bitmap_andnot_count(a, b)", "len(dbk_bitmap_andnot(a, b))"),
-    ("dbk_bitmap_subset_in_range(b, lo, hi)", "list_filter(dbk_bitmap_sorted(b), lambda x: x >= lo AND x < hi)"),
+    (
+        "dbk_bitmap_subset_in_range(b, lo, hi)",
+        """CASE WHEN lo IS NOT NULL AND hi IS NOT NULL
+        THEN list_filter(dbk_bitmap_sorted(b), lambda x: x >= lo AND x < hi) END""",
+    ),
     ("dbk_bitmap_subset_limit(b, lo, n)", "list_slice(list_filter(dbk_bitmap_sorted(b), lambda x: x >= lo), 1, n)"),
     (
         "dbk_sub_bitmap(b, o, n)",
