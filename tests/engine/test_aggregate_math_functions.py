@@ -31,6 +31,21 @@ CASES: list[tuple[str, Any]] = [
     ("SELECT factorial(21)", None),
     ("SELECT factorial(-1)", None),
     ("SELECT factorial(CAST(5 AS BIGINT))", 120),
+    # math_functions/test_round: a DECIMAL keeps its scale unless the places are a constant integer
+    ("SELECT CAST(round(123.123, 1.123) AS VARCHAR)", "123.100"),
+    ("SELECT CAST(round(123.123, -1.123) AS VARCHAR)", "120.000"),
+    ("SELECT CAST(round_bankers(123.123, 1.123) AS VARCHAR)", "123.100"),
+    ("SELECT CAST(truncate(123.123, -1.123) AS VARCHAR)", "120.000"),
+    ("SELECT CAST(round(10.12345, 2) AS VARCHAR)", "10.12"),
+    ("SELECT CAST(round(CAST(0.123456789 AS DECIMAL(9, 9)), n) AS VARCHAR) FROM (SELECT 1 AS n) t", "0.100000000"),
+    ("SELECT CAST(round(x * 2.5, x - 1) AS VARCHAR) FROM (SELECT 1 AS x) t", "3.0"),
+    ("SELECT CAST(round_bankers(x * 2.5, x - 1) AS VARCHAR) FROM (SELECT 1 AS x) t", "2.0"),
+    (
+        "SELECT CAST(truncate(CAST(1.123456789 AS DECIMAL(10, 9)), x + 4) AS VARCHAR) FROM (SELECT 1 AS x) t",
+        "1.123450000",
+    ),
+    ("SELECT truncate(10.12345)", 10.0),
+    ("SELECT conv(10, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT))", None),
     # math_functions/test_format_round
     ("SELECT format_round(1234567.8910, 5)", "1,234,567.89100"),
     ("SELECT format_round(-1111.235, 2)", "-1,111.24"),

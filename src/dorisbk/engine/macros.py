@@ -15,6 +15,15 @@ from typing import Any
 
 import duckdb
 
+
+def _keeping_scale(op: str) -> str:
+    """``op(x, d)`` (round, round_even, trunc) over a DECIMAL x for a ``d`` that is not a constant, as Doris
+    answers it: the value at d places in x's own scale (round(dec(9,9), 1) is 0.100000000). DuckDB takes only
+    a constant d for a DECIMAL, so one branch per d that can matter; ``x - x +`` gives each branch x's scale."""
+    branches = " ".join(f"WHEN d = {k} THEN x - x + {op}(x, {k})" for k in range(-38, 39))
+    return f"CASE WHEN d > 38 THEN x WHEN d < -38 THEN x - x {branches} END"
+
+
 # name(params) -> body, in an order where each body names only macros defined before it
 MACROS: tuple[tuple[str, str], ...] = (
     # a string Doris reads as a DATETIME: ISO forms, then the compact and slashed ones, then a time of day
@@ -179,7 +188,9 @@ MACROS: tuple[tuple[str, str], ...] = (
     # numbers: NULL where Doris answers NULL rather than an error
     ("dbk_ln(x)", "CASE WHEN x > 0 THEN ln(x) END"),
     ("dbk_log(b, x)", "CASE WHEN x > 0 AND b > 0 AND b <> 1 THEN ln(x) / ln(b) END"),
-    ("dbk_truncate(x, d)", "trunc(x * pow(10, d)) / pow(10, d)"),
+    ("dbk_round_keeping_scale(x, d)", _keeping_scale("round")),
+    ("dbk_round_even_keeping_scale(x, d)", _keeping_scale("round_even")),
+    ("dbk_trunc_keeping_scale(x, d)", _keeping_scale("trunc")),
     # hashing, over a string's UTF-8 bytes (as numbers); lambda names are unique per macro, as a macro's
     # arguments may name the lambdas of the macro that calls it
     ("dbk_bytes(s)", "list_transform(regexp_extract_all(hex(s), '..'), lambda by_x: CAST('0x' || by_x AS UBIGINT))"),

@@ -79,13 +79,6 @@ def _pow(call: Call) -> Lowered:
     return fn("pow", cast(call.number(0), "DOUBLE"), cast(call.number(1), "DOUBLE")), Kind.DOUBLE
 
 
-@doris("truncate")
-def _truncate(call: Call) -> Lowered:
-    call.arity(1, 2)
-    places = call.integer(1) if len(call.args) == 2 else lit(0)
-    return fn("dbk_truncate", cast(call.number(0), "DOUBLE"), places), Kind.DOUBLE
-
-
 def _bounded(duck_name: str) -> Lowering:
     """acos / asin: NULL outside [-1, 1], as Doris answers."""
 
@@ -295,7 +288,8 @@ def _bit_shift_right(call: Call) -> Lowered:
 def _conv(call: Call) -> Lowered:
     """MySQL's CONV: the number the text spells in one base, written in another (upper-case digits)."""
     call.arity(3)
-    return fn("dbk_conv", call.text(0), call.integer(1), call.integer(2)), Kind.STRING
+    bases = [cast(call.integer(i), "INTEGER") for i in (1, 2)]
+    return fn("dbk_conv", call.text(0), *bases), Kind.STRING
 
 
 @doris("e")
@@ -312,13 +306,40 @@ def _dround(call: Call) -> Lowered:
     return fn("round", cast(call.number(0), "DOUBLE"), *places), Kind.DOUBLE
 
 
-@doris("round_bankers")
-def _round_bankers(call: Call) -> Lowered:
-    """Halves to the even neighbour."""
-    call.arity(1, 2)
-    places = cast(call.integer(1), "INTEGER") if len(call.args) == 2 else lit(0)
-    kind = call.kinds[0] if call.kinds[0].numeric else Kind.DOUBLE
-    return fn("round_even", call.number(0), places), kind
+def _places(call: Call) -> exp.Expression:
+    """The places argument as the INTEGER Doris casts it to (1.123 is 1, -1.123 is -1)."""
+    if call.kinds[1] in (Kind.DECIMAL, Kind.DOUBLE, Kind.STRING):
+        return cast(fn("trunc", cast(call.number(1), "DOUBLE")), "INTEGER")
+    return cast(call.integer(1), "INTEGER")
+
+
+def _to_places(duck_name: str, keeping_scale: str) -> Lowering:
+    """round (halves away from zero), round_bankers (halves to even) and truncate, to d places (0 without
+    d). A DECIMAL stays a DECIMAL: at a constant d its scale becomes min(scale, d), as DuckDB's own
+    functions answer; at any other d it keeps its scale, as Doris answers. An integer at d >= 0 is
+    itself; the rest is rounded as a DOUBLE."""
+
+    def lower(call: Call) -> Lowered:
+        call.arity(1, 2)
+        kind = call.kinds[0]
+        places = _constant_integer(call, 1) if len(call.args) == 2 else 0
+        if duck_name == "trunc" and len(call.args) == 1:  # Doris has truncate(x) for a DOUBLE only
+            return fn("trunc", cast(call.number(0), "DOUBLE")), Kind.DOUBLE
+        if kind == Kind.DECIMAL:
+            if places is not None:
+                return fn(duck_name, call.arg(0), lit(places)), Kind.DECIMAL
+            return fn(keeping_scale, call.arg(0), _places(call)), Kind.DECIMAL
+        if kind in (Kind.INT, Kind.LARGEINT) and places is not None:
+            return (call.arg(0) if places >= 0 else fn(duck_name, call.arg(0), lit(places))), kind
+        digits = lit(places) if places is not None else _places(call)
+        return fn(duck_name, cast(call.number(0), "DOUBLE"), digits), Kind.DOUBLE
+
+    return lower
+
+
+doris("round")(_to_places("round", "dbk_round_keeping_scale"))
+doris("round_bankers")(_to_places("round_even", "dbk_round_even_keeping_scale"))
+doris("truncate")(_to_places("trunc", "dbk_trunc_keeping_scale"))
 
 
 def _grouped_decimal(value: exp.Expression, places: int) -> exp.Expression:
