@@ -75,6 +75,29 @@ CASES: list[tuple[str, Any]] = [
     ("SELECT format('{:05}', 8)", "00008"),
     ("SELECT format('{:e}', e())", "2.718282e+00"),
     ("SELECT format('', NULL)", None),
+    # aggregate_functions/test_aggregate_collect and test_aggregate_all_functions
+    ("SELECT topn_array(x, 2) FROM (VALUES (10), (8), (10), (10), (29), (8)) t(x)", [10, 8]),
+    ("SELECT topn_array(x, 2, 100) FROM (VALUES ('b'), ('a'), ('c')) t(x)", ["c", "b"]),
+    ("SELECT topn_weighted(x, w, 2) FROM (VALUES (1, 5), (2, 1), (2, 1), (3, 3)) t(x, w)", [1, 3]),
+    ("SELECT percentile(x + 0.1, 0.5) FROM (VALUES (8), (441)) t(x)", 224.6),
+    ("SELECT percentile(x + 0.1, 0.55) FROM (VALUES (8), (441)) t(x)", 246.25),
+    ("SELECT percentile(x, NULL) FROM (VALUES (1), (2)) t(x)", None),
+    # aggregate_functions/test_aggregate_histogram
+    (
+        "SELECT histogram(x, 2) FROM (VALUES (10), (11), (11), (21), (31), (10), (NULL)) t(x)",
+        '{"num_buckets":2,"buckets":[{"lower":"10","upper":"11","ndv":2,"count":4,"pre_sum":0},'
+        '{"lower":"21","upper":"31","ndv":2,"count":2,"pre_sum":4}]}',
+    ),
+    (
+        "SELECT hist(x, 2) FROM (VALUES (10), (11), (11)) t(x)",
+        '{"num_buckets":2,"buckets":[{"lower":"10","upper":"10","ndv":1,"count":1,"pre_sum":0},'
+        '{"lower":"11","upper":"11","ndv":1,"count":2,"pre_sum":1}]}',
+    ),
+    (
+        "SELECT hist(x, 2) FROM (VALUES (21), (31), (10)) t(x)",
+        '{"num_buckets":2,"buckets":[{"lower":"10","upper":"21","ndv":2,"count":2,"pre_sum":0},'
+        '{"lower":"31","upper":"31","ndv":1,"count":1,"pre_sum":2}]}',
+    ),
     # bitmap_functions/test_bitmap_function
     ("SELECT bitmap_to_string(bitmap_or(to_bitmap(1), to_bitmap(2), to_bitmap(10), to_bitmap(0), NULL))", "0,1,2,10"),
     ("SELECT bitmap_count(bitmap_or(to_bitmap(1), NULL))", 1),

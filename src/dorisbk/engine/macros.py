@@ -697,6 +697,23 @@ MACROS: tuple[tuple[str, str], ...] = (
         """CASE WHEN len(l) = 0 THEN flatten(l)
         ELSE dbk_array_distinct(list_reduce(l, lambda ia_a, ia_b: dbk_array_intersect(ia_a, ia_b))) END""",
     ),
+    # percentile over sorted DOUBLEs l, interpolated as Doris does: low + (high - low) * fraction
+    (
+        "dbk_percentile(l, p)",
+        """CASE WHEN len(l) > 0 THEN l[CAST(floor((len(l) - 1) * p) AS BIGINT) + 1]
+            + (l[least(CAST(floor((len(l) - 1) * p) AS BIGINT) + 2, len(l))]
+                - l[CAST(floor((len(l) - 1) * p) AS BIGINT) + 1])
+            * ((len(l) - 1) * p - floor((len(l) - 1) * p)) END""",
+    ),
+    # topn_array / topn_weighted over {v, w} entries (NULL values left out): the n values of the greatest
+    # summed weight, the greater value first among equal weights
+    (
+        "dbk_top_weighted(l, n)",
+        """list_transform(list_slice(list_sort(list_transform(
+            list_distinct(list_transform(list_filter(l, lambda tw_e: tw_e.v IS NOT NULL), lambda tw_e: tw_e.v)),
+            lambda tw_v: {'w': list_sum(list_transform(list_filter(l, lambda tw_e: tw_e.v = tw_v),
+                lambda tw_e: tw_e.w)), 'v': tw_v}), 'DESC'), 1, n), lambda tw_s: tw_s.v)""",
+    ),
     # map_agg over {k, v} entries: a key's first value counts
     (
         "dbk_map_agg(l)",
@@ -760,6 +777,28 @@ def _fmt(pattern: str | None, args: list[str | None] | None) -> str | None:
         raise ValueError(f"Invalid Input argument: {exc}") from None
 
 
+def _histogram(values: list[str], counts: list[int], buckets: int) -> str:
+    """histogram's JSON over a group's distinct values (in order, as text) and their counts: about
+    total / buckets values a bucket, a value wholly in the bucket that holds the most of it (it starts a new
+    bucket when half of it would overflow the current one); the last bucket takes what remains."""
+    size = sum(counts) / buckets if buckets > 0 else 0
+    done: list[dict[str, Any]] = []
+    current: dict[str, Any] | None = None
+    for value, count in zip(values, counts, strict=True):
+        if current is not None and current["count"] + count / 2 > size and len(done) < buckets - 1:
+            done.append(current)
+            current = None
+        if current is None:
+            pre_sum = sum(b["count"] for b in done)
+            current = {"lower": value, "upper": value, "ndv": 0, "count": 0, "pre_sum": pre_sum}
+        current["upper"] = value
+        current["ndv"] += 1
+        current["count"] += count
+    if current is not None:
+        done.append(current)
+    return json.dumps({"num_buckets": len(done), "buckets": done}, separators=(",", ":"))
+
+
 # functions DuckDB lacks, in Python: erf whose last digit must agree with Doris's (which calls the C library
 # that Python's math module calls too), and exact number formatting. name -> (function, parameter types,
 # result type, whether it answers NULL by itself)
@@ -769,6 +808,7 @@ UDFS: dict[str, tuple[Callable[..., Any], list[str], str, bool]] = {
     "dbk_short_number": (_short_number, ["DOUBLE"], "VARCHAR", False),
     "dbk_data_size": (_data_size, ["VARCHAR"], "VARCHAR", False),
     "dbk_fmt": (_fmt, ["VARCHAR", "VARCHAR[]"], "VARCHAR", True),
+    "dbk_histogram": (_histogram, ["VARCHAR[]", "BIGINT[]", "INTEGER"], "VARCHAR", False),
 }
 
 # each macro's name -> the macros its body calls (a Python function calls none)

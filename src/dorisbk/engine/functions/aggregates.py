@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from dorisbk.engine.functions.catalog import Call, Lowered, case, cast, doris, fn, lit, simple
+from dorisbk.engine.functions.catalog import Call, Lowered, as_text, case, cast, doris, fn, lit, simple
 from dorisbk.engine.types import Kind
 from dorisbk.errors import DorisError
 
@@ -23,8 +23,17 @@ def _multi_distinct_sum(call: Call) -> Lowered:
 
 @doris("percentile", "percentile_approx", "percentile_cont")
 def _percentile(call: Call) -> Lowered:
+    """Interpolated over the values as DOUBLEs as Doris interpolates (a DECIMAL's answer keeps its
+    fraction, 224.6 is not 224.60000000000002); NULL for a NULL level."""
     call.arity(2, 3)
-    return fn("quantile_cont", call.number(0), cast(call.number(1), "DOUBLE")), Kind.DOUBLE
+    if isinstance(call.args[1], exp.Null):
+        return cast(exp.null(), "DOUBLE"), Kind.DOUBLE
+    value = cast(call.number(0), "DOUBLE")
+    kept = exp.Filter(
+        this=fn("list", value),
+        expression=exp.Where(this=exp.Not(this=exp.Is(this=value.copy(), expression=exp.null()))),
+    )
+    return fn("dbk_percentile", fn("list_sort", kept), cast(call.number(1), "DOUBLE")), Kind.DOUBLE
 
 
 @doris("percentile_array", "percentile_approx_array")
@@ -180,3 +189,54 @@ def _multi_distinct_group_concat(call: Call) -> Lowered:
     call.arity(1, 2)
     separator = call.text(1) if len(call.args) == 2 else lit(", ")
     return fn("string_agg", exp.Distinct(expressions=[call.text(0)]), separator), Kind.STRING
+
+
+def _weighted_entries(value: exp.Expression, weight: exp.Expression) -> exp.Expression:
+    entry = exp.Struct(
+        expressions=[
+            exp.PropertyEQ(this=exp.to_identifier("v"), expression=value),
+            exp.PropertyEQ(this=exp.to_identifier("w"), expression=weight),
+        ]
+    )
+    return fn("list", entry)
+
+
+@doris("topn_array")
+def _topn_array(call: Call) -> Lowered:
+    """The n most frequent values, the most frequent first (the capacity of Doris's sketch, a third
+    argument, does not change an exact answer)."""
+    call.arity(2, 3)
+    return fn("dbk_top_weighted", _weighted_entries(call.arg(0), lit(1)), call.integer(1)), Kind.ARRAY
+
+
+@doris("topn_weighted")
+def _topn_weighted(call: Call) -> Lowered:
+    """The n values of the greatest summed weight, the heaviest first."""
+    call.arity(3, 4)
+    return fn("dbk_top_weighted", _weighted_entries(call.arg(0), call.arg(1)), call.integer(2)), Kind.ARRAY
+
+
+@doris("histogram", "hist")
+def _histogram(call: Call) -> Lowered:
+    """Doris's equi-height histogram as JSON: the group's distinct values in order with their counts,
+    bucketed by dbk_histogram (128 buckets by default)."""
+    call.arity(1, 2)
+    value = call.arg(0)
+    distinct = fn("list_sort", fn("list_distinct", fn("list", value)))
+    y = exp.column("__h")
+    matching = exp.Lambda(this=exp.EQ(this=y, expression=exp.column("__x")), expressions=[exp.to_identifier("__h")])
+    counts = fn(
+        "list_transform",
+        distinct.copy(),
+        exp.Lambda(
+            this=fn("len", fn("list_filter", fn("list", value.copy()), matching)),
+            expressions=[exp.to_identifier("__x")],
+        ),
+    )
+    texts = fn(
+        "list_transform",
+        distinct,
+        exp.Lambda(this=as_text(exp.column("__x"), call.kinds[0]), expressions=[exp.to_identifier("__x")]),
+    )
+    buckets = cast(call.integer(1), "INTEGER") if len(call.args) == 2 else lit(128)
+    return fn("dbk_histogram", texts, cast(counts, "BIGINT[]"), buckets), Kind.STRING
