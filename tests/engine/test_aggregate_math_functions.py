@@ -82,6 +82,14 @@ CASES: list[tuple[str, Any]] = [
     ("SELECT percentile(x + 0.1, 0.5) FROM (VALUES (8), (441)) t(x)", 224.6),
     ("SELECT percentile(x + 0.1, 0.55) FROM (VALUES (8), (441)) t(x)", 246.25),
     ("SELECT percentile(x, NULL) FROM (VALUES (1), (2)) t(x)", None),
+    (
+        "SELECT sem(CAST(x AS DOUBLE)) FROM (SELECT 1.0 AS x UNION ALL SELECT 2.0 UNION ALL SELECT 3.0) t",
+        0.5773502691896257,
+    ),
+    ("SELECT bool_and(x) FROM (VALUES (1), (2), (0)) t(x)", False),
+    ("SELECT bool_or(x) FROM (VALUES (0.0), (2.5)) t(x)", True),
+    ("SELECT bool_xor(x) FROM (VALUES (0), (3), (NULL)) t(x)", True),
+    ("SELECT bool_xor(x) FROM (VALUES (1), (3)) t(x)", False),
     # aggregate_functions/test_aggregate_histogram
     (
         "SELECT histogram(x, 2) FROM (VALUES (10), (11), (11), (21), (31), (10), (NULL)) t(x)",
@@ -128,6 +136,7 @@ def test_smallest_bigint_modulo_minus_one(db: duckdb.DuckDBPyConnection, sql: st
         ("SELECT format_round(1234567.8910, -1)", "it should be in range [0, 1024]"),
         ("SELECT format_round(1234567.8910, 1025)", "it should be in range [0, 1024]"),
         ("SELECT parse_data_size('10KB')", "Invalid Input argument"),
+        ("SELECT booland_agg(CAST(x AS VARCHAR)) FROM (VALUES ('a')) t(x)", "requires a boolean or numeric argument"),
         ("SELECT format('{asdasdsa}', 'asd')", "Invalid Input argument"),
         ("SELECT bitmap_from_base64('CQoL')", "bitmap_from_base64 decode failed"),
         ("SELECT hll_from_base64('AgAAAAAAAABwAAAAAAAAAA==')", "[RUNTIME_ERROR]hll_from_base64 decode failed"),

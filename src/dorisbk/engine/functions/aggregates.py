@@ -127,14 +127,44 @@ for _names, _duck_name in (
     (("group_bit_and",), "bit_and"),
     (("group_bit_or",), "bit_or"),
     (("group_bit_xor",), "bit_xor"),
-    (("bool_and", "booland_agg"), "bool_and"),
-    (("bool_or", "boolor_agg"), "bool_or"),
     (("skew", "skewness", "skew_pop"), "skewness"),
     (("kurt", "kurtosis", "kurt_pop"), "kurtosis_pop"),
 ):
-    doris(*_names)(
-        simple(_duck_name, Kind.DOUBLE if "bit" not in _duck_name and "bool" not in _duck_name else Kind.INT)
-    )
+    doris(*_names)(simple(_duck_name, Kind.DOUBLE if "bit" not in _duck_name else Kind.INT))
+
+
+def _flags(call: Call) -> exp.Expression:
+    """bool_and / bool_or / bool_xor's argument as a BOOLEAN: a number is true when not 0."""
+    call.arity(1)
+    if call.kinds[0] in (Kind.STRING, Kind.DATE, Kind.DATETIME, Kind.TIME, Kind.JSON):
+        raise DorisError(f"{call.name} requires a boolean or numeric argument")
+    return cast(call.arg(0), "BOOLEAN")
+
+
+@doris("bool_and", "booland_agg")
+def _bool_and(call: Call) -> Lowered:
+    return fn("bool_and", _flags(call)), Kind.BOOLEAN
+
+
+@doris("bool_or", "boolor_agg")
+def _bool_or(call: Call) -> Lowered:
+    return fn("bool_or", _flags(call)), Kind.BOOLEAN
+
+
+@doris("bool_xor", "boolxor_agg")
+def _bool_xor(call: Call) -> Lowered:
+    """True when exactly one of the group's values is true; NULL over no values."""
+    flag = _flags(call)
+    seen = exp.GT(this=exp.Count(this=flag), expression=lit(0))
+    return case((seen, exp.EQ(this=fn("count_if", flag.copy()), expression=lit(1)))), Kind.BOOLEAN
+
+
+@doris("sem")
+def _sem(call: Call) -> Lowered:
+    """The standard error of the mean: sqrt(var_samp / n) (DuckDB's own sem divides by n, not n - 1)."""
+    call.arity(1)
+    value = cast(call.number(0), "DOUBLE")
+    return fn("sqrt", exp.Div(this=fn("var_samp", value), expression=exp.Count(this=value.copy()))), Kind.DOUBLE
 
 
 @doris("sum0")
