@@ -106,6 +106,13 @@ CASES: list[tuple[str, Any]] = [
         '{"num_buckets":2,"buckets":[{"lower":"10","upper":"21","ndv":2,"count":2,"pre_sum":0},'
         '{"lower":"31","upper":"31","ndv":1,"count":1,"pre_sum":2}]}',
     ),
+    # hll_functions/test_hll_functions: Doris's explicit layout and its hash
+    ("SELECT hll_to_base64(hll_empty())", "AA=="),
+    ("SELECT hll_to_base64(hll_hash('abc'))", "AQEC5XSzrpDsdw=="),
+    ("SELECT hll_to_base64(hll_hash(''))", "AQEyl7yFZerf2A=="),
+    ("SELECT hll_to_base64(NULL)", None),
+    ("SELECT hll_cardinality(hll_from_base64(hll_to_base64(hll_hash(NULL))))", 0),
+    ("SELECT hll_cardinality(hll_from_base64('AQEC5XSzrpDsdw=='))", 1),
     # bitmap_functions/test_bitmap_function
     ("SELECT bitmap_to_string(bitmap_or(to_bitmap(1), to_bitmap(2), to_bitmap(10), to_bitmap(0), NULL))", "0,1,2,10"),
     ("SELECT bitmap_count(bitmap_or(to_bitmap(1), NULL))", 1),
@@ -145,3 +152,10 @@ def test_smallest_bigint_modulo_minus_one(db: duckdb.DuckDBPyConnection, sql: st
 def test_errors(db: duckdb.DuckDBPyConnection, sql: str, message: str) -> None:
     with pytest.raises((DorisError, duckdb.Error), match=re.escape(message)):
         answer(db, sql)
+
+
+def test_hll_of_more_than_160_hashes_round_trips(db: duckdb.DuckDBPyConnection) -> None:
+    """Past Doris's explicit form the sketch is written in a form only dorisbk reads, and reads back whole."""
+    values = ", ".join(f"('{i}')" for i in range(500))
+    sql = f"SELECT hll_cardinality(hll_from_base64(hll_to_base64(hll_union(hll_hash(x))))) FROM (VALUES {values}) t(x)"
+    assert answer(db, sql) == 500

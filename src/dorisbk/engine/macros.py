@@ -6,6 +6,7 @@ named ``dbk_*``, which the query allowlist never lets a client call directly.
 
 from __future__ import annotations
 
+import base64
 import fractions
 import json
 import math
@@ -799,6 +800,58 @@ def _histogram(values: list[str], counts: list[int], buckets: int) -> str:
     return json.dumps({"num_buckets": len(done), "buckets": done}, separators=(",", ":"))
 
 
+_U64 = (1 << 64) - 1
+_MURMUR64A_MULTIPLIER = 0xC6A4A7935BD1E995
+
+
+def _murmur64a(text: str) -> int:
+    """MurmurHash64A of the text's UTF-8 bytes with Doris's seed (0xadc83b19): the hash hll_hash adds."""
+    data = text.encode()
+    m = _MURMUR64A_MULTIPLIER
+    h = (0xADC83B19 ^ (len(data) * m)) & _U64
+    whole = len(data) // 8 * 8
+    for offset in range(0, whole, 8):
+        k = (int.from_bytes(data[offset : offset + 8], "little") * m) & _U64
+        k = ((k ^ (k >> 47)) * m) & _U64
+        h = ((h ^ k) * m) & _U64
+    if whole < len(data):
+        h = ((h ^ int.from_bytes(data[whole:], "little")) * m) & _U64
+    h = ((h ^ (h >> 47)) * m) & _U64
+    return h ^ (h >> 47)
+
+
+# Doris's HLL holds up to 160 hashes as they are (its explicit form) before it keeps registers
+_HLL_EXPLICIT_MAX = 160
+
+
+def _hll_to_base64(hashes: list[int]) -> str:
+    """An HLL sketch in Doris's layout while it is small: byte 0 for an empty one; 1, the count and the
+    hashes (8 bytes, little-endian) for up to 160. A larger one is written as its hashes in text after a
+    byte 255, which Doris does not read (its register form would not give the hashes back here)."""
+    values = sorted(set(hashes))
+    if len(values) <= _HLL_EXPLICIT_MAX:
+        body = bytes([1 if values else 0]) + (bytes([len(values)]) if values else b"")
+        body += b"".join(v.to_bytes(8, "little") for v in values)
+    else:
+        body = b"\xff" + ",".join(map(str, values)).encode()
+    return base64.b64encode(body).decode()
+
+
+def _hll_from_base64(text: str) -> list[int]:
+    """The hashes of a sketch _hll_to_base64 wrote; Doris's error for anything else."""
+    try:
+        data = base64.b64decode(text, validate=True)
+        if data == b"\x00":
+            return []
+        if data[:1] == b"\x01" and len(data) == 2 + 8 * data[1]:
+            return [int.from_bytes(data[i : i + 8], "little") for i in range(2, len(data), 8)]
+        if data[:1] == b"\xff":
+            return [int(v) for v in data[1:].decode().split(",")]
+    except ValueError:
+        pass
+    raise ValueError(f"[RUNTIME_ERROR]hll_from_base64 decode failed: base64: {text}")
+
+
 # functions DuckDB lacks, in Python: erf whose last digit must agree with Doris's (which calls the C library
 # that Python's math module calls too), and exact number formatting. name -> (function, parameter types,
 # result type, whether it answers NULL by itself)
@@ -809,6 +862,9 @@ UDFS: dict[str, tuple[Callable[..., Any], list[str], str, bool]] = {
     "dbk_data_size": (_data_size, ["VARCHAR"], "VARCHAR", False),
     "dbk_fmt": (_fmt, ["VARCHAR", "VARCHAR[]"], "VARCHAR", True),
     "dbk_histogram": (_histogram, ["VARCHAR[]", "BIGINT[]", "INTEGER"], "VARCHAR", False),
+    "dbk_murmur64a": (_murmur64a, ["VARCHAR"], "UBIGINT", False),
+    "dbk_hll_to_base64": (_hll_to_base64, ["UBIGINT[]"], "VARCHAR", False),
+    "dbk_hll_from_base64": (_hll_from_base64, ["VARCHAR"], "UBIGINT[]", False),
 }
 
 # each macro's name -> the macros its body calls (a Python function calls none)

@@ -21,15 +21,17 @@ from dorisbk.engine.types import Kind
 from dorisbk.errors import DorisError
 
 
-@doris("to_bitmap", "to_bitmap_with_check", "hll_hash")
+@doris("to_bitmap", "to_bitmap_with_check")
 def _to_bitmap(call: Call) -> Lowered:
     call.arity(1)
-    if call.name == "hll_hash":  # a sketch's values are never shown: any hash of the text counts the same
-        text = call.text(0)
-        value = case((exp.Not(this=exp.Is(this=text, expression=exp.null())), fn("hash", text.copy())))
-    else:
-        value = try_cast(call.arg(0), "UBIGINT")
-    return fn("dbk_bitmap_of", value), Kind.BITMAP
+    return fn("dbk_bitmap_of", try_cast(call.arg(0), "UBIGINT")), Kind.BITMAP
+
+
+@doris("hll_hash")
+def _hll_hash(call: Call) -> Lowered:
+    """A sketch of the text's hash: Doris's hash, so that hll_to_base64 writes what Doris writes."""
+    call.arity(1)
+    return fn("dbk_bitmap_of", fn("dbk_murmur64a", call.text(0))), Kind.HLL
 
 
 # Doris's MurmurHash3 seeds: murmur_hash3_32 and bitmap_hash hash with 104729, the 64-bit ones with 0
@@ -87,10 +89,21 @@ def _bitmap_from_string(call: Call) -> Lowered:
     return fn("dbk_bitmap_from_string", call.text(0)), Kind.BITMAP
 
 
-@doris("bitmap_from_base64", "hll_from_base64")
+@doris("hll_from_base64")
+def _hll_from_base64(call: Call) -> Lowered:
+    call.arity(1)
+    return fn("dbk_hll_from_base64", call.text(0)), Kind.HLL
+
+
+@doris("hll_to_base64")
+def _hll_to_base64(call: Call) -> Lowered:
+    call.arity(1)
+    return fn("dbk_hll_to_base64", call.arg(0)), Kind.STRING
+
+
+@doris("bitmap_from_base64")
 def _sketch_from_base64(call: Call) -> Lowered:
-    """The sketch a base64 text holds (as bitmap_to_base64 / hll_to_base64 write it); Doris's error when
-    the text holds none."""
+    """The bitmap a base64 text holds (as bitmap_to_base64 writes it); Doris's error when it holds none."""
     call.arity(1)
     text = call.text(0)
     sketch = fn("dbk_bitmap_from_string", fn("dbk_from_base64", text))
@@ -124,7 +137,7 @@ for _names, _duck_name, _kind, _counts in (
     (("bitmap_subset_in_range",), "dbk_bitmap_subset_in_range", Kind.BITMAP, (3,)),
     (("bitmap_subset_limit",), "dbk_bitmap_subset_limit", Kind.BITMAP, (3,)),
     (("sub_bitmap",), "dbk_sub_bitmap", Kind.BITMAP, (3,)),
-    (("bitmap_to_base64", "hll_to_base64"), "dbk_sketch_to_base64", Kind.STRING, (1,)),
+    (("bitmap_to_base64",), "dbk_sketch_to_base64", Kind.STRING, (1,)),
 ):
     doris(*_names)(simple(_duck_name, _kind, *_counts))
 
