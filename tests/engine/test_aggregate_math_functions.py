@@ -82,6 +82,9 @@ CASES: list[tuple[str, Any]] = [
     ("SELECT percentile(x + 0.1, 0.5) FROM (VALUES (8), (441)) t(x)", 224.6),
     ("SELECT percentile(x + 0.1, 0.55) FROM (VALUES (8), (441)) t(x)", 246.25),
     ("SELECT percentile(x, NULL) FROM (VALUES (1), (2)) t(x)", None),
+    ("SELECT percentile_approx(x, 0.55) FROM (VALUES (8), (441)) t(x)", 267.8000183105469),
+    ("SELECT percentile_approx(x, 0.805, 2048) FROM (VALUES (8), (441)) t(x)", 441.0),
+    ("SELECT percentile_approx(x, 0.5) FROM (VALUES (10)) t(x)", 10.0),
     (
         "SELECT sem(CAST(x AS DOUBLE)) FROM (SELECT 1.0 AS x UNION ALL SELECT 2.0 UNION ALL SELECT 3.0) t",
         0.5773502691896257,
@@ -143,6 +146,8 @@ def test_smallest_bigint_modulo_minus_one(db: duckdb.DuckDBPyConnection, sql: st
         ("SELECT format_round(1234567.8910, -1)", "it should be in range [0, 1024]"),
         ("SELECT format_round(1234567.8910, 1025)", "it should be in range [0, 1024]"),
         ("SELECT parse_data_size('10KB')", "Invalid Input argument"),
+        ("SELECT percentile_approx(x, 10001) FROM (VALUES (1)) t(x)", "INVALID_ARGUMENT"),
+        ("SELECT percentile(x, -1) FROM (VALUES (1)) t(x)", "-1"),
         ("SELECT booland_agg(CAST(x AS VARCHAR)) FROM (VALUES ('a')) t(x)", "requires a boolean or numeric argument"),
         ("SELECT format('{asdasdsa}', 'asd')", "Invalid Input argument"),
         ("SELECT bitmap_from_base64('CQoL')", "bitmap_from_base64 decode failed"),

@@ -706,6 +706,25 @@ MACROS: tuple[tuple[str, str], ...] = (
                 - l[CAST(floor((len(l) - 1) * p) AS BIGINT) + 1])
             * ((len(l) - 1) * p - floor((len(l) - 1) * p)) END""",
     ),
+    # percentile_approx over sorted DOUBLEs l as Doris's t-digest answers while each value is its own
+    # centroid: the values stand at ranks 0.5, 1.5, ...; between two, the average weighted by the distances,
+    # in FLOAT arithmetic as the digest computes (267.8000183105469 for 8 and 441 at 0.55)
+    (
+        "dbk_digest_between(lo, hi, below, above)",
+        """CAST(greatest(CAST(lo AS FLOAT), least(CAST(hi AS FLOAT),
+            (CAST(lo AS FLOAT) * above + CAST(hi AS FLOAT) * below) / (below + above))) AS DOUBLE)""",
+    ),
+    (
+        "dbk_digest_at(l, r)",
+        """CASE WHEN r <= CAST(0.5 AS FLOAT) THEN l[1]
+            WHEN r >= CAST(len(l) - 0.5 AS FLOAT) THEN l[len(l)]
+            ELSE dbk_digest_between(l[CAST(floor(r - 0.5) AS BIGINT) + 1], l[CAST(floor(r - 0.5) AS BIGINT) + 2],
+                r - CAST(floor(r - 0.5) + 0.5 AS FLOAT), CAST(floor(r - 0.5) + 1.5 AS FLOAT) - r) END""",
+    ),
+    (
+        "dbk_digest_quantile(l, q)",
+        "CASE WHEN len(l) > 0 THEN dbk_digest_at(l, CAST(q AS FLOAT) * CAST(len(l) AS FLOAT)) END",
+    ),
     # topn_array / topn_weighted over {v, w} entries (NULL values left out): the n values of the greatest
     # summed weight, the greater value first among equal weights
     (

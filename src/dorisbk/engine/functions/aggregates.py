@@ -21,19 +21,44 @@ def _multi_distinct_sum(call: Call) -> Lowered:
     return exp.Sum(this=exp.Distinct(expressions=[call.arg(0)])), call.kinds[0]
 
 
-@doris("percentile", "percentile_approx", "percentile_cont")
+def _level(call: Call) -> exp.Expression:
+    """The percentile's level as a DOUBLE; Doris's error for a constant outside [0, 1]."""
+    node = call.args[1]
+    literal = node.this if isinstance(node, exp.Neg) else node
+    if isinstance(literal, exp.Literal) and not literal.is_string:
+        value = -float(literal.name) if isinstance(node, exp.Neg) else float(literal.name)
+        if not 0 <= value <= 1:
+            raise DorisError(f"[INVALID_ARGUMENT]{call.name}'s level must be in [0, 1], but it is {node.sql()}")
+    return cast(call.number(1), "DOUBLE")
+
+
+def _sorted_doubles(call: Call) -> exp.Expression:
+    value = cast(call.number(0), "DOUBLE")
+    kept = exp.Filter(
+        this=fn("list", value),
+        expression=exp.Where(this=exp.Not(this=exp.Is(this=value.copy(), expression=exp.null()))),
+    )
+    return fn("list_sort", kept)
+
+
+@doris("percentile", "percentile_cont")
 def _percentile(call: Call) -> Lowered:
     """Interpolated over the values as DOUBLEs as Doris interpolates (a DECIMAL's answer keeps its
     fraction, 224.6 is not 224.60000000000002); NULL for a NULL level."""
     call.arity(2, 3)
     if isinstance(call.args[1], exp.Null):
         return cast(exp.null(), "DOUBLE"), Kind.DOUBLE
-    value = cast(call.number(0), "DOUBLE")
-    kept = exp.Filter(
-        this=fn("list", value),
-        expression=exp.Where(this=exp.Not(this=exp.Is(this=value.copy(), expression=exp.null()))),
-    )
-    return fn("dbk_percentile", fn("list_sort", kept), cast(call.number(1), "DOUBLE")), Kind.DOUBLE
+    return fn("dbk_percentile", _sorted_doubles(call), _level(call)), Kind.DOUBLE
+
+
+@doris("percentile_approx")
+def _percentile_approx(call: Call) -> Lowered:
+    """Doris's t-digest answer, each value its own centroid (exact for the values a digest keeps apart;
+    the compression, a third argument, changes nothing here); NULL for a NULL level."""
+    call.arity(2, 3)
+    if isinstance(call.args[1], exp.Null):
+        return cast(exp.null(), "DOUBLE"), Kind.DOUBLE
+    return fn("dbk_digest_quantile", _sorted_doubles(call), _level(call)), Kind.DOUBLE
 
 
 @doris("percentile_array", "percentile_approx_array")
