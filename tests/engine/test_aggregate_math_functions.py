@@ -45,6 +45,11 @@ CASES: list[tuple[str, Any]] = [
         "1.123450000",
     ),
     ("SELECT truncate(10.12345)", 10.0),
+    ("SELECT floor(CAST(16.025 AS DECIMAL(6, 3)), 6.234)", 16.025),
+    ("SELECT floor(CAST(-16.025 AS DECIMAL(6, 3)), 2)", -16.03),
+    ("SELECT ceil(CAST(16.021 AS DECIMAL(6, 3)), 2)", 16.03),
+    ("SELECT ceil(CAST(16.025 AS DECIMAL(6, 3)), -1)", 20.0),
+    ("SELECT floor(CAST(1.123456789 AS DECIMAL(10, 9)), x + 4) FROM (SELECT 1 x) t", 1.12345),
     ("SELECT conv(10, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT))", None),
     # math_functions/test_format_round
     ("SELECT format_round(1234567.8910, 5)", "1,234,567.89100"),

@@ -25,6 +25,22 @@ def _keeping_scale(op: str) -> str:
     return f"CASE WHEN d > 38 THEN x WHEN d < -38 THEN x - x {branches} END"
 
 
+def _decimal_step(op: str) -> str:
+    """floor / ceil of a DECIMAL x to d places, exactly, as a DOUBLE: DuckDB's exact round to d places, then
+    one unit of the d-th place down (floor) or up (ceil) when the rounding went past x."""
+    past, step = (">", "-") if op == "floor" else ("<", "+")
+
+    def unit(k: int) -> str:
+        return "1" + "0" * -k if k <= 0 else "0." + "0" * (k - 1) + "1"
+
+    branches = " ".join(
+        f"WHEN d = {k} THEN CAST(CASE WHEN round(x, {k}) {past} x THEN round(x, {k}) {step} {unit(k)}"
+        f" ELSE round(x, {k}) END AS DOUBLE)"
+        for k in range(-38, 39)
+    )
+    return f"CASE WHEN d > 38 THEN CAST(x AS DOUBLE) WHEN d < -38 THEN CAST(0 AS DOUBLE) {branches} END"
+
+
 # name(params) -> body, in an order where each body names only macros defined before it
 MACROS: tuple[tuple[str, str], ...] = (
     # a string Doris reads as a DATETIME: ISO forms, then the compact and slashed ones, then a time of day
@@ -192,6 +208,8 @@ MACROS: tuple[tuple[str, str], ...] = (
     ("dbk_round_keeping_scale(x, d)", _keeping_scale("round")),
     ("dbk_round_even_keeping_scale(x, d)", _keeping_scale("round_even")),
     ("dbk_trunc_keeping_scale(x, d)", _keeping_scale("trunc")),
+    ("dbk_floor_decimal(x, d)", _decimal_step("floor")),
+    ("dbk_ceil_decimal(x, d)", _decimal_step("ceil")),
     # hashing, over a string's UTF-8 bytes (as numbers); lambda names are unique per macro, as a macro's
     # arguments may name the lambdas of the macro that calls it
     ("dbk_bytes(s)", "list_transform(regexp_extract_all(hex(s), '..'), lambda by_x: CAST('0x' || by_x AS UBIGINT))"),

@@ -23,13 +23,16 @@ from dorisbk.errors import DorisError
 
 
 def _rounding(duck_name: str) -> Lowering:
-    """ceil / floor to a whole number (a BIGINT, as Doris answers), or to ``d`` decimal places."""
+    """ceil / floor to a whole number (a BIGINT, as Doris answers), or to ``d`` decimal places: a DECIMAL
+    exactly (16.025 at 6 places is 16.025, not 16.024999), answered as a DOUBLE."""
 
     def lower(call: Call) -> Lowered:
         call.arity(1, 2)
         if len(call.args) == 1:
             return try_cast(fn(duck_name, call.number(0)), "BIGINT"), Kind.INT
-        scale = fn("pow", lit(10), cast(call.integer(1), "DOUBLE"))
+        if call.kinds[0] == Kind.DECIMAL:
+            return fn(f"dbk_{duck_name}_decimal", call.arg(0), _places(call)), Kind.DOUBLE
+        scale = fn("pow", lit(10), cast(_places(call), "DOUBLE"))
         scaled = fn(duck_name, exp.Mul(this=cast(call.number(0), "DOUBLE"), expression=scale))
         return exp.Div(this=scaled, expression=scale.copy()), Kind.DOUBLE
 
