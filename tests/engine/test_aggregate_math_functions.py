@@ -46,6 +46,8 @@ CASES: list[tuple[str, Any]] = [
     ),
     ("SELECT truncate(10.12345)", 10.0),
     ("SELECT floor(CAST(16.025 AS DECIMAL(6, 3)), 6.234)", 16.025),
+    ("SELECT dfloor(CAST(15.75 AS DOUBLE), CAST(25.5 AS DOUBLE))", 15.75),
+    ("SELECT dfloor(CAST(1.5 AS DOUBLE), CAST(-1.7976931348623157E308 AS DOUBLE))", None),
     ("SELECT floor(CAST(-16.025 AS DECIMAL(6, 3)), 2)", -16.03),
     ("SELECT ceil(CAST(16.021 AS DECIMAL(6, 3)), 2)", 16.03),
     ("SELECT ceil(CAST(16.025 AS DECIMAL(6, 3)), -1)", 20.0),

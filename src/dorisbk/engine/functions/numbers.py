@@ -32,9 +32,14 @@ def _rounding(duck_name: str) -> Lowering:
             return try_cast(fn(duck_name, call.number(0)), "BIGINT"), Kind.INT
         if call.kinds[0] == Kind.DECIMAL:
             return fn(f"dbk_{duck_name}_decimal", call.arg(0), _places(call)), Kind.DOUBLE
+        value = cast(call.number(0), "DOUBLE")
         scale = fn("pow", lit(10), cast(_places(call), "DOUBLE"))
-        scaled = fn(duck_name, exp.Mul(this=cast(call.number(0), "DOUBLE"), expression=scale))
-        return exp.Div(this=scaled, expression=scale.copy()), Kind.DOUBLE
+        shifted = exp.Mul(this=value, expression=scale)
+        # past 2**52 a DOUBLE holds no fraction to drop: the value stands (15.75 at 25 places is 15.75)
+        whole = exp.GTE(this=fn("abs", shifted.copy()), expression=lit(2**52))
+        return case(
+            (whole, value.copy()), default=exp.Div(this=fn(duck_name, shifted), expression=scale.copy())
+        ), Kind.DOUBLE
 
     return lower
 
@@ -310,10 +315,11 @@ def _dround(call: Call) -> Lowered:
 
 
 def _places(call: Call) -> exp.Expression:
-    """The places argument as the INTEGER Doris casts it to (1.123 is 1, -1.123 is -1)."""
+    """The places argument as the INTEGER Doris casts it to (1.123 is 1, -1.123 is -1; NULL past an
+    INTEGER's range, which makes the answer NULL)."""
     if call.kinds[1] in (Kind.DECIMAL, Kind.DOUBLE, Kind.STRING):
-        return cast(fn("trunc", cast(call.number(1), "DOUBLE")), "INTEGER")
-    return cast(call.integer(1), "INTEGER")
+        return try_cast(fn("trunc", cast(call.number(1), "DOUBLE")), "INTEGER")
+    return try_cast(call.integer(1), "INTEGER")
 
 
 def _to_places(duck_name: str, keeping_scale: str) -> Lowering:
