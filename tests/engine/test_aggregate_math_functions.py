@@ -8,7 +8,11 @@ from typing import Any
 
 import duckdb
 import pytest
+import sqlglot
 
+from dorisbk.engine import allowlist, lowering
+from dorisbk.engine.dialect import DorisBK
+from dorisbk.engine.types import Kind
 from dorisbk.errors import DorisError
 from tests.engine.test_functions import answer, db
 
@@ -89,6 +93,7 @@ CASES: list[tuple[str, Any]] = [
     ("SELECT percentile(x + 0.1, 0.5) FROM (VALUES (8), (441)) t(x)", 224.6),
     ("SELECT percentile(x + 0.1, 0.55) FROM (VALUES (8), (441)) t(x)", 246.25),
     ("SELECT percentile(x, NULL) FROM (VALUES (1), (2)) t(x)", None),
+    ("SELECT percentile_reservoir(x, 0.5) FROM (VALUES (1), (2)) t(x)", 1.5),
     ("SELECT percentile_approx(x, 0.55) FROM (VALUES (8), (441)) t(x)", 267.8000183105469),
     ("SELECT percentile_approx(x, 0.805, 2048) FROM (VALUES (8), (441)) t(x)", 441.0),
     ("SELECT percentile_approx(x, 0.5) FROM (VALUES (10)) t(x)", 10.0),
@@ -155,6 +160,8 @@ def test_smallest_bigint_modulo_minus_one(db: duckdb.DuckDBPyConnection, sql: st
         ("SELECT parse_data_size('10KB')", "Invalid Input argument"),
         ("SELECT percentile_approx(x, 10001) FROM (VALUES (1)) t(x)", "INVALID_ARGUMENT"),
         ("SELECT percentile(x, -1) FROM (VALUES (1)) t(x)", "-1"),
+        ("SELECT percentile_reservoir(x, 2) FROM (VALUES (1)) t(x)", "percentile_reservoir level must be in [0, 1]"),
+        ("SELECT percentile_reservoir(x, x) FROM (VALUES (1)) t(x)", "requires second parameter must be a constant"),
         ("SELECT booland_agg(CAST(x AS VARCHAR)) FROM (VALUES ('a')) t(x)", "requires a boolean or numeric argument"),
         ("SELECT format('{asdasdsa}', 'asd')", "Invalid Input argument"),
         ("SELECT bitmap_from_base64('CQoL')", "bitmap_from_base64 decode failed"),
@@ -171,3 +178,32 @@ def test_hll_of_more_than_160_hashes_round_trips(db: duckdb.DuckDBPyConnection) 
     values = ", ".join(f"('{i}')" for i in range(500))
     sql = f"SELECT hll_cardinality(hll_from_base64(hll_to_base64(hll_union(hll_hash(x))))) FROM (VALUES {values}) t(x)"
     assert answer(db, sql) == 500
+
+
+def _rows(db: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[Any, ...]]:
+    tree = sqlglot.parse_one(sql, read=DorisBK)
+    allowlist.check(tree)
+    return db.execute(allowlist.duckdb_sql(lowering.lower(tree, lambda _column: Kind.UNKNOWN, "UTC"))).fetchall()
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        (
+            "SELECT g, sem(CAST(x AS DOUBLE)) OVER (PARTITION BY g) FROM (VALUES (1, 1.0), (1, 2.0), (1, 3.0)) t(g, x)",
+            [(1, 0.5773502691896257)] * 3,
+        ),
+        (
+            "SELECT x, bool_xor(x) OVER (ORDER BY x) FROM (VALUES (0), (1), (2)) t(x) ORDER BY x",
+            [(0, False), (1, True), (2, False)],
+        ),
+        (
+            "SELECT x, percentile(x, 0.5) OVER (PARTITION BY x > 1) FROM (VALUES (1), (2), (3)) t(x) ORDER BY x",
+            [(1, 1.0), (2, 2.5), (3, 2.5)],
+        ),
+        ("SELECT x, row_number() OVER (ORDER BY x) FROM (VALUES (5), (6)) t(x) ORDER BY x", [(5, 1), (6, 2)]),
+    ],
+)
+def test_aggregate_over_a_window(db: duckdb.DuckDBPyConnection, sql: str, expected: list[tuple[Any, ...]]) -> None:
+    """An aggregate lowered to an expression over DuckDB's aggregates takes its window on each of them."""
+    assert _rows(db, sql) == expected

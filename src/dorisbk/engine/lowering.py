@@ -10,8 +10,10 @@ cannot convert its value gives NULL instead of failing the query.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 
+import duckdb
 from sqlglot import exp
 
 from dorisbk.engine import functions
@@ -40,6 +42,8 @@ def lower(tree: exp.Expression, column_kind: Callable[[exp.Column], Kind], zone:
 def _lower_node(node: exp.Expression, typer: Typer, zone: str) -> exp.Expression | None:
     if isinstance(node, exp.Anonymous) and not isinstance(node.parent, exp.Table):
         return _call(node.name.lower(), list(node.expressions), typer, zone)
+    if isinstance(node, exp.Window):
+        return _spread_window(node, typer)
     if isinstance(node, exp.Substring):
         args = [a for a in (node.this, node.args.get("start"), node.args.get("length")) if a is not None]
         return _call("substring", args, typer, zone)
@@ -72,6 +76,40 @@ def _call(name: str, args: list[exp.Expression], typer: Typer, zone: str) -> exp
     call = functions.Call(name, args, [typer.kind(a) for a in args], zone)
     new, kind = lowering(call)
     return typer.note(new, kind)
+
+
+@functools.cache
+def _duckdb_aggregates() -> frozenset[str]:
+    """The names of DuckDB's aggregate functions (list, var_samp, count_if...)."""
+    with duckdb.connect() as conn:
+        rows = conn.execute("SELECT function_name FROM duckdb_functions() WHERE function_type = 'aggregate'")
+        return frozenset(name.lower() for (name,) in rows.fetchall())
+
+
+def _aggregate(node: exp.Expression) -> bool:
+    if isinstance(node, exp.Filter):
+        return _aggregate(node.this)
+    if isinstance(node, exp.Anonymous):
+        return node.name.lower() in _duckdb_aggregates()
+    return isinstance(node, exp.AggFunc)
+
+
+def _spread_window(window: exp.Window, typer: Typer) -> exp.Expression | None:
+    """``f(x) OVER (...)`` where a Doris aggregate was lowered to an expression over DuckDB aggregates
+    (sem is sqrt(var_samp / count)): the window goes on each of those aggregates instead."""
+    body = window.this
+    if _aggregate(body):
+        return None
+    units = [n for n in body.find_all(exp.Filter, exp.AggFunc, exp.Anonymous) if _aggregate(n)]
+    units = [n for n in units if not (isinstance(n.parent, exp.Filter) and n.parent.this is n)]
+    if not units:
+        return None
+    kind = typer.kind(body)
+    for unit in units:
+        spread = window.copy()
+        spread.set("this", unit.copy())
+        unit.replace(spread)
+    return typer.note(body.copy(), kind)
 
 
 def _map_literal(node: exp.Struct, typer: Typer) -> exp.Expression:

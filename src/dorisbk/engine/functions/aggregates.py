@@ -28,7 +28,7 @@ def _level(call: Call) -> exp.Expression:
     if isinstance(literal, exp.Literal) and not literal.is_string:
         value = -float(literal.name) if isinstance(node, exp.Neg) else float(literal.name)
         if not 0 <= value <= 1:
-            raise DorisError(f"[INVALID_ARGUMENT]{call.name}'s level must be in [0, 1], but it is {node.sql()}")
+            raise DorisError(f"[INVALID_ARGUMENT]{call.name} level must be in [0, 1], but it is {node.sql()}")
     return cast(call.number(1), "DOUBLE")
 
 
@@ -49,6 +49,17 @@ def _percentile(call: Call) -> Lowered:
     if isinstance(call.args[1], exp.Null):
         return cast(exp.null(), "DOUBLE"), Kind.DOUBLE
     return fn("dbk_percentile", _sorted_doubles(call), _level(call)), Kind.DOUBLE
+
+
+@doris("percentile_reservoir")
+def _percentile_reservoir(call: Call) -> Lowered:
+    """percentile over Doris's reservoir sample, which holds every value at the sizes answered here; the
+    level must be a constant."""
+    call.arity(2)
+    level = call.args[1]
+    if not isinstance(level.this if isinstance(level, exp.Neg) else level, exp.Literal):
+        raise DorisError(f"{call.name} requires second parameter must be a constant")
+    return _percentile(call)
 
 
 @doris("percentile_approx")
