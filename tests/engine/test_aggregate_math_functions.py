@@ -101,6 +101,7 @@ CASES: list[tuple[str, Any]] = [
         "SELECT sem(CAST(x AS DOUBLE)) FROM (SELECT 1.0 AS x UNION ALL SELECT 2.0 UNION ALL SELECT 3.0) t",
         0.5773502691896257,
     ),
+    ("SELECT sem(DISTINCT x) FROM (VALUES (1.0), (2.0), (2.0), (3.0)) t(x)", 0.5773502691896257),
     ("SELECT bool_and(x) FROM (VALUES (1), (2), (0)) t(x)", False),
     ("SELECT bool_or(x) FROM (VALUES (0.0), (2.5)) t(x)", True),
     ("SELECT bool_xor(x) FROM (VALUES (0), (3), (NULL)) t(x)", True),

@@ -197,10 +197,18 @@ def _bool_xor(call: Call) -> Lowered:
 
 @doris("sem")
 def _sem(call: Call) -> Lowered:
-    """The standard error of the mean: sqrt(var_samp / n) (DuckDB's own sem divides by n, not n - 1)."""
+    """The standard error of the mean: sqrt(var_samp / n) (DuckDB's own sem divides by n, not n - 1);
+    over the distinct values for sem(DISTINCT x)."""
     call.arity(1)
-    value = cast(call.number(0), "DOUBLE")
-    return fn("sqrt", exp.Div(this=fn("var_samp", value), expression=exp.Count(this=value.copy()))), Kind.DOUBLE
+    node = call.arg(0)
+    distinct = isinstance(node, exp.Distinct)
+    value = cast(node.expressions[0] if distinct else node, "DOUBLE")
+
+    def over(v: exp.Expression) -> exp.Expression:
+        return exp.Distinct(expressions=[v]) if distinct else v
+
+    spread = fn("var_samp", over(value))
+    return fn("sqrt", exp.Div(this=spread, expression=exp.Count(this=over(value.copy())))), Kind.DOUBLE
 
 
 @doris("sum0")
