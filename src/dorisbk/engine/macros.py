@@ -11,6 +11,7 @@ import fractions
 import json
 import math
 import re
+import string
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -794,14 +795,36 @@ def _short_number(x: float) -> str:
 _DATA_SIZE = re.compile(r"(\d+(?:\.\d+)?)([kMGTPEZY]?)B")
 
 
+# longer than any size a LARGEINT holds (39 digits, a fraction, a unit)
+_DATA_SIZE_MAX_TEXT = 128
+
+
 def _data_size(text: str) -> str:
     """parse_data_size: '2.2kB' is 2252 bytes (powers of 1024, the fraction of a byte dropped); as text, since
     DuckDB takes a HUGEINT from Python through a DOUBLE."""
-    found = _DATA_SIZE.fullmatch(text)
+    found = _DATA_SIZE.fullmatch(text) if len(text) <= _DATA_SIZE_MAX_TEXT else None
     if found is None:
-        raise ValueError(f'Invalid Input argument "{text}" of function parse_data_size')
+        raise ValueError(f'Invalid Input argument "{text[:_DATA_SIZE_MAX_TEXT]}" of function parse_data_size')
     number, unit = found.groups()
     return str(int(fractions.Fraction(number) * 1024 ** (" kMGTPEZY".index(unit or " "))))
+
+
+# the widest width or precision a format() field may ask for, so that no pattern makes a huge string
+_FMT_MAX_WIDTH = 10_000
+_FMT_NUMBER = re.compile(r"\d+")
+
+
+def _fmt_fields_safe(pattern: str) -> bool:
+    """Only what fmt has: a field names an argument by position or not at all (Python's attribute and index
+    lookups, '{0.__class__}', are not fmt's), with no width or precision past _FMT_MAX_WIDTH."""
+    for _text, field, spec, _conversion in string.Formatter().parse(pattern):
+        if field is None:
+            continue
+        if field and not field.isdigit():
+            return False
+        if any(int(n) > _FMT_MAX_WIDTH for n in _FMT_NUMBER.findall(spec or "")):
+            return False
+    return True
 
 
 def _fmt(pattern: str | None, args: list[str | None] | None) -> str | None:
@@ -810,6 +833,8 @@ def _fmt(pattern: str | None, args: list[str | None] | None) -> str | None:
     if pattern is None or args is None or None in args:
         return None
     try:
+        if not _fmt_fields_safe(pattern):
+            raise ValueError(f"unsupported format field in {pattern!r}")
         return pattern.format(*[json.loads(a) for a in args if a is not None])
     except (IndexError, KeyError, ValueError) as exc:
         raise ValueError(f"Invalid Input argument: {exc}") from None
