@@ -101,6 +101,9 @@ CASES: list[tuple[str, Any]] = [
         "SELECT sem(CAST(x AS DOUBLE)) FROM (SELECT 1.0 AS x UNION ALL SELECT 2.0 UNION ALL SELECT 3.0) t",
         0.5773502691896257,
     ),
+    # aggregate_functions/test_aggregate_count_by_enum: an aggregate under a function whose macro uses TRY
+    ("SELECT get_json_string(count_by_enum(x), '$.[0].cbe.F') FROM (VALUES ('F'), ('M'), ('F')) t(x)", "2"),
+    ("SELECT get_json_string(count_by_enum(x), '$.[0].null') FROM (VALUES ('F'), (NULL)) t(x)", "1"),
     ("SELECT sem(DISTINCT x) FROM (VALUES (1.0), (2.0), (2.0), (3.0)) t(x)", 0.5773502691896257),
     ("SELECT bool_and(x) FROM (VALUES (1), (2), (0)) t(x)", False),
     ("SELECT bool_or(x) FROM (VALUES (0.0), (2.5)) t(x)", True),

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import duckdb
 from sqlglot import exp
 
-from dorisbk.engine import functions
+from dorisbk.engine import functions, macros
 from dorisbk.engine.functions.catalog import as_date, as_datetime, try_cast
 from dorisbk.engine.functions.jsonb import as_json
 from dorisbk.engine.types import Kind, Typer, of_datatype
@@ -73,9 +73,42 @@ def _call(name: str, args: list[exp.Expression], typer: Typer, zone: str) -> exp
     if lowering is None:
         return None
     args = [_typed_literal(a, typer) for a in args]
-    call = functions.Call(name, args, [typer.kind(a) for a in args], zone)
-    new, kind = lowering(call)
+    kinds = [typer.kind(a) for a in args]
+    new, kind = lowering(functions.Call(name, args, kinds, zone))
+    grouped = [i for i, a in enumerate(args) if any(_aggregate(n) or isinstance(n, exp.Window) for n in a.walk())]
+    if grouped and any(isinstance(n, exp.Anonymous) and n.name.lower() in _macros_with_try() for n in new.walk()):
+        new = _aggregates_outside_try(lowering, name, args, kinds, zone, grouped)
     return typer.note(new, kind)
+
+
+@functools.cache
+def _macros_with_try() -> frozenset[str]:
+    """The macros whose body, or that of a macro they call, has a TRY."""
+    bodies = {signature.split("(", 1)[0]: body for signature, body in macros.MACROS}
+    return frozenset(
+        name for name in bodies if any("TRY(" in bodies[m].upper() for m in macros.needed([name]) if m in bodies)
+    )
+
+
+def _aggregates_outside_try(
+    lowering: functions.Lowering,
+    name: str,
+    args: list[exp.Expression],
+    kinds: list[Kind],
+    zone: str,
+    grouped: list[int],
+) -> exp.Expression:
+    """DuckDB allows no aggregate inside TRY, which some macros use: a call such as
+    get_json_string(count_by_enum(x), p) takes each aggregate argument through a lambda instead
+    (``list_extract(list_transform([agg], lambda a: f(a)), 1)``), so the aggregate stands outside."""
+    names = {i: f"__agg{i}" for i in grouped}
+    inner_args = [exp.column(names[i]) if i in names else a for i, a in enumerate(args)]
+    new, _kind = lowering(functions.Call(name, inner_args, kinds, zone))
+    for i in reversed(grouped):
+        applied = exp.Lambda(this=new, expressions=[exp.to_identifier(names[i])])
+        listed = exp.Anonymous(this="list_transform", expressions=[exp.Array(expressions=[args[i].copy()]), applied])
+        new = exp.Anonymous(this="list_extract", expressions=[listed, exp.Literal.number(1)])
+    return new
 
 
 @functools.cache
