@@ -104,6 +104,8 @@ CASES: list[tuple[str, Any]] = [
     # aggregate_functions/test_aggregate_count_by_enum: an aggregate under a function whose macro uses TRY
     ("SELECT get_json_string(count_by_enum(x), '$.[0].cbe.F') FROM (VALUES ('F'), ('M'), ('F')) t(x)", "2"),
     ("SELECT get_json_string(count_by_enum(x), '$.[0].null') FROM (VALUES ('F'), (NULL)) t(x)", "1"),
+    ("SELECT sem(CAST(1.0 AS DOUBLE))", 0.0),
+    ("SELECT sem(x) FROM (VALUES (1.0)) t(x) WHERE x > 1", None),
     ("SELECT sem(DISTINCT x) FROM (VALUES (1.0), (2.0), (2.0), (3.0)) t(x)", 0.5773502691896257),
     ("SELECT bool_and(x) FROM (VALUES (1), (2), (0)) t(x)", False),
     ("SELECT bool_or(x) FROM (VALUES (0.0), (2.5)) t(x)", True),

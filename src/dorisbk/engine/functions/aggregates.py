@@ -197,8 +197,8 @@ def _bool_xor(call: Call) -> Lowered:
 
 @doris("sem")
 def _sem(call: Call) -> Lowered:
-    """The standard error of the mean: sqrt(var_samp / n) (DuckDB's own sem divides by n, not n - 1);
-    over the distinct values for sem(DISTINCT x)."""
+    """The standard error of the mean: sqrt(var_samp / n) (DuckDB's own sem divides by n, not n - 1), 0 for
+    one value, NULL for none; over the distinct values for sem(DISTINCT x)."""
     call.arity(1)
     node = call.arg(0)
     distinct = isinstance(node, exp.Distinct)
@@ -207,8 +207,9 @@ def _sem(call: Call) -> Lowered:
     def over(v: exp.Expression) -> exp.Expression:
         return exp.Distinct(expressions=[v]) if distinct else v
 
-    spread = fn("var_samp", over(value))
-    return fn("sqrt", exp.Div(this=spread, expression=exp.Count(this=over(value.copy())))), Kind.DOUBLE
+    spread = fn("coalesce", fn("var_samp", over(value)), lit(0.0))
+    n = exp.Count(this=over(value.copy()))
+    return case((exp.GT(this=n, expression=lit(0)), fn("sqrt", exp.Div(this=spread, expression=n.copy())))), Kind.DOUBLE
 
 
 @doris("sum0")
