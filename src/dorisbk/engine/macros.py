@@ -206,6 +206,7 @@ MACROS: tuple[tuple[str, str], ...] = (
     # numbers: NULL where Doris answers NULL rather than an error
     ("dbk_ln(x)", "CASE WHEN x > 0 THEN ln(x) END"),
     ("dbk_log(b, x)", "CASE WHEN x > 0 AND b > 0 AND b <> 1 THEN ln(x) / ln(b) END"),
+    # round / round_bankers / truncate / floor / ceil of a DECIMAL to d places that DuckDB cannot take as such
     ("dbk_round_keeping_scale(x, d)", _keeping_scale("round")),
     ("dbk_round_even_keeping_scale(x, d)", _keeping_scale("round_even")),
     ("dbk_trunc_keeping_scale(x, d)", _keeping_scale("trunc")),
