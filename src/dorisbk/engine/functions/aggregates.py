@@ -74,14 +74,22 @@ def _percentile_approx(call: Call) -> Lowered:
 
 @doris("percentile_array", "percentile_approx_array")
 def _percentile_array(call: Call) -> Lowered:
-    call.arity(2, 3)  # percentile_approx_array's compression: the answer here is exact
-    return fn("coalesce", fn("quantile_cont", call.number(0), call.arg(1)), exp.Array(expressions=[])), Kind.ARRAY
+    """percentile at each level of an array, interpolated as percentile is; [] over no values (the
+    compression of percentile_approx_array changes nothing here)."""
+    call.arity(2, 3)
+    level = exp.Lambda(
+        this=fn("dbk_percentile", _sorted_doubles(call), cast(exp.column("__p"), "DOUBLE")),
+        expressions=[exp.to_identifier("__p")],
+    )
+    empty = exp.EQ(this=exp.Count(this=call.arg(0)), expression=lit(0))
+    return case((empty, exp.Array(expressions=[])), default=fn("list_transform", call.arg(1), level)), Kind.ARRAY
 
 
 @doris("median")
 def _median(call: Call) -> Lowered:
+    """percentile(x, 0.5)."""
     call.arity(1)
-    return fn("quantile_cont", call.number(0), lit(0.5)), Kind.DOUBLE
+    return fn("dbk_percentile", _sorted_doubles(call), lit(0.5)), Kind.DOUBLE
 
 
 def _filtered_list(call: Call, distinct: bool) -> exp.Expression:
