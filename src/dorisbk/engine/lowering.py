@@ -10,11 +10,13 @@ cannot convert its value gives NULL instead of failing the query.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 
+import duckdb
 from sqlglot import exp
 
-from dorisbk.engine import functions
+from dorisbk.engine import functions, macros
 from dorisbk.engine.functions import strings
 from dorisbk.engine.functions.catalog import as_date, as_datetime, try_cast
 from dorisbk.engine.functions.dates import scaled_text
@@ -42,6 +44,8 @@ def lower(tree: exp.Expression, column_kind: Callable[[exp.Column], Kind], zone:
 def _lower_node(node: exp.Expression, typer: Typer, zone: str) -> exp.Expression | None:
     if isinstance(node, exp.Anonymous) and not isinstance(node.parent, exp.Table):
         return _call(node.name.lower(), list(node.expressions), typer, zone)
+    if isinstance(node, exp.Window):
+        return _spread_window(node, typer)
     if isinstance(node, exp.Substring):
         args = [a for a in (node.this, node.args.get("start"), node.args.get("length")) if a is not None]
         return _call("substring", args, typer, zone)
@@ -81,9 +85,76 @@ def _call(name: str, args: list[exp.Expression], typer: Typer, zone: str) -> exp
     if lowering is None:
         return None
     args = [_typed_literal(a, typer) for a in args]
-    call = functions.Call(name, args, [typer.kind(a) for a in args], zone)
-    new, kind = lowering(call)
+    kinds = [typer.kind(a) for a in args]
+    new, kind = lowering(functions.Call(name, args, kinds, zone))
+    grouped = [i for i, a in enumerate(args) if any(_aggregate(n) or isinstance(n, exp.Window) for n in a.walk())]
+    if grouped and any(isinstance(n, exp.Anonymous) and n.name.lower() in _macros_with_try() for n in new.walk()):
+        new = _aggregates_outside_try(lowering, name, args, kinds, zone, grouped)
     return typer.note(new, kind)
+
+
+@functools.cache
+def _macros_with_try() -> frozenset[str]:
+    """The macros whose body, or that of a macro they call, has a TRY."""
+    bodies = {signature.split("(", 1)[0]: body for signature, body in macros.MACROS}
+    return frozenset(
+        name for name in bodies if any("TRY(" in bodies[m].upper() for m in macros.needed([name]) if m in bodies)
+    )
+
+
+def _aggregates_outside_try(
+    lowering: functions.Lowering,
+    name: str,
+    args: list[exp.Expression],
+    kinds: list[Kind],
+    zone: str,
+    grouped: list[int],
+) -> exp.Expression:
+    """DuckDB allows no aggregate inside TRY, which some macros use: a call such as
+    get_json_string(count_by_enum(x), p) takes each aggregate argument through a lambda instead
+    (``list_extract(list_transform([agg], lambda a: f(a)), 1)``), so the aggregate stands outside."""
+    names = {i: f"__agg{i}" for i in grouped}
+    inner_args = [exp.column(names[i]) if i in names else a for i, a in enumerate(args)]
+    new, _kind = lowering(functions.Call(name, inner_args, kinds, zone))
+    for i in reversed(grouped):
+        applied = exp.Lambda(this=new, expressions=[exp.to_identifier(names[i])])
+        listed = exp.Anonymous(this="list_transform", expressions=[exp.Array(expressions=[args[i].copy()]), applied])
+        new = exp.Anonymous(this="list_extract", expressions=[listed, exp.Literal.number(1)])
+    return new
+
+
+@functools.cache
+def _duckdb_aggregates() -> frozenset[str]:
+    """The names of DuckDB's aggregate functions (list, var_samp, count_if...)."""
+    with duckdb.connect() as conn:
+        rows = conn.execute("SELECT function_name FROM duckdb_functions() WHERE function_type = 'aggregate'")
+        return frozenset(name.lower() for (name,) in rows.fetchall())
+
+
+def _aggregate(node: exp.Expression) -> bool:
+    if isinstance(node, exp.Filter):
+        return _aggregate(node.this)
+    if isinstance(node, exp.Anonymous):
+        return node.name.lower() in _duckdb_aggregates()
+    return isinstance(node, exp.AggFunc)
+
+
+def _spread_window(window: exp.Window, typer: Typer) -> exp.Expression | None:
+    """``f(x) OVER (...)`` where a Doris aggregate was lowered to an expression over DuckDB aggregates
+    (sem is sqrt(var_samp / count)): the window goes on each of those aggregates instead."""
+    body = window.this
+    if _aggregate(body):
+        return None
+    units = [n for n in body.find_all(exp.Filter, exp.AggFunc, exp.Anonymous) if _aggregate(n)]
+    units = [n for n in units if not (isinstance(n.parent, exp.Filter) and n.parent.this is n)]
+    if not units:
+        return None
+    kind = typer.kind(body)
+    for unit in units:
+        spread = window.copy()
+        spread.set("this", unit.copy())
+        unit.replace(spread)
+    return typer.note(body.copy(), kind)
 
 
 def _map_literal(node: exp.Struct, typer: Typer) -> exp.Expression:

@@ -6,10 +6,40 @@ named ``dbk_*``, which the query allowlist never lets a client call directly.
 
 from __future__ import annotations
 
+import base64
+import json
+import math
 import re
-from collections.abc import Iterable
+import string
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import duckdb
+
+
+def _keeping_scale(op: str) -> str:
+    """``op(x, d)`` (round, round_even, trunc) over a DECIMAL x for a ``d`` that is not a constant, as Doris
+    answers it: the value at d places in x's own scale (round(dec(9,9), 1) is 0.100000000). DuckDB takes only
+    a constant d for a DECIMAL, so one branch per d that can matter; ``x - x +`` gives each branch x's scale."""
+    branches = " ".join(f"WHEN d = {k} THEN x - x + {op}(x, {k})" for k in range(-38, 39))
+    return f"CASE WHEN d > 38 THEN x WHEN d < -38 THEN x - x {branches} END"
+
+
+def _decimal_step(op: str) -> str:
+    """floor / ceil of a DECIMAL x to d places, exactly, as a DOUBLE: DuckDB's exact round to d places, then
+    one unit of the d-th place down (floor) or up (ceil) when the rounding went past x."""
+    past, step = (">", "-") if op == "floor" else ("<", "+")
+
+    def unit(k: int) -> str:
+        return "1" + "0" * -k if k <= 0 else "0." + "0" * (k - 1) + "1"
+
+    branches = " ".join(
+        f"WHEN d = {k} THEN CAST(CASE WHEN round(x, {k}) {past} x THEN round(x, {k}) {step} {unit(k)}"
+        f" ELSE round(x, {k}) END AS DOUBLE)"
+        for k in range(-38, 39)
+    )
+    return f"CASE WHEN d > 38 THEN CAST(x AS DOUBLE) WHEN d < -38 THEN CAST(0 AS DOUBLE) {branches} END"
+
 
 # name(params) -> body, in an order where each body names only macros defined before it
 MACROS: tuple[tuple[str, str], ...] = (
@@ -306,7 +336,12 @@ MACROS: tuple[tuple[str, str], ...] = (
     # numbers: NULL where Doris answers NULL rather than an error
     ("dbk_ln(x)", "CASE WHEN x > 0 THEN ln(x) END"),
     ("dbk_log(b, x)", "CASE WHEN x > 0 AND b > 0 AND b <> 1 THEN ln(x) / ln(b) END"),
-    ("dbk_truncate(x, d)", "trunc(x * pow(10, d)) / pow(10, d)"),
+    # round / round_bankers / truncate / floor / ceil of a DECIMAL to d places that DuckDB cannot take as such
+    ("dbk_round_keeping_scale(x, d)", _keeping_scale("round")),
+    ("dbk_round_even_keeping_scale(x, d)", _keeping_scale("round_even")),
+    ("dbk_trunc_keeping_scale(x, d)", _keeping_scale("trunc")),
+    ("dbk_floor_decimal(x, d)", _decimal_step("floor")),
+    ("dbk_ceil_decimal(x, d)", _decimal_step("ceil")),
     # hashing, over a string's UTF-8 bytes (as numbers); lambda names are unique per macro, as a macro's
     # arguments may name the lambdas of the macro that calls it
     ("dbk_bytes(s)", "list_transform(regexp_extract_all(hex(s), '..'), lambda by_x: CAST('0x' || by_x AS UBIGINT))"),
@@ -631,7 +666,7 @@ MACROS: tuple[tuple[str, str], ...] = (
     ("dbk_bitmap_from_array(a)", "list_sort(list_distinct(CAST(a AS UBIGINT[])))"),
     (
         "dbk_bitmap_from_string(s)",
-        """CASE WHEN trim(s) = '' THEN CAST([] AS UBIGINT[])
+        """CASE WHEN s = '' THEN CAST([] AS UBIGINT[])
         WHEN list_bool_or(list_transform(string_split(s, ','), lambda x: TRY_CAST(trim(x) AS UBIGINT) IS NULL))
             THEN NULL
         ELSE dbk_bitmap_from_array(list_transform(string_split(s, ','), lambda x: CAST(trim(x) AS UBIGINT))) END""",
@@ -658,7 +693,11 @@ MACROS: tuple[tuple[str, str], ...] = (
         THEN dbk_bitmap_from_array(list_concat(dbk_bitmap_andnot(a, b), dbk_bitmap_andnot(b, a))) END""",
     ),
     ("dbk_bitmap_andnot_count(a, b)", "len(dbk_bitmap_andnot(a, b))"),
-    ("dbk_bitmap_subset_in_range(b, lo, hi)", "list_filter(dbk_bitmap_sorted(b), lambda x: x >= lo AND x < hi)"),
+    (
+        "dbk_bitmap_subset_in_range(b, lo, hi)",
+        """CASE WHEN lo IS NOT NULL AND hi IS NOT NULL
+        THEN list_filter(dbk_bitmap_sorted(b), lambda x: x >= lo AND x < hi) END""",
+    ),
     ("dbk_bitmap_subset_limit(b, lo, n)", "list_slice(list_filter(dbk_bitmap_sorted(b), lambda x: x >= lo), 1, n)"),
     (
         "dbk_sub_bitmap(b, o, n)",
@@ -901,6 +940,42 @@ MACROS: tuple[tuple[str, str], ...] = (
         """CASE WHEN len(l) = 0 THEN flatten(l)
         ELSE dbk_array_distinct(list_reduce(l, lambda ia_a, ia_b: dbk_array_intersect(ia_a, ia_b))) END""",
     ),
+    # percentile over sorted DOUBLEs l, interpolated as Doris does: low + (high - low) * fraction
+    (
+        "dbk_percentile(l, p)",
+        """CASE WHEN len(l) > 0 THEN l[CAST(floor((len(l) - 1) * p) AS BIGINT) + 1]
+            + (l[least(CAST(floor((len(l) - 1) * p) AS BIGINT) + 2, len(l))]
+                - l[CAST(floor((len(l) - 1) * p) AS BIGINT) + 1])
+            * ((len(l) - 1) * p - floor((len(l) - 1) * p)) END""",
+    ),
+    # percentile_approx over sorted DOUBLEs l as Doris's t-digest answers while each value is its own
+    # centroid: the values stand at ranks 0.5, 1.5, ...; between two, the average weighted by the distances,
+    # in FLOAT arithmetic as the digest computes (267.8000183105469 for 8 and 441 at 0.55)
+    (
+        "dbk_digest_between(lo, hi, below, above)",
+        """CAST(greatest(CAST(lo AS FLOAT), least(CAST(hi AS FLOAT),
+            (CAST(lo AS FLOAT) * above + CAST(hi AS FLOAT) * below) / (below + above))) AS DOUBLE)""",
+    ),
+    (
+        "dbk_digest_at(l, r)",
+        """CASE WHEN r <= CAST(0.5 AS FLOAT) THEN l[1]
+            WHEN r >= CAST(len(l) - 0.5 AS FLOAT) THEN l[len(l)]
+            ELSE dbk_digest_between(l[CAST(floor(r - 0.5) AS BIGINT) + 1], l[CAST(floor(r - 0.5) AS BIGINT) + 2],
+                r - CAST(floor(r - 0.5) + 0.5 AS FLOAT), CAST(floor(r - 0.5) + 1.5 AS FLOAT) - r) END""",
+    ),
+    (
+        "dbk_digest_quantile(l, q)",
+        "CASE WHEN len(l) > 0 THEN dbk_digest_at(l, CAST(q AS FLOAT) * CAST(len(l) AS FLOAT)) END",
+    ),
+    # topn_array / topn_weighted over {v, w} entries (NULL values left out): the n values of the greatest
+    # summed weight, the greater value first among equal weights
+    (
+        "dbk_top_weighted(l, n)",
+        """list_transform(list_slice(list_sort(list_transform(
+            list_distinct(list_transform(list_filter(l, lambda tw_e: tw_e.v IS NOT NULL), lambda tw_e: tw_e.v)),
+            lambda tw_v: {'w': list_sum(list_transform(list_filter(l, lambda tw_e: tw_e.v = tw_v),
+                lambda tw_e: tw_e.w)), 'v': tw_v}), 'DESC'), 1, n), lambda tw_s: tw_s.v)""",
+    ),
     # map_agg over {k, v} entries: a key's first value counts
     (
         "dbk_map_agg(l)",
@@ -917,8 +992,150 @@ def _name(signature: str) -> str:
     return signature.split("(", 1)[0]
 
 
-# each macro's name -> the macros its body calls
-_CALLS = {_name(signature): set(_NAME.findall(body)) for signature, body in MACROS}
+def _grouped_double(x: float, places: int) -> str:
+    """A DOUBLE's exact binary value rounded to ``places`` decimals, with thousands separators
+    (format_round: 1.7976931348623157E+308 has all its 309 digits, as in Doris)."""
+    return f"{x:,.{places}f}"
+
+
+_UNITS = ((10**15, "Q"), (10**12, "T"), (10**9, "B"), (10**6, "M"), (10**3, "K"))
+
+
+def _short_number(x: float) -> str:
+    """format_number: three significant digits (more when a value passes 999 of the largest unit) and the
+    largest unit the value reaches (12345 -> 12.3K, -1000 -> -1K, 999999 -> 1000K, 0 -> 0.00)."""
+
+    def fixed(v: float) -> str:
+        return f"{v:.{0 if abs(v) >= 100 else 1 if abs(v) >= 10 else 2}f}"
+
+    for size, suffix in _UNITS:
+        if abs(x) >= size:
+            text = fixed(x / size)
+            return (text.rstrip("0").rstrip(".") if "." in text else text) + suffix
+    return fixed(x)
+
+
+# the widest width or precision a format() field may ask for, so that no pattern makes a huge string
+_FMT_MAX_WIDTH = 10_000
+_FMT_NUMBER = re.compile(r"\d+")
+
+
+def _fmt_fields_safe(pattern: str) -> bool:
+    """Only what fmt has: a field names an argument by position or not at all (Python's attribute and index
+    lookups, '{0.__class__}', are not fmt's), with no width or precision past _FMT_MAX_WIDTH."""
+    for _text, field, spec, _conversion in string.Formatter().parse(pattern):
+        if field is None:
+            continue
+        if field and not field.isdigit():
+            return False
+        if any(int(n) > _FMT_MAX_WIDTH for n in _FMT_NUMBER.findall(spec or "")):
+            return False
+    return True
+
+
+def _fmt(pattern: str | None, args: list[str | None] | None) -> str | None:
+    """format(pattern, args...): the fmt library's syntax, which Python's str.format shares ('{}', '{1}',
+    '{:05}', '{:.3}', '{:e}'); the arguments come as JSON so that numbers stay numbers."""
+    if pattern is None or args is None or None in args:
+        return None
+    try:
+        if not _fmt_fields_safe(pattern):
+            raise ValueError(f"unsupported format field in {pattern!r}")
+        return pattern.format(*[json.loads(a) for a in args if a is not None])
+    except (IndexError, KeyError, ValueError) as exc:
+        raise ValueError(f"Invalid Input argument: {exc}") from None
+
+
+def _histogram(values: list[str], counts: list[int], buckets: int) -> str:
+    """histogram's JSON over a group's distinct values (in order, as text) and their counts: about
+    total / buckets values a bucket, a value wholly in the bucket that holds the most of it (it starts a new
+    bucket when half of it would overflow the current one); the last bucket takes what remains."""
+    size = sum(counts) / buckets if buckets > 0 else 0
+    done: list[dict[str, Any]] = []
+    current: dict[str, Any] | None = None
+    for value, count in zip(values, counts, strict=True):
+        if current is not None and current["count"] + count / 2 > size and len(done) < buckets - 1:
+            done.append(current)
+            current = None
+        if current is None:
+            pre_sum = sum(b["count"] for b in done)
+            current = {"lower": value, "upper": value, "ndv": 0, "count": 0, "pre_sum": pre_sum}
+        current["upper"] = value
+        current["ndv"] += 1
+        current["count"] += count
+    if current is not None:
+        done.append(current)
+    return json.dumps({"num_buckets": len(done), "buckets": done}, separators=(",", ":"))
+
+
+_U64 = (1 << 64) - 1
+_MURMUR64A_MULTIPLIER = 0xC6A4A7935BD1E995
+
+
+def _murmur64a(text: str) -> int:
+    """MurmurHash64A of the text's UTF-8 bytes with Doris's seed (0xadc83b19): the hash hll_hash adds."""
+    data = text.encode()
+    m = _MURMUR64A_MULTIPLIER
+    h = (0xADC83B19 ^ (len(data) * m)) & _U64
+    whole = len(data) // 8 * 8
+    for offset in range(0, whole, 8):
+        k = (int.from_bytes(data[offset : offset + 8], "little") * m) & _U64
+        k = ((k ^ (k >> 47)) * m) & _U64
+        h = ((h ^ k) * m) & _U64
+    if whole < len(data):
+        h = ((h ^ int.from_bytes(data[whole:], "little")) * m) & _U64
+    h = ((h ^ (h >> 47)) * m) & _U64
+    return h ^ (h >> 47)
+
+
+# Doris's HLL holds up to 160 hashes as they are (its explicit form) before it keeps registers
+_HLL_EXPLICIT_MAX = 160
+
+
+def _hll_to_base64(hashes: list[int]) -> str:
+    """An HLL sketch in Doris's layout while it is small: byte 0 for an empty one; 1, the count and the
+    hashes (8 bytes, little-endian) for up to 160. A larger one is written as its hashes in text after a
+    byte 255, which Doris does not read (its register form would not give the hashes back here)."""
+    values = sorted(set(hashes))
+    if len(values) <= _HLL_EXPLICIT_MAX:
+        body = bytes([1 if values else 0]) + (bytes([len(values)]) if values else b"")
+        body += b"".join(v.to_bytes(8, "little") for v in values)
+    else:
+        body = b"\xff" + ",".join(map(str, values)).encode()
+    return base64.b64encode(body).decode()
+
+
+def _hll_from_base64(text: str) -> list[int]:
+    """The hashes of a sketch _hll_to_base64 wrote; Doris's error for anything else."""
+    try:
+        data = base64.b64decode(text, validate=True)
+        if data == b"\x00":
+            return []
+        if data[:1] == b"\x01" and len(data) == 2 + 8 * data[1]:
+            return [int.from_bytes(data[i : i + 8], "little") for i in range(2, len(data), 8)]
+        if data[:1] == b"\xff":
+            return [int(v) for v in data[1:].decode().split(",")]
+    except ValueError:
+        pass
+    raise ValueError(f"[RUNTIME_ERROR]hll_from_base64 decode failed: base64: {text}")
+
+
+# functions DuckDB lacks, in Python: erf whose last digit must agree with Doris's (which calls the C library
+# that Python's math module calls too), and exact number formatting. name -> (function, parameter types,
+# result type, whether it answers NULL by itself)
+UDFS: dict[str, tuple[Callable[..., Any], list[str], str, bool]] = {
+    "dbk_erf": (math.erf, ["DOUBLE"], "DOUBLE", False),
+    "dbk_grouped_double": (_grouped_double, ["DOUBLE", "INTEGER"], "VARCHAR", False),
+    "dbk_short_number": (_short_number, ["DOUBLE"], "VARCHAR", False),
+    "dbk_fmt": (_fmt, ["VARCHAR", "VARCHAR[]"], "VARCHAR", True),
+    "dbk_histogram": (_histogram, ["VARCHAR[]", "BIGINT[]", "INTEGER"], "VARCHAR", False),
+    "dbk_murmur64a": (_murmur64a, ["VARCHAR"], "UBIGINT", False),
+    "dbk_hll_to_base64": (_hll_to_base64, ["UBIGINT[]"], "VARCHAR", False),
+    "dbk_hll_from_base64": (_hll_from_base64, ["VARCHAR"], "UBIGINT[]", False),
+}
+
+# each macro's name -> the macros its body calls (a Python function calls none)
+_CALLS = {_name(signature): set(_NAME.findall(body)) for signature, body in MACROS} | {name: set() for name in UDFS}
 
 
 def needed(names: Iterable[str]) -> set[str]:
@@ -936,6 +1153,11 @@ def needed(names: Iterable[str]) -> set[str]:
 def install(db: duckdb.DuckDBPyConnection, only: set[str] | None = None) -> None:
     """Create the macros in ``db``: all of them (the shared database, whose cursors all see them) or
     ``only`` those (a scratch database that runs one query: see ``needed``)."""
+    for name, (function, parameters, result, own_nulls) in UDFS.items():
+        wanted = only is None or name in only
+        if wanted and not db.execute("SELECT 1 FROM duckdb_functions() WHERE function_name = ?", [name]).fetchall():
+            nulls = "special" if own_nulls else "default"
+            db.create_function(name, function, parameters, result, null_handling=nulls)  # type: ignore[arg-type]
     for signature, body in MACROS:
         if only is None or _name(signature) in only:
             db.execute(f"CREATE OR REPLACE MACRO {signature} AS {body}")

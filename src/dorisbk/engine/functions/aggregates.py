@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from dorisbk.engine.functions.catalog import Call, Lowered, case, cast, doris, fn, lit, simple
+from dorisbk.engine.functions.catalog import Call, Lowered, as_text, case, cast, doris, fn, lit, simple
 from dorisbk.engine.types import Kind
 from dorisbk.errors import DorisError
 
@@ -21,22 +21,75 @@ def _multi_distinct_sum(call: Call) -> Lowered:
     return exp.Sum(this=exp.Distinct(expressions=[call.arg(0)])), call.kinds[0]
 
 
-@doris("percentile", "percentile_approx", "percentile_cont")
+def _level(call: Call) -> exp.Expression:
+    """The percentile's level as a DOUBLE; Doris's error for a constant outside [0, 1]."""
+    node = call.args[1]
+    literal = node.this if isinstance(node, exp.Neg) else node
+    if isinstance(literal, exp.Literal) and not literal.is_string:
+        value = -float(literal.name) if isinstance(node, exp.Neg) else float(literal.name)
+        if not 0 <= value <= 1:
+            raise DorisError(f"[INVALID_ARGUMENT]{call.name} level must be in [0, 1], but it is {node.sql()}")
+    return cast(call.number(1), "DOUBLE")
+
+
+def _sorted_doubles(call: Call) -> exp.Expression:
+    value = cast(call.number(0), "DOUBLE")
+    kept = exp.Filter(
+        this=fn("list", value),
+        expression=exp.Where(this=exp.Not(this=exp.Is(this=value.copy(), expression=exp.null()))),
+    )
+    return fn("list_sort", kept)
+
+
+@doris("percentile", "percentile_cont")
 def _percentile(call: Call) -> Lowered:
+    """Interpolated over the values as DOUBLEs as Doris interpolates (a DECIMAL's answer keeps its
+    fraction, 224.6 is not 224.60000000000002); NULL for a NULL level."""
     call.arity(2, 3)
-    return fn("quantile_cont", call.number(0), cast(call.number(1), "DOUBLE")), Kind.DOUBLE
+    if isinstance(call.args[1], exp.Null):
+        return cast(exp.null(), "DOUBLE"), Kind.DOUBLE
+    return fn("dbk_percentile", _sorted_doubles(call), _level(call)), Kind.DOUBLE
+
+
+@doris("percentile_reservoir")
+def _percentile_reservoir(call: Call) -> Lowered:
+    """percentile over Doris's reservoir sample, which holds every value at the sizes answered here; the
+    level must be a constant."""
+    call.arity(2)
+    level = call.args[1]
+    if not isinstance(level.this if isinstance(level, exp.Neg) else level, exp.Literal):
+        raise DorisError(f"{call.name} requires second parameter must be a constant")
+    return _percentile(call)
+
+
+@doris("percentile_approx")
+def _percentile_approx(call: Call) -> Lowered:
+    """Doris's t-digest answer, each value its own centroid (exact for the values a digest keeps apart;
+    the compression, a third argument, changes nothing here); NULL for a NULL level."""
+    call.arity(2, 3)
+    if isinstance(call.args[1], exp.Null):
+        return cast(exp.null(), "DOUBLE"), Kind.DOUBLE
+    return fn("dbk_digest_quantile", _sorted_doubles(call), _level(call)), Kind.DOUBLE
 
 
 @doris("percentile_array", "percentile_approx_array")
 def _percentile_array(call: Call) -> Lowered:
-    call.arity(2, 3)  # percentile_approx_array's compression: the answer here is exact
-    return fn("coalesce", fn("quantile_cont", call.number(0), call.arg(1)), exp.Array(expressions=[])), Kind.ARRAY
+    """percentile at each level of an array, interpolated as percentile is; [] over no values (the
+    compression of percentile_approx_array changes nothing here)."""
+    call.arity(2, 3)
+    level = exp.Lambda(
+        this=fn("dbk_percentile", _sorted_doubles(call), cast(exp.column("__p"), "DOUBLE")),
+        expressions=[exp.to_identifier("__p")],
+    )
+    empty = exp.EQ(this=exp.Count(this=call.arg(0)), expression=lit(0))
+    return case((empty, exp.Array(expressions=[])), default=fn("list_transform", call.arg(1), level)), Kind.ARRAY
 
 
 @doris("median")
 def _median(call: Call) -> Lowered:
+    """percentile(x, 0.5)."""
     call.arity(1)
-    return fn("quantile_cont", call.number(0), lit(0.5)), Kind.DOUBLE
+    return fn("dbk_percentile", _sorted_doubles(call), lit(0.5)), Kind.DOUBLE
 
 
 def _filtered_list(call: Call, distinct: bool) -> exp.Expression:
@@ -118,14 +171,53 @@ for _names, _duck_name in (
     (("group_bit_and",), "bit_and"),
     (("group_bit_or",), "bit_or"),
     (("group_bit_xor",), "bit_xor"),
-    (("bool_and", "booland_agg"), "bool_and"),
-    (("bool_or", "boolor_agg"), "bool_or"),
     (("skew", "skewness", "skew_pop"), "skewness"),
     (("kurt", "kurtosis", "kurt_pop"), "kurtosis_pop"),
 ):
-    doris(*_names)(
-        simple(_duck_name, Kind.DOUBLE if "bit" not in _duck_name and "bool" not in _duck_name else Kind.INT)
-    )
+    doris(*_names)(simple(_duck_name, Kind.DOUBLE if "bit" not in _duck_name else Kind.INT))
+
+
+def _flags(call: Call) -> exp.Expression:
+    """bool_and / bool_or / bool_xor's argument as a BOOLEAN: a number is true when not 0."""
+    call.arity(1)
+    if call.kinds[0] in (Kind.STRING, Kind.DATE, Kind.DATETIME, Kind.TIME, Kind.JSON):
+        raise DorisError(f"{call.name} requires a boolean or numeric argument")
+    return cast(call.arg(0), "BOOLEAN")
+
+
+@doris("bool_and", "booland_agg")
+def _bool_and(call: Call) -> Lowered:
+    return fn("bool_and", _flags(call)), Kind.BOOLEAN
+
+
+@doris("bool_or", "boolor_agg")
+def _bool_or(call: Call) -> Lowered:
+    return fn("bool_or", _flags(call)), Kind.BOOLEAN
+
+
+@doris("bool_xor", "boolxor_agg")
+def _bool_xor(call: Call) -> Lowered:
+    """True when exactly one of the group's values is true; NULL over no values."""
+    flag = _flags(call)
+    seen = exp.GT(this=exp.Count(this=flag), expression=lit(0))
+    return case((seen, exp.EQ(this=fn("count_if", flag.copy()), expression=lit(1)))), Kind.BOOLEAN
+
+
+@doris("sem")
+def _sem(call: Call) -> Lowered:
+    """The standard error of the mean: sqrt(var_samp / n) (DuckDB's own sem divides by n, not n - 1), 0 for
+    one value, NULL for none; over the distinct values for sem(DISTINCT x)."""
+    call.arity(1)
+    node = call.arg(0)
+    distinct = isinstance(node, exp.Distinct)
+    value = cast(node.expressions[0] if distinct else node, "DOUBLE")
+
+    def over(v: exp.Expression) -> exp.Expression:
+        return exp.Distinct(expressions=[v]) if distinct else v
+
+    spread = fn("coalesce", fn("var_samp", over(value)), lit(0.0))
+    n = exp.Count(this=over(value.copy()))
+    return case((exp.GT(this=n, expression=lit(0)), fn("sqrt", exp.Div(this=spread, expression=n.copy())))), Kind.DOUBLE
 
 
 @doris("sum0")
@@ -180,3 +272,54 @@ def _multi_distinct_group_concat(call: Call) -> Lowered:
     call.arity(1, 2)
     separator = call.text(1) if len(call.args) == 2 else lit(", ")
     return fn("string_agg", exp.Distinct(expressions=[call.text(0)]), separator), Kind.STRING
+
+
+def _weighted_entries(value: exp.Expression, weight: exp.Expression) -> exp.Expression:
+    entry = exp.Struct(
+        expressions=[
+            exp.PropertyEQ(this=exp.to_identifier("v"), expression=value),
+            exp.PropertyEQ(this=exp.to_identifier("w"), expression=weight),
+        ]
+    )
+    return fn("list", entry)
+
+
+@doris("topn_array")
+def _topn_array(call: Call) -> Lowered:
+    """The n most frequent values, the most frequent first (the capacity of Doris's sketch, a third
+    argument, does not change an exact answer)."""
+    call.arity(2, 3)
+    return fn("dbk_top_weighted", _weighted_entries(call.arg(0), lit(1)), call.integer(1)), Kind.ARRAY
+
+
+@doris("topn_weighted")
+def _topn_weighted(call: Call) -> Lowered:
+    """The n values of the greatest summed weight, the heaviest first."""
+    call.arity(3, 4)
+    return fn("dbk_top_weighted", _weighted_entries(call.arg(0), call.arg(1)), call.integer(2)), Kind.ARRAY
+
+
+@doris("histogram", "hist")
+def _histogram(call: Call) -> Lowered:
+    """Doris's equi-height histogram as JSON: the group's distinct values in order with their counts,
+    bucketed by dbk_histogram (128 buckets by default)."""
+    call.arity(1, 2)
+    value = call.arg(0)
+    distinct = fn("list_sort", fn("list_distinct", fn("list", value)))
+    y = exp.column("__h")
+    matching = exp.Lambda(this=exp.EQ(this=y, expression=exp.column("__x")), expressions=[exp.to_identifier("__h")])
+    counts = fn(
+        "list_transform",
+        distinct.copy(),
+        exp.Lambda(
+            this=fn("len", fn("list_filter", fn("list", value.copy()), matching)),
+            expressions=[exp.to_identifier("__x")],
+        ),
+    )
+    texts = fn(
+        "list_transform",
+        distinct,
+        exp.Lambda(this=as_text(exp.column("__x"), call.kinds[0]), expressions=[exp.to_identifier("__x")]),
+    )
+    buckets = cast(call.integer(1), "INTEGER") if len(call.args) == 2 else lit(128)
+    return fn("dbk_histogram", texts, cast(counts, "BIGINT[]"), buckets), Kind.STRING

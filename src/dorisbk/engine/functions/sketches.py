@@ -21,15 +21,17 @@ from dorisbk.engine.types import Kind
 from dorisbk.errors import DorisError
 
 
-@doris("to_bitmap", "to_bitmap_with_check", "hll_hash")
+@doris("to_bitmap", "to_bitmap_with_check")
 def _to_bitmap(call: Call) -> Lowered:
     call.arity(1)
-    if call.name == "hll_hash":  # a sketch's values are never shown: any hash of the text counts the same
-        text = call.text(0)
-        value = case((exp.Not(this=exp.Is(this=text, expression=exp.null())), fn("hash", text.copy())))
-    else:
-        value = try_cast(call.arg(0), "UBIGINT")
-    return fn("dbk_bitmap_of", value), Kind.BITMAP
+    return fn("dbk_bitmap_of", try_cast(call.arg(0), "UBIGINT")), Kind.BITMAP
+
+
+@doris("hll_hash")
+def _hll_hash(call: Call) -> Lowered:
+    """A sketch of the text's hash: Doris's hash, so that hll_to_base64 writes what Doris writes."""
+    call.arity(1)
+    return fn("dbk_bitmap_of", fn("dbk_murmur64a", call.text(0))), Kind.HLL
 
 
 # Doris's MurmurHash3 seeds: murmur_hash3_32 and bitmap_hash hash with 104729, the 64-bit ones with 0
@@ -87,10 +89,32 @@ def _bitmap_from_string(call: Call) -> Lowered:
     return fn("dbk_bitmap_from_string", call.text(0)), Kind.BITMAP
 
 
-@doris("bitmap_from_base64", "hll_from_base64")
-def _sketch_from_base64(call: Call) -> Lowered:
+@doris("hll_from_base64")
+def _hll_from_base64(call: Call) -> Lowered:
     call.arity(1)
-    return fn("dbk_bitmap_from_string", fn("dbk_from_base64", call.text(0))), Kind.BITMAP
+    return fn("dbk_hll_from_base64", call.text(0)), Kind.HLL
+
+
+@doris("hll_to_base64")
+def _hll_to_base64(call: Call) -> Lowered:
+    call.arity(1)
+    return fn("dbk_hll_to_base64", call.arg(0)), Kind.STRING
+
+
+@doris("bitmap_from_base64")
+def _sketch_from_base64(call: Call) -> Lowered:
+    """The bitmap a base64 text holds (as bitmap_to_base64 writes it); Doris's error when it holds none."""
+    call.arity(1)
+    text = call.text(0)
+    sketch = fn("dbk_bitmap_from_string", fn("dbk_from_base64", text))
+    failed = fn(
+        "error",
+        exp.DPipe(this=lit(f"[RUNTIME_ERROR]{call.name} decode failed: base64: "), expression=text.copy(), safe=False),
+    )
+    valid = exp.or_(
+        exp.Is(this=text.copy(), expression=exp.null()), exp.Not(this=exp.Is(this=sketch, expression=exp.null()))
+    )
+    return case((valid, sketch.copy()), default=failed), Kind.BITMAP
 
 
 @doris("bitmap_from_array")
@@ -113,26 +137,35 @@ for _names, _duck_name, _kind, _counts in (
     (("bitmap_subset_in_range",), "dbk_bitmap_subset_in_range", Kind.BITMAP, (3,)),
     (("bitmap_subset_limit",), "dbk_bitmap_subset_limit", Kind.BITMAP, (3,)),
     (("sub_bitmap",), "dbk_sub_bitmap", Kind.BITMAP, (3,)),
-    (("bitmap_to_base64", "hll_to_base64"), "dbk_sketch_to_base64", Kind.STRING, (1,)),
+    (("bitmap_to_base64",), "dbk_sketch_to_base64", Kind.STRING, (1,)),
 ):
     doris(*_names)(simple(_duck_name, _kind, *_counts))
 
 
-def _bitmap_fold(duck_name: str, count: bool) -> Lowering:
+def _bitmap_fold(duck_name: str, count: bool, skips_nulls: bool) -> Lowering:
+    """and / or / xor over two or more bitmaps. bitmap_or passes over NULL bitmaps (NULL only when all are);
+    for the others a NULL bitmap makes the result NULL."""
+
     def lower(call: Call) -> Lowered:
         if len(call.args) < 2:
             raise DorisError(f"{call.name} needs at least two bitmaps")
-        node = call.arg(0)
-        for i in range(1, len(call.args)):
-            node = fn(duck_name, node, call.arg(i))
+        args = [call.arg(i) for i in range(len(call.args))]
+        if skips_nulls:
+            args = [fn("coalesce", a, cast(exp.Array(expressions=[]), "UBIGINT[]")) for a in args]
+        node = args[0]
+        for arg in args[1:]:
+            node = fn(duck_name, node, arg)
+        if skips_nulls:
+            all_null = exp.and_(*[exp.Is(this=call.arg(i), expression=exp.null()) for i in range(len(call.args))])
+            node = case((all_null, exp.null()), default=node)
         return (fn("dbk_bitmap_count", node), Kind.INT) if count else (node, Kind.BITMAP)
 
     return lower
 
 
 for _op in ("and", "or", "xor"):
-    doris(f"bitmap_{_op}")(_bitmap_fold(f"dbk_bitmap_{_op}", count=False))
-    doris(f"bitmap_{_op}_count")(_bitmap_fold(f"dbk_bitmap_{_op}", count=True))
+    doris(f"bitmap_{_op}")(_bitmap_fold(f"dbk_bitmap_{_op}", count=False, skips_nulls=_op == "or"))
+    doris(f"bitmap_{_op}_count")(_bitmap_fold(f"dbk_bitmap_{_op}", count=True, skips_nulls=_op == "or"))
 
 
 @doris("bitmap_union", "hll_union", "hll_raw_agg", "group_bitmap_or")
