@@ -46,6 +46,7 @@ from tests.dorisbk_server import DorisbkServer  # noqa: E402
 
 DEFAULT_DORIS_DIR = Path("~/.cache/dorisbk/doris-regression").expanduser()
 SUITES_ROOT = Path("regression-test/suites/query_p0/sql_functions")
+PRELOAD = Path("regression-test/suites/query_p0/load.groovy")
 DATA_ROOT = Path("regression-test/data/query_p0/sql_functions")
 NULL_CELL = "\\N"
 
@@ -205,18 +206,30 @@ def _lookup(name: str, env: dict[str, str | None]) -> str:
 # ---------------------------------------------------------------------------------------------
 # Suite model
 # ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StreamLoad:
+    """A ``streamLoad { table ...; db ...; set 'column_separator', ','; file ... }`` block: the rows of a
+    data file (its path relative to the suite's .out file) loaded into a table."""
+
+    table: str
+    db: str | None
+    file: str
+    separator: str
+
+
 @dataclass
 class Step:
-    """One thing the suite does, in order: a setup statement or a check."""
+    """One thing the suite does, in order: a setup statement, a stream load or a check."""
 
-    kind: str  # "sql" (setup), "query" (qt_/order_qt_), "exception" (test { exception }), "skip"
+    kind: str  # "sql" (setup), "load" (streamLoad), "query" (qt_/order_qt_), "exception" (test {...}), "skip"
     line: int
     sql: str = ""
     tag: str = ""
     ordered: bool = False  # order_qt_: sort rows before comparing
     expect_error: str = ""
     reason: str = ""  # why a step is skipped
-    is_check: bool = True  # a skipped plain `sql` is not a check
+    is_check: bool = True  # a skipped plain `sql` or load is not a check
+    load: StreamLoad | None = None
 
 
 @dataclass
@@ -245,8 +258,9 @@ class SuiteParser:
         self.i = 0
         self.env: dict[str, str | None] = {}
         self.steps: list[Step] = []
-        self.blocks: list[str] = []  # "run", "skip:<why>", "test", "explain"
+        self.blocks: list[str] = []  # "run", "skip:<why>", "test", "load"
         self.test: dict[str, Any] | None = None
+        self.load: dict[str, Any] | None = None
 
     # -- helpers
     def peek(self, k: int = 0) -> Token | None:
@@ -317,6 +331,9 @@ class SuiteParser:
         self.blocks.append(self.block_kind())
         if self.blocks[-1] == "test":
             self.test = {"sql": None, "exception": None, "unsupported": "", "line": self.toks[self.i].line}
+        elif self.blocks[-1] == "load":
+            line = self.toks[self.i].line
+            self.load = {"table": None, "db": None, "file": None, "separator": "\t", "unsupported": "", "line": line}
 
     def block_kind(self) -> str:
         prev = self.peek(-1)
@@ -325,6 +342,8 @@ class SuiteParser:
         if prev.kind == "ident":
             if prev.text == "test":
                 return "test"
+            if prev.text == "streamLoad":
+                return "load"
             if prev.text in ("try", "finally"):
                 return "run"
             if prev.text in _SKIP_BLOCK_WORDS:
@@ -360,6 +379,19 @@ class SuiteParser:
         if kind == "test" and self.test is not None:
             self.finish_test(self.test)
             self.test = None
+        elif kind == "load" and self.load is not None:
+            self.finish_load(self.load)
+            self.load = None
+
+    def finish_load(self, load: dict[str, Any]) -> None:
+        why = self.skipping() or load["unsupported"]
+        if not why and (load["table"] is None or load["file"] is None):
+            why = "stream load without a literal table or file"
+        if why:
+            self.steps.append(Step("skip", load["line"], reason=why, is_check=False))
+            return
+        stream = StreamLoad(load["table"], load["db"], load["file"], load["separator"])
+        self.steps.append(Step("load", load["line"], sql=f"stream load of {load['file']}", load=stream, is_check=False))
 
     def finish_test(self, test: dict[str, Any]) -> None:
         line = test["line"]
@@ -380,6 +412,8 @@ class SuiteParser:
             return self.definition()
         if self.test is not None and self.blocks and self.blocks[-1] == "test":
             return self.test_word(tok)
+        if self.load is not None and self.blocks and self.blocks[-1] == "load":
+            return self.load_word(tok)
         if tok.text == "sql":
             return self.sql_word(tok)
         if m := _CHECK_IDENT.fullmatch(tok.text):
@@ -423,6 +457,31 @@ class SuiteParser:
             return used
         if tok.text in ("check", "result", "rowNum", "time", "exceptionCheck"):
             self.test["unsupported"] = self.test["unsupported"] or f"test block uses {tok.text}"
+        return 1
+
+    def load_word(self, tok: Token) -> int:
+        """``table`` / ``db`` / ``file`` with their value, ``set 'key', 'value'`` (only the column separator
+        and a label are understood: other settings, such as derived columns, make the load a skip)."""
+        assert self.load is not None
+        if tok.text in ("table", "db", "file"):
+            value, why, used = self.read_string_arg()
+            if value is None:
+                self.load["unsupported"] = self.load["unsupported"] or f"stream load: {tok.text} {why}"
+            else:
+                self.load[tok.text] = value
+            return used
+        if tok.text == "set":
+            key, comma, value = self.peek(1), self.peek(2), self.peek(3)
+            if key is None or key.kind != "str" or not self.is_punct(comma, ","):
+                return 1
+            name = key.text
+            if name == "column_separator" and value is not None and value.kind == "str":
+                with contextlib.suppress(Dynamic):
+                    self.load["separator"] = groovy_string_value(value, self.env)
+                    return 4
+            if name != "label":
+                self.load["unsupported"] = self.load["unsupported"] or f"stream load sets {name}"
+            return 1
         return 1
 
     def sql_word(self, tok: Token) -> int:
@@ -658,29 +717,42 @@ def error_text(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _first_load(path: Path) -> tuple[bool, str]:
+    """Doris's framework runs a directory's load.groovy (its shared tables) before the other suites."""
+    return path.name != "load.groovy", path.name
+
+
 def discover(doris_dir: Path, families: Sequence[str]) -> list[Suite]:
+    """The families' suites, after ``query_p0/load.groovy`` where the copy has it (it makes the
+    ``test_query_db`` tables suites of every family read): that one counts in no family."""
     suites = []
+    shared = doris_dir / PRELOAD
+    if shared.is_file():
+        suites.append(Suite("", shared, shared.with_suffix(".out"), parse_suite(shared.read_text(encoding="utf-8"))))
     for family in families:
         for sub in FAMILIES[family]:
             folder = doris_dir / SUITES_ROOT / sub
-            for path in sorted(folder.glob("*.groovy")):
+            for path in sorted(folder.glob("*.groovy"), key=_first_load):
                 out = doris_dir / DATA_ROOT / sub / (path.stem + ".out")
                 suites.append(Suite(family, path, out, parse_suite(path.read_text(encoding="utf-8"))))
     return suites
 
 
 class Runner:
-    def __init__(self, server: DorisbkServer, timeout: float, deadline: float) -> None:
-        self.server, self.timeout, self.deadline = server, timeout, deadline
+    def __init__(self, server: DorisbkServer, doris_dir: Path, timeout: float, deadline: float) -> None:
+        self.server, self.doris_dir, self.timeout, self.deadline = server, doris_dir, timeout, deadline
         self.results: list[CheckResult] = []
         self.setup_errors: list[CheckResult] = []
         self.stats: dict[str, FamilyStats] = {}
 
-    def run_suite(self, index: int, suite: Suite, doris_dir: Path) -> None:
+    def run_suite(self, suite: Suite) -> None:
+        doris_dir = self.doris_dir
         stats = self.stats.setdefault(suite.family, FamilyStats())
         stats.suites += 1
         expected = parse_out(suite.out_path.read_text(encoding="utf-8")) if suite.out_path.exists() else {}
-        database = f"ds{index}_{re.sub(r'[^0-9a-zA-Z_]', '_', suite.name)}"[:60]
+        # as Doris's framework names it: one database per directory of suites, shared by its suites
+        folder = suite.path.parent.relative_to(doris_dir / "regression-test" / "suites")
+        database = "regression_test_" + re.sub(r"[^0-9a-zA-Z_]", "_", str(folder))
         rel = str(suite.path.relative_to(doris_dir))
         self.ensure_server()
         try:
@@ -738,6 +810,14 @@ class Runner:
                 stats.setup_error += 1
                 self.setup_errors.append(CheckResult(kind="setup", status=ERROR, error=error_text(exc), **base))
             return None
+        if step.kind == "load" and step.load is not None:
+            try:
+                stream_load(step.load, suite, self.doris_dir, session)
+                stats.setup_ok += 1
+            except Exception as exc:
+                stats.setup_error += 1
+                self.setup_errors.append(CheckResult(kind="setup", status=ERROR, error=error_text(exc), **base))
+            return None
         if step.kind == "exception":
             return self.exception_check(step, session, base)
         return self.query_check(step, session, expected, seen, base)
@@ -790,6 +870,36 @@ class Runner:
             error="no error raised",
             **base,
         )
+
+
+LOAD_BATCH = 500  # rows per INSERT of a stream load
+
+
+def stream_load(load: StreamLoad, suite: Suite, doris_dir: Path, session: Session) -> None:
+    """A stream load as INSERTs of its file's rows, each value a string literal that the column converts
+    (``\\N`` is NULL); with strict inserts off, as a stream load without strict mode turns a value the
+    column can not hold into NULL. The file must lie beside the suite's data, under the copy's root."""
+    suites = doris_dir / "regression-test" / "suites"
+    data = doris_dir / "regression-test" / "data" / suite.path.parent.relative_to(suites)
+    path = (data / load.file).resolve()
+    if not path.is_relative_to(doris_dir.resolve()) or not path.is_file():
+        raise FileNotFoundError(f"stream load file {load.file} is not in the copy of Doris's files")
+    rows = [line.split(load.separator) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    target = f"`{load.db}`.`{load.table}`" if load.db else f"`{load.table}`"
+    session.run("SET enable_insert_strict = false")
+    try:
+        for start in range(0, len(rows), LOAD_BATCH):
+            values = ", ".join(
+                "(" + ", ".join("NULL" if c == NULL_CELL else _sql_string(c) for c in row) + ")"
+                for row in rows[start : start + LOAD_BATCH]
+            )
+            session.run(f"INSERT INTO {target} VALUES {values}")
+    finally:
+        session.run("SET enable_insert_strict = true")
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _lines(rows: list[list[str]] | None) -> list[str] | None:
@@ -959,7 +1069,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def selected_suites(args: argparse.Namespace, families: Sequence[str]) -> Iterator[Suite]:
     for suite in discover(args.doris_dir, families):
-        if not args.suite or any(s in suite.path.name for s in args.suite):
+        shared = not suite.family or suite.path.name == "load.groovy"  # tables the chosen suites read
+        if not args.suite or shared or any(s in suite.path.name for s in args.suite):
             yield suite
 
 
@@ -973,11 +1084,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     start = time.monotonic()
     with tempfile.TemporaryDirectory(dir=args.work_dir) as tmp:
         server = DorisbkServer(Path(tmp) / "data").start()
-        runner = Runner(server, args.stmt_timeout, start + args.max_seconds)
+        runner = Runner(server, args.doris_dir, args.stmt_timeout, start + args.max_seconds)
         try:
             for index, suite in enumerate(suites):
                 print(f"[{index + 1}/{len(suites)}] {suite.family}/{suite.path.name}", file=sys.stderr, flush=True)
-                runner.run_suite(index, suite, args.doris_dir)
+                runner.run_suite(suite)
         finally:
             server.stop()
     elapsed = time.monotonic() - start
