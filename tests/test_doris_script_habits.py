@@ -6,6 +6,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pymysql
+import pytest
+
 from tests.dorisbk_server import DorisbkServer
 
 
@@ -43,3 +46,21 @@ def test_script_habits(server: DorisbkServer, tmp_path: Path) -> None:
             assert cur.fetchone() == (1,)
             assert time.monotonic() - started >= 0.9
         assert state == "FINISHED"
+
+
+def test_a_comment_after_the_last_semicolon_is_no_second_statement(server: DorisbkServer) -> None:
+    """Doris's suites (and people's scripts) end a statement with ``; -- why``: that is one statement,
+    its rows loaded once; two statements in one query are still refused."""
+    with server.connect() as conn, conn.cursor() as cur:
+        cur.execute("CREATE DATABASE trailing")
+        cur.execute(
+            "CREATE TABLE trailing.t (k INT, v VARCHAR(10)) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1 "
+            "PROPERTIES ('replication_num' = '1')"
+        )
+        cur.execute("INSERT INTO trailing.t VALUES\n(1, 'a'),  -- the first\n(2, 'b');  -- the last one")
+        cur.execute("SELECT k, v FROM trailing.t ORDER BY k; /* done */")
+        assert cur.fetchall() == ((1, "a"), (2, "b"))
+        with pytest.raises(pymysql.err.ProgrammingError) as refused:
+            cur.execute("SELECT 1; SELECT 2")
+        assert refused.value.args[0] == 1064
+        assert "only one statement per query" in refused.value.args[1]

@@ -586,8 +586,9 @@ class DorisSession(Session):
     # ---- the library's middlewares, adjusted
     def _parse(self, sql: str) -> list[exp.Expression]:
         """One statement per query (the server does not offer CLIENT_MULTI_STATEMENTS), and a
-        statement, not a bare expression such as ``foo`` or ``1``."""
-        expressions = super()._parse(sql)
+        statement, not a bare expression such as ``foo`` or ``1``. A comment after the last ``;`` is
+        no statement (Doris's own suites write ``...; -- why``)."""
+        expressions = [e for e in super()._parse(sql) if not isinstance(e, exp.Semicolon)]
         if len(expressions) > 1 and not all(isinstance(e, (exp.Set, exp.Use)) for e in expressions):
             raise ParseError("Syntax error: only one statement per query is allowed (multi-statements are off)")
         for expression in expressions:
