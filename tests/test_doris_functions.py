@@ -89,6 +89,22 @@ def test_unknown_function_in_dorises_words(conn: pymysql.connections.Connection)
     assert one(conn, "SELECT 1") == 1  # the connection goes on
 
 
+def test_xpath_string_over_a_column_and_its_errors_in_dorises_words(conn: pymysql.connections.Connection) -> None:
+    """Over rows of XML text; a text that is no XML fails the query with Doris's message alone (not the
+    words DuckDB puts around an exception of a Python function), and the connection goes on."""
+    rows(conn, "CREATE TABLE xml_docs (k INT, doc STRING) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1 "
+            "PROPERTIES ('replication_num' = '1')")  # fmt: skip
+    rows(conn, """INSERT INTO xml_docs VALUES (1, '<o><id>7</id><to>Bergen</to></o>'), (2, '<o><to>Oslo</to></o>'),
+               (3, NULL)""")  # fmt: skip
+    assert rows(conn, "SELECT k, xpath_string(doc, '/o/to'), xpath_string(doc, 'count(/o/*)') FROM xml_docs "
+                      "ORDER BY k") == [(1, "Bergen", "2"), (2, "Oslo", "1"), (3, None, None)]  # fmt: skip
+    message = expect_error(conn, "SELECT xpath_string('wrong xml', '//a')", 1105)
+    assert message == (
+        "errCode = 2, detailMessage = Function xpath_string failed to parse XML string: No document element found"
+    )
+    assert one(conn, "SELECT 1") == 1
+
+
 def test_time_zone_drives_unix_time(server: DorisbkServer) -> None:
     c = pymysql.connect(host="127.0.0.1", port=server.port, user="root", autocommit=True)
     try:

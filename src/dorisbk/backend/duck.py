@@ -110,12 +110,14 @@ _NO_FUNCTION = re.compile(
     r'(?:Scalar|Aggregate|Table) Function with name "?(\w+)"? (?:does not exist|is not in the catalog)'
 )
 _NO_SIGNATURE = re.compile(r"No function matches the given name and argument types '(.*)'\.")
+# what DuckDB puts before the message of an exception a Python function of ours raised (engine/macros.py)
+_PYTHON_FUNCTION = re.compile(r"^Python exception occurred while executing the UDF: \w+: ")
 
 
 def error_message(exc: duckdb.Error) -> str:
     """DuckDB's first error line without its category prefix, as a client should read it; a call DuckDB
     cannot bind in Doris's words."""
-    message = _ERROR_KIND.sub("", str(exc).split("\n", 1)[0], count=1)
+    message = _PYTHON_FUNCTION.sub("", _ERROR_KIND.sub("", str(exc).split("\n", 1)[0], count=1), count=1)
     if found := _NO_FUNCTION.search(message):
         return f"Can not found function '{found.group(1)}'"
     if found := _NO_SIGNATURE.search(message):

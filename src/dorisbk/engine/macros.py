@@ -16,6 +16,8 @@ from typing import Any
 
 import duckdb
 
+from dorisbk.engine.xpath import xpath_string
+
 
 def _keeping_scale(op: str) -> str:
     """``op(x, d)`` (round, round_even, trunc) over a DECIMAL x for a ``d`` that is not a constant, as Doris
@@ -1125,6 +1127,7 @@ def _hll_from_base64(text: str) -> list[int]:
 # result type, whether it answers NULL by itself)
 UDFS: dict[str, tuple[Callable[..., Any], list[str], str, bool]] = {
     "dbk_erf": (math.erf, ["DOUBLE"], "DOUBLE", False),
+    "dbk_xpath_string": (xpath_string, ["VARCHAR", "VARCHAR"], "VARCHAR", True),
     "dbk_grouped_double": (_grouped_double, ["DOUBLE", "INTEGER"], "VARCHAR", False),
     "dbk_short_number": (_short_number, ["DOUBLE"], "VARCHAR", False),
     "dbk_fmt": (_fmt, ["VARCHAR", "VARCHAR[]"], "VARCHAR", True),

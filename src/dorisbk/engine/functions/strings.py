@@ -753,3 +753,10 @@ def like(node: exp.Like, escape: exp.Expression | None) -> exp.Expression:
         i += 1
     rewritten = exp.Like(this=text, expression=lit("".join(out)), negate=negate)
     return exp.Escape(this=rewritten, expression=lit("\\"))
+
+
+@doris("xpath_string")
+def _xpath_string(call: Call) -> Lowered:
+    """The string value of an XPath 1.0 expression over an XML text (engine/xpath.py)."""
+    call.arity(2)
+    return fn("dbk_xpath_string", call.text(0), call.text(1)), Kind.STRING
