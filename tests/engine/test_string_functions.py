@@ -156,7 +156,7 @@ CASES: list[tuple[str, Any]] = [
     # xpath_string: the first node's text, XPath's own conversions for numbers and booleans
     ("SELECT xpath_string('<a><b>123</b><b>456</b></a>', '/a/b')", "123"),
     ("SELECT xpath_string('<a><b>123</b><b>456</b></a>', '/a/b[2]')", "456"),
-    ("SELECT xpath_string('<a><b id=\"1\">x</b><b id=\"2\">y</b></a>', '//b[@id=\"2\"]')", "y"),
+    ('SELECT xpath_string(\'<a><b id="1">x</b><b id="2">y</b></a>\', \'//b[@id="2"]\')', "y"),
     ("SELECT xpath_string('<a><c>x</c></a>', '/a/d')", ""),
     ("SELECT xpath_string('<root><name>John</name></root>', 'string-length(/root/name)')", "4"),
     ("SELECT xpath_string('<root><name>John</name></root>', 'contains(/root/name, \"oh\")')", "true"),
