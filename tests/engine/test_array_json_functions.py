@@ -26,3 +26,53 @@ def test_nested_columns_are_found_in_rowset_files(tmp_path: Path) -> None:
         f"SELECT file_name, name, num_children, type, converted_type, logical_type FROM parquet_schema('{path}')"
     ).fetchall()
     assert [name for name, _kind in _top_level(rows)[path]] == ["a", "b", "s", "m", "c"]
+
+
+# (Doris statement, the value Doris answers: test_array_functions_by_literal, test_array_split, test_array_first,
+# test_array_count_function, test_array_first_index_function, test_array_map_function, test_array_exists_function)
+ARRAY_CASES = [
+    ("SELECT array_count((x, y) -> x > y, [1, 2, 3, 4, 5], [10, 20, -40, 80, -100])", 2),
+    ("SELECT array_count(x -> x > 3, CAST(NULL AS ARRAY<INT>))", 0),
+    ("SELECT array_first_index((x, y) -> x > y, [1, NULL, 2], [NULL, 3, 1])", 3),
+    ("SELECT array_last_index((x, y) -> x * abs(y) > 10, [1, NULL, 2], [NULL, 3, 1])", 0),
+    ("SELECT array_map((x, y) -> x + y, [1, 2, 3, 4, 5], [10, 20, -40, 80, -100])", [11, 22, -37, 84, -95]),
+    ("SELECT array_map((x, y) -> x, [], [])", []),
+    ("SELECT array_first(x -> x > 'abc', ['a', 'b', 'c'])", "b"),
+    ("SELECT array_last(x -> x > 3, [1, 2, 3, 4, 5])", 5),
+    ("SELECT array_first(x -> x < 1, [1, 2, 3, 4, 5])", None),
+    ("SELECT array_exists([NULL, 1, 2])", [None, 1, 1]),
+    ("SELECT array_apply([1000000, 1000001, 1000002], '=', 1000002)", [1000002]),
+    ("SELECT array_apply([1, 2], '>', NULL)", None),
+    ("SELECT array_intersect([1, 2, NULL], [1, 3, NULL], [1, 2, 3, NULL])", [None, 1]),
+    ("SELECT array_intersect([1, 2, 3], [1, 2, 3], [NULL], [])", []),
+    ("SELECT array_union([1], [100000000])", [1, 100000000]),
+    ("SELECT array_concat(NULL, [1, 2, 3], NULL)", None),
+    ("SELECT array_pushfront(NULL, 6)", None),
+    ("SELECT array_pushback(NULL, 6)", None),
+    ("SELECT array_repeat('_', 3)", ["_", "_", "_"]),
+    ("SELECT array_with_constant(NULL, 'abc')", []),
+    ("SELECT array('a', 1, 2)", ["a", "1", "2"]),
+    ("SELECT [1, 2, 3][2:-1]", []),
+    ("SELECT [1, 2, 3][-5:]", []),
+    ("SELECT [1, 2, 3][-2:]", [2, 3]),
+    (
+        "SELECT array_zip([1, NULL, 3], [NULL, 'b', NULL])",
+        [
+            {"col1": 1, "col2": None},
+            {"col1": None, "col2": "b"},
+            {"col1": 3, "col2": None},
+        ],
+    ),  # fmt: skip
+    ("SELECT array_zip([1, 2, 3], NULL, ['foo', 'bar', 'test'])", None),
+    ("SELECT array_range(-1, 3)", None),
+    ("SELECT sequence(1, 10, 0)", None),
+    ("SELECT array_split([1, 2, 3, 4, 5], [NULL, NULL, 1, 0, 0])", [[1, 2], [3, 4, 5]]),
+    ("SELECT array_reverse_split([1, NULL, NULL, 4, 5], [NULL, NULL, 1, 0, 0])", [[1, None, None], [4, 5]]),
+    ("SELECT array_reverse_split(x -> (x > 'a'), ['a', 'b', 'c', 'd'])", [["a", "b"], ["c"], ["d"]]),
+    ("SELECT array_split((x, y) -> y, [1, 2, 3, 4, 5], [1, 0, 0, 0, 0])", [[1, 2, 3, 4, 5]]),
+]
+
+
+@pytest.mark.parametrize(("sql", "expected"), ARRAY_CASES)
+def test_array_function(db: duckdb.DuckDBPyConnection, sql: str, expected: object) -> None:  # noqa: F811
+    assert answer(db, sql) == expected

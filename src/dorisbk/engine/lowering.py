@@ -43,6 +43,10 @@ def _lower_node(node: exp.Expression, typer: Typer, zone: str) -> exp.Expression
     if isinstance(node, exp.Substring):
         args = [a for a in (node.this, node.args.get("start"), node.args.get("length")) if a is not None]
         return _call("substring", args, typer, zone)
+    if isinstance(node, exp.Bracket) and len(node.expressions) == 1 and isinstance(node.expressions[0], exp.Slice):
+        part = node.expressions[0]  # arr[offset:length] is array_slice, the length (not an end) after the colon
+        args = [a for a in (node.this, part.this, part.expression) if a is not None]
+        return _call("array_slice", args, typer, zone)
     if isinstance(node, exp.Struct) and all(isinstance(e, exp.PropertyEQ) for e in node.expressions):
         return _map_literal(node, typer)
     if isinstance(node, (exp.Cast, exp.TryCast)) and not isinstance(node.parent, exp.Table):

@@ -485,13 +485,38 @@ MACROS: tuple[tuple[str, str], ...] = (
         len(list_filter(list_slice(a, 1, i), lambda y: y IS NOT DISTINCT FROM x))
         > len(list_filter(b, lambda y: y IS NOT DISTINCT FROM x))) END""",
     ),
-    ("dbk_array_with_constant(n, v)", "list_transform(range(n), lambda x: v)"),
+    ("dbk_array_with_constant(n, v)", "list_transform(range(coalesce(n, 0)), lambda x: v)"),
+    ("dbk_array_pushback(l, v)", "CASE WHEN l IS NOT NULL THEN list_append(l, v) END"),
+    # a set's elements as Doris's array_union / array_intersect give them: a NULL first, then as they come
+    (
+        "dbk_set_order(l)",
+        """list_concat(list_filter(dbk_array_distinct(l), lambda so_x: so_x IS NULL),
+        list_filter(dbk_array_distinct(l), lambda so_x: so_x IS NOT NULL))""",
+    ),
     ("dbk_array_enumerate(l)", "range(1, len(l) + 1)"),
-    ("dbk_slice_start(l, o)", "CASE WHEN o > 0 THEN o WHEN o < 0 THEN len(l) + o + 1 ELSE len(l) + 1 END"),
+    # where a slice starts: offset o from 1, or from the end when negative; past either end, none at all
+    (
+        "dbk_slice_start(l, o)",
+        "CASE WHEN o > 0 THEN o WHEN o < 0 AND -o <= len(l) THEN len(l) + o + 1 ELSE len(l) + 1 END",
+    ),
     (
         "dbk_array_slice(l, o, n)",
         """list_slice(l, dbk_slice_start(l, o),
-        CASE WHEN n IS NULL THEN len(l) ELSE dbk_slice_start(l, o) + n - 1 END)""",
+        CASE WHEN n IS NULL THEN len(l) WHEN n < 0 THEN 0 ELSE dbk_slice_start(l, o) + n - 1 END)""",
+    ),
+    # array_split: l cut before each element whose flag in f is true (after it when r, array_reverse_split);
+    # element i's piece is the number of cuts before it
+    (
+        "dbk_split_piece(f, i, r)",
+        """len(list_filter(CASE WHEN r THEN list_slice(f, 1, i - 1) ELSE list_slice(f, 2, i) END,
+        lambda sp_y: coalesce(CAST(sp_y AS BOOLEAN), false)))""",
+    ),
+    (
+        "dbk_array_split(l, f, r)",
+        """CASE WHEN l IS NULL OR f IS NULL THEN NULL
+        WHEN len(l) <> len(f) THEN error('function array_split has uneven arguments')
+        ELSE list_filter(list_transform(range(dbk_split_piece(f, len(f), r) + 1), lambda as_p:
+            list_filter(l, lambda as_x, as_i: dbk_split_piece(f, as_i, r) = as_p)), lambda as_g: len(as_g) > 0) END""",
     ),
     # bitmaps and HLL sketches as sorted lists of distinct UBIGINT values
     ("dbk_bitmap_of(v)", "CASE WHEN v IS NULL THEN CAST([] AS UBIGINT[]) ELSE [CAST(v AS UBIGINT)] END"),
