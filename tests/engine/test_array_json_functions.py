@@ -3,12 +3,14 @@ its documentation), and the storage detail they lean on: nested columns that sur
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from dorisbk.backend.scan import _top_level
+from dorisbk.errors import DorisError
 from tests.engine.test_functions import answer, db  # noqa: F401  (db is a fixture)
 
 pytestmark = pytest.mark.fast
@@ -70,7 +72,38 @@ ARRAY_CASES = [
     ("SELECT array_reverse_split([1, NULL, NULL, 4, 5], [NULL, NULL, 1, 0, 0])", [[1, None, None], [4, 5]]),
     ("SELECT array_reverse_split(x -> (x > 'a'), ['a', 'b', 'c', 'd'])", [["a", "b"], ["c"], ["d"]]),
     ("SELECT array_split((x, y) -> y, [1, 2, 3, 4, 5], [1, 0, 0, 0, 0])", [[1, 2, 3, 4, 5]]),
+    # datetime sequences: as many steps as whole units fit (test_array_functions.out)
+    (
+        "SELECT sequence(CAST('2022-05-01 12:00:00' AS DATETIMEV2(0)), CAST('2022-05-17 12:00:00' AS DATETIMEV2(0)), "
+        "INTERVAL 2 WEEK)",
+        [dt.datetime(2022, 5, 1, 12)],
+    ),
+    (
+        "SELECT sequence(CAST('2022-01-15 12:00:00' AS DATETIMEV2(0)), CAST('2022-05-17 12:00:00' AS DATETIMEV2(0)), "
+        "INTERVAL 3 MONTH)",
+        [dt.datetime(2022, 1, 15, 12), dt.datetime(2022, 4, 15, 12)],
+    ),
+    ("SELECT sequence(CAST('2022-05-15' AS DATETIME), CAST('2022-05-17' AS DATETIME), INTERVAL 0 DAY)", None),
+    ("SELECT sequence(1, 10, INTERVAL 10 DAY)", None),
+    ("SELECT l1_distance([0, 0, 0], [1, 2, 3])", 6.0),
 ]
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("SELECT l2_distance([1, 2, 3], NULL)", "function l2_distance cannot be null"),
+        (
+            "SELECT l2_distance([0, 0], [1])",
+            "function l2_distance have different input element sizes of array: 2 and 1",
+        ),
+        ("SELECT cosine_distance([NULL], [NULL, NULL])", "function cosine_distance cannot have null"),
+        ("SELECT array_map((x, y) -> x, [1], [])", "the input column size are not equal completely"),
+    ],
+)
+def test_array_function_refuses(db: duckdb.DuckDBPyConnection, sql: str, message: str) -> None:  # noqa: F811
+    with pytest.raises((DorisError, duckdb.Error), match=message):
+        answer(db, sql)
 
 
 @pytest.mark.parametrize(("sql", "expected"), ARRAY_CASES)

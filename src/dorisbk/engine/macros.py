@@ -686,12 +686,10 @@ MACROS: tuple[tuple[str, str], ...] = (
         ELSE list_transform(list_sort(list_transform(l, lambda sb_x, sb_i:
             {'n': sb_k[sb_i] IS NOT NULL, 'k': sb_k[sb_i], 'i': sb_i, 'v': sb_x})), lambda sb_e: sb_e.v) END)[1]""",
     ),
-    # l1_distance: the sum of the elements' absolute differences
+    # l1_distance: the sum of the elements' absolute differences (of vectors of one size)
     (
         "dbk_l1_distance(a, b)",
-        """CASE WHEN len(a) <> len(b) THEN error('function l1_distance have different input element sizes of array: '
-            || len(a) || ' and ' || len(b))
-        ELSE coalesce(list_sum(list_transform(a, lambda l1_x, l1_i: abs(l1_x - b[l1_i]))), 0) END""",
+        "coalesce(list_sum(list_transform(a, lambda l1_x, l1_i: abs(l1_x - b[l1_i]))), 0)",
     ),
     (
         "dbk_countequal(l, v)",

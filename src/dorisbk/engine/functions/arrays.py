@@ -21,6 +21,7 @@ from dorisbk.engine.functions.catalog import (
     simple,
     unit_of,
 )
+from dorisbk.engine.functions.dates import diff
 from dorisbk.engine.types import Kind
 from dorisbk.errors import DorisError
 
@@ -203,6 +204,8 @@ def _array_range(call: Call) -> Lowered:
 
 
 def _datetime_range(call: Call) -> Lowered:
+    """start, start + step, ... for as many steps as fit in the whole units from start to end (Doris counts
+    the units as its *_diff functions do: 12:00 to 12:16 is 3 steps of 5 minutes, whatever the seconds)."""
     if len(call.args) < 2:
         raise DorisError(f"Can not found function '{call.name}' which has {len(call.args)} arity.")
     start, end = call.datetime(0), call.datetime(1)
@@ -210,10 +213,17 @@ def _datetime_range(call: Call) -> Lowered:
         span = call.args[2]
         if not isinstance(span, exp.Interval):
             raise DorisError(f"{call.name}'s step between datetimes must be an INTERVAL")
-        step = interval(span.this.copy(), unit_of(span.args["unit"]))
+        unit, amount = unit_of(span.args["unit"]), cast(span.this.copy(), "BIGINT")
     else:
-        step = fn("to_days", lit(1))
-    return fn("range", start, end, step), Kind.ARRAY
+        unit, amount = "DAY", lit(1)
+    steps = fn("ceil", exp.Div(this=diff(unit, start.copy(), end), expression=amount.copy()))
+    each = exp.Lambda(
+        this=exp.Add(this=start, expression=interval(exp.Mul(this=exp.column("__k"), expression=amount.copy()), unit)),
+        expressions=[exp.to_identifier("__k")],
+    )
+    stepped = fn("list_transform", fn("range", cast(fn("greatest", steps, lit(0)), "BIGINT")), each)
+    refused = exp.LT(this=amount, expression=lit(1))
+    return _unless_null([start.copy(), end.copy()], case((refused, exp.null()), default=stepped)), Kind.ARRAY
 
 
 @doris("map")
@@ -431,29 +441,35 @@ def _array_shuffle(call: Call) -> Lowered:
     return fn("dbk_array_sortby", items, fn("list_transform", items.copy(), key)), Kind.ARRAY
 
 
-def _vectors(call: Call) -> tuple[exp.Expression, exp.Expression]:
-    call.arity(2)
-    return cast(call.arg(0), "DOUBLE[]"), cast(call.arg(1), "DOUBLE[]")
+def _distance(duck_name: str) -> Lowering:
+    """A distance of two vectors, computed in FLOAT as Doris does; vectors of different sizes, with a NULL
+    element, or NULL themselves are refused in Doris's words."""
+
+    def lower(call: Call) -> Lowered:
+        call.arity(2)
+        if Kind.NULL in call.kinds:
+            raise DorisError(f"function {call.name} cannot be null")
+        a, b = cast(call.arg(0), "FLOAT[]"), cast(call.arg(1), "FLOAT[]")
+        sizes = fn("concat", lit(f"function {call.name} have different input element sizes of array: "),
+                   fn("len", a.copy()), lit(" and "), fn("len", b.copy()))  # fmt: skip
+        has_null = exp.or_(*[fn("list_bool_or", fn("list_transform", v.copy(), lambda_of(_is_null))) for v in (a, b)])
+        refusals = (
+            (has_null, fn("error", lit(f"function {call.name} cannot have null"))),
+            (exp.NEQ(this=fn("len", a.copy()), expression=fn("len", b.copy())), fn("error", sizes)),
+        )
+        return case(*refusals, default=cast(fn(duck_name, a, b), "FLOAT")), Kind.DOUBLE
+
+    return lower
 
 
-@doris("l1_distance")
-def _l1_distance(call: Call) -> Lowered:
-    return fn("dbk_l1_distance", *_vectors(call)), Kind.DOUBLE
+def _is_null(node: exp.Expression) -> exp.Expression:
+    return exp.Is(this=node, expression=exp.null())
 
 
-@doris("l2_distance")
-def _l2_distance(call: Call) -> Lowered:
-    return fn("list_distance", *_vectors(call)), Kind.DOUBLE
-
-
-@doris("inner_product")
-def _inner_product(call: Call) -> Lowered:
-    return fn("list_inner_product", *_vectors(call)), Kind.DOUBLE
-
-
-@doris("cosine_distance")
-def _cosine_distance(call: Call) -> Lowered:
-    return fn("list_cosine_distance", *_vectors(call)), Kind.DOUBLE
+doris("l1_distance")(_distance("dbk_l1_distance"))
+doris("l2_distance")(_distance("list_distance"))
+doris("inner_product")(_distance("list_inner_product"))
+doris("cosine_distance")(_distance("list_cosine_distance"))
 
 
 @doris("named_struct")
