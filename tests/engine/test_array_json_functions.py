@@ -109,3 +109,41 @@ def test_array_function_refuses(db: duckdb.DuckDBPyConnection, sql: str, message
 @pytest.mark.parametrize(("sql", "expected"), ARRAY_CASES)
 def test_array_function(db: duckdb.DuckDBPyConnection, sql: str, expected: object) -> None:  # noqa: F811
     assert answer(db, sql) == expected
+
+
+# (Doris statement, Doris's answer: test_json_extract.out, test_json_function.out)
+JSON_CASES = [
+    ("""SELECT json_extract('{"id": 123, "name": "doris"}', '$.name', '$.id', '$.not_exists')""", '["doris",123]'),
+    ("""SELECT json_extract('{"id": 123, "name": "doris"}', '$.k1', '$.k2', '$.not_exists')""", None),
+    (
+        """SELECT json_extract('{"k": [1,2,3,4,5], "k2": "abc", "k3": {"k4": "v4"}}', '$.*', '$.k3.k4')""",
+        '[[1,2,3,4,5],"abc",{"k4":"v4"},"v4"]',
+    ),
+    (
+        """SELECT json_extract_no_quotes('{"k1": "v1", "k2": {"k21": 6.6, "k22": [1, 2, 3]}}', '$.k1', '$.k2')""",
+        '["v1",{"k21":6.6,"k22":[1,2,3]}]',
+    ),
+    ("""SELECT json_extract_no_quotes('{"id": 123, "name": "doris"}', '$.id', NULL)""", None),
+]
+
+
+@pytest.mark.parametrize(("sql", "expected"), JSON_CASES)
+def test_json_function(db: duckdb.DuckDBPyConnection, sql: str, expected: object) -> None:  # noqa: F811
+    assert answer(db, sql) == expected
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("SELECT jsonb_extract('[1, 2, 3, 4, 5]', '$[last abc-1]')", r"Invalid Json Path for value: \$\[last abc-1\]"),
+        ("""SELECT json_extract('{"a": 1}', p) FROM (SELECT '$.' AS p) AS t""", r"Invalid Json Path for value: \$\."),
+        ("SELECT json_object(NULL, 123)", "json_object key can't be NULL"),
+        (
+            "SELECT json_object(k, 123) FROM (SELECT CAST(NULL AS VARCHAR) AS k) AS t",
+            "JSON documents may not contain NULL member name",
+        ),
+    ],
+)
+def test_json_function_refuses(db: duckdb.DuckDBPyConnection, sql: str, message: str) -> None:  # noqa: F811
+    with pytest.raises((DorisError, duckdb.Error), match=message):
+        answer(db, sql)

@@ -475,8 +475,6 @@ def test_json_paths_doris_refuses_are_refused_in_its_words(db: duckdb.DuckDBPyCo
         answer(db, "SELECT json_extract('[1]', '$**')")
     with pytest.raises(DorisError, match="may not contain the \\* and \\*\\* tokens"):
         answer(db, """SELECT json_keys('{"a": 1}', '$.*')""")
-    with pytest.raises(DorisError, match="'json_extract_no_quotes' which has 3 arity"):
-        answer(db, "SELECT json_extract_no_quotes('{}', '$.a', '$.b')")
     with pytest.raises(DorisError, match="may not contain the \\* and \\*\\* tokens"):
         answer(db, "SELECT json_set('{}', '$.p[*]', 1)")
     with pytest.raises(DorisError, match=r"Invalid Json Path for value: \$\.p\."):

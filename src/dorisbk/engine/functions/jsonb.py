@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from sqlglot import exp
 
@@ -14,9 +15,14 @@ _LAST = re.compile(r"\[\s*last\s*(?:-\s*(\d+)\s*)?\]")
 _NEGATIVE = re.compile(r"\[\s*-(\d+)\s*\]")
 
 
+# what Doris takes between brackets: an index, ``*``, a count from the end (``-1``, ``last``, ``last-1``)
+_INDEX = re.compile(r"\[\s*(?:\*|-?\d+|last(?:\s*-\s*\d+)?)\s*\]")
+
+
 def check_path(path: str) -> None:
-    """Doris refuses ``**`` and a path that ends in a dot, in its own words."""
-    if "**" in path or path.strip().endswith("."):
+    """Doris refuses ``**``, a path that ends in a dot and an index it cannot read, in its own words."""
+    brackets = re.sub(r'"[^"]*"', "", path)  # quoted member names may hold brackets
+    if "**" in path or path.strip().endswith(".") or "[" in _INDEX.sub("", brackets):
         raise DorisError(f"Json path error: Invalid Json Path for value: {path}")
 
 
@@ -34,12 +40,32 @@ def _json_path(call: Call, i: int) -> exp.Expression:
     return lit(json_path(constant)) if constant is not None else call.text(i)
 
 
+def _paths_checked(first: int) -> Callable[[Lowering], Lowering]:
+    """A lowering whose answer is refused, as Doris refuses it, when a path read from the data (arguments
+    ``first`` on) is one Doris does not take; constant paths are checked when the query is planned."""
+
+    def wrap(lower: Lowering) -> Lowering:
+        def checked(call: Call) -> Lowered:
+            node, kind = lower(call)
+            for i in range(first, len(call.args)):
+                if call.constant(i) is None and call.kinds[i] != Kind.NULL:
+                    path = call.text(i)
+                    message = fn("concat", lit("Json path error: Invalid Json Path for value: "), path.copy())
+                    node = case((fn("dbk_json_bad_path", path), fn("error", message)), default=node)
+            return node, kind
+
+        return checked
+
+    return wrap
+
+
 def _is_wildcard(call: Call, i: int) -> bool:
     constant = call.constant(i)
     return constant is not None and "*" in constant
 
 
 @doris("get_json_string", "json_extract_string", "jsonb_extract_string")
+@_paths_checked(1)
 def _get_json_string(call: Call) -> Lowered:
     call.arity(2)
     return fn("dbk_json_string", call.text(0), _json_path(call, 1)), Kind.STRING
@@ -60,10 +86,11 @@ for _names, _target, _kind in (
     (("get_json_double", "json_extract_double", "jsonb_extract_double"), "DOUBLE", Kind.DOUBLE),
     (("json_extract_bool", "jsonb_extract_bool"), "BOOLEAN", Kind.BOOLEAN),
 ):
-    doris(*_names)(_json_number(_target, _kind))
+    doris(*_names)(_paths_checked(1)(_json_number(_target, _kind)))
 
 
 @doris("json_extract", "jsonb_extract")
+@_paths_checked(1)
 def _json_extract(call: Call) -> Lowered:
     if len(call.args) < 2:
         raise DorisError("json_extract needs a document and a path")
@@ -73,20 +100,37 @@ def _json_extract(call: Call) -> Lowered:
         return case((empty, exp.null()), default=cast(fn("to_json", matches.copy()), "VARCHAR")), Kind.JSON
     if len(call.args) == 2:
         return fn("dbk_json_extract", call.text(0), _json_path(call, 1)), Kind.JSON
-    values = [fn("json_extract", call.text(0), _json_path(call, i)) for i in range(1, len(call.args))]
+    return _extract_all(call), Kind.JSON
+
+
+def _extract_all(call: Call) -> exp.Expression:
+    """Several paths: one JSON array of what they find, a wildcard's values one by one, a path that finds
+    nothing left out; NULL when none finds anything or a path is NULL."""
+    found: list[exp.Expression] = []
+    for i in range(1, len(call.args)):
+        value = fn("json_extract", call.text(0), _json_path(call, i))
+        if not _is_wildcard(call, i):
+            value = case((exp.Is(this=value, expression=exp.null()), cast(exp.Array(expressions=[]), "JSON[]")),
+                         default=exp.Array(expressions=[value.copy()]))  # fmt: skip
+        found.append(value)
+    listed = fn("list_concat", *found) if len(found) > 1 else found[0]
     any_null_path = exp.or_(*[exp.Is(this=call.arg(i), expression=exp.null()) for i in range(1, len(call.args))])
-    listed = cast(fn("to_json", exp.Array(expressions=values)), "VARCHAR")
-    return case((any_null_path, exp.null()), default=listed), Kind.JSON
+    nothing = exp.EQ(this=fn("len", listed.copy()), expression=lit(0))
+    return case((any_null_path, exp.null()), (nothing, exp.null()), default=cast(fn("to_json", listed), "VARCHAR"))
 
 
 @doris("json_extract_no_quotes", "jsonb_extract_no_quotes")
+@_paths_checked(1)
 def _json_extract_no_quotes(call: Call) -> Lowered:
-    """json_extract of one path, a string value without its quotes."""
+    """json_extract of one path, a string value without its quotes; of several, as json_extract lists them."""
+    if len(call.args) > 2:
+        return _extract_all(call), Kind.JSON
     call.arity(2)
     return fn("dbk_json_unquote", fn("dbk_json_extract", call.text(0), _json_path(call, 1))), Kind.STRING
 
 
 @doris("json_keys", "jsonb_keys")
+@_paths_checked(1)
 def _json_keys(call: Call) -> Lowered:
     """The keys of the object at the path (``$`` by default), in document order; NULL for anything else."""
     call.arity(1, 2)
@@ -107,6 +151,7 @@ def _json_valid(call: Call) -> Lowered:
 
 
 @doris("json_exists_path", "jsonb_exists_path")
+@_paths_checked(1)
 def _json_exists_path(call: Call) -> Lowered:
     call.arity(2)
     if _is_wildcard(call, 1):  # a wildcard path matches a list of values: it exists if any does
@@ -116,6 +161,7 @@ def _json_exists_path(call: Call) -> Lowered:
 
 
 @doris("json_extract_isnull", "jsonb_extract_isnull")
+@_paths_checked(1)
 def _json_extract_isnull(call: Call) -> Lowered:
     call.arity(2)
     kind = fn("dbk_json_type", call.text(0), _json_path(call, 1))
@@ -125,12 +171,14 @@ def _json_extract_isnull(call: Call) -> Lowered:
 
 
 @doris("json_type", "jsonb_type")
+@_paths_checked(1)
 def _json_type(call: Call) -> Lowered:
     call.arity(2)
     return fn("dbk_json_type", call.text(0), _json_path(call, 1)), Kind.STRING
 
 
 @doris("json_length")
+@_paths_checked(1)
 def _json_length(call: Call) -> Lowered:
     call.arity(1, 2)
     path = _json_path(call, 1) if len(call.args) == 2 else lit("$")
@@ -172,6 +220,7 @@ def _json_unquote(call: Call) -> Lowered:
 
 
 @doris("json_contains", "jsonb_contains")
+@_paths_checked(2)
 def _json_contains(call: Call) -> Lowered:
     """NULL when the document or the candidate is not JSON, as Doris answers."""
     call.arity(2, 3)
@@ -191,7 +240,14 @@ def _json_object(call: Call) -> Lowered:
         raise DorisError("json_object takes key / value pairs")
     pairs: list[exp.Expression] = []
     for i in range(0, len(call.args), 2):
-        pairs += [call.text(i), _json_value(call, i + 1)]
+        if call.kinds[i] == Kind.NULL:
+            raise DorisError("json_object key can't be NULL")
+        key = call.text(i)
+        refused = fn("error", lit("JSON documents may not contain NULL member name"))
+        pairs += [
+            case((exp.Is(this=key, expression=exp.null()), refused), default=key.copy()),
+            _json_value(call, i + 1),
+        ]
     return cast(fn("json_object", *pairs), "VARCHAR"), Kind.JSON
 
 
