@@ -147,3 +147,11 @@ def test_json_function(db: duckdb.DuckDBPyConnection, sql: str, expected: object
 def test_json_function_refuses(db: duckdb.DuckDBPyConnection, sql: str, message: str) -> None:  # noqa: F811
     with pytest.raises((DorisError, duckdb.Error), match=message):
         answer(db, sql)
+
+
+def test_a_decimal_without_precision_is_decimal_38_9(db: duckdb.DuckDBPyConnection) -> None:  # noqa: F811
+    """cast(1 as decimal) is DECIMAL(38, 9) (test_query_json_array.out: [[1.000000000,1.200000000]])."""
+    assert (
+        answer(db, "SELECT json_array(array(CAST(1 AS DECIMAL), CAST(1.2 AS DECIMAL)))")
+        == "[[1.000000000,1.200000000]]"
+    )

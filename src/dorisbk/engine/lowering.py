@@ -116,8 +116,16 @@ def _cast(node: exp.Cast, typer: Typer) -> exp.Expression:
     elif target == Kind.JSON:
         new = as_json(value)
     else:
-        new = exp.TryCast(this=value, to=node.to.copy())
+        new = exp.TryCast(this=value, to=_doris_type(node.to.copy()))
     return typer.note(new, target)
+
+
+def _doris_type(datatype: exp.DataType) -> exp.DataType:
+    """A CAST's type as Doris reads it: a DECIMAL without precision is DECIMAL(38, 9), inside an ARRAY too."""
+    for node in datatype.find_all(exp.DataType):
+        if node.is_type(exp.DataType.Type.DECIMAL) and not node.expressions:
+            node.set("expressions", [exp.DataTypeParam(this=exp.Literal.number(n)) for n in (38, 9)])
+    return datatype
 
 
 def _interval_arithmetic(node: exp.Add | exp.Sub, typer: Typer, zone: str) -> exp.Expression:
