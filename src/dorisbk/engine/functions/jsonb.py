@@ -210,7 +210,7 @@ def _json_search(call: Call) -> Lowered:
         exp.Is(this=one_or_all.copy(), expression=exp.null()), exp.Is(this=call.text(2), expression=exp.null())
     )
     invalid = exp.Not(this=exp.In(this=one_or_all, expressions=[lit("one"), lit("all")]))
-    return case((unknown, exp.null()), (invalid, refused), default=found), Kind.JSON
+    return case((invalid, refused), (unknown, exp.null()), default=found), Kind.JSON
 
 
 @doris("json_unquote")
@@ -242,12 +242,7 @@ def _json_object(call: Call) -> Lowered:
     for i in range(0, len(call.args), 2):
         if call.kinds[i] == Kind.NULL:
             raise DorisError("json_object key can't be NULL")
-        key = call.text(i)
-        refused = fn("error", lit("JSON documents may not contain NULL member name"))
-        pairs += [
-            case((exp.Is(this=key, expression=exp.null()), refused), default=key.copy()),
-            _json_value(call, i + 1),
-        ]
+        pairs += [call.text(i), _json_value(call, i + 1)]
     return cast(fn("json_object", *pairs), "VARCHAR"), Kind.JSON
 
 
