@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from dorisbk.backend.scan import _top_level
+from dorisbk.catalog.types import ColumnType
 from dorisbk.errors import DorisError
 from tests.engine.test_functions import answer, db  # noqa: F401  (db is a fixture)
 
@@ -155,3 +156,12 @@ def test_a_decimal_without_precision_is_decimal_38_9(db: duckdb.DuckDBPyConnecti
         answer(db, "SELECT json_array(array(CAST(1 AS DECIMAL), CAST(1.2 AS DECIMAL)))")
         == "[[1.000000000,1.200000000]]"
     )
+
+
+def test_datetime_3_elements_are_kept_as_milliseconds() -> None:
+    """An ARRAY<DATETIMEV2(3)>'s elements are DuckDB TIMESTAMP_MS (printed with their 3 digits, as Doris prints
+    ["2022-10-15 10:30:00.999"]), and are cast back to it when read from Parquet, which reads them as TIMESTAMP."""
+    column = ColumnType.of("ARRAY", items=(("DATETIMEV2", (3,), ()),))
+    assert column.duck() == "TIMESTAMP_MS[]"
+    assert column.read_expr('"k10"') == 'CAST("k10" AS TIMESTAMP_MS[])'
+    assert ColumnType.of("ARRAY", items=(("DATETIMEV2", (6,), ()),)).duck() == "TIMESTAMP[]"

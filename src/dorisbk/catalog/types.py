@@ -109,12 +109,20 @@ class ColumnType:
     def duck(self) -> str:
         base = _DUCK[self.name]
         if base == "LIST":
-            return f"{self.items[0].duck()}[]"
+            return f"{self.items[0].item_duck()}[]"
         if base == "MAP":
-            return f"MAP({self.items[0].duck()}, {self.items[1].duck()})"
+            return f"MAP({self.items[0].item_duck()}, {self.items[1].item_duck()})"
         if base == "DECIMAL":
             return f"DECIMAL({self.precision}, {self.scale})"
         return base
+
+    def item_duck(self) -> str:
+        """The DuckDB type of an ARRAY's or MAP's element: a DATETIME(1..3) is a TIMESTAMP_MS, so that its
+        values keep (and print with) their 3 digits as Doris's do; a column's own type reaches the client
+        with the column, an element's only as its DuckDB type."""
+        if self.name in ("DATETIME", "DATETIMEV2") and self.scale in (1, 2, 3):
+            return "TIMESTAMP_MS"
+        return self.duck()
 
     def storage(self) -> str:
         """The DuckDB type of the column inside rowset (Parquet) files.
@@ -125,14 +133,18 @@ class ColumnType:
         if self.name == "LARGEINT":
             return "VARCHAR"
         if self.name == "ARRAY":
-            return f"{self.items[0].storage()}[]"
+            return f"{self.items[0].item_storage()}[]"
         if self.name == "MAP":
-            return f"MAP({self.items[0].storage()}, {self.items[1].storage()})"
+            return f"MAP({self.items[0].item_storage()}, {self.items[1].item_storage()})"
         return self.duck()
 
+    def item_storage(self) -> str:
+        return self.storage() if self.items or self.name == "LARGEINT" else self.item_duck()
+
     def read_expr(self, column_sql: str) -> str:
-        """SQL turning a stored column back into the column's type (see ``storage``)."""
-        if self.storage() != self.duck():
+        """SQL turning a stored column back into the column's type (see ``storage``; Parquet reads a
+        TIMESTAMP_MS back as a TIMESTAMP)."""
+        if self.storage() != self.duck() or "TIMESTAMP_MS" in self.duck():
             return f"CAST({column_sql} AS {self.duck()})"
         return column_sql
 
