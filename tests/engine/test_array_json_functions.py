@@ -87,6 +87,7 @@ ARRAY_CASES = [
     ("SELECT sequence(CAST('2022-05-15' AS DATETIME), CAST('2022-05-17' AS DATETIME), INTERVAL 0 DAY)", None),
     ("SELECT sequence(1, 10, INTERVAL 10 DAY)", None),
     ("SELECT l1_distance([0, 0, 0], [1, 2, 3])", 6.0),
+    ("SELECT array_sortby((x, y) -> (x + y), [1, 2, 3, 4, 5], [10, 20, -40, 80, -100])", [5, 3, 1, 2, 4]),
 ]
 
 
@@ -99,7 +100,10 @@ ARRAY_CASES = [
             "function l2_distance have different input element sizes of array: 2 and 1",
         ),
         ("SELECT cosine_distance([NULL], [NULL, NULL])", "function cosine_distance cannot have null"),
-        ("SELECT array_map((x, y) -> x, [1], [])", "the input column size are not equal completely"),
+        ("SELECT array_map((x, y) -> x, [1], [])", "in array map function, the input column size are not equal"),
+        ("SELECT array_min(array(split_by_string('a,b,c', ',')))", "array_min does not support type"),
+        ("SELECT array_apply(split_by_string('a,b', ','), '!=', '')", "array_apply does not support type"),
+        ("SELECT array_intersect([1, 2, 3], '1[3, 2, 5]')", "array_intersect does not support complex types"),
     ],
 )
 def test_array_function_refuses(db: duckdb.DuckDBPyConnection, sql: str, message: str) -> None:  # noqa: F811

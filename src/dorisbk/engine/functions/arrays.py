@@ -37,8 +37,6 @@ def _element_at(call: Call) -> Lowered:
 for _names, _duck_name, _kind, _counts in (
     (("array_contains",), "dbk_list_has", Kind.BOOLEAN, (2,)),
     (("array_size", "size", "cardinality"), "len", Kind.INT, (1,)),
-    (("array_min",), "list_min", Kind.UNKNOWN, (1,)),
-    (("array_max",), "list_max", Kind.UNKNOWN, (1,)),
     (("array_sum",), "list_sum", Kind.UNKNOWN, (1,)),
     (("array_avg",), "list_avg", Kind.DOUBLE, (1,)),
     (("array_product",), "list_product", Kind.DOUBLE, (1,)),
@@ -83,8 +81,12 @@ def _unless_null(arrays: list[exp.Expression], node: exp.Expression) -> exp.Expr
 
 
 def _arrays(call: Call, least: int) -> list[exp.Expression]:
+    """The arguments of a function of ``least`` or more arrays; a string, number or date among them is refused
+    in Doris's words."""
     if len(call.args) < least:
         raise DorisError(f"Can not found function '{call.name}' which has {len(call.args)} arity.")
+    if any(k.numeric or k.temporal or k == Kind.STRING for k in call.kinds):
+        raise DorisError(f"{call.name} does not support complex types")
     return [call.arg(i) for i in range(len(call.args))]
 
 
@@ -289,7 +291,7 @@ def _first_array(call: Call) -> exp.Expression:
 
 def _equal_lengths(call: Call, node: exp.Expression) -> exp.Expression:
     """``node``, or Doris's refusal when the arrays a lambda reads differ in length."""
-    refusal = f"in array {call.name} function, the input column size are not equal completely"
+    refusal = "in array map function, the input column size are not equal completely"  # Doris maps every lambda
     return _same_lengths(_lambda_args(call)[1], refusal, node)
 
 
@@ -326,7 +328,29 @@ def _array_apply(call: Call) -> Lowered:
         return exp.null(), Kind.ARRAY
     value = call.arg(2)
     keep = lambda_of(lambda x: _COMPARISONS[op](this=x, expression=value.copy()))
-    return fn("list_filter", call.arg(0), keep), Kind.ARRAY
+    return _refuse_elements(call.arg(0), "VARCHAR[]", "array_apply", fn("list_filter", call.arg(0), keep)), Kind.ARRAY
+
+
+def _refuse_elements(items: exp.Expression, duck_type: str, name: str, node: exp.Expression) -> exp.Expression:
+    """``node``, or Doris's refusal when the array's DuckDB type is like ``duck_type`` (its elements are of a
+    type the function does not take; known only once DuckDB has typed the array)."""
+    kind = fn("typeof", items)
+    refused = fn("error", fn("concat", lit(f"{name} does not support type "), kind.copy()))
+    return case((exp.Like(this=kind, expression=lit(duck_type)), refused), default=node)
+
+
+def _extreme(duck_name: str) -> Lowering:
+    """array_min / array_max: the least / greatest element; an array of arrays is refused."""
+
+    def lower(call: Call) -> Lowered:
+        call.arity(1)
+        return _refuse_elements(call.arg(0), "%[][]", call.name, fn(duck_name, call.arg(0))), Kind.UNKNOWN
+
+    return lower
+
+
+doris("array_min")(_extreme("list_min"))
+doris("array_max")(_extreme("list_max"))
 
 
 doris("array_filter")(lambda call: (fn("list_filter", _first_array(call), _per_element(call, _truth)), Kind.ARRAY))
@@ -403,11 +427,11 @@ doris("array_reverse_split")(_split(reverse=True))
 @doris("array_sortby")
 def _array_sortby(call: Call) -> Lowered:
     """The array in the order of the keys (a second array, or a lambda's answer for each element)."""
-    call.arity(2)
-    if isinstance(call.args[0], exp.Lambda):
-        items = call.arg(1)
-        keys = fn("list_transform", call.arg(1), call.arg(0))
+    if any(isinstance(a, exp.Lambda) for a in call.args):
+        items = _first_array(call)
+        keys = _equal_lengths(call, fn("list_transform", items.copy(), _per_element(call)))
     else:
+        call.arity(2)
         items, keys = call.arg(0), call.arg(1)
     return fn("dbk_array_sortby", items, keys), Kind.ARRAY
 
