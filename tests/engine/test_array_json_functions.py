@@ -129,6 +129,16 @@ JSON_CASES = [
         '["v1",{"k21":6.6,"k22":[1,2,3]}]',
     ),
     ("""SELECT json_extract_no_quotes('{"id": 123, "name": "doris"}', '$.id', NULL)""", None),
+    # $** reads every level below the root
+    (
+        """SELECT json_extract('{"key1": "v1", "key2": {"key3": "v3"}, "key3": {"key4": "v4", "key5": 5}}', '$**.*')""",
+        '["v1",{"key3":"v3"},"v3",{"key4":"v4","key5":5},"v4",5]',
+    ),
+    (
+        """SELECT json_extract('[[1,2,3], {"k": [4,5], "b": "123"}]', ' $**.k    ', '$**[1] ')""",
+        '[[4,5],2,{"k":[4,5],"b":"123"},5]',
+    ),
+    ("""SELECT json_exists_path('[[1,2,3], {"k": [4,5], "b": "123"}]', ' $**.k ')""", True),
 ]
 
 

@@ -286,6 +286,14 @@ MACROS: tuple[tuple[str, str], ...] = (
         "CASE WHEN json_valid(s) AND json_type(s) = 'VARCHAR' THEN json_extract_string(s, '$') ELSE s END",
     ),
     # a JSON path read from the data that Doris refuses (jsonb.check_path checks constant ones)
+    # the values below the root of j that are members (elements when not member) of what holds them, named
+    # name (any when NULL), in document order: Doris's $**.name, $**.*, $**[n], $**[*]
+    (
+        "dbk_json_descend(j, member, name)",
+        """CASE WHEN json_valid(j) THEN (SELECT coalesce(list(jd.value ORDER BY jd.id), CAST([] AS JSON[]))
+            FROM json_tree(j) AS jd WHERE jd.id > 0 AND ends_with(jd.fullkey, ']') <> member
+            AND (name IS NULL OR jd.key = name)) END""",
+    ),
     ("dbk_json_bad_path(p)", "contains(p, '**') OR ends_with(trim(p), '.')"),
     ("dbk_json_extract(j, p)", "CASE WHEN json_valid(j) THEN CAST(TRY(json_extract(j, p)) AS VARCHAR) END"),
     ("dbk_json_exists(j, p)", "CASE WHEN json_valid(j) THEN TRY(json_exists(j, p)) END"),

@@ -59,6 +59,26 @@ def _paths_checked(first: int) -> Callable[[Lowering], Lowering]:
     return wrap
 
 
+# ``$**`` then one leg: every value below the root that is a member (``.name``, ``.*``) or an element
+# (``[n]``, ``[*]``) of what holds it
+_DESCENT = re.compile(r'\s*\$\*\*(?:\.(\*|\w+|"[^"]*")|\[\s*(\*|\d+)\s*\])\s*')
+
+
+def _matches(call: Call, i: int) -> exp.Expression | None:
+    """The list of values a wildcard path (``*``, ``**``) finds, document order; None for a path of one value."""
+    if not _is_wildcard(call, i):
+        return None
+    constant = call.constant(i) or ""
+    descent = _DESCENT.fullmatch(constant)
+    if descent is None:
+        return fn("json_extract", call.text(0), _json_path(call, i))
+    member, index = descent.groups()
+    name = (member or index).strip('"')
+    return fn(
+        "dbk_json_descend", call.text(0), exp.Boolean(this=member is not None), lit(name) if name != "*" else exp.null()
+    )
+
+
 def _is_wildcard(call: Call, i: int) -> bool:
     constant = call.constant(i)
     return constant is not None and "*" in constant
@@ -94,8 +114,8 @@ for _names, _target, _kind in (
 def _json_extract(call: Call) -> Lowered:
     if len(call.args) < 2:
         raise DorisError("json_extract needs a document and a path")
-    if len(call.args) == 2 and _is_wildcard(call, 1):  # the values a wildcard matches, NULL for none
-        matches = fn("json_extract", call.text(0), _json_path(call, 1))
+    matches = _matches(call, 1)
+    if len(call.args) == 2 and matches is not None:  # the values a wildcard matches, NULL for none
         empty = exp.EQ(this=fn("len", matches), expression=lit(0))
         return case((empty, exp.null()), default=cast(fn("to_json", matches.copy()), "VARCHAR")), Kind.JSON
     if len(call.args) == 2:
@@ -108,8 +128,9 @@ def _extract_all(call: Call) -> exp.Expression:
     nothing left out; NULL when none finds anything or a path is NULL."""
     found: list[exp.Expression] = []
     for i in range(1, len(call.args)):
-        value = fn("json_extract", call.text(0), _json_path(call, i))
-        if not _is_wildcard(call, i):
+        value = _matches(call, i)
+        if value is None:
+            value = fn("json_extract", call.text(0), _json_path(call, i))
             value = case((exp.Is(this=value, expression=exp.null()), cast(exp.Array(expressions=[]), "JSON[]")),
                          default=exp.Array(expressions=[value.copy()]))  # fmt: skip
         found.append(value)
@@ -154,9 +175,9 @@ def _json_valid(call: Call) -> Lowered:
 @_paths_checked(1)
 def _json_exists_path(call: Call) -> Lowered:
     call.arity(2)
-    if _is_wildcard(call, 1):  # a wildcard path matches a list of values: it exists if any does
-        matches = fn("len", fn("json_extract", call.text(0), _json_path(call, 1)))
-        return exp.GT(this=matches, expression=lit(0)), Kind.BOOLEAN
+    matches = _matches(call, 1)
+    if matches is not None:  # a wildcard path matches a list of values: it exists if any does
+        return exp.GT(this=fn("len", matches), expression=lit(0)), Kind.BOOLEAN
     return fn("dbk_json_exists", call.text(0), _json_path(call, 1)), Kind.BOOLEAN
 
 
