@@ -136,13 +136,18 @@ def _interval_arithmetic(node: exp.Add | exp.Sub, typer: Typer, zone: str) -> ex
 
 
 def _arithmetic(node: exp.Expression, typer: Typer) -> exp.Expression | None:
-    """A string in arithmetic counts as the number it spells (NULL when it spells none), as Doris casts it."""
+    """A string in arithmetic counts as the number it spells (NULL when it spells none), as Doris casts it; so
+    does a lambda's parameter beside one (``x -> x + '1'`` over an array of strings)."""
     changed = False
     for side in ("this", "expression"):
         operand = node.args.get(side)
         if operand is not None and typer.kind(operand) == Kind.STRING:
             node.set(side, try_cast(operand.copy(), "DOUBLE"))
             changed = True
+    for side in ("this", "expression") if changed else ():
+        operand = node.args.get(side)
+        if isinstance(operand, exp.Identifier) and isinstance(operand.find_ancestor(exp.Lambda), exp.Lambda):
+            node.set(side, try_cast(operand.copy(), "DOUBLE"))
     return typer.note(node, Kind.DOUBLE) if changed else None
 
 
