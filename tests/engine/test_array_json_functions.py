@@ -141,6 +141,8 @@ JSON_CASES = [
         '[[4,5],2,{"k":[4,5],"b":"123"},5]',
     ),
     ("""SELECT json_exists_path('[[1,2,3], {"k": [4,5], "b": "123"}]', ' $**.k ')""", True),
+    # a backslash in a path escapes the character after it (test_json_function.out: 123)
+    ("""SELECT get_json_string('{"namek" : 123}', '$.name\\\\k')""", "123"),
 ]
 
 

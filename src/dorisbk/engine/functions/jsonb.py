@@ -13,6 +13,8 @@ from dorisbk.errors import DorisError
 
 _LAST = re.compile(r"\[\s*last\s*(?:-\s*(\d+)\s*)?\]")
 _NEGATIVE = re.compile(r"\[\s*-(\d+)\s*\]")
+# a backslash outside a quoted member name escapes the character after it (``$.name\k`` names ``namek``)
+_UNQUOTED_ESCAPE = re.compile(r'("(?:[^"\\]|\\.)*")|\\(.)')
 
 
 # what Doris takes between brackets: an index, ``*``, a count from the end (``-1``, ``last``, ``last-1``)
@@ -30,7 +32,7 @@ def json_path(path: str) -> str:
     """A Doris JSON path in DuckDB's spelling: ``$.[1]`` is ``$[1]``; ``[last]``, ``[last-1]`` and ``[-1]``
     count from the end (DuckDB's ``[#-1]``). A path is a value, never SQL: this rewrites data."""
     check_path(path)
-    path = path.strip().replace("$.[", "$[")
+    path = _UNQUOTED_ESCAPE.sub(lambda m: m.group(1) or m.group(2), path.strip()).replace("$.[", "$[")
     path = _LAST.sub(lambda m: f"[#-{int(m.group(1) or 0) + 1}]", path)
     return _NEGATIVE.sub(lambda m: f"[#-{m.group(1)}]", path)
 
