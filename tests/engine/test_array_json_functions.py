@@ -12,6 +12,7 @@ import pytest
 from dorisbk.backend.scan import _top_level
 from dorisbk.catalog.types import ColumnType
 from dorisbk.errors import DorisError
+from dorisbk.sql.ddl_parser import parse_ddl
 from tests.engine.test_functions import answer, db  # noqa: F401  (db is a fixture)
 
 pytestmark = pytest.mark.fast
@@ -183,3 +184,23 @@ def test_datetime_3_elements_are_kept_as_milliseconds() -> None:
     assert column.duck() == "TIMESTAMP_MS[]"
     assert column.read_expr('"k10"') == 'CAST("k10" AS TIMESTAMP_MS[])'
     assert ColumnType.of("ARRAY", items=(("DATETIMEV2", (6,), ()),)).duck() == "TIMESTAMP[]"
+
+
+def test_struct_column_types() -> None:
+    """STRUCT<name:STRING, age:INT> columns (test_query_json_array and its kin create them): DuckDB STRUCTs of
+    the fields' types, spelled back as Doris spells them, kept through the catalog's dictionaries."""
+    column = ColumnType.of("STRUCT", items=(("STRING", (), (), "name"), ("INT", (), (), "age")))
+    assert column.duck() == 'STRUCT("name" VARCHAR, "age" INTEGER)'
+    assert column.sql() == "STRUCT<name:STRING, age:INT>"
+    assert ColumnType.from_dict(column.to_dict()) == column
+    with pytest.raises(DorisError, match="takes named fields"):
+        ColumnType.of("STRUCT", items=(("INT", (), ()),))
+
+
+def test_struct_columns_parse() -> None:
+    stmt = parse_ddl(
+        "CREATE TABLE t (k0 INT NOT NULL, k3 STRUCT<name:STRING, age:INT> NULL) DUPLICATE KEY(k0) "
+        "DISTRIBUTED BY HASH(k0) BUCKETS 1"
+    )
+    struct = stmt.columns[1]
+    assert ColumnType.of(struct.type_name, struct.type_args, struct.type_items).sql() == "STRUCT<name:STRING, age:INT>"
