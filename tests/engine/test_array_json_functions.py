@@ -142,6 +142,12 @@ JSON_CASES = [
         '[[4,5],2,{"k":[4,5],"b":"123"},5]',
     ),
     ("""SELECT json_exists_path('[[1,2,3], {"k": [4,5], "b": "123"}]', ' $**.k ')""", True),
+    # a path the query computes (json_search.out: "fool")
+    (
+        """SELECT json_extract('{"one potato": "food", "two": "fool"}', json_unquote(json_search('{"two": "fool"}',"""
+        """ 'one', 'fool')))""",
+        '"fool"',
+    ),
     # a backslash in a path escapes the character after it (test_json_function.out: 123)
     ("""SELECT get_json_string('{"namek" : 123}', '$.name\\\\k')""", "123"),
 ]

@@ -121,7 +121,8 @@ def _json_extract(call: Call) -> Lowered:
         empty = exp.EQ(this=fn("len", matches), expression=lit(0))
         return case((empty, exp.null()), default=cast(fn("to_json", matches.copy()), "VARCHAR")), Kind.JSON
     if len(call.args) == 2:
-        return fn("dbk_json_extract", call.text(0), _json_path(call, 1)), Kind.JSON
+        extract = "dbk_json_extract" if call.constant(1) is not None else "dbk_json_extract_at"
+        return fn(extract, call.text(0), _json_path(call, 1)), Kind.JSON
     return _extract_all(call), Kind.JSON
 
 
