@@ -142,6 +142,7 @@ JSON_CASES = [
         '[[4,5],2,{"k":[4,5],"b":"123"},5]',
     ),
     ("""SELECT json_exists_path('[[1,2,3], {"k": [4,5], "b": "123"}]', ' $**.k ')""", True),
+    ("""SELECT json_array_ignore_null(1, NULL, 'a', json_parse('{"a":1}'))""", '[1,"a",{"a":1}]'),
     # a path the query computes (json_search.out: "fool")
     (
         """SELECT json_extract('{"one potato": "food", "two": "fool"}', json_unquote(json_search('{"two": "fool"}',"""

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
-from dorisbk.engine.functions.catalog import Call, Lowered, Lowering, case, cast, doris, fn, lit, try_cast
+from dorisbk.engine.functions.catalog import Call, Lowered, Lowering, case, cast, doris, fn, lambda_of, lit, try_cast
 from dorisbk.engine.types import Kind
 from dorisbk.errors import DorisError
 
@@ -256,6 +256,14 @@ def _json_contains(call: Call) -> Lowered:
 def _json_array(call: Call) -> Lowered:
     values = [_json_value(call, i) for i in range(len(call.args))]
     return cast(fn("json_array", *values), "VARCHAR"), Kind.JSON
+
+
+@doris("json_array_ignore_null")
+def _json_array_ignore_null(call: Call) -> Lowered:
+    """json_array of the arguments that are not NULL."""
+    values = exp.Array(expressions=[fn("to_json", _json_value(call, i)) for i in range(len(call.args))])
+    kept = fn("list_filter", values, lambda_of(lambda x: exp.Not(this=exp.Is(this=x, expression=exp.null()))))
+    return cast(fn("to_json", kept), "VARCHAR"), Kind.JSON
 
 
 @doris("json_object")
