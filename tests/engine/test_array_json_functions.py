@@ -4,6 +4,7 @@ its documentation), and the storage detail they lean on: nested columns that sur
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -88,6 +89,14 @@ ARRAY_CASES = [
     ("SELECT sequence(CAST('2022-05-15' AS DATETIME), CAST('2022-05-17' AS DATETIME), INTERVAL 0 DAY)", None),
     ("SELECT sequence(1, 10, INTERVAL 10 DAY)", None),
     ("SELECT l1_distance([0, 0, 0], [1, 2, 3])", 6.0),
+    # DECIMAL elements keep a DECIMAL: a product cut to their scale at each step, a mean to max(scale, 4)
+    ("SELECT array_product([1.12, 3.45, -4.23])", Decimal("-16.32")),
+    ("SELECT array_avg(array(1.0, 2.0, NULL, NULL, 2.0))", Decimal("1.6666")),
+    (
+        "SELECT array_avg(array(CAST(111.111 AS DECIMALV3(6, 3)), CAST(222.222 AS DECIMALV3(6, 3))))",
+        Decimal("166.6665"),
+    ),
+    ("SELECT array_product([1, 2, 3])", 6.0),
     # a lambda's parameter beside a string in arithmetic is read as a number, as Doris casts both
     ("SELECT array_map(x -> x + '1', ['1', 'a', NULL])", [2.0, None, None]),
     ("SELECT array_sortby((x, y) -> (x + y), [1, 2, 3, 4, 5], [10, 20, -40, 80, -100])", [5, 3, 1, 2, 4]),
