@@ -86,7 +86,7 @@ def _decimal_number(digits: int) -> exp.Expression:
 
 
 def _present(items: exp.Expression) -> exp.Expression:
-    return fn("list_filter", items, lambda_of(lambda x: exp.Not(this=exp.Is(this=x, expression=exp.null()))))
+    return fn("list_filter", items, lambda_of(lambda x: exp.Not(this=_is_null(x))))
 
 
 @doris("array_product")
@@ -143,7 +143,7 @@ def _array_enumerate_uniq(call: Call) -> Lowered:
 
 def _unless_null(arrays: list[exp.Expression], node: exp.Expression) -> exp.Expression:
     """``node``, or NULL when any of ``arrays`` is NULL (DuckDB's list functions read NULL as [])."""
-    return case((exp.or_(*[exp.Is(this=a.copy(), expression=exp.null()) for a in arrays]), exp.null()), default=node)
+    return case((exp.or_(*[_is_null(a.copy()) for a in arrays]), exp.null()), default=node)
 
 
 def _arrays(call: Call, least: int) -> list[exp.Expression]:
@@ -419,7 +419,12 @@ doris("array_min")(_extreme("list_min"))
 doris("array_max")(_extreme("list_max"))
 
 
-doris("array_filter")(lambda call: (fn("list_filter", _first_array(call), _per_element(call, _truth)), Kind.ARRAY))
+def _kept(call: Call) -> exp.Expression:
+    """The elements of the lambda's first array it holds for."""
+    return _equal_lengths(call, fn("list_filter", _first_array(call), _per_element(call, _truth)))
+
+
+doris("array_filter")(lambda call: (_kept(call), Kind.ARRAY))
 
 
 @doris("array_count")
@@ -452,14 +457,12 @@ def _array_last_index(call: Call) -> Lowered:
 @doris("array_first")
 def _array_first(call: Call) -> Lowered:
     """The first element the lambda holds for (NULL for none)."""
-    kept = fn("list_filter", _first_array(call), _per_element(call, _truth))
-    return fn("list_extract", kept, lit(1)), Kind.UNKNOWN
+    return fn("list_extract", _kept(call), lit(1)), Kind.UNKNOWN
 
 
 @doris("array_last")
 def _array_last(call: Call) -> Lowered:
-    kept = fn("list_filter", _first_array(call), _per_element(call, _truth))
-    return fn("list_extract", kept, lit(-1)), Kind.UNKNOWN
+    return fn("list_extract", _kept(call), lit(-1)), Kind.UNKNOWN
 
 
 @doris("array_match_any")
