@@ -48,6 +48,10 @@ ARRAY_CASES = [
     ("SELECT array_exists([NULL, 1, 2])", [None, 1, 1]),
     ("SELECT array_apply([1000000, 1000001, 1000002], '=', 1000002)", [1000002]),
     ("SELECT array_apply([1, 2], '>', NULL)", None),
+    (
+        "SELECT array_apply(array(CAST(24.99 AS DECIMAL(10, 3)), CAST(25.99 AS DECIMAL(10, 3))), '>', '25')",
+        [Decimal("25.990000000")],
+    ),
     ("SELECT array_intersect([1, 2, NULL], [1, 3, NULL], [1, 2, 3, NULL])", [None, 1]),
     ("SELECT array_intersect([1, 2, 3], [1, 2, 3], [NULL], [])", []),
     ("SELECT array_union([1], [100000000])", [1, 100000000]),

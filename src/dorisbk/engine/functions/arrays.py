@@ -394,7 +394,11 @@ def _array_apply(call: Call) -> Lowered:
         return exp.null(), Kind.ARRAY
     value = call.arg(2)
     keep = lambda_of(lambda x: _COMPARISONS[op](this=x, expression=value.copy()))
-    return _refuse_elements(call.arg(0), "VARCHAR[]", "array_apply", fn("list_filter", call.arg(0), keep)), Kind.ARRAY
+    kept = fn("list_filter", call.arg(0), keep)
+    scale = _decimal_scale(call.args[0])
+    if scale is not None and call.kinds[2] == Kind.STRING:  # the common type of DECIMALs and a string's DECIMAL
+        kept = cast(kept, f"DECIMAL(38, {max(scale, 9)})[]")
+    return _refuse_elements(call.arg(0), "VARCHAR[]", "array_apply", kept), Kind.ARRAY
 
 
 def _refuse_elements(items: exp.Expression, duck_type: str, name: str, node: exp.Expression) -> exp.Expression:
