@@ -13,6 +13,7 @@ import pytest
 from dorisbk.backend.scan import _top_level
 from dorisbk.catalog.types import ColumnType
 from dorisbk.errors import DorisError
+from dorisbk.server.session import nested_text
 from dorisbk.sql.ddl_parser import parse_ddl
 from tests.engine.test_functions import answer, db  # noqa: F401  (db is a fixture)
 
@@ -224,3 +225,9 @@ def test_struct_columns_parse() -> None:
     )
     struct = stmt.columns[1]
     assert ColumnType.of(struct.type_name, struct.type_args, struct.type_items).sql() == "STRUCT<name:STRING, age:INT>"
+
+
+def test_strings_inside_arrays_print_as_doris_prints_them() -> None:
+    """Quotes inside an element are left as they are (test_query_json_insert.out: [""a"", ""b""])."""
+    assert nested_text(['"a"', '"b"', None]) == '[""a"", ""b"", null]'
+    assert nested_text({"name": '"a"', "age": 1}) == '{"name":""a"", "age":1}'
