@@ -175,22 +175,45 @@ def file_schemas(files: list[str]) -> dict[str, tuple]:
         cur = duck.cursor()
         try:
             rows = cur.execute(
-                "SELECT file_name, name, type, converted_type, logical_type "
-                f"FROM parquet_schema([{listed}]) WHERE type IS NOT NULL"
+                "SELECT file_name, name, num_children, type, converted_type, logical_type "
+                f"FROM parquet_schema([{listed}])"
             ).fetchall()
         except duckdb.Error as exc:
             raise DorisError(duck.error_message(exc)) from None
         finally:
             cur.close()
         found: dict[str, list[tuple]] = {f: [] for f in missing}
-        for file_name, name, *kind in rows:
-            found.setdefault(file_name, []).append((name, tuple(str(k) for k in kind)))
+        for file_name, columns in _top_level(rows).items():
+            found[file_name] = columns
         with _schemas_guard:
             if len(_file_schemas) > _SCHEMA_CACHE_LIMIT:
                 _file_schemas.clear()
             _file_schemas.update({f: tuple(cols) for f, cols in found.items()})
     with _schemas_guard:
         return {f: _file_schemas[f] for f in files if f in _file_schemas}
+
+
+def _top_level(rows: list[tuple]) -> dict[str, list[tuple]]:
+    """The top-level columns of each file in ``parquet_schema`` rows (file, name, children, kind...), in
+    schema order: an ARRAY, MAP or STRUCT column is a group whose leaves are named ``element``, ``key``...,
+    so it is found by its place in the tree, and its kind is that of all its nodes."""
+    found: dict[str, list[tuple]] = {}
+    pending: list[int] = []  # children still to come at each depth below the file's root
+    for file_name, name, children, *kind in rows:
+        if not pending:  # the root of a file's schema
+            found.setdefault(file_name, [])
+            pending = [children or 0]
+            continue
+        if len(pending) == 1:
+            found[file_name].append((name, ()))
+        column, kinds = found[file_name][-1]
+        found[file_name][-1] = (column, (*kinds, *(str(k) for k in kind)))
+        pending[-1] -= 1
+        if children:
+            pending.append(children)
+        while pending and pending[-1] == 0:
+            pending.pop()
+    return found
 
 
 def _missing_value(col: Column) -> str:

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# a column type as written: name, arguments, element types (ARRAY<DECIMAL(10, 2)>)
-TypeSpec = tuple[str, tuple[int, ...], tuple["TypeSpec", ...]]
+# a column type as written: name, arguments, element types (ARRAY<DECIMAL(10, 2)>), and for a field of a
+# STRUCT<name:STRING> its name
+TypeSpec = (
+    tuple[str, tuple[int, ...], tuple["TypeSpec", ...]] | tuple[str, tuple[int, ...], tuple["TypeSpec", ...], str]
+)
 
 
 @dataclass(frozen=True)
@@ -15,7 +18,7 @@ class ColumnDef:
     type_name: str
     type_args: tuple[int, ...] = ()
     is_key: bool = False
-    type_items: tuple[TypeSpec, ...] = ()  # ARRAY<INT>: the element type; MAP<K, V>: key and value
+    type_items: tuple[TypeSpec, ...] = ()  # ARRAY<INT>: the element type; MAP<K, V>: key and value; STRUCT: fields
     aggregation: str | None = None
     nullable: bool | None = None
     default: str | None = None

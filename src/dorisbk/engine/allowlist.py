@@ -90,7 +90,8 @@ DORIS_FUNCTIONS = frozenset(
 # Doris's table-valued functions dorisbk answers (``FROM numbers("number" = "10")``).
 TABLE_FUNCTIONS = frozenset({"numbers"})
 
-# The node kinds of a Doris query that are not function calls (exp.Struct: the ``{'k': v}`` map literal).
+# The node kinds of a Doris query that are not function calls (exp.Struct: the ``{'k': v}`` map literal;
+# exp.ColumnDef: a field of a STRUCT type).
 SYNTAX: tuple[type[exp.Expression], ...] = (
     exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Subquery, exp.With, exp.CTE, exp.Values,
     exp.From, exp.Join, exp.Lateral, exp.Where, exp.Group, exp.Having, exp.Qualify, exp.Order, exp.Ordered,
@@ -98,7 +99,7 @@ SYNTAX: tuple[type[exp.Expression], ...] = (
     exp.WithinGroup, exp.IgnoreNulls, exp.RespectNulls, exp.Rollup, exp.Cube, exp.GroupingSets,
     exp.Table, exp.TableAlias, exp.Partition, exp.Alias, exp.Column, exp.Identifier, exp.Star, exp.Dot, exp.Tuple,
     exp.Literal, exp.Boolean, exp.Null, exp.Array, exp.Struct, exp.HexString, exp.Paren, exp.Var, exp.DataType,
-    exp.DataTypeParam, exp.Interval, exp.Bracket, exp.Lambda, exp.PropertyEQ, exp.Slice,
+    exp.DataTypeParam, exp.ColumnDef, exp.Interval, exp.Bracket, exp.Lambda, exp.PropertyEQ, exp.Slice,
     exp.Add, exp.Sub, exp.Mul, exp.Div, exp.IntDiv, exp.Mod, exp.Neg, exp.DPipe,
     exp.EQ, exp.NEQ, exp.NullSafeEQ, exp.NullSafeNEQ, exp.GT, exp.GTE, exp.LT, exp.LTE,
     exp.And, exp.Or, exp.Xor, exp.Not, exp.Is, exp.In, exp.Between, exp.Like, exp.ILike, exp.Escape,

@@ -59,6 +59,10 @@ def _lower_node(node: exp.Expression, typer: Typer, zone: str) -> exp.Expression
     if isinstance(node, exp.Chr):  # CHAR(n, ... [USING charset]): the charset's name comes last
         charset = node.args.get("charset")
         return _call("char", [*node.expressions, exp.Literal.string(charset.name if charset else "utf8")], typer, zone)
+    if isinstance(node, exp.Bracket) and len(node.expressions) == 1 and isinstance(node.expressions[0], exp.Slice):
+        part = node.expressions[0]  # arr[offset:length] is array_slice, the length (not an end) after the colon
+        args = [a for a in (node.this, part.this, part.expression) if a is not None]
+        return _call("array_slice", args, typer, zone)
     if isinstance(node, exp.Struct) and all(isinstance(e, exp.PropertyEQ) for e in node.expressions):
         return _map_literal(node, typer)
     if isinstance(node, (exp.Cast, exp.TryCast)) and not isinstance(node.parent, exp.Table):
@@ -199,8 +203,16 @@ def _cast(node: exp.Cast, typer: Typer) -> exp.Expression:
         scale = int(value.to.expressions[0].name) if value.to.expressions else 0
         new = scaled_text(value, "%Y-%m-%d %H:%M:%S", scale)
     else:
-        new = exp.TryCast(this=value, to=node.to.copy())
+        new = exp.TryCast(this=value, to=_doris_type(node.to.copy()))
     return typer.note(new, target)
+
+
+def _doris_type(datatype: exp.DataType) -> exp.DataType:
+    """A CAST's type as Doris reads it: a DECIMAL without precision is DECIMAL(38, 9), inside an ARRAY too."""
+    for node in datatype.find_all(exp.DataType):
+        if node.is_type(exp.DataType.Type.DECIMAL) and not node.expressions:
+            node.set("expressions", [exp.DataTypeParam(this=exp.Literal.number(n)) for n in (38, 9)])
+    return datatype
 
 
 def _interval_arithmetic(node: exp.Add | exp.Sub, typer: Typer, zone: str) -> exp.Expression:
@@ -211,13 +223,18 @@ def _interval_arithmetic(node: exp.Add | exp.Sub, typer: Typer, zone: str) -> ex
 
 
 def _arithmetic(node: exp.Expression, typer: Typer) -> exp.Expression | None:
-    """A string in arithmetic counts as the number it spells (NULL when it spells none), as Doris casts it."""
+    """A string in arithmetic counts as the number it spells (NULL when it spells none), as Doris casts it; so
+    does a lambda's parameter beside one (``x -> x + '1'`` over an array of strings)."""
     changed = False
     for side in ("this", "expression"):
         operand = node.args.get(side)
         if operand is not None and typer.kind(operand) == Kind.STRING:
             node.set(side, try_cast(operand.copy(), "DOUBLE"))
             changed = True
+    for side in ("this", "expression") if changed else ():
+        operand = node.args.get(side)
+        if isinstance(operand, exp.Identifier) and isinstance(operand.find_ancestor(exp.Lambda), exp.Lambda):
+            node.set(side, try_cast(operand.copy(), "DOUBLE"))
     return typer.note(node, Kind.DOUBLE) if changed else None
 
 

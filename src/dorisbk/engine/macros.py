@@ -453,7 +453,20 @@ MACROS: tuple[tuple[str, str], ...] = (
         "dbk_json_unquote(s)",
         "CASE WHEN json_valid(s) AND json_type(s) = 'VARCHAR' THEN json_extract_string(s, '$') ELSE s END",
     ),
+    # a JSON path read from the data that Doris refuses (jsonb.check_path checks constant ones)
+    # the values below the root of j that are members (elements when not member) of what holds them, named
+    # name (any when NULL), in document order: Doris's $**.name, $**.*, $**[n], $**[*]
+    (
+        "dbk_json_descend(j, member, name)",
+        """CASE WHEN json_valid(j) THEN (SELECT coalesce(list(jd.value ORDER BY jd.id), CAST([] AS JSON[]))
+            FROM json_tree(j) AS jd WHERE jd.id > 0 AND ends_with(jd.fullkey, ']') <> member
+            AND (name IS NULL OR jd.key = name)) END""",
+    ),
+    ("dbk_json_bad_path(p)", "contains(p, '**') OR ends_with(trim(p), '.')"),
     ("dbk_json_extract(j, p)", "CASE WHEN json_valid(j) THEN CAST(TRY(json_extract(j, p)) AS VARCHAR) END"),
+    # a path computed by the query (JSON_UNQUOTE(JSON_SEARCH(...))) cannot sit under TRY with a subquery: a
+    # path DuckDB cannot read fails the query, as a path Doris cannot read does
+    ("dbk_json_extract_at(j, p)", "CASE WHEN json_valid(j) THEN CAST(json_extract(j, p) AS VARCHAR) END"),
     ("dbk_json_exists(j, p)", "CASE WHEN json_valid(j) THEN TRY(json_exists(j, p)) END"),
     (
         "dbk_json_int_kind(j, p)",
@@ -653,13 +666,38 @@ MACROS: tuple[tuple[str, str], ...] = (
         len(list_filter(list_slice(a, 1, i), lambda y: y IS NOT DISTINCT FROM x))
         > len(list_filter(b, lambda y: y IS NOT DISTINCT FROM x))) END""",
     ),
-    ("dbk_array_with_constant(n, v)", "list_transform(range(n), lambda x: v)"),
+    ("dbk_array_with_constant(n, v)", "list_transform(range(coalesce(n, 0)), lambda x: v)"),
+    ("dbk_array_pushback(l, v)", "CASE WHEN l IS NOT NULL THEN list_append(l, v) END"),
+    # a set's elements as Doris's array_union / array_intersect give them: a NULL first, then as they come
+    (
+        "dbk_set_order(l)",
+        """list_concat(list_filter(dbk_array_distinct(l), lambda so_x: so_x IS NULL),
+        list_filter(dbk_array_distinct(l), lambda so_x: so_x IS NOT NULL))""",
+    ),
     ("dbk_array_enumerate(l)", "range(1, len(l) + 1)"),
-    ("dbk_slice_start(l, o)", "CASE WHEN o > 0 THEN o WHEN o < 0 THEN len(l) + o + 1 ELSE len(l) + 1 END"),
+    # where a slice starts: offset o from 1, or from the end when negative; past either end, none at all
+    (
+        "dbk_slice_start(l, o)",
+        "CASE WHEN o > 0 THEN o WHEN o < 0 AND -o <= len(l) THEN len(l) + o + 1 ELSE len(l) + 1 END",
+    ),
     (
         "dbk_array_slice(l, o, n)",
         """list_slice(l, dbk_slice_start(l, o),
-        CASE WHEN n IS NULL THEN len(l) ELSE dbk_slice_start(l, o) + n - 1 END)""",
+        CASE WHEN n IS NULL THEN len(l) WHEN n < 0 THEN 0 ELSE dbk_slice_start(l, o) + n - 1 END)""",
+    ),
+    # array_split: l cut before each element whose flag in f is true (after it when r, array_reverse_split);
+    # element i's piece is the number of cuts before it
+    (
+        "dbk_split_piece(f, i, r)",
+        """len(list_filter(CASE WHEN r THEN list_slice(f, 1, i - 1) ELSE list_slice(f, 2, i) END,
+        lambda sp_y: coalesce(CAST(sp_y AS BOOLEAN), false)))""",
+    ),
+    (
+        "dbk_array_split(l, f, r)",
+        """CASE WHEN l IS NULL OR f IS NULL THEN NULL
+        WHEN len(l) <> len(f) THEN error('function array_split has uneven arguments')
+        ELSE list_filter(list_transform(range(dbk_split_piece(f, len(f), r) + 1), lambda as_p:
+            list_filter(l, lambda as_x, as_i: dbk_split_piece(f, as_i, r) = as_p)), lambda as_g: len(as_g) > 0) END""",
     ),
     # bitmaps and HLL sketches as sorted lists of distinct UBIGINT values
     ("dbk_bitmap_of(v)", "CASE WHEN v IS NULL THEN CAST([] AS UBIGINT[]) ELSE [CAST(v AS UBIGINT)] END"),
@@ -925,12 +963,10 @@ MACROS: tuple[tuple[str, str], ...] = (
         ELSE list_transform(list_sort(list_transform(l, lambda sb_x, sb_i:
             {'n': sb_k[sb_i] IS NOT NULL, 'k': sb_k[sb_i], 'i': sb_i, 'v': sb_x})), lambda sb_e: sb_e.v) END)[1]""",
     ),
-    # l1_distance: the sum of the elements' absolute differences
+    # l1_distance: the sum of the elements' absolute differences (of vectors of one size)
     (
         "dbk_l1_distance(a, b)",
-        """CASE WHEN len(a) <> len(b) THEN error('function l1_distance have different input element sizes of array: '
-            || len(a) || ' and ' || len(b))
-        ELSE coalesce(list_sum(list_transform(a, lambda l1_x, l1_i: abs(l1_x - b[l1_i]))), 0) END""",
+        "coalesce(list_sum(list_transform(a, lambda l1_x, l1_i: abs(l1_x - b[l1_i]))), 0)",
     ),
     (
         "dbk_countequal(l, v)",

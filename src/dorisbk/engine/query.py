@@ -32,7 +32,7 @@ from dorisbk.backend.tablet_store import TabletStore
 from dorisbk.backend.transactions import LoadTransactionMgr
 from dorisbk.catalog import partitions as bounds
 from dorisbk.catalog.catalog import Catalog
-from dorisbk.catalog.model import Partition, Table
+from dorisbk.catalog.model import Column, Partition, Table
 from dorisbk.catalog.types import ColumnType
 from dorisbk.engine import allowlist, fulltext, lowering, materialized_view
 from dorisbk.engine.dialect import DorisBK
@@ -593,6 +593,7 @@ class QueryEngine:
             for row in source.expressions:
                 if len(row.expressions) != len(names):
                     raise DorisError("Column count doesn't match value count", code=1136)
+            _type_nested_values(source, [table.column(n) for n in names])
             alias = exp.TableAlias(this=exp.to_identifier("__v"), columns=[exp.to_identifier(n) for n in names])
             source = exp.select("*").from_(exp.Subquery(this=source, alias=alias))
         with self.held(self.plan(ctx, source)) as planned:
@@ -1031,3 +1032,16 @@ def name_projections(select: exp.Select, sql: str) -> None:
             text = projection.name
         named.append(exp.alias_(projection, exp.to_identifier(text, quoted=True), copy=False))
     select.set("expressions", named)  # once: replacing items one by one is quadratic
+
+
+def _type_nested_values(values: exp.Values, columns: list[Column | None]) -> None:
+    """Each row's ARRAY / MAP / STRUCT value cast to its column's type, so that rows of different element
+    types (``array('a')``, ``array(1, 2)`` for an ARRAY<STRING>) make one VALUES list, as Doris casts each."""
+    for i, column in enumerate(columns):
+        if column is None or not column.type.items:
+            continue
+        target = exp.DataType.build(column.type.duck(), dialect="duckdb")
+        for row in values.expressions:
+            value = row.expressions[i]
+            if not isinstance(value, exp.Null):
+                value.replace(exp.Cast(this=value.copy(), to=target.copy()))

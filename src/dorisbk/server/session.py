@@ -240,7 +240,7 @@ def nested_text(value: Any, datatype: exp.DataType | None = None) -> str:
             pairs = [(nested_text(k), nested_text(v, fields.get(k))) for k, v in value.items()]
         return "{" + ", ".join(f"{k}:{v}" for k, v in pairs) + "}"
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return '"' + value + '"'  # as Doris prints it: ["{"a":1}"], quotes inside left as they are
     if isinstance(value, dt.datetime) and datatype is not None and datatype.is_type(exp.DataType.Type.TIMESTAMP_MS):
         return f'"{value:%Y-%m-%d %H:%M:%S}.{value.microsecond // 1000:03d}"'
     if isinstance(value, (dt.date, dt.datetime)):

@@ -205,6 +205,10 @@ class _ToStmt(Transformer):
         items = tuple(t for t in c[1:] if isinstance(t, tuple))
         return (name, args, items)
 
+    def struct_field(self, c: list[Any]) -> TypeSpec:
+        type_name, args, items = c[1][:3]
+        return (type_name, args, items, _name(c[0]))
+
     def agg_type(self, c: list[Any]) -> _Marker:
         return _Marker("agg", str(c[0]).upper())
 
@@ -226,7 +230,7 @@ class _ToStmt(Transformer):
         return _Marker("on_update", True)
 
     def column_def(self, c: list[Any]) -> s.ColumnDef:
-        type_name, args, items = c[1]
+        type_name, args, items = c[1][:3]
         has_default, default = _marker(c, "default") or (False, None)
         return s.ColumnDef(
             name=_name(c[0]),

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from sqlglot import exp
 
-from dorisbk.engine.functions.catalog import Call, Lowered, Lowering, case, cast, doris, fn, lit, try_cast
+from dorisbk.engine.functions.catalog import Call, Lowered, Lowering, case, cast, doris, fn, lambda_of, lit, try_cast
 from dorisbk.engine.types import Kind
 from dorisbk.errors import DorisError
 
 _LAST = re.compile(r"\[\s*last\s*(?:-\s*(\d+)\s*)?\]")
 _NEGATIVE = re.compile(r"\[\s*-(\d+)\s*\]")
+# a backslash outside a quoted member name escapes the character after it (``$.name\k`` names ``namek``)
+_UNQUOTED_ESCAPE = re.compile(r'("(?:[^"\\]|\\.)*")|\\(.)')
+
+
+# what Doris takes between brackets: an index, ``*``, a count from the end (``-1``, ``last``, ``last-1``)
+_INDEX = re.compile(r"\[\s*(?:\*|-?\d+|last(?:\s*-\s*\d+)?)\s*\]")
 
 
 def check_path(path: str) -> None:
-    """Doris refuses ``**`` and a path that ends in a dot, in its own words."""
-    if "**" in path or path.strip().endswith("."):
+    """Doris refuses ``**``, a path that ends in a dot and an index it cannot read, in its own words."""
+    brackets = re.sub(r'"[^"]*"', "", path)  # quoted member names may hold brackets
+    if "**" in path or path.strip().endswith(".") or "[" in _INDEX.sub("", brackets):
         raise DorisError(f"Json path error: Invalid Json Path for value: {path}")
 
 
@@ -24,7 +32,7 @@ def json_path(path: str) -> str:
     """A Doris JSON path in DuckDB's spelling: ``$.[1]`` is ``$[1]``; ``[last]``, ``[last-1]`` and ``[-1]``
     count from the end (DuckDB's ``[#-1]``). A path is a value, never SQL: this rewrites data."""
     check_path(path)
-    path = path.strip().replace("$.[", "$[")
+    path = _UNQUOTED_ESCAPE.sub(lambda m: m.group(1) or m.group(2), path.strip()).replace("$.[", "$[")
     path = _LAST.sub(lambda m: f"[#-{int(m.group(1) or 0) + 1}]", path)
     return _NEGATIVE.sub(lambda m: f"[#-{m.group(1)}]", path)
 
@@ -34,12 +42,52 @@ def _json_path(call: Call, i: int) -> exp.Expression:
     return lit(json_path(constant)) if constant is not None else call.text(i)
 
 
+def _paths_checked(first: int) -> Callable[[Lowering], Lowering]:
+    """A lowering whose answer is refused, as Doris refuses it, when a path read from the data (arguments
+    ``first`` on) is one Doris does not take; constant paths are checked when the query is planned."""
+
+    def wrap(lower: Lowering) -> Lowering:
+        def checked(call: Call) -> Lowered:
+            node, kind = lower(call)
+            for i in range(first, len(call.args)):
+                if call.constant(i) is None and call.kinds[i] != Kind.NULL:
+                    path = call.text(i)
+                    message = fn("concat", lit("Json path error: Invalid Json Path for value: "), path.copy())
+                    node = case((fn("dbk_json_bad_path", path), fn("error", message)), default=node)
+            return node, kind
+
+        return checked
+
+    return wrap
+
+
+# ``$**`` then one leg: every value below the root that is a member (``.name``, ``.*``) or an element
+# (``[n]``, ``[*]``) of what holds it
+_DESCENT = re.compile(r'\s*\$\*\*(?:\.(\*|\w+|"[^"]*")|\[\s*(\*|\d+)\s*\])\s*')
+
+
+def _matches(call: Call, i: int) -> exp.Expression | None:
+    """The list of values a wildcard path (``*``, ``**``) finds, document order; None for a path of one value."""
+    if not _is_wildcard(call, i):
+        return None
+    constant = call.constant(i) or ""
+    descent = _DESCENT.fullmatch(constant)
+    if descent is None:
+        return fn("json_extract", call.text(0), _json_path(call, i))
+    member, index = descent.groups()
+    name = (member or index).strip('"')
+    return fn(
+        "dbk_json_descend", call.text(0), exp.Boolean(this=member is not None), lit(name) if name != "*" else exp.null()
+    )
+
+
 def _is_wildcard(call: Call, i: int) -> bool:
     constant = call.constant(i)
     return constant is not None and "*" in constant
 
 
 @doris("get_json_string", "json_extract_string", "jsonb_extract_string")
+@_paths_checked(1)
 def _get_json_string(call: Call) -> Lowered:
     call.arity(2)
     return fn("dbk_json_string", call.text(0), _json_path(call, 1)), Kind.STRING
@@ -60,33 +108,53 @@ for _names, _target, _kind in (
     (("get_json_double", "json_extract_double", "jsonb_extract_double"), "DOUBLE", Kind.DOUBLE),
     (("json_extract_bool", "jsonb_extract_bool"), "BOOLEAN", Kind.BOOLEAN),
 ):
-    doris(*_names)(_json_number(_target, _kind))
+    doris(*_names)(_paths_checked(1)(_json_number(_target, _kind)))
 
 
 @doris("json_extract", "jsonb_extract")
+@_paths_checked(1)
 def _json_extract(call: Call) -> Lowered:
     if len(call.args) < 2:
         raise DorisError("json_extract needs a document and a path")
-    if len(call.args) == 2 and _is_wildcard(call, 1):  # the values a wildcard matches, NULL for none
-        matches = fn("json_extract", call.text(0), _json_path(call, 1))
+    matches = _matches(call, 1)
+    if len(call.args) == 2 and matches is not None:  # the values a wildcard matches, NULL for none
         empty = exp.EQ(this=fn("len", matches), expression=lit(0))
         return case((empty, exp.null()), default=cast(fn("to_json", matches.copy()), "VARCHAR")), Kind.JSON
     if len(call.args) == 2:
-        return fn("dbk_json_extract", call.text(0), _json_path(call, 1)), Kind.JSON
-    values = [fn("json_extract", call.text(0), _json_path(call, i)) for i in range(1, len(call.args))]
+        extract = "dbk_json_extract" if call.constant(1) is not None else "dbk_json_extract_at"
+        return fn(extract, call.text(0), _json_path(call, 1)), Kind.JSON
+    return _extract_all(call), Kind.JSON
+
+
+def _extract_all(call: Call) -> exp.Expression:
+    """Several paths: one JSON array of what they find, a wildcard's values one by one, a path that finds
+    nothing left out; NULL when none finds anything or a path is NULL."""
+    found: list[exp.Expression] = []
+    for i in range(1, len(call.args)):
+        value = _matches(call, i)
+        if value is None:
+            value = fn("json_extract", call.text(0), _json_path(call, i))
+            value = case((exp.Is(this=value, expression=exp.null()), cast(exp.Array(expressions=[]), "JSON[]")),
+                         default=exp.Array(expressions=[value.copy()]))  # fmt: skip
+        found.append(value)
+    listed = fn("list_concat", *found) if len(found) > 1 else found[0]
     any_null_path = exp.or_(*[exp.Is(this=call.arg(i), expression=exp.null()) for i in range(1, len(call.args))])
-    listed = cast(fn("to_json", exp.Array(expressions=values)), "VARCHAR")
-    return case((any_null_path, exp.null()), default=listed), Kind.JSON
+    nothing = exp.EQ(this=fn("len", listed.copy()), expression=lit(0))
+    return case((any_null_path, exp.null()), (nothing, exp.null()), default=cast(fn("to_json", listed), "VARCHAR"))
 
 
 @doris("json_extract_no_quotes", "jsonb_extract_no_quotes")
+@_paths_checked(1)
 def _json_extract_no_quotes(call: Call) -> Lowered:
-    """json_extract of one path, a string value without its quotes."""
+    """json_extract of one path, a string value without its quotes; of several, as json_extract lists them."""
+    if len(call.args) > 2:
+        return _extract_all(call), Kind.JSON
     call.arity(2)
     return fn("dbk_json_unquote", fn("dbk_json_extract", call.text(0), _json_path(call, 1))), Kind.STRING
 
 
 @doris("json_keys", "jsonb_keys")
+@_paths_checked(1)
 def _json_keys(call: Call) -> Lowered:
     """The keys of the object at the path (``$`` by default), in document order; NULL for anything else."""
     call.arity(1, 2)
@@ -107,15 +175,17 @@ def _json_valid(call: Call) -> Lowered:
 
 
 @doris("json_exists_path", "jsonb_exists_path")
+@_paths_checked(1)
 def _json_exists_path(call: Call) -> Lowered:
     call.arity(2)
-    if _is_wildcard(call, 1):  # a wildcard path matches a list of values: it exists if any does
-        matches = fn("len", fn("json_extract", call.text(0), _json_path(call, 1)))
-        return exp.GT(this=matches, expression=lit(0)), Kind.BOOLEAN
+    matches = _matches(call, 1)
+    if matches is not None:  # a wildcard path matches a list of values: it exists if any does
+        return exp.GT(this=fn("len", matches), expression=lit(0)), Kind.BOOLEAN
     return fn("dbk_json_exists", call.text(0), _json_path(call, 1)), Kind.BOOLEAN
 
 
 @doris("json_extract_isnull", "jsonb_extract_isnull")
+@_paths_checked(1)
 def _json_extract_isnull(call: Call) -> Lowered:
     call.arity(2)
     kind = fn("dbk_json_type", call.text(0), _json_path(call, 1))
@@ -125,12 +195,14 @@ def _json_extract_isnull(call: Call) -> Lowered:
 
 
 @doris("json_type", "jsonb_type")
+@_paths_checked(1)
 def _json_type(call: Call) -> Lowered:
     call.arity(2)
     return fn("dbk_json_type", call.text(0), _json_path(call, 1)), Kind.STRING
 
 
 @doris("json_length")
+@_paths_checked(1)
 def _json_length(call: Call) -> Lowered:
     call.arity(1, 2)
     path = _json_path(call, 1) if len(call.args) == 2 else lit("$")
@@ -162,7 +234,7 @@ def _json_search(call: Call) -> Lowered:
         exp.Is(this=one_or_all.copy(), expression=exp.null()), exp.Is(this=call.text(2), expression=exp.null())
     )
     invalid = exp.Not(this=exp.In(this=one_or_all, expressions=[lit("one"), lit("all")]))
-    return case((unknown, exp.null()), (invalid, refused), default=found), Kind.JSON
+    return case((invalid, refused), (unknown, exp.null()), default=found), Kind.JSON
 
 
 @doris("json_unquote")
@@ -172,6 +244,7 @@ def _json_unquote(call: Call) -> Lowered:
 
 
 @doris("json_contains", "jsonb_contains")
+@_paths_checked(2)
 def _json_contains(call: Call) -> Lowered:
     """NULL when the document or the candidate is not JSON, as Doris answers."""
     call.arity(2, 3)
@@ -185,12 +258,22 @@ def _json_array(call: Call) -> Lowered:
     return cast(fn("json_array", *values), "VARCHAR"), Kind.JSON
 
 
+@doris("json_array_ignore_null")
+def _json_array_ignore_null(call: Call) -> Lowered:
+    """json_array of the arguments that are not NULL."""
+    values = exp.Array(expressions=[fn("to_json", _json_value(call, i)) for i in range(len(call.args))])
+    kept = fn("list_filter", values, lambda_of(lambda x: exp.Not(this=exp.Is(this=x, expression=exp.null()))))
+    return cast(fn("to_json", kept), "VARCHAR"), Kind.JSON
+
+
 @doris("json_object")
 def _json_object(call: Call) -> Lowered:
     if len(call.args) % 2:
         raise DorisError("json_object takes key / value pairs")
     pairs: list[exp.Expression] = []
     for i in range(0, len(call.args), 2):
+        if call.kinds[i] == Kind.NULL:
+            raise DorisError("json_object key can't be NULL")
         pairs += [call.text(i), _json_value(call, i + 1)]
     return cast(fn("json_object", *pairs), "VARCHAR"), Kind.JSON
 
