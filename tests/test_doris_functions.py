@@ -270,7 +270,7 @@ def test_group_concat_orders_and_separates_as_doris(conn: pymysql.connections.Co
         conn,
         "SELECT route, group_concat(stop ORDER BY seq), group_concat(stop, '>' ORDER BY seq DESC), "
         "group_concat(DISTINCT stop ORDER BY stop DESC SEPARATOR '/') FROM stops GROUP BY route ORDER BY route",
-    ) == [("r1", "Dock, Mill, Quay", "Quay>Mill>Dock", "Quay/Mill/Dock"), ("r2", "Dock, Dock", "Dock>Dock", "Dock")]
+    ) == [("r1", "Dock,Mill,Quay", "Quay>Mill>Dock", "Quay/Mill/Dock"), ("r2", "Dock,Dock", "Dock>Dock", "Dock")]
 
 
 def test_json_columns_keep_dorises_text_and_refuse_what_is_not_json(conn: pymysql.connections.Connection) -> None:

@@ -32,6 +32,7 @@ from sqlglot.errors import TokenError
 from sqlglot.tokens import Token, TokenType
 
 from dorisbk.engine.functions import CALLS
+from dorisbk.engine.functions.catalog import GROUP_CONCAT_SEPARATOR
 
 # EXPLAIN's words before the query, in the order Doris takes them (each group at most once).
 _EXPLAIN_WORDS = (
@@ -158,7 +159,7 @@ class DorisBK(Doris):
                 if separator is None:
                     self.raise_error("Expected a separator after SEPARATOR")
             if separator is None:
-                separator = exp.Literal.string(", ")
+                separator = exp.Literal.string(GROUP_CONCAT_SEPARATOR)
             return self.expression(exp.GroupConcat(this=this, separator=separator))
 
         def _parse_set_item_assignment(self, kind: str | None = None) -> exp.Expr | None:

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from dorisbk.engine.functions.catalog import Call, Lowered, as_text, case, cast, doris, fn, lit, simple
+from dorisbk.engine.functions.catalog import (
+    GROUP_CONCAT_SEPARATOR,
+    Call,
+    Lowered,
+    as_text,
+    case,
+    cast,
+    doris,
+    fn,
+    lit,
+    simple,
+)
 from dorisbk.engine.types import Kind
 from dorisbk.errors import DorisError
 
@@ -268,9 +279,9 @@ def _group_array_intersect(call: Call) -> Lowered:
 
 @doris("multi_distinct_group_concat")
 def _multi_distinct_group_concat(call: Call) -> Lowered:
-    """group_concat(DISTINCT x[, separator]), ', ' between values by default."""
+    """group_concat(DISTINCT x[, separator])."""
     call.arity(1, 2)
-    separator = call.text(1) if len(call.args) == 2 else lit(", ")
+    separator = call.text(1) if len(call.args) == 2 else lit(GROUP_CONCAT_SEPARATOR)
     return fn("string_agg", exp.Distinct(expressions=[call.text(0)]), separator), Kind.STRING
 
 

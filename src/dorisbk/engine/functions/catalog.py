@@ -54,6 +54,9 @@ class Call:
         return node.name if isinstance(node, exp.Literal) else None
 
 
+# what GROUP_CONCAT puts between values when no separator is given (Doris's suites: 'a,b', no space)
+GROUP_CONCAT_SEPARATOR = ","
+
 Lowered = tuple[exp.Expression, Kind]
 Lowering = Callable[[Call], Lowered]
 FUNCTIONS: dict[str, Lowering] = {}
