@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pymysql
 import pytest
@@ -82,6 +83,35 @@ def test_non_strict_casts_and_null_order(conn: pymysql.connections.Connection) -
         conn, "SELECT CAST('abc' AS INT), CAST('2024-13-45' AS DATE), CAST(k AS LARGEINT) FROM t WHERE k = 2"
     ) == [(None, None, "2")]
     assert [r[0] for r in rows(conn, "SELECT k FROM t ORDER BY k")] == [None, 1, 2]
+
+
+def test_a_value_its_column_can_not_hold_under_and_without_strict_inserts(
+    conn: pymysql.connections.Connection,
+) -> None:
+    """enable_insert_strict (the default) fails the load at a value its column can not take, in Doris's
+    words and with nothing loaded; without it the value is NULL and the row is loaded, as Doris loads it; a
+    NOT NULL column still refuses the NULL."""
+    rows(conn, "CREATE TABLE scale_readings (k INT, at DATETIME(3), kg DECIMAL(9, 3), n INT NOT NULL) DUPLICATE KEY(k) "
+               "DISTRIBUTED BY HASH(k) BUCKETS 1 PROPERTIES ('replication_num' = '1')")  # fmt: skip
+    message = expect_error(conn, "INSERT INTO scale_readings VALUES (1, 'soon', '2.5', 1), (2, NULL, NULL, 2)", 1105)
+    assert message.startswith("errCode = 2, detailMessage = Insert has filtered data in strict mode. "), message
+    assert "soon" in message
+    assert rows(conn, "SELECT count(*) FROM scale_readings") == [(0,)]
+    rows(conn, "SET enable_insert_strict = false")
+    try:
+        rows(
+            conn,
+            "INSERT INTO scale_readings VALUES (1, 'soon', 'heavy', '7'), (2, '2024-05-01 10:00:00.1234', '2.5', 8)",
+        )
+        expect_error(
+            conn, "INSERT INTO scale_readings VALUES (3, NULL, NULL, 'many')", 1105, "null value for not null column"
+        )
+    finally:
+        rows(conn, "SET enable_insert_strict = true")
+    assert rows(conn, "SELECT k, at, kg, n FROM scale_readings ORDER BY k") == [
+        (1, None, None, 7),
+        (2, dt.datetime(2024, 5, 1, 10, 0, 0, 123000), Decimal("2.500"), 8),
+    ]
 
 
 def test_unknown_function_in_dorises_words(conn: pymysql.connections.Connection) -> None:

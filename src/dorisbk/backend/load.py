@@ -68,6 +68,10 @@ def table_lock(table_id: int) -> threading.Lock:
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
+# Doris's words for a load that strict mode (enable_insert_strict) stops at a value it can not convert
+_STRICT = "Insert has filtered data in strict mode. [DATA_QUALITY_ERROR]"
+
+
 def sql_literal(ctype: ColumnType, value: object) -> str:
     """A catalog value (a default, a partition bound) as a DuckDB literal: a number as written when it
     is one, anything else a quoted string, so that no stored text is ever read as SQL."""
@@ -176,16 +180,21 @@ class Loader:
         label: str | None = None,
         user: str = "root",
         views: Sequence[tuple[str, str]] = (),
+        strict: bool = True,
     ) -> LoadResult:
         """Load the rows of ``source_sql`` (columns named ``source_columns``, the scans it names in ``views``)
         into ``table``. With
         ``overwrite`` (INSERT OVERWRITE) the rows replace what the named partitions, or all of the
         table's, held: one new version of each, holding only this load's rows. The load is one
-        transaction holding ``label`` (or a generated one), refused if a live load of the database has it."""
+        transaction holding ``label`` (or a generated one), refused if a live load of the database has it.
+        ``strict`` (enable_insert_strict): a value its column can not hold fails the load; without it the
+        value is NULL, as Doris loads it."""
         txn = self.txns.begin(table.db_id, table.id, label, user)
         try:
             with table_lock(table.id):
-                result = self._load(table, source_sql, source_columns, partition_names, overwrite, txn.txn_id, views)
+                result = self._load(
+                    table, source_sql, source_columns, partition_names, overwrite, txn.txn_id, views, strict
+                )
         except BaseException as exc:
             self.txns.abort(txn.txn_id, exc.message if isinstance(exc, DorisError) else str(exc))
             raise
@@ -201,6 +210,7 @@ class Loader:
         overwrite: bool,
         txn_id: int,
         views: Sequence[tuple[str, str]],
+        strict: bool,
     ) -> LoadResult:
         with self.catalog.lock:
             table = self.catalog.tables.get(table.id) or table
@@ -208,7 +218,7 @@ class Loader:
                 raise DorisError(f"Table [{table.name}] is in {table.state} state, can not load data")
             all_parts = self.catalog.table_partitions(table)
             parts = [self.catalog.partition(table, n) for n in partition_names] if partition_names else all_parts
-        select_cols = self._target_columns(table, source_columns)
+        select_cols = self._target_columns(table, source_columns, strict)
         staged = f"SELECT {', '.join(select_cols)} FROM ({source_sql}) AS __src"
         auto = table.auto_partition is not None and not partition_names
         cur = duck.cursor()
@@ -254,6 +264,8 @@ class Loader:
                 staged_files = self._write_staged(cur, routed, parts, staging, txn_id)
                 self._check_unrouted(cur, staged_files, table)
                 written = self._collect_files(staged_files)
+            except duckdb.ConversionException as exc:  # a value its column can not hold, under strict mode
+                raise DorisError(f"{_STRICT}{duck.error_message(exc)}") from None
             except duckdb.Error as exc:
                 raise DorisError(duck.error_message(exc)) from None
             replaced = [p.id for p in parts] if overwrite else []
@@ -299,7 +311,7 @@ class Loader:
                 parts = self.catalog.table_partitions(self.catalog.tables.get(table.id) or table)
         return f"SELECT * FROM {temp}", parts
 
-    def _target_columns(self, table: Table, source_columns: Sequence[str]) -> list[str]:
+    def _target_columns(self, table: Table, source_columns: Sequence[str], strict: bool) -> list[str]:
         given = {c.lower(): c for c in source_columns}
         for name in source_columns:
             if table.column(name) is None:
@@ -327,10 +339,14 @@ class Loader:
                     f"CASE WHEN length(CAST({expr} AS VARCHAR)) > {col.type.length} THEN error({too_long}) "
                     f"ELSE CAST({expr} AS VARCHAR) END"
                 )
+            duck_type = col.type.duck()
+            if src is None:
+                typed = f"CAST({expr} AS {duck_type})"
+            else:  # strict: a value that does not convert fails the load (see _STRICT), else it is NULL
+                typed = f"{'CAST' if strict else 'TRY_CAST'}(({expr}) AS {duck_type})"
             if not col.nullable:
                 is_null = quote_str(f"null value for not null column, column={col.name}")
-                expr = f"CASE WHEN ({expr}) IS NULL THEN error({is_null}) ELSE {expr} END"
-            typed = f"CAST({expr} AS {col.type.duck()})"
+                typed = f"CASE WHEN ({typed}) IS NULL THEN error({is_null}) ELSE {typed} END"
             if col.type.name in ("DATETIME", "DATETIMEV2") and (col.type.scale or 0) < 6:
                 # DATETIME(p) keeps p digits of the seconds' fraction, rounded, as Doris stores it
                 unit = 10 ** (6 - (col.type.scale or 0))

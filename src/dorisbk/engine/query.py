@@ -609,7 +609,15 @@ class QueryEngine:
                 overwrite = bool(expression.args.get("overwrite"))
                 label = expression.text("label") or None
                 result = self.loader.load(
-                    table, planned.sql, names, partitions, overwrite, label=label, user=ctx.user, views=planned.views
+                    table,
+                    planned.sql,
+                    names,
+                    partitions,
+                    overwrite,
+                    label=label,
+                    user=ctx.user,
+                    views=planned.views,
+                    strict=ctx.insert_strict,
                 )
         ctx.variables["affected_rows"] = result.rows
         ctx.variables["ok_info"] = result.info
@@ -1035,13 +1043,23 @@ def name_projections(select: exp.Select, sql: str) -> None:
 
 
 def _type_nested_values(values: exp.Values, columns: list[Column | None]) -> None:
-    """Each row's ARRAY / MAP / STRUCT value cast to its column's type, so that rows of different element
-    types (``array('a')``, ``array(1, 2)`` for an ARRAY<STRING>) make one VALUES list, as Doris casts each."""
+    """Rows of different types in one column make one VALUES list, as Doris casts each value to its column:
+    an ARRAY / MAP / STRUCT value is cast to the column's type (``array('a')``, ``array(1, 2)`` for an
+    ARRAY<STRING>); where strings and other values meet in a scalar column (``'7'`` and ``8``), each is
+    given as its text, which the load converts under enable_insert_strict as any string."""
     for i, column in enumerate(columns):
-        if column is None or not column.type.items:
+        if column is None:
             continue
-        target = exp.DataType.build(column.type.duck(), dialect="duckdb")
-        for row in values.expressions:
-            value = row.expressions[i]
-            if not isinstance(value, exp.Null):
-                value.replace(exp.Cast(this=value.copy(), to=target.copy()))
+        cells = [row.expressions[i] for row in values.expressions if not isinstance(row.expressions[i], exp.Null)]
+        if column.type.items:
+            target = exp.DataType.build(column.type.duck(), dialect="duckdb")
+        elif any(_is_string(c) for c in cells) and not all(_is_string(c) for c in cells):
+            target = exp.DataType.build("VARCHAR")
+        else:
+            continue
+        for value in cells:
+            value.replace(exp.Cast(this=value.copy(), to=target.copy()))
+
+
+def _is_string(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Literal) and node.is_string
