@@ -537,11 +537,14 @@ def test_each_state_does_its_work(env: dict) -> None:
         pause(conn, "DOWNLOADING", "COMMIT", "COMMITTING")
         wait_state(conn, db, "DOWNLOADING")
         deadline = time.monotonic() + 20
-        while sum(len(f) for f in job_dir_files().values()) < len(snap_files):
-            assert time.monotonic() < deadline, job_dir_files()
+
+        def downloaded() -> list[tuple[str, str]]:
+            return sorted((p.name, md5_of(p)) for files in job_dir_files().values() for p in files)
+
+        # every file of the snapshot arrives whole (a file is written in place: its last bytes come last)
+        while downloaded() != snap_files:
+            assert time.monotonic() < deadline, downloaded()
             time.sleep(0.02)
-        downloaded = [p for files in job_dir_files().values() for p in files]
-        assert sorted((p.name, md5_of(p)) for p in downloaded) == snap_files
 
         pause(conn, "COMMIT", "COMMITTING")
         row = wait_state(conn, db, "COMMIT")

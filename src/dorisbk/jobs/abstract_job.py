@@ -152,8 +152,7 @@ class AbstractJob:
         """Persist the job in ``state``, then show it: SHOW never reports a state a restart could lose."""
         ctx.persist(self, state)
         self.state = state
-        if self.done:
-            self.ended()
+        self.moved()
 
-    def ended(self) -> None:
-        """The job's end is stored: drop what only a running job needs (per job type)."""
+    def moved(self) -> None:
+        """The job's new state is stored: drop what the states ahead no longer need (per job type)."""

@@ -68,6 +68,9 @@ class RestoreJobState(StrEnum):
     CANCELLED = "CANCELLED"
 
 
+# the states a restart plans again from the snapshot's whole info
+_PLANNING = (RestoreJobState.PENDING, RestoreJobState.CREATING)
+
 # After a restart: planning is redone from scratch, transfers and links are redone (both idempotent).
 RESUME_FROM = {
     RestoreJobState.PENDING: RestoreJobState.PENDING,
@@ -131,19 +134,25 @@ class RestoreJob(AbstractJob):
         return {**super().to_dict(), "plan": self.plan.to_dict()}
 
     def record(self, state: str | None = None) -> dict[str, Any]:
-        """An ended job's row keeps the snapshot's outline for SHOW RESTORE, not its files or the plan: at
-        Doris's 300,000 tablets those are hundreds of MB in memory and tens in the row."""
-        if (state or self.state) not in self.TERMINAL:
-            return super().record(state)
+        """Past the planning states the row keeps only the snapshot's outline (SHOW RESTORE's RestoreObjs), not
+        every tablet's files, and an ended job not its plan either: at Doris's 300,000 tablets those are
+        hundreds of MB in memory and tens in the row."""
         kept = self.info, self.plan
-        self.info, self.plan = outline(self.info), RestorePlan()
+        self.info, self.plan = self._shed(state or self.state)
         try:
             return super().record(state)
         finally:
             self.info, self.plan = kept
 
-    def ended(self) -> None:
-        self.info, self.plan = outline(self.info), RestorePlan()
+    def moved(self) -> None:
+        self.info, self.plan = self._shed(self.state)
+
+    def _shed(self, state: str) -> tuple[dict[str, Any], RestorePlan]:
+        """What the job keeps of its info and plan in ``state``: a restart in PENDING or CREATING plans again
+        from the whole info; later states carry the plan out; an ended job needs neither."""
+        if state in _PLANNING:
+            return self.info, self.plan
+        return outline(self.info), (RestorePlan() if state in self.TERMINAL else self.plan)
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> RestoreJob:
@@ -609,7 +618,7 @@ class RestoreJob(AbstractJob):
             # SHOW RESTORE says FINISHED only once everything restored is visible and the snapshot dirs are gone
             self.finished_time = finished_time
             self.state = RestoreJobState.FINISHED
-            self.ended()
+            self.moved()
 
     def _commit_table(
         self, ctx: JobContext, plan: TablePlan, puts: list[object], deletes: list[object], trash: list[Tablet]
@@ -676,6 +685,7 @@ class RestoreJob(AbstractJob):
         """Persist the job in ``state`` with catalog changes in one transaction; the job shows the state after."""
         ctx.catalog.commit(Change().put("job", self.job_id, self.record(state)), puts=puts)
         self.state = state
+        self.moved()
 
     def _snapshot_dir(self, ctx: JobContext, backend_id: int, tablet_id: int) -> Path:
         return snapshot_root(ctx.tablets, backend_id, self.job_id) / str(tablet_id)
