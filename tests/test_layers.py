@@ -16,9 +16,9 @@ import dorisbk
 pytestmark = pytest.mark.fast  # in process, no server
 
 ROOT = Path(dorisbk.__file__).parent
-# modules at the bottom: errors, frontend config knobs, time and checksum helpers, durable writes,
+# modules at the bottom: errors, frontend config knobs, time and checksum helpers, durable writes, memory,
 # statement interruption, background threads
-BOTTOM = {"errors", "config", "timeutil", "checksum", "durable", "interrupt", "background"}
+BOTTOM = {"errors", "config", "timeutil", "checksum", "durable", "interrupt", "background", "memory"}
 TOP = {"cli"}
 # package -> the packages of ours it may import (docs/architecture.md's table)
 MAY_IMPORT: dict[str, set[str]] = {

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from dorisbk import memory
 from dorisbk.errors import DorisError
 from dorisbk.jobs.status import OK, Status
 from dorisbk.jobs.task_tracker import TaskTracker
@@ -79,12 +80,14 @@ class AbstractJob:
                 return
             if ctx.config.paused(self.type, self.state):
                 return
-            step = self.steps()[self.state]
+            step, before = self.steps()[self.state], self.state
             try:
                 self._check_if_need_cancel(ctx)
                 step(ctx)
             except DorisError as exc:
                 self.step_failed(ctx, exc)
+            if self.state != before:  # what the state before built and dropped goes back to the system
+                memory.release()
 
     def steps(self) -> Mapping[StrEnum, Callable[[JobContext], None]]:  # pragma: no cover - per job type
         """The method that does the work of each unfinished state."""
@@ -123,6 +126,7 @@ class AbstractJob:
             self.status = status
             raise
         self.pending_cancel = None
+        memory.release()
 
     def _cancel_internal(self, ctx: JobContext, status: Status) -> None:  # pragma: no cover - per job type
         raise NotImplementedError
