@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from dorisbk import memory
 from dorisbk.auth.users import UserManager
 from dorisbk.backend import duck
 from dorisbk.backend.compaction import Compactor
@@ -64,12 +65,15 @@ class Config:
 @contextlib.contextmanager
 def _without_cyclic_gc() -> Iterator[None]:
     """The cyclic garbage collector off while the start makes the catalog's objects: they are all kept, so
-    its passes over the growing heap only cost time (half of replaying 300,000 tablets; bench/scale.py)."""
+    its passes over the growing heap only cost time (half of replaying 300,000 tablets; bench/scale.py); then
+    they are frozen out of its later passes (dorisbk/memory.py)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        memory.freeze()
+        memory.watch_gc()
         if enabled:
             gc.enable()
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from dorisbk import memory
 from dorisbk.catalog import partitions as bounds
 from dorisbk.catalog import recycle_bin, rollup
 from dorisbk.catalog.model import (
@@ -107,6 +108,8 @@ class Catalog:
             self._kind_of(obj)[1].pop(obj.id, None)  # type: ignore[attr-defined]
         for obj in puts:
             self._kind_of(obj)[1][obj.id] = obj  # type: ignore[attr-defined]
+        if len(puts) >= memory.FREEZE_AT:  # many objects kept for good: out of the cyclic GC's passes
+            memory.freeze()
 
     def _kind_of(self, obj: object) -> tuple[str, dict]:
         kind = _KINDS[type(obj)]
