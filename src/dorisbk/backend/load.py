@@ -72,6 +72,13 @@ _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _STRICT = "Insert has filtered data in strict mode. [DATA_QUALITY_ERROR]"
 
 
+def _load_error(exc: duckdb.Error, strict: bool) -> DorisError:
+    """A failed load in a client's words: under strict mode a value its column can not hold (DuckDB's
+    conversion error of the column's CAST) is filtered data, as Doris says it."""
+    message = duck.error_message(exc)
+    return DorisError(f"{_STRICT}{message}" if strict and isinstance(exc, duckdb.ConversionException) else message)
+
+
 def sql_literal(ctype: ColumnType, value: object) -> str:
     """A catalog value (a default, a partition bound) as a DuckDB literal: a number as written when it
     is one, anything else a quoted string, so that no stored text is ever read as SQL."""
@@ -225,8 +232,8 @@ class Loader:
         try:
             create_views(cur, views)
             if auto:
-                staged, parts = self._auto_partitions(cur, table, staged, parts, txn_id)
-            return self._route_and_publish(cur, table, staged, parts, txn_id, overwrite)
+                staged, parts = self._auto_partitions(cur, table, staged, parts, txn_id, strict)
+            return self._route_and_publish(cur, table, staged, parts, txn_id, overwrite, strict)
         finally:
             if auto:
                 with contextlib.suppress(duckdb.Error):
@@ -241,6 +248,7 @@ class Loader:
         parts: list[Partition],
         txn_id: int,
         overwrite: bool,
+        strict: bool,
     ) -> LoadResult:
         pid = partition_expr(table, parts)
         order = ""
@@ -264,10 +272,8 @@ class Loader:
                 staged_files = self._write_staged(cur, routed, parts, staging, txn_id)
                 self._check_unrouted(cur, staged_files, table)
                 written = self._collect_files(staged_files)
-            except duckdb.ConversionException as exc:  # a value its column can not hold, under strict mode
-                raise DorisError(f"{_STRICT}{duck.error_message(exc)}") from None
             except duckdb.Error as exc:
-                raise DorisError(duck.error_message(exc)) from None
+                raise _load_error(exc, strict) from None
             replaced = [p.id for p in parts] if overwrite else []
             if not written and not replaced:
                 return LoadResult(0, txn_id)
@@ -276,7 +282,13 @@ class Loader:
             shutil.rmtree(staging, ignore_errors=True)
 
     def _auto_partitions(
-        self, cur: duckdb.DuckDBPyConnection, table: Table, staged: str, parts: list[Partition], txn_id: int
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        table: Table,
+        staged: str,
+        parts: list[Partition],
+        txn_id: int,
+        strict: bool,
     ) -> tuple[str, list[Partition]]:
         """AUTO PARTITION: the rows are typed once into a temporary table, the distinct keys no partition
         takes are read from it (set-wise in DuckDB), their partitions added, and the load reads the
@@ -292,7 +304,7 @@ class Loader:
             else:
                 keys = cur.execute(f"SELECT DISTINCT {cols} FROM ({unrouted}) AS __u").fetchall()
         except duckdb.Error as exc:
-            raise DorisError(duck.error_message(exc)) from None
+            raise _load_error(exc, strict) from None
         if table.partition_type == "RANGE":
             if any(k[0] is None for k in keys):
                 raise DorisError("Can't create partition for NULL Range")
@@ -342,7 +354,7 @@ class Loader:
             duck_type = col.type.duck()
             if src is None:
                 typed = f"CAST({expr} AS {duck_type})"
-            else:  # strict: a value that does not convert fails the load (see _STRICT), else it is NULL
+            else:  # strict: a value that does not convert fails the load (_load_error), else it is NULL
                 typed = f"{'CAST' if strict else 'TRY_CAST'}(({expr}) AS {duck_type})"
             if not col.nullable:
                 is_null = quote_str(f"null value for not null column, column={col.name}")
