@@ -593,7 +593,7 @@ class QueryEngine:
             for row in source.expressions:
                 if len(row.expressions) != len(names):
                     raise DorisError("Column count doesn't match value count", code=1136)
-            _type_nested_values(source, [table.column(n) for n in names])
+            _type_values(source, [table.column(n) for n in names])
             alias = exp.TableAlias(this=exp.to_identifier("__v"), columns=[exp.to_identifier(n) for n in names])
             source = exp.select("*").from_(exp.Subquery(this=source, alias=alias))
         with self.held(self.plan(ctx, source)) as planned:
@@ -1042,7 +1042,7 @@ def name_projections(select: exp.Select, sql: str) -> None:
     select.set("expressions", named)  # once: replacing items one by one is quadratic
 
 
-def _type_nested_values(values: exp.Values, columns: list[Column | None]) -> None:
+def _type_values(values: exp.Values, columns: list[Column | None]) -> None:
     """Rows of different types in one column make one VALUES list, as Doris casts each value to its column:
     an ARRAY / MAP / STRUCT value is cast to the column's type (``array('a')``, ``array(1, 2)`` for an
     ARRAY<STRING>); where strings and other values meet in a scalar column (``'7'`` and ``8``), each is

@@ -147,10 +147,14 @@ class AbstractJob:
 
     def record(self, state: str | None = None) -> dict[str, Any]:
         """The job's row in the metadata store, in ``state`` when it is about to move there."""
-        d = self.to_dict()
+        d = self.row(state or self.state)
         if state is not None:
             d["state"] = state
         return d
+
+    def row(self, state: str) -> dict[str, Any]:
+        """What the job's row holds in ``state`` (per job type: what the states from there on need)."""
+        return self.to_dict()
 
     def move_to(self, ctx: JobContext, state: StrEnum) -> None:
         """Persist the job in ``state``, then show it: SHOW never reports a state a restart could lose."""

@@ -133,16 +133,12 @@ class RestoreJob(AbstractJob):
     def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "plan": self.plan.to_dict()}
 
-    def record(self, state: str | None = None) -> dict[str, Any]:
+    def row(self, state: str) -> dict[str, Any]:
         """Past the planning states the row keeps only the snapshot's outline (SHOW RESTORE's RestoreObjs), not
         every tablet's files, and an ended job not its plan either: at Doris's 300,000 tablets those are
         hundreds of MB in memory and tens in the row."""
-        kept = self.info, self.plan
-        self.info, self.plan = self._shed(state or self.state)
-        try:
-            return super().record(state)
-        finally:
-            self.info, self.plan = kept
+        info, plan = self._shed(state)
+        return {**AbstractJob.to_dict(self), "info": info, "plan": plan.to_dict()}
 
     def moved(self) -> None:
         self.info, self.plan = self._shed(self.state)
