@@ -53,6 +53,13 @@ class Call:
         node = self.args[i]
         return node.name if isinstance(node, exp.Literal) else None
 
+    def format_pattern(self, i: int) -> str:
+        """A date format argument, which Doris takes only as a constant."""
+        pattern = self.constant(i)
+        if pattern is None:
+            raise DorisError(f"{self.name}'s format must be a constant")
+        return pattern
+
 
 # what GROUP_CONCAT puts between values when no separator is given (Doris's suites: 'a,b', no space)
 GROUP_CONCAT_SEPARATOR = ","

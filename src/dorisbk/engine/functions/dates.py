@@ -330,9 +330,7 @@ def _from_unixtime(call: Call) -> Lowered:
     call.arity(1, 2)
     seconds = call.integer(0)
     local = _local(fn("to_timestamp", cast(seconds, "DOUBLE")), call.zone)
-    pattern = "%Y-%m-%d %H:%i:%s" if len(call.args) == 1 else call.constant(1)
-    if pattern is None:
-        raise DorisError("from_unixtime's format must be a constant")
+    pattern = "%Y-%m-%d %H:%i:%s" if len(call.args) == 1 else call.format_pattern(1)
     # Doris refuses a value past its last second; a negative one is NULL
     too_late = exp.GT(this=seconds.copy(), expression=lit(_LAST_SECOND))
     refused = fn("error", fn("printf", lit("Operation from_unixtime of %d is invalid"), seconds.copy()))
@@ -346,9 +344,7 @@ def _unix_timestamp(call: Call) -> Lowered:
     if not call.args:
         return cast(fn("epoch", exp.CurrentTimestamp()), "BIGINT"), Kind.INT
     if len(call.args) == 2:
-        pattern = call.constant(1)
-        if pattern is None:
-            raise DorisError("unix_timestamp's format must be a constant")
+        pattern = call.format_pattern(1)
         wall = _parsed(call.text(0), pattern)
     else:
         wall = call.datetime(0)
@@ -394,9 +390,7 @@ def _convert_tz(call: Call) -> Lowered:
 @doris("time_format")
 def _time_format(call: Call) -> Lowered:
     call.arity(2)
-    pattern = call.constant(1)
-    if pattern is None:
-        raise DorisError("time_format's format must be a constant")
+    pattern = call.format_pattern(1)
     text = call.text(0)
     time_of_day = exp.Add(this=cast(lit("1970-01-01"), "DATE"), expression=try_cast(text.copy(), "TIME"))
     moment = fn("coalesce", fn("dbk_datetime", text), time_of_day)
@@ -406,18 +400,14 @@ def _time_format(call: Call) -> Lowered:
 @doris("date_format")
 def _date_format(call: Call) -> Lowered:
     call.arity(2)
-    pattern = call.constant(1)
-    if pattern is None:
-        raise DorisError(f"{call.name}'s format must be a constant")
+    pattern = call.format_pattern(1)
     return formatted(call.datetime(0), pattern), Kind.STRING
 
 
 @doris("str_to_date")
 def _str_to_date(call: Call) -> Lowered:
     call.arity(2)
-    pattern = call.constant(1)
-    if pattern is None:
-        raise DorisError("str_to_date's format must be a constant")
+    pattern = call.format_pattern(1)
     parsed = _parsed(call.text(0), pattern)
     if formats.reads_time(pattern):
         return parsed, Kind.DATETIME
