@@ -886,6 +886,8 @@ def stream_load(load: StreamLoad, suite: Suite, doris_dir: Path, session: Sessio
         raise FileNotFoundError(f"stream load file {load.file} is not in the copy of Doris's files")
     rows = [line.split(load.separator) for line in path.read_text(encoding="utf-8").splitlines() if line]
     target = f"`{load.db}`.`{load.table}`" if load.db else f"`{load.table}`"
+    rows_was, _kinds = session.run("SELECT @@enable_insert_strict")
+    was = rows_was[0][0]
     session.run("SET enable_insert_strict = false")
     try:
         for start in range(0, len(rows), LOAD_BATCH):
@@ -894,8 +896,8 @@ def stream_load(load: StreamLoad, suite: Suite, doris_dir: Path, session: Sessio
                 for row in rows[start : start + LOAD_BATCH]
             )
             session.run(f"INSERT INTO {target} VALUES {values}")
-    finally:
-        session.run("SET enable_insert_strict = true")
+    finally:  # the session's own setting back, as the suite left it
+        session.run(f"SET enable_insert_strict = {was}")
 
 
 def _sql_string(text: str) -> str:
