@@ -128,6 +128,20 @@ CASES: list[tuple[str, Any]] = [
         '{"num_buckets":2,"buckets":[{"lower":"10","upper":"21","ndv":2,"count":2,"pre_sum":0},'
         '{"lower":"31","upper":"31","ndv":1,"count":1,"pre_sum":2}]}',
     ),
+    (  # the first buckets take more than total / buckets values: the least capacity that fits four buckets
+        "SELECT histogram(x, 4) FROM (VALUES (1), (1), (2), (3), (4), (5), (6), (6), (6), (7), (8), (9), (9),"
+        " (10), (10)) t(x)",
+        '{"num_buckets":4,"buckets":[{"lower":"1","upper":"4","ndv":4,"count":5,"pre_sum":0},'
+        '{"lower":"5","upper":"7","ndv":3,"count":5,"pre_sum":5},'
+        '{"lower":"8","upper":"9","ndv":2,"count":3,"pre_sum":10},'
+        '{"lower":"10","upper":"10","ndv":1,"count":2,"pre_sum":13}]}',
+    ),
+    (  # as many buckets as values: one value each
+        "SELECT histogram(x, 3) FROM (VALUES ('a'), ('b'), ('b'), ('b'), ('c')) t(x)",
+        '{"num_buckets":3,"buckets":[{"lower":"a","upper":"a","ndv":1,"count":1,"pre_sum":0},'
+        '{"lower":"b","upper":"b","ndv":1,"count":3,"pre_sum":1},'
+        '{"lower":"c","upper":"c","ndv":1,"count":1,"pre_sum":4}]}',
+    ),
     # hll_functions/test_hll_functions: Doris's explicit layout and its hash
     ("SELECT hll_to_base64(hll_empty())", "AA=="),
     ("SELECT hll_to_base64(hll_hash('abc'))", "AQEC5XSzrpDsdw=="),

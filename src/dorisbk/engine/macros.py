@@ -1084,17 +1084,34 @@ def _fmt(pattern: str | None, args: list[str | None] | None) -> str | None:
         raise ValueError(f"Invalid Input argument: {exc}") from None
 
 
+def _bucket_count(counts: list[int], capacity: int) -> int:
+    """How many buckets the values take when each starts a new bucket where it would overflow the last."""
+    used, filled = 0, capacity
+    for count in counts:
+        if filled + count > capacity:
+            used, filled = used + 1, 0
+        filled += count
+    return used
+
+
 def _histogram(values: list[str], counts: list[int], buckets: int) -> str:
-    """histogram's JSON over a group's distinct values (in order, as text) and their counts: about
-    total / buckets values a bucket, a value wholly in the bucket that holds the most of it (it starts a new
-    bucket when half of it would overflow the current one); the last bucket takes what remains."""
-    size = sum(counts) / buckets if buckets > 0 else 0
+    """histogram's JSON over a group's distinct values (in order, as text) and their counts. The buckets'
+    capacity is the least that fits the values into ``buckets`` buckets, each value starting a new bucket
+    where it would overflow the current one; a value also starts one when the values left are no more than
+    the buckets not yet started, so every bucket gets a value where there are enough."""
+    buckets = max(buckets, 1)
+    low, high = 1, max(sum(counts), 1)
+    while low < high:
+        middle = (low + high) // 2
+        low, high = (low, middle) if _bucket_count(counts, middle) <= buckets else (middle + 1, high)
     done: list[dict[str, Any]] = []
     current: dict[str, Any] | None = None
-    for value, count in zip(values, counts, strict=True):
-        if current is not None and current["count"] + count / 2 > size and len(done) < buckets - 1:
-            done.append(current)
-            current = None
+    for position, (value, count) in enumerate(zip(values, counts, strict=True)):
+        if current is not None and len(done) < buckets - 1:
+            unstarted = buckets - len(done) - 1
+            if current["count"] + count > low or len(values) - position <= unstarted:
+                done.append(current)
+                current = None
         if current is None:
             pre_sum = sum(b["count"] for b in done)
             current = {"lower": value, "upper": value, "ndv": 0, "count": 0, "pre_sum": pre_sum}
