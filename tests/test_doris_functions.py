@@ -428,3 +428,35 @@ def test_functions_not_answered_here_fail_as_unknown(conn: pymysql.connections.C
         ("SELECT window_funnel(10, 'default', ts, k = 1) FROM t", "window_funnel"),
     ):
         expect_error(conn, sql, 1105, f"Can not found function '{name}'")
+
+
+def test_arrays_order_a_null_element_first_in_max_min_and_by(conn: pymysql.connections.Connection) -> None:
+    rows(
+        conn,
+        "CREATE TABLE arr (id INT, v VARCHAR(8), a ARRAY<INT>) DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) "
+        "BUCKETS 1 PROPERTIES ('replication_num' = '1')",
+    )
+    rows(conn, "INSERT INTO arr VALUES (1, 'full', [1, 2, 3]), (2, 'holes', [1, NULL, NULL, 4]), (3, 'none', NULL)")
+    assert rows(conn, "SELECT max(a), min(a), max_by(v, a), min_by(v, a) FROM arr") == [
+        ("[1, 2, 3]", "[1, null, null, 4]", "full", "holes")
+    ]
+    assert rows(conn, "SELECT id, max(a) FROM arr GROUP BY id ORDER BY id") == [
+        (1, "[1, 2, 3]"),
+        (2, "[1, null, null, 4]"),
+        (3, None),
+    ]
+
+
+def test_create_table_as_select_names_columns_after_their_expressions(conn: pymysql.connections.Connection) -> None:
+    rows(conn, "CREATE TABLE named PROPERTIES ('replication_num' = '1') AS SELECT k, abs(k), upper(s) FROM t")
+    assert [r[0] for r in rows(conn, "DESC named")] == ["k", "abs(k)", "upper(s)"]
+    assert rows(conn, "SELECT `abs(k)`, `upper(s)` FROM named WHERE k = 2") == [(2, "42")]
+    rows(conn, "CREATE TABLE summed PROPERTIES ('replication_num' = '1') AS SELECT hist(k, 2) FROM t")
+    assert rows(conn, "SELECT * FROM summed") == [
+        (
+            '{"num_buckets":2,"buckets":[{"lower":"1","upper":"1","ndv":1,"count":1,"pre_sum":0},'
+            '{"lower":"2","upper":"2","ndv":1,"count":1,"pre_sum":1}]}',
+        )
+    ]
+    for name in ("a``b", "concat('(', s)", "x;y"):
+        expect_error(conn, f"CREATE TABLE bad (`{name}` INT) DISTRIBUTED BY HASH(`{name}`) BUCKETS 1", 1166)

@@ -154,16 +154,32 @@ def _retention(call: Call) -> Lowered:
     return exp.Array(expressions=flags), Kind.ARRAY
 
 
+def order_key(value: exp.Expression, kind: Kind) -> exp.Expression:
+    """What ``value`` is ordered by in MAX, MIN, MAX_BY and MIN_BY: an array as Doris orders arrays, element
+    by element with a NULL element before any value (DuckDB puts it after); anything else itself."""
+    if kind is not Kind.ARRAY:
+        return value
+    element = exp.column("__e")
+    pair = fn(
+        "struct_pack",
+        exp.PropertyEQ(
+            this=exp.to_identifier("present"), expression=exp.Not(this=exp.Is(this=element, expression=exp.null()))
+        ),
+        exp.PropertyEQ(this=exp.to_identifier("element"), expression=element.copy()),
+    )
+    return fn("list_transform", value, exp.Lambda(this=pair, expressions=[exp.to_identifier("__e")]))
+
+
 @doris("max_by")
 def _max_by(call: Call) -> Lowered:
     call.arity(2)
-    return fn("arg_max", call.arg(0), call.arg(1)), call.kinds[0]
+    return fn("arg_max", call.arg(0), order_key(call.arg(1), call.kinds[1])), call.kinds[0]
 
 
 @doris("min_by")
 def _min_by(call: Call) -> Lowered:
     call.arity(2)
-    return fn("arg_min", call.arg(0), call.arg(1)), call.kinds[0]
+    return fn("arg_min", call.arg(0), order_key(call.arg(1), call.kinds[1])), call.kinds[0]
 
 
 @doris("any", "any_value")
