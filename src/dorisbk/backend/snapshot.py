@@ -33,7 +33,7 @@ class SnapshotInfo:
 
     tablet_id: int
     backend_id: int
-    path: str
+    path: str  # the job's snapshot dir on the backend (snapshot_root), which holds the tablet's files
     version: int
     files: list[SnapshotFile] = field(default_factory=list)
     schema_hash: int = 0
@@ -58,7 +58,14 @@ def snapshots_dir(store: TabletStore, backend_id: int) -> Path:
 
 
 def snapshot_root(store: TabletStore, backend_id: int, job_id: int) -> Path:
+    """A job's snapshot dir on a backend: flat, every tablet's files in it side by side (snapshot_file)."""
     return snapshots_dir(store, backend_id) / str(job_id)
+
+
+def snapshot_file(root: str | os.PathLike[str], tablet_id: int, name: str) -> str:
+    """A tablet's file in a job's snapshot dir, its name prefixed by the tablet: a dir per tablet cost a
+    mkdir and an rmdir each, which on this kind of disk took longer than linking the files themselves."""
+    return os.path.join(root, f"{tablet_id}_{name}")
 
 
 @dataclass
@@ -76,23 +83,24 @@ class SnapshotTask(AgentTask):
     def run(self) -> SnapshotInfo:
         store, tablet, version = self.store, self.tablet, self.version
         replica = tablet.replicas[self.replica_index]
-        target = snapshot_root(store, replica.backend_id, self.job_id) / str(tablet.id)
-        try:
-            os.mkdir(target)
-        except FileExistsError:  # left by a run of the job before a restart
-            shutil.rmtree(target)
-            os.mkdir(target)
-        except FileNotFoundError:  # the job's first tablet on this backend
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.mkdir(target)
-        info = SnapshotInfo(tablet.id, replica.backend_id, str(target), version, schema_hash=self.schema_hash)
+        root = snapshot_root(store, replica.backend_id, self.job_id)
+        info = SnapshotInfo(tablet.id, replica.backend_id, str(root), version, schema_hash=self.schema_hash)
         for rowset in replica.visible_rowsets(version):
             name = os.path.basename(rowset.path)
-            os.link(store.absolute(replica.backend_id, rowset.path), target / name)
+            link(store.absolute(replica.backend_id, rowset.path), snapshot_file(root, tablet.id, name))
             info.files.append(SnapshotFile(name, rowset.md5, rowset.size, rowset.rows))
         data = info.header()
         info.files.append(SnapshotFile(header_name(tablet.id), md5_bytes(data), len(data)))
         return info
+
+
+def link(source: str | os.PathLike[str], dest: str | os.PathLike[str]) -> None:
+    """Hard-link ``source`` as ``dest``, replacing what a run of the job before a restart linked there."""
+    try:
+        os.link(source, dest)
+    except FileExistsError:
+        os.unlink(dest)
+        os.link(source, dest)
 
 
 def header_name(tablet_id: int) -> str:

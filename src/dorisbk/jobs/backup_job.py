@@ -228,6 +228,8 @@ class BackupJob(AbstractJob):
         self.targets = targets
         self.snapshots = {}
         if self.content == "ALL":
+            for backend_id in {target.backend_id for target in targets.values()}:
+                snapshot_root(ctx.tablets, backend_id, self.job_id).mkdir(parents=True, exist_ok=True)
             for tablet_id, target in targets.items():
                 tablet = catalog.tablets.get(tablet_id)
                 if tablet is None:
@@ -267,7 +269,7 @@ class BackupJob(AbstractJob):
         by_backend: dict[int, list[UploadItem]] = {}
         for tablet_id, files in sorted(self.snapshots.items()):
             target = self.targets[tablet_id]
-            path = snapshot_root(ctx.tablets, target.backend_id, self.job_id) / str(tablet_id)
+            path = snapshot_root(ctx.tablets, target.backend_id, self.job_id)
             info = SnapshotInfo(tablet_id, target.backend_id, str(path), target.version, files, target.schema_hash)
             by_backend.setdefault(target.backend_id, []).append(UploadItem(tablet_id, target.remote(self.db_id), info))
         for backend_id, items in by_backend.items():

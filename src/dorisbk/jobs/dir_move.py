@@ -9,12 +9,12 @@ Linking again (after a restart) gives the same result.
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from dorisbk.backend.snapshot import link, snapshot_file
 from dorisbk.backend.tasks import AgentTask
 from dorisbk.errors import DorisError
 from dorisbk.jobs.transfer import TaskCancelled
@@ -34,7 +34,7 @@ class HeaderRowset:
 @dataclass
 class DirMoveItem:
     tablet_id: int  # the local tablet
-    snapshot_dir: Path  # its downloaded files
+    snapshot_root: Path  # the job's snapshot dir, which holds its downloaded files (snapshot_file)
     tablet_dir: Path  # the replica's data dir on the backend
     files: list[str]  # the snapshot tablet's checksummed names, from the info file
     header: str  # the tablet header's file name among them
@@ -58,22 +58,13 @@ class DirMoveTask(AgentTask):
             rowsets = header_rowsets(item)
             item.tablet_dir.mkdir(parents=True, exist_ok=True)
             for rowset in rowsets:
-                source, dest = item.snapshot_dir / rowset.file, item.tablet_dir / rowset.file
+                source = snapshot_file(item.snapshot_root, item.tablet_id, rowset.file)
                 try:
-                    _link(source, dest)
+                    link(source, item.tablet_dir / rowset.file)
                 except FileNotFoundError:
                     raise DorisError(f"downloaded file is missing: {source}") from None
             linked[(self.backend_id, item.tablet_id)] = rowsets
         return linked
-
-
-def _link(source: Path, dest: Path) -> None:
-    """Hard-link ``source`` as ``dest``, replacing what a run before a restart linked there."""
-    try:
-        os.link(source, dest)
-    except FileExistsError:
-        dest.unlink()
-        os.link(source, dest)
 
 
 def header_rowsets(item: DirMoveItem) -> list[HeaderRowset]:
@@ -84,12 +75,12 @@ def header_rowsets(item: DirMoveItem) -> list[HeaderRowset]:
     """
     if not item.files:
         return []
-    header = item.snapshot_dir / item.header
+    header = Path(snapshot_file(item.snapshot_root, item.tablet_id, item.header))
     try:
         rowsets = [HeaderRowset(**r) for r in json.loads(header.read_text())["rowsets"]]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise DorisError(f"failed to read tablet header {header}: {exc}") from None
-    unclaimed = {strip_checksum(n) for n in item.files} - {header.name}
+    unclaimed = {strip_checksum(n) for n in item.files} - {item.header}
     for rowset in rowsets:
         if check_name(rowset.file) not in unclaimed:
             raise InvalidNameError(

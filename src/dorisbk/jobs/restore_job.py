@@ -494,10 +494,10 @@ class RestoreJob(AbstractJob):
                     puts.extend(t.tablet for t in pplan.tablets)
             self._commit_state(ctx, RestoreJobState.SNAPSHOTING, puts=puts)
 
-    # ---- SNAPSHOTING: a local snapshot dir per target replica to download into
+    # ---- SNAPSHOTING: the job's snapshot dir on each backend of a target replica, to download into
     def make_snapshots(self, ctx: JobContext) -> None:
-        for tplan, replica in self.plan.replicas():
-            self._snapshot_dir(ctx, replica.backend_id, tplan.tablet.id).mkdir(parents=True, exist_ok=True)
+        for backend_id in {replica.backend_id for _tplan, replica in self.plan.replicas()}:
+            self._snapshot_root(ctx, backend_id).mkdir(parents=True, exist_ok=True)
         self.snapshot_finished_time = now_ms()
         self.move_to(ctx, RestoreJobState.DOWNLOAD)
 
@@ -516,7 +516,7 @@ class RestoreJob(AbstractJob):
                     tplan.tablet.id,
                     tplan.remote,
                     list(tplan.files),
-                    self._snapshot_dir(ctx, replica.backend_id, tplan.tablet.id),
+                    self._snapshot_root(ctx, replica.backend_id),
                 )
             )
         present: dict[str, set[str]] = {}  # one listing of the snapshot's content, not one per tablet
@@ -545,7 +545,7 @@ class RestoreJob(AbstractJob):
                 by_backend.setdefault(replica.backend_id, []).append(
                     DirMoveItem(
                         tplan.tablet.id,
-                        self._snapshot_dir(ctx, replica.backend_id, tplan.tablet.id),
+                        self._snapshot_root(ctx, replica.backend_id),
                         ctx.tablets.tablet_dir(replica.backend_id, tplan.tablet.id),
                         tplan.files,
                         header_name(tplan.remote.tablet_id),
@@ -683,8 +683,8 @@ class RestoreJob(AbstractJob):
         self.state = state
         self.moved()
 
-    def _snapshot_dir(self, ctx: JobContext, backend_id: int, tablet_id: int) -> Path:
-        return snapshot_root(ctx.tablets, backend_id, self.job_id) / str(tablet_id)
+    def _snapshot_root(self, ctx: JobContext, backend_id: int) -> Path:
+        return snapshot_root(ctx.tablets, backend_id, self.job_id)
 
     def _clean_meta_objects(self, ctx: JobContext) -> list[object]:
         """Undo what the job registered: new tables go, locked tables return to NORMAL. Returns the changes

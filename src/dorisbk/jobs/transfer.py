@@ -9,7 +9,6 @@ same tablet already holds; downloads verify every checksum.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Mapping, Sequence, Set
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from dorisbk.backend.snapshot import SnapshotFile, SnapshotInfo, header_name
+from dorisbk.backend.snapshot import SnapshotFile, SnapshotInfo, header_name, snapshot_file
 from dorisbk.backend.tasks import AgentTask
 from dorisbk.checksum import md5_bytes, md5_file
 from dorisbk.errors import DorisError
@@ -176,11 +175,19 @@ def _source(snapshot: SnapshotInfo, file: SnapshotFile) -> str | bytes:
     """What to upload for a snapshot file: the tablet header's bytes, built from the job's record, or the
     path of the file linked into the snapshot dir."""
     if file.name != header_name(snapshot.tablet_id):
-        return os.path.join(snapshot.path, file.name)
+        return snapshot_file(snapshot.path, snapshot.tablet_id, file.name)
     data = snapshot.header()
     if md5_bytes(data) != file.md5:  # never store a file under a checksum it does not have
         raise DorisError(f"tablet header of tablet {snapshot.tablet_id} does not match the snapshot's record")
     return data
+
+
+def _holds(path: Path, md5: str) -> bool:
+    """Whether a download before a restart already left the file whole at ``path``."""
+    try:
+        return md5_file(path) == md5
+    except FileNotFoundError:
+        return False
 
 
 @dataclass
@@ -188,16 +195,16 @@ class DownloadItem:
     tablet_id: int  # the local tablet the files go to
     remote: RemoteTablet  # the snapshot tablet they come from
     names: list[str]  # checksummed names expected there
-    local_dir: Path  # the job's snapshot dir for the tablet on the backend
+    root: Path  # the job's snapshot dir on the backend (snapshot_root), where the files land (snapshot_file)
 
 
 @dataclass
 class DownloadTask(TransferTask[DownloadItem]):
-    """Fetch and verify a batch of tablets' files into their local snapshot dirs (Doris's DownloadTask).
+    """Fetch and verify a batch of tablets' files into the job's snapshot dir (Doris's DownloadTask).
 
-    A file already there with the expected checksum (a download redone after a restart) is
-    kept; anything else in the dir (left over by an interrupted download) is removed, so the
-    dir holds exactly the snapshot tablet's files.
+    A file already there with the expected checksum (a download redone after a restart) is kept;
+    what an interrupted download left under another name is never read, and goes with the dir
+    when the job ends.
     """
 
     present: Mapping[str, Set[str]]  # the snapshot's files in the repository, by tablet path (one listing)
@@ -211,12 +218,6 @@ class DownloadTask(TransferTask[DownloadItem]):
         for item in self.items:
             self._check_cancelled()
             before = len(fetches)
-            local_dir = item.local_dir
-            try:
-                held = {entry.name for entry in os.scandir(local_dir)}
-            except FileNotFoundError:
-                local_dir.mkdir(parents=True)
-                held = set()
             listed = self.present.get(item.remote.path, frozenset())
             names = []
             for stored in item.names:
@@ -228,10 +229,9 @@ class DownloadTask(TransferTask[DownloadItem]):
                     raise NotFoundError(f"File does not exist: {remote}")
                 name, md5 = parsed
                 names.append(name)
-                if name not in held or md5_file(local_dir / name) != md5:
-                    fetches.append((remote, local_dir / name))
-            for stray in held.difference(names):
-                (local_dir / stray).unlink()
+                local = Path(snapshot_file(item.root, item.tablet_id, name))
+                if not _holds(local, md5):
+                    fetches.append((remote, local))
             fetched[item.tablet_id] = names
             self._queued(last_of_tablet, before, len(fetches))
         throttle = Throttle(self.kbps)
