@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -523,8 +524,12 @@ class RestoreJob(AbstractJob):
         for db_id in remote_dbs:
             present.update(repo.snapshot_tablet_files(self.label, db_id))
         for backend_id, items in by_backend.items():
+            # what a run before a restart left (a dir per job: empty unless the job resumes)
+            root = self._snapshot_root(ctx, backend_id)
+            root.mkdir(parents=True, exist_ok=True)
+            held = {entry.name for entry in os.scandir(root)}
             for chunk in batches(items, batch, ctx.executor.workers(repo.fs.remote)):
-                task = DownloadTask(backend_id, repo, self.label, chunk, self._tasks.cancelled, kbps, present)
+                task = DownloadTask(backend_id, repo, self.label, chunk, self._tasks.cancelled, kbps, present, held)
                 self._tasks.submit(ctx.executor, task)
         self.state = RestoreJobState.DOWNLOADING
 

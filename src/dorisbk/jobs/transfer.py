@@ -182,14 +182,6 @@ def _source(snapshot: SnapshotInfo, file: SnapshotFile) -> str | bytes:
     return data
 
 
-def _holds(path: Path, md5: str) -> bool:
-    """Whether a download before a restart already left the file whole at ``path``."""
-    try:
-        return md5_file(path) == md5
-    except FileNotFoundError:
-        return False
-
-
 @dataclass
 class DownloadItem:
     tablet_id: int  # the local tablet the files go to
@@ -208,6 +200,7 @@ class DownloadTask(TransferTask[DownloadItem]):
     """
 
     present: Mapping[str, Set[str]]  # the snapshot's files in the repository, by tablet path (one listing)
+    held: Set[str]  # what the job's snapshot dirs held when the job (re)started downloading (one listing)
 
     def run(self) -> dict[int, list[str]]:
         """Plain file names per tablet. ``finished`` counts the tablets done so far."""
@@ -230,7 +223,7 @@ class DownloadTask(TransferTask[DownloadItem]):
                 name, md5 = parsed
                 names.append(name)
                 local = Path(snapshot_file(item.root, item.tablet_id, name))
-                if not _holds(local, md5):
+                if local.name not in self.held or md5_file(local) != md5:
                     fetches.append((remote, local))
             fetched[item.tablet_id] = names
             self._queued(last_of_tablet, before, len(fetches))
