@@ -66,10 +66,10 @@ def stamp_time(stamp: str) -> dt.datetime:
 
 
 def listed(conn: pymysql.connections.Connection, repo: str) -> dict[str, tuple]:
-    """information_schema.repository_snapshots of one repository: label -> (TIMESTAMP, DATABASE, EXPIRE_TIME)."""
+    """information_schema.repository_snapshots of one repository: label -> (TIMESTAMP, DB_NAME, EXPIRE_TIME)."""
     rows = q(
         conn,
-        "SELECT SNAPSHOT, TIMESTAMP, `DATABASE`, EXPIRE_TIME FROM information_schema.repository_snapshots "
+        "SELECT SNAPSHOT, TIMESTAMP, DB_NAME, EXPIRE_TIME FROM information_schema.repository_snapshots "
         f"WHERE REPOSITORY = '{repo}' ORDER BY SNAPSHOT",
     )
     return {r[0]: r[1:] for r in rows}

@@ -163,7 +163,7 @@ TABLES: dict[str, list[tuple[str, str]]] = {
     # dorisbk's: every backup in every repository, with the expiry a BACKUP's ttl gave it (NULL: never);
     # rows for ADMIN users only, as SHOW SNAPSHOT
     "repository_snapshots": [
-        ("REPOSITORY", V), ("SNAPSHOT", V), ("TIMESTAMP", V), ("DATABASE", V), ("EXPIRE_TIME", T),
+        ("REPOSITORY", V), ("SNAPSHOT", V), ("TIMESTAMP", V), ("DB_NAME", V), ("EXPIRE_TIME", T),
     ],
     # MySQL 8's (DBeaver reads it): Doris has no CHECK constraints, so it is empty
     "check_constraints": [
