@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dorisbk.errors import DorisError, StorageError
-from dorisbk.jobs.job_info import brief, expire_time, parse_info, pretty
+from dorisbk.jobs.job_info import EXPIRE_TIME, brief, expire_time, parse_info, pretty
 from dorisbk.storage.repository import INVALID_INFO, NoInfoFileError, Repository
 from dorisbk.timeutil import long_to_time_string
 
@@ -72,7 +72,7 @@ def detail(repo: Repository, label: str, timestamp: str) -> Row:
     details = brief(info)
     expires = expire_time(info)
     if expires is not None:  # Doris's Details keys stay as they are; a snapshot with a ttl adds its expiry
-        details["expire_time"] = long_to_time_string(expires)
+        details[EXPIRE_TIME] = long_to_time_string(expires)
     return (label, timestamp, info["database"], pretty(details), "OK")
 
 

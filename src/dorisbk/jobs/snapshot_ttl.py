@@ -57,9 +57,8 @@ class SnapshotTtlDaemon:
             first_now=True,
         )
 
-    def run_once(self) -> list[tuple[str, str]]:
-        """One pass; returns the (repository, label) pairs it dropped."""
-        dropped = []
+    def run_once(self) -> None:
+        """One pass: drop the expired snapshots among this pass's labels."""
         now = now_ms()
         for repo_name, label in self._next_labels():
             expired = self._expired_at(repo_name, label)
@@ -73,8 +72,6 @@ class SnapshotTtlDaemon:
             log.info(
                 "snapshot %s of repository %s expired at %s: dropped", label, repo_name, long_to_time_string(expired)
             )
-            dropped.append((repo_name, label))
-        return dropped
 
     def _next_labels(self) -> list[tuple[str, str]]:
         """The labels of this pass: up to LABELS_PER_PASS after where the last pass stopped, in order of
