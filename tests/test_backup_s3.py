@@ -282,6 +282,48 @@ def test_backup_to_s3_objects_checksums_and_server_side_copy(
     assert [r[0] for r in q(conn, "SHOW SNAPSHOT ON s3bk")] == ["two"]
 
 
+def test_expired_snapshot_is_dropped_from_s3(
+    server: DorisbkServer, conn: pymysql.connections.Connection, s3: S3Server, client: Any
+) -> None:
+    """A snapshot backed up with a 1 SECOND ttl goes from the bucket, as DROP SNAPSHOT removes it; one without a
+    ttl and one with a long ttl stay."""
+    set_config(conn, "snapshot_ttl_check_interval_ms", "3600000")
+    create_repo(conn, s3, "s3ttl", "ttl")
+    q(conn, "CREATE DATABASE s3ttl")
+    make_table(conn, "s3ttl", "t", rows=4, buckets=2)
+    for label, ttl in (("kept", None), ("month", "30 DAYS"), ("short", "1 SECOND")):
+        props = f' PROPERTIES ("ttl" = "{ttl}")' if ttl else ""
+        q(conn, f"BACKUP SNAPSHOT s3ttl.{label} TO s3ttl{props}")
+        finished(conn, "s3ttl", label)
+    root = "ttl/__palo_repository_s3ttl/"
+    objects = {label: keys(client, s3.bucket, f"{root}__ss_{label}/") for label in ("kept", "month", "short")}
+    info_key = next(k for k in objects["short"] if k.startswith("__info_"))
+    info = json.loads(client.get_object(Bucket=s3.bucket, Key=f"{root}__ss_short/{info_key}")["Body"].read())
+    assert info["expire_time"] == info["backup_time"] + 1000  # in the bucket, for any server reading it
+    ts = info_key[len("__info_") :].rpartition(".")[0]
+    details = json.loads(q(conn, f"SHOW SNAPSHOT ON s3ttl WHERE SNAPSHOT = 'short' AND TIMESTAMP = '{ts}'")[0][3])
+    assert "expire_time" in details
+    assert [r[0] for r in q(conn, "SHOW SNAPSHOT ON s3ttl")] == ["kept", "month", "short"]
+
+    set_config(conn, "snapshot_ttl_check_interval_ms", "100")
+    try:
+        deadline = time.monotonic() + 30
+        while "short" in [r[0] for r in q(conn, "SHOW SNAPSHOT ON s3ttl")]:
+            assert time.monotonic() < deadline, server.log()[-3000:]
+            time.sleep(0.05)
+    finally:
+        set_config(conn, "snapshot_ttl_check_interval_ms", "3600000")
+    assert keys(client, s3.bucket, f"{root}__ss_short/") == {}
+    for label in ("kept", "month"):
+        assert keys(client, s3.bucket, f"{root}__ss_{label}/").keys() == objects[label].keys(), label
+    rows = q(
+        conn,
+        "SELECT SNAPSHOT, EXPIRE_TIME IS NULL FROM information_schema.repository_snapshots "
+        "WHERE REPOSITORY = 's3ttl' ORDER BY SNAPSHOT",
+    )
+    assert rows == [("kept", 1), ("month", 0)]
+
+
 def test_alter_repository_rotates_credentials_of_a_running_job(
     server: DorisbkServer, conn: pymysql.connections.Connection, s3: S3Server
 ) -> None:

@@ -65,6 +65,12 @@ KNOBS = {
         Knob("enable_debug_points", bool, False, mutable=False, description="FE debug points over HTTP"),
         Knob("debug_pause_job_states", str, "", description="TYPE:STATE list of job states to hold jobs in"),
         Knob("repository_ping_interval_ms", int, 30_000, description="how often repositories are checked"),
+        Knob(
+            "snapshot_ttl_check_interval_ms",
+            int,
+            60_000,
+            description="how often repositories are checked for snapshots past their ttl",
+        ),
         Knob("max_upload_speed_kbps", int, 0, description="upload throttle per task, 0 = unlimited"),
         Knob("max_download_speed_kbps", int, 0, description="download throttle per task, 0 = unlimited"),
         Knob(

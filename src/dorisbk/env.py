@@ -29,6 +29,7 @@ from dorisbk.engine.query import QueryEngine
 from dorisbk.jobs.context import JobContext
 from dorisbk.jobs.handler import BackupHandler
 from dorisbk.jobs.repositories import RepositoryMgr
+from dorisbk.jobs.snapshot_ttl import SnapshotTtlDaemon
 from dorisbk.meta.store import Change, MetaStore
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,7 @@ class Env:
         )
         self.jobs = BackupHandler(self.store, job_ctx)
         rows = self.jobs.replay(rows)
+        self.snapshot_ttl = SnapshotTtlDaemon(self.jobs)
         self.dynamic_partitions = DynamicPartitionScheduler(
             self.catalog, self.frontend_config, self.job_running, self.trash
         )
@@ -150,7 +152,8 @@ class Env:
             self.jobs.start()
 
     def start_jobs(self) -> None:
-        """Start the repository pinger, the background daemons and, after the orphan sweep, the job scheduler,
+        """Start the repository pinger, the background daemons (the snapshot TTL daemon's first pass drops what
+        expired while the server was down) and, after the orphan sweep, the job scheduler,
         once the server accepts connections."""
         self.repos.start_pinger(self.frontend_config, self._stopping)
         recycler = start_periodic("CatalogRecycleBin", self._stopping, lambda: 1.0, self._erase_recycled)
@@ -161,6 +164,7 @@ class Env:
             self.dynamic_partitions.start(self._stopping),
             self.txns.start(self._stopping),
             self.compactor.start(self._stopping),
+            self.snapshot_ttl.start(self._stopping),
             recycler,
             self._sweeper,
         ]

@@ -94,6 +94,7 @@ class BackupJob(AbstractJob):
     snapshots: dict[int, list[SnapshotFile]] = field(default_factory=dict)  # each tablet's files, header last
     meta: dict[str, Any] = field(default_factory=dict)
     previous_labels: list[str] = field(default_factory=list)
+    ttl_seconds: int = 0  # the ``ttl`` property; 0: the snapshot never expires
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -389,6 +390,7 @@ class BackupJob(AbstractJob):
             "tablet_be_map": tablet_be,
             "tablet_snapshot_path_map": {},
             "table_commit_seq_map": {},
+            **job_info.expire_fields(self.create_time, self.ttl_seconds),
         }
 
     @property

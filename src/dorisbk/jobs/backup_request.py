@@ -5,6 +5,7 @@ snapshots already in it."""
 from __future__ import annotations
 
 import re
+from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 from dorisbk.catalog.model import Database
@@ -18,7 +19,22 @@ if TYPE_CHECKING:
 
 LABEL = re.compile(r"^[-_A-Za-z0-9:]+$")
 MIN_TIMEOUT_S = 600
-_PROPERTIES = ("type", "timeout", "content")
+_PROPERTIES = ("type", "timeout", "content", "ttl")
+
+
+class TtlUnit(IntEnum):
+    """The units of the ``ttl`` property (StarRocks's form, ``"7 DAY"``), in seconds."""
+
+    SECOND = 1
+    MINUTE = 60
+    HOUR = 3600
+    DAY = 86_400
+    WEEK = 7 * 86_400
+
+
+_TTL = re.compile(r"\s*([0-9]{1,18})\s*([A-Za-z]+?)S?\s*", re.IGNORECASE)
+# a century: past it a snapshot is kept for good, and the expire time still fits any date type
+MAX_TTL_DAYS = 36_500
 
 
 def check_label(config: FrontendConfig, label: str) -> None:
@@ -40,6 +56,25 @@ def timeout_ms(config: FrontendConfig, props: dict[str, str]) -> int:
     return seconds * 1000
 
 
+def ttl_seconds(props: dict[str, str]) -> int:
+    """The snapshot's time to live: ``ttl`` as a positive integer and a unit (SECOND, MINUTE, HOUR, DAY
+    or WEEK, singular or plural, any case); 0 without the property (the snapshot never expires)."""
+    if "ttl" not in props:
+        return 0
+    value = props["ttl"]
+    match = _TTL.fullmatch(value)
+    unit = match.group(2).upper() if match else ""
+    if match is None or unit not in TtlUnit.__members__ or int(match.group(1)) <= 0:
+        raise DorisError(
+            f"Invalid backup job ttl: {value}. It should be a positive integer and a unit "
+            '(SECOND, MINUTE, HOUR, DAY or WEEK), e.g. "7 DAY"'
+        )
+    seconds = int(match.group(1)) * TtlUnit[unit]
+    if seconds > MAX_TTL_DAYS * TtlUnit.DAY:
+        raise DorisError(f"Invalid backup job ttl: {value}. It should be at most {MAX_TTL_DAYS} DAY")
+    return seconds
+
+
 def build(handler: BackupHandler, req: JobRequest) -> BackupJob:
     """The job a BACKUP statement starts, after every check Doris makes before it exists."""
     ctx = handler.ctx
@@ -54,6 +89,10 @@ def build(handler: BackupHandler, req: JobRequest) -> BackupJob:
     if record is None:
         # the snapshot stays on the backends (CCR's local snapshot): no repository, no upload
         _, content = _check_properties(ctx.config, props)
+        if "ttl" in props:
+            raise DorisError(
+                f"Property ttl needs a repository: a {KEEP_ON_LOCAL_REPO_NAME} snapshot lives as long as its job"
+            )
         return BackupJob(
             **common,
             job_id=handler.store.next_id(),
@@ -67,6 +106,7 @@ def build(handler: BackupHandler, req: JobRequest) -> BackupJob:
         raise DorisError(f"Repository {record.name} is read only")
     kind, content = _check_properties(ctx.config, props)
     timeout = timeout_ms(ctx.config, props)
+    ttl = ttl_seconds(props)
     refs = _refs(handler, db, req)
     try:
         existing = ctx.repos.repository(record.name).list_snapshots()
@@ -86,6 +126,7 @@ def build(handler: BackupHandler, req: JobRequest) -> BackupJob:
         table_refs=refs,
         content=content,
         previous_labels=previous,
+        ttl_seconds=ttl,
     )
 
 
@@ -101,6 +142,7 @@ def _check_properties(config: FrontendConfig, props: dict[str, str]) -> tuple[st
     if content not in ("ALL", "METADATA_ONLY"):
         raise DorisError(f"Invalid backup job content:{props['content']}")
     timeout_ms(config, props)
+    ttl_seconds(props)
     return kind, content
 
 

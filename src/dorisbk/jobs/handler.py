@@ -32,6 +32,7 @@ from dorisbk.jobs.request import JobRequest
 from dorisbk.jobs.restore_job import RestoreJob, show_restore_columns
 from dorisbk.jobs.status import Status
 from dorisbk.meta.store import Change, MetaStore
+from dorisbk.storage.repository import NoInfoFileError
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +157,25 @@ class BackupHandler:
         if stamp is not None:
             return snapshot_list.DETAIL_COLUMNS, snapshot_list.described(repo, record.name, label, stamp)
         return snapshot_list.LIST_COLUMNS, snapshot_list.listed(repo, record.name, label)
+
+    def snapshot_backups(self, repo_name: str) -> list[snapshot_list.Backup]:
+        """Every readable backup in a repository (information_schema.repository_snapshots); what can not be
+        listed or read is logged and left out."""
+        try:
+            repo = self.ctx.repos.repository(repo_name)
+            names = sorted(repo.list_snapshots())
+        except DorisError as exc:
+            log.warning("can not list the snapshots of repository %s: %s", repo_name, exc.message)
+            return []
+        found = []
+        for label in names:
+            try:
+                found += [b for b in snapshot_list.backups(repo, label) if b.info is not None]
+            except NoInfoFileError:
+                continue
+            except StorageError as exc:
+                log.warning("can not list the backups of %s in repository %s: %s", label, repo_name, exc.message)
+        return found
 
     # ---- submission
     def add_job(self, job: AbstractJob) -> None:

@@ -1,6 +1,7 @@
 """The snapshot's two repository files: ``__info_<ts>`` (BackupJobInfo JSON) and ``__meta``.
 
-``__info`` follows Doris's JSON keys (reference §4); ``__meta`` is our JSON form of
+``__info`` follows Doris's JSON keys (reference §4), plus ``expire_time`` for a snapshot backed up
+with a ``ttl``; ``__meta`` is our JSON form of
 BackupMeta: the full definition of every backed-up table (only its backed-up partitions)
 and view, enough to recreate them on another server.
 """
@@ -8,13 +9,20 @@ and view, enough to recreate them on another server.
 from __future__ import annotations
 
 import json
+import logging
 import zlib
 from typing import Any
 
 from dorisbk.catalog.model import Partition, Table, Tablet
 
+log = logging.getLogger(__name__)
+
 MAJOR, MINOR, PATCH = 2, 1, 8
 META_VERSION = 1
+# When the snapshot expires: the backup's create time (its timestamp) plus the BACKUP's ttl, in ms since
+# the epoch as ``backup_time``. Readers that do not know the key (Doris, older dorisbk) ignore it.
+EXPIRE_TIME = "expire_time"
+_LAST_MS = 253_402_300_799_999  # 9999-12-31 23:59:59.999 UTC: later is no time a reader can show
 
 
 def schema_hash(table: Table) -> int:
@@ -69,6 +77,26 @@ def parse_info(data: bytes) -> dict[str, Any]:
 def _expect(value: object, kind: type, what: str) -> None:
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise ValueError(f"the info file is malformed: {what}")
+
+
+def expire_fields(backup_time: int, ttl_seconds: int) -> dict[str, int]:
+    """The info file's expiry key for a backup with ``ttl_seconds`` to live (none without a ttl)."""
+    return {EXPIRE_TIME: backup_time + ttl_seconds * 1000} if ttl_seconds > 0 else {}
+
+
+def expire_time(info: dict[str, Any]) -> int | None:
+    """When the backup an info file describes expires; None when it never does. The file is data from a
+    repository: a value that is not a time (edited by hand, written by something else) is ignored with a
+    warning, and that backup never expires."""
+    value = info.get(EXPIRE_TIME)
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= _LAST_MS:
+        return value
+    log.warning(
+        "snapshot %s: %s %s in its info file is not a time, ignored", info.get("name"), EXPIRE_TIME, repr(value)[:80]
+    )
+    return None
 
 
 def brief(info: dict[str, Any]) -> dict[str, Any]:

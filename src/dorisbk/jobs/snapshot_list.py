@@ -1,14 +1,20 @@
 """What SHOW SNAPSHOT reads from a repository: the snapshots, the backups of each, and one backup's
-description. An unreadable snapshot or info file is a row that says why, never a failed statement."""
+description. An unreadable snapshot or info file is a row that says why, never a failed statement.
+The snapshot TTL daemon and information_schema.repository_snapshots read the backups of a label here too."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from dorisbk.errors import DorisError, StorageError
-from dorisbk.jobs.job_info import brief, parse_info, pretty
+from dorisbk.jobs.job_info import EXPIRE_TIME, brief, expire_time, parse_info, pretty
 from dorisbk.storage.repository import INVALID_INFO, NoInfoFileError, Repository
+from dorisbk.timeutil import long_to_time_string
+
+log = logging.getLogger(__name__)
 
 Test = Callable[[str], bool]
 Row = tuple[str | None, ...]
@@ -63,4 +69,33 @@ def detail(repo: Repository, label: str, timestamp: str) -> Row:
     except (StorageError, ValueError) as exc:
         message = exc.message if isinstance(exc, StorageError) else str(exc)
         return (label, timestamp, None, None, f"Failed to get info: {message}")
-    return (label, timestamp, info["database"], pretty(brief(info)), "OK")
+    details = brief(info)
+    expires = expire_time(info)
+    if expires is not None:  # Doris's Details keys stay as they are; a snapshot with a ttl adds its expiry
+        details[EXPIRE_TIME] = long_to_time_string(expires)
+    return (label, timestamp, info["database"], pretty(details), "OK")
+
+
+@dataclass(frozen=True)
+class Backup:
+    """One backup of a snapshot: its timestamp and info file, None when the file can not be read."""
+
+    label: str
+    timestamp: str
+    info: dict[str, Any] | None
+
+
+def backups(repo: Repository, label: str) -> list[Backup]:
+    """Every backup of the label, readable or not (each unreadable one logged). Raises StorageError when
+    the label's info files can not be listed (NoInfoFileError: it has none, e.g. a backup still running)."""
+    found = []
+    for stamp in repo.list_snapshot_timestamps(label):
+        info = None
+        if not stamp.startswith(INVALID_INFO):
+            try:
+                info = parse_info(repo.read_info(label, stamp))
+            except (StorageError, ValueError) as exc:
+                message = exc.message if isinstance(exc, StorageError) else str(exc)
+                log.warning("snapshot %s of repository %s: info %s unreadable: %s", label, repo.name, stamp, message)
+        found.append(Backup(label, stamp, info))
+    return found

@@ -27,6 +27,7 @@ from dorisbk.engine.result import Result, SessionContext
 from dorisbk.engine.types import Kind, named
 from dorisbk.env import Env, LiveSession
 from dorisbk.errors import DorisError, UnknownTable
+from dorisbk.jobs.job_info import expire_time
 from dorisbk.sql import assignments
 from dorisbk.sql.result import like
 from dorisbk.sql.user_variables import literal
@@ -159,6 +160,11 @@ TABLES: dict[str, list[tuple[str, str]]] = {
     # Doris's: the connection's (session) or the server's (global) values, their defaults, whether changed
     "global_variables": [("VARIABLE_NAME", V), ("VARIABLE_VALUE", V), ("DEFAULT_VALUE", V), ("CHANGED", V)],
     "session_variables": [("VARIABLE_NAME", V), ("VARIABLE_VALUE", V), ("DEFAULT_VALUE", V), ("CHANGED", V)],
+    # dorisbk's: every backup in every repository, with the expiry a BACKUP's ttl gave it (NULL: never);
+    # rows for ADMIN users only, as SHOW SNAPSHOT
+    "repository_snapshots": [
+        ("REPOSITORY", V), ("SNAPSHOT", V), ("TIMESTAMP", V), ("DB_NAME", V), ("EXPIRE_TIME", T),
+    ],
     # MySQL 8's (DBeaver reads it): Doris has no CHECK constraints, so it is empty
     "check_constraints": [
         ("CONSTRAINT_CATALOG", V), ("CONSTRAINT_SCHEMA", V), ("CONSTRAINT_NAME", V), ("CHECK_CLAUSE", V),
@@ -296,6 +302,7 @@ class _Source:
             "global_variables": lambda: self.variables(session=False),
             "session_variables": lambda: self.variables(session=True),
             "mysql.tables_priv": self.tables_priv,
+            "repository_snapshots": self.repository_snapshots,
         }
 
     def rows(self, db: str, name: str) -> list[tuple]:
@@ -397,6 +404,17 @@ class _Source:
                     continue
                 privs = ",".join(_TABLE_PRIVS[p] for p in grant.privs if p in _TABLE_PRIVS)
                 yield (user.host, grant.db, user.name, grant.tbl, "", None, privs, "")
+
+    def repository_snapshots(self) -> Iterator[tuple]:
+        """One row per backup of every repository: what SHOW SNAPSHOT tells of each, with its expiry."""
+        if not self.user.has("ADMIN_PRIV"):
+            return
+        with self.env.repos.lock:
+            names = sorted(self.env.repos.records)
+        for name in names:
+            for backup in self.env.jobs.snapshot_backups(name):
+                info = backup.info or {}
+                yield (name, backup.label, backup.timestamp, info.get("database"), _ms(expire_time(info)))
 
     def views(self) -> Iterator[tuple]:
         for db_name, table in self._tables():
