@@ -22,7 +22,7 @@ from typing import Any
 from dorisbk.backend.snapshot import snapshots_dir
 from dorisbk.catalog.model import Database
 from dorisbk.errors import DorisError, NoDatabaseSelected, StorageError, UnknownDatabase
-from dorisbk.jobs import backup_request, restore_request, snapshot_check, snapshot_list
+from dorisbk.jobs import backup_request, restore_dry_run, restore_request, snapshot_check, snapshot_list
 from dorisbk.jobs.abstract_job import AbstractJob
 from dorisbk.jobs.backup_job import SHOW_BACKUP_COLUMNS, BackupJob
 from dorisbk.jobs.concurrency import QUEUE_COLUMNS, Slot, plan
@@ -99,8 +99,13 @@ class BackupHandler:
     def backup(self, req: JobRequest) -> None:
         self.add_job(backup_request.build(self, req))
 
-    def restore(self, req: JobRequest) -> None:
-        self.add_job(restore_request.build(self, req))
+    def restore(self, req: JobRequest) -> tuple[tuple[str, ...], list[tuple]] | None:
+        """A restore job; with ``dry_run`` no job, but the rows of what it would do."""
+        job = restore_request.build(self, req)
+        if job.flag("dry_run"):
+            return restore_dry_run.COLUMNS, restore_dry_run.dry_run(job, self.ctx)
+        self.add_job(job)
+        return None
 
     def show_jobs(
         self, db: Database, job_type: str, label: LabelTest | None, brief: bool = False

@@ -28,6 +28,7 @@ BOOLEAN_PROPERTIES = (
     "force_replace",
     "is_being_synced",
     "reserve_colocate",
+    "dry_run",
 )
 RESTORE_PROPERTIES = (
     "backup_timestamp",
