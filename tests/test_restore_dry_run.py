@@ -268,3 +268,28 @@ def test_unreadable_snapshot_meta_is_one_row(env: dict, tmp_path: Path) -> None:
     assert row["Conflict"].startswith("md5sum does not equal for "), row
     assert meta.name in row["Conflict"]
     assert restore_rows(conn, db) == []
+
+
+def test_tampered_file_name_is_a_conflict(env: dict, tmp_path: Path) -> None:
+    conn = env["conn"]
+    create_local_repo(conn, "dry_names", tmp_path)
+    ts = backup(conn, "src", "snap", "dry_names")
+    victim = next(
+        p for p in content_files(tmp_path, "dry_names", "snap") if "__tbl_" in str(p) and ".hdr." not in p.name
+    )
+    table = next(t for t, obj in info_of(tmp_path, "dry_names", "snap")["backup_objects"].items()
+                 if f"__tbl_{obj['id']}/" in str(victim))  # fmt: skip
+    planted = f"../../../../etc/passwd.{'0' * 32}"
+    (info_file,) = snapshot_dir(tmp_path, "dry_names", "snap").glob("__info_*")
+    text = info_file.read_text().replace(victim.name, planted)
+    info_file.unlink()
+    info_file.with_name(f"{info_file.name.rpartition('.')[0]}.{hashlib.md5(text.encode()).hexdigest()}").write_text(
+        text
+    )
+    db = new_db(conn)
+    sql = restore_sql(db, "snap", "dry_names", ts, props='"replication_num" = "1", "dry_run" = "true"')
+    (conflict,) = [r for r in dicts(conn, sql) if r["Conflict"] is not None]
+    assert (conflict["TableName"], conflict["PartitionName"], conflict["Action"]) == (table, None, "CREATE")
+    assert conflict["Conflict"] == f"invalid file name in repository: {planted!r}"
+    q(conn, restore_sql(db, "snap", "dry_names", ts))
+    cancelled(conn, db, f"[BAD_FILE, msg: {conflict['Conflict']}]")

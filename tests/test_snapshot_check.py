@@ -109,13 +109,14 @@ def assert_clean(found: list[dict[str, Any]], timestamp: str) -> None:
     assert int(total["Bytes"]) == sum(int(r["Bytes"]) for r in parts.values())
 
 
-def expect_problem(found: list[dict[str, Any]], where: tuple[str, str], *fragments: str) -> None:
-    """One problem, in partition ``where``, whose Detail (also the verdict's) holds ``fragments``."""
+def expect_problem(found: list[dict[str, Any]], where: tuple[str, str], *fragments: str, count: int = 1) -> None:
+    """``count`` problems, in partition ``where``, the first one's Detail (also the verdict's) holding
+    ``fragments``."""
     for key, row in by_partition(found).items():
         assert row["Status"] == ("FAILED" if key == where else "OK"), row
     row = by_partition(found)[where]
     total = verdict(found)
-    assert (row["Problems"], total["Problems"], total["Status"]) == ("1", "1", "FAILED"), (row, total)
+    assert (row["Problems"], total["Problems"], total["Status"]) == (str(count), str(count), "FAILED"), (row, total)
     for fragment in fragments:
         assert fragment in row["Detail"], row["Detail"]
     assert total["Detail"] == row["Detail"]
@@ -269,3 +270,29 @@ def test_clean_snapshot_passes_every_level_on_s3(env: dict, s3: S3Server) -> Non
     ts = backup(conn, "src", "snap", "s3_check")
     for level in LEVELS:
         assert_clean(check_rows(conn, "s3_check", level=level), ts)
+
+
+def test_names_from_the_repository_are_not_paths(env: dict) -> None:
+    """An info file naming a path instead of a file: a problem of its partition, nothing outside is read."""
+    conn = env["conn"]
+    repo, ts = fresh_snapshot(env)
+    victim = rowset_files(env, repo)[0]
+    planted = f"../../../../../../etc/passwd.{'0' * 32}"
+    (info_file,) = snapshot_dir(env["location"] / repo, repo, "snap").glob("__info_*")
+    _rename_checksummed(info_file, info_file.read_text().replace(victim.name, planted).encode())
+    for level in LEVELS:
+        found = check_rows(conn, repo, level=level, backup_timestamp=ts)
+        # and the tablet header lists a rowset file that the info file no longer names
+        where = partition_of(env, repo, victim)
+        expect_problem(found, where, "invalid file name in repository: ", planted, count=2)
+
+
+def test_metadata_only_snapshot(env: dict) -> None:
+    conn = env["conn"]
+    repo = f"c{next(_repos)}"
+    create_local_repo(conn, repo, env["location"] / repo)
+    ts = backup(conn, "src", "snap", repo, on='PROPERTIES ("content" = "metadata_only")')
+    found = check_rows(conn, repo, level="rows")
+    assert [(r["TableName"], r["PartitionName"]) for r in found[:-1]] == PARTITIONS
+    assert [(r["Files"], r["Bytes"], r["Rows"], r["Status"]) for r in found] == [("0", "0", "0", "OK")] * 5
+    assert verdict(found)["Timestamp"] == ts
