@@ -67,6 +67,14 @@ SHOW BACKUP FROM example_shop;
 SHOW SNAPSHOT ON example_repo;
 SHOW SNAPSHOT ON example_repo WHERE SNAPSHOT = "shop_full";
 
+-- 4b. Check the snapshot without restoring it: one row per partition, then a last row whose
+--     Status is the verdict (OK or FAILED; Detail names the first problem). The default level
+--     "files" makes sure every file is there with its size; "checksums" reads every file
+--     through and verifies its md5; "rows" also reads every data file as Parquet and counts
+--     its rows. Without "backup_timestamp" the newest backup of the label is checked.
+ADMIN CHECK SNAPSHOT shop_full FROM example_repo;
+ADMIN CHECK SNAPSHOT shop_full FROM example_repo PROPERTIES ("level" = "rows");
+
 -- 5. Loads never wait for a backup: a running backup keeps the versions it snapshotted,
 --    and rows that commit later go into the next backup.
 INSERT INTO example_shop.orders VALUES ('2024-02-20', 4, 'grace', 99.00);

@@ -16,6 +16,7 @@ from dorisbk.errors import ParseError
 from dorisbk.sql.backup_parser import is_backup_statement, parse_backup
 from dorisbk.sql.backup_stmts import (
     AddBrokerStmt,
+    AdminCheckSnapshotStmt,
     AdminSetConfigStmt,
     AdminShowConfigStmt,
     AlterRepositoryStmt,
@@ -349,6 +350,20 @@ def test_cancel_and_drop_snapshot() -> None:
     assert parse_backup("DROP SNAPSHOT snap_1 FROM repo_1") == DropSnapshotStmt(label="snap_1", repo="repo_1")
 
 
+def test_admin_check_snapshot() -> None:
+    assert parse_backup("ADMIN CHECK SNAPSHOT snap_1 FROM repo_1") == AdminCheckSnapshotStmt(
+        label="snap_1", repo="repo_1"
+    )
+    stmt = parse_backup(
+        'admin check snapshot `snap` from r PROPERTIES ("level" = "rows", "backup_timestamp" = "2024-05-20-10-30-00");'
+    )
+    assert stmt == AdminCheckSnapshotStmt(
+        label="snap",
+        repo="r",
+        properties=Properties([("level", "rows"), ("backup_timestamp", "2024-05-20-10-30-00")]),
+    )
+
+
 # ---------------------------------------------------------------------------
 # brokers and FE config
 # ---------------------------------------------------------------------------
@@ -511,6 +526,8 @@ _ERROR_SHAPE = re.compile(r"^Syntax error at line (\d+), column (\d+) near (.+):
         ("SHOW SNAPSHOT r", 1, 15, "'r'", "ON"),
         ("CANCEL BACKUP db", 1, 15, "'db'", "FROM, IN, WHERE, ';', end of input"),
         ("DROP SNAPSHOT s ON r", 1, 17, "'ON'", "FROM"),
+        ("ADMIN CHECK SNAPSHOT s ON r", 1, 24, "'ON'", "FROM"),
+        ("ADMIN CHECK SNAPSHOT s FROM r PROPERTIES", 1, 41, "end of input", "'('"),
         ("ALTER SYSTEM ADD BROKER b", 1, 26, "end of input", "string"),
         ("ALTER SYSTEM DROP ALL BROKER b 'h:1'", 1, 32, "''h:1''", "';', end of input"),
         ("ADMIN SET FRONTEND CONFIG ()", 1, 28, "')'", "string"),
@@ -568,6 +585,7 @@ def test_syntax_error_column_counts_from_the_start_of_its_line() -> None:
         "ADMIN SET FRONTEND CONFIG ('a'='b')",
         "ADMIN SET ALL FRONTENDS CONFIG ('a'='b')",
         "ADMIN SHOW FRONTEND CONFIG",
+        "ADMIN CHECK SNAPSHOT s FROM r",
         "/* hint */ -- line\n # hash\n  show backup",
         "show snapshot",  # incomplete, but ours: the syntax error should come from this grammar
     ],
@@ -597,6 +615,7 @@ def test_is_backup_statement_true(sql: str) -> None:
         "ALTER SYSTEM ADD BACKEND 'h:9050'",
         "ADMIN SET REPLICA STATUS PROPERTIES ('a'='b')",
         "ADMIN SHOW REPLICA STATUS FROM t",
+        "ADMIN CHECK TABLET (10000) PROPERTIES ('type' = 'consistency')",
         "INSERT INTO backup VALUES (1)",
         "CANCEL LOAD",
         "/* BACKUP */ SELECT 1",

@@ -651,5 +651,6 @@ def test_backup_local_example(conn: pymysql.connections.Connection, tmp_path: Pa
     labels = {r[1]: r for r in q(conn, "SHOW BACKUP FROM example_shop")}
     assert [labels[x][COL["State"]] for x in ("shop_full", "orders_january", "shop_schema")] == ["FINISHED"] * 3
     assert labels["shop_cancelled"][COL["Status"]] == "[COMMON_ERROR, msg: user cancelled]"
+    assert "ADMIN CHECK SNAPSHOT shop_full FROM example_repo" in text
     left = {p.name for p in (tmp_path / "__palo_repository_example_repo").iterdir()}
     assert left - {"__ss_shop_cancelled"} == {"__repo_info", "__ss_orders_january", "__ss_shop_full"}

@@ -44,6 +44,7 @@ BACKUP_TOPICS = {
     "CANCEL-RESTORE",
     "DROP-SNAPSHOT",
     "SHOW-CREATE-REPOSITORY",
+    "ADMIN-CHECK-SNAPSHOT",
 }
 TABLE_TOPICS = {
     "CREATE-DATABASE",
@@ -204,6 +205,7 @@ def test_keyword_matching_several_topics_lists_them(help_module: HelpModule) -> 
     columns, rows = help_module.answer("snapshot")
     assert columns == LIST
     assert rows == [
+        ("ADMIN-CHECK-SNAPSHOT", "N"),
         ("BACKUP", "N"),
         ("DROP-SNAPSHOT", "N"),
         ("RESTORE", "N"),
@@ -430,7 +432,14 @@ def test_examples_use_the_shared_names(help_module: HelpModule) -> None:
     for name in ("BACKUP", "RESTORE", "SHOW-BACKUP", "SHOW-RESTORE", "CANCEL-BACKUP", "CANCEL-RESTORE"):
         for statement in help_module.topics[name].example_statements():
             assert EXAMPLE_DATABASE in statement, (name, statement)
-    for name in ("BACKUP", "RESTORE", "SHOW-SNAPSHOT", "DROP-SNAPSHOT", "SHOW-CREATE-REPOSITORY"):
+    for name in (
+        "BACKUP",
+        "RESTORE",
+        "SHOW-SNAPSHOT",
+        "ADMIN-CHECK-SNAPSHOT",
+        "DROP-SNAPSHOT",
+        "SHOW-CREATE-REPOSITORY",
+    ):
         for statement in help_module.topics[name].example_statements():
             assert EXAMPLE_REPOSITORY in statement, (name, statement)
 

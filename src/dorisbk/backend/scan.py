@@ -193,6 +193,19 @@ def file_schemas(files: list[str]) -> dict[str, tuple]:
         return {f: _file_schemas[f] for f in files if f in _file_schemas}
 
 
+def rowset_rows(path: str) -> int:
+    """The rows of one rowset file, counted while every column of every row is decoded (hashed), so that a
+    damaged page fails here, not only a damaged footer."""
+    cur = duck.cursor()
+    try:
+        row = cur.execute(f"SELECT count(*), bit_xor(hash(r)) FROM read_parquet({quote_str(path)}) AS r").fetchone()
+    except duckdb.Error as exc:
+        raise DorisError(duck.error_message(exc)) from None
+    finally:
+        cur.close()
+    return int(row[0]) if row else 0
+
+
 def _top_level(rows: list[tuple]) -> dict[str, list[tuple]]:
     """The top-level columns of each file in ``parquet_schema`` rows (file, name, children, kind...), in
     schema order: an ARRAY, MAP or STRUCT column is a group whose leaves are named ``element``, ``key``...,

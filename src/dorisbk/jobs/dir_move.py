@@ -68,25 +68,35 @@ class DirMoveTask(AgentTask):
 
 
 def header_rowsets(item: DirMoveItem) -> list[HeaderRowset]:
-    """The rowsets the downloaded tablet header lists (none for a tablet without files).
-
-    Its file names are joined to the tablet dir: each must be another file of the snapshot tablet,
-    once; a path (``/etc/passwd``, ``../..``) or any other name is a tampered snapshot.
-    """
+    """The rowsets the downloaded tablet header lists (none for a tablet without files)."""
     if not item.files:
         return []
     header = Path(snapshot_file(item.snapshot_root, item.tablet_id, item.header))
     try:
-        rowsets = [HeaderRowset(**r) for r in json.loads(header.read_text())["rowsets"]]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        data = header.read_bytes()
+    except OSError as exc:
         raise DorisError(f"failed to read tablet header {header}: {exc}") from None
-    unclaimed = {strip_checksum(n) for n in item.files} - {item.header}
+    return parse_header(data, str(header), item.header, item.files)
+
+
+def parse_header(data: bytes, where: str, header: str, files: list[str]) -> list[HeaderRowset]:
+    """The rowsets tablet header ``header`` (a plain name; ``where`` names it in messages) lists, checked
+    against ``files``, the snapshot tablet's checksummed names.
+
+    Its file names are joined to the tablet dir: each must be another file of the snapshot tablet,
+    once; a path (``/etc/passwd``, ``../..``) or any other name is a tampered snapshot.
+    """
+    try:
+        rowsets = [HeaderRowset(**r) for r in json.loads(data)["rowsets"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DorisError(f"failed to read tablet header {where}: {exc}") from None
+    unclaimed = {strip_checksum(n) for n in files} - {header}
     for rowset in rowsets:
         if check_name(rowset.file) not in unclaimed:
             raise InvalidNameError(
-                f"invalid file name in tablet header {header}: {rowset.file!r} is not a file of the snapshot tablet"
+                f"invalid file name in tablet header {where}: {rowset.file!r} is not a file of the snapshot tablet"
             )
         unclaimed.remove(rowset.file)
         if not (isinstance(rowset.rows, int) and isinstance(rowset.size, int) and is_md5(rowset.md5)):
-            raise DorisError(f"failed to read tablet header {header}: invalid rowset {rowset.file}")
+            raise DorisError(f"failed to read tablet header {where}: invalid rowset {rowset.file}")
     return rowsets

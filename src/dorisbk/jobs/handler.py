@@ -16,13 +16,13 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from dorisbk.backend.snapshot import snapshots_dir
 from dorisbk.catalog.model import Database
 from dorisbk.errors import DorisError, NoDatabaseSelected, StorageError, UnknownDatabase
-from dorisbk.jobs import backup_request, restore_request, snapshot_list
+from dorisbk.jobs import backup_request, restore_dry_run, restore_request, snapshot_check, snapshot_list
 from dorisbk.jobs.abstract_job import AbstractJob
 from dorisbk.jobs.backup_job import SHOW_BACKUP_COLUMNS, BackupJob
 from dorisbk.jobs.concurrency import QUEUE_COLUMNS, Slot, plan
@@ -30,6 +30,7 @@ from dorisbk.jobs.context import JobContext
 from dorisbk.jobs.repositories import RepoRecord
 from dorisbk.jobs.request import JobRequest
 from dorisbk.jobs.restore_job import RestoreJob, show_restore_columns
+from dorisbk.jobs.snapshot_check import CheckRequest, SnapshotCheck
 from dorisbk.jobs.status import Status
 from dorisbk.meta.store import Change, MetaStore
 from dorisbk.storage.repository import NoInfoFileError
@@ -99,8 +100,13 @@ class BackupHandler:
     def backup(self, req: JobRequest) -> None:
         self.add_job(backup_request.build(self, req))
 
-    def restore(self, req: JobRequest) -> None:
-        self.add_job(restore_request.build(self, req))
+    def restore(self, req: JobRequest) -> tuple[tuple[str, ...], list[tuple]] | None:
+        """A restore job; with ``dry_run`` no job, but the rows of what it would do."""
+        job = restore_request.build(self, req)
+        if job.flag("dry_run"):
+            return restore_dry_run.COLUMNS, restore_dry_run.dry_run(job, self.ctx)
+        self.add_job(job)
+        return None
 
     def show_jobs(
         self, db: Database, job_type: str, label: LabelTest | None, brief: bool = False
@@ -144,6 +150,16 @@ class BackupHandler:
             self.ctx.repos.repository(record.name).drop_snapshot(label)
         except StorageError as exc:
             raise DorisError(f"Failed to drop snapshot {label}: {exc.message}") from None
+
+    def check_snapshot(
+        self, repo_name: str, label: str, props: Mapping[str, str]
+    ) -> tuple[tuple[str, ...], list[tuple]]:
+        """ADMIN CHECK SNAPSHOT: one row per partition of the backup and a last one with the verdict."""
+        request = CheckRequest.from_properties(props)
+        record = self.ctx.repos.record(repo_name)
+        repo = self.ctx.repos.repository(record.name)
+        timestamp, info = snapshot_list.backup_info(repo, label, request.timestamp)
+        return snapshot_check.COLUMNS, SnapshotCheck(self.ctx, repo, label, timestamp, request.level).run(info)
 
     def show_snapshots(
         self, repo_name: str, one: tuple[str, str] | None, label: LabelTest | None, stamp: LabelTest | None

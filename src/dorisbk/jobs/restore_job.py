@@ -16,7 +16,7 @@ import dataclasses
 import json
 import os
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -200,8 +200,15 @@ class RestoreJob(AbstractJob):
 
     # ---- PENDING: check the snapshot against the catalog and plan every new object
     def check_and_prepare_meta(self, ctx: JobContext) -> None:
-        catalog = ctx.catalog
         self._clean_meta_objects(ctx)
+        meta = self.read_snapshot_meta(ctx)
+        with ctx.catalog.lock:
+            self.plan, locked = self.prepare(ctx, meta, _fail)
+            self.meta_prepared_time = now_ms()
+            self._commit_state(ctx, RestoreJobState.CREATING, puts=locked)
+
+    def read_snapshot_meta(self, ctx: JobContext) -> SnapshotMeta:
+        """PENDING's first checks, on the snapshot alone: the tablet cap, then its ``__meta``."""
         # the same cap as a backup's, on the tablets the restore would create (FE memory)
         tablets = sum(
             len(index.get("tablets_order") or index.get("tablets", {}))
@@ -215,43 +222,51 @@ class RestoreJob(AbstractJob):
                 f"the num involved tablets {tablets} exceeds the limit {limit}, which might cause the FE "
                 "OOM, change config `max_backup_tablets_per_job` to change this limitation"
             )
-        repo = ctx.repos.repository(self.repo_name)
-        meta = json.loads(repo.read_meta(self.label))
-        tables_meta = {t["name"]: t for t in meta.get("olap_tables", [])}
-        views_meta = {v["name"]: v for v in meta.get("views", [])}
+        meta = json.loads(ctx.repos.repository(self.repo_name).read_meta(self.label))
+        return SnapshotMeta(
+            {t["name"]: t for t in meta.get("olap_tables", [])}, {v["name"]: v for v in meta.get("views", [])}
+        )
+
+    def prepare(self, ctx: JobContext, meta: SnapshotMeta, conflict: Conflict) -> tuple[RestorePlan, list[Table]]:
+        """PENDING's checks of every table and view of the snapshot against the local catalog, and the plan that
+        restores them, with the local tables it locks (in their RESTORE state). The caller holds the catalog's
+        lock; nothing is changed. A table or view failing a check goes to ``conflict`` with its local name: the
+        job raises the first, a dry run lists them all."""
+        catalog = ctx.catalog
+        db = catalog.dbs.get(self.db_id)
+        if db is None:
+            raise DorisError(f"database {self.db_id} has been dropped")
         plan = RestorePlan()
         load = catalog.replica_load()  # replicas per backend, the plan's new ones counted as they are placed
-        with catalog.lock:
-            db = catalog.dbs.get(self.db_id)
-            if db is None:
-                raise DorisError(f"database {self.db_id} has been dropped")
-            for src_name, obj in self.info["backup_objects"].items():
-                remote = tables_meta.get(src_name)
+        for src_name, obj in self.info["backup_objects"].items():
+            target = self.aliases.get(src_name, src_name)
+            try:
+                remote = meta.tables.get(src_name)
                 if remote is None:
                     raise DorisError(f"Table {src_name} does not exist in the meta of snapshot {self.label}")
-                target = self.aliases.get(src_name, src_name)
                 plan.tables.append(self._plan_table(ctx, db.id, remote, obj, target, plan, load))
-            for view in self.info["new_backup_objects"].get("views", []):
-                remote = views_meta.get(view["name"])
+            except DorisError as exc:
+                conflict(target, exc)
+        for view in self.info["new_backup_objects"].get("views", []):
+            target = self.aliases.get(view["name"], view["name"])
+            try:
+                remote = meta.views.get(view["name"])
                 if remote is None:
                     raise DorisError(f"View {view['name']} does not exist in the meta of snapshot {self.label}")
-                target = self.aliases.get(view["name"], view["name"])
                 plan.views.append(self._plan_view(ctx, db, remote, target))
-            locked = []
-            for table_id in plan.locked:
+            except DorisError as exc:
+                conflict(target, exc)
+        locked = []
+        # existing tables restored into; the tables an atomic restore replaces stay queryable, but no DDL or load
+        # may change what the swap will replace
+        for table_ids, state in ((plan.locked, "RESTORE"), (plan.atomic_locked, "ATOMIC_RESTORE")):
+            for table_id in table_ids:
                 table = catalog.tables[table_id]
                 if table.state != "NORMAL":
-                    raise DorisError(f"Table {table.name}'s state is not NORMAL: {table.state}")
-                locked.append(dataclasses.replace(table, state="RESTORE"))
-            for table_id in plan.atomic_locked:
-                table = catalog.tables[table_id]
-                if table.state != "NORMAL":
-                    raise DorisError(f"Table {table.name}'s state is not NORMAL: {table.state}")
-                # stays queryable, but no DDL or load may change what the swap will replace
-                locked.append(dataclasses.replace(table, state="ATOMIC_RESTORE"))
-            self.plan = plan
-            self.meta_prepared_time = now_ms()
-            self._commit_state(ctx, RestoreJobState.CREATING, puts=locked)
+                    conflict(table.name, DorisError(f"Table {table.name}'s state is not NORMAL: {table.state}"))
+                    continue
+                locked.append(dataclasses.replace(table, state=state))
+        return plan, locked
 
     def _plan_table(
         self,
@@ -287,11 +302,9 @@ class RestoreJob(AbstractJob):
             name = f"{ATOMIC_PREFIX}{target}" if atomic else target
             if catalog.find_table(db, name) is not None:
                 raise DorisError(f"Table {name} already exist in db: {db.name}")
-            if local is not None:
-                plan.atomic_locked.append(local.id)
             table = self._new_table(ctx, remote, name, db_id)
             catalog.check_colocate(db, table)
-            return TablePlan(
+            planned = TablePlan(
                 src_name=remote["name"],
                 target=target,
                 mode=TableMode.ATOMIC if atomic else TableMode.NEW,
@@ -302,10 +315,12 @@ class RestoreJob(AbstractJob):
                 table=table,
                 replaces=local.id if local is not None else None,
             )
+            if local is not None:
+                plan.atomic_locked.append(local.id)
+            return planned
         self._check_compatible(ctx, local, remote, remote_parts, target)
-        plan.locked.append(local.id)
         local_parts = {p.name: p for p in catalog.table_partitions(local)}
-        return TablePlan(
+        planned = TablePlan(
             src_name=remote["name"],
             target=target,
             mode=TableMode.EXISTING,
@@ -317,6 +332,8 @@ class RestoreJob(AbstractJob):
             auto_increment_next=remote.get("auto_increment_next", 1),
             schema_version=remote.get("schema_version", 0),
         )
+        plan.locked.append(local.id)
+        return planned
 
     def _check_compatible(
         self,
@@ -580,17 +597,11 @@ class RestoreJob(AbstractJob):
             db = catalog.dbs.get(self.db_id)
             if db is None:
                 raise DorisError(f"database {self.db_id} has been dropped")
-            restored_names = set()
             for tplan in self.plan.tables:
-                restored_names.add(tplan.target)
-                table = self._commit_table(ctx, tplan, puts, deletes, trash)
-                if self.flag("clean_partitions"):
-                    keep = {p.partition.name for p in tplan.partitions}
-                    for part in catalog.table_partitions(table):
-                        if part.name not in keep and tplan.mode == TableMode.EXISTING:
-                            _drop(catalog.partition_objects(part), deletes, trash)
+                self._commit_table(ctx, tplan, puts, deletes, trash)
+                for part in self.dropped_partitions(ctx, tplan):
+                    _drop(catalog.partition_objects(part), deletes, trash)
             for vplan in self.plan.views:
-                restored_names.add(vplan.target)
                 taken = catalog.find_table(db, vplan.target)
                 if taken is not None and taken.id != vplan.replaces:
                     raise DorisError(f"Table {vplan.target} already exist in db: {db.name}")
@@ -605,10 +616,8 @@ class RestoreJob(AbstractJob):
                         comment=vplan.comment,
                     )
                 )
-            if self.flag("clean_tables"):
-                for table in catalog.db_tables(self.db_id):
-                    if table.name not in restored_names and not table.name.startswith(ATOMIC_PREFIX):
-                        _drop(catalog.table_objects(table), deletes, trash)
+            for table in self.dropped_tables(ctx, self.plan.targets()):
+                _drop(catalog.table_objects(table), deletes, trash)
             finished_time = now_ms()
             record = {**self.record(RestoreJobState.FINISHED), "finished_time": finished_time}
             catalog.commit(Change().put("job", self.job_id, record), puts=puts, deletes=deletes)
@@ -620,6 +629,28 @@ class RestoreJob(AbstractJob):
             self.finished_time = finished_time
             self.state = RestoreJobState.FINISHED
             self.moved()
+
+    def dropped_partitions(self, ctx: JobContext, plan: TablePlan) -> list[Partition]:
+        """The local partitions COMMITTING drops for a restored table: all of the table an atomic restore
+        swaps out, or with clean_partitions those of a table restored into that the snapshot does not have."""
+        catalog = ctx.catalog
+        if plan.mode == TableMode.ATOMIC:
+            original = catalog.tables.get(plan.replaces) if plan.replaces is not None else None
+            return catalog.table_partitions(original) if original is not None else []
+        if plan.mode == TableMode.EXISTING and self.flag("clean_partitions") and plan.table_id in catalog.tables:
+            keep = {p.partition.name for p in plan.partitions}
+            return [p for p in catalog.table_partitions(catalog.tables[plan.table_id]) if p.name not in keep]
+        return []
+
+    def dropped_tables(self, ctx: JobContext, restored: Collection[str]) -> list[Table]:
+        """With clean_tables, the tables and views of the database COMMITTING drops: those not ``restored``."""
+        if not self.flag("clean_tables"):
+            return []
+        return [
+            table
+            for table in ctx.catalog.db_tables(self.db_id)
+            if table.name not in restored and not table.name.startswith(ATOMIC_PREFIX)
+        ]
 
     def _commit_table(
         self, ctx: JobContext, plan: TablePlan, puts: list[object], deletes: list[object], trash: list[Tablet]
@@ -635,11 +666,10 @@ class RestoreJob(AbstractJob):
             original = catalog.tables.get(plan.replaces) if plan.replaces is not None else None
             if original is not None:
                 # The swap keeps the original's id: the built-aside partitions move under it and the original's
-                # go. A reader that looked the table up just before reads either all old or all new partitions.
+                # go (dropped_partitions). A reader that looked the table up just before reads either all old or
+                # all new partitions.
                 final_id = original.id
                 deletes.append(table)
-                for part in catalog.table_partitions(original):
-                    _drop(catalog.partition_objects(part), deletes, trash)
             table = dataclasses.replace(table, id=final_id, name=plan.target)
         for pplan in plan.partitions:
             part = pplan.partition
@@ -755,6 +785,23 @@ class RestoreJob(AbstractJob):
         }
         names = show_restore_columns(brief_form)
         return tuple(row[n] for n in names)
+
+
+@dataclass(frozen=True)
+class SnapshotMeta:
+    """The snapshot's ``__meta``: its tables' and views' definitions, by name."""
+
+    tables: dict[str, dict[str, Any]]
+    views: dict[str, dict[str, Any]]
+
+
+Conflict = Callable[[str, DorisError], None]
+"""Where PENDING sends a table or view (by its local name) that fails a check."""
+
+
+def _fail(_target: str, exc: DorisError) -> None:
+    """A job's PENDING: the first check that fails cancels the job."""
+    raise exc
 
 
 def _legacy_plan(d: Any) -> RestorePlan:

@@ -153,6 +153,10 @@ class RestorePlan:
     locked: list[int] = field(default_factory=list)  # local tables restored into: RESTORE until the end
     atomic_locked: list[int] = field(default_factory=list)  # local tables an atomic restore replaces
 
+    def targets(self) -> set[str]:
+        """The local names of the tables and views the restore writes."""
+        return {t.target for t in self.tables} | {v.target for v in self.views}
+
     def replicas(self) -> Iterator[tuple[TabletPlan, Replica]]:
         """Every replica the restore fills, with its tablet's plan."""
         for table in self.tables:

@@ -7,12 +7,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from dorisbk.catalog.catalog import replication_from_properties
-from dorisbk.errors import DorisError, StorageError
+from dorisbk.errors import DorisError
 from dorisbk.jobs.backup_job import KEEP_ON_LOCAL_REPO_NAME
 from dorisbk.jobs.backup_request import check_label, timeout_ms
-from dorisbk.jobs.job_info import parse_info
 from dorisbk.jobs.request import JobRequest
 from dorisbk.jobs.restore_job import RestoreJob
+from dorisbk.jobs.snapshot_list import backup_info
 
 if TYPE_CHECKING:
     from dorisbk.jobs.handler import BackupHandler
@@ -28,6 +28,7 @@ BOOLEAN_PROPERTIES = (
     "force_replace",
     "is_being_synced",
     "reserve_colocate",
+    "dry_run",
 )
 RESTORE_PROPERTIES = (
     "backup_timestamp",
@@ -59,13 +60,7 @@ def build(handler: BackupHandler, req: JobRequest) -> RestoreJob:
     record = ctx.repos.record(req.repo)
     db = handler.database(req.db)
     repo = ctx.repos.repository(record.name)
-    try:
-        info = parse_info(repo.read_info(req.label, props["backup_timestamp"]))
-    except (StorageError, ValueError) as exc:
-        reason = exc.message if isinstance(exc, StorageError) else str(exc)
-        raise DorisError(
-            f"Failed to get info of snapshot '{req.label}' because: {reason}. Maybe specified wrong backup timestamp"
-        ) from None
+    _, info = backup_info(repo, req.label, props["backup_timestamp"])
     filtered, aliases = _select(info, req)
     return RestoreJob(
         type="RESTORE",

@@ -62,6 +62,23 @@ def described(repo: Repository, repo_name: str, label_test: Test | None, stamp_t
     return rows
 
 
+def backup_info(repo: Repository, label: str, timestamp: str | None) -> tuple[str, dict[str, Any]]:
+    """The timestamp and the info of one backup of ``label``: the one taken at ``timestamp``, or without it the
+    newest. A backup that can not be found or read fails with RESTORE's message."""
+    try:
+        if timestamp is None:
+            stamps = [s for s in repo.list_snapshot_timestamps(label) if not s.startswith(INVALID_INFO)]
+            if not stamps:
+                raise NoInfoFileError("No info file found")
+            timestamp = stamps[-1]
+        return timestamp, parse_info(repo.read_info(label, timestamp))
+    except (StorageError, ValueError) as exc:
+        reason = exc.message if isinstance(exc, StorageError) else str(exc)
+        raise DorisError(
+            f"Failed to get info of snapshot '{label}' because: {reason}. Maybe specified wrong backup timestamp"
+        ) from None
+
+
 def detail(repo: Repository, label: str, timestamp: str) -> Row:
     """One backup as SHOW SNAPSHOT describes it; an unreadable one says why in Status."""
     try:

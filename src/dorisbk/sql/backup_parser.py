@@ -17,6 +17,7 @@ from lark.lexer import LexerThread
 
 from dorisbk.sql.backup_stmts import (
     AddBrokerStmt,
+    AdminCheckSnapshotStmt,
     AdminSetConfigStmt,
     AdminShowConfigStmt,
     AlterRepositoryStmt,
@@ -227,6 +228,9 @@ class _ToStatement(Transformer[Token, BackupStatement]):
     def drop_snapshot(self, label: str, repo: str) -> DropSnapshotStmt:
         return DropSnapshotStmt(label=label, repo=repo)
 
+    def admin_check_snapshot(self, label: str, repo: str, props: Properties | None) -> AdminCheckSnapshotStmt:
+        return AdminCheckSnapshotStmt(label=label, repo=repo, properties=props or Properties())
+
     # brokers
     def add_broker(self, name: str, *addresses: str) -> AddBrokerStmt:
         return AddBrokerStmt(name=name, addresses=addresses)
@@ -304,7 +308,7 @@ _LEADS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("BROKER",),
     ),
     "CANCEL": (("BACKUP",), ("RESTORE",)),
-    "ADMIN": (("SET", "FRONTEND"), ("SET", "ALL", "FRONTENDS"), ("SHOW", "FRONTEND")),
+    "ADMIN": (("SET", "FRONTEND"), ("SET", "ALL", "FRONTENDS"), ("SHOW", "FRONTEND"), ("CHECK", "SNAPSHOT")),
 }
 _LOOKAHEAD = 1 + max(len(seq) for seqs in _LEADS.values() for seq in seqs)
 

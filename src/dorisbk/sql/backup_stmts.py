@@ -19,6 +19,7 @@ from dorisbk.jobs.request import TableRef
 
 __all__ = [
     "AddBrokerStmt",
+    "AdminCheckSnapshotStmt",
     "AdminSetConfigStmt",
     "AdminShowConfigStmt",
     "AlterRepositoryStmt",
@@ -392,6 +393,15 @@ class DropSnapshotStmt:
     repo: str
 
 
+@dataclass(frozen=True, slots=True)
+class AdminCheckSnapshotStmt:
+    """``ADMIN CHECK SNAPSHOT label FROM repo [PROPERTIES ("backup_timestamp" = "...", "level" = "...")]``."""
+
+    label: str
+    repo: str
+    properties: Properties = field(default_factory=_no_properties)
+
+
 # ---------------------------------------------------------------------------
 # brokers
 # ---------------------------------------------------------------------------
@@ -464,6 +474,7 @@ BackupStatement = (
     | CancelBackupStmt
     | CancelRestoreStmt
     | DropSnapshotStmt
+    | AdminCheckSnapshotStmt
     | AddBrokerStmt
     | DropBrokerStmt
     | ShowBrokerStmt

@@ -249,11 +249,16 @@ class Repository:
     def snapshot_tablet_files(self, label: str, db_id: int) -> dict[str, set[str]]:
         """Checksummed names of the snapshot's tablet files of database ``db_id``, by tablet path: one listing
         for a whole job instead of one per tablet (a request each on S3)."""
+        return {tablet: set(sizes) for tablet, sizes in self.snapshot_tablet_sizes(label, db_id).items()}
+
+    def snapshot_tablet_sizes(self, label: str, db_id: int) -> dict[str, dict[str, int]]:
+        """The sizes of the snapshot's tablet files of database ``db_id``, by tablet path and checksummed name
+        (one listing)."""
         start = f"{self.content_dir(label)}/"
-        found: dict[str, set[str]] = {}
+        found: dict[str, dict[str, int]] = {}
         for f in self.fs.list(f"{start}{DB_PREFIX}{check_id(db_id)}/"):
             tablet, _, name = f.path[len(start) :].rpartition("/")
-            found.setdefault(tablet, set()).add(name)
+            found.setdefault(tablet, {})[name] = f.size
         return found
 
     def tablet_file(self, label: str, tablet: RemoteTablet, stored: str) -> str:
@@ -299,9 +304,12 @@ class Repository:
         if len(found) != 1:
             error = missing if not found else StorageError
             raise error(f"Expected one file with path: {path}. get: {len(found)}")
-        stored = found[0].path
+        return self.read_checked(found[0].path)
+
+    def read_checked(self, stored: str) -> bytes:
+        """A small checksummed file's content, verified against the md5 in its name."""
+        expected = _expected_md5(stored)
         data = self.fs.get_bytes(stored)
-        expected = stored.rpartition(".")[2]
         actual = md5_bytes(data)
         if actual != expected:
             raise ChecksumMismatchError(f"md5sum does not equal for {stored}. local: {actual}, remote: {expected}")

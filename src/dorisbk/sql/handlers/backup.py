@@ -141,6 +141,10 @@ def drop_snapshot(env: Env, _ctx: SessionContext, stmt: b.DropSnapshotStmt) -> N
     env.jobs.drop_snapshot(stmt.repo, stmt.label)
 
 
+def admin_check_snapshot(env: Env, _ctx: SessionContext, stmt: b.AdminCheckSnapshotStmt) -> Result:
+    return text_result(*env.jobs.check_snapshot(stmt.repo, stmt.label, stmt.properties))
+
+
 _HANDLERS: dict[type, Any] = {
     b.CreateRepositoryStmt: create_repository,
     b.AlterRepositoryStmt: alter_repository,
@@ -157,4 +161,5 @@ _HANDLERS: dict[type, Any] = {
     b.CancelBackupStmt: cancel_backup,
     b.ShowSnapshotStmt: show_snapshot,
     b.DropSnapshotStmt: drop_snapshot,
+    b.AdminCheckSnapshotStmt: admin_check_snapshot,
 }

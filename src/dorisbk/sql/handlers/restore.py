@@ -15,9 +15,11 @@ from dorisbk.sql.result import text_result
 WHERE_LABEL = 'Where clause should like: LABEL = "your_label_name",  or LABEL LIKE "matcher"'
 
 
-def restore(env: Env, ctx: SessionContext, stmt: b.RestoreStmt) -> None:
+def restore(env: Env, ctx: SessionContext, stmt: b.RestoreStmt) -> Result | None:
+    """OK once the job is accepted; a dry run's rows instead."""
     request = JobRequest(stmt.label, stmt.repo, stmt.db or ctx.db, stmt.tables, stmt.exclude, dict(stmt.properties))
-    env.jobs.restore(request)
+    dry_run = env.jobs.restore(request)
+    return text_result(*dry_run) if dry_run is not None else None
 
 
 def show_restore(env: Env, ctx: SessionContext, stmt: b.ShowRestoreStmt) -> Result:

@@ -73,6 +73,7 @@ EXAMPLE_ORDER: tuple[str, ...] = (
     "BACKUP",
     "SHOW-BACKUP",
     "SHOW-SNAPSHOT",
+    "ADMIN-CHECK-SNAPSHOT",
     "RESTORE",
     "SHOW-RESTORE",
     "CANCEL-BACKUP",
