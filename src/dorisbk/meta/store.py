@@ -79,8 +79,52 @@ class Change:
         return bool(self.puts or self.deletes or self.encoded)
 
 
+ENCODE_CHUNK = 1024  # entries of a large dict or list encoded by one json.dumps call
+
+
 def encode(body: dict[str, Any]) -> str:
-    return json.dumps(body, separators=(",", ":"), default=str)
+    """The row's JSON. json's C encoder holds the GIL for the whole call: a job's record at 300,000 tablets
+    kept every other thread (a SHOW BACKUP among them) waiting for seconds, so a large dict or list is
+    encoded ENCODE_CHUNK entries at a time. The text is the same as one call's."""
+    return "".join(_encoded(body))
+
+
+def _encoded(value: Any) -> Iterator[str]:
+    if isinstance(value, dict) and len(value) > ENCODE_CHUNK:
+        items = list(value.items())
+        yield "{"
+        for start in range(0, len(items), ENCODE_CHUNK):
+            yield ("," if start else "") + _dumps(dict(items[start : start + ENCODE_CHUNK]))[1:-1]
+        yield "}"
+    elif isinstance(value, list) and len(value) > ENCODE_CHUNK:
+        yield "["
+        for start in range(0, len(value), ENCODE_CHUNK):
+            yield ("," if start else "") + _dumps(value[start : start + ENCODE_CHUNK])[1:-1]
+        yield "]"
+    elif isinstance(value, dict) and value:
+        yield "{"
+        for n, (key, item) in enumerate(value.items()):
+            yield ("," if n else "") + _dumps(key if isinstance(key, str) else _key(key)) + ":"
+            yield from _encoded(item)
+        yield "}"
+    elif isinstance(value, list) and value:
+        yield "["
+        for n, item in enumerate(value):
+            if n:
+                yield ","
+            yield from _encoded(item)
+        yield "]"
+    else:
+        yield _dumps(value)
+
+
+def _key(key: Any) -> str:
+    """A dict key as json writes it: its own JSON (ints, floats, true/false/null) unless it is text."""
+    return _dumps(key) if isinstance(key, (bool, int, float)) or key is None else str(key)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), default=str)
 
 
 LOAD_BATCH = 2000  # rows fetched at a time at start
