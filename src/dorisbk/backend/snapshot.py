@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dorisbk.backend.tablet_store import TabletStore
-from dorisbk.backend.tasks import AgentTask
+from dorisbk.backend.tasks import AgentTask, TaskCancelled
 from dorisbk.catalog.model import Tablet
 from dorisbk.checksum import md5_bytes
 from dorisbk.durable import syncfs
@@ -68,30 +70,50 @@ def snapshot_file(root: str | os.PathLike[str], tablet_id: int, name: str) -> st
     return os.path.join(root, f"{tablet_id}_{name}")
 
 
-@dataclass
-class SnapshotTask(AgentTask):
-    """Snapshot one replica of a tablet at a version for a backup job (Doris's SnapshotTask): link the
-    replica's files visible at ``version`` into the job's snapshot dir; the header's checksum is recorded."""
+@dataclass(slots=True)
+class SnapshotItem:
+    """One replica of a tablet to snapshot at a version."""
 
-    store: TabletStore
     tablet: Tablet
     replica_index: int
     version: int
-    job_id: int
     schema_hash: int
 
-    def run(self) -> SnapshotInfo:
-        store, tablet, version = self.store, self.tablet, self.version
-        replica = tablet.replicas[self.replica_index]
-        root = snapshot_root(store, replica.backend_id, self.job_id)
-        info = SnapshotInfo(tablet.id, replica.backend_id, str(root), version, schema_hash=self.schema_hash)
-        for rowset in replica.visible_rowsets(version):
-            name = os.path.basename(rowset.path)
-            link(store.absolute(replica.backend_id, rowset.path), snapshot_file(root, tablet.id, name))
-            info.files.append(SnapshotFile(name, rowset.md5, rowset.size, rowset.rows))
-        data = info.header()
-        info.files.append(SnapshotFile(header_name(tablet.id), md5_bytes(data), len(data)))
-        return info
+
+@dataclass
+class SnapshotTask(AgentTask):
+    """Snapshot a batch of tablets' replicas for a backup job (Doris's SnapshotTask, a batch of them): link
+    each replica's files visible at its version into the job's snapshot dir; the header's checksum is
+    recorded. A task per tablet held a task, a future and their callbacks for each of 300,000 tablets."""
+
+    store: TabletStore
+    items: Sequence[SnapshotItem]
+    job_id: int
+    cancelled: threading.Event
+
+    @property
+    def size(self) -> int:
+        return len(self.items)
+
+    def run(self) -> list[SnapshotInfo]:
+        store = self.store
+        root = snapshot_root(store, self.backend_id, self.job_id)
+        infos = []
+        for item in self.items:
+            if self.cancelled.is_set():
+                raise TaskCancelled("job cancelled")
+            tablet = item.tablet
+            replica = tablet.replicas[item.replica_index]
+            info = SnapshotInfo(tablet.id, replica.backend_id, str(root), item.version, schema_hash=item.schema_hash)
+            for rowset in replica.visible_rowsets(item.version):
+                name = os.path.basename(rowset.path)
+                link(store.absolute(replica.backend_id, rowset.path), snapshot_file(root, tablet.id, name))
+                info.files.append(SnapshotFile(name, rowset.md5, rowset.size, rowset.rows))
+            data = info.header()
+            info.files.append(SnapshotFile(header_name(tablet.id), md5_bytes(data), len(data)))
+            infos.append(info)
+            self.finished += 1
+        return infos
 
 
 def link(source: str | os.PathLike[str], dest: str | os.PathLike[str]) -> None:

@@ -14,6 +14,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from dorisbk.errors import DorisError
+
+
+class TaskCancelled(DorisError):
+    """The job was cancelled while the task ran."""
+
 
 @dataclass
 class AgentTask(ABC):

@@ -20,6 +20,7 @@ from dorisbk.backend.scan import readable_replica
 from dorisbk.backend.snapshot import (
     SnapshotFile,
     SnapshotInfo,
+    SnapshotItem,
     SnapshotTask,
     release_snapshots,
     snapshot_root,
@@ -45,6 +46,8 @@ log = logging.getLogger(__name__)
 
 # BACKUP ... TO `__keep_on_local__`: no repository; the snapshot and its meta stay on this machine.
 KEEP_ON_LOCAL_REPO_NAME = "__keep_on_local__"
+# Tablets one SnapshotTask links: a link takes microseconds, a task and its future far more memory than that
+SNAPSHOT_BATCH = 1000
 KEEP_ON_LOCAL_REPO_ID = -1
 
 
@@ -231,30 +234,27 @@ class BackupJob(AbstractJob):
         if self.content == "ALL":
             for backend_id in {target.backend_id for target in targets.values()}:
                 snapshot_root(ctx.tablets, backend_id, self.job_id).mkdir(parents=True, exist_ok=True)
+            by_backend: dict[int, list[SnapshotItem]] = {}
             for tablet_id, target in targets.items():
                 tablet = catalog.tablets.get(tablet_id)
                 if tablet is None:
                     raise DorisError(f"tablet {tablet_id} does not exist")
-                self._tasks.submit(
-                    ctx.executor,
-                    SnapshotTask(
-                        target.backend_id,
-                        ctx.tablets,
-                        tablet,
-                        target.replica_index,
-                        target.version,
-                        self.job_id,
-                        target.schema_hash,
-                    ),
+                by_backend.setdefault(target.backend_id, []).append(
+                    SnapshotItem(tablet, target.replica_index, target.version, target.schema_hash)
                 )
+            for backend_id, items in by_backend.items():
+                for chunk in batches(items, SNAPSHOT_BATCH, ctx.executor.workers(False)):
+                    task = SnapshotTask(backend_id, ctx.tablets, chunk, self.job_id, self._tasks.cancelled)
+                    self._tasks.submit(ctx.executor, task)
         self.state = BackupJobState.SNAPSHOTING
 
     def waiting_all_snapshots_finished(self, ctx: JobContext) -> None:
         results = self._tasks.collect(self.task_err_msg)
         if results is None:
             return
-        for info in results:
-            self.snapshots[info.tablet_id] = info.files
+        for infos in results:
+            for info in infos:
+                self.snapshots[info.tablet_id] = info.files
         sync_snapshots(ctx.tablets, self.job_id)
         self._release_leases(ctx)
         self.snapshot_finished_time = now_ms()

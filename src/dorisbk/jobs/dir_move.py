@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dorisbk.backend.snapshot import link, snapshot_file
-from dorisbk.backend.tasks import AgentTask
+from dorisbk.backend.tasks import AgentTask, TaskCancelled
 from dorisbk.errors import DorisError
-from dorisbk.jobs.transfer import TaskCancelled
 from dorisbk.storage.layout import InvalidNameError, check_name, is_md5, strip_checksum
 
 

@@ -30,11 +30,11 @@ from typing import Any
 from dorisbk import interrupt
 from dorisbk.backend.scan import rowset_rows
 from dorisbk.backend.snapshot import header_name, snapshots_dir
-from dorisbk.backend.tasks import AgentTask
+from dorisbk.backend.tasks import AgentTask, TaskCancelled
 from dorisbk.errors import DorisError, StorageError
 from dorisbk.jobs.context import JobContext
 from dorisbk.jobs.dir_move import HeaderRowset, parse_header
-from dorisbk.jobs.transfer import TaskCancelled, batches
+from dorisbk.jobs.transfer import batches
 from dorisbk.storage.layout import InvalidNameError, RemoteTablet, check_id, check_name, split_checksum
 from dorisbk.storage.repository import Repository
 

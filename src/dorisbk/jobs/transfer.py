@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from dorisbk.backend.snapshot import SnapshotFile, SnapshotInfo, header_name, snapshot_file
-from dorisbk.backend.tasks import AgentTask
+from dorisbk.backend.tasks import AgentTask, TaskCancelled
 from dorisbk.checksum import md5_bytes, md5_file
 from dorisbk.errors import DorisError
 from dorisbk.storage.filesystem import NotFoundError
@@ -28,10 +28,6 @@ log = logging.getLogger(__name__)
 
 
 T = TypeVar("T")
-
-
-class TaskCancelled(DorisError):
-    """The job was cancelled while the task ran."""
 
 
 @dataclass
