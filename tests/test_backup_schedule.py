@@ -16,7 +16,7 @@ import pytest
 from tests.dorisbk_server import DorisbkServer
 from tests.jobkit import described, doris_err, pause, q, restart, set_config
 from tests.sqlhelp import error as err
-from tests.test_backup_support import finished, make_table, wait_backup
+from tests.test_backup_support import finished, make_table, run_script, sql_statements, wait_backup
 
 JOBS = ["Id", "Name", "Definer", "ExecuteType", "RecurringStrategy", "Status", "ExecuteSql", "CreateTime",
         "SucceedTaskCount", "FailedTaskCount", "CanceledTaskCount", "Comment"]  # fmt: skip
@@ -333,3 +333,26 @@ def test_doris_errors(conn: pymysql.connections.Connection) -> None:
         assert code == 1064, (sql, code, message)
     assert q(conn, "SELECT 1") == [(1,)]  # the connection stays usable
     q(conn, "DROP JOB WHERE jobName = 'taken'")
+
+
+def test_backup_schedule_example(conn: pymysql.connections.Connection, tmp_path: Path) -> None:
+    """examples/backup_schedule.sql runs as its comments say, against a repository in a temp dir."""
+    text = (Path(__file__).resolve().parents[1] / "examples" / "backup_schedule.sql").read_text()
+    assert "file:///tmp/dorisbk-schedule-example-repo" in text
+    statements = sql_statements(text.replace("file:///tmp/dorisbk-schedule-example-repo", f"file://{tmp_path}"))
+    waiting = next(i for i, s in enumerate(statements) if s.startswith("SELECT Label"))
+    cleaning = next(i for i, s in enumerate(statements) if s.startswith("SHOW BACKUP"))
+    try:
+        run_script(conn, statements[:waiting])
+        # "wait: a run of example_demo with Status SUCCESS"
+        wait_tasks(conn, "example_demo", lambda found: any(t["Status"] == "SUCCESS" for t in found), timeout=60)
+        run_script(conn, statements[waiting:cleaning])
+        # "wait: the last backup's State is FINISHED"
+        last = q(conn, "SHOW BACKUP FROM example_sched")[-1]
+        finished(conn, "example_sched", last[1])
+        run_script(conn, statements[cleaning:])
+    finally:
+        set_config(conn, "enable_job_schedule_second_for_test", "true")
+    assert "example_sched" not in [r[0] for r in q(conn, "SHOW DATABASES")]
+    assert job_row(conn, "example_demo") is None and job_row(conn, "example_nightly") is None
+    assert any(p.name.startswith("__ss_demo_") for p in (tmp_path / "__palo_repository_example_sched_repo").iterdir())
