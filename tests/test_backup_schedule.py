@@ -262,6 +262,32 @@ def test_schedule_survives_a_restart_and_catches_up_once(fresh_server: DorisbkSe
         assert len(tasks(c, "hourly")) == 1
 
 
+def test_runs_missed_while_down_are_one_run(fresh_server: DorisbkServer, tmp_path: Path) -> None:
+    """A job every second, the server down for four: of the runs missed, one is made, at start."""
+    fresh_server.start()
+    with fresh_server.connect() as c:
+        fast(c)
+        q(c, f"CREATE REPOSITORY sched WITH LOCAL ON LOCATION 'file://{tmp_path / 'repo'}'")
+        database(c, "sch_down")
+        q(c, "CREATE JOB often ON SCHEDULE EVERY 1 SECOND DO BACKUP SNAPSHOT sch_down.o TO sched")
+        wait_tasks(c, "often", lambda found: len(ended(found)) >= 1)
+    restart(fresh_server, between=lambda: time.sleep(4.0))
+    up = dt.datetime.now()
+    with fresh_server.connect() as c:
+        fast(c)
+        found = wait_tasks(
+            c, "often", lambda found: len(ended(found)) >= 1 and label_time(found[-1]["Label"], "o") > up
+        )
+        q(c, "PAUSE JOB WHERE jobName = 'often'")
+    times = [label_time(t["Label"], "o") for t in found]
+    gaps = [(a, b) for a, b in zip(times, times[1:], strict=False) if b - a > dt.timedelta(seconds=2)]
+    # a second apart, but for one gap of the downtime: the run after it was due before the server was up
+    assert len(gaps) == 1, times
+    before_stop, catch_up = gaps[0]
+    assert catch_up - before_stop >= dt.timedelta(seconds=4), times
+    assert catch_up <= up, (times, up)
+
+
 def test_backup_jobs_need_admin(server: DorisbkServer, conn: pymysql.connections.Connection) -> None:
     database(conn, "sch_admin")
     q(conn, "CREATE JOB guarded ON SCHEDULE EVERY 1 DAY DO BACKUP SNAPSHOT sch_admin.g TO sched")
