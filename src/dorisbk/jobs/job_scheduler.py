@@ -31,6 +31,7 @@ from dorisbk.meta.store import Change
 from dorisbk.timeutil import long_to_time_string
 
 if TYPE_CHECKING:
+    from dorisbk.jobs.abstract_job import AbstractJob
     from dorisbk.jobs.handler import BackupHandler
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,9 @@ class BackupTask:
 
 @dataclass
 class BackupTimerJob:
+    """A scheduled backup: a recurring job of the job scheduler (Doris has InsertJob for INSERTs), with
+    its last MAX_SAVE_TASK_NUM runs and the counts of all of them."""
+
     job_id: int
     name: str
     definer: str
@@ -178,7 +182,7 @@ class JobManager:
         """CREATE JOB: the checks Doris makes, then the job, its first run at its timer's start."""
         if job.name.startswith(INNER_PREFIX):
             raise DorisError(f"job name can not start with {INNER_PREFIX}")
-        # the run labels must pass BACKUP's label check: the longest suffix is as long as any other
+        # every run's label must pass BACKUP's check; all are the label and 16 characters: one check is all
         backup_request.check_label(self.handler.ctx.config, job.run_label(job.timer.start_ms))
         self.handler.ctx.repos.record(job.request.repo)
         self.handler.database(job.request.db)
@@ -271,7 +275,7 @@ class JobManager:
         if changed:
             self.store.commit(self._change(job))
 
-    def _backup_job(self, job: BackupTimerJob, backup_job_id: int) -> Any:
+    def _backup_job(self, job: BackupTimerJob, backup_job_id: int) -> AbstractJob | None:
         db = self.handler.ctx.catalog.find_db(job.request.db or "")
         return self.handler.find_job(db.id, backup_job_id) if db is not None else None
 
