@@ -504,8 +504,14 @@ _ERROR_SHAPE = re.compile(r"^Syntax error at line (\d+), column (\d+) near (.+):
         ("BACKUP SNAPSHOT db.label FOO repo", 1, 26, "'FOO'", "TO"),
         ("BACKUP SNAPSHOT label FOO repo", 1, 23, "'FOO'", "TO, '.'"),
         ("SHOW REPOSITORIES extra", 1, 19, "'extra'", "';', end of input"),
-        ("", 1, 1, "end of input", "ADMIN, ALTER, BACKUP, CANCEL, CREATE, DROP, RESTORE, SHOW"),
-        ("-- only a comment\n", 1, 1, "end of input", "ADMIN, ALTER, BACKUP, CANCEL, CREATE, DROP, RESTORE, SHOW"),
+        ("", 1, 1, "end of input", "ADMIN, ALTER, BACKUP, CANCEL, CREATE, DROP, PAUSE, RESTORE, RESUME, SHOW"),
+        (
+            "-- only a comment\n",
+            1,
+            1,
+            "end of input",
+            "ADMIN, ALTER, BACKUP, CANCEL, CREATE, DROP, PAUSE, RESTORE, RESUME, SHOW",
+        ),
         ("SHOW BACKUP WHERE", 1, 18, "end of input", "identifier"),
         ("SHOW BACKUP foo", 1, 13, "'foo'", "FROM, IN, WHERE, ';', end of input"),
         ("show\n  backup from", 2, 14, "end of input", "identifier"),
@@ -535,7 +541,7 @@ _ERROR_SHAPE = re.compile(r"^Syntax error at line (\d+), column (\d+) near (.+):
         ("ADMIN SHOW FRONTEND CONFIG LIKE pattern", 1, 33, "'pattern'", "string"),
         ("SHOW BROKER; SHOW BROKER", 1, 14, "'SHOW'", "end of input"),
         ("BACKUP SNAPSHOT l TO r /* never closed", 1, 24, "'/*'", "EXCLUDE, ON, PROPERTIES, ';', end of input"),
-        ("SELECT 1", 1, 1, "'SELECT'", "ADMIN, ALTER, BACKUP, CANCEL, CREATE, DROP, RESTORE, SHOW"),
+        ("SELECT 1", 1, 1, "'SELECT'", "ADMIN, ALTER, BACKUP, CANCEL, CREATE, DROP, PAUSE, RESTORE, RESUME, SHOW"),
     ],
 )
 def test_syntax_errors(sql: str, line: int, column: int, near: str, expected: str) -> None:

@@ -71,6 +71,18 @@ KNOBS = {
             60_000,
             description="how often repositories are checked for snapshots past their ttl",
         ),
+        Knob(
+            "enable_job_schedule_second_for_test",
+            bool,
+            False,
+            description="CREATE JOB ... EVERY n SECOND allowed (for tests, as in Doris)",
+        ),
+        Knob(
+            "job_scheduler_check_interval_ms",
+            int,
+            1000,
+            description="how often scheduled jobs (CREATE JOB) are checked for a due run",
+        ),
         Knob("max_upload_speed_kbps", int, 0, description="upload throttle per task, 0 = unlimited"),
         Knob("max_download_speed_kbps", int, 0, description="download throttle per task, 0 = unlimited"),
         Knob(

@@ -28,6 +28,7 @@ from dorisbk.engine import macros
 from dorisbk.engine.query import QueryEngine
 from dorisbk.jobs.context import JobContext
 from dorisbk.jobs.handler import BackupHandler
+from dorisbk.jobs.job_scheduler import JobManager
 from dorisbk.jobs.repositories import RepositoryMgr
 from dorisbk.jobs.snapshot_ttl import SnapshotTtlDaemon
 from dorisbk.meta.store import Change, MetaStore
@@ -124,6 +125,8 @@ class Env:
         )
         self.jobs = BackupHandler(self.store, job_ctx)
         rows = self.jobs.replay(rows)
+        self.job_manager = JobManager(self.jobs)  # CREATE JOB's scheduled backups
+        rows = self.job_manager.replay(rows)
         self.snapshot_ttl = SnapshotTtlDaemon(self.jobs)
         self.dynamic_partitions = DynamicPartitionScheduler(
             self.catalog, self.frontend_config, self.job_running, self.trash
@@ -152,9 +155,9 @@ class Env:
             self.jobs.start()
 
     def start_jobs(self) -> None:
-        """Start the repository pinger, the background daemons (the snapshot TTL daemon's first pass drops what
-        expired while the server was down) and, after the orphan sweep, the job scheduler,
-        once the server accepts connections."""
+        """Start the repository pinger, the background daemons (the first passes of the snapshot TTL daemon and
+        of the JobManager catch up on what came due while the server was down) and, after the orphan sweep,
+        the job scheduler, once the server accepts connections."""
         self.repos.start_pinger(self.frontend_config, self._stopping)
         recycler = start_periodic("CatalogRecycleBin", self._stopping, lambda: 1.0, self._erase_recycled)
         self._sweeper.start()
@@ -165,6 +168,7 @@ class Env:
             self.txns.start(self._stopping),
             self.compactor.start(self._stopping),
             self.snapshot_ttl.start(self._stopping),
+            self.job_manager.start(self._stopping),
             recycler,
             self._sweeper,
         ]

@@ -87,8 +87,9 @@ DORIS_FUNCTIONS = frozenset(
     """.split()  # noqa: SIM905 - one name list, easier to read and review as words
 )
 
-# Doris's table-valued functions dorisbk answers (``FROM numbers("number" = "10")``).
-TABLE_FUNCTIONS = frozenset({"numbers"})
+# Doris's table-valued functions dorisbk answers (``FROM numbers("number" = "10")``; the metadata ones,
+# ``jobs("type" = "backup")`` and ``tasks(...)``, by sql.info_schema).
+TABLE_FUNCTIONS = frozenset({"numbers", "jobs", "tasks"})
 
 # The node kinds of a Doris query that are not function calls (exp.Struct: the ``{'k': v}`` map literal;
 # exp.ColumnDef: a field of a STRUCT type).

@@ -194,8 +194,10 @@ class BackupHandler:
         return found
 
     # ---- submission
-    def add_job(self, job: AbstractJob) -> None:
-        """Register a new job for its database, refusing a second unfinished one (unless in concurrency mode)."""
+    def add_job(self, job: AbstractJob, also: Change | None = None) -> None:
+        """Register a new job for its database, refusing a second unfinished one (unless in concurrency mode);
+        the puts and deletes of ``also`` go in the same metadata transaction (a scheduled run's record,
+        ``jobs.job_scheduler``)."""
         with self.lock:
             jobs = self.jobs.setdefault(job.db_id, [])
             if not self.concurrent and jobs and not jobs[-1].done:
@@ -205,6 +207,9 @@ class BackupHandler:
             ended = [j for j in jobs if j.done]
             evicted = ended[: max(0, len(jobs) + 1 - keep)]
             change = Change().put("job", job.job_id, job.to_dict())
+            if also is not None:
+                change.puts += also.puts
+                change.deletes += also.deletes
             for old in evicted:
                 change.delete("job", old.job_id)
             self.store.commit(change)
@@ -218,6 +223,10 @@ class BackupHandler:
     def db_jobs(self, db_id: int) -> list[AbstractJob]:
         with self.lock:
             return list(self.jobs.get(db_id, []))
+
+    def find_job(self, db_id: int, job_id: int) -> AbstractJob | None:
+        """A job the database still remembers."""
+        return next((j for j in self.db_jobs(db_id) if j.job_id == job_id), None)
 
     def running_job(self, db_id: int) -> AbstractJob | None:
         jobs = self.db_jobs(db_id)

@@ -29,7 +29,7 @@ from mysql_mimic.constants import INFO_SCHEMA
 from mysql_mimic.errors import ErrorCode, MysqlError
 from mysql_mimic.intercept import expression_to_value
 from mysql_mimic.types import ColumnDefinition
-from mysql_mimic.utils import find_dbs
+from mysql_mimic.utils import find_tables
 from mysql_mimic.variables import SYSTEM_VARIABLES, GlobalVariables, SessionVariables
 from sqlglot import exp
 
@@ -696,10 +696,12 @@ class DorisSession(Session):
         return await q.next()
 
     async def _info_schema_middleware(self, q: Any) -> Any:
-        """information_schema / mysql answer queries whose every table is in them; a query naming
-        Doris tables goes to the engine even while ``USE information_schema`` is in effect."""
-        dbs = [(db or self.database or "").lower() for db in find_dbs(q.expression)]
-        if dbs and all(db in INFO_SCHEMA for db in dbs):
+        """information_schema / mysql answer queries whose every table is in them (or a metadata table
+        function, ``jobs("type" = "backup")``); a query naming Doris tables goes to the engine even while
+        ``USE information_schema`` is in effect."""
+        tables = find_tables(q.expression)
+        dbs = [(t.text("db") or self.database or "").lower() for t in tables if not info_schema.metadata_function(t)]
+        if tables and all(db in INFO_SCHEMA for db in dbs):
             return await self._query_info_schema(q.expression)
         return await q.next()
 

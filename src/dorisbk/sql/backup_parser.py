@@ -26,13 +26,18 @@ from dorisbk.sql.backup_stmts import (
     CancelBackupStmt,
     CancelRestoreStmt,
     Condition,
+    CreateJobStmt,
     CreateRepositoryStmt,
     DropBrokerStmt,
+    DropJobStmt,
     DropRepositoryStmt,
     DropSnapshotStmt,
+    JobWhere,
+    PauseJobStmt,
     Properties,
     RepositoryType,
     RestoreStmt,
+    ResumeJobStmt,
     ShowBackupStmt,
     ShowBrokerStmt,
     ShowCreateRepositoryStmt,
@@ -257,6 +262,43 @@ class _ToStatement(Transformer[Token, BackupStatement]):
     def admin_show_config(self, pattern: str | None) -> AdminShowConfigStmt:
         return AdminShowConfigStmt(pattern=pattern)
 
+    # scheduled backups
+    def starts(self, text: str) -> str:
+        return text
+
+    def ends(self, text: str) -> str:
+        return text
+
+    def comment(self, text: str) -> str:
+        return text
+
+    def if_exists(self) -> bool:
+        return True
+
+    def create_job(
+        self,
+        name: str,
+        interval: Token,
+        unit: str,
+        starts: str | None,
+        ends: str | None,
+        comment: str | None,
+        backup: BackupStmt,
+    ) -> CreateJobStmt:
+        return CreateJobStmt(name, int(interval), unit, backup, starts, ends, comment or "")
+
+    def where_job(self, column: str, value: str) -> JobWhere:
+        return JobWhere(column, value)
+
+    def pause_job(self, where: JobWhere) -> PauseJobStmt:
+        return PauseJobStmt(where)
+
+    def resume_job(self, where: JobWhere) -> ResumeJobStmt:
+        return ResumeJobStmt(where)
+
+    def drop_job(self, if_exists: bool | None, where: JobWhere) -> DropJobStmt:
+        return DropJobStmt(where, bool(if_exists))
+
 
 _TRANSFORMER = _ToStatement()
 
@@ -290,14 +332,16 @@ def _leading_types(sql: str, limit: int) -> Iterator[str]:
 _LEADS: dict[str, tuple[tuple[str, ...], ...]] = {
     "BACKUP": ((),),
     "RESTORE": ((),),
-    "CREATE": (("REPOSITORY",), ("READ",)),
+    "CREATE": (("REPOSITORY",), ("READ",), ("JOB",)),
     "ALTER": (
         ("REPOSITORY",),
         ("SYSTEM", "ADD", "BROKER"),
         ("SYSTEM", "DROP", "BROKER"),
         ("SYSTEM", "DROP", "ALL", "BROKER"),
     ),
-    "DROP": (("REPOSITORY",), ("SNAPSHOT",)),
+    "DROP": (("REPOSITORY",), ("SNAPSHOT",), ("JOB",)),
+    "PAUSE": (("JOB",),),
+    "RESUME": (("JOB",),),
     "SHOW": (
         ("REPOSITORIES",),
         ("CREATE", "REPOSITORY"),

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from dorisbk.errors import DorisError
 from dorisbk.jobs.request import TableRef
 
 __all__ = [
@@ -28,13 +29,18 @@ __all__ = [
     "CancelBackupStmt",
     "CancelRestoreStmt",
     "Condition",
+    "CreateJobStmt",
     "CreateRepositoryStmt",
     "DropBrokerStmt",
+    "DropJobStmt",
     "DropRepositoryStmt",
     "DropSnapshotStmt",
+    "JobWhere",
+    "PauseJobStmt",
     "Properties",
     "RepositoryType",
     "RestoreStmt",
+    "ResumeJobStmt",
     "ShowBackupStmt",
     "ShowBrokerStmt",
     "ShowCreateRepositoryStmt",
@@ -460,6 +466,86 @@ class AdminShowConfigStmt:
         return self.pattern is None or like_matches(self.pattern, name, case_sensitive=False)
 
 
+# ---------------------------------------------------------------------------
+# scheduled backups (Doris's job scheduler)
+# ---------------------------------------------------------------------------
+
+
+def _name_sql(name: str) -> str:
+    return name if name.replace("_", "").isalnum() else "`" + name.replace("`", "``") + "`"
+
+
+def _string_sql(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def backup_sql(stmt: BackupStmt) -> str:
+    """A BACKUP statement as text that parses back to it: what the jobs() TVF shows as ExecuteSql."""
+    db = f"{_name_sql(stmt.db)}." if stmt.db else ""
+    text = f"BACKUP SNAPSHOT {db}{_name_sql(stmt.label)} TO {_name_sql(stmt.repo)}"
+    if stmt.tables:
+        refs = []
+        for ref in stmt.tables:
+            ref_text = _name_sql(ref.name)
+            if ref.partitions:
+                temporary = "TEMPORARY " if ref.temporary else ""
+                ref_text += f" {temporary}PARTITION ({', '.join(_name_sql(p) for p in ref.partitions)})"
+            refs.append(ref_text)
+        text += f" {'EXCLUDE' if stmt.exclude else 'ON'} ({', '.join(refs)})"
+    if stmt.properties:
+        pairs = ", ".join(f"{_string_sql(k)} = {_string_sql(v)}" for k, v in stmt.properties.items())
+        text += f" PROPERTIES ({pairs})"
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class CreateJobStmt:
+    """``CREATE JOB name ON SCHEDULE EVERY n unit [STARTS 't'] [ENDS 't'] [COMMENT 'c'] DO BACKUP ...``."""
+
+    name: str
+    interval: int
+    unit: str
+    backup: BackupStmt
+    starts: str | None = None
+    ends: str | None = None
+    comment: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class JobWhere:
+    """``WHERE jobName = 'j'``, the only condition Doris takes for PAUSE / RESUME / DROP JOB."""
+
+    column: str
+    value: str
+
+    @property
+    def job_name(self) -> str:
+        """The job's name; Doris's messages for another column or an empty name."""
+        if self.column.lower() != "jobname":
+            raise DorisError(f"Current not support left child of where: '{self.column}")
+        if not self.value:
+            raise DorisError("Value can't is null")
+        if self.value.startswith("inner_"):
+            raise DorisError("Can't alter inner job status")
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class PauseJobStmt:
+    where: JobWhere
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeJobStmt:
+    where: JobWhere
+
+
+@dataclass(frozen=True, slots=True)
+class DropJobStmt:
+    where: JobWhere
+    if_exists: bool = False
+
+
 BackupStatement = (
     CreateRepositoryStmt
     | AlterRepositoryStmt
@@ -480,5 +566,9 @@ BackupStatement = (
     | ShowBrokerStmt
     | AdminSetConfigStmt
     | AdminShowConfigStmt
+    | CreateJobStmt
+    | PauseJobStmt
+    | ResumeJobStmt
+    | DropJobStmt
 )
 """Any statement ``parse_backup`` returns."""

@@ -8,6 +8,8 @@ from them (MariaDB Connector/J ``getColumns``, DBeaver, Metabase) read Doris tab
 A view's columns are its query's (``handlers.show.view_columns``), described only for the views
 a query's WHERE can keep. User variables a query assigns and reads in one row (MariaDB ODBC's
 ``CASE DATA_TYPE WHEN 'bit' THEN @dt := ...``) become plain expressions first (``sql.assignments``).
+Doris's metadata table functions ``jobs("type" = "backup")`` and ``tasks("type" = "backup")`` (CREATE
+JOB's scheduled backups and their runs) are answered the same way.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 import duckdb
 from sqlglot import exp
 
+from dorisbk.auth.users import require_admin
 from dorisbk.backend import duck
 from dorisbk.catalog.model import Table
 from dorisbk.catalog.types import ColumnType
@@ -28,6 +31,7 @@ from dorisbk.engine.types import Kind, named
 from dorisbk.env import Env, LiveSession
 from dorisbk.errors import DorisError, UnknownTable
 from dorisbk.jobs.job_info import expire_time
+from dorisbk.jobs.job_scheduler import JOBS_COLUMNS, TASKS_COLUMNS
 from dorisbk.sql import assignments
 from dorisbk.sql.result import like
 from dorisbk.sql.user_variables import literal
@@ -303,6 +307,8 @@ class _Source:
             "session_variables": lambda: self.variables(session=True),
             "mysql.tables_priv": self.tables_priv,
             "repository_snapshots": self.repository_snapshots,
+            f"{FUNCTIONS_DB}.jobs": self.jobs,
+            f"{FUNCTIONS_DB}.tasks": self.tasks,
         }
 
     def rows(self, db: str, name: str) -> list[tuple]:
@@ -416,6 +422,16 @@ class _Source:
                 info = backup.info or {}
                 yield (name, backup.label, backup.timestamp, info.get("database"), _ms(expire_time(info)))
 
+    def jobs(self) -> Iterator[tuple]:
+        """jobs("type" = "backup"): one row per scheduled backup (ADMIN only, as the statements)."""
+        require_admin(self.user)
+        return iter([job.jobs_row() for job in self.env.job_manager.listed()])
+
+    def tasks(self) -> Iterator[tuple]:
+        """tasks("type" = "backup"): one row per remembered run of every scheduled backup."""
+        require_admin(self.user)
+        return iter([row for job in self.env.job_manager.listed() for row in job.task_rows()])
+
     def views(self) -> Iterator[tuple]:
         for db_name, table in self._tables():
             if table.kind == "VIEW":
@@ -459,8 +475,34 @@ def _result_kind(duck_type: str) -> str:
     return "VARCHAR"  # text, and NULL literals (MySQL clients read those as strings)
 
 
+# the metadata table functions, as if they were tables of this pseudo database (all columns text, as in Doris)
+FUNCTIONS_DB = "__table_functions"
+FUNCTIONS: dict[str, list[tuple[str, str]]] = {
+    "jobs": [(c, V) for c in JOBS_COLUMNS],
+    "tasks": [(c, V) for c in TASKS_COLUMNS],
+}
+JOB_TYPES = ("backup",)  # the job types dorisbk has: Doris's insert and mv jobs are not here
+
+
+def metadata_function(table: exp.Table) -> str | None:
+    """The name of the metadata table function (jobs, tasks) a FROM item calls, else None."""
+    call = table.this
+    return call.name.lower() if isinstance(call, exp.Anonymous) and call.name.lower() in FUNCTIONS else None
+
+
+def _check_function(call: exp.Anonymous) -> None:
+    """``jobs("type" = "backup")``: one parameter, the job type."""
+    params = {arg.this.name.lower(): arg.expression.name for arg in call.expressions if isinstance(arg, exp.EQ)}
+    if len(params) != len(call.expressions) or set(params) != {"type"}:
+        raise DorisError(f'{call.name}() takes one parameter: "type" = "backup"')
+    if params["type"].lower() not in JOB_TYPES:
+        raise DorisError(f"Invalid job type: {params['type']}")
+
+
 def table_columns(db: str, name: str) -> list[tuple[str, str]] | None:
     """The columns of ``db.name`` (case-insensitive), or None if there is no such table."""
+    if db == FUNCTIONS_DB:
+        return FUNCTIONS.get(name)
     tables = TABLES if db.lower() == "information_schema" else MYSQL_TABLES
     return tables.get(name.lower())
 
@@ -516,7 +558,8 @@ def _names_filter(tree: exp.Expression) -> Callable[[str, str], bool] | None:
 
 
 def query(env: Env, ctx: SessionContext, expression: exp.Expression) -> Result:
-    """Run a query that reads only information_schema / mysql tables. User variables it reads and
+    """Run a query that reads only information_schema / mysql tables and metadata table functions. User
+    variables it reads and
     assigns (``@dt := ...``, MariaDB ODBC's SQLColumns) become the expressions they stand for
     (``sql.assignments``)."""
     tree, _ = assignments.inline(expression, lambda name: literal(ctx.user_variables.get(name)))
@@ -525,6 +568,14 @@ def query(env: Env, ctx: SessionContext, expression: exp.Expression) -> Result:
     tree = tree.copy()
     needed: dict[str, tuple[str, str]] = {}
     for table in list(tree.find_all(exp.Table)):
+        function = metadata_function(table)
+        if function is not None:
+            _check_function(table.this)
+            local = f"{FUNCTIONS_DB}__{function}"
+            needed[local] = (FUNCTIONS_DB, function)
+            alias = exp.TableAlias(this=exp.to_identifier(table.alias or function))
+            table.replace(exp.Table(this=exp.to_identifier(local), alias=alias))
+            continue
         db = (table.db or ctx.db or "").lower()
         if db not in INFO_DBS:
             raise DorisError("information_schema can not be joined with Doris tables in dorisbk")

@@ -1,5 +1,6 @@
 """Backup statements: repositories, brokers, BACKUP / SHOW BACKUP / SHOW SNAPSHOT / CANCEL / DROP SNAPSHOT,
-and the frontend config knobs, with Doris's synchronous checks and messages."""
+and the frontend config knobs, with Doris's synchronous checks and messages (RESTORE's in ``restore``,
+the scheduled backups' CREATE / PAUSE / RESUME / DROP JOB in ``job``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from dorisbk.errors import DorisError
 from dorisbk.jobs.repositories import RepoRecord, masked
 from dorisbk.jobs.request import JobRequest
 from dorisbk.sql import backup_stmts as b
-from dorisbk.sql.handlers import restore
+from dorisbk.sql.handlers import job, restore
 from dorisbk.sql.result import text_result
 from dorisbk.timeutil import long_to_time_string
 
@@ -20,7 +21,7 @@ from dorisbk.timeutil import long_to_time_string
 def execute(env: Env, ctx: SessionContext, stmt: Any) -> Result | None:
     """Every backup statement needs ADMIN in dorisbk."""
     require_admin(env.users.require(ctx.user))
-    handler = _HANDLERS.get(type(stmt)) or restore.HANDLERS[type(stmt)]
+    handler = _HANDLERS.get(type(stmt)) or restore.HANDLERS.get(type(stmt)) or job.HANDLERS[type(stmt)]
     return handler(env, ctx, stmt)
 
 
