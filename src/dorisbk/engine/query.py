@@ -13,8 +13,9 @@ import datetime as dt
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import duckdb
 import sqlglot
@@ -23,7 +24,7 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.tokens import TokenType
 
 from dorisbk import interrupt
-from dorisbk.auth.users import UserManager, require
+from dorisbk.auth.users import UserManager, require, require_admin
 from dorisbk.backend import duck
 from dorisbk.backend.delete import Deleter
 from dorisbk.backend.load import Loader
@@ -61,9 +62,10 @@ class Planned:
     def prepare(self, cur: duckdb.DuckDBPyConnection) -> None:
         create_views(cur, self.views)
 
-    @property
-    def files(self) -> list[str]:
-        return [f for s in self.scans for f in s.files]
+    def release(self, store: TabletStore) -> None:
+        """Let go of the files the scans hold (``QueryEngine.held``)."""
+        for scan in self.scans:
+            scan.release(store)
 
 
 @dataclass(frozen=True)
@@ -208,6 +210,16 @@ def _reference_of(column: exp.Column, default_db: str | None) -> exp.Table | Non
     return None
 
 
+def _function_params(func: exp.Anonymous, usage: str) -> dict[str, str]:
+    """A table function's ``"key" = "value"`` parameters, keys lower-cased (Doris's TVF properties)."""
+    params: dict[str, str] = {}
+    for arg in func.expressions:
+        if not isinstance(arg, exp.EQ) or not isinstance(arg.expression, exp.Literal):
+            raise DorisError(usage)
+        params[arg.this.name.lower()] = arg.expression.name
+    return params
+
+
 def _reading_select(table: exp.Table) -> exp.Select | None:
     """The SELECT whose FROM is this table reference (what a materialized view may answer)."""
     select = table.parent.parent if isinstance(table.parent, exp.From) else None
@@ -219,6 +231,13 @@ def _scan_name(plan_id: str, index: int) -> str:
     return f"__dorisbk_scan_{plan_id}_{index}"
 
 
+class SnapshotSource(Protocol):
+    """What answers ``FROM snapshot(...)`` (``jobs/snapshot_scan.py``, given by the Env): the scan of a
+    backed-up table, its files held until the scan's ``release``."""
+
+    def scan(self, params: Mapping[str, str]) -> ScanPlan: ...
+
+
 class QueryEngine:
     """Plans and runs queries and loads for one Env."""
 
@@ -228,6 +247,7 @@ class QueryEngine:
         self.users = users
         self.loader = Loader(catalog, store, txns)
         self.deleter = Deleter(catalog, store)
+        self.snapshots: SnapshotSource | None = None
 
     # ---- planning
     def plan(self, ctx: SessionContext, expression: exp.Expression, check_priv: bool = True) -> Planned:
@@ -245,7 +265,8 @@ class QueryEngine:
             sql = allowlist.duckdb_sql(tree)
             views = tuple((_scan_name(plan_id, i), scan_sql(scan)) for i, scan in enumerate(scans))
         except BaseException:
-            self.store.release(f for scan in scans for f in scan.files)
+            for scan in scans:
+                scan.release(self.store)
             raise
         return Planned(sql, scans, views)
 
@@ -255,7 +276,7 @@ class QueryEngine:
         try:
             yield planned
         finally:
-            self.store.release(planned.files)
+            planned.release(self.store)
 
     def _rewrite(
         self,
@@ -271,7 +292,10 @@ class QueryEngine:
             raise DorisError("View nesting is too deep")
         for table in list(tree.find_all(exp.Table)):
             if isinstance(table.this, exp.Anonymous):
-                table.replace(self._table_function(table))
+                if table.this.name.lower() == "snapshot":
+                    table.replace(self._snapshot(ctx, table, scans, plan_id, check_priv))
+                else:
+                    table.replace(self._table_function(table))
                 continue
             if not table.db and _names_cte_in_scope(table):
                 continue
@@ -346,17 +370,28 @@ class QueryEngine:
         name = func.name.lower()
         if name != "numbers":
             raise DorisError(f"Unknown table function: {func.name}")
-        params: dict[str, str] = {}
-        for arg in func.expressions:
-            if not isinstance(arg, exp.EQ):
-                raise DorisError('numbers() takes "number" = "N"')
-            params[arg.this.name.lower()] = arg.expression.name
-        count = params.get("number")
+        count = _function_params(func, 'numbers() takes "number" = "N"').get("number")
         if count is None or not count.strip().isdigit():
             raise DorisError('numbers() needs a non-negative "number" parameter')
         alias = table.alias or "numbers"
         inner = sqlglot.parse_one(f"SELECT range AS number FROM range({int(count)})", read=WRITE)
         return exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(alias)))
+
+    def _snapshot(
+        self, ctx: SessionContext, table: exp.Table, scans: list[ScanPlan], plan_id: str, check_priv: bool
+    ) -> exp.Expression:
+        """``snapshot("repository" = "r", "label" = "l", "table" = "t", ...)``: a backed-up table read in place,
+        through a scan of its own as a live table is; ADMIN only, as every backup statement."""
+        if check_priv:
+            require_admin(self.users.require(ctx.user))
+        if self.snapshots is None:
+            raise DorisError(f"Unknown table function: {table.this.name}")
+        params = _function_params(table.this, 'snapshot() takes "key" = "value" parameters')
+        scans.append(self.snapshots.scan(params))
+        return exp.Table(
+            this=exp.to_identifier(_scan_name(plan_id, len(scans) - 1), quoted=True),
+            alias=exp.TableAlias(this=exp.to_identifier(table.alias or "snapshot")),
+        )
 
     def _pruner(self, target: Table, ref: exp.Table, alias: str):  # type: ignore[no-untyped-def]
         """A partition filter from WHERE conjuncts comparing the partition column with literals."""
@@ -534,7 +569,7 @@ class QueryEngine:
         if not isinstance(expression, QUERY_TYPES):
             raise ParseError(f"Syntax error: EXPLAIN takes a query, not '{expression.sql(dialect=READ)[:40]}'")
         planned = self.plan(ctx, expression)
-        self.store.release(planned.files)  # EXPLAIN reads no file
+        planned.release(self.store)  # EXPLAIN reads no file
         lines = ["PLAN FRAGMENT 0", f"  DUCKDB SQL: {planned.sql[:2000]}"]
         # a scan's view reads rowset files: where they live on this machine is not the client's to see
         lines += [f"  VIEW {name}: scan {i}" for i, (name, _sql) in enumerate(planned.views)]
@@ -848,7 +883,7 @@ class RowStream:
             self._cur = None
         if not self._released:
             self._released = True
-            self.store.release(self.planned.files)
+            self.planned.release(self.store)
 
     @contextlib.contextmanager
     def _errors(self) -> Iterator[None]:
