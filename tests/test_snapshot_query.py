@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.dorisbk_server import DorisbkServer
-from tests.jobkit import doris_err, insert, q, set_config
+from tests.jobkit import doris_err, insert, q, set_config, snapshot_dir
 from tests.s3server import S3Server, s3_server
 from tests.sqlhelp import error
+from tests.test_snapshot_check import _rename_checksummed
 from tests.test_restore_support import (
     backup,
     content_files,
@@ -154,11 +156,7 @@ def cache_files(env: dict) -> dict[str, bytes]:
 
 def test_tampered_file_is_refused_and_not_read(env: dict) -> None:
     conn = env["conn"]
-    repo = f"tamper{next(_repos)}"
-    create_local_repo(conn, repo, env["location"] / repo)
-    backup(conn, "sq", "snap", repo, on="ON (t)")
-    rowsets = [p for p in content_files(env["location"] / repo, repo, "snap") if ".hdr." not in p.name]
-    victim = max(rowsets, key=lambda p: p.stat().st_size)
+    repo, victim = tampered_repo(env)
     flip_bytes(victim)
     damaged = victim.read_bytes()
     before = cache_files(env)
@@ -167,6 +165,36 @@ def test_tampered_file_is_refused_and_not_read(env: dict) -> None:
     after = cache_files(env)
     assert set(after) <= set(before) and damaged not in after.values()  # nothing of it was kept to be read
     assert q(conn, "SELECT 1") == [(1,)]
+
+
+def tampered_repo(env: dict) -> tuple[str, Path]:
+    """A LOCAL repository of its own holding a backup ``snap`` of sq.t; (its name, t's largest rowset file)."""
+    conn = env["conn"]
+    repo = f"tamper{next(_repos)}"
+    create_local_repo(conn, repo, env["location"] / repo)
+    backup(conn, "sq", "snap", repo, on="ON (t)")
+    rowsets = [p for p in content_files(env["location"] / repo, repo, "snap") if ".hdr." not in p.name]
+    return repo, max(rowsets, key=lambda p: p.stat().st_size)
+
+
+def test_symlinked_file_is_not_followed(env: dict, tmp_path: Path) -> None:
+    """A rowset file replaced by a link to the same bytes elsewhere: refused, not read through."""
+    repo, victim = tampered_repo(env)
+    moved = tmp_path / "elsewhere"
+    victim.rename(moved)
+    victim.symlink_to(moved)
+    message = doris_err(env["conn"], f"SELECT * FROM {snap(repo, 't')}")
+    assert message.startswith("symbolic link in repository refused: ") and victim.name in message, message
+
+
+def test_names_read_from_the_repository_are_not_paths(env: dict) -> None:
+    """An info file naming a path instead of a rowset file: refused before anything is read."""
+    repo, victim = tampered_repo(env)
+    planted = f"../../../../../../etc/passwd.{'0' * 32}"
+    (info_file,) = snapshot_dir(env["location"] / repo, repo, "snap").glob("__info_*")
+    _rename_checksummed(info_file, info_file.read_text().replace(victim.name, planted).encode())
+    message = doris_err(env["conn"], f"SELECT * FROM {snap(repo, 't')}")
+    assert message.startswith("invalid file name in repository: ") and planted in message, message
 
 
 @pytest.fixture(scope="module")
