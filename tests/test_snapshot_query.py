@@ -14,7 +14,7 @@ from tests.dorisbk_server import DorisbkServer
 from tests.jobkit import doris_err, insert, q, set_config, snapshot_dir
 from tests.s3server import S3Server, s3_server
 from tests.sqlhelp import error
-from tests.test_snapshot_check import _rename_checksummed
+from tests.test_backup_support import run_script, sql_statements
 from tests.test_restore_support import (
     backup,
     content_files,
@@ -24,6 +24,7 @@ from tests.test_restore_support import (
     make_range_table,
     make_unique_table,
 )
+from tests.test_snapshot_check import _rename_checksummed
 
 BACKED_UP = [(k, f"v{k}") for k in range(30)]
 UNIQUE_BACKED_UP = [(1, "a2", "1.75", "2024-02-01"), (2, "b", "2.50", "2024-01-02"), (3, "c", "3.00", "2024-01-03")]
@@ -250,3 +251,20 @@ def test_s3_repository_through_the_bounded_cache(env: dict, s3: S3Server) -> Non
     finally:
         set_config(conn, "snapshot_cache_capacity_bytes", str(1 << 30))
 
+
+def test_query_snapshot_example(env: dict, tmp_path: Path) -> None:
+    """examples/query_snapshot.sql runs as its comments say, against a repository in a temp dir."""
+    conn = env["conn"]
+    text = (Path(__file__).resolve().parents[1] / "examples" / "query_snapshot.sql").read_text()
+    assert "file:///tmp/dorisbk-query-example-repo" in text
+    statements = sql_statements(text.replace("file:///tmp/dorisbk-query-example-repo", f"file://{tmp_path}"))
+    first_query = next(i for i, s in enumerate(statements) if "snapshot(" in s)
+    run_script(conn, statements[:first_query])
+    backed_up = [("1", "ada", "100.00"), ("2", "grace", "300.00"), ("3", "alan", "75.50")]
+    assert [tuple(str(x) for x in r) for r in q(conn, statements[first_query])] == backed_up
+    changed = q(conn, statements[first_query + 1])
+    assert [tuple(str(x) for x in r) for r in changed] == [("1", "100.00", "0.00"), ("3", "75.50", "None")]
+    run_script(conn, statements[first_query + 2 : first_query + 3])  # the rows taken back
+    assert [tuple(str(x) for x in r) for r in q(conn, statements[first_query + 3])] == backed_up
+    run_script(conn, statements[first_query + 4 :])
+    assert "example_bank" not in [r[0] for r in q(conn, "SHOW DATABASES")]
