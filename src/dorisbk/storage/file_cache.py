@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +67,8 @@ class FileCache:
         self._lock = threading.Lock()
         self._entries: OrderedDict[str, _Entry] = OrderedDict()  # least recently used first
         self._used = 0  # bytes of the entries plus the space reserved by fetches under way
+        # keys being fetched: a copy of one is not evicted meanwhile, since the fetch writes the same path
+        self._fetching: Counter[str] = Counter()
 
     def fetch(self, repo: Repository, files: Sequence[Wanted]) -> FileLease:
         """Local, verified copies of ``files`` of ``repo``, pinned; those not cached yet are fetched, after
@@ -88,14 +90,17 @@ class FileCache:
                 self._unpin_locked([k for k in keys if k not in missing])
                 raise
             self._used += reserved
-        fetched: list[str] = []
+            self._fetching.update(list(missing))
+        order = list(missing)
+        fetched: list[str] = []  # verified and in place, in case a later one fails
         try:
-            for key, wanted in missing.items():
-                repo.download_checked_files([(wanted.remote_path, self._local(key))], lambda _index: None)
-                fetched.append(key)
+            repo.download_checked_files(
+                [(missing[key].remote_path, self._local(key)) for key in order], lambda i: fetched.append(order[i])
+            )
         except BaseException:
             with self._lock:
                 self._used -= reserved
+                self._fetching -= Counter(list(missing))
                 for key in fetched:
                     if key not in self._entries:  # not a copy another query fetched meanwhile
                         self._local(key).unlink(missing_ok=True)
@@ -103,6 +108,7 @@ class FileCache:
             raise
         with self._lock:
             self._used -= reserved
+            self._fetching -= Counter(list(missing))
             for key in missing:
                 entry = self._entries.get(key)
                 if entry is not None:  # another query fetched the same file meanwhile: one copy, pinned by both
@@ -116,30 +122,26 @@ class FileCache:
     def _make_room(self, needed: int) -> None:
         """Evict unpinned entries, least recently used first, until ``needed`` more bytes fit the bound."""
         capacity = self.capacity()
-        for key in [k for k, e in self._entries.items() if e.pins == 0]:
-            if self._used + needed <= capacity:
-                break
-            self._evict(key)
+        self._evict_until(capacity - needed)
         if self._used + needed > capacity:
             raise DorisError(
                 f"the snapshot files this query reads ({needed} bytes) do not fit in the snapshot cache: "
                 f"{self._used} of {capacity} bytes are in use, change config `{self.knob}` to raise it"
             )
 
-    def _evict(self, key: str) -> None:
-        entry = self._entries.pop(key)
-        entry.path.unlink(missing_ok=True)
-        self._used -= entry.size
+    def _evict_until(self, used: int) -> None:
+        """Evict entries no query pins or fetches, least recently used first, until at most ``used`` bytes are."""
+        for key in [k for k, e in self._entries.items() if e.pins == 0 and k not in self._fetching]:
+            if self._used <= used:
+                return
+            entry = self._entries.pop(key)
+            entry.path.unlink(missing_ok=True)
+            self._used -= entry.size
 
     def _unpin(self, keys: list[str]) -> None:
         with self._lock:
             self._unpin_locked(keys)
-            # a bound lowered meanwhile is kept as soon as nothing pins what exceeds it
-            capacity = self.capacity()
-            for key in [k for k, e in self._entries.items() if e.pins == 0]:
-                if self._used <= capacity:
-                    break
-                self._evict(key)
+            self._evict_until(self.capacity())  # a bound lowered meanwhile is kept once nothing pins the excess
 
     def _unpin_locked(self, keys: list[str]) -> None:
         for key in keys:
