@@ -51,6 +51,10 @@ def env(server: DorisbkServer, tmp_path_factory: pytest.TempPathFactory) -> Iter
     make_unique_table(conn, "sq.u")
     q(conn, "INSERT INTO sq.u VALUES (1, 'a', 1.50, '2024-01-01'), (2, 'b', 2.50, '2024-01-02')")
     q(conn, "INSERT INTO sq.u VALUES (1, 'a2', 1.75, '2024-02-01'), (3, 'c', 3.00, '2024-01-03')")
+    q(conn, "CREATE TABLE sq.agg (k INT, total BIGINT SUM, peak INT MAX, last VARCHAR(8) REPLACE) AGGREGATE KEY(k) "
+            "DISTRIBUTED BY HASH(k) BUCKETS 2 PROPERTIES ('replication_num' = '1')")  # fmt: skip
+    q(conn, "INSERT INTO sq.agg VALUES (1, 10, 3, 'x'), (2, 5, 7, 'y')")
+    q(conn, "INSERT INTO sq.agg VALUES (1, 32, 1, 'z'), (3, 1, 1, 'w')")
     location = tmp_path_factory.mktemp("repos")
     create_local_repo(conn, "lr", location / "lr")
     timestamp = backup(conn, "sq", "snap", "lr")
@@ -60,6 +64,8 @@ def env(server: DorisbkServer, tmp_path_factory: pytest.TempPathFactory) -> Iter
     q(conn, "ALTER TABLE sq.t DROP PARTITION p3")
     q(conn, "INSERT INTO sq.u VALUES (2, 'changed', 9.00, '2025-01-01')")
     q(conn, "DROP TABLE sq.u")
+    q(conn, "INSERT INTO sq.agg VALUES (1, 100, 100, 'later')")
+    q(conn, 'ALTER TABLE sq.agg ADD COLUMN added INT SUM DEFAULT "0"')
     yield {"conn": conn, "srv": server, "location": location, "timestamp": timestamp}
     conn.close()
 
@@ -78,6 +84,15 @@ def test_unique_table_merged_after_drop_table(env: dict) -> None:
     doris_err(conn, "SELECT * FROM sq.u", code=1146)
     found = q(conn, f"SELECT id, name, score, d FROM {snap('lr', 'u')} ORDER BY id")
     assert [(int(i), n, str(s), str(d)) for i, n, s, d in found] == UNIQUE_BACKED_UP
+
+
+def test_aggregate_table_merged_with_its_columns_at_backup_time(env: dict) -> None:
+    conn = env["conn"]
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT * FROM {snap('lr', 'agg')} ORDER BY k")
+        assert [d[0] for d in cur.description] == ["k", "total", "peak", "last"]  # not the column added later
+        found = [tuple(str(x) for x in r) for r in cur.fetchall()]
+    assert found == [("1", "42", "3", "z"), ("2", "5", "7", "y"), ("3", "1", "1", "w")]
 
 
 def test_partitions_parameter_reads_only_those(env: dict) -> None:
