@@ -5,6 +5,7 @@ the bounded snapshot cache; a tampered file refused; ADMIN only."""
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -211,6 +212,19 @@ def test_names_read_from_the_repository_are_not_paths(env: dict) -> None:
     _rename_checksummed(info_file, info_file.read_text().replace(victim.name, planted).encode())
     message = doris_err(env["conn"], f"SELECT * FROM {snap(repo, 't')}")
     assert message.startswith("invalid file name in repository: ") and planted in message, message
+
+
+def test_types_read_from_the_meta_are_checked(env: dict) -> None:
+    """A column type in the snapshot's meta carrying SQL instead of a precision: refused, never written into a query."""
+    repo, _victim = tampered_repo(env)
+    (meta_file,) = snapshot_dir(env["location"] / repo, repo, "snap").glob("__meta.*")
+    meta = json.loads(meta_file.read_text())
+    (table,) = meta["olap_tables"]
+    injected = "1, 0)) AS v FROM read_text('/etc/passwd') --"
+    table["columns"][1]["type"] = {"name": "DECIMAL", "precision": injected, "scale": 0}
+    _rename_checksummed(meta_file, json.dumps(meta).encode())
+    message = doris_err(env["conn"], f"SELECT * FROM {snap(repo, 't')}")
+    assert message == "Failed to read meta of snapshot snap: invalid column type: 'DECIMAL'", message
 
 
 @pytest.fixture(scope="module")

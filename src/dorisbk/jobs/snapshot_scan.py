@@ -113,9 +113,12 @@ class SnapshotScanner:
             meta: dict[str, Any] = json.loads(repo.read_meta(ref.label))
             body = next(t for t in meta["olap_tables"] if t["name"] == ref.table)
             table = Table.from_dict({k: v for k, v in body.items() if k != "partitions"})
+            for column in table.columns:
+                column.type.check()
             parts = [Partition.from_dict({k: v for k, v in p.items() if k != "tablets"}) for p in body["partitions"]]
-        except (ValueError, KeyError, TypeError, StopIteration) as exc:
-            raise DorisError(f"Failed to read meta of snapshot {ref.label}: {exc!r}") from None
+        except (ValueError, KeyError, TypeError, StopIteration, DorisError) as exc:
+            reason = exc.message if isinstance(exc, DorisError) else repr(exc)
+            raise DorisError(f"Failed to read meta of snapshot {ref.label}: {reason}") from None
         return table, parts
 
 
