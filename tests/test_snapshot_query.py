@@ -4,6 +4,7 @@ the bounded snapshot cache; a tampered file refused; ADMIN only."""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 from collections.abc import Iterator
@@ -85,6 +86,8 @@ def test_unique_table_merged_after_drop_table(env: dict) -> None:
     doris_err(conn, "SELECT * FROM sq.u", code=1146)
     found = q(conn, f"SELECT id, name, score, d FROM {snap('lr', 'u')} ORDER BY id")
     assert [(int(i), n, str(s), str(d)) for i, n, s, d in found] == UNIQUE_BACKED_UP
+    # Doris's functions typed by the backed-up columns, as on the live table: date_add of a DATE is a DATE
+    assert q(conn, f"SELECT date_add(d, 1) FROM {snap('lr', 'u')} WHERE id = 3") == [(dt.date(2024, 1, 4),)]
 
 
 def test_aggregate_table_merged_with_its_columns_at_backup_time(env: dict) -> None:

@@ -68,6 +68,19 @@ class Planned:
             scan.release(store)
 
 
+@dataclass
+class _Planning:
+    """What planning one query gathers: the index each table reference reads, the scans of its
+    ``snapshot(...)`` references (planned before lowering, which types their columns), and the scans
+    its SQL reads, in the order their views are named."""
+
+    plan_id: str
+    check_priv: bool
+    indexes: dict[int, str] = field(default_factory=dict)
+    snapshots: dict[int, ScanPlan] = field(default_factory=dict)
+    scans: list[ScanPlan] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class Origin:
     """The table or view column a result column reads as it is, for its MySQL column definition."""
@@ -253,22 +266,23 @@ class QueryEngine:
     def plan(self, ctx: SessionContext, expression: exp.Expression, check_priv: bool = True) -> Planned:
         """The DuckDB SQL of a query, its scans' files leased: the caller reads them inside ``held``."""
         allowlist.check(expression)
-        indexes: dict[int, str] = {}
         tree = fulltext.rewrite(expression.copy())
         qualify_db_columns(tree, ctx.db)
         _drop_select_modifiers(tree)
-        tree = self._lower(ctx, tree, indexes)
-        scans: list[ScanPlan] = []
-        plan_id = uuid.uuid4().hex[:12]
+        planning = _Planning(uuid.uuid4().hex[:12], check_priv)
         try:
-            self._rewrite(ctx, tree, scans, check_priv, plan_id, indexes, depth=0)
+            tree = self._lower(ctx, tree, planning)
+            self._rewrite(ctx, tree, planning, depth=0)
             sql = allowlist.duckdb_sql(tree)
-            views = tuple((_scan_name(plan_id, i), scan_sql(scan)) for i, scan in enumerate(scans))
+            views = tuple((_scan_name(planning.plan_id, i), scan_sql(scan)) for i, scan in enumerate(planning.scans))
         except BaseException:
-            for scan in scans:
+            for scan in planning.scans:
                 scan.release(self.store)
             raise
-        return Planned(sql, scans, views)
+        finally:
+            for scan in planning.snapshots.values():  # planned, and not read after all
+                scan.release(self.store)
+        return Planned(sql, planning.scans, views)
 
     @contextlib.contextmanager
     def held(self, planned: Planned) -> Iterator[Planned]:
@@ -278,22 +292,19 @@ class QueryEngine:
         finally:
             planned.release(self.store)
 
-    def _rewrite(
-        self,
-        ctx: SessionContext,
-        tree: exp.Expression,
-        scans: list[ScanPlan],
-        check_priv: bool,
-        plan_id: str,
-        indexes: dict[int, str],
-        depth: int,
-    ) -> None:
+    def _rewrite(self, ctx: SessionContext, tree: exp.Expression, planning: _Planning, depth: int) -> None:
         if depth > MAX_VIEW_DEPTH:
             raise DorisError("View nesting is too deep")
+        scans, check_priv, plan_id = planning.scans, planning.check_priv, planning.plan_id
         for table in list(tree.find_all(exp.Table)):
             if isinstance(table.this, exp.Anonymous):
-                if table.this.name.lower() == "snapshot":
-                    table.replace(self._snapshot(ctx, table, scans, plan_id, check_priv))
+                if table.this.name.lower() == "snapshot":  # planned by _lower, unless lowering copied the node
+                    scans.append(planning.snapshots.pop(id(table), None) or self._snapshot(ctx, table, check_priv))
+                    sub = exp.Table(
+                        this=exp.to_identifier(_scan_name(plan_id, len(scans) - 1), quoted=True),
+                        alias=exp.TableAlias(this=exp.to_identifier(table.alias or "snapshot")),
+                    )
+                    table.replace(sub)
                 else:
                     table.replace(self._table_function(table))
                 continue
@@ -323,8 +334,8 @@ class QueryEngine:
                     name_projections(inner, target.view_sql)
                 qualify_db_columns(inner, db_name)
                 view_ctx = SessionContext(ctx.user, db_name, ctx.connection_id, time_zone=ctx.time_zone)
-                inner = self._lower(view_ctx, inner, indexes)
-                self._rewrite(view_ctx, inner, scans, check_priv, plan_id, indexes, depth + 1)
+                inner = self._lower(view_ctx, inner, planning)
+                self._rewrite(view_ctx, inner, planning, depth + 1)
                 sub = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(alias)))
             else:
                 keep = self._pruner(target, table, alias)
@@ -334,7 +345,7 @@ class QueryEngine:
                     keep = _named_partitions(table, known, keep)
                 scan = plan_scan(self.catalog, self.store, target, keep)
                 scan.db_name = db.name
-                scan.index_name = indexes.get(id(table), scan.table.name)
+                scan.index_name = planning.indexes.get(id(table), scan.table.name)
                 scans.append(scan)
                 # the scan is read through a view of its own (``Planned.prepare``): no long file lists in the tree
                 sub = exp.Table(
@@ -343,12 +354,17 @@ class QueryEngine:
                 )
             table.replace(sub)
 
-    def _lower(self, ctx: SessionContext, tree: exp.Expression, indexes: dict[int, str]) -> exp.Expression:
+    def _lower(self, ctx: SessionContext, tree: exp.Expression, planning: _Planning) -> exp.Expression:
         """Doris's functions and casts on ``tree``, typed by the columns of the tables it reads. The index
         each table reference reads (a materialized view that answers its SELECT) is chosen first, into
-        ``indexes``: views are matched against the query as the user wrote it."""
+        ``planning.indexes``: views are matched against the query as the user wrote it; the scan of each
+        ``snapshot(...)`` too, into ``planning.snapshots``: its columns are the backed-up table's."""
         tables: dict[str, Table] = {}
         for ref in tree.find_all(exp.Table):
+            if isinstance(ref.this, exp.Anonymous) and ref.this.name.lower() == "snapshot":
+                scan = planning.snapshots[id(ref)] = self._snapshot(ctx, ref, planning.check_priv)
+                tables[(ref.alias or "snapshot").lower()] = scan.table
+                continue
             db_name = ref.db or ctx.db
             if isinstance(ref.this, exp.Anonymous) or not db_name:
                 continue
@@ -356,7 +372,7 @@ class QueryEngine:
             target = self.catalog.find_table(db, ref.name) if db is not None else None
             if target is not None and target.kind != "VIEW":
                 tables[(ref.alias or ref.name).lower()] = target
-                indexes[id(ref)] = materialized_view.choose_index(target, _reading_select(ref))
+                planning.indexes[id(ref)] = materialized_view.choose_index(target, _reading_select(ref))
 
         def column_kind(column: exp.Column) -> Kind:
             candidates = [tables.get(column.table.lower())] if column.table else list(tables.values())
@@ -377,21 +393,14 @@ class QueryEngine:
         inner = sqlglot.parse_one(f"SELECT range AS number FROM range({int(count)})", read=WRITE)
         return exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(alias)))
 
-    def _snapshot(
-        self, ctx: SessionContext, table: exp.Table, scans: list[ScanPlan], plan_id: str, check_priv: bool
-    ) -> exp.Expression:
-        """``snapshot("repository" = "r", "label" = "l", "table" = "t", ...)``: a backed-up table read in place,
-        through a scan of its own as a live table is; ADMIN only, as every backup statement."""
+    def _snapshot(self, ctx: SessionContext, table: exp.Table, check_priv: bool) -> ScanPlan:
+        """The scan of ``snapshot("repository" = "r", "label" = "l", "table" = "t", ...)``: a backed-up table
+        read in place, as a live table is; ADMIN only, as every backup statement."""
         if check_priv:
             require_admin(self.users.require(ctx.user))
         if self.snapshots is None:
             raise DorisError(f"Unknown table function: {table.this.name}")
-        params = _function_params(table.this, 'snapshot() takes "key" = "value" parameters')
-        scans.append(self.snapshots.scan(params))
-        return exp.Table(
-            this=exp.to_identifier(_scan_name(plan_id, len(scans) - 1), quoted=True),
-            alias=exp.TableAlias(this=exp.to_identifier(table.alias or "snapshot")),
-        )
+        return self.snapshots.scan(_function_params(table.this, 'snapshot() takes "key" = "value" parameters'))
 
     def _pruner(self, target: Table, ref: exp.Table, alias: str):  # type: ignore[no-untyped-def]
         """A partition filter from WHERE conjuncts comparing the partition column with literals."""
