@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from dorisbk import interrupt
 from dorisbk.backend.scan import ScanPlan
 from dorisbk.backend.snapshot import header_name
 from dorisbk.catalog.model import Partition, Table
@@ -94,7 +95,8 @@ class SnapshotScanner:
                 remote = RemoteTablet(info.get("id"), obj.get("id"), rpart.get("id"), index.get("id"), tablet_id)
                 wanted += _rowset_files(repo, ref.label, remote, names)
                 tablets += 1
-        lease = self.cache.fetch(repo, wanted)
+                interrupt.check()
+        lease = self.cache.fetch(repo, wanted, interrupt.check)
         return ScanPlan(
             table,
             chosen,

@@ -70,9 +70,10 @@ class FileCache:
         # keys being fetched: a copy of one is not evicted meanwhile, since the fetch writes the same path
         self._fetching: Counter[str] = Counter()
 
-    def fetch(self, repo: Repository, files: Sequence[Wanted]) -> FileLease:
+    def fetch(self, repo: Repository, files: Sequence[Wanted], check: Callable[[], None] | None = None) -> FileLease:
         """Local, verified copies of ``files`` of ``repo``, pinned; those not cached yet are fetched, after
-        room is made for them. A file whose content does not match its name fails the fetch."""
+        room is made for them. A file whose content does not match its name fails the fetch; so does
+        ``check`` raising, called after each file fetched (the statement killed or timed out)."""
         keys = [self._key(repo, f.remote_path) for f in files]
         missing: dict[str, Wanted] = {}
         with self._lock:
@@ -93,10 +94,14 @@ class FileCache:
             self._fetching.update(list(missing))
         order = list(missing)
         fetched: list[str] = []  # verified and in place, in case a later one fails
+
+        def each(index: int) -> None:
+            fetched.append(order[index])
+            if check is not None:
+                check()
+
         try:
-            repo.download_checked_files(
-                [(missing[key].remote_path, self._local(key)) for key in order], lambda i: fetched.append(order[i])
-            )
+            repo.download_checked_files([(missing[key].remote_path, self._local(key)) for key in order], each)
         except BaseException:
             with self._lock:
                 self._used -= reserved
