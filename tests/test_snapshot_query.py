@@ -156,6 +156,13 @@ def test_errors_name_what_is_missing(env: dict) -> None:
     assert q(conn, "SELECT 1") == [(1,)]  # the connection stays usable
 
 
+def test_metadata_only_snapshot_holds_no_rows(env: dict) -> None:
+    conn = env["conn"]
+    backup(conn, "sq", "meta_only", "lr", on='ON (t) PROPERTIES ("content" = "metadata_only")')
+    message = doris_err(conn, f"SELECT * FROM {snap('lr', 't', label='meta_only')}")
+    assert message == "Snapshot meta_only holds no data: its content is METADATA_ONLY", message
+
+
 def test_non_admin_is_refused(env: dict) -> None:
     conn = env["conn"]
     q(conn, "CREATE USER 'reader'@'%' IDENTIFIED BY 'pw'")
