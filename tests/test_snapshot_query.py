@@ -153,6 +153,8 @@ def test_errors_name_what_is_missing(env: dict) -> None:
         'snapshot() needs the "table" parameter'
     )
     assert doris_err(conn, f"INSERT INTO {snap('lr', 't')} VALUES (1, 'x')", code=1064)
+    for statement in (f"DELETE FROM {snap('lr', 't')} WHERE k = 1", f"UPDATE {snap('lr', 'u')} SET name = 'x'"):
+        assert "not the table function snapshot()" in doris_err(conn, statement, code=1064)
     assert q(conn, "SELECT 1") == [(1,)]  # the connection stays usable
 
 

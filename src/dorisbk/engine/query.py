@@ -223,6 +223,12 @@ def _reference_of(column: exp.Column, default_db: str | None) -> exp.Table | Non
     return None
 
 
+def _named_table(target: exp.Table, verb: str) -> None:
+    """A statement that writes names a table, not a table function (``snapshot(...)`` is read-only)."""
+    if isinstance(target.this, exp.Anonymous):
+        raise ParseError(f"Syntax error: {verb} takes a table, not the table function {target.this.name}()")
+
+
 def _function_params(func: exp.Anonymous, usage: str) -> dict[str, str]:
     """A table function's ``"key" = "value"`` parameters, keys lower-cased (Doris's TVF properties)."""
     params: dict[str, str] = {}
@@ -672,6 +678,7 @@ class QueryEngine:
         target = expression.this
         if not isinstance(target, exp.Table) or expression.args.get("using"):
             raise DorisError("DELETE ... USING is not supported by dorisbk", code=1235)
+        _named_table(target, "DELETE")
         db_name = target.db or ctx.current_db()
         table = self.catalog.find_table(self.catalog.db(db_name), target.name)
         if table is None:
@@ -779,6 +786,7 @@ class QueryEngine:
             raise DorisError("UPDATE ... FROM is not supported by dorisbk", code=1235)
         if target.args.get("partition") is not None:  # Doris's UPDATE names no partitions
             raise ParseError("Syntax error: UPDATE does not take PARTITION")
+        _named_table(target, "UPDATE")
         db_name = target.db or ctx.current_db()
         table = self.catalog.find_table(self.catalog.db(db_name), target.name)
         if table is None:
