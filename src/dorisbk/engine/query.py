@@ -2,7 +2,9 @@
 
 Each table reference becomes a subquery over the files of its visible versions (merged by
 key model), with partitions pruned by the WHERE conjuncts on the partition column; views
-are expanded from their stored SQL; ``numbers("number" = "N")`` becomes DuckDB's ``range``.
+are expanded from their stored SQL; ``numbers("number" = "N")`` becomes DuckDB's ``range``;
+``snapshot("repository" = ..., "label" = ..., "table" = ...)`` is a scan of a backed-up table, read
+in place (``SnapshotSource``).
 """
 
 from __future__ import annotations
