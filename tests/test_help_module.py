@@ -45,6 +45,7 @@ BACKUP_TOPICS = {
     "DROP-SNAPSHOT",
     "SHOW-CREATE-REPOSITORY",
     "ADMIN-CHECK-SNAPSHOT",
+    "SNAPSHOT-TABLE-FUNCTION",
 }
 TABLE_TOPICS = {
     "CREATE-DATABASE",
@@ -210,6 +211,7 @@ def test_keyword_matching_several_topics_lists_them(help_module: HelpModule) -> 
         ("DROP-SNAPSHOT", "N"),
         ("RESTORE", "N"),
         ("SHOW-SNAPSHOT", "N"),
+        ("SNAPSHOT-TABLE-FUNCTION", "N"),
     ]
 
 
@@ -437,6 +439,7 @@ def test_examples_use_the_shared_names(help_module: HelpModule) -> None:
         "RESTORE",
         "SHOW-SNAPSHOT",
         "ADMIN-CHECK-SNAPSHOT",
+        "SNAPSHOT-TABLE-FUNCTION",
         "DROP-SNAPSHOT",
         "SHOW-CREATE-REPOSITORY",
     ):

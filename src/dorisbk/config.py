@@ -86,6 +86,12 @@ KNOBS = {
         Knob("max_upload_speed_kbps", int, 0, description="upload throttle per task, 0 = unlimited"),
         Knob("max_download_speed_kbps", int, 0, description="download throttle per task, 0 = unlimited"),
         Knob(
+            "snapshot_cache_capacity_bytes",
+            int,
+            1 << 30,
+            description="bytes of repository files that FROM snapshot(...) queries keep in the data dir",
+        ),
+        Knob(
             "catalog_trash_expire_second",
             int,
             86_400,

@@ -30,8 +30,10 @@ from dorisbk.jobs.context import JobContext
 from dorisbk.jobs.handler import BackupHandler
 from dorisbk.jobs.job_scheduler import JobManager
 from dorisbk.jobs.repositories import RepositoryMgr
+from dorisbk.jobs.snapshot_scan import CACHE_KNOB, SnapshotScanner
 from dorisbk.jobs.snapshot_ttl import SnapshotTtlDaemon
 from dorisbk.meta.store import Change, MetaStore
+from dorisbk.storage.file_cache import FileCache
 
 log = logging.getLogger(__name__)
 GLOBAL_VARIABLES_KIND = "global_variables"
@@ -101,7 +103,12 @@ class Env:
             rows = self.txns.replay(rows)
         self.txns.clean()
         self.catalog.ensure_backends(config.backends, config.data_dir.resolve())
-        duck.configure(config.data_dir.resolve() / "duckdb_tmp", [Path(be.root) for be in self.catalog.backend_list()])
+        # the copies of repository files that FROM snapshot(...) reads: DuckDB may read there too
+        snapshot_cache = FileCache(
+            config.data_dir.resolve() / "snapshot_cache", lambda: self.frontend_config.int(CACHE_KNOB), CACHE_KNOB
+        )
+        roots = [Path(be.root) for be in self.catalog.backend_list()]
+        duck.configure(config.data_dir.resolve() / "duckdb_tmp", [*roots, snapshot_cache.root])
         with contextlib.closing(duck.cursor()) as cur:
             macros.install(cur)
         self.tablets = TabletStore(self.catalog)
@@ -113,6 +120,7 @@ class Env:
             target=self._sweep_then_schedule, args=(self.tablets.orphan_sweep(),), name="OrphanSweep", daemon=True
         )
         self.engine = QueryEngine(self.catalog, self.tablets, self.users, self.txns)
+        self.engine.snapshots = SnapshotScanner(self.repos, snapshot_cache)
         self.executor = TaskExecutor()
         job_ctx = JobContext(
             self.catalog,

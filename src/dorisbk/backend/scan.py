@@ -32,6 +32,15 @@ class ScanPlan:
     files: list[str] = field(default_factory=list)
     db_name: str = ""
     index_name: str = ""  # the index the planner reads: the table's own, or a materialized view's
+    # gives back what the files are held by when they are not the tablet store's (a snapshot's cached copies)
+    lease: Callable[[], None] | None = None
+
+    def release(self, store: TabletStore) -> None:
+        """Let go of the files once the query has read them."""
+        if self.lease is not None:
+            self.lease()
+        else:
+            store.release(self.files)
 
     @property
     def description(self) -> str:

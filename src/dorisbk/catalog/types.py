@@ -105,6 +105,29 @@ class ColumnType:
             return ColumnType(base, scale=args[0], field=field)
         return ColumnType(base, field=field)
 
+    def check(self) -> None:
+        """Raise unless this is a type ``of`` could have made: a known name, integer parameters in range, the
+        element types its kind takes. A type read from a repository (a snapshot's meta) is data: its
+        parameters become SQL (``DECIMAL(p, s)``) only once checked."""
+
+        def fits(value: object, low: int, high: int) -> bool:
+            return value is None or (type(value) is int and low <= value <= high)
+
+        items = {"STRUCT": len(self.items), **_ITEMS}.get(self.name, 0) if isinstance(self.name, str) else -1
+        known = (
+            self.name in _DUCK
+            and isinstance(self.field, str)
+            and fits(self.length, 1, 65533)
+            and fits(self.precision, 1, 38)
+            and fits(self.scale, 0, 38)
+            and (self.name not in ("DECIMAL", "DECIMALV3") or None not in (self.precision, self.scale))
+            and len(self.items) == items
+        )
+        if not known:
+            raise DorisError(f"invalid column type: {self.name!r}")
+        for item in self.items:
+            item.check()
+
     def sql(self) -> str:
         """The type as SHOW CREATE TABLE and DESC print it."""
         if self.name == "STRUCT":

@@ -2,9 +2,10 @@
 
 Every tree a client sends (and every stored view, expanded) is checked node by node before any
 DuckDB SQL is written from it: each node kind must be one a Doris SELECT has, each function call
-must name a function Doris has, and the one table function is ``numbers``. DuckDB's own table
-functions (``read_text``, ``query``, ``glob``...), its logging and settings functions and its
-file-reading syntax are not on the list, wherever they stand (LATERAL, subqueries, CTEs, views).
+must name a function Doris has, and the table functions are ``numbers`` and ``snapshot`` (a backup
+read in place). DuckDB's own table functions (``read_text``, ``query``, ``glob``...), its logging and
+settings functions and its file-reading syntax are not on the list, wherever they stand (LATERAL,
+subqueries, CTEs, views).
 DuckDB is also locked to the data dir (``backend/duck.py``); either layer alone keeps a query
 off the host.
 """
@@ -88,8 +89,8 @@ DORIS_FUNCTIONS = frozenset(
 )
 
 # Doris's table-valued functions dorisbk answers (``FROM numbers("number" = "10")``; the metadata ones,
-# ``jobs("type" = "backup")`` and ``tasks(...)``, by sql.info_schema).
-TABLE_FUNCTIONS = frozenset({"numbers", "jobs", "tasks"})
+# ``jobs("type" = "backup")`` and ``tasks(...)``, by sql.info_schema), and ``snapshot`` (a backed-up table).
+TABLE_FUNCTIONS = frozenset({"numbers", "jobs", "tasks", "snapshot"})
 
 # The node kinds of a Doris query that are not function calls (exp.Struct: the ``{'k': v}`` map literal;
 # exp.ColumnDef: a field of a STRUCT type).
@@ -148,7 +149,7 @@ def check(tree: exp.Expression) -> None:
         elif not isinstance(node, SYNTAX):
             raise ParseError(f"Syntax error: {node.key.upper()} is not supported")
         if isinstance(node, exp.Table) and not isinstance(node.this, (exp.Identifier, exp.Anonymous)):
-            raise ParseError("Syntax error: a table reference must be a name or numbers(...)")
+            raise ParseError("Syntax error: a table reference must be a name, numbers(...) or snapshot(...)")
 
 
 def duckdb_sql(tree: exp.Expression) -> str:

@@ -2,7 +2,9 @@
 
 Each table reference becomes a subquery over the files of its visible versions (merged by
 key model), with partitions pruned by the WHERE conjuncts on the partition column; views
-are expanded from their stored SQL; ``numbers("number" = "N")`` becomes DuckDB's ``range``.
+are expanded from their stored SQL; ``numbers("number" = "N")`` becomes DuckDB's ``range``;
+``snapshot("repository" = ..., "label" = ..., "table" = ...)`` is a scan of a backed-up table, read
+in place (``SnapshotSource``).
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import datetime as dt
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import duckdb
 import sqlglot
@@ -23,7 +26,7 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.tokens import TokenType
 
 from dorisbk import interrupt
-from dorisbk.auth.users import UserManager, require
+from dorisbk.auth.users import UserManager, require, require_admin
 from dorisbk.backend import duck
 from dorisbk.backend.delete import Deleter
 from dorisbk.backend.load import Loader
@@ -61,9 +64,23 @@ class Planned:
     def prepare(self, cur: duckdb.DuckDBPyConnection) -> None:
         create_views(cur, self.views)
 
-    @property
-    def files(self) -> list[str]:
-        return [f for s in self.scans for f in s.files]
+    def release(self, store: TabletStore) -> None:
+        """Let go of the files the scans hold (``QueryEngine.held``)."""
+        for scan in self.scans:
+            scan.release(store)
+
+
+@dataclass
+class _Planning:
+    """What planning one query gathers: the index each table reference reads, the scans of its
+    ``snapshot(...)`` references (planned before lowering, which types their columns), and the scans
+    its SQL reads, in the order their views are named."""
+
+    plan_id: str
+    check_priv: bool
+    indexes: dict[int, str] = field(default_factory=dict)
+    snapshots: dict[int, ScanPlan] = field(default_factory=dict)
+    scans: list[ScanPlan] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -208,6 +225,22 @@ def _reference_of(column: exp.Column, default_db: str | None) -> exp.Table | Non
     return None
 
 
+def _named_table(target: exp.Table, verb: str) -> None:
+    """A statement that writes names a table, not a table function (``snapshot(...)`` is read-only)."""
+    if isinstance(target.this, exp.Anonymous):
+        raise ParseError(f"Syntax error: {verb} takes a table, not the table function {target.this.name}()")
+
+
+def _function_params(func: exp.Anonymous, usage: str) -> dict[str, str]:
+    """A table function's ``"key" = "value"`` parameters, keys lower-cased (Doris's TVF properties)."""
+    params: dict[str, str] = {}
+    for arg in func.expressions:
+        if not isinstance(arg, exp.EQ) or not isinstance(arg.expression, exp.Literal):
+            raise DorisError(usage)
+        params[arg.this.name.lower()] = arg.expression.name
+    return params
+
+
 def _reading_select(table: exp.Table) -> exp.Select | None:
     """The SELECT whose FROM is this table reference (what a materialized view may answer)."""
     select = table.parent.parent if isinstance(table.parent, exp.From) else None
@@ -219,6 +252,13 @@ def _scan_name(plan_id: str, index: int) -> str:
     return f"__dorisbk_scan_{plan_id}_{index}"
 
 
+class SnapshotSource(Protocol):
+    """What answers ``FROM snapshot(...)`` (``jobs/snapshot_scan.py``, given by the Env): the scan of a
+    backed-up table, its files held until the scan's ``release``."""
+
+    def scan(self, params: Mapping[str, str]) -> ScanPlan: ...
+
+
 class QueryEngine:
     """Plans and runs queries and loads for one Env."""
 
@@ -228,26 +268,29 @@ class QueryEngine:
         self.users = users
         self.loader = Loader(catalog, store, txns)
         self.deleter = Deleter(catalog, store)
+        self.snapshots: SnapshotSource | None = None
 
     # ---- planning
     def plan(self, ctx: SessionContext, expression: exp.Expression, check_priv: bool = True) -> Planned:
         """The DuckDB SQL of a query, its scans' files leased: the caller reads them inside ``held``."""
         allowlist.check(expression)
-        indexes: dict[int, str] = {}
         tree = fulltext.rewrite(expression.copy())
         qualify_db_columns(tree, ctx.db)
         _drop_select_modifiers(tree)
-        tree = self._lower(ctx, tree, indexes)
-        scans: list[ScanPlan] = []
-        plan_id = uuid.uuid4().hex[:12]
+        planning = _Planning(uuid.uuid4().hex[:12], check_priv)
         try:
-            self._rewrite(ctx, tree, scans, check_priv, plan_id, indexes, depth=0)
+            tree = self._lower(ctx, tree, planning)
+            self._rewrite(ctx, tree, planning, depth=0)
             sql = allowlist.duckdb_sql(tree)
-            views = tuple((_scan_name(plan_id, i), scan_sql(scan)) for i, scan in enumerate(scans))
+            views = tuple((_scan_name(planning.plan_id, i), scan_sql(scan)) for i, scan in enumerate(planning.scans))
         except BaseException:
-            self.store.release(f for scan in scans for f in scan.files)
+            for scan in planning.scans:
+                scan.release(self.store)
             raise
-        return Planned(sql, scans, views)
+        finally:
+            for scan in planning.snapshots.values():  # planned, and not read after all
+                scan.release(self.store)
+        return Planned(sql, planning.scans, views)
 
     @contextlib.contextmanager
     def held(self, planned: Planned) -> Iterator[Planned]:
@@ -255,23 +298,23 @@ class QueryEngine:
         try:
             yield planned
         finally:
-            self.store.release(planned.files)
+            planned.release(self.store)
 
-    def _rewrite(
-        self,
-        ctx: SessionContext,
-        tree: exp.Expression,
-        scans: list[ScanPlan],
-        check_priv: bool,
-        plan_id: str,
-        indexes: dict[int, str],
-        depth: int,
-    ) -> None:
+    def _rewrite(self, ctx: SessionContext, tree: exp.Expression, planning: _Planning, depth: int) -> None:
         if depth > MAX_VIEW_DEPTH:
             raise DorisError("View nesting is too deep")
+        scans, check_priv, plan_id = planning.scans, planning.check_priv, planning.plan_id
         for table in list(tree.find_all(exp.Table)):
             if isinstance(table.this, exp.Anonymous):
-                table.replace(self._table_function(table))
+                if table.this.name.lower() == "snapshot":  # planned by _lower, unless lowering copied the node
+                    scans.append(planning.snapshots.pop(id(table), None) or self._snapshot(ctx, table, check_priv))
+                    sub = exp.Table(
+                        this=exp.to_identifier(_scan_name(plan_id, len(scans) - 1), quoted=True),
+                        alias=exp.TableAlias(this=exp.to_identifier(table.alias or "snapshot")),
+                    )
+                    table.replace(sub)
+                else:
+                    table.replace(self._table_function(table))
                 continue
             if not table.db and _names_cte_in_scope(table):
                 continue
@@ -299,8 +342,8 @@ class QueryEngine:
                     name_projections(inner, target.view_sql)
                 qualify_db_columns(inner, db_name)
                 view_ctx = SessionContext(ctx.user, db_name, ctx.connection_id, time_zone=ctx.time_zone)
-                inner = self._lower(view_ctx, inner, indexes)
-                self._rewrite(view_ctx, inner, scans, check_priv, plan_id, indexes, depth + 1)
+                inner = self._lower(view_ctx, inner, planning)
+                self._rewrite(view_ctx, inner, planning, depth + 1)
                 sub = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(alias)))
             else:
                 keep = self._pruner(target, table, alias)
@@ -310,7 +353,7 @@ class QueryEngine:
                     keep = _named_partitions(table, known, keep)
                 scan = plan_scan(self.catalog, self.store, target, keep)
                 scan.db_name = db.name
-                scan.index_name = indexes.get(id(table), scan.table.name)
+                scan.index_name = planning.indexes.get(id(table), scan.table.name)
                 scans.append(scan)
                 # the scan is read through a view of its own (``Planned.prepare``): no long file lists in the tree
                 sub = exp.Table(
@@ -319,12 +362,17 @@ class QueryEngine:
                 )
             table.replace(sub)
 
-    def _lower(self, ctx: SessionContext, tree: exp.Expression, indexes: dict[int, str]) -> exp.Expression:
+    def _lower(self, ctx: SessionContext, tree: exp.Expression, planning: _Planning) -> exp.Expression:
         """Doris's functions and casts on ``tree``, typed by the columns of the tables it reads. The index
         each table reference reads (a materialized view that answers its SELECT) is chosen first, into
-        ``indexes``: views are matched against the query as the user wrote it."""
+        ``planning.indexes``: views are matched against the query as the user wrote it; the scan of each
+        ``snapshot(...)`` too, into ``planning.snapshots``: its columns are the backed-up table's."""
         tables: dict[str, Table] = {}
         for ref in tree.find_all(exp.Table):
+            if isinstance(ref.this, exp.Anonymous) and ref.this.name.lower() == "snapshot":
+                scan = planning.snapshots[id(ref)] = self._snapshot(ctx, ref, planning.check_priv)
+                tables[(ref.alias or "snapshot").lower()] = scan.table
+                continue
             db_name = ref.db or ctx.db
             if isinstance(ref.this, exp.Anonymous) or not db_name:
                 continue
@@ -332,7 +380,7 @@ class QueryEngine:
             target = self.catalog.find_table(db, ref.name) if db is not None else None
             if target is not None and target.kind != "VIEW":
                 tables[(ref.alias or ref.name).lower()] = target
-                indexes[id(ref)] = materialized_view.choose_index(target, _reading_select(ref))
+                planning.indexes[id(ref)] = materialized_view.choose_index(target, _reading_select(ref))
 
         def column_kind(column: exp.Column) -> Kind:
             candidates = [tables.get(column.table.lower())] if column.table else list(tables.values())
@@ -346,17 +394,21 @@ class QueryEngine:
         name = func.name.lower()
         if name != "numbers":
             raise DorisError(f"Unknown table function: {func.name}")
-        params: dict[str, str] = {}
-        for arg in func.expressions:
-            if not isinstance(arg, exp.EQ):
-                raise DorisError('numbers() takes "number" = "N"')
-            params[arg.this.name.lower()] = arg.expression.name
-        count = params.get("number")
+        count = _function_params(func, 'numbers() takes "number" = "N"').get("number")
         if count is None or not count.strip().isdigit():
             raise DorisError('numbers() needs a non-negative "number" parameter')
         alias = table.alias or "numbers"
         inner = sqlglot.parse_one(f"SELECT range AS number FROM range({int(count)})", read=WRITE)
         return exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(alias)))
+
+    def _snapshot(self, ctx: SessionContext, table: exp.Table, check_priv: bool) -> ScanPlan:
+        """The scan of ``snapshot("repository" = "r", "label" = "l", "table" = "t", ...)``: a backed-up table
+        read in place, as a live table is; ADMIN only, as every backup statement."""
+        if check_priv:
+            require_admin(self.users.require(ctx.user))
+        if self.snapshots is None:
+            raise DorisError(f"Unknown table function: {table.this.name}")
+        return self.snapshots.scan(_function_params(table.this, 'snapshot() takes "key" = "value" parameters'))
 
     def _pruner(self, target: Table, ref: exp.Table, alias: str):  # type: ignore[no-untyped-def]
         """A partition filter from WHERE conjuncts comparing the partition column with literals."""
@@ -534,7 +586,7 @@ class QueryEngine:
         if not isinstance(expression, QUERY_TYPES):
             raise ParseError(f"Syntax error: EXPLAIN takes a query, not '{expression.sql(dialect=READ)[:40]}'")
         planned = self.plan(ctx, expression)
-        self.store.release(planned.files)  # EXPLAIN reads no file
+        planned.release(self.store)  # EXPLAIN reads no file
         lines = ["PLAN FRAGMENT 0", f"  DUCKDB SQL: {planned.sql[:2000]}"]
         # a scan's view reads rowset files: where they live on this machine is not the client's to see
         lines += [f"  VIEW {name}: scan {i}" for i, (name, _sql) in enumerate(planned.views)]
@@ -628,6 +680,7 @@ class QueryEngine:
         target = expression.this
         if not isinstance(target, exp.Table) or expression.args.get("using"):
             raise DorisError("DELETE ... USING is not supported by dorisbk", code=1235)
+        _named_table(target, "DELETE")
         db_name = target.db or ctx.current_db()
         table = self.catalog.find_table(self.catalog.db(db_name), target.name)
         if table is None:
@@ -735,6 +788,7 @@ class QueryEngine:
             raise DorisError("UPDATE ... FROM is not supported by dorisbk", code=1235)
         if target.args.get("partition") is not None:  # Doris's UPDATE names no partitions
             raise ParseError("Syntax error: UPDATE does not take PARTITION")
+        _named_table(target, "UPDATE")
         db_name = target.db or ctx.current_db()
         table = self.catalog.find_table(self.catalog.db(db_name), target.name)
         if table is None:
@@ -848,7 +902,7 @@ class RowStream:
             self._cur = None
         if not self._released:
             self._released = True
-            self.store.release(self.planned.files)
+            self.planned.release(self.store)
 
     @contextlib.contextmanager
     def _errors(self) -> Iterator[None]:
