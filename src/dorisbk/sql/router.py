@@ -349,7 +349,7 @@ class Router:
         if isinstance(stmt, materialized_view.STATEMENTS):
             materialized_view.execute(self.env, ctx, stmt)
             return None
-        if isinstance(stmt, (s.CreateUserStmt, s.DropUserStmt, s.SetPasswordStmt, s.GrantStmt)):
+        if isinstance(stmt, account.STATEMENTS):
             account.execute(self.env, ctx, stmt)
             return None
         catalog_ddl.execute(self.env, ctx, stmt)
