@@ -18,7 +18,7 @@ import pytest
 from tests.dorisbk_server import DorisbkServer
 from tests.jobkit import described, doris_err, pause, q, restart, snapshot_dir
 from tests.sqlhelp import dicts, expect_error
-from tests.test_backup_support import COL, backup_row, wait_backup
+from tests.test_backup_support import COL, backup_row, sql_statements, wait_backup
 from tests.test_restore_support import restore_row, wait_done, wait_state
 
 REPO = "grepo"
@@ -232,3 +232,34 @@ def test_one_global_job_at_a_time_and_both_resume_after_a_restart(fresh_server: 
         assert (done["JobId"], done["State"], done["Status"]) == (job_id, "FINISHED", "[OK]")
         assert restore_row(conn, GLOBAL, "g_restart") == done
     assert can_login(srv, "gr", "gr-pw")
+
+
+def test_backup_global_example(srv: DorisbkServer, root, tmp_path: Path) -> None:
+    """examples/backup_global.sql runs as its comments say, against a repository in a temp dir."""
+    text = (Path(__file__).resolve().parents[1] / "examples" / "backup_global.sql").read_text()
+    text = text.replace("file:///tmp/dorisbk-global-example-repo", f"file://{tmp_path}")
+    stamp = ""
+    for sql in sql_statements(text):
+        if sql.startswith("RESTORE GLOBAL"):
+            sql = sql.replace("2024-05-21-10-00-00", stamp)
+            assert not can_login(srv, "example_loader", "loader-password")
+        found = q(root, sql)
+        if sql.startswith("SHOW BACKUP"):  # "wait: State FINISHED"
+            row = wait_backup(root, GLOBAL, "accounts_20240521", ("FINISHED", "CANCELLED"))
+            assert (row[COL["State"]], row[COL["DbName"]], row[COL["BackupObjs"]]) == (
+                "FINISHED",
+                GLOBAL,
+                "[privilege]",
+            )
+        elif sql.startswith("SHOW SNAPSHOT"):  # "use: the Timestamp"
+            stamp = found[0][1]
+        elif sql.startswith("SHOW RESTORE"):  # "wait: State FINISHED, Status [OK]"
+            assert (wait_done(root, GLOBAL)["Status"]) == "[OK]"
+        elif sql.startswith("SHOW GRANTS"):
+            grants = dicts(root, sql)[0]
+            assert grants["Roles"] == "example_reader"
+            assert grants["DatabasePrivs"] == "internal.example_global: Load_priv"
+            with srv.connect(user="example_loader", password="loader-password") as conn:
+                q(conn, "INSERT INTO example_global.orders VALUES (1, 9.50)")
+                assert q(conn, "SELECT COUNT(*) FROM example_global.orders") == [(1,)]
+    assert "example_global" not in [r[0] for r in q(root, "SHOW DATABASES")]
