@@ -263,3 +263,19 @@ def test_backup_global_example(srv: DorisbkServer, root, tmp_path: Path) -> None
                 q(conn, "INSERT INTO example_global.orders VALUES (1, 9.50)")
                 assert q(conn, "SELECT COUNT(*) FROM example_global.orders") == [(1,)]
     assert "example_global" not in [r[0] for r in q(root, "SHOW DATABASES")]
+
+
+def test_cancel_and_check_a_global_job(srv: DorisbkServer, root) -> None:
+    pause(root, "PENDING")
+    try:
+        q(root, f"BACKUP GLOBAL SNAPSHOT g_cancel TO {REPO}")
+        q(root, f"CANCEL BACKUP FROM {GLOBAL}")
+    finally:
+        pause(root)
+    row = wait_backup(root, GLOBAL, "g_cancel", ("CANCELLED",))
+    assert row[COL["Status"]] == "[COMMON_ERROR, msg: user cancelled]"
+    assert q(root, f"SHOW SNAPSHOT ON {REPO} WHERE SNAPSHOT = 'g_cancel'") == []
+    names, found = described(root, f"ADMIN CHECK SNAPSHOT g_users FROM {REPO}")
+    assert dict(zip(names, found[-1], strict=True))["Status"] == "OK", found  # a global snapshot has no files
+    listed = q(root, "SELECT SNAPSHOT, DB_NAME FROM information_schema.repository_snapshots WHERE SNAPSHOT = 'g_users'")
+    assert listed == [("g_users", GLOBAL)]
