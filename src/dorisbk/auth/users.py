@@ -286,7 +286,7 @@ class UserManager:
             holder: User | Role = self.roles[self._existing_role(name)] if role else self._stored(name)
             if role and name in BUILTIN_ROLES:
                 raise DorisError(f"Can not grant or revoke privileges of role {name}")
-            grants = _granted(holder.grants, privs, _target(target), revoke, f"'{name}'@'%'", ".".join(target))
+            grants = _granted(holder.grants, privs, target, revoke, f"'{name}'@'%'")
             if isinstance(holder, Role):
                 self._save_role(dataclasses.replace(holder, grants=grants))
             else:
@@ -303,10 +303,10 @@ def _is_hex(text: str) -> bool:
     return all(c in "0123456789abcdefABCDEF" for c in text)
 
 
-def _granted(
-    current: list[Grant], privs: tuple[str, ...], wanted: Grant, revoke: bool, grantee: str, target: str
-) -> list[Grant]:
-    """A holder's grants after GRANT (or REVOKE) of ``privs`` on ``wanted``'s object."""
+def granted_privileges(privs: tuple[str, ...], target: tuple[str, ...]) -> tuple[Grant, list[str]]:
+    """What ``GRANT privs ON target`` grants: the object (an empty Grant) and the privileges, Doris's checks
+    of both passed."""
+    wanted = _target(target)
     expanded: list[str] = []
     for p in privs:
         if p == "ALL":
@@ -318,6 +318,14 @@ def _granted(
         if priv in GLOBAL_ONLY and wanted.level != "GLOBAL":
             raise DorisError("ADMIN_PRIV and NODE_PRIV can only be granted/revoke on/from global level")
         expanded.append(priv)
+    return wanted, expanded
+
+
+def _granted(
+    current: list[Grant], privs: tuple[str, ...], target: tuple[str, ...], revoke: bool, grantee: str
+) -> list[Grant]:
+    """A holder's grants after GRANT (or REVOKE) of ``privs`` on ``target``."""
+    wanted, expanded = granted_privileges(privs, target)
     grants = [dataclasses.replace(g, privs=list(g.privs)) for g in current]
     same = next(
         (g for g in grants if (g.level, g.ctl, g.db, g.tbl) == (wanted.level, wanted.ctl, wanted.db, wanted.tbl)),
@@ -325,7 +333,7 @@ def _granted(
     )
     if revoke:
         if same is None:
-            raise DorisError(f"There is no such grant defined for {grantee} on {target}")
+            raise DorisError(f"There is no such grant defined for {grantee} on {'.'.join(target)}")
         same.privs = [p for p in same.privs if p not in expanded]
         return [g for g in grants if g.privs]
     if same is None:

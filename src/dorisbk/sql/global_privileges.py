@@ -15,7 +15,7 @@ nor put in an error message: they hold password hashes.
 
 from __future__ import annotations
 
-from dorisbk.auth.users import BUILTIN_ROLES, BUILTIN_USERS, INTERNAL, Grant
+from dorisbk.auth.users import BUILTIN_ROLES, BUILTIN_USERS, INTERNAL, Grant, granted_privileges
 from dorisbk.env import Env
 from dorisbk.errors import DorisError
 from dorisbk.jobs.global_objects import ForbiddenStatement, GlobalDump
@@ -76,11 +76,12 @@ class PrivilegeStatements:
         for stmt in self._parsed(statements):
             account.apply(self.env, stmt)
 
-    @staticmethod
-    def _parsed(statements: list[str]) -> list[object]:
+    def _parsed(self, statements: list[str]) -> list[object]:
         """Every statement parsed and allowed, or ForbiddenStatement naming the first that is not (by its number
-        and kind: its text may hold a hash)."""
+        and kind: its text may hold a hash). A grant must be one GRANT accepts, to a user or role the statements
+        create or the server has, so that replaying them all succeeds."""
         parsed = []
+        users, roles = set(self.env.users.users), set(self.env.users.roles)
         for number, text in enumerate(statements, start=1):
             where = f"statement {number} of the snapshot's privileges"
             try:
@@ -92,9 +93,22 @@ class PrivilegeStatements:
                 raise ForbiddenStatement(f"{where} is a {kind}: only CREATE USER, CREATE ROLE and GRANT are replayed")
             if isinstance(stmt, s.CreateUserStmt) and stmt.password and not stmt.password_is_hash:
                 raise ForbiddenStatement(f"{where} gives a password in clear text: only its hash is replayed")
-            users, roles = _touched(stmt)
-            if users & set(BUILTIN_USERS) or roles & set(BUILTIN_ROLES):
+            touched_users, touched_roles = _touched(stmt)
+            if touched_users & set(BUILTIN_USERS) or touched_roles & set(BUILTIN_ROLES):
                 raise ForbiddenStatement(f"{where} changes a built-in user or role, which a restore never does")
+            if isinstance(stmt, s.CreateUserStmt):
+                users.add(stmt.user.name)
+            elif isinstance(stmt, s.CreateRoleStmt):
+                roles.add(stmt.name)
+            else:
+                unknown = sorted((touched_users - users) | (touched_roles - roles))
+                if unknown:
+                    raise ForbiddenStatement(f"{where} grants to or of {unknown[0]}, which is neither created nor here")
+            if isinstance(stmt, s.GrantStmt):
+                try:
+                    granted_privileges(stmt.privileges, stmt.target)
+                except DorisError as exc:
+                    raise ForbiddenStatement(f"{where} can not be granted: {exc.message}") from None
             parsed.append(stmt)
         return parsed
 
