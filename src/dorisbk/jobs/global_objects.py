@@ -62,9 +62,6 @@ class GlobalObjectStore(Protocol):
         """Carry the statements out (after ``check``); doing it twice changes nothing more."""
 
 
-GlobalObjectStores = Mapping[GlobalObject, GlobalObjectStore]
-
-
 def chosen(props: Mapping[str, str], prefix: str) -> list[GlobalObject]:
     """The kinds a BACKUP GLOBAL (``backup_*``) or RESTORE GLOBAL (``reserve_*``) asks for: those set true,
     or without any set true every kind not set false. Asking for a kind dorisbk does not have is refused;
