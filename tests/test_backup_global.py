@@ -146,8 +146,10 @@ def test_an_existing_user_keeps_its_password_and_gains_the_snapshot_grants(srv: 
         ("g_root", lambda sqls: [*sqls, "GRANT SELECT_PRIV ON *.*.* TO root"], "changes a built-in user or role"),
         ("g_clear", lambda sqls: [*sqls, "CREATE USER evil IDENTIFIED BY 'plain'"], "gives a password in clear text"),
         ("g_two", lambda sqls: [*sqls, "GRANT SELECT_PRIV ON *.*.* TO x; DROP DATABASE gdb"], "is not a statement"),
-        ("g_ctl", lambda sqls: [*sqls, "GRANT SELECT_PRIV ON hive.db.* TO gt"], "can not be granted: Unknown catalog"),
+        ("g_ctl", lambda sqls: [*sqls, "GRANT SELECT_PRIV ON hive.db.* TO gt"], "is refused: Unknown catalog"),
         ("g_ghost", lambda sqls: [*sqls, "GRANT 'ghost' TO gt"], "grants to or of ghost, which is neither created"),
+        ("g_hash", lambda sqls: [*sqls, "CREATE USER ev IDENTIFIED BY PASSWORD '*12'"], "is refused: Password hash"),
+        ("g_admin", lambda sqls: [*sqls, "CREATE USER ev DEFAULT ROLE 'admin'"], "changes a built-in user or role"),
     ],
 )
 def test_a_tampered_statement_file_is_refused_and_nothing_replayed(

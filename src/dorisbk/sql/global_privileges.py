@@ -15,7 +15,7 @@ nor put in an error message: they hold password hashes.
 
 from __future__ import annotations
 
-from dorisbk.auth.users import BUILTIN_ROLES, BUILTIN_USERS, INTERNAL, Grant, granted_privileges
+from dorisbk.auth.users import BUILTIN_ROLES, BUILTIN_USERS, INTERNAL, Grant, check_hash, granted_privileges
 from dorisbk.env import Env
 from dorisbk.errors import DorisError
 from dorisbk.jobs.global_objects import ForbiddenStatement, GlobalDump
@@ -100,24 +100,31 @@ class PrivilegeStatements:
                 users.add(stmt.user.name)
             elif isinstance(stmt, s.CreateRoleStmt):
                 roles.add(stmt.name)
-            else:
-                unknown = sorted((touched_users - users) | (touched_roles - roles))
-                if unknown:
-                    raise ForbiddenStatement(f"{where} grants to or of {unknown[0]}, which is neither created nor here")
-            if isinstance(stmt, s.GrantStmt):
-                try:
-                    granted_privileges(stmt.privileges, stmt.target)
-                except DorisError as exc:
-                    raise ForbiddenStatement(f"{where} can not be granted: {exc.message}") from None
+            unknown = sorted((touched_users - users) | (touched_roles - roles))
+            if unknown:
+                raise ForbiddenStatement(f"{where} grants to or of {unknown[0]}, which is neither created nor here")
+            try:
+                _check_values(stmt)
+            except DorisError as exc:
+                raise ForbiddenStatement(f"{where} is refused: {exc.message}") from None
             parsed.append(stmt)
         return parsed
+
+
+def _check_values(stmt: object) -> None:
+    """What CREATE USER and GRANT would refuse of a statement's values (a malformed hash, an unknown privilege
+    or catalog), checked before anything is replayed."""
+    if isinstance(stmt, s.CreateUserStmt) and stmt.password:
+        check_hash(stmt.password)
+    if isinstance(stmt, s.GrantStmt):
+        granted_privileges(stmt.privileges, stmt.target)
 
 
 def _touched(stmt: object) -> tuple[set[str], set[str]]:
     """The users and the roles a replayed statement creates or changes (or, GRANT 'role', hands out)."""
     match stmt:
-        case s.CreateUserStmt(user=user):
-            return {user.name}, set()
+        case s.CreateUserStmt(user=user, default_role=role):
+            return {user.name}, {role} if role else set()
         case s.CreateRoleStmt(name=name):
             return set(), {name}
         case s.GrantStmt(role=str(role)):
