@@ -4,6 +4,7 @@ the example backup timestamp replaced by the real one."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,9 @@ from tests.dorisbk_server import DorisbkServer
 from tests.s3server import S3Server, s3_server
 
 DONE = ("FINISHED", "CANCELLED")
+GLOBAL_JOBS = "__internal_schema"
+# the label a RESTORE example restores, whose timestamp replaces EXAMPLE_BACKUP_TIMESTAMP
+RESTORED_LABEL = re.compile(r"RESTORE\s+(?:GLOBAL\s+)?SNAPSHOT\s+(?:\w+\.)?(\w+)", re.IGNORECASE)
 PAUSE = {"CANCEL-BACKUP": "BACKUP:PENDING", "CANCEL-RESTORE": "RESTORE:PENDING"}
 
 
@@ -39,7 +43,11 @@ def q(conn: pymysql.connections.Connection, sql: str) -> list[dict]:
 
 
 def jobs(conn: pymysql.connections.Connection) -> list[dict]:
-    return q(conn, f"SHOW BACKUP FROM {EXAMPLE_DATABASE}") + q(conn, f"SHOW RESTORE FROM {EXAMPLE_DATABASE}")
+    """The jobs of the example database and the global ones (BACKUP / RESTORE GLOBAL)."""
+    found = []
+    for db in (EXAMPLE_DATABASE, GLOBAL_JOBS):
+        found += q(conn, f"SHOW BACKUP FROM {db}") + q(conn, f"SHOW RESTORE FROM {db}")
+    return found
 
 
 def wait_for_jobs(conn: pymysql.connections.Connection, timeout: float = 60.0) -> list[dict]:
@@ -71,7 +79,7 @@ def substitutions(tmp: Path, s3: S3Server) -> dict[str, str]:
 def test_every_help_example_runs(server: DorisbkServer, s3: S3Server, tmp_path: Path) -> None:
     module = get_help_module()
     replace = substitutions(tmp_path, s3)
-    timestamp: str | None = None
+    timestamps: dict[str, str] = {}
     ran = 0
     with server.connect() as conn:
         q(conn, 'ADMIN SET FRONTEND CONFIG ("backup_handler_update_interval_millis" = "50")')
@@ -85,12 +93,14 @@ def test_every_help_example_runs(server: DorisbkServer, s3: S3Server, tmp_path: 
                 if not statement.upper().startswith("CANCEL"):
                     wait_for_jobs(conn)
                 if EXAMPLE_BACKUP_TIMESTAMP in statement:
-                    if timestamp is None:
-                        where = 'WHERE SNAPSHOT = "example_snapshot"'
+                    restored = RESTORED_LABEL.search(statement)
+                    label = restored.group(1) if restored else "example_snapshot"
+                    if label not in timestamps:
+                        where = f'WHERE SNAPSHOT = "{label}"'
                         snapshots = q(conn, f"SHOW SNAPSHOT ON {EXAMPLE_REPOSITORY} {where}")
                         assert len(snapshots) == 1, snapshots
-                        timestamp = snapshots[0]["Timestamp"]
-                    statement = statement.replace(EXAMPLE_BACKUP_TIMESTAMP, timestamp)
+                        timestamps[label] = snapshots[0]["Timestamp"]
+                    statement = statement.replace(EXAMPLE_BACKUP_TIMESTAMP, timestamps[label])
                 try:
                     q(conn, statement)
                 except pymysql.MySQLError as exc:

@@ -190,3 +190,29 @@ def test_mysql_cli_login_errors(server: DorisbkServer, root) -> None:
     assert out.returncode == 0, out.stderr
     out = mysql_cli(server.port, "SELECT 1;\n", user="cliuser", password="bad")
     assert "ERROR 1045 (28000)" in out.stderr and "'cliuser'@" in out.stderr, out.stderr
+
+
+def test_roles_grant_their_privileges_to_their_users(server: DorisbkServer, root) -> None:
+    rows(root, "CREATE ROLE reader")
+    expect_error(root, "CREATE ROLE reader", 1396, "already exists")
+    rows(root, "CREATE ROLE IF NOT EXISTS reader")
+    expect_error(root, "CREATE ROLE admin", 1396)
+    rows(root, "GRANT SELECT_PRIV ON users_db.* TO ROLE 'reader'")
+    rows(root, "CREATE USER erin IDENTIFIED BY 'epw'")
+    with server.connect(user="erin", password="epw") as c:
+        expect_error(c, "SELECT v FROM users_db.t", 1142)
+    rows(root, "GRANT 'reader' TO erin")
+    expect_error(root, "GRANT 'nosuch' TO erin", 1396, "does not exist")
+    assert dicts(root, "SHOW GRANTS FOR erin")[0]["Roles"] == "reader"
+    role = next(r for r in dicts(root, "SHOW ROLES") if r["Name"] == "reader")
+    assert role["Users"] == "'erin'@'%'" and role["DatabasePrivs"] == "internal.users_db: Select_priv"
+    with server.connect(user="erin", password="epw") as c:
+        assert 10 in [r[0] for r in rows(c, "SELECT v FROM users_db.t")]
+        expect_error(c, "CREATE ROLE r2", 1227)
+    rows(root, "REVOKE SELECT_PRIV ON users_db.* FROM ROLE 'reader'")
+    with server.connect(user="erin", password="epw") as c:
+        expect_error(c, "SELECT v FROM users_db.t", 1142)
+    rows(root, "DROP ROLE reader")
+    assert dicts(root, "SHOW GRANTS FOR erin")[0]["Roles"] == ""
+    expect_error(root, "DROP ROLE reader", 1396)
+    rows(root, "DROP ROLE IF EXISTS reader")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from dorisbk import memory
 from dorisbk.errors import DorisError
+from dorisbk.jobs.global_objects import GLOBAL_DB_ID
 from dorisbk.jobs.status import OK, Status
 from dorisbk.jobs.task_tracker import TaskTracker
 
@@ -57,6 +58,11 @@ class AbstractJob:
     @property
     def done(self) -> bool:
         return self.state in self.TERMINAL
+
+    @property
+    def is_global(self) -> bool:
+        """BACKUP / RESTORE GLOBAL: a job of no database, listed under the pseudo database of global jobs."""
+        return self.db_id == GLOBAL_DB_ID
 
     def to_dict(self) -> dict[str, Any]:
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if not f.name.startswith("_")}

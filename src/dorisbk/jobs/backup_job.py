@@ -37,6 +37,7 @@ from dorisbk.jobs.backup_tablets import (
     encode_targets,
 )
 from dorisbk.jobs.context import JobContext
+from dorisbk.jobs.global_objects import GlobalObject
 from dorisbk.jobs.status import Status
 from dorisbk.jobs.transfer import UploadItem, UploadTask, batches
 from dorisbk.storage.layout import with_checksum
@@ -98,6 +99,7 @@ class BackupJob(AbstractJob):
     meta: dict[str, Any] = field(default_factory=dict)
     previous_labels: list[str] = field(default_factory=list)
     ttl_seconds: int = 0  # the ``ttl`` property; 0: the snapshot never expires
+    global_objects: list[str] = field(default_factory=list)  # BACKUP GLOBAL: the kinds it backs up
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -131,8 +133,9 @@ class BackupJob(AbstractJob):
 
     # ---- scheduler entry points
     def steps(self) -> Mapping[StrEnum, Callable[[JobContext], None]]:
+        pending = self.prepare_global_objects if self.is_global else self.prepare_and_send_snapshot_task
         return {
-            BackupJobState.PENDING: self.prepare_and_send_snapshot_task,
+            BackupJobState.PENDING: pending,
             BackupJobState.SNAPSHOTING: self.waiting_all_snapshots_finished,
             BackupJobState.UPLOAD_SNAPSHOT: self.upload_snapshot,
             BackupJobState.UPLOADING: self.waiting_all_uploading_finished,
@@ -248,6 +251,18 @@ class BackupJob(AbstractJob):
                     self._tasks.submit(ctx.executor, task)
         self.state = BackupJobState.SNAPSHOTING
 
+    def prepare_global_objects(self, ctx: JobContext) -> None:
+        """BACKUP GLOBAL's PENDING: the statements that recreate each kind of object, kept in ``__meta``; there
+        are no tablets, so the job goes on to write its meta and info files."""
+        statements: dict[str, list[str]] = {}
+        names: dict[str, dict[str, list[str]]] = {}
+        for kind in self.global_objects:
+            dump = ctx.global_store(GlobalObject(kind)).dump()
+            statements[kind], names[kind] = dump.statements, dump.names
+        self.meta = {"olap_tables": [], "views": [], "global_objects": statements, "global_names": names}
+        self.snapshot_finished_time = self.upload_finished_time = now_ms()
+        self.move_to(ctx, BackupJobState.SAVE_META)
+
     def waiting_all_snapshots_finished(self, ctx: JobContext) -> None:
         results = self._tasks.collect(self.task_err_msg)
         if results is None:
@@ -311,7 +326,8 @@ class BackupJob(AbstractJob):
     def save_meta_info(self, ctx: JobContext) -> None:
         job_dir = self.local_dir(ctx)
         job_dir.mkdir(parents=True, exist_ok=True)
-        (job_dir / "__meta").write_bytes(job_info.encode(self.meta))
+        meta = {k: v for k, v in self.meta.items() if k != "global_names"}  # the names go to the info file
+        (job_dir / "__meta").write_bytes(job_info.encode(meta))
         (job_dir / f"__info_{self.timestamp}").write_bytes(job_info.encode(self.job_info()))
         release_snapshots(ctx.tablets, self.job_id)
         if self.keep_on_local:  # the local job dir is the kept snapshot: nothing to upload
@@ -391,6 +407,7 @@ class BackupJob(AbstractJob):
             "tablet_snapshot_path_map": {},
             "table_commit_seq_map": {},
             **job_info.expire_fields(self.create_time, self.ttl_seconds),
+            **({"global_objects": self.meta["global_names"]} if self.is_global else {}),
         }
 
     @property
@@ -425,7 +442,8 @@ class BackupJob(AbstractJob):
         unfinished = self._tasks.unfinished_text()
         progress = self._tasks.progress_text()
         errors = self.task_err_text()
-        objs = ", ".join(f"[{_ref_text(self.db_name, r)}]" for r in self.table_refs)
+        refs = self.global_objects if self.is_global else [_ref_text(self.db_name, r) for r in self.table_refs]
+        objs = ", ".join(f"[{ref}]" for ref in refs)
         return (
             str(self.job_id),
             self.label,

@@ -12,6 +12,7 @@ from dorisbk.catalog.model import Database
 from dorisbk.config import FrontendConfig
 from dorisbk.errors import DorisError, StorageError
 from dorisbk.jobs.backup_job import KEEP_ON_LOCAL_REPO_ID, KEEP_ON_LOCAL_REPO_NAME, BackupJob
+from dorisbk.jobs.global_objects import GLOBAL_DB, chosen
 from dorisbk.jobs.request import JobRequest
 
 if TYPE_CHECKING:
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 LABEL = re.compile(r"^[-_A-Za-z0-9:]+$")
 MIN_TIMEOUT_S = 600
 _PROPERTIES = ("type", "timeout", "content", "ttl")
+_GLOBAL_PROPERTIES = ("timeout", "backup_privilege", "backup_catalog", "backup_workload_group")
 
 
 class TtlUnit(IntEnum):
@@ -80,6 +82,8 @@ def build(handler: BackupHandler, req: JobRequest) -> BackupJob:
     ctx = handler.ctx
     check_label(ctx.config, req.label)
     props = req.props
+    if req.is_global:
+        return _build_global(handler, req)
     local = req.repo == KEEP_ON_LOCAL_REPO_NAME
     record = None if local else ctx.repos.record(req.repo)
     db = handler.database(req.db)
@@ -108,14 +112,7 @@ def build(handler: BackupHandler, req: JobRequest) -> BackupJob:
     timeout = timeout_ms(ctx.config, props)
     ttl = ttl_seconds(props)
     refs = _refs(handler, db, req)
-    try:
-        existing = ctx.repos.repository(record.name).list_snapshots()
-    except StorageError as exc:
-        raise DorisError(f"Failed to list snapshot in repo: {record.name}, err: {exc.message}") from None
-    if req.label in existing:
-        if kind == "INCREMENTAL":
-            raise DorisError("Currently does not support incremental backup")
-        raise DorisError(f"Snapshot with name '{req.label}' already exist in repository")
+    existing = _new_label(handler, record.name, req.label, kind)
     previous = [j.label for j in reversed(handler.finished_backups(record.id)) if j.label in existing][:3]
     return BackupJob(
         **common,
@@ -127,6 +124,50 @@ def build(handler: BackupHandler, req: JobRequest) -> BackupJob:
         content=content,
         previous_labels=previous,
         ttl_seconds=ttl,
+    )
+
+
+def _new_label(handler: BackupHandler, repo_name: str, label: str, kind: str = "FULL") -> list[str]:
+    """The snapshots of the repository, which must not hold ``label`` yet."""
+    try:
+        existing = handler.ctx.repos.repository(repo_name).list_snapshots()
+    except StorageError as exc:
+        raise DorisError(f"Failed to list snapshot in repo: {repo_name}, err: {exc.message}") from None
+    if label in existing:
+        if kind == "INCREMENTAL":
+            raise DorisError("Currently does not support incremental backup")
+        raise DorisError(f"Snapshot with name '{label}' already exist in repository")
+    return existing
+
+
+def _build_global(handler: BackupHandler, req: JobRequest) -> BackupJob:
+    """BACKUP GLOBAL SNAPSHOT: a job of the pseudo database of global jobs, one at a time, into a repository."""
+    ctx = handler.ctx
+    if req.repo == KEEP_ON_LOCAL_REPO_NAME:
+        raise DorisError(f"BACKUP GLOBAL needs a repository, not {KEEP_ON_LOCAL_REPO_NAME}")
+    record = ctx.repos.record(req.repo)
+    if handler.running_job(GLOBAL_DB.id) is not None:
+        raise DorisError("Can only run one backup or restore job of a database at same time")
+    if record.read_only:
+        raise DorisError(f"Repository {record.name} is read only")
+    props = req.props
+    unknown = [k for k in props if k not in _GLOBAL_PROPERTIES]
+    if unknown:
+        raise DorisError(f"Unknown backup job properties: [{', '.join(unknown)}]")
+    kinds = chosen(props, "backup_")
+    timeout = timeout_ms(ctx.config, props)
+    _new_label(handler, record.name, req.label)
+    return BackupJob(
+        type="BACKUP",
+        label=req.label,
+        db_id=GLOBAL_DB.id,
+        db_name=GLOBAL_DB.name,
+        job_id=handler.store.next_id(),
+        repo_id=record.id,
+        timeout_ms=timeout,
+        repo_name=record.name,
+        content="METADATA_ONLY",
+        global_objects=[str(kind) for kind in kinds],
     )
 
 

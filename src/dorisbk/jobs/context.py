@@ -1,10 +1,11 @@
 """What a running job may use: the catalog, the backends' tablet store and task workers,
-repositories, frontend config, and persistence of its own state."""
+repositories, frontend config, persistence of its own state, and (for BACKUP / RESTORE GLOBAL)
+the stores of global objects the sql layer gives it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,8 @@ from dorisbk.backend.tablet_store import TabletStore
 from dorisbk.backend.tasks import TaskExecutor
 from dorisbk.catalog.catalog import Catalog
 from dorisbk.config import FrontendConfig
+from dorisbk.errors import DorisError
+from dorisbk.jobs.global_objects import GlobalObject, GlobalObjectStore
 from dorisbk.jobs.repositories import RepositoryMgr
 
 if TYPE_CHECKING:
@@ -27,3 +30,11 @@ class JobContext:
     config: FrontendConfig
     tmp_dir: Path
     persist: Callable[[AbstractJob, str | None], None]
+    global_objects: dict[GlobalObject, GlobalObjectStore] = field(default_factory=dict)
+
+    def global_store(self, kind: GlobalObject) -> GlobalObjectStore:
+        """The store of ``kind``; a server that never had one given (jobs run without the sql layer) fails."""
+        store = self.global_objects.get(kind)
+        if store is None:
+            raise DorisError(f"no store of global objects of kind {kind} on this server")
+        return store

@@ -27,6 +27,7 @@ from dorisbk.jobs.abstract_job import AbstractJob
 from dorisbk.jobs.backup_job import SHOW_BACKUP_COLUMNS, BackupJob
 from dorisbk.jobs.concurrency import QUEUE_COLUMNS, Slot, plan
 from dorisbk.jobs.context import JobContext
+from dorisbk.jobs.global_objects import GLOBAL_DB
 from dorisbk.jobs.repositories import RepoRecord
 from dorisbk.jobs.request import JobRequest
 from dorisbk.jobs.restore_job import RestoreJob, show_restore_columns
@@ -96,6 +97,11 @@ class BackupHandler:
         if db is None:
             raise UnknownDatabase(f"Unknown database '{name}'")
         return db
+
+    def jobs_database(self, name: str | None) -> Database:
+        """The database whose jobs SHOW / CANCEL BACKUP and RESTORE name: ``__internal_schema`` is that of the
+        global jobs (Doris lists them there), any other a database of the catalog."""
+        return GLOBAL_DB if name == GLOBAL_DB.name else self.database(name)
 
     def backup(self, req: JobRequest) -> None:
         self.add_job(backup_request.build(self, req))
@@ -265,7 +271,7 @@ class BackupHandler:
         for a backup that is the last one even when it has ended (it then says why it can not be
         cancelled), for a restore only an unfinished one. Concurrency mode: every unfinished job of
         that type matching ``label`` (all of them without one)."""
-        db_id = self.database(db_name).id
+        db_id = self.jobs_database(db_name).id
         if self.concurrent:
             mine = [j for j in self.unfinished_jobs(db_id) if j.type == job_type]
             chosen = [j for j in mine if _passes(label, j)]

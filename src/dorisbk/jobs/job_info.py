@@ -71,6 +71,13 @@ def parse_info(data: bytes) -> dict[str, Any]:
     views = extra.get("views", [])
     if not isinstance(views, list) or not all(isinstance(v, dict) and isinstance(v.get("name"), str) for v in views):
         raise ValueError("the info file is malformed: views")
+    # BACKUP GLOBAL: kind -> object type -> names
+    _expect(info.get("global_objects", {}), dict, "global_objects")
+    for kind, names in info.get("global_objects", {}).items():
+        _expect(names, dict, f"global objects {kind}")
+        for what, listed in names.items():
+            if not isinstance(listed, list) or not all(isinstance(n, str) for n in listed):
+                raise ValueError(f"the info file is malformed: global objects {kind} {what}")
     return info
 
 
@@ -112,6 +119,7 @@ def brief(info: dict[str, Any]) -> dict[str, Any]:
         "view_list": info["new_backup_objects"].get("views", []),
         "odbc_table_list": [],
         "odbc_resource_list": [],
+        **({"global_objects": info["global_objects"]} if "global_objects" in info else {}),
     }
 
 
@@ -127,6 +135,7 @@ def outline(info: dict[str, Any]) -> dict[str, Any]:
             for name, table in info["backup_objects"].items()
         },
         "new_backup_objects": {"views": info["new_backup_objects"].get("views", [])},
+        **({"global_objects": info["global_objects"]} if "global_objects" in info else {}),
     }
 
 

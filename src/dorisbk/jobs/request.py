@@ -26,7 +26,7 @@ class TableRef:
 class JobRequest:
     """A BACKUP or a RESTORE as written (Doris's AbstractBackupStmt). ``db`` is the database the statement
     named, else the session's (None: none selected); it is resolved where Doris checks it, after the
-    repository."""
+    repository. ``is_global``: BACKUP / RESTORE GLOBAL SNAPSHOT, of no database."""
 
     label: str
     repo: str
@@ -34,6 +34,7 @@ class JobRequest:
     tables: tuple[TableRef, ...] = ()
     exclude: bool = False
     properties: dict[str, str] | None = None
+    is_global: bool = False
 
     @property
     def props(self) -> dict[str, str]:

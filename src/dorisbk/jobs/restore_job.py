@@ -36,6 +36,7 @@ from dorisbk.errors import DorisError
 from dorisbk.jobs.abstract_job import AbstractJob
 from dorisbk.jobs.context import JobContext
 from dorisbk.jobs.dir_move import DirMoveItem, DirMoveTask, HeaderRowset
+from dorisbk.jobs.global_objects import ForbiddenStatement, GlobalObject
 from dorisbk.jobs.job_info import brief, outline, pretty
 from dorisbk.jobs.restore_plan import (
     PartitionMode,
@@ -123,6 +124,9 @@ class RestoreJob(AbstractJob):
     snapshot_finished_time: int = -1
     download_finished_time: int = -1
     plan: RestorePlan = field(default_factory=RestorePlan)
+    # RESTORE GLOBAL: the kinds of objects it restores, and from PENDING on their statements (checked)
+    global_objects: list[str] = field(default_factory=list)
+    global_statements: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -139,10 +143,13 @@ class RestoreJob(AbstractJob):
         every tablet's files, and an ended job not its plan either: at Doris's 300,000 tablets those are
         hundreds of MB in memory and tens in the row."""
         info, plan = self._shed(state)
-        return {**AbstractJob.to_dict(self), "info": info, "plan": plan.to_dict()}
+        statements = {} if state in self.TERMINAL else self.global_statements
+        return {**AbstractJob.to_dict(self), "info": info, "plan": plan.to_dict(), "global_statements": statements}
 
     def moved(self) -> None:
         self.info, self.plan = self._shed(self.state)
+        if self.done:  # replayed: the statements (password hashes among them) are not kept
+            self.global_statements = {}
 
     def _shed(self, state: str) -> tuple[dict[str, Any], RestorePlan]:
         """What the job keeps of its info and plan in ``state``: a restart in PENDING or CREATING plans again
@@ -169,6 +176,11 @@ class RestoreJob(AbstractJob):
 
     # ---- scheduler entry points
     def steps(self) -> Mapping[StrEnum, Callable[[JobContext], None]]:
+        if self.is_global:
+            return {
+                RestoreJobState.PENDING: self.check_global_objects,
+                RestoreJobState.COMMIT: self.replay_global_objects,
+            }
         return {
             RestoreJobState.PENDING: self.check_and_prepare_meta,
             RestoreJobState.CREATING: self.create_replicas,
@@ -187,7 +199,7 @@ class RestoreJob(AbstractJob):
 
     def _check_if_need_cancel(self, ctx: JobContext) -> None:
         """The database or a table the job writes was dropped under it (DROP DATABASE does not wait)."""
-        if self.state == RestoreJobState.PENDING:  # nothing registered yet: planning checks everything
+        if self.state == RestoreJobState.PENDING or self.is_global:  # nothing registered (yet, or at all)
             return
         catalog = ctx.catalog
         with catalog.lock:
@@ -197,6 +209,35 @@ class RestoreJob(AbstractJob):
             for tplan in self.plan.tables:
                 if (tplan.mode == TableMode.EXISTING or registered) and tplan.table_id not in catalog.tables:
                     raise DorisError(f"table {tplan.table_id} has been dropped")
+
+    # ---- RESTORE GLOBAL: PENDING checks every statement, COMMIT replays them
+    def check_global_objects(self, ctx: JobContext) -> None:
+        """The statements of each kind asked for, read from ``__meta`` (its checksum verified) and checked by
+        the kind's store: one that is not allowed ends the job before anything is replayed."""
+        try:
+            meta = json.loads(ctx.repos.repository(self.repo_name).read_meta(self.label))
+        except ValueError:
+            raise ForbiddenStatement(f"the meta of snapshot {self.label} is not JSON") from None
+        stored = meta.get("global_objects") if isinstance(meta, dict) else None
+        statements: dict[str, list[str]] = {}
+        for kind in self.global_objects:
+            listed = stored.get(kind) if isinstance(stored, dict) else None
+            if not isinstance(listed, list) or not all(isinstance(s, str) for s in listed):
+                raise ForbiddenStatement(f"the meta of snapshot {self.label} has no statements of {kind}")
+            ctx.global_store(GlobalObject(kind)).check(listed)
+            statements[kind] = listed
+        self.global_statements = statements
+        self.meta_prepared_time = now_ms()
+        self.move_to(ctx, RestoreJobState.COMMIT)
+
+    def replay_global_objects(self, ctx: JobContext) -> None:
+        """Replay each kind's statements; after a restart in COMMIT they are replayed again, which the stores make
+        change nothing more."""
+        for kind, statements in self.global_statements.items():
+            ctx.global_store(GlobalObject(kind)).replay(statements)
+        self.status = Status()
+        self.finished_time = now_ms()
+        self.move_to(ctx, RestoreJobState.FINISHED)
 
     # ---- PENDING: check the snapshot against the catalog and plan every new object
     def check_and_prepare_meta(self, ctx: JobContext) -> None:
@@ -830,9 +871,10 @@ def _check_auto_increment(local: Table, remote: dict[str, Any], target: str) -> 
 
 def _status_code(exc: DorisError) -> str:
     """The Status code a failure cancels the job with: a file whose content does not match its checksum, or
-    that names what it may not (a path for a file name), is BAD_FILE, a file missing from the repository
+    that names what it may not (a path for a file name), or holds a statement a global restore does not replay,
+    is BAD_FILE, a file missing from the repository
     NOT_FOUND, anything else COMMON_ERROR."""
-    if isinstance(exc, ChecksumMismatchError | InvalidNameError):
+    if isinstance(exc, ChecksumMismatchError | InvalidNameError | ForbiddenStatement):
         return "BAD_FILE"
     if isinstance(exc, NotFoundError):
         return "NOT_FOUND"

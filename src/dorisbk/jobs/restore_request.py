@@ -10,6 +10,7 @@ from dorisbk.catalog.catalog import replication_from_properties
 from dorisbk.errors import DorisError
 from dorisbk.jobs.backup_job import KEEP_ON_LOCAL_REPO_NAME
 from dorisbk.jobs.backup_request import check_label, timeout_ms
+from dorisbk.jobs.global_objects import GLOBAL_DB, chosen, describe
 from dorisbk.jobs.request import JobRequest
 from dorisbk.jobs.restore_job import RestoreJob
 from dorisbk.jobs.snapshot_list import backup_info
@@ -40,6 +41,9 @@ RESTORE_PROPERTIES = (
     "medium_allocation_mode",
     *BOOLEAN_PROPERTIES,
 )
+# RESTORE GLOBAL: Doris's regression tests pass reserve_replica too; with no table restored it changes nothing
+_GLOBAL_PROPERTIES = ("backup_timestamp", "timeout", "reserve_replica", "reserve_privilege", "reserve_catalog",
+                      "reserve_workload_group")  # fmt: skip
 # Doris's default replica count. Where fewer backends are alive, dorisbk asks for one replica
 # per backend instead of failing: a one-machine server is what Doris's own test clusters
 # emulate with force_olap_table_replication_allocation, and CREATE TABLE here defaults the same way.
@@ -55,12 +59,16 @@ def build(handler: BackupHandler, req: JobRequest) -> RestoreJob:
     ctx = handler.ctx
     check_label(ctx.config, req.label)
     props = req.props
+    if req.is_global:
+        return _build_global(handler, req)
     timeout, replication = _check_properties(handler, props)
     _check_refs(req)
     record = ctx.repos.record(req.repo)
     db = handler.database(req.db)
     repo = ctx.repos.repository(record.name)
     _, info = backup_info(repo, req.label, props["backup_timestamp"])
+    if describe(info) is not None:
+        raise DorisError(f"Snapshot {req.label} is a global snapshot: restore it with RESTORE GLOBAL SNAPSHOT")
     filtered, aliases = _select(info, req)
     return RestoreJob(
         type="RESTORE",
@@ -76,6 +84,46 @@ def build(handler: BackupHandler, req: JobRequest) -> RestoreJob:
         info=filtered,
         aliases=aliases,
         replication_num=replication,
+    )
+
+
+def _build_global(handler: BackupHandler, req: JobRequest) -> RestoreJob:
+    """RESTORE GLOBAL SNAPSHOT: a job of the pseudo database of global jobs, replaying the kinds of objects
+    asked for (every kind of the snapshot by default)."""
+    ctx = handler.ctx
+    props = req.props
+    if props.get("reserve_replica", "false").lower() not in ("true", "false"):
+        raise DorisError(f"Invalid boolean property reserve_replica value: {props['reserve_replica']}")
+    kinds = chosen(props, "reserve_")
+    timeout = timeout_ms(ctx.config, props)
+    if "backup_timestamp" not in props:
+        raise DorisError("Missing backup_timestamp property")
+    unknown = [k for k in props if k not in _GLOBAL_PROPERTIES]
+    if unknown:
+        raise DorisError(f"Unknown restore job properties: [{', '.join(unknown)}]")
+    record = ctx.repos.record(req.repo)
+    if handler.running_job(GLOBAL_DB.id) is not None:
+        raise DorisError("Can only run one backup or restore job of a database at same time")
+    _, info = backup_info(ctx.repos.repository(record.name), req.label, props["backup_timestamp"])
+    objects = describe(info)
+    if objects is None:
+        raise DorisError(f"Snapshot {req.label} is not a global snapshot: restore it with RESTORE SNAPSHOT db.label")
+    missing = [kind for kind in kinds if kind not in objects]
+    if missing:
+        raise DorisError(f"Snapshot {req.label} has no {missing[0]} to restore")
+    return RestoreJob(
+        type="RESTORE",
+        job_id=handler.store.next_id(),
+        label=req.label,
+        db_id=GLOBAL_DB.id,
+        db_name=GLOBAL_DB.name,
+        repo_id=record.id,
+        timeout_ms=timeout,
+        repo_name=record.name,
+        backup_timestamp=props["backup_timestamp"],
+        properties=props,
+        info=info,
+        global_objects=[str(kind) for kind in kinds],
     )
 
 

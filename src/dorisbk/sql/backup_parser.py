@@ -215,6 +215,12 @@ class _ToStatement(Transformer[Token, BackupStatement]):
             label=label, repo=repo, db=db, tables=refs, exclude=exclude, properties=props or Properties()
         )
 
+    def backup_global(self, label: str, repo: str, props: Properties | None) -> BackupStmt:
+        return BackupStmt(label=label, repo=repo, properties=props or Properties(), is_global=True)
+
+    def restore_global(self, label: str, repo: str, props: Properties | None) -> RestoreStmt:
+        return RestoreStmt(label=label, repo=repo, properties=props or Properties(), is_global=True)
+
     def show_backup(self, db: str | None, where: Condition | None) -> ShowBackupStmt:
         return ShowBackupStmt(db=db, where=where)
 

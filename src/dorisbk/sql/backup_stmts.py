@@ -258,7 +258,8 @@ class BackupStmt:
     """``BACKUP SNAPSHOT [db.]label TO repo [ON (...) | EXCLUDE (...)] [PROPERTIES (...)]``.
 
     ``tables`` is empty when neither ON nor EXCLUDE was given (the whole
-    database); ``exclude`` tells which of the two lists it is.
+    database); ``exclude`` tells which of the two lists it is. ``is_global``:
+    ``BACKUP GLOBAL SNAPSHOT label TO repo [PROPERTIES (...)]``, of no database.
     """
 
     label: str
@@ -267,11 +268,13 @@ class BackupStmt:
     tables: tuple[TableRef, ...] = ()
     exclude: bool = False
     properties: Properties = field(default_factory=_no_properties)
+    is_global: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class RestoreStmt:
-    """``RESTORE SNAPSHOT [db.]label FROM repo [ON (...) | EXCLUDE (...)] [PROPERTIES (...)]``."""
+    """``RESTORE SNAPSHOT [db.]label FROM repo [ON (...) | EXCLUDE (...)] [PROPERTIES (...)]``, or with
+    ``is_global`` ``RESTORE GLOBAL SNAPSHOT label FROM repo PROPERTIES (...)``."""
 
     label: str
     repo: str
@@ -279,6 +282,7 @@ class RestoreStmt:
     tables: tuple[TableRef, ...] = ()
     exclude: bool = False
     properties: Properties = field(default_factory=_no_properties)
+    is_global: bool = False
 
 
 @dataclass(frozen=True, slots=True)

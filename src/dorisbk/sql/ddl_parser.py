@@ -56,6 +56,11 @@ def _internal_catalog(name: str) -> None:
         raise DorisError(f"Unknown catalog '{name}'")
 
 
+def _role_name(tok: Token) -> str:
+    """A role name, written bare, back-quoted or as a string."""
+    return (_lit(tok) or "") if tok.type == "STRING" else _name(tok)
+
+
 def _find(children: list[Any], cls: type) -> Any:
     return next((c for c in children if isinstance(c, cls)), None)
 
@@ -727,8 +732,9 @@ class _ToStmt(Transformer):
         password = None
         if _has(c, "IDENTIFIED"):
             password = _lit(strings[0])
+        role = _lit(strings[-1]) if _has(c, "DEFAULT") else None
         return s.CreateUserStmt(
-            _find(c, s.UserIdentity), password, _has(c, "PASSWORD"), bool(_marker(c, "if_not_exists"))
+            _find(c, s.UserIdentity), password, _has(c, "PASSWORD"), bool(_marker(c, "if_not_exists")), role
         )
 
     def drop_user(self, c: list[Any]) -> s.DropUserStmt:
@@ -753,10 +759,29 @@ class _ToStmt(Transformer):
         return _Marker("target", tuple(str(t) if t.type == "STAR" else _name(t) for t in c))
 
     def grant(self, c: list[Any]) -> s.GrantStmt:
-        return s.GrantStmt(c[1], _marker(c, "target"), _find(c, s.UserIdentity))
+        return s.GrantStmt(c[1], _marker(c, "target"), _find(c, s.UserIdentity), role=_marker(c, "role"))
 
     def revoke(self, c: list[Any]) -> s.GrantStmt:
-        return s.GrantStmt(c[1], _marker(c, "target"), _find(c, s.UserIdentity), revoke=True)
+        return s.GrantStmt(c[1], _marker(c, "target"), _find(c, s.UserIdentity), True, _marker(c, "role"))
+
+    def to_role(self, c: list[Any]) -> _Marker:
+        return _Marker("role", _role_name(c[1]))
+
+    def create_role(self, c: list[Any]) -> s.CreateRoleStmt:
+        name = next(t for t in c[2:] if isinstance(t, Token) and t.type in ("NAME", "QUOTED_NAME", "STRING"))
+        return s.CreateRoleStmt(_role_name(name), bool(_marker(c, "if_not_exists")))
+
+    def drop_role(self, c: list[Any]) -> s.DropRoleStmt:
+        return s.DropRoleStmt(_role_name(c[-1]), bool(_marker(c, "if_exists")))
+
+    def role_list(self, c: list[Any]) -> tuple[str, ...]:
+        return tuple(_role_name(t) for t in c)
+
+    def grant_role(self, c: list[Any]) -> s.GrantRoleStmt:
+        return s.GrantRoleStmt(c[1], _find(c, s.UserIdentity))
+
+    def revoke_role(self, c: list[Any]) -> s.GrantRoleStmt:
+        return s.GrantRoleStmt(c[1], _find(c, s.UserIdentity), revoke=True)
 
 
 _TRANSFORMER = _ToStmt()

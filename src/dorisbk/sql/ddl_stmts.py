@@ -259,6 +259,7 @@ class CreateUserStmt:
     password: str | None = None
     password_is_hash: bool = False
     if_not_exists: bool = False
+    default_role: str | None = None
 
 
 @dataclass(frozen=True)
@@ -276,8 +277,36 @@ class SetPasswordStmt:
 
 @dataclass(frozen=True)
 class GrantStmt:
+    """``GRANT privs ON target TO user | ROLE 'r'`` (or REVOKE ... FROM); ``role`` names the role grantee."""
+
     privileges: tuple[str, ...]
     target: tuple[str, ...]
+    user: UserIdentity | None
+    revoke: bool = False
+    role: str | None = None
+
+
+@dataclass(frozen=True)
+class CreateRoleStmt:
+    """``CREATE ROLE [IF NOT EXISTS] name [COMMENT '...']``."""
+
+    name: str
+    if_not_exists: bool = False
+
+
+@dataclass(frozen=True)
+class DropRoleStmt:
+    """``DROP ROLE [IF EXISTS] name``."""
+
+    name: str
+    if_exists: bool = False
+
+
+@dataclass(frozen=True)
+class GrantRoleStmt:
+    """``GRANT 'role'[, ...] TO user`` (or REVOKE ... FROM user)."""
+
+    roles: tuple[str, ...]
     user: UserIdentity
     revoke: bool = False
 

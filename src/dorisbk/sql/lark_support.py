@@ -112,6 +112,16 @@ def unquote_name(token: Token | str) -> str:
     return text
 
 
+def quote_string(value: str) -> str:
+    """``value`` as a single-quoted SQL string literal that ``unquote_string`` reads back unchanged."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def quote_name(name: str) -> str:
+    """``name`` back-quoted, as ``unquote_name`` reads it back."""
+    return "`" + name.replace("`", "``") + "`"
+
+
 # ---- syntax errors
 
 

@@ -19,10 +19,12 @@ from dorisbk.engine.dialect import DorisBK, Lexed, is_word, lex
 from dorisbk.engine.result import Result, SessionContext
 from dorisbk.env import Env
 from dorisbk.errors import DorisError, ParseError
+from dorisbk.jobs.global_objects import GlobalObject
 from dorisbk.jobs.repositories import SECRET_KEYS, is_secret
 from dorisbk.sql import ddl_stmts as s
 from dorisbk.sql.backup_parser import is_backup_statement, parse_backup
 from dorisbk.sql.ddl_parser import parse_ddl
+from dorisbk.sql.global_privileges import PrivilegeStatements
 from dorisbk.sql.handlers import account, backup, catalog_ddl, ctas, materialized_view, recycle, show, show_admin
 from dorisbk.sql.help import answer as help_answer
 from dorisbk.sql.help import parse_help
@@ -313,6 +315,8 @@ class Router:
 
     def __init__(self, env: Env) -> None:
         self.env = env
+        # the global jobs write and replay privileges as statements, which only this layer parses
+        env.jobs.ctx.global_objects[GlobalObject.PRIVILEGE] = PrivilegeStatements(env)
 
     def handles(self, sql: str) -> bool:
         """Whether ``sql`` is for ``route`` (help, backup, Doris DDL and SHOW, EXPLAIN); the rest goes to
@@ -349,7 +353,7 @@ class Router:
         if isinstance(stmt, materialized_view.STATEMENTS):
             materialized_view.execute(self.env, ctx, stmt)
             return None
-        if isinstance(stmt, (s.CreateUserStmt, s.DropUserStmt, s.SetPasswordStmt, s.GrantStmt)):
+        if isinstance(stmt, account.STATEMENTS):
             account.execute(self.env, ctx, stmt)
             return None
         catalog_ddl.execute(self.env, ctx, stmt)

@@ -103,12 +103,14 @@ def admin_show_config(env: Env, _ctx: SessionContext, stmt: b.AdminShowConfigStm
 
 # ---- BACKUP, SHOW BACKUP, CANCEL BACKUP, snapshots
 def backup(env: Env, ctx: SessionContext, stmt: b.BackupStmt) -> None:
-    request = JobRequest(stmt.label, stmt.repo, stmt.db or ctx.db, stmt.tables, stmt.exclude, dict(stmt.properties))
+    request = JobRequest(
+        stmt.label, stmt.repo, stmt.db or ctx.db, stmt.tables, stmt.exclude, dict(stmt.properties), stmt.is_global
+    )
     env.jobs.backup(request)
 
 
 def show_backup(env: Env, ctx: SessionContext, stmt: b.ShowBackupStmt) -> Result:
-    db = env.jobs.database(ctx.current_db(stmt.db))
+    db = env.jobs.jobs_database(ctx.current_db(stmt.db))
     if not stmt.where_is_valid:
         raise DorisError(
             'Where clause should like: SnapshotName = "your_snapshot_name",  or SnapshotName LIKE "matcher"'

@@ -17,13 +17,15 @@ WHERE_LABEL = 'Where clause should like: LABEL = "your_label_name",  or LABEL LI
 
 def restore(env: Env, ctx: SessionContext, stmt: b.RestoreStmt) -> Result | None:
     """OK once the job is accepted; a dry run's rows instead."""
-    request = JobRequest(stmt.label, stmt.repo, stmt.db or ctx.db, stmt.tables, stmt.exclude, dict(stmt.properties))
+    request = JobRequest(
+        stmt.label, stmt.repo, stmt.db or ctx.db, stmt.tables, stmt.exclude, dict(stmt.properties), stmt.is_global
+    )
     dry_run = env.jobs.restore(request)
     return text_result(*dry_run) if dry_run is not None else None
 
 
 def show_restore(env: Env, ctx: SessionContext, stmt: b.ShowRestoreStmt) -> Result:
-    db = env.jobs.database(ctx.current_db(stmt.db))
+    db = env.jobs.jobs_database(ctx.current_db(stmt.db))
     if not stmt.where_is_valid:
         raise DorisError(WHERE_LABEL)
     label = stmt.where.matches if stmt.where else None

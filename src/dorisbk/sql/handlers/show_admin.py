@@ -14,7 +14,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from dorisbk.auth.users import PRIVILEGES, User, require_admin
+from dorisbk.auth.users import PRIVILEGES, User, privilege_texts, require_admin
 from dorisbk.backend.transactions import COORDINATOR, VISIBLE, LoadTxn
 from dorisbk.catalog.model import Partition, Table, Tablet
 from dorisbk.engine.result import Result, SessionContext
@@ -321,6 +321,9 @@ def _roles(env: Env) -> Result:
     for role, privs in sorted(BUILTIN_ROLES.items()):
         members = sorted(u.identity for u in env.users.users.values() if role in u.roles)
         rows.append((role, "", ", ".join(members), privs, None, None, None, None, None))
+    for name, custom in sorted(env.users.roles.items()):
+        members = sorted(u.identity for u in env.users.users.values() if name in u.roles)
+        rows.append((name, "", ", ".join(members), *privilege_texts(custom.grants), None, None))
     return text_result(ROLE_COLUMNS, rows)
 
 
