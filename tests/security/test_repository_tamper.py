@@ -327,3 +327,24 @@ def test_refusals_leave_working_repositories(env: dict) -> None:
     q(conn, restore_sql(db, "snap", repo, ts))
     finished(conn, db)
     assert rows_of(conn, f"{db}.t") == env["rows"]
+
+
+@pytest.mark.parametrize(
+    ("column", "edit", "said"),
+    [
+        (1, {"name": "v'); SELECT read_text('/etc/passwd') --"}, "Incorrect column name"),
+        (1, {"type": {"name": "DECIMAL", "precision": "10, 2) , x VARCHAR(1", "scale": 2}}, "invalid column type"),
+        (0, {"type": {"name": "INT); DROP TABLE t; --"}}, "invalid column type"),
+    ],
+)
+def test_meta_columns_are_checked_before_they_become_a_table(env: dict, column: int, edit: dict, said: str) -> None:
+    """A column of the snapshot's ``__meta`` is data: a name or a type that no CREATE TABLE could have made ends
+    the restore as a tampered file (BAD_FILE) before any table is created."""
+    repo, ts = fresh_snapshot(env)
+    (meta,) = snapshot_dir(env["location"] / repo, repo, "snap").glob("__meta.*")
+    body = json.loads(meta.read_bytes())
+    (table,) = [t for t in body["olap_tables"] if t["name"] == "t"]
+    target = table["columns"][column]
+    target.update({k: ({**target[k], **v} if isinstance(v, dict) else v) for k, v in edit.items()})
+    rewrite_checksummed(meta, json.dumps(body).encode())
+    restore_cancelled(env, repo, ts, "[BAD_FILE, msg: ", "snapshot's meta", said)

@@ -30,6 +30,7 @@ from dorisbk.catalog import partitions as bounds
 from dorisbk.catalog import rollup
 from dorisbk.catalog.catalog import ATOMIC_PREFIX, table_signature
 from dorisbk.catalog.model import Database, Partition, Rowset, Table, Tablet, now_ms
+from dorisbk.catalog.schema_change import check_column_name
 from dorisbk.durable import sync_written
 from dorisbk.engine.dialect import DorisBK
 from dorisbk.errors import DorisError
@@ -445,6 +446,14 @@ class RestoreJob(AbstractJob):
     def _new_table(self, ctx: JobContext, remote: dict[str, Any], name: str, db_id: int) -> Table:
         base = {k: v for k, v in remote.items() if k != "partitions"}
         table = Table.from_dict(base)
+        for column in table.columns:  # read from the repository: they reach generated SQL only once checked
+            try:
+                check_column_name(column.name)
+                column.type.check()
+            except DorisError as exc:
+                raise InvalidNameError(
+                    f"invalid column {column.name!r} of table {name} in the snapshot's meta: {exc.message}"
+                ) from None
         props = dict(table.properties)
         if not self.flag("reserve_replica"):
             props["replication_num"] = str(self.replication_num)
