@@ -26,6 +26,7 @@ from dorisbk.catalog.model import Tablet, now_ms
 from dorisbk.config import FrontendConfig
 from dorisbk.engine import macros
 from dorisbk.engine.query import QueryEngine
+from dorisbk.jobs.abstract_job import AbstractJob
 from dorisbk.jobs.context import JobContext
 from dorisbk.jobs.handler import BackupHandler
 from dorisbk.jobs.job_scheduler import JobManager
@@ -33,6 +34,7 @@ from dorisbk.jobs.repositories import RepositoryMgr
 from dorisbk.jobs.snapshot_scan import CACHE_KNOB, SnapshotScanner
 from dorisbk.jobs.snapshot_ttl import SnapshotTtlDaemon
 from dorisbk.meta.store import Change, MetaStore
+from dorisbk.metrics import EndedJob, FrontendMetrics
 from dorisbk.storage.file_cache import FileCache
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,7 @@ class LiveSession(Protocol):
 class Config:
     host: str = "127.0.0.1"
     port: int = 9030
+    http_port: int = 8030  # Doris's http_port: the status pages, REST API and /metrics; 0: none
     data_dir: Path = Path("dorisbk-data")
     backends: int = 1
     meta_url: str | None = None
@@ -132,6 +135,8 @@ class Env:
             persist=lambda job, state: None,
         )
         self.jobs = BackupHandler(self.store, job_ctx)
+        self.metrics = FrontendMetrics()
+        self.jobs.on_end = self._count_ended
         rows = self.jobs.replay(rows)
         self.job_manager = JobManager(self.jobs)  # CREATE JOB's scheduled backups
         rows = self.job_manager.replay(rows)
@@ -148,6 +153,10 @@ class Env:
         # the client sessions, set by the server that accepts them (server/control.py)
         self.live_sessions: Callable[[], list[LiveSession]] = list
         self._background: list[threading.Thread] = []
+
+    def _count_ended(self, job: AbstractJob) -> None:
+        seconds = max(0, job.finished_time - job.create_time) / 1000 if job.finished_time > 0 else 0.0
+        self.metrics.job_ended(EndedJob(job.type, str(job.state), job.status.code, seconds))
 
     def save_global_variable(self, name: str, value: Any) -> None:
         """Persist a SET GLOBAL value, so that it survives a restart as in Doris."""

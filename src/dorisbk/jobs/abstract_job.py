@@ -141,6 +141,10 @@ class AbstractJob:
         """The server is stopping: running tasks end at their next file, the job's state stays for the restart."""
         self._tasks.cancelled.set()
 
+    def task_counts(self) -> tuple[int, int]:
+        """Tasks of the current state that have ended, and all sent in it (0, 0 in a state that sends none)."""
+        return self._tasks.counts()
+
     def task_err_text(self) -> str:
         """SHOW's TaskErrMsg: ``[signature: message], ...``."""
         return ", ".join(f"[{k}: {v}]" for k, v in list(self.task_err_msg.items())[:100])

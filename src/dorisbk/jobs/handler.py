@@ -39,6 +39,7 @@ from dorisbk.storage.repository import NoInfoFileError
 log = logging.getLogger(__name__)
 
 JobLoader = Callable[[dict[str, Any]], AbstractJob]
+JobListener = Callable[[AbstractJob], None]
 LabelTest = Callable[[str], bool]
 
 
@@ -56,6 +57,9 @@ class BackupHandler:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        # told once of each job that ends (FINISHED or CANCELLED) on this server: the frontend's counters
+        self.on_end: JobListener = lambda job: None
+        self._ended: set[int] = set()
         ctx.persist = self.persist
         ctx.executor.on_done = self.wake
 
@@ -286,6 +290,15 @@ class BackupHandler:
             status = job.cancel(self.ctx, self.cancel_status(job))
             if not status.ok:
                 raise DorisError(f"Failed to cancel job: {status.msg}")
+            self._tell_end(job)
+
+    def _tell_end(self, job: AbstractJob) -> None:
+        """``on_end`` once per job: a CANCEL and the scheduler's round may both see the same job end."""
+        with self.lock:
+            if job.job_id in self._ended:
+                return
+            self._ended.add(job.job_id)
+        self.on_end(job)
 
     @staticmethod
     def cancel_status(job: AbstractJob) -> Status:
@@ -353,4 +366,6 @@ class BackupHandler:
                 log.exception("job %s (%s) failed", job.label, job.type)
                 self._cancel_failed(job)
             moved = moved or job.state != before
+            if job.done and job.state != before:
+                self._tell_end(job)
         return moved

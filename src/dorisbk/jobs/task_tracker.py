@@ -83,6 +83,13 @@ class TaskTracker:
         with self._lock:
             return list(itertools.islice(self._unfinished, SHOWN))
 
+    def counts(self) -> tuple[int, int]:
+        """How many of the tasks sent in the job's current state have ended, and how many were sent."""
+        with self._lock:
+            unfinished = len(self._unfinished)
+        total = len(self._tasks)
+        return total - unfinished, total
+
     def unfinished_text(self) -> str:
         """SHOW's UnfinishedTasks: ``[signature=backendId], ...``."""
         return ", ".join(f"[{sig}={self._tasks[sig].backend_id}]" for sig in self._running())

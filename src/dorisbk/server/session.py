@@ -449,9 +449,12 @@ class DorisSession(Session):
         self.command, self.command_start, self.info = "Query", time.time(), sql
         self.query_id = uuid.uuid4().hex
         self.statement = statement = interrupt.Statement()
+        failed = True
         try:
             async with asyncio.timeout(self._timeout_s(sql)):
-                return await self._handle_query(sql, attrs)
+                answer = await self._handle_query(sql, attrs)
+            failed = False
+            return answer
         except TimeoutError:  # the client hears of it now; the worker stops at its next step
             statement.cancel(interrupt.Cancel.TIMEOUT)
             raise to_mysql_error(statement.error()) from None
@@ -460,6 +463,7 @@ class DorisSession(Session):
             raise
         finally:
             self.command, self.command_start = "Sleep", time.time()
+            self.env.metrics.statement_done(failed)  # /metrics' doris_fe_query_total and doris_fe_query_err
 
     def _timeout_s(self, sql: str) -> int:
         """The statement's time limit as Doris sets it: ``query_timeout`` seconds, for a load at least
