@@ -169,6 +169,10 @@ class Repository:
             raise NotFoundError(f"snapshot {label} does not exist in repository {self.name}")
         return deleted
 
+    def snapshot_size(self, label: str) -> int:
+        """Bytes of every file of ``__ss_<label>/`` (its content, meta and info files): one listing."""
+        return sum(f.size for f in self.fs.list(f"{self.snapshot_dir(label)}/"))
+
     # -- snapshot content ----------------------------------------------------------------------
 
     def file_names(self, directory: str) -> set[str]:
