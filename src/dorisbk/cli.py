@@ -17,6 +17,9 @@ def main(argv: list[str] | None = None) -> None:
     cmd = sub.add_parser("serve", help="run the server")
     cmd.add_argument("--host", default="127.0.0.1")
     cmd.add_argument("--port", type=int, default=9030)
+    cmd.add_argument(
+        "--http-port", type=int, default=8030, help="status pages, REST API and /metrics (Doris's http_port); 0: off"
+    )
     cmd.add_argument("--data-dir", type=Path, default=Path("dorisbk-data"))
     cmd.add_argument("--backends", type=int, default=1, help="number of backends (storage roots)")
     cmd.add_argument("--meta-url", default=None, help="SQLAlchemy URL of the metadata store")
@@ -32,6 +35,7 @@ def main(argv: list[str] | None = None) -> None:
     config = Config(
         host=args.host,
         port=args.port,
+        http_port=args.http_port,
         data_dir=args.data_dir,
         backends=args.backends,
         meta_url=args.meta_url,

@@ -12,6 +12,8 @@ from mysql_mimic.constants import DEFAULT_SERVER_CAPABILITIES
 from mysql_mimic.types import Capabilities
 
 from dorisbk.env import Config, Env
+from dorisbk.http.actions import FrontendActions
+from dorisbk.http.server import HttpServer
 from dorisbk.server import compat
 from dorisbk.server.control import SessionControl
 from dorisbk.server.session import DorisSession, ServerVariables
@@ -62,6 +64,10 @@ async def serve(config: Config) -> None:
     )
     env.live_sessions = control.sessions  # SHOW PROCESSLIST, information_schema's session variables
     await server.start_server(host=config.host, port=config.port)
+    http = HttpServer(FrontendActions(env)) if config.http_port else None
+    if http is not None:
+        await http.start(config.host, config.http_port)
+        log.info("HTTP on %s:%d", config.host, config.http_port)
     env.start_jobs()
     print(f"dorisbk ready on {config.host}:{config.port}", flush=True)
     stop = asyncio.Event()
@@ -72,4 +78,7 @@ async def serve(config: Config) -> None:
     log.info("shutting down")
     server.close()
     await server.wait_closed()
+    if http is not None:
+        http.close()
+        await http.wait_closed()
     env.close()
