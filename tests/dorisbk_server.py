@@ -25,13 +25,21 @@ class DorisbkServer:
     """Start, stop, kill -9 and restart one server with its own data dir."""
 
     def __init__(
-        self, data_dir: Path, backends: int = 1, meta_url: str | None = None, extra_args: list[str] | None = None
+        self,
+        data_dir: Path,
+        backends: int = 1,
+        meta_url: str | None = None,
+        extra_args: list[str] | None = None,
+        http: bool = False,
     ) -> None:
         self.data_dir = data_dir
         self.backends = backends
         self.meta_url = meta_url
         self.extra_args = extra_args or []
         self.port = free_port()
+        # the HTTP side on a free port of its own when a test asks for it; off otherwise, so that servers
+        # started side by side never contend for Doris's default 8030
+        self.http_port = free_port() if http else 0
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir.parent / f"{data_dir.name}-server.log"
 
@@ -48,6 +56,8 @@ class DorisbkServer:
             str(self.data_dir),
             "--backends",
             str(self.backends),
+            "--http-port",
+            str(self.http_port),
             *self.extra_args,
         ]
         if self.meta_url:
@@ -77,6 +87,9 @@ class DorisbkServer:
         return pymysql.connect(
             host="127.0.0.1", port=self.port, user=user, password=password, database=database, autocommit=True, **kwargs
         )  # type: ignore[arg-type]
+
+    def http_url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.http_port}{path}"
 
     def query(self, sql: str, database: str | None = None) -> list[tuple]:
         with self.connect(database=database) as conn, conn.cursor() as cur:
