@@ -90,6 +90,7 @@ class HttpServer:
                 request = await self._read(reader)
             except HttpError as exc:
                 await _send(writer, Response(exc.status, exc.status.phrase.encode()))
+                await self._linger(reader, writer)
                 return
             except (asyncio.IncompleteReadError, ConnectionError):
                 return
@@ -109,6 +110,17 @@ class HttpServer:
             writer.close()
             with contextlib.suppress(ConnectionError, OSError):
                 await writer.wait_closed()
+
+    async def _linger(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """After refusing a request the client may still be sending: read and drop a bounded amount for a
+        moment before closing, so that its unread bytes do not reset the connection before it reads why."""
+        with contextlib.suppress(TimeoutError, ConnectionError, OSError):
+            if writer.can_write_eof():
+                writer.write_eof()
+            dropped = 0
+            async with asyncio.timeout(1.0):
+                while dropped < 4 * self.limits.max_body and (chunk := await reader.read(65536)):
+                    dropped += len(chunk)
 
     async def _read(self, reader: asyncio.StreamReader) -> Request:
         try:
