@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the system pieces the tests need when they are missing: the real MySQL clients the
 # client tests run (mysql CLI, MariaDB Connector/J, MariaDB ODBC, mysqlclient's C library, a JDK,
-# tmux, openssl, haproxy for the S3 fault tests), mycli and Superset (each in a venv of its own), MySQL Connector/J (taken from the `wbjdbc`
-# wheel into a cache dir, never committed), mysqlclient (built here, after its C library), and PostgreSQL running.
+# tmux, openssl, haproxy for the S3 fault tests, chromium + chromium-driver for the status pages' browser
+# test), mycli and Superset (each in a venv of its own), MySQL Connector/J (taken from the `wbjdbc`
+# wheel into a cache dir, never committed), mysqlclient (built here, after its C library), selenium, and
+# PostgreSQL running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""
@@ -10,7 +12,8 @@ SUDO=""
 VENV="${VENV:-.venv}"
 
 # Debian packages, installed only when one is missing (apt-get update at most once).
-APT_PACKAGES=(mariadb-client libmariadb-java unixodbc odbc-mariadb libmariadb-dev pkg-config tmux openssl haproxy)
+APT_PACKAGES=(mariadb-client libmariadb-java unixodbc odbc-mariadb libmariadb-dev pkg-config tmux openssl haproxy
+  chromium chromium-driver)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -25,6 +28,8 @@ fi
 if [ -x "$VENV/bin/python" ]; then
   "$VENV/bin/python" -c "import MySQLdb" 2>/dev/null || "$VENV/bin/pip" install -q "mysqlclient>=2.2"
   "$VENV/bin/python" -c "import pyodbc" 2>/dev/null || "$VENV/bin/pip" install -q "pyodbc>=5"
+  # a venv made before the test extra named them (tests/test_http.py, tests/test_http_browser.py)
+  "$VENV/bin/python" -c "import requests, selenium" 2>/dev/null || "$VENV/bin/pip" install -q "requests>=2.31" "selenium>=4.20"
   # pydoris (its SQLAlchemy doris:// dialect, tests/test_clients_python.py) requires mysqlclient, so it comes
   # after it: in the project's test extra it made a fresh machine's first install fail on the missing C library.
   "$VENV/bin/python" -c "import pydoris" 2>/dev/null || "$VENV/bin/pip" install -q "pydoris>=1.2"
