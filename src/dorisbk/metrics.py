@@ -68,7 +68,9 @@ class FrontendMetrics:
                 self.job_failures[(job.type, job.status_code)] += 1
             self.durations.setdefault((job.type, job.state), Histogram()).observe(job.seconds)
 
-    def job_snapshot(self) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int], dict]:
+    def job_snapshot(
+        self,
+    ) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int], dict[tuple[str, str], Histogram]]:
         """Copies of the job counters, consistent with each other."""
         with self._lock:
             durations = {k: Histogram(h.bounds, list(h.counts), h.total, h.count) for k, h in self.durations.items()}

@@ -16,7 +16,6 @@ from dorisbk.engine.result import SessionContext
 from dorisbk.env import Env
 from dorisbk.errors import DorisError, StorageError
 from dorisbk.jobs.abstract_job import AbstractJob
-from dorisbk.jobs.global_objects import GLOBAL_DB
 from dorisbk.sql.backup_stmts import ShowSnapshotStmt
 from dorisbk.sql.handlers import backup as backup_handlers
 from dorisbk.timeutil import long_to_time_string
@@ -68,10 +67,8 @@ class JobView:
 
 def job_views(env: Env, now_ms: int) -> list[JobView]:
     """Every job the server remembers (each database's last jobs and the global ones), newest first."""
-    db_ids = [*env.catalog.dbs, GLOBAL_DB.id]
-    jobs = [job for db_id in dict.fromkeys(db_ids) for job in env.jobs.db_jobs(db_id)]
     views = []
-    for job in sorted(jobs, key=lambda j: (j.create_time, j.job_id), reverse=True):
+    for job in sorted(env.jobs.all_jobs(), key=lambda j: (j.create_time, j.job_id), reverse=True):
         end = job.finished_time if job.done and job.finished_time > 0 else now_ms
         views.append(
             JobView(
@@ -79,7 +76,7 @@ def job_views(env: Env, now_ms: int) -> list[JobView]:
                 type=job.type,
                 label=job.label,
                 db=job.db_name,
-                repo=str(getattr(job, "repo_name", "")),
+                repo=job.repo_name,  # type: ignore[attr-defined]  # BackupJob and RestoreJob both have it
                 state=str(job.state),
                 status=str(job.status),
                 create_time=long_to_time_string(job.create_time),

@@ -9,7 +9,6 @@ from collections.abc import Iterable
 
 from dorisbk.env import Env
 from dorisbk.jobs.backup_job import BackupJobState
-from dorisbk.jobs.global_objects import GLOBAL_DB
 from dorisbk.jobs.restore_job import RestoreJobState
 from dorisbk.metrics import Histogram
 
@@ -61,11 +60,7 @@ def render(env: Env) -> str:
     out.metric("doris_fe_query_err", "counter", "total error query", [({}, metrics.query_err)])
     out.metric("doris_fe_internal_database_num", "gauge", "total internal database num", [({}, len(env.catalog.dbs))])
     out.metric("doris_fe_internal_table_num", "gauge", "total internal table num", [({}, len(env.catalog.tables))])
-    remembered = Counter(
-        (job.type, str(job.state))
-        for db_id in dict.fromkeys([*env.catalog.dbs, GLOBAL_DB.id])
-        for job in env.jobs.db_jobs(db_id)
-    )
+    remembered = Counter((job.type, str(job.state)) for job in env.jobs.all_jobs())
     out.metric(
         "doris_fe_job",
         "gauge",

@@ -234,6 +234,11 @@ class BackupHandler:
         with self.lock:
             return list(self.jobs.get(db_id, []))
 
+    def all_jobs(self) -> list[AbstractJob]:
+        """Every job remembered, of every database (dropped ones too) and the global ones."""
+        with self.lock:
+            return [j for jobs in self.jobs.values() for j in jobs]
+
     def find_job(self, db_id: int, job_id: int) -> AbstractJob | None:
         """A job the database still remembers."""
         return next((j for j in self.db_jobs(db_id) if j.job_id == job_id), None)
