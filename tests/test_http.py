@@ -120,7 +120,8 @@ def test_logins_need_the_mysql_password_and_admin_for_backup_pages(srv: DorisbkS
     srv.query("GRANT ADMIN_PRIV ON *.*.* TO boss")
     with srv.connect(user="boss", password="b-pass") as conn, conn.cursor() as cur:
         cur.execute("SELECT 1")  # the same account logs in over MySQL
-    for path in ("/", "/snapshots", "/repositories", "/api/dorisbk/jobs", "/api/show_proc?path=/dbs"):
+    paths = ("/", "/snapshots", "/repositories", "/api/dorisbk/jobs", "/api/show_proc?path=/dbs", "/rest/v1/system")
+    for path in paths:
         anonymous = get(srv, path, auth=None)
         assert anonymous.status_code == 401, path
         assert anonymous.headers["WWW-Authenticate"].startswith("Basic ")
@@ -147,6 +148,25 @@ def test_show_proc_answers_what_show_proc_shows(srv: DorisbkServer, backed_up: P
     failed = get(srv, "/api/show_proc?path=/nowhere").json()
     assert (failed["code"], failed["msg"]) == (1, "Error")
     assert "/nowhere" in failed["data"]
+
+
+def test_rest_system_browses_show_proc(srv: DorisbkServer, backed_up: Path) -> None:
+    """Doris's web UI endpoint: SHOW PROC's columns, each row a map with links to the children."""
+    with srv.connect() as conn:
+        columns, dbs = described(conn, "SHOW PROC '/dbs'")
+    body = get(srv, "/rest/v1/system?path=/dbs").json()
+    assert (body["code"], body["count"]) == (0, len(dbs))
+    data = body["data"]
+    assert data["column_names"] == columns and data["href_columns"] == ["DbId"]
+    assert data["parent_url"] == "/rest/v1/system?path=/"
+    expected = [dict(zip(columns, row, strict=True)) for row in as_text(dbs)]
+    assert [{k: v for k, v in r.items() if k != "__hrefPaths"} for r in data["rows"]] == expected
+    child = next(r for r in data["rows"] if r["DbName"] == "hb")["__hrefPaths"][0]
+    assert child == f"/rest/v1/system?path=/dbs/{next(r[0] for r in dbs if r[1] == 'hb')}"
+    tables = get(srv, child).json()["data"]
+    assert {r["TableName"] for r in tables["rows"]} >= {"t", "t1"}
+    missing = get(srv, "/rest/v1/system?path=/nowhere").json()
+    assert (missing["code"], missing["msg"], missing["data"]) == (404, "Not Found", "No such proc path[/nowhere]")
 
 
 def test_backup_endpoints_answer_what_show_shows(srv: DorisbkServer, backed_up: Path) -> None:

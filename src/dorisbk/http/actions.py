@@ -15,6 +15,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
+from pathlib import PurePosixPath
 from typing import Any
 
 from dorisbk.auth.users import User
@@ -34,9 +35,9 @@ HTML = "text/html; charset=utf-8"
 Action = Callable[[Request, SessionContext], Awaitable[Response]]
 
 
-def envelope(data: Any, code: int = 0, msg: str = "success", status: int = HTTPStatus.OK) -> Response:
-    """Doris's ResponseBody; its ``count`` is always 0 there, and here."""
-    body = json.dumps({"msg": msg, "code": code, "data": data, "count": 0}, default=str)
+def envelope(data: Any, code: int = 0, msg: str = "success", status: int = HTTPStatus.OK, count: int = 0) -> Response:
+    """Doris's ResponseBody; its ``count`` is 0 but where an endpoint counts its rows (``/rest/v1/system``)."""
+    body = json.dumps({"msg": msg, "code": code, "data": data, "count": count}, default=str)
     return Response(status, body.encode(), JSON)
 
 
@@ -55,6 +56,7 @@ class FrontendActions:
             "/repositories": self.repositories_page,
             "/snapshots": self.snapshots_page,
             "/api/show_proc": self.show_proc,
+            "/rest/v1/system": self.system,
             "/api/dorisbk/jobs": self.jobs,
             "/api/dorisbk/backup": self.show_backup,
             "/api/dorisbk/restore": self.show_restore,
@@ -71,7 +73,7 @@ class FrontendActions:
         if action is None:
             return Response(HTTPStatus.NOT_FOUND, b"not found")
         user = self.login(request)
-        is_api = request.path.startswith("/api/")
+        is_api = request.path.startswith(("/api/", "/rest/"))
         if user is None:
             return self.refused(is_api, HTTPStatus.UNAUTHORIZED, "Need auth information.")
         if not user.has("ADMIN_PRIV"):
@@ -111,6 +113,41 @@ class FrontendActions:
         """``/api/show_proc?path=/dbs``: SHOW PROC's rows (no column names, as Doris answers)."""
         result = await asyncio.to_thread(proc.show_proc, self.env, request.param("path") or "/")
         return envelope([[None if v is None else str(v) for v in row] for row in result.rows])
+
+    async def system(self, request: Request, _ctx: SessionContext) -> Response:
+        """``/rest/v1/system?path=/dbs``: SHOW PROC as Doris's web UI browses it, each row a map of column to
+        value, with links: a directory's first column to its child, a URL value to itself (shown "URL")."""
+        path = request.param("path") or "/"
+        try:
+            node = proc.open_node(self.env, path)
+        except DorisError:
+            return envelope(f"No such proc path[{path}]", code=404, msg="Not Found")
+        result = await asyncio.to_thread(node.fetch)
+        columns = [name for name, _kind in result.columns]
+        is_dir = node.lookup is not None
+        href_columns = columns[:1] if is_dir else []
+        rows = []
+        for row in result.rows:
+            shown: dict[str, Any] = {}
+            links = []
+            for i, (column, value) in enumerate(zip(columns, row, strict=True)):
+                text = None if value is None else str(value)
+                if is_dir and i == 0:
+                    links.append(f"/rest/v1/system?path={path.rstrip('/')}/{(text or '').replace('%', '%25')}")
+                elif text is not None and text.startswith(("http://", "https://")):
+                    links.append(text)
+                    text = "URL"
+                    href_columns += [] if column in href_columns else [column]
+                shown[column] = text
+            if links:
+                shown["__hrefPaths"] = links
+            rows.append(shown)
+        data: dict[str, Any] = {"column_names": columns, "rows": rows}
+        if href_columns:
+            data["href_columns"] = href_columns
+        parent = PurePosixPath(path).parent
+        data["parent_url"] = "/rest/v1/system" if parent == PurePosixPath(path) else f"/rest/v1/system?path={parent}"
+        return envelope(data, count=len(rows))
 
     # ---- ours
     async def jobs(self, _request: Request, _ctx: SessionContext) -> Response:

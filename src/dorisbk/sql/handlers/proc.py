@@ -54,6 +54,11 @@ def _id(text: str, what: str) -> int:
 
 def show_proc(env: Env, path: str) -> Result:
     """Walk ``path`` from the root as Doris's ProcService does and fetch the node it names."""
+    return open_node(env, path).fetch()
+
+
+def open_node(env: Env, path: str) -> Node:
+    """The node ``path`` names, walked from the root as Doris's ProcService does (a directory has a lookup)."""
     text = path.lstrip(" \t\r\n")
     if not text:
         raise DorisError("Path is null")
@@ -74,7 +79,7 @@ def show_proc(env: Env, path: str) -> Result:
         raise DorisError(f"Proc path '{path}' doesn't exist")
     if text.endswith("/") and node.lookup is None:
         raise DorisError(f"{path} is not a directory")
-    return node.fetch()
+    return node
 
 
 def _root(env: Env) -> Node:
