@@ -20,6 +20,7 @@ import pymysql
 from tests.dorisbk_server import DorisbkServer
 from tests.sqlhelp import error as err
 from tests.sqlhelp import rows as q
+from tests.sqlhelp import wait_until
 
 ERR_PREFIX = "errCode = 2, detailMessage = "
 READY = "dorisbk ready on"
@@ -38,6 +39,19 @@ def doris_err(conn: pymysql.connections.Connection, sql: str, code: int = 1105) 
     assert got_code == code, (got_code, message)
     assert message.startswith(ERR_PREFIX), message
     return message[len(ERR_PREFIX) :]
+
+
+def wait_ended(conn: pymysql.connections.Connection, kind: str, db: str, timeout: float = 60.0) -> tuple:
+    """The SHOW BACKUP / SHOW RESTORE row of the database's last job, once it is FINISHED or CANCELLED."""
+    state_at = 3 if kind == "BACKUP" else 4
+    last: list[tuple] = []
+
+    def ended() -> bool:
+        last[:] = described(conn, f"SHOW {kind} FROM {db}")[1][-1:]
+        return bool(last) and last[0][state_at] in ("FINISHED", "CANCELLED")
+
+    wait_until(ended, f"the last {kind} of {db} to end", timeout)
+    return last[0]
 
 
 def set_config(conn: pymysql.connections.Connection, key: str, value: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from tests.dorisbk_server import DorisbkServer
-from tests.jobkit import described
+from tests.jobkit import described, wait_ended
 
 ROOT = ("root", "")
 Sample = tuple[str, frozenset[tuple[str, str]]]
@@ -41,25 +41,6 @@ def api(srv: DorisbkServer, path: str) -> Any:
     body = response.json()
     assert (body["code"], body["msg"], body["count"]) == (0, "success", 0), body
     return body["data"]
-
-
-def wait_for(check: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def job_ended(conn: pymysql.connections.Connection, kind: str, db: str) -> tuple:
-    def last() -> tuple | None:
-        _cols, rows = described(conn, f"SHOW {kind} FROM {db}")
-        state = rows[-1][3 if kind == "BACKUP" else 4] if rows else None
-        return rows[-1] if state in ("FINISHED", "CANCELLED") else None
-
-    return wait_for(last, f"the {kind} of {db} to end")
 
 
 def as_text(rows: list[tuple]) -> list[list[str | None]]:
@@ -106,11 +87,11 @@ def backed_up(srv: DorisbkServer, tmp_path_factory: pytest.TempPathFactory) -> P
         for label, rows in (("s1", "(1, 'a')"), ("s2", "(2, 'b'), (3, 'c')")):
             cur.execute(f"INSERT INTO hb.t VALUES {rows}")
             cur.execute(f"BACKUP SNAPSHOT hb.{label} TO hrepo ON (t)")
-            assert job_ended(conn, "BACKUP", "hb")[3] == "FINISHED"
+            assert wait_ended(conn, "BACKUP", "hb")[3] == "FINISHED"
         cur.execute("SHOW SNAPSHOT ON hrepo WHERE SNAPSHOT = 's1'")
         stamp = cur.fetchall()[0][1]
         cur.execute(f'RESTORE SNAPSHOT hb.s1 FROM hrepo ON (t AS t1) PROPERTIES ("backup_timestamp" = "{stamp}")')
-        assert job_ended(conn, "RESTORE", "hb")[4] == "FINISHED"
+        assert wait_ended(conn, "RESTORE", "hb")[4] == "FINISHED"
     return location
 
 

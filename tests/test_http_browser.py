@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from tests.dorisbk_server import DorisbkServer
-from tests.jobkit import pause
-from tests.test_http import job_ended, wait_for
+from tests.jobkit import pause, wait_ended
+from tests.sqlhelp import wait_until
 
 CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -78,7 +78,7 @@ def _drive(driver: Any, srv: DorisbkServer, tmp_path: Path) -> None:
             values = ", ".join(f"({k}, 'value {k}')" for k in range(n * 500, (n + 1) * 500))
             cur.execute(f"INSERT INTO web.t VALUES {values}")
             cur.execute(f"BACKUP SNAPSHOT web.{label} TO webrepo ON (t)")
-            assert job_ended(conn, "BACKUP", "web")[3] == "FINISHED"
+            assert wait_ended(conn, "BACKUP", "web")[3] == "FINISHED"
         pause(conn, "PENDING")
         cur.execute("BACKUP SNAPSHOT web.held TO webrepo ON (t)")
         cur.execute("SHOW BACKUP FROM web")
@@ -100,10 +100,10 @@ def _drive(driver: Any, srv: DorisbkServer, tmp_path: Path) -> None:
             shutil.copyfile(tmp_path / "jobs-running.png", DOCS_PICTURE)
 
         pause(conn, "UPLOADING")  # the job moves on, and is held again once its uploads are sent
-        wait_for(lambda: row.find_element(By.CLASS_NAME, "state").text == "UPLOADING", "the bar's state to move")
-        wait_for(lambda: row.get_attribute("data-fraction") == "1", "the uploads' bar to fill")
+        wait_until(lambda: row.find_element(By.CLASS_NAME, "state").text == "UPLOADING", "the bar's state to move", 60)
+        wait_until(lambda: row.get_attribute("data-fraction") == "1", "the uploads' bar to fill", 60)
         pause(conn)  # released: it finishes, and the page shows it without a reload
-        wait_for(lambda: row.find_element(By.CLASS_NAME, "state").text == "FINISHED", "the job to finish")
+        wait_until(lambda: row.find_element(By.CLASS_NAME, "state").text == "FINISHED", "the job to finish", 60)
         assert fill.get_attribute("style") == "width: 100%;"
         assert "step 7/7" in row.find_element(By.CLASS_NAME, "pct").text
         driver.save_screenshot(str(tmp_path / "jobs-finished.png"))
