@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> None:
     cmd.add_argument("--tls-cert", default=None)
     cmd.add_argument("--tls-key", default=None)
     cmd.add_argument("--log-level", default="INFO")
+    cmd.add_argument("--log-dir", type=Path, default=None, help="where fe.audit.log goes (default: <data-dir>/log)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("sqlglot", "mysql_mimic"):
@@ -37,6 +38,7 @@ def main(argv: list[str] | None = None) -> None:
         meta_url=args.meta_url,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
+        log_dir=args.log_dir,
     )
     asyncio.run(serve(config))
 
