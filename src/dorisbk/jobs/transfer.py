@@ -112,10 +112,11 @@ class TransferTask(AgentTask, Generic[T]):
         self.bytes_done += size
         self.finished += 1
 
-    def _moved(self, size: int) -> None:
-        """A file crossed over; stop here if the job was cancelled."""
+    def _moved(self, size: int, throttle: Throttle) -> None:
+        """A file crossed over: count it, hold to the speed limit, and stop here if the job was cancelled."""
         self.bytes_moved += size
         self._in_place(size)
+        throttle.account(size, self.cancelled)
         self._check_cancelled()
 
 
@@ -174,11 +175,7 @@ class UploadTask(TransferTask[UploadItem]):
             uploaded[item.tablet_id] = names
         throttle = Throttle(self.kbps)
 
-        def sent(index: int) -> None:
-            throttle.account(sizes[index], self.cancelled)
-            self._moved(sizes[index])
-
-        repo.fs.upload_files(sends, sent)
+        repo.fs.upload_files(sends, lambda index: self._moved(sizes[index], throttle))
         return UploadOutcome(uploaded, len(sends), sum(sizes), copied, skipped)
 
 
@@ -244,9 +241,5 @@ class DownloadTask(TransferTask[DownloadItem]):
             fetched[item.tablet_id] = names
         throttle = Throttle(self.kbps)
 
-        def done(index: int) -> None:
-            throttle.account(sizes[index], self.cancelled)
-            self._moved(sizes[index])
-
-        repo.download_checked_files(fetches, done)
+        repo.download_checked_files(fetches, lambda index: self._moved(sizes[index], throttle))
         return fetched
