@@ -90,6 +90,12 @@ def test_statements_with_user_db_state_and_error(srv: DorisbkServer, log_dir: Pa
     assert code == 1146 and "missing_table" in failed["ErrorMessage"]
     ddl = audited(log_dir, "CREATE DATABASE aud")
     assert (ddl["User"], ddl["Db"], ddl["State"], ddl["ReturnRows"], ddl["IsQuery"]) == ("root", "", "OK", "0", "false")
+    # a result past one fetch batch is streamed: its line is written once the last row is sent
+    with srv.connect() as conn:
+        q(conn, 'INSERT INTO aud.t SELECT number FROM numbers("number" = "25000")')
+        assert len(q(conn, "SELECT k FROM aud.t")) == 25003
+    streamed = audited(log_dir, "SELECT k FROM aud.t")
+    assert (streamed["State"], streamed["ReturnRows"]) == ("EOF", "25003")
     # one sequence of statement ids for the whole frontend
     ids = [int(f["StmtId"]) for f in audit_lines(log_dir)]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)

@@ -103,7 +103,6 @@ _DECIMAL_TYPE = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)", re.I)
 _FRACTION = {"TIMESTAMP_S": 0, "TIMESTAMP_MS": 3, "TIMESTAMP_NS": 6}  # DuckDB timestamps of a fixed precision
 
 _NO_LIMIT = 2**63 - 1  # sql_select_limit's default: no limit
-_INTERRUPTED = 1317  # MySQL's ER_QUERY_INTERRUPTED: KILL QUERY, or the connection went
 
 # Variables clients set or read on connect that the library does not know.
 _EXTRA_VARIABLES: dict[str, tuple[Any, Any, bool]] = {
@@ -457,8 +456,9 @@ class DorisSession(Session):
         except MysqlError as exc:
             self._audit(sql, started, AuditState.ERR, code=int(exc.code), message=exc.msg)
             raise
-        except asyncio.CancelledError:
-            self._audit(sql, started, AuditState.ERR, code=_INTERRUPTED, message="Query execution was interrupted")
+        except asyncio.CancelledError:  # KILL: the client reads compat's "Query was killed"
+            killed = int(ErrorCode.SESSION_WAS_KILLED)
+            self._audit(sql, started, AuditState.ERR, code=killed, message="Query was killed")
             raise
         if isinstance(result, ResultSet):
             result = result.rows, result.columns
