@@ -81,6 +81,8 @@ class TransferTask(AgentTask, Generic[T]):
     items: Sequence[T]
     cancelled: threading.Event
     kbps: int
+    files_total: int = field(default=0, init=False)
+    bytes_total: int = field(default=0, init=False)
     bytes_done: int = field(default=0, init=False)
     bytes_moved: int = field(default=0, init=False)
 
@@ -107,15 +109,15 @@ class TransferTask(AgentTask, Generic[T]):
         if self.cancelled.is_set():
             raise TaskCancelled("job cancelled")
 
-    def _in_place(self, size: int) -> None:
-        """A file needed no transfer: already there, or copied inside the repository."""
+    def _placed(self, size: int) -> None:
+        """A file is at its destination: moved, found there already, or copied inside the repository."""
         self.bytes_done += size
         self.finished += 1
 
     def _moved(self, size: int, throttle: Throttle) -> None:
         """A file crossed over: count it, hold to the speed limit, and stop here if the job was cancelled."""
         self.bytes_moved += size
-        self._in_place(size)
+        self._placed(size)
         throttle.account(size, self.cancelled)
         self._check_cancelled()
 
@@ -163,12 +165,12 @@ class UploadTask(TransferTask[UploadItem]):
                 names.append(stored)
                 if stored in present and repo.holds(repo.tablet_file(label, item.remote, stored), f.md5):
                     skipped += 1
-                    self._in_place(f.size)
+                    self._placed(f.size)
                     continue
                 source = next((prev for prev, held in earlier if stored in held), None)
                 if source is not None and repo.copy_tablet_file(source, label, item.remote, stored):
                     copied += 1
-                    self._in_place(f.size)
+                    self._placed(f.size)
                     continue
                 sends.append((_source(item.snapshot, f), repo.tablet_file(label, item.remote, stored)))
                 sizes.append(f.size)
@@ -237,7 +239,7 @@ class DownloadTask(TransferTask[DownloadItem]):
                     fetches.append((remote, local))
                     sizes.append(listed[stored])
                 else:
-                    self._in_place(listed[stored])
+                    self._placed(listed[stored])
             fetched[item.tablet_id] = names
         throttle = Throttle(self.kbps)
 

@@ -53,8 +53,9 @@ class TransferProgress:
 
     @staticmethod
     def from_dict(d: dict[str, Any] | None) -> TransferProgress:
-        """A record's progress; a record of a dorisbk before progress was kept has none."""
-        if not d:
+        """A record's progress; a record of a dorisbk before progress was kept has none, and a transfer that
+        had not ended is redone after a restart, from the start."""
+        if not d or int(d.get("end_ms", -1)) < 0:
             return TransferProgress()
         names = {f.name for f in dataclasses.fields(Transferred)}
         counts = Transferred(**{k: int(v) for k, v in d.items() if k in names})
