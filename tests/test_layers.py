@@ -19,7 +19,7 @@ ROOT = Path(dorisbk.__file__).parent
 # modules at the bottom: errors, frontend config knobs, time and checksum helpers, durable writes, memory,
 # statement interruption, background threads, the frontend's counters
 BOTTOM = {"errors", "config", "timeutil", "checksum", "durable", "interrupt", "background", "memory", "metrics"}
-TOP = {"cli"}
+TOP = {"cli", "watch"}  # the command line, and the terminal client it starts
 # package -> the packages of ours it may import (docs/architecture.md's table)
 MAY_IMPORT: dict[str, set[str]] = {
     "server": {"http", "sql", "env", "engine", "auth"},

@@ -1,4 +1,4 @@
-"""``dorisbk serve``: the command line."""
+"""``dorisbk serve`` and ``dorisbk watch``: the command line."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from dorisbk.env import Config
 from dorisbk.server.app import serve
+from dorisbk.watch import watch
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -26,7 +27,18 @@ def main(argv: list[str] | None = None) -> None:
     cmd.add_argument("--tls-cert", default=None)
     cmd.add_argument("--tls-key", default=None)
     cmd.add_argument("--log-level", default="INFO")
+    cmd.add_argument("--log-dir", type=Path, default=None, help="where fe.audit.log goes (default: <data-dir>/log)")
+    view = sub.add_parser("watch", help="live progress bars of a server's BACKUP / RESTORE jobs")
+    view.add_argument("--host", default="127.0.0.1")
+    view.add_argument("--port", type=int, default=9030)
+    view.add_argument("--user", default="root")
+    view.add_argument("--password", default="")
+    view.add_argument("--db", default=None, help="only the jobs of this database")
+    view.add_argument("--interval", type=float, default=1.0, help="seconds between refreshes")
     args = parser.parse_args(argv)
+    if args.command == "watch":
+        watch(args.host, args.port, args.user, args.password, args.db, args.interval)
+        return
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("sqlglot", "mysql_mimic"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
@@ -41,6 +53,7 @@ def main(argv: list[str] | None = None) -> None:
         meta_url=args.meta_url,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
+        log_dir=args.log_dir,
     )
     asyncio.run(serve(config))
 

@@ -123,6 +123,14 @@ KNOBS = {
             description="visible rowsets of a tablet replica that make it compacted into one",
         ),
         Knob("compaction_interval_ms", int, 1000, description="period of the compaction pass"),
+        Knob("audit_log_roll_size_mb", int, 1024, description="size at which fe.audit.log rolls to fe.audit.log.1"),
+        Knob("audit_log_roll_num", int, 90, description="rolled audit log files kept"),
+        Knob(
+            "audit_log_max_stmt_length",
+            int,
+            4096,
+            description="characters of a statement an audit line keeps (the rest is cut)",
+        ),
         Knob(
             "force_olap_table_replication_num",
             int,

@@ -64,9 +64,13 @@ class Config:
     meta_url: str | None = None
     tls_cert: str | None = None
     tls_key: str | None = None
+    log_dir: Path | None = None  # where fe.audit.log goes; None: <data_dir>/log
 
     def resolved_meta_url(self) -> str:
         return self.meta_url or f"sqlite:///{(self.data_dir / 'meta.db').resolve()}"
+
+    def resolved_log_dir(self) -> Path:
+        return self.log_dir or self.data_dir / "log"
 
 
 @contextlib.contextmanager

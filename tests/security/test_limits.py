@@ -29,7 +29,9 @@ from mysql_mimic.errors import MysqlError
 from mysql_mimic.variables import SYSTEM_VARIABLES, GlobalVariables
 
 from dorisbk.catalog import dynamic_partition
+from dorisbk.config import FrontendConfig
 from dorisbk.server import session as session_module
+from dorisbk.server.audit import AuditLog
 from dorisbk.server.workers import Limits
 from tests.dorisbk_server import DorisbkServer
 from tests.sqlhelp import error, rows, wait_until
@@ -367,7 +369,9 @@ def test_month_steps_start_on_the_first_as_in_doris() -> None:
     assert (last.lower[0], last.upper[0]) == ("9999-12-01", "9999-12-31")
 
 
-def test_a_failure_of_ours_reaches_the_client_as_a_plain_message(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failure_of_ours_reaches_the_client_as_a_plain_message(
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
     """The session's last resort, driven in process by a statement handler that fails unexpectedly: the
     client reads a Doris-style 1105 naming the query, the log keeps the traceback."""
 
@@ -380,10 +384,14 @@ def test_a_failure_of_ours_reaches_the_client_as_a_plain_message(caplog: pytest.
 
     env = SimpleNamespace(config=SimpleNamespace(port=9030, tls_cert=None), users=SimpleNamespace(get=lambda _: None))
     variables = GlobalVariables({**SYSTEM_VARIABLES, **session_module._EXTRA_VARIABLES})
-    session = session_module.DorisSession(env, FailingRouter(), variables)  # type: ignore[arg-type]
+    audit = AuditLog(tmp_path, FrontendConfig())
+    session = session_module.DorisSession(env, FailingRouter(), variables, audit)  # type: ignore[arg-type]
     session.username = "someone"  # logged in: a session without a user is refused before anything runs
-    with pytest.raises(MysqlError) as info:
-        asyncio.run(session.handle_query("SHOW DATABASES", {}))
+    try:
+        with pytest.raises(MysqlError) as info:
+            asyncio.run(session.handle_query("SHOW DATABASES", {}))
+    finally:
+        audit.close()
     assert info.value.code == 1105
     assert info.value.msg == (
         f"errCode = 2, detailMessage = Unexpected exception: internal error of query {session.query_id}, "

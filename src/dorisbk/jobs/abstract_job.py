@@ -21,6 +21,8 @@ from dorisbk.errors import DorisError
 from dorisbk.jobs.global_objects import GLOBAL_DB_ID
 from dorisbk.jobs.status import OK, Status
 from dorisbk.jobs.task_tracker import TaskTracker
+from dorisbk.jobs.transfer import TransferTask
+from dorisbk.jobs.transfer_progress import ProgressReport, RateMeter, TransferProgress, Transferred, report
 
 if TYPE_CHECKING:
     from dorisbk.jobs.context import JobContext
@@ -39,16 +41,19 @@ class AbstractJob:
     db_name: str
     repo_id: int
     timeout_ms: int
+    repo_name: str = ""
     # each job type's own StrEnum (its values are what SHOW prints and the store keeps)
     state: StrEnum = field(kw_only=True)
     create_time: int = field(default_factory=now_ms)
     finished_time: int = -1
     status: Status = OK
     task_err_msg: dict[str, str] = field(default_factory=dict)
+    transfer: TransferProgress = field(default_factory=TransferProgress)
 
     def __post_init__(self) -> None:
         self._lock = threading.RLock()
         self._tasks = TaskTracker(self.job_id)  # transient: tasks do not survive a restart, the state does
+        self._rate = RateMeter()
         # A cancel whose cleanup or persisting failed (e.g. the metadata store's disk is full): the
         # scheduler retries it, with the same Status, instead of running the job's state again.
         self.pending_cancel: Status | None = None
@@ -67,11 +72,12 @@ class AbstractJob:
     def to_dict(self) -> dict[str, Any]:
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if not f.name.startswith("_")}
         d["status"] = self.status.to_dict()
+        d["transfer"] = self.transfer.to_dict()
         return d
 
     @classmethod
     def base_kwargs(cls, d: dict[str, Any]) -> dict[str, Any]:
-        return {**d, "status": Status.from_dict(d["status"])}
+        return {**d, "status": Status.from_dict(d["status"]), "transfer": TransferProgress.from_dict(d.get("transfer"))}
 
     def run(self, ctx: JobContext) -> None:
         """One poll of the scheduler: the step of the current state, as Doris's ``run()`` switches on it.
@@ -144,6 +150,26 @@ class AbstractJob:
     def task_counts(self) -> tuple[int, int]:
         """Tasks of the current state that have ended, and all sent in it (0, 0 in a state that sends none)."""
         return self._tasks.counts()
+
+    # ---- the transfer (UPLOADING / DOWNLOADING): counted by its tasks, kept in the record once ended
+    def _live_transfer(self) -> Transferred:
+        tasks = [t for t in self._tasks.tasks() if isinstance(t, TransferTask)]
+        return sum((t.transferred() for t in tasks), Transferred())
+
+    def transfer_started(self) -> None:
+        """The transfer's tasks are sent: from now on its counts are theirs."""
+        self.transfer = TransferProgress(start_ms=now_ms())
+        self._rate.start()
+
+    def transfer_ended(self) -> None:
+        """The transfer's tasks are done (or about to be stopped): keep their counts with the job."""
+        if self.transfer.running:
+            self.transfer = TransferProgress(self._live_transfer(), self.transfer.start_ms, now_ms())
+
+    def progress(self) -> ProgressReport:
+        """The transfer as it is now (information_schema.backup_restore_jobs)."""
+        transfer = self.transfer
+        return report(transfer, self._live_transfer() if transfer.running else None, self._rate)
 
     def task_err_text(self) -> str:
         """SHOW's TaskErrMsg: ``[signature: message], ...``."""

@@ -89,7 +89,6 @@ class BackupJob(AbstractJob):
     TERMINAL = (BackupJobState.FINISHED, BackupJobState.CANCELLED)
 
     state: BackupJobState = field(default=BackupJobState.PENDING, kw_only=True)
-    repo_name: str = ""
     table_refs: list[dict[str, Any]] = field(default_factory=list)
     content: str = "ALL"
     snapshot_finished_time: int = -1
@@ -294,12 +293,14 @@ class BackupJob(AbstractJob):
                     backend_id, repo, self.label, chunk, self._tasks.cancelled, kbps, present, self.previous_labels
                 )
                 self._tasks.submit(ctx.executor, task)
+        self.transfer_started()
         self.state = BackupJobState.UPLOADING
 
     def waiting_all_uploading_finished(self, ctx: JobContext) -> None:
         results = self._tasks.collect(self.task_err_msg)
         if results is None:
             return
+        self.transfer_ended()
         repo = ctx.repos.repository(self.repo_name)
         uploaded: dict[int, list[str]] = {}
         for outcome in results:
@@ -427,6 +428,7 @@ class BackupJob(AbstractJob):
             self._leased = []
 
     def _cancel_internal(self, ctx: JobContext, status: Status) -> None:
+        self.transfer_ended()
         self._tasks.stop()
         self._release_leases(ctx)
         release_snapshots(ctx.tablets, self.job_id)

@@ -230,6 +230,12 @@ class BackupHandler:
             old.forget(self.ctx)
         self.wake()
 
+    def listed(self) -> list[AbstractJob]:
+        """Every job remembered, of every database, oldest first."""
+        with self.lock:
+            jobs = [j for db_jobs in self.jobs.values() for j in db_jobs]
+        return sorted(jobs, key=lambda j: (j.create_time, j.job_id))
+
     def db_jobs(self, db_id: int) -> list[AbstractJob]:
         with self.lock:
             return list(self.jobs.get(db_id, []))

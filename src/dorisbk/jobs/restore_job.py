@@ -115,7 +115,6 @@ class RestoreJob(AbstractJob):
     TERMINAL = (RestoreJobState.FINISHED, RestoreJobState.CANCELLED)
 
     state: RestoreJobState = field(default=RestoreJobState.PENDING, kw_only=True)
-    repo_name: str = ""
     backup_timestamp: str = ""
     properties: dict[str, str] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)  # the snapshot's job info, filtered to what is restored
@@ -587,9 +586,9 @@ class RestoreJob(AbstractJob):
                     self._snapshot_root(ctx, replica.backend_id),
                 )
             )
-        present: dict[str, set[str]] = {}  # one listing of the snapshot's content, not one per tablet
+        present: dict[str, dict[str, int]] = {}  # one listing of the snapshot's content, not one per tablet
         for db_id in remote_dbs:
-            present.update(repo.snapshot_tablet_files(self.label, db_id))
+            present.update(repo.snapshot_tablet_sizes(self.label, db_id))
         for backend_id, items in by_backend.items():
             # what a run before a restart left (a dir per job: empty unless the job resumes)
             root = self._snapshot_root(ctx, backend_id)
@@ -598,11 +597,13 @@ class RestoreJob(AbstractJob):
             for chunk in batches(items, batch, ctx.executor.workers(repo.fs.remote)):
                 task = DownloadTask(backend_id, repo, self.label, chunk, self._tasks.cancelled, kbps, present, held)
                 self._tasks.submit(ctx.executor, task)
+        self.transfer_started()
         self.state = RestoreJobState.DOWNLOADING
 
     def waiting_all_download_finished(self, ctx: JobContext) -> None:
         if self._tasks.collect(self.task_err_msg) is None:
             return
+        self.transfer_ended()
         self.download_finished_time = now_ms()
         self.move_to(ctx, RestoreJobState.COMMIT)
 
@@ -798,6 +799,7 @@ class RestoreJob(AbstractJob):
         return puts + deletes
 
     def _cancel_internal(self, ctx: JobContext, status: Status) -> None:
+        self.transfer_ended()
         self._tasks.stop()
         self._clean_meta_objects(ctx)
         release_snapshots(ctx.tablets, self.job_id)

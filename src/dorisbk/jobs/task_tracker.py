@@ -78,6 +78,10 @@ class TaskTracker:
                 future.exception()
         self.reset()
 
+    def tasks(self) -> list[AgentTask]:
+        """Every task sent since the last reset, done or not."""
+        return list(self._tasks.values())
+
     def _running(self) -> list[int]:
         # finished tasks leave the lists, as in Doris
         with self._lock:

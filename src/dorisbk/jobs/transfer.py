@@ -3,7 +3,9 @@
 They run on the backends' task workers, a batch of tablets per task, and check the job's
 cancel flag between files. Uploads skip files the repository already holds under the
 same checksummed name and copy, inside the repository, files an earlier snapshot of the
-same tablet already holds; downloads verify every checksum.
+same tablet already holds; downloads verify every checksum. Each task counts its files and
+bytes as it places them (``transfer_progress``): ``finished`` / ``size`` are files, as the
+Doris BE reports an upload or download task's progress.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -20,6 +22,7 @@ from dorisbk.backend.snapshot import SnapshotFile, SnapshotInfo, header_name, sn
 from dorisbk.backend.tasks import AgentTask, TaskCancelled
 from dorisbk.checksum import md5_bytes, md5_file
 from dorisbk.errors import DorisError
+from dorisbk.jobs.transfer_progress import Transferred
 from dorisbk.storage.filesystem import NotFoundError
 from dorisbk.storage.layout import RemoteTablet, check_name, split_checksum, with_checksum
 from dorisbk.storage.repository import Repository
@@ -70,39 +73,52 @@ def batches(items: Sequence[T], batch_size: int, workers: int) -> list[list[T]]:
 @dataclass
 class TransferTask(AgentTask, Generic[T]):
     """What an upload and a download share: the repository and the snapshot's label, a batch of tablets,
-    the job's cancel flag (checked between files) and the speed limit."""
+    the job's cancel flag (checked between files), the speed limit, and the counts of files and bytes
+    placed so far (written by the task's worker alone, read by anyone)."""
 
     repo: Repository
     label: str
     items: Sequence[T]
     cancelled: threading.Event
     kbps: int
+    files_total: int = field(default=0, init=False)
+    bytes_total: int = field(default=0, init=False)
+    bytes_done: int = field(default=0, init=False)
+    bytes_moved: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        sizes = self.file_sizes()
+        self.files_total, self.bytes_total = len(sizes), sum(sizes)
+
+    def file_sizes(self) -> list[int]:  # pragma: no cover - per task type
+        """The size of every file the task places, moved or not."""
+        raise NotImplementedError
 
     @property
     def size(self) -> int:
-        return len(self.items)
+        return self.files_total
 
     @property
     def waits_on_network(self) -> bool:
         return self.repo.fs.remote
 
+    def transferred(self) -> Transferred:
+        return Transferred(self.finished, self.files_total, self.bytes_done, self.bytes_total, self.bytes_moved)
+
     def _check_cancelled(self) -> None:
         if self.cancelled.is_set():
             raise TaskCancelled("job cancelled")
 
-    def _queued(self, ends: set[int], before: int, after: int) -> None:
-        """A tablet's files took transfers ``before`` to ``after - 1`` of the task: the tablet counts as done
-        once the last of them is (``_moved``), or now when it needs none."""
-        if after > before:
-            ends.add(after - 1)
-        else:
-            self.finished += 1
+    def _placed(self, size: int) -> None:
+        """A file is at its destination: moved, found there already, or copied inside the repository."""
+        self.bytes_done += size
+        self.finished += 1
 
-    def _moved(self, ends: set[int], index: int) -> None:
-        """Transfer ``index`` is done: count its tablet if it was the tablet's last, and stop if the job was
-        cancelled."""
-        if index in ends:
-            self.finished += 1
+    def _moved(self, size: int, throttle: Throttle) -> None:
+        """A file crossed over: count it, hold to the speed limit, and stop here if the job was cancelled."""
+        self.bytes_moved += size
+        self._placed(size)
+        throttle.account(size, self.cancelled)
         self._check_cancelled()
 
 
@@ -124,9 +140,12 @@ class UploadTask(TransferTask[UploadItem]):
     present: Mapping[str, Set[str]]  # the snapshot's files already in the repository, by tablet path (one listing)
     previous: Sequence[str]  # labels of earlier snapshots whose files can be copied inside the repository
 
+    def file_sizes(self) -> list[int]:
+        return [f.size for item in self.items for f in item.snapshot.files]
+
     def run(self) -> UploadOutcome:
         """The checksummed file names now in the repository per tablet, which the job compares with the
-        snapshot's file list. ``finished`` counts the tablets done so far.
+        snapshot's file list.
 
         Files already there (a job resumed after a restart) are kept, once checked where the repository's
         file system does not vouch for names; the rest are sent in one ``upload_files`` call, durable at the
@@ -135,11 +154,9 @@ class UploadTask(TransferTask[UploadItem]):
         uploaded: dict[int, list[str]] = {}
         sends: list[tuple[str | bytes, str]] = []
         sizes: list[int] = []
-        last_of_tablet: set[int] = set()
         copied = skipped = 0
         for item in self.items:
             self._check_cancelled()
-            before = len(sends)
             present = self.present.get(item.remote.path, frozenset())
             earlier = [(prev, repo.tablet_files(prev, item.remote)) for prev in self.previous]
             names = []
@@ -148,22 +165,19 @@ class UploadTask(TransferTask[UploadItem]):
                 names.append(stored)
                 if stored in present and repo.holds(repo.tablet_file(label, item.remote, stored), f.md5):
                     skipped += 1
+                    self._placed(f.size)
                     continue
                 source = next((prev for prev, held in earlier if stored in held), None)
                 if source is not None and repo.copy_tablet_file(source, label, item.remote, stored):
                     copied += 1
+                    self._placed(f.size)
                     continue
                 sends.append((_source(item.snapshot, f), repo.tablet_file(label, item.remote, stored)))
                 sizes.append(f.size)
             uploaded[item.tablet_id] = names
-            self._queued(last_of_tablet, before, len(sends))
         throttle = Throttle(self.kbps)
 
-        def sent(index: int) -> None:
-            throttle.account(sizes[index], self.cancelled)
-            self._moved(last_of_tablet, index)
-
-        repo.fs.upload_files(sends, sent)
+        repo.fs.upload_files(sends, lambda index: self._moved(sizes[index], throttle))
         return UploadOutcome(uploaded, len(sends), sum(sizes), copied, skipped)
 
 
@@ -195,19 +209,21 @@ class DownloadTask(TransferTask[DownloadItem]):
     when the job ends.
     """
 
-    present: Mapping[str, Set[str]]  # the snapshot's files in the repository, by tablet path (one listing)
+    present: Mapping[str, Mapping[str, int]]  # the snapshot's files in the repository with their sizes, by tablet
     held: Set[str]  # what the job's snapshot dirs held when the job (re)started downloading (one listing)
 
+    def file_sizes(self) -> list[int]:
+        return [self.present.get(item.remote.path, {}).get(stored, 0) for item in self.items for stored in item.names]
+
     def run(self) -> dict[int, list[str]]:
-        """Plain file names per tablet. ``finished`` counts the tablets done so far."""
+        """Plain file names per tablet."""
         repo = self.repo
         fetched: dict[int, list[str]] = {}
         fetches: list[tuple[str, Path]] = []
-        last_of_tablet: set[int] = set()
+        sizes: list[int] = []
         for item in self.items:
             self._check_cancelled()
-            before = len(fetches)
-            listed = self.present.get(item.remote.path, frozenset())
+            listed = self.present.get(item.remote.path, {})
             names = []
             for stored in item.names:
                 parsed = split_checksum(check_name(stored))  # a name from the info file, about to be a local path
@@ -221,14 +237,11 @@ class DownloadTask(TransferTask[DownloadItem]):
                 local = Path(snapshot_file(item.root, item.tablet_id, name))
                 if local.name not in self.held or md5_file(local) != md5:
                     fetches.append((remote, local))
+                    sizes.append(listed[stored])
+                else:
+                    self._placed(listed[stored])
             fetched[item.tablet_id] = names
-            self._queued(last_of_tablet, before, len(fetches))
         throttle = Throttle(self.kbps)
 
-        def done(index: int) -> None:
-            if throttle.kbps > 0:
-                throttle.account(fetches[index][1].stat().st_size, self.cancelled)
-            self._moved(last_of_tablet, index)
-
-        repo.download_checked_files(fetches, done)
+        repo.download_checked_files(fetches, lambda index: self._moved(sizes[index], throttle))
         return fetched

@@ -15,6 +15,7 @@ from dorisbk.env import Config, Env
 from dorisbk.http.actions import FrontendActions
 from dorisbk.http.server import HttpServer
 from dorisbk.server import compat
+from dorisbk.server.audit import AuditLog
 from dorisbk.server.control import SessionControl
 from dorisbk.server.session import DorisSession, ServerVariables
 from dorisbk.sql.router import Router
@@ -48,13 +49,14 @@ async def serve(config: Config) -> None:
     env = Env(config)
     router = Router(env)
     global_variables = ServerVariables(env)
+    audit = AuditLog(config.resolved_log_dir(), env.frontend_config)
     ssl_context = None
     if config.tls_cert and config.tls_key:
         ssl_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ssl_context.load_cert_chain(config.tls_cert, config.tls_key)
     control = SessionControl(server_id=1)
     server = compat.DorisMysqlServer(
-        session_factory=lambda: DorisSession(env, router, global_variables),
+        session_factory=lambda: DorisSession(env, router, global_variables, audit),
         identity_provider=Accounts(env),
         # CLIENT_LONG_FLAG, as MySQL and Doris announce it: without it Connector/J reads column flags as one
         # byte and takes a DECIMAL's scale from the next one
@@ -82,3 +84,4 @@ async def serve(config: Config) -> None:
         http.close()
         await http.wait_closed()
     env.close()
+    audit.close()

@@ -23,13 +23,13 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, TypeVar
 
 import sqlglot
-from mysql_mimic import ColumnType, ResultColumn, Session
+from mysql_mimic import ColumnType, ResultColumn, ResultSet, Session
 from mysql_mimic.charset import CharacterSet
 from mysql_mimic.constants import INFO_SCHEMA
 from mysql_mimic.errors import ErrorCode, MysqlError
 from mysql_mimic.intercept import expression_to_value
 from mysql_mimic.types import ColumnDefinition
-from mysql_mimic.utils import find_tables
+from mysql_mimic.utils import aiterate, find_tables
 from mysql_mimic.variables import SYSTEM_VARIABLES, GlobalVariables, SessionVariables
 from sqlglot import exp
 
@@ -42,6 +42,7 @@ from dorisbk.engine.result import Result, SessionContext
 from dorisbk.env import Env
 from dorisbk.errors import DorisError, ParseError, UnknownDatabase
 from dorisbk.server import compat
+from dorisbk.server.audit import AuditEvent, AuditLog, AuditState
 from dorisbk.server.control import SessionControl
 from dorisbk.server.workers import STATEMENT_WORKERS
 from dorisbk.sql import clock, info_schema
@@ -405,8 +406,9 @@ class DorisSession(Session):
 
     dialect = DorisBK
 
-    def __init__(self, env: Env, router: Router, global_variables: ServerVariables) -> None:
+    def __init__(self, env: Env, router: Router, global_variables: ServerVariables, audit: AuditLog) -> None:
         super().__init__(variables=DorisSessionVariables(global_variables))
+        self.audit = audit
         self.variables.set("port", env.config.port, force=True)
         self.variables.set("have_ssl", "YES" if env.config.tls_cert else "DISABLED", force=True)
         self.env = env
@@ -446,6 +448,51 @@ class DorisSession(Session):
         )
 
     async def handle_query(self, sql: str, attrs: dict[str, str]) -> Any:
+        """Run one statement and write its audit line when it ends: with the error it failed with, or once
+        its rows are sent (a streamed result's, when the last is taken)."""
+        started = time.monotonic()
+        try:
+            result = await self._run_statement(sql, attrs)
+        except MysqlError as exc:
+            self._audit(sql, started, AuditState.ERR, code=int(exc.code), message=exc.msg)
+            raise
+        except asyncio.CancelledError:  # KILL: the client reads compat's "Query was killed"
+            killed = int(ErrorCode.SESSION_WAS_KILLED)
+            self._audit(sql, started, AuditState.ERR, code=killed, message="Query was killed")
+            raise
+        if isinstance(result, ResultSet):
+            result = result.rows, result.columns
+        rows, columns = result if isinstance(result, tuple) else ([], [])
+        if not columns:
+            self._audit(sql, started, AuditState.OK)
+            return result
+        if isinstance(rows, Sequence):
+            self._audit(sql, started, AuditState.EOF, rows=len(rows))
+            return result
+        return self._audited_rows(rows, sql, started), columns
+
+    async def _audited_rows(self, rows: Any, sql: str, started: float) -> AsyncIterator[tuple]:
+        """A streamed result's rows, counted; the audit line is written when they end (or stop)."""
+        sent = 0
+        try:
+            async for row in aiterate(rows):
+                sent += 1
+                yield row
+        finally:
+            self._audit(sql, started, AuditState.EOF, rows=sent)
+
+    def _audit(
+        self, sql: str, started: float, state: AuditState, *, code: int = 0, message: str = "", rows: int = 0
+    ) -> None:
+        connection = self._connection
+        peer = connection.stream.writer.get_extra_info("peername") if connection is not None else None
+        client = f"{peer[0]}:{peer[1]}" if peer else ""
+        elapsed = int((time.monotonic() - started) * 1000)
+        event = AuditEvent(client, self.username or "", self.database or "", state, code, message, elapsed, rows,
+                           self.audit.next_stmt_id(), self.query_id, sql)  # fmt: skip
+        self.audit.write(event)
+
+    async def _run_statement(self, sql: str, attrs: dict[str, str]) -> Any:
         self.command, self.command_start, self.info = "Query", time.time(), sql
         self.query_id = uuid.uuid4().hex
         self.statement = statement = interrupt.Statement()

@@ -30,6 +30,7 @@ from dorisbk.engine.result import Result, SessionContext
 from dorisbk.engine.types import Kind, named
 from dorisbk.env import Env, LiveSession
 from dorisbk.errors import DorisError, UnknownTable
+from dorisbk.jobs.abstract_job import now_ms
 from dorisbk.jobs.job_info import expire_time
 from dorisbk.jobs.job_scheduler import JOBS_COLUMNS, TASKS_COLUMNS
 from dorisbk.sql import assignments
@@ -169,6 +170,13 @@ TABLES: dict[str, list[tuple[str, str]]] = {
     "repository_snapshots": [
         ("REPOSITORY", V), ("SNAPSHOT", V), ("TIMESTAMP", V), ("DB_NAME", V), ("EXPIRE_TIME", T),
     ],
+    # dorisbk's: every BACKUP / RESTORE job remembered, with how far its file transfer is (running) or what it
+    # moved (ended); rows for ADMIN users only, as SHOW BACKUP / RESTORE
+    "backup_restore_jobs": [
+        ("JOB_ID", N), ("DB_NAME", V), ("LABEL", V), ("TYPE", V), ("STATE", V), ("REPOSITORY", V),
+        ("FILES_DONE", N), ("FILES_TOTAL", N), ("BYTES_DONE", N), ("BYTES_TOTAL", N), ("RATE_BYTES_PER_SEC", N),
+        ("ETA_SECONDS", N), ("ELAPSED_SECONDS", N), ("CREATE_TIME", T), ("FINISH_TIME", T),
+    ],
     # MySQL 8's (DBeaver reads it): Doris has no CHECK constraints, so it is empty
     "check_constraints": [
         ("CONSTRAINT_CATALOG", V), ("CONSTRAINT_SCHEMA", V), ("CONSTRAINT_NAME", V), ("CHECK_CLAUSE", V),
@@ -307,6 +315,7 @@ class _Source:
             "session_variables": lambda: self.variables(session=True),
             "mysql.tables_priv": self.tables_priv,
             "repository_snapshots": self.repository_snapshots,
+            "backup_restore_jobs": self.backup_restore_jobs,
             f"{FUNCTIONS_DB}.jobs": self.jobs,
             f"{FUNCTIONS_DB}.tasks": self.tasks,
         }
@@ -421,6 +430,21 @@ class _Source:
             for backup in self.env.jobs.snapshot_backups(name):
                 info = backup.info or {}
                 yield (name, backup.label, backup.timestamp, info.get("database"), _ms(expire_time(info)))
+
+    def backup_restore_jobs(self) -> Iterator[tuple]:
+        """One row per BACKUP / RESTORE job the server remembers: its transfer's files and bytes, the rate and
+        the time left while it runs."""
+        if not self.user.has("ADMIN_PRIV"):
+            return
+        now = now_ms()
+        for job in self.env.jobs.listed():
+            progress = job.progress()
+            counts = progress.counts
+            end = job.finished_time if job.finished_time > 0 else now
+            yield (job.job_id, job.db_name, job.label, job.type, str(job.state), job.repo_name,
+                   counts.files_done, counts.files_total, counts.bytes_done, counts.bytes_total, progress.rate,
+                   progress.eta_s, max(0, end - job.create_time) // 1000, _ms(job.create_time),
+                   _ms(job.finished_time if job.finished_time > 0 else None))  # fmt: skip
 
     def jobs(self) -> Iterator[tuple]:
         """jobs("type" = "backup"): one row per scheduled backup (ADMIN only, as the statements)."""

@@ -227,12 +227,14 @@ def _may_hold_secret(sql: str) -> bool:
 
 def _secret_follows(tokens: list[Token], i: int) -> bool:
     """Whether a string at ``tokens[i]`` would be a secret, from the tokens before it: the value of a
-    secret property (``"s3.secret_key" = ...``), a password after ``IDENTIFIED BY [PASSWORD]``, or the
-    argument of ``PASSWORD(...)``."""
+    secret property (``"s3.secret_key" = ...``), a password after ``IDENTIFIED BY [PASSWORD]``, the
+    argument of ``PASSWORD(...)``, or the password hash ``SET PASSWORD [FOR user] = '*...'`` sets."""
     before = tokens[max(0, i - 3) : i]
     if len(before) >= 2 and before[-1].token_type == TokenType.EQ:
         key = before[-2]
-        return key.token_type == TokenType.STRING and is_secret(key.text)
+        if key.token_type == TokenType.STRING and is_secret(key.text):
+            return True
+        return len(tokens) >= 2 and is_word(tokens[0], "SET") and is_word(tokens[1], "PASSWORD")
     if before and is_word(before[-1], "BY"):
         return len(before) >= 2 and is_word(before[-2], "IDENTIFIED")
     if len(before) >= 3 and is_word(before[-1], "PASSWORD") and is_word(before[-2], "BY"):
