@@ -102,6 +102,7 @@ def _drive(driver: Any, srv: DorisbkServer, tmp_path: Path) -> None:
         pause(conn, "UPLOADING")  # the job moves on, and is held again once its uploads are sent
         wait_until(lambda: row.find_element(By.CLASS_NAME, "state").text == "UPLOADING", "the bar's state to move", 60)
         wait_until(lambda: row.get_attribute("data-fraction") == "1", "the uploads' bar to fill", 60)
+        assert " files, " in row.find_element(By.CLASS_NAME, "pct").text  # the transfer's own counts
         pause(conn)  # released: it finishes, and the page shows it without a reload
         wait_until(lambda: row.find_element(By.CLASS_NAME, "state").text == "FINISHED", "the job to finish", 60)
         assert fill.get_attribute("style") == "width: 100%;"

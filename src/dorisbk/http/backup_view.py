@@ -1,7 +1,7 @@
 """What the backup pages and the ``/api/dorisbk`` endpoints show of jobs and snapshots.
 
-``job_progress`` is the one place a job's progress is read: today the tasks of its current state that
-have ended out of those sent; finer counters (bytes, files) belong there when jobs keep them.
+``job_progress`` is the one place a job's progress is read: the bytes and files a transfer has put in
+place, else the tasks of its current state that have ended out of those sent.
 Job lists are read from memory (quick, on the event loop); snapshot listings touch a repository and
 must run in a worker thread."""
 
@@ -26,24 +26,50 @@ TIMESTAMP_FORMAT = "%Y-%m-%d-%H-%M-%S"  # a snapshot's backup timestamp, as SHOW
 
 @dataclass(frozen=True)
 class Progress:
-    """Where a job is: its state's place among the job type's states, and that state's tasks."""
+    """Where a job is: its state's place among the job type's states, that state's tasks, and while it
+    moves files (UPLOADING / DOWNLOADING) the files and bytes in place, the rate and the time left."""
 
     state: str
     step: int  # 1-based place of the state among the job type's states up to FINISHED
     steps: int
     finished_tasks: int
     total_tasks: int
-    fraction: float  # 0..1: the tasks of the current state that have ended (1 once FINISHED)
+    fraction: float  # 0..1: bytes in place during a transfer, else the state's tasks ended (1 once FINISHED)
+    detail: str  # the text beside the bar
+
+
+def human_bytes(size: float | None) -> str:
+    if size is None:
+        return "?"
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.2f} {unit}"
+        size /= 1024
+    return ""  # pragma: no cover - the loop returns at TB
 
 
 def job_progress(job: AbstractJob) -> Progress:
-    """A job's progress: finished tasks / tasks sent in its current state."""
+    """A job's progress: during a transfer its bytes in place (information_schema.backup_restore_jobs's
+    counts), else the finished tasks / tasks sent in its current state."""
     states = [s for s in type(job.state) if s not in job.TERMINAL] + [job.TERMINAL[0]]
     finished, total = job.task_counts()
     done = job.state == job.TERMINAL[0]  # FINISHED
-    fraction = 1.0 if done else (finished / total if total else 0.0)
     step = states.index(job.state) + 1 if job.state in states else len(states)
-    return Progress(str(job.state), step, len(states), finished, total, fraction)
+    report = job.progress()
+    counts = report.counts
+    if job.transfer.running and counts.files_total:
+        fraction = (
+            counts.bytes_done / counts.bytes_total if counts.bytes_total else counts.files_done / counts.files_total
+        )
+        eta = f", {report.eta_s} s left" if report.eta_s is not None else ""
+        detail = (
+            f"{round(fraction * 100)}% ({human_bytes(counts.bytes_done)} of {human_bytes(counts.bytes_total)}, "
+            f"{counts.files_done}/{counts.files_total} files, {human_bytes(report.rate)}/s{eta})"
+        )
+    else:
+        fraction = 1.0 if done else (finished / total if total else 0.0)
+        detail = f"{round(fraction * 100)}% ({finished}/{total} tasks, step {step}/{len(states)})"
+    return Progress(str(job.state), step, len(states), finished, total, fraction, detail)
 
 
 @dataclass(frozen=True)

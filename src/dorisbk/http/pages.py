@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from dorisbk.http.backup_view import JobView, SnapshotView
+from dorisbk.http.backup_view import JobView, SnapshotView, human_bytes
 
 NAV = (("/", "Jobs"), ("/repositories", "Repositories"), ("/snapshots", "Snapshots"))
 STYLE = """
@@ -31,8 +31,7 @@ async function poll(){
       row.querySelector('.fill').style.width=pct+'%';
       row.dataset.fraction=p.fraction;
       row.querySelector('.state').textContent=j.state;
-      row.querySelector('.pct').textContent=pct+'% ('+p.finished_tasks+'/'+p.total_tasks+' tasks, step '
-        +p.step+'/'+p.steps+')';
+      row.querySelector('.pct').textContent=p.detail;
       row.querySelector('.dur').textContent=j.duration_s.toFixed(1)+' s';
     }
   }catch(e){}
@@ -73,16 +72,6 @@ def _cell(value: object) -> str:
     return "" if value is None else escape(str(value)).replace("\n", "<br>")
 
 
-def human_bytes(size: float | None) -> str:
-    if size is None:
-        return "?"
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if size < 1024 or unit == "TB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.2f} {unit}"
-        size /= 1024
-    return ""  # pragma: no cover - the loop returns at TB
-
-
 def jobs_page(jobs: list[JobView], sizes: dict[tuple[str, str], int | None]) -> bytes:
     """Running jobs with their live bars; then the recent ones with duration and throughput (the snapshot's
     size over the job's duration, when the repository told its size)."""
@@ -91,10 +80,7 @@ def jobs_page(jobs: list[JobView], sizes: dict[tuple[str, str], int | None]) -> 
     for j in running:
         pct = round(j.progress.fraction * 100)
         bar = Html(f'<div class="bar"><div class="fill" style="width:{pct}%"></div></div>')
-        text = Html(
-            f'<span class="pct">{pct}% ({j.progress.finished_tasks}/{j.progress.total_tasks} tasks, step '
-            f"{j.progress.step}/{j.progress.steps})</span>"
-        )
+        text = Html(f'<span class="pct">{escape(j.progress.detail)}</span>')
         rows.append((j.job_id, j.type, j.db, j.label, Html(f'<span class="state">{escape(j.state)}</span>'), bar,
                      text, Html(f'<span class="dur">{j.duration_s:.1f} s</span>')))  # fmt: skip
     body = "<h2>Running</h2>" + table(
