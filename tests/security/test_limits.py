@@ -30,6 +30,7 @@ from mysql_mimic.variables import SYSTEM_VARIABLES, GlobalVariables
 
 from dorisbk.catalog import dynamic_partition
 from dorisbk.config import FrontendConfig
+from dorisbk.metrics import FrontendMetrics
 from dorisbk.server import session as session_module
 from dorisbk.server.audit import AuditLog
 from dorisbk.server.workers import Limits
@@ -382,7 +383,11 @@ def test_a_failure_of_ours_reaches_the_client_as_a_plain_message(
         def route(self, ctx: object, sql: str) -> None:
             raise KeyError("<class 'sqlglot.expressions.Select'>")
 
-    env = SimpleNamespace(config=SimpleNamespace(port=9030, tls_cert=None), users=SimpleNamespace(get=lambda _: None))
+    env = SimpleNamespace(
+        config=SimpleNamespace(port=9030, tls_cert=None),
+        users=SimpleNamespace(get=lambda _: None),
+        metrics=FrontendMetrics(),
+    )
     variables = GlobalVariables({**SYSTEM_VARIABLES, **session_module._EXTRA_VARIABLES})
     audit = AuditLog(tmp_path, FrontendConfig())
     session = session_module.DorisSession(env, FailingRouter(), variables, audit)  # type: ignore[arg-type]
