@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -232,12 +231,10 @@ def test_oversized_requests_are_refused(srv: DorisbkServer) -> None:
 def test_a_slow_client_is_cut_off(srv: DorisbkServer) -> None:
     """A client that never finishes its request head (slowloris) loses its connection after the head
     timeout (10 s), while others are served meanwhile."""
-    started = time.monotonic()
     with socket.create_connection(("127.0.0.1", srv.http_port), timeout=30) as sock:
         sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
         assert get(srv, "/metrics").status_code == 200
         answer = b""
         while chunk := sock.recv(65536):  # returns b"" once the server closes the connection
             answer += chunk
-    assert answer.startswith(b"HTTP/1.1 408 ")
-    assert 5 < time.monotonic() - started < 25
+    assert answer.startswith(b"HTTP/1.1 408 ")  # closed by the server with its answer, not by our timeout
