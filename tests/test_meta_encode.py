@@ -19,6 +19,7 @@ BIG = ENCODE_CHUNK * 3 + 7
         {},
         {"empty": [], "none": None, "nested": {}},
         {"keys": {2: "int", True: "bool", None: "null", 1.5: [1, {"x": None}]}},
+        {"ids": list(range(BIG)), "keys": {2: "int", True: "bool", None: "null", 1.5: [1, {"x": None}]}},
         {"snapshots": {str(10_000 + i): [["1_0.parquet", "0" * 32, 700, 1]] for i in range(BIG)}},
         {"ids": list(range(BIG)), "deep": {"deeper": {"rows": [[i, str(i)] for i in range(BIG)]}}},
         {"by_int": {i: {"v": i} for i in range(BIG)}, "text": 'quote " and \\ and é'},

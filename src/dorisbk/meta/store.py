@@ -85,8 +85,27 @@ ENCODE_CHUNK = 1024  # entries of a large dict or list encoded by one json.dumps
 def encode(body: dict[str, Any]) -> str:
     """The row's JSON. json's C encoder holds the GIL for the whole call: a job's record at 300,000 tablets
     kept every other thread (a SHOW BACKUP among them) waiting for seconds, so a large dict or list is
-    encoded ENCODE_CHUNK entries at a time. The text is the same as one call's."""
+    encoded ENCODE_CHUNK entries at a time. The text is the same as one call's. A row of fewer entries (every
+    catalog object's) is one call: walking it key by key cost 6x the encoding, at every commit."""
+    if not _holds_more(body, ENCODE_CHUNK):
+        return _dumps(body)
     return "".join(_encoded(body))
+
+
+def _holds_more(value: Any, limit: int) -> bool:
+    """Whether the dicts and lists in ``value`` hold more than ``limit`` entries in all (stops once they do);
+    1.3 us for a tablet's row."""
+    stack, seen = [value], 0
+    while stack:
+        container = stack.pop()
+        items = container.values() if type(container) is dict else container
+        seen += len(items)
+        if seen > limit:
+            return True
+        for item in items:
+            if type(item) is dict or type(item) is list:
+                stack.append(item)
+    return False
 
 
 def _encoded(value: Any) -> Iterator[str]:
