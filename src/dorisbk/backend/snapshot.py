@@ -100,8 +100,7 @@ class SnapshotTask(AgentTask):
         root = snapshot_root(store, self.backend_id, self.job_id)
         infos = []
         for item in self.items:
-            if self.cancelled.is_set():
-                raise TaskCancelled("job cancelled")
+            TaskCancelled.check(self.cancelled)
             tablet = item.tablet
             replica = tablet.replicas[item.replica_index]
             info = SnapshotInfo(tablet.id, replica.backend_id, str(root), item.version, schema_hash=item.schema_hash)

@@ -20,6 +20,12 @@ from dorisbk.errors import DorisError
 class TaskCancelled(DorisError):
     """The job was cancelled while the task ran."""
 
+    @staticmethod
+    def check(cancelled: threading.Event, what: str = "job") -> None:
+        """Stop here if ``cancelled`` is set: a task calls it between its pieces of work (tablets, files)."""
+        if cancelled.is_set():
+            raise TaskCancelled(f"{what} cancelled")
+
 
 @dataclass
 class AgentTask(ABC):

@@ -52,8 +52,7 @@ class DirMoveTask(AgentTask):
         """The rowsets now in each tablet's dir, by (backend id, tablet id)."""
         linked: dict[tuple[int, int], list[HeaderRowset]] = {}
         for item in self.items:
-            if self.cancelled.is_set():
-                raise TaskCancelled("job cancelled")
+            TaskCancelled.check(self.cancelled)
             rowsets = header_rowsets(item)
             item.tablet_dir.mkdir(parents=True, exist_ok=True)
             for rowset in rowsets:

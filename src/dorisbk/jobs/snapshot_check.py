@@ -154,8 +154,7 @@ class SnapshotCheckTask(AgentTask):
         try:
             found = []
             for item in self.items:
-                if self.cancelled.is_set():
-                    raise TaskCancelled("check cancelled")
+                TaskCancelled.check(self.cancelled, "check")
                 found.append(self._tablet(item))
                 self.finished += 1
             return found

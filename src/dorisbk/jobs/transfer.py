@@ -105,10 +105,6 @@ class TransferTask(AgentTask, Generic[T]):
     def transferred(self) -> Transferred:
         return Transferred(self.finished, self.files_total, self.bytes_done, self.bytes_total, self.bytes_moved)
 
-    def _check_cancelled(self) -> None:
-        if self.cancelled.is_set():
-            raise TaskCancelled("job cancelled")
-
     def _placed(self, size: int) -> None:
         """A file is at its destination: moved, found there already, or copied inside the repository."""
         self.bytes_done += size
@@ -119,7 +115,7 @@ class TransferTask(AgentTask, Generic[T]):
         self.bytes_moved += size
         self._placed(size)
         throttle.account(size, self.cancelled)
-        self._check_cancelled()
+        TaskCancelled.check(self.cancelled)
 
 
 @dataclass
@@ -156,7 +152,7 @@ class UploadTask(TransferTask[UploadItem]):
         sizes: list[int] = []
         copied = skipped = 0
         for item in self.items:
-            self._check_cancelled()
+            TaskCancelled.check(self.cancelled)
             present = self.present.get(item.remote.path, frozenset())
             earlier = [(prev, repo.tablet_files(prev, item.remote)) for prev in self.previous]
             names = []
@@ -222,7 +218,7 @@ class DownloadTask(TransferTask[DownloadItem]):
         fetches: list[tuple[str, Path]] = []
         sizes: list[int] = []
         for item in self.items:
-            self._check_cancelled()
+            TaskCancelled.check(self.cancelled)
             listed = self.present.get(item.remote.path, {})
             names = []
             for stored in item.names:
