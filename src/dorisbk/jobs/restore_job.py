@@ -590,10 +590,8 @@ class RestoreJob(AbstractJob):
         for db_id in remote_dbs:
             present.update(repo.snapshot_tablet_sizes(self.label, db_id))
         for backend_id, items in by_backend.items():
-            # what a run before a restart left (a dir per job: empty unless the job resumes)
-            root = self._snapshot_root(ctx, backend_id)
-            root.mkdir(parents=True, exist_ok=True)
-            held = {entry.name for entry in os.scandir(root)}
+            # what a run before a restart left in the dir SNAPSHOTING made (empty unless the job resumes)
+            held = {entry.name for entry in os.scandir(self._snapshot_root(ctx, backend_id))}
             for chunk in batches(items, batch, ctx.executor.workers(repo.fs.remote)):
                 task = DownloadTask(backend_id, repo, self.label, chunk, self._tasks.cancelled, kbps, present, held)
                 self._tasks.submit(ctx.executor, task)
