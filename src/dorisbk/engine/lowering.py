@@ -17,7 +17,7 @@ import duckdb
 from sqlglot import exp
 
 from dorisbk.engine import functions, macros
-from dorisbk.engine.functions import aggregates, strings
+from dorisbk.engine.functions import strings
 from dorisbk.engine.functions.catalog import as_date, as_datetime, try_cast
 from dorisbk.engine.functions.dates import scaled_text
 from dorisbk.engine.functions.jsonb import as_json
@@ -47,11 +47,8 @@ def _lower_node(node: exp.Expression, typer: Typer, zone: str) -> exp.Expression
     if isinstance(node, exp.Window):
         return _spread_window(node, typer)
     if isinstance(node, (exp.Max, exp.Min)) and typer.kind(node.this) is Kind.ARRAY:
-        pick = "arg_max" if isinstance(node, exp.Max) else "arg_min"
-        return typer.note(
-            exp.Anonymous(this=pick, expressions=[node.this, aggregates.order_key(node.this.copy(), Kind.ARRAY)]),
-            Kind.ARRAY,
-        )
+        # Doris orders arrays its own way: MAX(a) is MAX_BY(a, a), whose entry orders them so
+        return _call("max_by" if isinstance(node, exp.Max) else "min_by", [node.this, node.this.copy()], typer, zone)
     if isinstance(node, exp.Substring):
         args = [a for a in (node.this, node.args.get("start"), node.args.get("length")) if a is not None]
         return _call("substring", args, typer, zone)

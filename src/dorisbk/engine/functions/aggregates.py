@@ -154,7 +154,7 @@ def _retention(call: Call) -> Lowered:
     return exp.Array(expressions=flags), Kind.ARRAY
 
 
-def order_key(value: exp.Expression, kind: Kind) -> exp.Expression:
+def _order_key(value: exp.Expression, kind: Kind) -> exp.Expression:
     """What ``value`` is ordered by in MAX, MIN, MAX_BY and MIN_BY: an array as Doris orders arrays, element
     by element with a NULL element before any value (DuckDB puts it after); anything else itself."""
     if kind is not Kind.ARRAY:
@@ -173,13 +173,13 @@ def order_key(value: exp.Expression, kind: Kind) -> exp.Expression:
 @doris("max_by")
 def _max_by(call: Call) -> Lowered:
     call.arity(2)
-    return fn("arg_max", call.arg(0), order_key(call.arg(1), call.kinds[1])), call.kinds[0]
+    return fn("arg_max", call.arg(0), _order_key(call.arg(1), call.kinds[1])), call.kinds[0]
 
 
 @doris("min_by")
 def _min_by(call: Call) -> Lowered:
     call.arity(2)
-    return fn("arg_min", call.arg(0), order_key(call.arg(1), call.kinds[1])), call.kinds[0]
+    return fn("arg_min", call.arg(0), _order_key(call.arg(1), call.kinds[1])), call.kinds[0]
 
 
 @doris("any", "any_value")
