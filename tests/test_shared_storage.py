@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 import pymysql
 import pytest
+import requests
 from botocore.config import Config
 
 from tests.dorisbk_server import DorisbkServer
@@ -53,14 +54,22 @@ def prefix() -> str:
     return f"vault-{uuid.uuid4().hex[:8]}"
 
 
-def node(tmp: Path, name: str, postgres_url: str, s3: S3Server, prefix: str) -> DorisbkServer:
+def node(tmp: Path, name: str, postgres_url: str, s3: S3Server, prefix: str, http: bool = False) -> DorisbkServer:
     return DorisbkServer(
         tmp / name,
         meta_url=postgres_url,
         storage=f"s3://{s3.bucket}/{prefix}",
         storage_properties=s3.repository_properties(),
         node_name=name,
+        http=http,
     )
+
+
+def cache_metrics(srv: DorisbkServer) -> tuple[int, int]:
+    """(bytes kept, files fetched) of the node's copies of vault files, from /metrics."""
+    text = requests.get(srv.http_url("/metrics"), timeout=30).text
+    found = dict(re.findall(r"^(dorisbk_file_cache_\w+) (\d+)$", text, re.MULTILINE))
+    return int(found["dorisbk_file_cache_bytes"]), int(found["dorisbk_file_cache_fetched_total"])
 
 
 def objects(client: Any, bucket: str, prefix: str) -> dict[str, dict[str, Any]]:
@@ -177,7 +186,7 @@ def test_a_second_node_reads_the_first_nodes_data_with_no_shared_disk(
 
 
 def test_local_copies_stay_within_their_bound(tmp_path: Path, postgres_url: str, s3: S3Server, prefix: str) -> None:
-    srv = node(tmp_path, "n1", postgres_url, s3, prefix).start()
+    srv = node(tmp_path, "n1", postgres_url, s3, prefix, http=True).start()
     try:
         with srv.connect() as conn:
             expected = load(conn)
@@ -201,6 +210,9 @@ def test_local_copies_stay_within_their_bound(tmp_path: Path, postgres_url: str,
             # go back within the bound once it is done
             assert q(conn, QUERY) == expected
             assert sum(local_rowsets(srv.data_dir).values()) <= bound
+        kept, fetched = cache_metrics(srv)
+        assert kept == sum(local_rowsets(srv.data_dir).values())
+        assert fetched > len(sizes)  # files evicted were fetched again
     finally:
         srv.stop()
 

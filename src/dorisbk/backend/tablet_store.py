@@ -64,6 +64,12 @@ class SharedData:
     capacity: Callable[[], int]
 
 
+@dataclass(frozen=True)
+class CacheStats:
+    bytes: int  # of the local copies of vault files
+    fetched: int  # files fetched from the vault since the start
+
+
 def vault_key(relative: str) -> str:
     """The vault key of a rowset file, its path below a root (``data/<tablet id>/<file>``); anything else
     is refused, so that a key never is a path that leaves the prefix."""
@@ -84,7 +90,7 @@ class TabletStore:
         # shared mode: the local copies of vault files, least recently used first, with their sizes
         self._copies: OrderedDict[str, int] = OrderedDict()
         self._copied = 0
-        self.fetched = 0  # files fetched from the vault since the start (SHOW PROC's cache figures)
+        self._fetched = 0  # files fetched from the vault since the start (/metrics)
 
     def backend(self, backend_id: int) -> Backend:
         return self.catalog.backends[backend_id]
@@ -156,13 +162,14 @@ class TabletStore:
         with ThreadPoolExecutor(VAULT_WORKERS) as pool:
             list(pool.map(lambda item: get(vault_key(item[1].path), item[0], item[1].size, item[1].md5),
                           missing.items()))  # fmt: skip
-        self.fetched += len(missing)
+        with self._lock:
+            self._fetched += len(missing)
         self._noted([(path, rowset.size) for path, rowset in missing.items()])
 
-    def cached_bytes(self) -> int:
-        """Bytes of the vault files this node keeps copies of (shared mode)."""
+    def cache_stats(self) -> CacheStats:
+        """What this node keeps of the vault (shared mode; /metrics shows it)."""
         with self._lock:
-            return self._copied
+            return CacheStats(self._copied, self._fetched)
 
     def _key_of(self, path: str) -> str:
         """The vault key of a file below one of this node's roots."""
