@@ -265,6 +265,41 @@ def test_backup_and_restore_by_server_side_copy(
         srv.stop()
 
 
+def test_backup_and_restore_through_a_local_repository(
+    tmp_path: Path, postgres_url: str, s3: S3Server, client: Any, prefix: str
+) -> None:
+    """A repository the vault can not copy to on the server: the snapshot fetches the files it lacks (verified)
+    and the restore's commit stores what it downloaded in the vault."""
+    srv = node(tmp_path, "n1", postgres_url, s3, prefix).start()
+    try:
+        with srv.connect() as conn:
+            expected = load(conn)
+        srv.stop()
+        shutil.rmtree(srv.data_dir)
+        srv.start()
+        with srv.connect() as conn:
+            set_config(conn, "backup_handler_update_interval_millis", "50")
+            q(conn, f'CREATE REPOSITORY r WITH LOCAL ON LOCATION "file://{tmp_path / "repo"}"')
+            q(conn, "BACKUP SNAPSHOT sdb.snap TO r ON (t)")
+            row = wait_ended(conn, "BACKUP", "sdb")
+            assert row[3] == "FINISHED", row
+            assert len(list((tmp_path / "repo").rglob("*.parquet.*"))) == 18
+            assert not re.search(r"upload of snapshot snap: .*, [1-9]\d* copied from the storage vault", srv.log())
+            before = objects(client, s3.bucket, f"{prefix}/data/")
+            q(conn, 'RESTORE SNAPSHOT sdb.snap FROM r ON (t AS t2) PROPERTIES ("backup_timestamp" = '
+                    f'"{q(conn, "SHOW SNAPSHOT ON r")[0][1]}")')  # fmt: skip
+            row = wait_ended(conn, "RESTORE", "sdb")
+            assert row[4] == "FINISHED", row
+            assert len(set(objects(client, s3.bucket, f"{prefix}/data/")) - set(before)) == 18
+        srv.stop()
+        shutil.rmtree(srv.data_dir)  # the restored table is in the vault, not only on this disk
+        srv.start()
+        with srv.connect() as conn:
+            assert q(conn, QUERY.replace("sdb.t", "sdb.t2")) == expected
+    finally:
+        srv.stop()
+
+
 def test_a_tampered_object_is_refused(
     tmp_path: Path, postgres_url: str, s3: S3Server, client: Any, prefix: str
 ) -> None:
