@@ -133,6 +133,7 @@ def test_load_stores_objects_and_a_wiped_node_answers_the_same(
             assert q(conn, QUERY) == expected
             assert q(conn, "SELECT count(*), sum(k) FROM sdb.t PARTITION (p2)") == [(150, sum(range(1, 300, 2)))]
         assert set(local_rowsets(srv.data_dir)) == set(local)  # fetched back, under this node's roots
+        assert s3.secret_key not in srv.log()
     finally:
         srv.stop()
 
