@@ -21,6 +21,9 @@ import pytest
 import requests
 from botocore.config import Config
 
+from dorisbk.backend.tablet_store import vault_key
+from dorisbk.errors import DorisError, StorageError
+from dorisbk.storage.vault import vault_location
 from tests.dorisbk_server import DorisbkServer
 from tests.jobkit import doris_err, q, set_config, wait_ended
 from tests.s3server import S3Server, s3_server
@@ -347,3 +350,20 @@ def test_shared_mode_options_are_checked(tmp_path: Path, postgres_url: str) -> N
     assert "KEY=VALUE" in said
     said = serve_error(*data, "--storage", "s3://b/p", "--storage-property", "s3.secret_key=hunter2")
     assert "hunter2" not in said
+
+
+@pytest.mark.fast
+def test_vault_keys_are_rowset_paths_only() -> None:
+    assert vault_key("data/10007/10048_10047.parquet") == "data/10007/10048_10047.parquet"
+    for bad in ("data/1/../x", "../data/1/x", "data/a/x", "data/1/x/y", "/data/1/x", "data/1/.x", "data/1/"):
+        with pytest.raises(DorisError, match="has no key in the storage vault"):
+            vault_key(bad)
+
+
+@pytest.mark.fast
+def test_vault_locations() -> None:
+    assert vault_location("s3a://bucket/a/b/") == "s3://bucket/a/b"
+    assert vault_location("s3://bucket") == "s3://bucket"
+    for bad in ("http://b/p", "s3:///p", "s3://b/a/../p", "s3://b/p?x=1", "b/p"):
+        with pytest.raises(StorageError, match="invalid storage location"):
+            vault_location(bad)
