@@ -78,6 +78,11 @@ def vault_key(relative: str) -> str:
     return relative
 
 
+def tablet_file_key(tablet_id: int, name: str) -> str:
+    """The vault key of a tablet's file ``name`` (the name a snapshot or a tablet header gives it)."""
+    return vault_key(f"{DATA_DIR}/{tablet_id}/{name}")
+
+
 class TabletStore:
     """Paths of tablets and rowsets per backend, leases held by readers, and the trash."""
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from dorisbk.backend.snapshot import SnapshotFile, SnapshotInfo, header_name, snapshot_file
-from dorisbk.backend.tablet_store import DATA_DIR, vault_key
+from dorisbk.backend.tablet_store import tablet_file_key
 from dorisbk.backend.tasks import AgentTask, TaskCancelled
 from dorisbk.checksum import md5_bytes, md5_file
 from dorisbk.errors import DorisError
@@ -168,7 +168,7 @@ class UploadTask(TransferTask[UploadItem]):
                     self._placed(f.size)
                     continue
                 if self.vault is not None and f.name != header_name(item.snapshot.tablet_id):
-                    key = vault_key(f"{DATA_DIR}/{item.snapshot.tablet_id}/{f.name}")
+                    key = tablet_file_key(item.snapshot.tablet_id, f.name)
                     self.vault.copy_out(key, repo.fs, repo.tablet_file(label, item.remote, stored))
                     from_vault += 1
                     self._placed(f.size)
@@ -244,7 +244,7 @@ class DownloadTask(TransferTask[DownloadItem]):
                 name, md5 = parsed
                 names.append(name)
                 if self.vault is not None and name != header:  # the header is read here; the rowsets stay remote
-                    self.vault.copy_in(repo.fs, remote, vault_key(f"{DATA_DIR}/{item.tablet_id}/{name}"), md5)
+                    self.vault.copy_in(repo.fs, remote, tablet_file_key(item.tablet_id, name), md5)
                     self._placed(listed[stored])
                     TaskCancelled.check(self.cancelled)
                     continue
