@@ -25,10 +25,10 @@ from dorisbk.backend.tablet_store import vault_key
 from dorisbk.errors import DorisError, StorageError
 from dorisbk.storage.vault import vault_location
 from tests.dorisbk_server import DorisbkServer
-from tests.jobkit import doris_err, q, set_config, wait_ended
+from tests.jobkit import doris_err, pause, q, set_config, wait_ended
 from tests.s3server import S3Server, s3_server
 from tests.sqlhelp import wait_until
-from tests.test_backup_support import upload_totals
+from tests.test_backup_support import upload_totals, wait_backup
 
 QUERY = "SELECT k, v, d FROM sdb.t ORDER BY k"
 
@@ -299,6 +299,39 @@ def test_backup_and_restore_through_a_local_repository(
         shutil.rmtree(srv.data_dir)  # the restored table is in the vault, not only on this disk
         srv.start()
         with srv.connect() as conn:
+            assert q(conn, QUERY.replace("sdb.t", "sdb.t2")) == expected
+    finally:
+        srv.stop()
+
+
+def test_a_backup_resumed_on_an_emptied_node_fetches_what_its_snapshot_linked(
+    tmp_path: Path, postgres_url: str, s3: S3Server, prefix: str
+) -> None:
+    """A BACKUP to a LOCAL repository held after its snapshot, the node's data dir wiped (the job's snapshot dir
+    with it) and the node restarted: the upload fetches each file from the vault, verified, and the snapshot
+    restores exactly."""
+    srv = node(tmp_path, "n1", postgres_url, s3, prefix).start()
+    try:
+        with srv.connect() as conn:
+            expected = load(conn)
+            set_config(conn, "backup_handler_update_interval_millis", "50")
+            q(conn, f'CREATE REPOSITORY r WITH LOCAL ON LOCATION "file://{tmp_path / "repo"}"')
+            pause(conn, "UPLOAD_SNAPSHOT")
+            q(conn, "BACKUP SNAPSHOT sdb.snap TO r ON (t)")
+            wait_backup(conn, "sdb", "snap", ("UPLOAD_SNAPSHOT",))
+        assert len(list(srv.data_dir.glob("be/*/snapshot/*/*.parquet"))) == 18
+        srv.stop()
+        shutil.rmtree(srv.data_dir)
+        srv.start()  # the pause was not kept: the job goes on
+        with srv.connect() as conn:
+            set_config(conn, "backup_handler_update_interval_millis", "50")
+            row = wait_ended(conn, "BACKUP", "sdb")
+            assert row[3] == "FINISHED", row
+            assert upload_totals(srv.log(), "snap")["uploaded"] == 24  # 18 rowsets, fetched again, and 6 headers
+            q(conn, 'RESTORE SNAPSHOT sdb.snap FROM r ON (t AS t2) PROPERTIES ("backup_timestamp" = '
+                    f'"{q(conn, "SHOW SNAPSHOT ON r")[0][1]}")')  # fmt: skip
+            row = wait_ended(conn, "RESTORE", "sdb")
+            assert row[4] == "FINISHED", row
             assert q(conn, QUERY.replace("sdb.t", "sdb.t2")) == expected
     finally:
         srv.stop()

@@ -306,7 +306,7 @@ class BackupJob(AbstractJob):
                     kbps,
                     present,
                     self.previous_labels,
-                    self._vault(ctx),
+                    ctx.vault,
                 )
                 self._tasks.submit(ctx.executor, task)
         self.transfer_started()

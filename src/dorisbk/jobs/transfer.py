@@ -11,6 +11,7 @@ Doris BE reports an upload or download task's progress.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Mapping, Sequence, Set
@@ -138,7 +139,9 @@ class UploadTask(TransferTask[UploadItem]):
 
     present: Mapping[str, Set[str]]  # the snapshot's files already in the repository, by tablet path (one listing)
     previous: Sequence[str]  # labels of earlier snapshots whose files can be copied inside the repository
-    vault: StorageVault | None = None  # shared mode on the repository's endpoint: rowsets copied from there
+    # shared mode: rowsets are copied from the vault on the server when the repository is on its endpoint; else
+    # a file the job's snapshot dir lacks (the job resumed on a node with an emptied data dir) is fetched first
+    vault: StorageVault | None = None
 
     def file_sizes(self) -> list[int]:
         return [f.size for item in self.items for f in item.snapshot.files]
@@ -155,6 +158,7 @@ class UploadTask(TransferTask[UploadItem]):
         sends: list[tuple[str | bytes, str]] = []
         sizes: list[int] = []
         copied = skipped = from_vault = 0
+        server_side = self.vault is not None and self.vault.copies_with(repo.fs)
         for item in self.items:
             TaskCancelled.check(self.cancelled)
             present = self.present.get(item.remote.path, frozenset())
@@ -167,7 +171,7 @@ class UploadTask(TransferTask[UploadItem]):
                     skipped += 1
                     self._placed(f.size)
                     continue
-                if self.vault is not None and f.name != header_name(item.snapshot.tablet_id):
+                if server_side and self.vault is not None and f.name != header_name(item.snapshot.tablet_id):
                     key = tablet_file_key(item.snapshot.tablet_id, f.name)
                     self.vault.copy_out(key, repo.fs, repo.tablet_file(label, item.remote, stored))
                     from_vault += 1
@@ -179,7 +183,7 @@ class UploadTask(TransferTask[UploadItem]):
                     copied += 1
                     self._placed(f.size)
                     continue
-                sends.append((_source(item.snapshot, f), repo.tablet_file(label, item.remote, stored)))
+                sends.append((self._source(item.snapshot, f), repo.tablet_file(label, item.remote, stored)))
                 sizes.append(f.size)
             uploaded[item.tablet_id] = names
         throttle = Throttle(self.kbps)
@@ -187,12 +191,19 @@ class UploadTask(TransferTask[UploadItem]):
         repo.fs.upload_files(sends, lambda index: self._moved(sizes[index], throttle))
         return UploadOutcome(uploaded, len(sends), sum(sizes), copied, skipped, from_vault)
 
+    def _source(self, snapshot: SnapshotInfo, file: SnapshotFile) -> str | bytes:
+        """What to upload for a snapshot file: the tablet header's bytes, built from the job's record, or the
+        path of the file linked into the snapshot dir (in shared mode fetched there, verified, if missing)."""
+        if file.name == header_name(snapshot.tablet_id):
+            return _header(snapshot, file)
+        path = snapshot_file(snapshot.path, snapshot.tablet_id, file.name)
+        if self.vault is not None and not os.path.lexists(path):
+            self.vault.get(tablet_file_key(snapshot.tablet_id, file.name), path, file.size, file.md5)
+        return path
 
-def _source(snapshot: SnapshotInfo, file: SnapshotFile) -> str | bytes:
-    """What to upload for a snapshot file: the tablet header's bytes, built from the job's record, or the
-    path of the file linked into the snapshot dir."""
-    if file.name != header_name(snapshot.tablet_id):
-        return snapshot_file(snapshot.path, snapshot.tablet_id, file.name)
+
+def _header(snapshot: SnapshotInfo, file: SnapshotFile) -> bytes:
+    """The tablet header's bytes, built from the job's record."""
     data = snapshot.header()
     if md5_bytes(data) != file.md5:  # never store a file under a checksum it does not have
         raise DorisError(f"tablet header of tablet {snapshot.tablet_id} does not match the snapshot's record")
