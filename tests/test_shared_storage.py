@@ -337,6 +337,39 @@ def test_a_backup_resumed_on_an_emptied_node_fetches_what_its_snapshot_linked(
         srv.stop()
 
 
+def test_a_restore_resumed_on_an_emptied_node_downloads_again(
+    tmp_path: Path, postgres_url: str, s3: S3Server, prefix: str
+) -> None:
+    """A RESTORE from a LOCAL repository held before its download, the node's data dir wiped and the node
+    restarted: the job downloads into a snapshot dir made again, and its commit stores the files in the vault."""
+    srv = node(tmp_path, "n1", postgres_url, s3, prefix).start()
+    try:
+        with srv.connect() as conn:
+            expected = load(conn)
+            set_config(conn, "backup_handler_update_interval_millis", "50")
+            q(conn, f'CREATE REPOSITORY r WITH LOCAL ON LOCATION "file://{tmp_path / "repo"}"')
+            q(conn, "BACKUP SNAPSHOT sdb.snap TO r ON (t)")
+            assert wait_ended(conn, "BACKUP", "sdb")[3] == "FINISHED"
+            pause(conn, "DOWNLOAD", kind="RESTORE")
+            q(conn, 'RESTORE SNAPSHOT sdb.snap FROM r ON (t AS t2) PROPERTIES ("backup_timestamp" = '
+                    f'"{q(conn, "SHOW SNAPSHOT ON r")[0][1]}")')  # fmt: skip
+            wait_until(lambda: q(conn, "SHOW RESTORE FROM sdb")[-1][4] == "DOWNLOAD", "the restore held in DOWNLOAD")
+        srv.stop()
+        shutil.rmtree(srv.data_dir)
+        srv.start()
+        with srv.connect() as conn:
+            set_config(conn, "backup_handler_update_interval_millis", "50")
+            row = wait_ended(conn, "RESTORE", "sdb")
+            assert row[4] == "FINISHED", row
+        srv.stop()
+        shutil.rmtree(srv.data_dir)
+        srv.start()
+        with srv.connect() as conn:
+            assert q(conn, QUERY.replace("sdb.t", "sdb.t2")) == expected
+    finally:
+        srv.stop()
+
+
 def test_a_tampered_object_is_refused(
     tmp_path: Path, postgres_url: str, s3: S3Server, client: Any, prefix: str
 ) -> None:

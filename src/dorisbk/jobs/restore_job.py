@@ -590,8 +590,11 @@ class RestoreJob(AbstractJob):
         for db_id in remote_dbs:
             present.update(repo.snapshot_tablet_sizes(self.label, db_id))
         for backend_id, items in by_backend.items():
+            root = self._snapshot_root(ctx, backend_id)
+            if ctx.vault is not None:  # shared mode: the node's data dir may have been emptied since SNAPSHOTING
+                root.mkdir(parents=True, exist_ok=True)
             # what a run before a restart left in the dir SNAPSHOTING made (empty unless the job resumes)
-            held = {entry.name for entry in os.scandir(self._snapshot_root(ctx, backend_id))}
+            held = {entry.name for entry in os.scandir(root)}
             for chunk in batches(items, batch, ctx.executor.workers(repo.fs.remote)):
                 cancelled = self._tasks.cancelled
                 task = DownloadTask(backend_id, repo, self.label, chunk, cancelled, kbps, present, held, vault)
