@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.dorisbk_server import DorisbkServer
+from tests.pgdb import SERVER, create_database, drop_database
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +26,17 @@ def fresh_server(tmp_path: Path) -> Iterator[DorisbkServer]:
     srv = DorisbkServer(tmp_path / "data")
     yield srv
     srv.stop()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database per test (skipped where the machine's server is not usable)."""
+    try:
+        name = create_database()
+    except (OSError, subprocess.CalledProcessError) as exc:
+        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 not usable: {exc}")
+    yield f"{SERVER}/{name}"
+    drop_database(name)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

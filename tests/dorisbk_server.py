@@ -31,10 +31,16 @@ class DorisbkServer:
         meta_url: str | None = None,
         extra_args: list[str] | None = None,
         http: bool = False,
+        storage: str | None = None,
+        storage_properties: dict[str, str] | None = None,
+        node_name: str = "",
     ) -> None:
         self.data_dir = data_dir
         self.backends = backends
         self.meta_url = meta_url
+        self.storage = storage  # shared mode: the storage vault's s3:// URL
+        self.storage_properties = storage_properties or {}
+        self.node_name = node_name
         self.extra_args = extra_args or []
         self.port = free_port()
         # the HTTP side on a free port of its own when a test asks for it; off otherwise, so that servers
@@ -62,6 +68,12 @@ class DorisbkServer:
         ]
         if self.meta_url:
             cmd += ["--meta-url", self.meta_url]
+        if self.storage:
+            cmd += ["--storage", self.storage]
+        for key, value in self.storage_properties.items():
+            cmd += ["--storage-property", f"{key}={value}"]
+        if self.node_name:
+            cmd += ["--node-name", self.node_name]
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
         offset = log.tell()  # a restart appends to the same log: only this run's "ready" counts
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ})

@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 
 from dorisbk.env import Config
+from dorisbk.errors import DorisError
 from dorisbk.server.app import serve
 from dorisbk.watch import watch
 
@@ -28,6 +29,17 @@ def main(argv: list[str] | None = None) -> None:
     cmd.add_argument("--tls-key", default=None)
     cmd.add_argument("--log-level", default="INFO")
     cmd.add_argument("--log-dir", type=Path, default=None, help="where fe.audit.log goes (default: <data-dir>/log)")
+    cmd.add_argument(
+        "--storage", default=None, metavar="URL", help="shared mode: the storage vault for rowsets, s3://bucket/prefix"
+    )
+    cmd.add_argument(
+        "--storage-property",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an S3 property of the storage vault, as a repository's (s3.endpoint, s3.access_key, ...); repeatable",
+    )
+    cmd.add_argument("--node-name", default="", metavar="NAME", help="this node's name (default: HOST:PORT)")
     view = sub.add_parser("watch", help="live progress bars of a server's BACKUP / RESTORE jobs")
     view.add_argument("--host", default="127.0.0.1")
     view.add_argument("--port", type=int, default=9030)
@@ -44,6 +56,14 @@ def main(argv: list[str] | None = None) -> None:
         logging.getLogger(noisy).setLevel(logging.ERROR)
     if args.backends < 1:
         parser.error("--backends must be at least 1")
+    properties: dict[str, str] = {}
+    for item in args.storage_property:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            parser.error("--storage-property takes KEY=VALUE")  # the value may be a secret: never echoed
+        properties[key.strip()] = value
+    if properties and args.storage is None:
+        parser.error("--storage-property needs --storage")
     config = Config(
         host=args.host,
         port=args.port,
@@ -54,7 +74,14 @@ def main(argv: list[str] | None = None) -> None:
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         log_dir=args.log_dir,
+        storage_url=args.storage,
+        storage_properties=properties,
+        node_name=args.node_name,
     )
+    try:
+        config.check_shared()
+    except DorisError as exc:
+        parser.error(exc.message)
     asyncio.run(serve(config))
 
 
