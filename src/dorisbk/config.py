@@ -98,6 +98,19 @@ KNOBS = {
             description="shared mode: bytes of storage vault files a node keeps copies of in its data dir",
         ),
         Knob(
+            "vault_gc_interval_second",
+            int,
+            600,
+            description="shared mode: period of the pass that deletes storage vault objects nothing references",
+        ),
+        Knob(
+            "vault_gc_grace_second",
+            int,
+            3600,
+            description="shared mode: age below which an unreferenced storage vault object is kept (a load "
+            "stores its files before its version commits)",
+        ),
+        Knob(
             "catalog_trash_expire_second",
             int,
             86_400,

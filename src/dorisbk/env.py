@@ -34,6 +34,7 @@ from dorisbk.jobs.job_scheduler import JobManager
 from dorisbk.jobs.repositories import RepositoryMgr
 from dorisbk.jobs.snapshot_scan import CACHE_KNOB, SnapshotScanner
 from dorisbk.jobs.snapshot_ttl import SnapshotTtlDaemon
+from dorisbk.jobs.vault_gc import GRACE_KNOB, INTERVAL_KNOB, VaultCollector
 from dorisbk.meta.store import Change, MetaStore
 from dorisbk.metrics import EndedJob, FrontendMetrics
 from dorisbk.storage.file_cache import FileCache
@@ -224,6 +225,10 @@ class Env:
             recycler,
             self._sweeper,
         ]
+        if self.vault is not None:  # shared mode: objects nothing references leave the vault
+            collector = VaultCollector(self.store, self.vault, lambda: self.frontend_config.int(GRACE_KNOB))
+            period = lambda: float(self.frontend_config.int(INTERVAL_KNOB))  # noqa: E731 - read at each tick
+            self._background.append(start_periodic("VaultGC", self._stopping, period, collector.run))
 
     def _erase_recycled(self) -> None:
         """Doris's recycle-bin daemon: objects dropped longer than ``catalog_trash_expire_second`` ago

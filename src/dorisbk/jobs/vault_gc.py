@@ -1,0 +1,178 @@
+"""The storage vault's garbage collection (shared mode): objects no catalog row references are deleted.
+
+A dropped table (once the recycle bin erased it), a truncated or overwritten partition, a compaction or a
+DELETE leaves rowset objects nothing lists any more. A periodic pass lists the vault's ``data/`` keys a page
+at a time and deletes those that, in PostgreSQL at the time of the pass (not in this node's memory, which may
+lag another node's commits), no tablet row, no recycle-bin entry and no unfinished BACKUP or RESTORE
+references, and that are older than a grace period: a load or compaction on another node stores its files
+before its version commits, and a query there may still read an old version. One node at a time runs it,
+under a PostgreSQL advisory lock; the others skip their pass.
+
+What the pass holds in memory is bounded by one listing page and the ids of the tablets the recycle bin and
+the unfinished jobs hold, never the whole catalog's rowsets.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+
+from dorisbk.backend.tablet_store import vault_key
+from dorisbk.catalog import recycle_bin
+from dorisbk.catalog.model import Tablet
+from dorisbk.errors import DorisError
+from dorisbk.jobs.backup_job import BackupJob
+from dorisbk.jobs.backup_tablets import decode_snapshots, decode_targets
+from dorisbk.jobs.restore_job import RestoreJob
+from dorisbk.jobs.restore_plan import RestorePlan
+from dorisbk.meta.store import LOAD_BATCH, MetaStore, objects
+from dorisbk.storage.vault import StorageVault
+
+log = logging.getLogger(__name__)
+# the advisory lock of the pass, one for the cluster ("dorisbkg"); distinct from the journal's locks
+LOCK_KEY = 0x646F726973626B67
+INTERVAL_KNOB = "vault_gc_interval_second"
+GRACE_KNOB = "vault_gc_grace_second"
+_ENDED = {str(state) for state in (*BackupJob.TERMINAL, *RestoreJob.TERMINAL)}
+
+
+class UnknownJobRecord(DorisError):
+    """An unfinished job's row of a shape this node can not read: its tablets are unknown, so nothing goes."""
+
+
+@dataclass
+class GcPass:
+    """What one pass found and did."""
+
+    listed: int = 0  # rowset objects in the vault
+    deleted: int = 0
+    deleted_bytes: int = 0
+    young: int = 0  # unreferenced, but younger than the grace: kept for a later pass
+    held: int = 0  # of tablets a recycle-bin entry or an unfinished job holds: kept
+
+
+class VaultCollector:
+    """One node's side of the collection: a pass when the period comes, if no other node is running one."""
+
+    def __init__(self, store: MetaStore, vault: StorageVault, grace_s: Callable[[], int]) -> None:
+        self.store = store
+        self.vault = vault
+        self.grace_s = grace_s
+
+    def run(self) -> GcPass | None:
+        """One pass under the cluster's advisory lock; None when another node holds it (that node collects)."""
+        with self.store.engine.connect() as lock_conn:
+            if not lock_conn.execute(select(func.pg_try_advisory_lock(LOCK_KEY))).scalar():
+                log.info("vault gc: another node is collecting, pass skipped")
+                return None
+            try:
+                return self._collect()
+            finally:
+                lock_conn.execute(select(func.pg_advisory_unlock(LOCK_KEY)))
+                lock_conn.commit()
+
+    def _collect(self) -> GcPass:
+        """Read every reference in one REPEATABLE READ snapshot of PostgreSQL, then list the vault after it.
+        An object stored at least ``grace`` before the snapshot and not referenced in it is garbage: a writer
+        that stored it commits within the grace, and only a version's commit makes an object referenced."""
+        grace = self.grace_s()
+        outcome = GcPass()
+        with self.store.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+            cutoff = time.time() - grace  # taken before the snapshot, which the first query below fixes
+            try:
+                held = _held_tablets(conn)
+            except UnknownJobRecord as exc:
+                log.warning("vault gc: pass skipped: %s", exc.message)
+                return outcome
+            for page in self.vault.rowset_pages():
+                outcome.listed += len(page)
+                doomed: dict[int, dict[str, int]] = defaultdict(dict)  # tablet id -> candidate key -> size
+                for obj in page:
+                    tablet_id = _tablet_of(obj.path)
+                    if tablet_id is None:
+                        continue
+                    if tablet_id in held:
+                        outcome.held += 1
+                    elif obj.modified >= cutoff:
+                        outcome.young += 1
+                    else:
+                        doomed[tablet_id][obj.path] = obj.size
+                for path in _referenced(conn, list(doomed)):
+                    tablet_id = _tablet_of(path)
+                    if tablet_id in doomed:
+                        doomed[tablet_id].pop(path, None)
+                keys = {key: size for candidates in doomed.values() for key, size in candidates.items()}
+                if keys:
+                    self.vault.delete(sorted(keys))
+                    outcome.deleted += len(keys)
+                    outcome.deleted_bytes += sum(keys.values())
+        log.info(
+            "vault gc: %d rowset objects listed, %d deleted (%d bytes), %d unreferenced kept younger than %d s, "
+            "%d kept for the recycle bin or running jobs",
+            outcome.listed,
+            outcome.deleted,
+            outcome.deleted_bytes,
+            outcome.young,
+            grace,
+            outcome.held,
+        )
+        return outcome
+
+
+def _tablet_of(path: str) -> int | None:
+    """The tablet id of a rowset object's key (``data/<tablet id>/<file>``); None for a key of another shape,
+    which the collection leaves alone."""
+    try:
+        return int(vault_key(path).split("/", 2)[1])
+    except DorisError:
+        return None
+
+
+def _rows(conn: Connection, kind: str, ids: list[int] | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The rows of ``kind`` (only ``ids``, if given), fetched and decoded a batch at a time."""
+    query = select(objects.c.id, objects.c.body).where(objects.c.kind == kind)
+    if ids is not None:
+        query = query.where(objects.c.id.in_(ids))
+    result = conn.execution_options(yield_per=LOAD_BATCH).execute(query)
+    for batch in result.partitions():
+        bodies = json.loads(f"[{','.join(row[1] for row in batch)}]")
+        yield from zip((row[0] for row in batch), bodies, strict=True)
+
+
+def _held_tablets(conn: Connection) -> set[int]:
+    """Tablets whose objects all stay: those of recycle-bin entries (RECOVER puts their rowsets back) and those
+    an unfinished BACKUP snapshots or reads or an unfinished RESTORE fills (its download stores objects under
+    the new tablets' keys before its commit lists them)."""
+    held: set[int] = set()
+    for _id, body in _rows(conn, recycle_bin.KIND):
+        held.update(tablet.id for tablet in recycle_bin.tablets(body))
+    for job_id, body in _rows(conn, "job"):
+        if str(body.get("state")) in _ENDED:
+            continue
+        try:
+            if body.get("type") == "BACKUP":
+                held.update(decode_targets(body["targets"]))
+                held.update(decode_snapshots(body["snapshots"]))
+            elif body.get("type") == "RESTORE":
+                held.update(tplan.tablet.id for tplan, _replica in RestorePlan.from_dict(body["plan"]).replicas())
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UnknownJobRecord(f"unfinished job {job_id} has a record of another shape ({exc})") from None
+    return held
+
+
+def _referenced(conn: Connection, tablet_ids: list[int]) -> Iterator[str]:
+    """The rowset paths (vault keys) the replicas of these live tablets list."""
+    for start in range(0, len(tablet_ids), LOAD_BATCH):
+        for _id, body in _rows(conn, "tablet", tablet_ids[start : start + LOAD_BATCH]):
+            tablet = Tablet.from_dict(body)
+            for replica in tablet.replicas:
+                for rowset in replica.rowsets:
+                    yield rowset.path
