@@ -226,7 +226,8 @@ class Env:
             self._sweeper,
         ]
         if self.vault is not None:  # shared mode: objects nothing references leave the vault
-            collector = VaultCollector(self.store, self.vault, lambda: self.frontend_config.int(GRACE_KNOB))
+            grace = lambda: self.frontend_config.int(GRACE_KNOB)  # noqa: E731 - read at each pass
+            collector = VaultCollector(self.store, self.vault, grace, self._stopping)
             period = lambda: float(self.frontend_config.int(INTERVAL_KNOB))  # noqa: E731 - read at each tick
             self._background.append(start_periodic("VaultGC", self._stopping, period, collector.run))
 

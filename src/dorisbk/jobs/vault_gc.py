@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -62,10 +63,13 @@ class GcPass:
 class VaultCollector:
     """One node's side of the collection: a pass when the period comes, if no other node is running one."""
 
-    def __init__(self, store: MetaStore, vault: StorageVault, grace_s: Callable[[], int]) -> None:
+    def __init__(
+        self, store: MetaStore, vault: StorageVault, grace_s: Callable[[], int], stopping: threading.Event
+    ) -> None:
         self.store = store
         self.vault = vault
         self.grace_s = grace_s
+        self.stopping = stopping  # the server stops: the pass ends after the page at hand
 
     def run(self) -> GcPass | None:
         """One pass under the cluster's advisory lock; None when another node holds it (that node collects)."""
@@ -93,6 +97,8 @@ class VaultCollector:
                 log.warning("vault gc: pass skipped: %s", exc.message)
                 return outcome
             for page in self.vault.rowset_pages():
+                if self.stopping.is_set():
+                    break
                 outcome.listed += len(page)
                 doomed: dict[int, dict[str, int]] = defaultdict(dict)  # tablet id -> candidate key -> size
                 for obj in page:
