@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from tests.test_backup_support import wait_backup
 from tests.test_shared_storage import QUERY, client, load, node, objects, prefix, s3  # noqa: F401 - fixtures
 
 PASS_LINE = re.compile(r"vault gc: (\d+) rowset objects listed, (\d+) deleted \((\d+) bytes\)")
+KEPT = re.compile(r"vault gc: .* (\d+) unreferenced kept for the grace")
 SKIPPED = "vault gc: another node is collecting, pass skipped"
 
 
@@ -158,5 +160,37 @@ def test_a_running_backup_keeps_its_snapshot_objects(
             q(conn, f'RESTORE SNAPSHOT sdb.snap FROM r ON (t) PROPERTIES ("backup_timestamp" = "{timestamp}")')
             assert wait_ended(conn, "RESTORE", "sdb")[4] == "FINISHED"
             assert q(conn, QUERY) == expected
+    finally:
+        srv.stop()
+
+
+def test_an_object_found_unreferenced_stays_for_the_grace(
+    tmp_path: Path, postgres_url: str, s3: S3Server, client: Any, prefix: str
+) -> None:
+    """Objects older than the grace when their table is dropped are not deleted by the first pass that finds them
+    unreferenced, only by one at least the grace later: a query another node planned before the drop may still
+    fetch them meanwhile."""
+    grace = 3
+    srv = node(tmp_path, "n1", postgres_url, s3, prefix).start()
+    try:
+        with srv.connect() as conn:
+            set_config(conn, "enable_compaction", "false")
+            load(conn)
+            keys = stored(client, s3, prefix)
+            newest = max(
+                obj["LastModified"].timestamp() for obj in objects(client, s3.bucket, f"{prefix}/data/").values()
+            )
+            wait_until(lambda: time.time() - newest > grace + 1, "the objects older than the grace", timeout=30)
+            set_config(conn, "vault_gc_grace_second", str(grace))
+            set_config(conn, "vault_gc_interval_second", "1")
+            wait_passes(srv, 1)
+            assert stored(client, s3, prefix) == keys  # referenced: kept, however old
+            q(conn, "DROP TABLE sdb.t FORCE")
+            wait_until(lambda: not stored(client, s3, prefix), "the dropped table's objects deleted", timeout=60)
+        lines = [tuple(map(int, m)) for m in PASS_LINE.findall(srv.log())]
+        deleting = next(n for n, line in enumerate(lines) if line[1])
+        assert lines[deleting][1] == len(keys)
+        # the pass before found them all unreferenced and kept them: the grace counts from then
+        assert lines[deleting - 1][1] == 0 and KEPT.findall(srv.log())[deleting - 1] == str(len(keys))
     finally:
         srv.stop()

@@ -35,6 +35,7 @@ from dorisbk.jobs.backup_tablets import decode_snapshots, decode_targets
 from dorisbk.jobs.restore_job import RestoreJob
 from dorisbk.jobs.restore_plan import RestorePlan
 from dorisbk.meta.store import LOAD_BATCH, MetaStore, objects
+from dorisbk.storage.s3 import StoredObject
 from dorisbk.storage.vault import StorageVault
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 LOCK_KEY = 0x646F726973626B67
 INTERVAL_KNOB = "vault_gc_interval_second"
 GRACE_KNOB = "vault_gc_grace_second"
+MARK_LIMIT = 200_000  # unreferenced keys one pass remembers (some 30 MB); more wait for later passes
 _ENDED = {str(state) for state in (*BackupJob.TERMINAL, *RestoreJob.TERMINAL)}
 
 
@@ -56,7 +58,7 @@ class GcPass:
     listed: int = 0  # rowset objects in the vault
     deleted: int = 0
     deleted_bytes: int = 0
-    young: int = 0  # unreferenced, but younger than the grace: kept for a later pass
+    young: int = 0  # unreferenced, but stored or found unreferenced less than the grace ago: kept for a later pass
     held: int = 0  # of tablets a recycle-bin entry or an unfinished job holds: kept
 
 
@@ -70,6 +72,10 @@ class VaultCollector:
         self.vault = vault
         self.grace_s = grace_s
         self.stopping = stopping  # the server stops: the pass ends after the page at hand
+        # the unreferenced keys this node's last pass found, with when a pass of this node first found each so (at most
+        # MARK_LIMIT): a key goes only once found so at least the grace ago, so that a query on another node
+        # that planned the version it left has the grace to fetch it
+        self._marks: dict[str, float] = {}
 
     def run(self) -> GcPass | None:
         """One pass under the cluster's advisory lock; None when another node holds it (that node collects)."""
@@ -86,11 +92,15 @@ class VaultCollector:
     def _collect(self) -> GcPass:
         """Read every reference in one REPEATABLE READ snapshot of PostgreSQL, then list the vault after it.
         An object stored at least ``grace`` before the snapshot and not referenced in it is garbage: a writer
-        that stored it commits within the grace, and only a version's commit makes an object referenced."""
+        that stored it commits within the grace, and only a version's commit makes an object referenced. It is
+        deleted once a pass at least ``grace`` earlier found it unreferenced too: a node that lags, or a query
+        that planned an older version, may read it until then."""
         grace = self.grace_s()
         outcome = GcPass()
+        marks: dict[str, float] = {}
         with self.store.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
-            cutoff = time.time() - grace  # taken before the snapshot, which the first query below fixes
+            started = time.time()  # taken before the snapshot, which the first query below fixes
+            cutoff = started - grace
             try:
                 held = _held_tablets(conn)
             except UnknownJobRecord as exc:
@@ -100,28 +110,36 @@ class VaultCollector:
                 if self.stopping.is_set():
                     break
                 outcome.listed += len(page)
-                doomed: dict[int, dict[str, int]] = defaultdict(dict)  # tablet id -> candidate key -> size
+                unreferenced: dict[int, dict[str, StoredObject]] = defaultdict(dict)  # by tablet id, then key
                 for obj in page:
                     tablet_id = _tablet_of(obj.path)
                     if tablet_id is None:
                         continue
                     if tablet_id in held:
                         outcome.held += 1
-                    elif obj.modified >= cutoff:
-                        outcome.young += 1
                     else:
-                        doomed[tablet_id][obj.path] = obj.size
-                for path in _referenced(conn, list(doomed)):
+                        unreferenced[tablet_id][obj.path] = obj
+                for path in _referenced(conn, list(unreferenced)):
                     tablet_id = _tablet_of(path)
-                    if tablet_id in doomed:
-                        doomed[tablet_id].pop(path, None)
-                keys = {key: size for candidates in doomed.values() for key, size in candidates.items()}
+                    if tablet_id in unreferenced:
+                        unreferenced[tablet_id].pop(path, None)
+                keys: dict[str, int] = {}
+                for found in unreferenced.values():
+                    for key, obj in found.items():
+                        marked = self._marks.get(key)
+                        if obj.modified < cutoff and marked is not None and marked <= cutoff:
+                            keys[key] = obj.size
+                            continue
+                        outcome.young += 1
+                        if len(marks) < MARK_LIMIT:  # the rest wait for a later pass, in key order
+                            marks[key] = marked if marked is not None else started
                 if keys:
                     self.vault.delete(sorted(keys))
                     outcome.deleted += len(keys)
                     outcome.deleted_bytes += sum(keys.values())
+        self._marks = marks
         log.info(
-            "vault gc: %d rowset objects listed, %d deleted (%d bytes), %d unreferenced kept younger than %d s, "
+            "vault gc: %d rowset objects listed, %d deleted (%d bytes), %d unreferenced kept for the grace of %d s, "
             "%d kept for the recycle bin or running jobs",
             outcome.listed,
             outcome.deleted,
