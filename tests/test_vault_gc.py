@@ -124,7 +124,7 @@ def test_objects_nothing_references_go_once_older_than_the_grace(
         srv.stop()
 
 
-def test_a_running_backup_keeps_its_snapshot_objects(
+def test_running_backup_and_restore_keep_their_objects(
     tmp_path: Path,
     postgres_url: str,
     s3: S3Server,
@@ -132,7 +132,8 @@ def test_a_running_backup_keeps_its_snapshot_objects(
     prefix: str,
 ) -> None:
     """A table dropped while a BACKUP to a repository on the vault's endpoint uploads: its objects stay until the
-    job ends (the upload copies them on the server), then go; the snapshot restores the table exactly."""
+    job ends (the upload copies them on the server), then go. The RESTORE of the snapshot keeps what its download
+    stored until its commit lists them, and restores the table exactly."""
     srv = node(tmp_path, "n1", postgres_url, s3, prefix).start()
     try:
         with srv.connect() as conn:
@@ -155,11 +156,22 @@ def test_a_running_backup_keeps_its_snapshot_objects(
             pause(conn)
             assert wait_ended(conn, "BACKUP", "sdb")[3] == "FINISHED"
             wait_until(lambda: not stored(client, s3, prefix), "the dropped table's objects deleted", timeout=60)
-            set_config(conn, "vault_gc_interval_second", "3600")  # the restore's download is not yet committed
+
+            # the restore's download copies the objects into the vault under the new tablets' keys, which no tablet
+            # row lists before its commit: the running job holds them
+            pause(conn, "COMMIT", kind="RESTORE")
             timestamp = q(conn, "SHOW SNAPSHOT ON r")[0][1]
             q(conn, f'RESTORE SNAPSHOT sdb.snap FROM r ON (t) PROPERTIES ("backup_timestamp" = "{timestamp}")')
+            wait_until(lambda: q(conn, "SHOW RESTORE FROM sdb")[-1][4] == "COMMIT", "the restore downloaded", 60)
+            downloaded = stored(client, s3, prefix)
+            assert len(downloaded) == len(snapshot) and not referenced(postgres_url)
+            wait_passes(srv)
+            assert stored(client, s3, prefix) == downloaded
+            pause(conn, kind="RESTORE")
             assert wait_ended(conn, "RESTORE", "sdb")[4] == "FINISHED"
             assert q(conn, QUERY) == expected
+            wait_passes(srv)
+            assert stored(client, s3, prefix) == downloaded == referenced(postgres_url)
     finally:
         srv.stop()
 
