@@ -110,6 +110,14 @@ def test_objects_nothing_references_go_once_older_than_the_grace(
             freed = sum(int(m[2]) for m in PASS_LINE.findall(srv.log()))
             assert deleted == len(garbage) and freed > 0
             assert q(conn, QUERY) == expected
+
+            # a table in the recycle bin keeps its objects, with no grace: RECOVER brings it back whole
+            set_config(conn, "catalog_trash_expire_second", "86400")
+            q(conn, "DROP TABLE sdb.t")
+            wait_passes(srv)
+            assert stored(client, s3, prefix) == live
+            q(conn, "RECOVER TABLE sdb.t")
+            assert q(conn, QUERY) == expected
         assert "s3.secret_key" not in srv.log() and s3.secret_key not in srv.log()
 
         srv.stop()

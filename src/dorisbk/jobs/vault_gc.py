@@ -4,12 +4,13 @@ A dropped table (once the recycle bin erased it), a truncated or overwritten par
 DELETE leaves rowset objects nothing lists any more. A periodic pass lists the vault's ``data/`` keys a page
 at a time and deletes those that, in PostgreSQL at the time of the pass (not in this node's memory, which may
 lag another node's commits), no tablet row, no recycle-bin entry and no unfinished BACKUP or RESTORE
-references, and that are older than a grace period: a load or compaction on another node stores its files
-before its version commits, and a query there may still read an old version. One node at a time runs it,
-under a PostgreSQL advisory lock; the others skip their pass.
+references, once they are older than a grace period and a pass found them unreferenced at least the grace
+earlier: a load or compaction on another node stores its files before its version commits, and a query there
+may still read an old version. One node at a time runs it, under a PostgreSQL advisory lock; the others skip
+their pass.
 
-What the pass holds in memory is bounded by one listing page and the ids of the tablets the recycle bin and
-the unfinished jobs hold, never the whole catalog's rowsets.
+What the pass holds in memory is bounded by one listing page, the ids of the tablets the recycle bin and the
+unfinished jobs hold, and at most MARK_LIMIT unreferenced keys, never the whole catalog's rowsets.
 """
 
 from __future__ import annotations
@@ -21,9 +22,8 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.engine import Connection
 
 from dorisbk.backend.tablet_store import vault_key
@@ -31,9 +31,8 @@ from dorisbk.catalog import recycle_bin
 from dorisbk.catalog.model import Tablet
 from dorisbk.errors import DorisError
 from dorisbk.jobs.backup_job import BackupJob
-from dorisbk.jobs.backup_tablets import decode_snapshots, decode_targets
+from dorisbk.jobs.backup_tablets import TARGET_FIELDS
 from dorisbk.jobs.restore_job import RestoreJob
-from dorisbk.jobs.restore_plan import RestorePlan
 from dorisbk.meta.store import LOAD_BATCH, MetaStore, objects
 from dorisbk.storage.s3 import StoredObject
 from dorisbk.storage.vault import StorageVault
@@ -160,43 +159,63 @@ def _tablet_of(path: str) -> int | None:
         return None
 
 
-def _rows(conn: Connection, kind: str, ids: list[int] | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
-    """The rows of ``kind`` (only ``ids``, if given), fetched and decoded a batch at a time."""
-    query = select(objects.c.id, objects.c.body).where(objects.c.kind == kind)
-    if ids is not None:
-        query = query.where(objects.c.id.in_(ids))
-    result = conn.execution_options(yield_per=LOAD_BATCH).execute(query)
-    for batch in result.partitions():
-        bodies = json.loads(f"[{','.join(row[1] for row in batch)}]")
-        yield from zip((row[0] for row in batch), bodies, strict=True)
+# Where the rows that hold whole tablets keep their ids, as SQL/JSON paths PostgreSQL evaluates: a job or a
+# recycle-bin entry of 300,000 tablets is tens of MB of JSON, which parsed here took 190 MB of heap at 150,000
+# tablets (bench/vault_gc.py). The shapes are those of recycle_bin.entry, backup_tablets.encode_targets /
+# encode_snapshots (a target row starts with the tablet id) and restore_plan.TabletPlan.to_row (or the dicts of
+# a plan written before the rows).
+_HELD_PATHS: dict[str, tuple[str, ...]] = {
+    recycle_bin.KIND: ('strict $.objects[*] ? (@[0] == "tablet")[1].id',),
+    "BACKUP": ("strict $.targets.rows[*][0]", "strict $.snapshots.keyvalue().key"),
+    "RESTORE": (
+        'strict $.plan.tables[*].partitions[*].tablets[*] ? (@.type() == "array")[0]',
+        'strict $.plan.tables[*].partitions[*].tablets[*] ? (@.type() == "object").tablet.id',
+    ),
+}
+_UNFINISHED_JOBS = "kind = 'job' AND body::jsonb ->> 'state' NOT IN :ended"
+# an unfinished job whose record has not the shape the paths above read
+_UNREADABLE_JOB = text(
+    f"SELECT id FROM dorisbk_objects WHERE {_UNFINISHED_JOBS} AND NOT COALESCE("
+    "(body::jsonb ->> 'type' = 'BACKUP' AND body::jsonb #>> '{targets,fields,0}' = :target_id"
+    " AND jsonb_typeof(body::jsonb #> '{targets,rows}') = 'array'"
+    " AND jsonb_typeof(body::jsonb -> 'snapshots') = 'object')"
+    " OR (body::jsonb ->> 'type' = 'RESTORE' AND jsonb_typeof(body::jsonb #> '{plan,tables}') = 'array'),"
+    " false) LIMIT 1"
+).bindparams(bindparam("ended", expanding=True))
+_HELD_IDS = (
+    "SELECT (jsonb_path_query(body::jsonb, CAST(:path AS jsonpath)) #>> '{}')::bigint FROM dorisbk_objects WHERE "
+)
 
 
 def _held_tablets(conn: Connection) -> set[int]:
     """Tablets whose objects all stay: those of recycle-bin entries (RECOVER puts their rowsets back) and those
     an unfinished BACKUP snapshots or reads or an unfinished RESTORE fills (its download stores objects under
-    the new tablets' keys before its commit lists them)."""
+    the new tablets' keys before its commit lists them). Only the ids reach this process, a batch at a time."""
+    ended = sorted(_ENDED)
+    unreadable = conn.execute(_UNREADABLE_JOB, {"ended": ended, "target_id": TARGET_FIELDS[0]}).first()
+    if unreadable is not None:
+        raise UnknownJobRecord(f"unfinished job {unreadable[0]} has a record of another shape")
     held: set[int] = set()
-    for _id, body in _rows(conn, recycle_bin.KIND):
-        held.update(tablet.id for tablet in recycle_bin.tablets(body))
-    for job_id, body in _rows(conn, "job"):
-        if str(body.get("state")) in _ENDED:
-            continue
-        try:
-            if body.get("type") == "BACKUP":
-                held.update(decode_targets(body["targets"]))
-                held.update(decode_snapshots(body["snapshots"]))
-            elif body.get("type") == "RESTORE":
-                held.update(tplan.tablet.id for tplan, _replica in RestorePlan.from_dict(body["plan"]).replicas())
-        except (KeyError, TypeError, ValueError) as exc:
-            raise UnknownJobRecord(f"unfinished job {job_id} has a record of another shape ({exc})") from None
+    for owner, paths in _HELD_PATHS.items():
+        if owner == recycle_bin.KIND:
+            query = text(_HELD_IDS + "kind = :kind").bindparams(kind=owner)
+        else:
+            query = text(f"{_HELD_IDS}{_UNFINISHED_JOBS} AND body::jsonb ->> 'type' = :type").bindparams(
+                bindparam("ended", ended, expanding=True), type=owner
+            )
+        for path in paths:
+            result = conn.execution_options(yield_per=LOAD_BATCH).execute(query, {"path": path})
+            for batch in result.partitions():
+                held.update(row[0] for row in batch)
     return held
 
 
 def _referenced(conn: Connection, tablet_ids: list[int]) -> Iterator[str]:
-    """The rowset paths (vault keys) the replicas of these live tablets list."""
-    for start in range(0, len(tablet_ids), LOAD_BATCH):
-        for _id, body in _rows(conn, "tablet", tablet_ids[start : start + LOAD_BATCH]):
-            tablet = Tablet.from_dict(body)
-            for replica in tablet.replicas:
+    """The rowset paths (vault keys) the replicas of these live tablets list (one listing page's tablets)."""
+    query = select(objects.c.body).where(objects.c.kind == "tablet", objects.c.id.in_(tablet_ids))
+    result = conn.execution_options(yield_per=LOAD_BATCH).execute(query)
+    for batch in result.partitions():
+        for body in json.loads(f"[{','.join(row[0] for row in batch)}]"):
+            for replica in Tablet.from_dict(body).replicas:
                 for rowset in replica.rowsets:
                     yield rowset.path
