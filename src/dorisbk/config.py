@@ -107,8 +107,8 @@ KNOBS = {
             "vault_gc_grace_second",
             int,
             3600,
-            description="shared mode: age below which an unreferenced storage vault object is kept (a load "
-            "stores its files before its version commits)",
+            description="shared mode: an unreferenced storage vault object goes once stored and found unreferenced "
+            "at least this long ago (a load stores its files before its version commits; a query may read an old one)",
         ),
         Knob(
             "catalog_trash_expire_second",
