@@ -78,7 +78,8 @@ class VaultCollector:
 
     def run(self) -> GcPass | None:
         """One pass under the cluster's advisory lock; None when another node holds it (that node collects)."""
-        with self.store.engine.connect() as lock_conn:
+        # a session lock on a connection outside any transaction: it holds no snapshot while the pass runs
+        with self.store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as lock_conn:
             if not lock_conn.execute(select(func.pg_try_advisory_lock(LOCK_KEY))).scalar():
                 log.info("vault gc: another node is collecting, pass skipped")
                 return None
@@ -86,7 +87,6 @@ class VaultCollector:
                 return self._collect()
             finally:
                 lock_conn.execute(select(func.pg_advisory_unlock(LOCK_KEY)))
-                lock_conn.commit()
 
     def _collect(self) -> GcPass:
         """Read every reference in one REPEATABLE READ snapshot of PostgreSQL, then list the vault after it.
