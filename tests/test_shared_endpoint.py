@@ -34,13 +34,13 @@ READ_TIMEOUT_S = 60
 
 @contextmanager
 def mysql_endpoint(nodes: list[DorisbkServer], work: Path) -> Iterator[int]:
-    """HAProxy in TCP mode on a free loopback port, round robin over ``nodes``' MySQL ports, each checked every
+    """HAProxy in TCP mode on a free loopback port, round robin over ``nodes``' MySQL addresses, each checked every
     200 ms by its greeting (``option mysql-check``): a node that does not greet takes no new connection, and a
     connect it refuses is sent to another node (``option redispatch``). Yields the port."""
     binary = haproxy_binary()
     work.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    servers = "\n".join(f"    server {srv.node_name} 127.0.0.1:{srv.port} check" for srv in nodes)
+    servers = "\n".join(f"    server {srv.node_name} {srv.host}:{srv.port} check" for srv in nodes)
     config = f"""
 defaults
     mode tcp

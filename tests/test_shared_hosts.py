@@ -1,7 +1,7 @@
 """Shared mode across hosts: two ``dorisbk serve`` nodes in network namespaces of the test's own, each with its own
 data dir and network stack, over a PostgreSQL server and a SeaweedFS vault they reach only through their veth
 links (tests/netns.py). Node 1 on host A loads a table; node 2, started afterwards on host B, reads it with
-identical results, its files fetched from the vault."""
+identical results, its files fetched from the vault, and through one HAProxy endpoint in front of both."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from tests.dorisbk_server import DorisbkServer
 from tests.jobkit import q
 from tests.netns import Host, hosts, postgres_on
 from tests.s3server import S3Server, s3_server
+from tests.test_shared_endpoint import mysql_endpoint, read_through
 from tests.test_shared_storage import QUERY, load, local_rowsets
 
 READS = (
@@ -54,6 +55,10 @@ def test_a_node_on_another_host_reads_what_the_first_loaded(tmp_path: Path) -> N
                 with second.connect() as conn:
                     assert {sql: q(conn, sql) for sql in READS} == expected
                 assert set(local_rowsets(second.data_dir)) == set(local_rowsets(first.data_dir))
+                # one endpoint in front of both hosts: every connection lands on either and reads the same
+                with mysql_endpoint([first, second], tmp_path / "haproxy") as port:
+                    landed = read_through(port, expected)
+                assert set(landed) == {first.port, second.port}, landed
             finally:
                 second.stop()
                 first.stop()
