@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 import pymysql
 import pytest
+import requests
 from sqlalchemy import create_engine, text
 
 from dorisbk.jobs.vault_gc import LOCK_KEY
@@ -70,7 +71,7 @@ def test_objects_nothing_references_go_once_older_than_the_grace(
     client: Any,
     prefix: str,
 ) -> None:
-    srv = node(tmp_path, "n1", postgres_url, s3, prefix).start()
+    srv = node(tmp_path, "n1", postgres_url, s3, prefix, http=True).start()
     try:
         with srv.connect() as conn:
             set_config(conn, "vault_gc_interval_second", "1")  # the grace stays its default, an hour
@@ -109,6 +110,16 @@ def test_objects_nothing_references_go_once_older_than_the_grace(
             deleted = sum(int(m[1]) for m in PASS_LINE.findall(srv.log()))
             freed = sum(int(m[2]) for m in PASS_LINE.findall(srv.log()))
             assert deleted == len(garbage) and freed > 0
+            metrics = dict(
+                re.findall(
+                    r"^(dorisbk_vault_gc_\w+) (\d+)$",
+                    requests.get(srv.http_url("/metrics"), timeout=30).text,
+                    re.MULTILINE,
+                )
+            )
+            assert int(metrics["dorisbk_vault_gc_deleted_objects_total"]) == deleted
+            assert int(metrics["dorisbk_vault_gc_deleted_bytes_total"]) == freed
+            assert int(metrics["dorisbk_vault_gc_passes_total"]) >= 2  # the one that found them, the one that deleted
             assert q(conn, QUERY) == expected
 
             # a table in the recycle bin keeps its objects, with no grace: RECOVER brings it back whole

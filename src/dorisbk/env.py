@@ -152,6 +152,9 @@ class Env:
             macros.install(cur)
         self.tablets.collect_staging()
         self._stopping = threading.Event()
+        # shared mode: objects nothing references leave the vault (a periodic pass, started with the jobs)
+        grace = lambda: self.frontend_config.int(GRACE_KNOB)  # noqa: E731 - read at each pass
+        self.vault_gc = VaultCollector(self.store, self.vault, grace, self._stopping) if self.vault else None
         # what it keeps is captured now, before any client; it runs once the server is up (start_jobs), and
         # the thread lets go of the catalog's tablets of the start when done
         self._sweeper = threading.Thread(
@@ -225,11 +228,9 @@ class Env:
             recycler,
             self._sweeper,
         ]
-        if self.vault is not None:  # shared mode: objects nothing references leave the vault
-            grace = lambda: self.frontend_config.int(GRACE_KNOB)  # noqa: E731 - read at each pass
-            collector = VaultCollector(self.store, self.vault, grace, self._stopping)
+        if self.vault_gc is not None:
             period = lambda: float(self.frontend_config.int(INTERVAL_KNOB))  # noqa: E731 - read at each tick
-            self._background.append(start_periodic("VaultGC", self._stopping, period, collector.run))
+            self._background.append(start_periodic("VaultGC", self._stopping, period, self.vault_gc.run))
 
     def _erase_recycled(self) -> None:
         """Doris's recycle-bin daemon: objects dropped longer than ``catalog_trash_expire_second`` ago

@@ -61,6 +61,15 @@ class GcPass:
     held: int = 0  # of tablets a recycle-bin entry or an unfinished job holds: kept
 
 
+@dataclass
+class GcTotals:
+    """What this node's passes did since it started (``/metrics``); written by the pass's thread alone."""
+
+    passes: int = 0  # run, not skipped
+    deleted: int = 0
+    deleted_bytes: int = 0
+
+
 class VaultCollector:
     """One node's side of the collection: a pass when the period comes, if no other node is running one."""
 
@@ -75,6 +84,7 @@ class VaultCollector:
         # MARK_LIMIT): a key goes only once found so at least the grace ago, so that a query on another node
         # that planned the version it left has the grace to fetch it
         self._marks: dict[str, float] = {}
+        self.totals = GcTotals()
 
     def run(self) -> GcPass | None:
         """One pass under the cluster's advisory lock; None when another node holds it (that node collects)."""
@@ -137,6 +147,9 @@ class VaultCollector:
                     outcome.deleted += len(keys)
                     outcome.deleted_bytes += sum(keys.values())
         self._marks = marks
+        self.totals.passes += 1
+        self.totals.deleted += outcome.deleted
+        self.totals.deleted_bytes += outcome.deleted_bytes
         log.info(
             "vault gc: %d rowset objects listed, %d deleted (%d bytes), %d unreferenced kept for the grace of %d s, "
             "%d kept for the recycle bin or running jobs",
