@@ -89,6 +89,24 @@ class Catalog:
             target[obj_id] = make(body)
         return rest
 
+    def apply(self, kind: str, obj_id: int, body: dict | None) -> bool:
+        """Shared mode: one row another node committed (None: deleted), the object replaced or removed, never
+        changed in place. False for a kind that is not the catalog's."""
+        if kind == recycle_bin.KIND:
+            target: dict = self.recycled
+            value: object = body
+        elif kind in self._loaders:
+            make, target = self._loaders[kind]
+            value = make(body) if body is not None else None
+        else:
+            return False
+        with self.lock:
+            if value is None:
+                target.pop(obj_id, None)
+            else:
+                target[obj_id] = value
+        return True
+
     def commit(self, change: Change, puts: Sequence[object] = (), deletes: Sequence[object] = ()) -> None:
         """Persist ``puts``/``deletes`` (catalog objects) plus any extra rows, then apply in memory."""
         for obj in puts:
