@@ -1,0 +1,202 @@
+"""Shared mode's job leases: which node runs each unfinished BACKUP / RESTORE, and one job per database.
+
+A job's submit transaction (``BackupHandler.add_job``) also writes two PostgreSQL rows: the database's
+``dorisbk_db_jobs`` row, refused while the job it names is unfinished (the one-job rule across the cluster;
+Doris's message), and the job's lease (node, expiry). The node holding the lease runs the job; a thread
+renews its leases every ``RENEW_S`` and releases those of ended jobs. A lease not renewed for
+``LEASE_TTL_MS`` (its node died) is taken by whichever node's thread sees it first; that node catches up with
+the journal and runs the job from its last persisted state, as a restart does. Times are PostgreSQL's clock,
+so the nodes' clocks need not agree.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+
+from sqlalchemy import BigInteger, Column, MetaData, String, Table, text
+from sqlalchemy.engine import Connection
+
+from dorisbk.background import start_periodic
+from dorisbk.errors import DorisError
+from dorisbk.jobs.abstract_job import AbstractJob
+from dorisbk.jobs.handler import ONE_JOB, BackupHandler
+from dorisbk.meta.store import Change
+
+log = logging.getLogger(__name__)
+
+LEASE_TTL_MS = 8000  # a lease not renewed for this long is free for another node
+RENEW_S = 1.0  # how often a node renews its leases and looks for expired ones
+STATEMENT_TIMEOUT = "10s"
+ENDED = ("FINISHED", "CANCELLED")  # both job types' terminal states, as their rows keep them
+_NOW_MS = "(extract(epoch from clock_timestamp()) * 1000)::bigint"
+
+_metadata = MetaData()
+Table(
+    "dorisbk_job_leases",
+    _metadata,
+    Column("job_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("node", String(255), nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+)
+Table(
+    "dorisbk_db_jobs",
+    _metadata,
+    Column("db_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("job_id", BigInteger, nullable=False),
+)
+
+
+class JobLeases:
+    """This node's leases, renewed and taken over by one background thread."""
+
+    def __init__(self, handler: BackupHandler, node: str) -> None:
+        self.handler = handler
+        self.store = handler.store
+        self.node = node
+        self._lock = threading.Lock()
+        self._held: set[int] = set()
+        _metadata.create_all(self.store.engine)
+        handler.runs_here = self.holds
+        handler.claim = self.claim
+
+    def holds(self, job: AbstractJob) -> bool:
+        with self._lock:
+            return job.job_id in self._held
+
+    def claim(self, job: AbstractJob, change: Change) -> None:
+        """Add the job's lease (and, one job per database, its database's row) to its submit transaction."""
+        change.in_transaction.append(lambda conn: self._claim(conn, job, exclusive=not self.handler.concurrent))
+
+    def _claim(self, conn: Connection, job: AbstractJob, exclusive: bool) -> None:
+        _bound(conn)
+        if exclusive:
+            row = conn.execute(
+                text(
+                    "SELECT d.job_id, o.body FROM dorisbk_db_jobs d LEFT JOIN dorisbk_objects o "
+                    "ON o.kind = 'job' AND o.id = d.job_id WHERE d.db_id = :db FOR UPDATE OF d"
+                ),
+                {"db": job.db_id},
+            ).first()
+            holder_state = json.loads(row[1]).get("state") if row is not None and row[1] is not None else None
+            if holder_state is not None and holder_state not in ENDED:
+                raise DorisError(ONE_JOB)
+            conn.execute(
+                text(
+                    "INSERT INTO dorisbk_db_jobs (db_id, job_id) VALUES (:db, :job) "
+                    "ON CONFLICT (db_id) DO UPDATE SET job_id = excluded.job_id"
+                ),
+                {"db": job.db_id, "job": job.job_id},
+            )
+        conn.execute(
+            text(f"INSERT INTO dorisbk_job_leases (job_id, node, expires_ms) VALUES (:job, :node, {_NOW_MS} + :ttl)"),
+            {"job": job.job_id, "node": self.node, "ttl": LEASE_TTL_MS},
+        )
+        with self._lock:
+            self._held.add(job.job_id)
+
+    def resume_own(self) -> None:
+        """At start: the leases this node (by its name) held before a restart are its own again at once."""
+        with self.store.engine.begin() as conn:
+            _bound(conn)
+            taken = conn.execute(
+                text(
+                    f"UPDATE dorisbk_job_leases SET expires_ms = {_NOW_MS} + :ttl WHERE node = :node RETURNING job_id"
+                ),
+                {"node": self.node, "ttl": LEASE_TTL_MS},
+            )
+            with self._lock:
+                self._held.update(int(r[0]) for r in taken)
+
+    def start(self, stopping: threading.Event) -> threading.Thread:
+        return start_periodic("JobLeases", stopping, lambda: RENEW_S, self.tick, first_now=True)
+
+    def tick(self) -> None:
+        """Renew, release the leases of ended jobs, take expired ones."""
+        self._renew()
+        self._release_ended()
+        self._take_expired()
+
+    def _jobs(self) -> dict[int, AbstractJob]:
+        return {job.job_id: job for job in self.handler.all_jobs()}
+
+    def _renew(self) -> None:
+        with self._lock:
+            held = sorted(self._held)
+        if not held:
+            return
+        with self.store.engine.begin() as conn:
+            _bound(conn)
+            renewed = {
+                int(r[0])
+                for r in conn.execute(
+                    text(
+                        f"UPDATE dorisbk_job_leases SET expires_ms = {_NOW_MS} + :ttl "
+                        "WHERE node = :node AND job_id = ANY(:ids) RETURNING job_id"
+                    ),
+                    {"node": self.node, "ttl": LEASE_TTL_MS, "ids": held},
+                )
+            }
+        lost = set(held) - renewed
+        if not lost:
+            return
+        with self._lock:
+            self._held -= lost
+        jobs = self._jobs()
+        for job_id in lost:
+            job = jobs.get(job_id)
+            if job is not None and not job.done:  # another node took it (this one stalled): stop its tasks
+                log.warning("lost the lease of job %s (%s): another frontend runs it now", job.label, job.type)
+                job.interrupt()
+
+    def _release_ended(self) -> None:
+        jobs = self._jobs()
+        with self._lock:
+            ended = sorted(i for i in self._held if i in jobs and jobs[i].done)
+        if not ended:
+            return
+        with self.store.engine.begin() as conn:
+            _bound(conn)
+            conn.execute(
+                text("DELETE FROM dorisbk_job_leases WHERE node = :node AND job_id = ANY(:ids)"),
+                {"node": self.node, "ids": ended},
+            )
+        with self._lock:
+            self._held -= set(ended)
+
+    def _take_expired(self) -> None:
+        with self.store.engine.begin() as conn:
+            _bound(conn)
+            expired = [
+                int(r[0])
+                for r in conn.execute(text(f"SELECT job_id FROM dorisbk_job_leases WHERE expires_ms < {_NOW_MS}"))
+            ]
+        if not expired:
+            return
+        self.store.catch_up()  # the dead node's last persisted state of each job
+        jobs = self._jobs()
+        for job_id in expired:
+            with self.store.engine.begin() as conn:
+                _bound(conn)
+                taken = conn.execute(
+                    text(
+                        f"UPDATE dorisbk_job_leases SET node = :node, expires_ms = {_NOW_MS} + :ttl "
+                        f"WHERE job_id = :job AND expires_ms < {_NOW_MS} RETURNING job_id"
+                    ),
+                    {"node": self.node, "ttl": LEASE_TTL_MS, "job": job_id},
+                ).first()
+                job = jobs.get(job_id)
+                if taken is not None and (job is None or job.done):  # nothing left to run: the lease goes
+                    conn.execute(text("DELETE FROM dorisbk_job_leases WHERE job_id = :job"), {"job": job_id})
+                    continue
+            if taken is None or job is None:
+                continue
+            log.info("took over job %s (%s) in state %s from an expired lease", job.label, job.type, job.state)
+            with self._lock:
+                self._held.add(job_id)
+            self.handler.wake()
+
+
+def _bound(conn: Connection) -> None:
+    conn.execute(text(f"SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}'"))
