@@ -38,8 +38,11 @@ CTIME_SLACK_NS = 50_000_000
 class TabletStore:
     """Paths of tablets and rowsets per backend, leases held by readers, and the trash."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, keep_files: bool = False) -> None:
         self.catalog = catalog
+        # shared mode: another node's query may be reading a file this one no longer references, and no
+        # node knows the others' leases, so no file is deleted (docs/shared-mode.md)
+        self.keep_files = keep_files
         self._lock = threading.Lock()
         self._leases: Counter[str] = Counter()
         self._pending: set[str] = set()
@@ -97,6 +100,8 @@ class TabletStore:
     # ---- trash
     def trash(self, tablets: Iterable[Tablet]) -> None:
         """Forget the files of tablets the catalog no longer references."""
+        if self.keep_files:
+            return
         with self._lock:
             for tablet in tablets:
                 for replica in tablet.replicas:
