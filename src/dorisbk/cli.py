@@ -28,6 +28,20 @@ def main(argv: list[str] | None = None) -> None:
     cmd.add_argument("--tls-key", default=None)
     cmd.add_argument("--log-level", default="INFO")
     cmd.add_argument("--log-dir", type=Path, default=None, help="where fe.audit.log goes (default: <data-dir>/log)")
+    cmd.add_argument(
+        "--storage",
+        default=None,
+        metavar="URL",
+        help="shared mode: where rowsets live (s3://bucket/prefix, file://dir)",
+    )
+    cmd.add_argument(
+        "--storage-property",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a property of --storage, as CREATE REPOSITORY WITH S3 takes them (s3.endpoint, s3.region, ...)",
+    )
+    cmd.add_argument("--node-name", default="", help="this node's name in shared mode (default: HOST:PORT)")
     view = sub.add_parser("watch", help="live progress bars of a server's BACKUP / RESTORE jobs")
     view.add_argument("--host", default="127.0.0.1")
     view.add_argument("--port", type=int, default=9030)
@@ -44,6 +58,16 @@ def main(argv: list[str] | None = None) -> None:
         logging.getLogger(noisy).setLevel(logging.ERROR)
     if args.backends < 1:
         parser.error("--backends must be at least 1")
+    properties: dict[str, str] = {}
+    for item in args.storage_property:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            parser.error(f"--storage-property takes KEY=VALUE, not {item!r}")
+        properties[key.strip()] = value.strip()
+    if args.storage is not None and not (args.meta_url or "").startswith("postgresql"):
+        parser.error("--storage (shared mode) needs a PostgreSQL --meta-url (postgresql+psycopg://...)")
+    if properties and args.storage is None:
+        parser.error("--storage-property needs --storage")
     config = Config(
         host=args.host,
         port=args.port,
@@ -54,6 +78,9 @@ def main(argv: list[str] | None = None) -> None:
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         log_dir=args.log_dir,
+        storage_url=args.storage,
+        storage_properties=properties,
+        node_name=args.node_name,
     )
     asyncio.run(serve(config))
 

@@ -7,7 +7,7 @@ import gc
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -29,10 +29,12 @@ from dorisbk.engine.query import QueryEngine
 from dorisbk.jobs.abstract_job import AbstractJob
 from dorisbk.jobs.context import JobContext
 from dorisbk.jobs.handler import BackupHandler
+from dorisbk.jobs.job_lease import JobLeases
 from dorisbk.jobs.job_scheduler import JobManager
 from dorisbk.jobs.repositories import RepositoryMgr
 from dorisbk.jobs.snapshot_scan import CACHE_KNOB, SnapshotScanner
 from dorisbk.jobs.snapshot_ttl import SnapshotTtlDaemon
+from dorisbk.meta.journal import JournalEntry, JournalFollower
 from dorisbk.meta.store import Change, MetaStore
 from dorisbk.metrics import EndedJob, FrontendMetrics
 from dorisbk.storage.file_cache import FileCache
@@ -65,6 +67,17 @@ class Config:
     tls_cert: str | None = None
     tls_key: str | None = None
     log_dir: Path | None = None  # where fe.audit.log goes; None: <data_dir>/log
+    # shared mode (docs/shared-mode.md): several nodes over one PostgreSQL store and one data location
+    storage_url: str | None = None  # where rowsets live, e.g. s3://bucket/prefix; None: single-node mode
+    storage_properties: dict[str, str] = field(default_factory=dict)  # CREATE REPOSITORY WITH S3's keys
+    node_name: str = ""  # this node in the journal and job leases; empty: host:port
+
+    @property
+    def shared(self) -> bool:
+        return self.storage_url is not None
+
+    def resolved_node_name(self) -> str:
+        return self.node_name or f"{self.host}:{self.port}"
 
     def resolved_meta_url(self) -> str:
         return self.meta_url or f"sqlite:///{(self.data_dir / 'meta.db').resolve()}"
@@ -95,7 +108,7 @@ class Env:
     def __init__(self, config: Config) -> None:
         self.config = config
         config.data_dir.mkdir(parents=True, exist_ok=True)
-        self.store = MetaStore(config.resolved_meta_url())
+        self.store = MetaStore(config.resolved_meta_url(), config.resolved_node_name() if config.shared else None)
         self.catalog = Catalog(self.store)
         self.users = UserManager(self.store)
         self.repos = RepositoryMgr(self.store)
@@ -118,8 +131,9 @@ class Env:
         duck.configure(config.data_dir.resolve() / "duckdb_tmp", [*roots, snapshot_cache.root])
         with contextlib.closing(duck.cursor()) as cur:
             macros.install(cur)
-        self.tablets = TabletStore(self.catalog)
-        self.tablets.collect_staging()
+        self.tablets = TabletStore(self.catalog, keep_files=config.shared)
+        if not config.shared:  # shared mode: the staging dirs may be other nodes' loads in flight
+            self.tablets.collect_staging()
         self._stopping = threading.Event()
         # what it keeps is captured now, before any client; it runs once the server is up (start_jobs), and
         # the thread lets go of the catalog's tablets of the start when done
@@ -151,7 +165,16 @@ class Env:
         self.global_variables: dict[str, Any] = next(
             (body for kind, _id, body in rows if kind == GLOBAL_VARIABLES_KIND), {}
         )
-        self.jobs.collect_snapshot_dirs()
+        if not config.shared:  # shared mode: another node's job may be making its snapshot dirs now
+            self.jobs.collect_snapshot_dirs()
+        self.leases = JobLeases(self.jobs, config.resolved_node_name()) if config.shared else None
+        self.follower: JournalFollower | None = None
+        if config.shared:
+            self.follower = JournalFollower(
+                self.store.engine, config.resolved_node_name(), self.store.position, self._apply_entry
+            )
+            self.store.catch_up = self.follower.catch_up
+            self.follower.catch_up()  # what other nodes committed while this one started
         self.compactor = Compactor(self.catalog, self.tablets, self.frontend_config, self.job_running)
         self.started_ms = now_ms()
         # the client sessions, set by the server that accepts them (server/control.py)
@@ -167,11 +190,29 @@ class Env:
         self.global_variables = {**self.global_variables, name: value}
         self.store.commit(Change().put(GLOBAL_VARIABLES_KIND, 1, self.global_variables))
 
+    def _apply_entry(self, entry: JournalEntry) -> None:
+        """Shared mode: another node's committed change, each row to its owner (deletes first, as the store
+        wrote them)."""
+        for kind, obj_id in entry.deletes:
+            self._apply_row(kind, obj_id, None)
+        for kind, obj_id, body in entry.puts:
+            self._apply_row(kind, obj_id, body)
+
+    def _apply_row(self, kind: str, obj_id: int, body: dict[str, Any] | None) -> None:
+        if kind == GLOBAL_VARIABLES_KIND:
+            self.global_variables = dict(body or {})
+            return
+        owners = (self.catalog, self.users, self.repos, self.txns, self.jobs, self.job_manager)
+        if not any(owner.apply(kind, obj_id, body) for owner in owners):
+            log.warning("journal row of unknown kind %s (id %d) ignored", kind, obj_id)
+
     def _sweep_then_schedule(self, sweep: OrphanSweep) -> None:
         """The job scheduler starts once the orphan sweep is done: a restore resumed in COMMIT links again
         files that a run before the restart linked into its new tablets' dirs, unreferenced and older than the
-        start, which the sweep would otherwise delete under it."""
-        sweep.run(self._stopping)
+        start, which the sweep would otherwise delete under it. Shared mode sweeps nothing: a file no replica
+        here references may be another node's load about to commit."""
+        if not self.config.shared:
+            sweep.run(self._stopping)
         if not self._stopping.is_set():
             self.jobs.start()
 
@@ -181,6 +222,8 @@ class Env:
         the job scheduler, once the server accepts connections."""
         self.repos.start_pinger(self.frontend_config, self._stopping)
         recycler = start_periodic("CatalogRecycleBin", self._stopping, lambda: 1.0, self._erase_recycled)
+        if self.leases is not None:  # before the scheduler: the jobs this node ran before a restart
+            self.leases.resume_own()
         self._sweeper.start()
         # the background threads that commit metadata or delete files: close() waits for them before the
         # store closes
@@ -193,6 +236,8 @@ class Env:
             recycler,
             self._sweeper,
         ]
+        if self.follower is not None and self.leases is not None:
+            self._background += [self.follower.start(self._stopping), self.leases.start(self._stopping)]
 
     def _erase_recycled(self) -> None:
         """Doris's recycle-bin daemon: objects dropped longer than ``catalog_trash_expire_second`` ago
