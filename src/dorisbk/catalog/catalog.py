@@ -115,17 +115,20 @@ class Catalog:
         for obj in deletes:
             kind, _target = self._kind_of(obj)
             change.delete(kind, obj.id)  # type: ignore[attr-defined]
-        self.store.commit(change)
-        for kind, obj_id in change.deletes:
-            if kind == recycle_bin.KIND:
-                self.recycled.pop(obj_id, None)
-        for kind, obj_id, body in change.puts:
-            if kind == recycle_bin.KIND:
-                self.recycled[obj_id] = body
-        for obj in deletes:
-            self._kind_of(obj)[1].pop(obj.id, None)  # type: ignore[attr-defined]
-        for obj in puts:
-            self._kind_of(obj)[1][obj.id] = obj  # type: ignore[attr-defined]
+        # under the lock from the store to memory: in shared mode a later change of another node to the same
+        # objects (applied under it too) can not land in memory before this one and be overwritten by it
+        with self.lock:
+            self.store.commit(change)
+            for kind, obj_id in change.deletes:
+                if kind == recycle_bin.KIND:
+                    self.recycled.pop(obj_id, None)
+            for kind, obj_id, body in change.puts:
+                if kind == recycle_bin.KIND:
+                    self.recycled[obj_id] = body
+            for obj in deletes:
+                self._kind_of(obj)[1].pop(obj.id, None)  # type: ignore[attr-defined]
+            for obj in puts:
+                self._kind_of(obj)[1][obj.id] = obj  # type: ignore[attr-defined]
         if len(puts) >= memory.FREEZE_AT:  # many objects kept for good: out of the cyclic GC's passes
             memory.freeze()
 
