@@ -179,6 +179,8 @@ class Env:
         self.started_ms = now_ms()
         # the client sessions, set by the server that accepts them (server/control.py)
         self.live_sessions: Callable[[], list[LiveSession]] = list
+        # shared mode: told of the global variables another node SET (server/session.py's ServerVariables)
+        self.global_variables_applied: Callable[[dict[str, Any]], None] = lambda values: None
         self._background: list[threading.Thread] = []
 
     def _count_ended(self, job: AbstractJob) -> None:
@@ -201,6 +203,7 @@ class Env:
     def _apply_row(self, kind: str, obj_id: int, body: dict[str, Any] | None) -> None:
         if kind == GLOBAL_VARIABLES_KIND:
             self.global_variables = dict(body or {})
+            self.global_variables_applied(self.global_variables)
             return
         owners = (self.catalog, self.users, self.repos, self.txns, self.jobs, self.job_manager)
         if not any(owner.apply(kind, obj_id, body) for owner in owners):
