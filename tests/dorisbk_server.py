@@ -31,8 +31,12 @@ class DorisbkServer:
         meta_url: str | None = None,
         extra_args: list[str] | None = None,
         http: bool = False,
+        storage: str | None = None,
+        node_name: str = "",
     ) -> None:
         self.data_dir = data_dir
+        self.storage = storage  # shared mode's --storage URL (with a PostgreSQL meta_url)
+        self.node_name = node_name
         self.backends = backends
         self.meta_url = meta_url
         self.extra_args = extra_args or []
@@ -62,6 +66,10 @@ class DorisbkServer:
         ]
         if self.meta_url:
             cmd += ["--meta-url", self.meta_url]
+        if self.storage:
+            cmd += ["--storage", self.storage]
+        if self.node_name:
+            cmd += ["--node-name", self.node_name]
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
         offset = log.tell()  # a restart appends to the same log: only this run's "ready" counts
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ})

@@ -5,7 +5,6 @@ MariaDB/MySQL URLs."""
 from __future__ import annotations
 
 import signal
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -134,26 +133,6 @@ def test_more_backends_on_restart_keeps_old_ones(tmp_path: Path) -> None:
 
 
 # ---- other metadata stores
-
-
-def _psql(sql: str) -> None:
-    subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-v", "ON_ERROR_STOP=1", "-c", sql],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    name = f"dorisbk_test_{uuid.uuid4().hex[:10]}"
-    try:
-        _psql(f"CREATE DATABASE {name}")
-    except (OSError, subprocess.CalledProcessError) as exc:
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 not usable: {exc}")
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    _psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture
