@@ -16,6 +16,9 @@ import pymysql
 import pytest
 
 from dorisbk.cli import main
+from dorisbk.errors import StaleMetadata
+from dorisbk.meta.journal import JournalEntry, JournalFollower
+from dorisbk.meta.store import Change, MetaStore
 from tests.dorisbk_server import DorisbkServer
 from tests.jobkit import doris_err, pause, wait_ended
 from tests.sqlhelp import dicts, one, rows, wait_until
@@ -67,6 +70,36 @@ def test_storage_needs_postgresql(capsys: pytest.CaptureFixture[str]) -> None:
         main(["serve", "--storage", "file:///tmp/x"])
     assert exit_info.value.code == 2
     assert "--storage (shared mode) needs a PostgreSQL --meta-url" in capsys.readouterr().err
+
+
+def test_stale_commit_refused_until_caught_up(postgres_url: str) -> None:
+    """Two stores of two nodes, in process over the real PostgreSQL: the journal and its check alone."""
+    a, b = MetaStore(postgres_url, "a"), MetaStore(postgres_url, "b")
+    try:
+        assert list(a.load()) == list(b.load()) == []
+        b.commit(Change().put("db", 1, {"name": "x"}))
+        with pytest.raises(StaleMetadata) as refused:
+            a.commit(Change().put("db", 2, {"name": "y"}))
+        assert refused.value.code == 1105
+        assert refused.value.message == (
+            "This frontend has not yet applied every metadata change of the cluster (journal 0 of 1); "
+            "the statement was not applied, retry it"
+        )
+        a.commit(Change(blind=True).put("job", 3, {"state": "PENDING"}))  # its own row: no check
+        applied: list[JournalEntry] = []
+        assert JournalFollower(a.engine, "a", a.position, applied.append).catch_up() == 2
+        assert [(e.seq, e.node, e.puts, e.deletes) for e in applied] == [(1, "b", [("db", 1, {"name": "x"})], [])]
+        a.commit(Change().put("db", 2, {"name": "y"}).delete("job", 3))
+        b_applied: list[JournalEntry] = []
+        JournalFollower(b.engine, "b", b.position, b_applied.append).catch_up()
+        assert [(e.node, e.puts, e.deletes) for e in b_applied] == [
+            ("a", [("job", 3, {"state": "PENDING"})], []),
+            ("a", [("db", 2, {"name": "y"})], [("job", 3)]),
+        ]
+        assert [(k, i) for k, i, _ in b.load()] == [("db", 1), ("db", 2)]
+    finally:
+        a.close()
+        b.close()
 
 
 def test_ddl_and_loads_seen_on_every_node(cluster: NodeFactory) -> None:
@@ -261,3 +294,28 @@ def test_empty_node_joins_and_follows(cluster: NodeFactory) -> None:
     with n1.connect() as c:
         rows(c, "DELETE FROM late.u WHERE k = 1")
     seen(n2, "SELECT k FROM late.u ORDER BY k", [(2,), (3,), (4,)])
+
+
+def test_killed_node_restore_finishes_elsewhere(cluster: NodeFactory, tmp_path: Path) -> None:
+    n1, n2 = cluster(1), cluster(2)
+    _repository(n1, tmp_path / "repo")
+    with n1.connect() as c:
+        rows(c, "CREATE DATABASE kr")
+        make_table(c, "kr", "t", rows=50, buckets=3)
+        expected = rows(c, "SELECT * FROM kr.t ORDER BY k")
+        rows(c, "BACKUP SNAPSHOT kr.snap TO repo")
+        assert wait_ended(c, "BACKUP", "kr")[COL["State"]] == "FINISHED"
+        stamp = rows(c, "SHOW SNAPSHOT ON repo")[0][1]
+        pause(c, "DOWNLOADING", kind="RESTORE")
+        rows(
+            c,
+            f"RESTORE SNAPSHOT kr.snap FROM repo ON (t AS back) "
+            f"PROPERTIES ('backup_timestamp' = '{stamp}', 'replication_num' = '1')",
+        )
+        wait_until(lambda: rows(c, "SHOW RESTORE FROM kr")[-1][4] == "DOWNLOADING", "the restore to download")
+    n1.kill9()
+    with n2.connect() as c:
+        restore = wait_ended(c, "RESTORE", "kr", timeout=TAKEOVER_TIMEOUT)
+        assert restore[4] == "FINISHED", restore
+        assert rows(c, "SELECT * FROM kr.back ORDER BY k") == expected
+    assert "took over job snap (RESTORE)" in n2.log()
