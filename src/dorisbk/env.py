@@ -165,6 +165,8 @@ class Env:
         self.global_variables: dict[str, Any] = next(
             (body for kind, _id, body in rows if kind == GLOBAL_VARIABLES_KIND), {}
         )
+        # shared mode: told of the global variables another node SET (server/session.py's ServerVariables)
+        self.global_variables_applied: Callable[[dict[str, Any]], None] = lambda values: None
         if not config.shared:  # shared mode: another node's job may be making its snapshot dirs now
             self.jobs.collect_snapshot_dirs()
         self.leases = JobLeases(self.jobs, config.resolved_node_name()) if config.shared else None
@@ -179,8 +181,6 @@ class Env:
         self.started_ms = now_ms()
         # the client sessions, set by the server that accepts them (server/control.py)
         self.live_sessions: Callable[[], list[LiveSession]] = list
-        # shared mode: told of the global variables another node SET (server/session.py's ServerVariables)
-        self.global_variables_applied: Callable[[dict[str, Any]], None] = lambda values: None
         self._background: list[threading.Thread] = []
 
     def _count_ended(self, job: AbstractJob) -> None:
@@ -188,9 +188,15 @@ class Env:
         self.metrics.job_ended(EndedJob(job.type, str(job.state), job.status.code, seconds))
 
     def save_global_variable(self, name: str, value: Any) -> None:
-        """Persist a SET GLOBAL value, so that it survives a restart as in Doris."""
-        self.global_variables = {**self.global_variables, name: value}
-        self.store.commit(Change().put(GLOBAL_VARIABLES_KIND, 1, self.global_variables))
+        """Persist a SET GLOBAL value, so that it survives a restart as in Doris (in shared mode over the values
+        of the latest SET GLOBAL of any node)."""
+
+        def save() -> None:
+            values = {**self.global_variables, name: value}
+            self.store.commit(Change().put(GLOBAL_VARIABLES_KIND, 1, values))
+            self.global_variables = values
+
+        self.store.retry_stale(save)
 
     def _apply_entry(self, entry: JournalEntry) -> None:
         """Shared mode: another node's committed change, each row to its owner (deletes first, as the store
