@@ -13,6 +13,7 @@ over 10,000 puts and one DELETE per 500 ids, never a statement or two per object
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from sqlalchemy.engine import Connection, Engine
 from dorisbk.errors import DorisError, StaleMetadata
 from dorisbk.meta import journal
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _metadata = MetaData()
@@ -255,7 +257,8 @@ class MetaStore:
         for _ in range(STALE_RETRIES):
             try:
                 return attempt()
-            except StaleMetadata:
+            except StaleMetadata as exc:
+                log.debug("%s: catching up", exc.message)
                 self.catch_up()
         return attempt()
 
