@@ -8,6 +8,8 @@ holds its lease and, once that node is killed, finishes on another.
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -319,3 +321,39 @@ def test_killed_node_restore_finishes_elsewhere(cluster: NodeFactory, tmp_path: 
         assert restore[4] == "FINISHED", restore
         assert rows(c, "SELECT * FROM kr.back ORDER BY k") == expected
     assert "took over job snap (RESTORE)" in n2.log()
+
+
+def test_stalled_node_loses_its_job(cluster: NodeFactory, tmp_path: Path) -> None:
+    """A node frozen past its lease's expiry (SIGSTOP) finds the job taken when it wakes: it stops it and can
+    not write the job's row; the new holder finishes it."""
+    n1, n2 = cluster(1), cluster(2)
+    _repository(n1, tmp_path / "repo")
+    with n1.connect() as c:
+        rows(c, "CREATE DATABASE st")
+        make_table(c, "st", "t", rows=30, buckets=2)
+        expected = rows(c, "SELECT * FROM st.t ORDER BY k")
+        pause(c, "UPLOADING")
+        rows(c, "BACKUP SNAPSHOT st.snap TO repo")
+        wait_backup(c, "st", "snap", ("UPLOADING",), timeout=SEEN_TIMEOUT)
+    assert n1.proc is not None
+    os.kill(n1.proc.pid, signal.SIGSTOP)
+    try:
+        wait_until(lambda: "took over job snap (BACKUP)" in n2.log(), "node 2 to take the job", TAKEOVER_TIMEOUT)
+    finally:
+        os.kill(n1.proc.pid, signal.SIGCONT)
+    with n1.connect() as c:
+        pause(c)  # node 1 would go on uploading if it still ran the job
+    wait_until(lambda: "lost the lease of job snap (BACKUP)" in n1.log(), "node 1 to stop the job", SEEN_TIMEOUT)
+    with n2.connect() as c:
+        assert wait_ended(c, "BACKUP", "st", timeout=TAKEOVER_TIMEOUT)[COL["State"]] == "FINISHED"
+        stamp = rows(c, "SHOW SNAPSHOT ON repo")[0][1]
+        rows(
+            c,
+            f"RESTORE SNAPSHOT st.snap FROM repo ON (t AS back) "
+            f"PROPERTIES ('backup_timestamp' = '{stamp}', 'replication_num' = '1')",
+        )
+        assert wait_ended(c, "RESTORE", "st", timeout=TAKEOVER_TIMEOUT)[4] == "FINISHED"
+        assert rows(c, "SELECT * FROM st.back ORDER BY k") == expected
+    with n1.connect() as c:
+        seen(n1, "SELECT count(*) FROM st.back", [(30,)])
+        assert [(r[1], r[COL["State"]]) for r in rows(c, "SHOW BACKUP FROM st")] == [("snap", "FINISHED")]

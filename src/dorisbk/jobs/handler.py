@@ -62,10 +62,10 @@ class BackupHandler:
         # told once of each job that ends (FINISHED or CANCELLED) on this server: the frontend's counters
         self.on_end: JobListener = lambda job: None
         self._ended: set[int] = set()
-        # shared mode (jobs/job_lease.py): whether this node runs a job (holds its lease), and what a new
-        # job's submit transaction also writes (its lease and the database's one-job row)
+        # shared mode (jobs/job_lease.py): whether this node runs a job (holds its lease), and the job it ran
+        # that another node runs now
         self.runs_here: Callable[[AbstractJob], bool] = lambda job: True
-        self.claim: Callable[[AbstractJob, Change], None] = lambda job, change: None
+        self.lost: JobListener = lambda job: None
         ctx.persist = self.persist
         ctx.executor.on_done = self.wake
 
@@ -84,14 +84,16 @@ class BackupHandler:
 
     def apply(self, kind: str, obj_id: int, body: dict | None) -> bool:
         """Shared mode: a job row another node committed (None: forgotten), shown as SHOW BACKUP / RESTORE
-        show a replayed job; a job this node runs is its own to write. False for other kinds."""
+        show a replayed job. Only a job's lease holder writes its row, so a row of a job this node was running
+        means another node took the job (this one stalled past its lease): this node stops it. False for other
+        kinds."""
         if kind != "job":
             return False
         with self.lock:
             for jobs in self.jobs.values():
                 held = next((j for j in jobs if j.job_id == obj_id), None)
                 if held is not None and self.runs_here(held):
-                    return True
+                    self.lost(held)
                 if held is not None:
                     jobs.remove(held)
             if body is not None:
@@ -247,7 +249,6 @@ class BackupHandler:
                 change.deletes += also.deletes
             for old in evicted:
                 change.delete("job", old.job_id)
-            self.claim(job, change)
             self.store.commit(change)
             gone = {j.job_id for j in evicted}
             jobs[:] = [j for j in jobs if j.job_id not in gone]

@@ -1,8 +1,11 @@
 """Shared mode's job leases: which node runs each unfinished BACKUP / RESTORE, and one job per database.
 
-A job's submit transaction (``BackupHandler.add_job``) also writes two PostgreSQL rows: the database's
-``dorisbk_db_jobs`` row, refused while the job it names is unfinished (the one-job rule across the cluster;
-Doris's message), and the job's lease (node, expiry). The node holding the lease runs the job; a thread
+Every commit that writes a job's row passes ``JobLeases.guard`` in its transaction. A job without a lease
+is new (``BackupHandler.add_job``): its submit transaction also writes the database's ``dorisbk_db_jobs`` row,
+refused while the job it names is unfinished (the one-job rule across the cluster; Doris's message), and the
+job's lease (this node, expiry). A job whose lease another node holds is not this node's to write: the
+commit is refused (a node that stalled past its lease's expiry can not overwrite the new holder's progress).
+The node holding the lease runs the job; a thread
 renews its leases every ``RENEW_S`` and releases those of ended jobs. A lease not renewed for
 ``LEASE_TTL_MS`` (its node died) is taken by whichever node's thread sees it first; that node catches up with
 the journal and runs the job from its last persisted state, as a restart does. Times are PostgreSQL's clock,
@@ -19,7 +22,7 @@ from sqlalchemy import BigInteger, Column, MetaData, String, Table, text
 from sqlalchemy.engine import Connection
 
 from dorisbk.background import start_periodic
-from dorisbk.errors import DorisError
+from dorisbk.errors import DorisError, StaleMetadata
 from dorisbk.jobs.abstract_job import AbstractJob
 from dorisbk.jobs.handler import ONE_JOB, BackupHandler
 from dorisbk.meta.store import Change
@@ -59,25 +62,36 @@ class JobLeases:
         self._held: set[int] = set()
         _metadata.create_all(self.store.engine)
         handler.runs_here = self.holds
-        handler.claim = self.claim
+        handler.lost = self.lose
+        self.store.guards.append(self.guard)
 
     def holds(self, job: AbstractJob) -> bool:
         with self._lock:
             return job.job_id in self._held
 
-    def claim(self, job: AbstractJob, change: Change) -> None:
-        """Add the job's lease (and, one job per database, its database's row) to its submit transaction."""
-        change.in_transaction.append(lambda conn: self._claim(conn, job, exclusive=not self.handler.concurrent))
+    def guard(self, conn: Connection, change: Change) -> None:
+        """In a commit's transaction: each job row it writes is this node's to write, a new job's claimed."""
+        for kind, job_id, body in change.puts:
+            if kind != "job":
+                continue
+            _bound(conn)
+            holder = conn.execute(
+                text("SELECT node FROM dorisbk_job_leases WHERE job_id = :job FOR UPDATE"), {"job": job_id}
+            ).first()
+            if holder is None and body.get("state") not in ENDED:
+                self._claim(conn, job_id, int(body["db_id"]), exclusive=not self.handler.concurrent)
+            elif holder is not None and holder[0] != self.node:  # the renewal finds it lost and stops its tasks
+                raise StaleMetadata(f"Job {body.get('label')} is run by frontend {holder[0]} now")
 
-    def _claim(self, conn: Connection, job: AbstractJob, exclusive: bool) -> None:
-        _bound(conn)
+    def _claim(self, conn: Connection, job_id: int, db_id: int, exclusive: bool) -> None:
+        """The lease of a new job, and with one job per database its database's row."""
         if exclusive:
             row = conn.execute(
                 text(
                     "SELECT d.job_id, o.body FROM dorisbk_db_jobs d LEFT JOIN dorisbk_objects o "
                     "ON o.kind = 'job' AND o.id = d.job_id WHERE d.db_id = :db FOR UPDATE OF d"
                 ),
-                {"db": job.db_id},
+                {"db": db_id},
             ).first()
             holder_state = json.loads(row[1]).get("state") if row is not None and row[1] is not None else None
             if holder_state is not None and holder_state not in ENDED:
@@ -87,14 +101,14 @@ class JobLeases:
                     "INSERT INTO dorisbk_db_jobs (db_id, job_id) VALUES (:db, :job) "
                     "ON CONFLICT (db_id) DO UPDATE SET job_id = excluded.job_id"
                 ),
-                {"db": job.db_id, "job": job.job_id},
+                {"db": db_id, "job": job_id},
             )
         conn.execute(
             text(f"INSERT INTO dorisbk_job_leases (job_id, node, expires_ms) VALUES (:job, :node, {_NOW_MS} + :ttl)"),
-            {"job": job.job_id, "node": self.node, "ttl": LEASE_TTL_MS},
+            {"job": job_id, "node": self.node, "ttl": LEASE_TTL_MS},
         )
         with self._lock:
-            self._held.add(job.job_id)
+            self._held.add(job_id)
 
     def resume_own(self) -> None:
         """At start: the leases this node (by its name) held before a restart are its own again at once."""
@@ -139,16 +153,24 @@ class JobLeases:
                 )
             }
         lost = set(held) - renewed
-        if not lost:
-            return
-        with self._lock:
-            self._held -= lost
         jobs = self._jobs()
         for job_id in lost:
             job = jobs.get(job_id)
-            if job is not None and not job.done:  # another node took it (this one stalled): stop its tasks
-                log.warning("lost the lease of job %s (%s): another frontend runs it now", job.label, job.type)
-                job.interrupt()
+            if job is not None:
+                self.lose(job)
+            else:  # a job this node never got to list (its submit failed after the claim)
+                with self._lock:
+                    self._held.discard(job_id)
+
+    def lose(self, job: AbstractJob) -> None:
+        """Another node runs the job now (this one stalled past its lease): this one stops its tasks."""
+        with self._lock:
+            if job.job_id not in self._held:
+                return
+            self._held.discard(job.job_id)
+        if not job.done:
+            log.warning("lost the lease of job %s (%s): another frontend runs it now", job.label, job.type)
+            job.interrupt()
 
     def _release_ended(self) -> None:
         jobs = self._jobs()

@@ -74,8 +74,6 @@ class Change:
     # shared mode: rows only their writer changes (a job's own record, an ended load's): written even while
     # this node lags the journal, as nothing in them was computed from other nodes' objects
     blind: bool = False
-    # statements of another layer that belong in the same transaction (shared mode's job leases)
-    in_transaction: list[Callable[[Connection], None]] = field(default_factory=list)
 
     def put(self, kind: str, obj_id: int, body: dict[str, Any]) -> Change:
         self.puts.append((kind, obj_id, body))
@@ -185,6 +183,9 @@ class MetaStore:
         self.position = journal.JournalPosition()
         # applies the other nodes' changes up to the journal's end (the node's JournalFollower sets it)
         self.catch_up: Callable[[], object] = lambda: None
+        # shared mode: checks and writes another layer adds to every commit's transaction, which may refuse
+        # the change by raising (jobs/job_lease.py: a job row only from its lease holder)
+        self.guards: list[Callable[[Connection, Change], None]] = []
         if node is not None:
             if self.engine.dialect.name != "postgresql":
                 raise DorisError("shared mode keeps its metadata in PostgreSQL: --meta-url postgresql+psycopg://...")
@@ -242,8 +243,8 @@ class MetaStore:
             for start in range(0, len(items), PUT_BATCH):
                 params = [{"kind": k, "id": i, "body": text} for (k, i), text in items[start : start + PUT_BATCH]]
                 self._put_rows(conn, params)
-            for statement in change.in_transaction:
-                statement(conn)
+            for guard in self.guards:
+                guard(conn, change)
             if self.shared:
                 body = journal.encode_entry([(k, i, text) for (k, i), text in items], change.deletes)
                 seq = journal.append(conn, self.node or "", body)
