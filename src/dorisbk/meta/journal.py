@@ -20,6 +20,9 @@ from typing import Any
 import psycopg
 from sqlalchemy import BigInteger, Column, MetaData, String, Table, Text, func, insert, select, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
+
+from dorisbk.errors import DorisError
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +70,14 @@ def serialize(conn: Connection) -> int:
     """Inside a commit's transaction: wait (bounded) for the cluster-wide commit lock, then the journal's last
     seq (0 when empty), which no other node can move until this transaction ends."""
     conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
-    conn.execute(select(func.pg_advisory_xact_lock(LOCK_KEY)))
+    try:
+        conn.execute(select(func.pg_advisory_xact_lock(LOCK_KEY)))
+    except OperationalError as exc:
+        if not isinstance(exc.orig, psycopg.errors.LockNotAvailable):
+            raise
+        raise DorisError(
+            f"Timed out after {LOCK_TIMEOUT} waiting for another frontend's metadata commit; nothing was written"
+        ) from None
     return last_seq(conn)
 
 
