@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 
 from dorisbk.env import Config
+from dorisbk.errors import DorisError
 from dorisbk.server.app import serve
 from dorisbk.watch import watch
 
@@ -82,7 +83,10 @@ def main(argv: list[str] | None = None) -> None:
         storage_properties=properties,
         node_name=args.node_name,
     )
-    asyncio.run(serve(config))
+    try:
+        asyncio.run(serve(config))
+    except DorisError as exc:  # refused at start (shared mode: a node name already live)
+        parser.exit(1, f"dorisbk: {exc.message}\n")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "dorisbk_journal"
 LOCK_KEY = 0x646F726973626B  # the advisory lock every shared-mode commit holds ("dorisbk")
+NODE_LOCK_CLASS = 0x646F7269  # the advisory locks held by live nodes' names ("dori"), one per name
 LOCK_TIMEOUT = "30s"  # how long a commit waits for another node's commit before it fails
 READ_TIMEOUT = "30s"  # a journal read's bound
 FALLBACK_S = 1.0  # a read at least this often, woken or not: a lost notification is only a delay
@@ -90,6 +91,21 @@ def append(conn: Connection, node: str, body: str) -> int:
     seq = int(conn.execute(insert(journal).values(node=node, body=body).returning(journal.c.seq)).scalar_one())
     conn.execute(select(func.pg_notify(CHANNEL, str(seq))))
     return seq
+
+
+NameLock = psycopg.Connection
+
+
+def hold_node_name(engine: Engine, node: str) -> NameLock:
+    """A session advisory lock on the node's name, held by the returned connection for the node's life (its
+    death, even by kill -9, closes the connection and frees it): two live nodes of one name would both act
+    on the same job leases, so the second one's start is refused."""
+    conn = psycopg.connect(_libpq_url(engine), autocommit=True, connect_timeout=10)
+    row = conn.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", (NODE_LOCK_CLASS, node)).fetchone()
+    if row is None or not row[0]:
+        conn.close()
+        raise DorisError(f"Another live node of this cluster is named {node}: give each node its own --node-name")
+    return conn
 
 
 class JournalPosition:

@@ -186,10 +186,12 @@ class MetaStore:
         # shared mode: checks and writes another layer adds to every commit's transaction, which may refuse
         # the change by raising (jobs/job_lease.py: a job row only from its lease holder)
         self.guards: list[Callable[[Connection, Change], None]] = []
+        self._name_lock: journal.NameLock | None = None
         if node is not None:
             if self.engine.dialect.name != "postgresql":
                 raise DorisError("shared mode keeps its metadata in PostgreSQL: --meta-url postgresql+psycopg://...")
             journal.create(self.engine)
+            self._name_lock = journal.hold_node_name(self.engine, node)
 
     @property
     def shared(self) -> bool:
@@ -325,6 +327,8 @@ class MetaStore:
         return start, start + count
 
     def close(self) -> None:
+        if self._name_lock is not None:
+            self._name_lock.close()
         self.engine.dispose()
 
 
