@@ -1,22 +1,21 @@
 """Shared mode's journal lag: how long after a commit through node 1 returns node 2 shows it.
 
-Two ``dorisbk serve`` nodes over a fresh database of the machine's PostgreSQL (``--pg``, trust auth).
+Two ``dorisbk serve`` nodes over a fresh database of the machine's PostgreSQL (trust auth) and a storage vault
+in a SeaweedFS started for the run (``tests/pgdb.py``, ``tests/s3server.py``).
 Each round commits one change through node 1 (an INSERT of one row: a new partition version; or a CREATE
 TABLE) and then polls node 2 over one pymysql connection, as fast as it answers, until the change shows.
 The lag printed is from the commit's return on node 1 to the first answer of node 2 that has it, so it
 includes one query round trip on node 2 (printed beside it as "poll"). Figures only: nothing is asserted.
 
-    .venv/bin/python -m bench.cluster_lag [--rounds 200] [--pg postgresql+psycopg://postgres@127.0.0.1:5432]
+    .venv/bin/python -m bench.cluster_lag [--rounds 200]
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
-import subprocess
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,17 +26,8 @@ from bench.common import ensure_importable, machine_line, median, say, table
 ensure_importable()
 
 from tests.dorisbk_server import DorisbkServer  # noqa: E402 - after ensure_importable
-
-
-def _psql(pg: str, sql: str) -> None:
-    host_port = pg.split("@", 1)[1].split("/", 1)[0]
-    host, _, port = host_port.partition(":")
-    subprocess.run(
-        ["psql", "-h", host, "-p", port or "5432", "-U", "postgres", "-d", "test", "-v", "ON_ERROR_STOP=1", "-c", sql],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+from tests.pgdb import fresh_database  # noqa: E402
+from tests.s3server import s3_server  # noqa: E402
 
 
 def _wait_seen(conn: pymysql.connections.Connection, sql: str, want: object, timeout: float = 30.0) -> int:
@@ -101,57 +91,63 @@ def _row(name: str, lags: list[float], polls: list[float], poll_ms: float) -> li
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=200)
-    parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432")
     parser.add_argument("--work-dir", type=Path, default=None)
     args = parser.parse_args()
     say(machine_line())
     work = Path(tempfile.mkdtemp(prefix="cluster-lag-", dir=args.work_dir))
-    name = f"dorisbk_lag_{uuid.uuid4().hex[:8]}"
-    _psql(args.pg, f"CREATE DATABASE {name}")
-    url = f"{args.pg}/{name}"
-    nodes = [
-        DorisbkServer(work / f"node{i}", meta_url=url, storage=f"file://{work / 'storage'}", node_name=f"node{i}")
-        for i in (1, 2)
-    ]
-    try:
-        for node in nodes:
-            node.start()
-        with nodes[0].connect() as one, nodes[1].connect() as two, one.cursor() as cur:
-            cur.execute("CREATE DATABASE lag")
-            cur.execute("CREATE TABLE lag.t (k INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1")
-            _wait_seen(two, "SHOW TABLES FROM lag", (("t",),))
-
-            def insert(i: int) -> None:
-                cur.execute(f"INSERT INTO lag.t VALUES ({i})")
-
-            count_sql = "SELECT count(*) FROM lag.t"
-            load_lags, load_polls = _measure(args.rounds, insert, lambda i: (count_sql, ((i + 1,),)), two)
-            load_poll = _poll_ms(two, count_sql)
-
-            def create(i: int) -> None:
-                cur.execute(f"CREATE TABLE lag.c{i} (k INT) DISTRIBUTED BY HASH(k) BUCKETS 1")
-
-            ddl_rounds = max(1, args.rounds // 4)
-            ddl_lags, ddl_polls = _measure(
-                ddl_rounds, create, lambda i: (f"SHOW TABLES FROM lag LIKE 'c{i}'", ((f"c{i}",),)), two
+    with s3_server() as s3, fresh_database() as url:
+        nodes = [
+            DorisbkServer(
+                work / f"node{i}",
+                meta_url=url,
+                storage=f"s3://{s3.bucket}/lag",
+                storage_properties=s3.repository_properties(),
+                node_name=f"node{i}",
             )
-            ddl_poll = _poll_ms(two, "SHOW TABLES FROM lag LIKE 'c0'")
-        say(
-            table(
-                ["change through node 1", "rounds", "lag median ms", "p95 ms", "max ms", "poll ms", "polls"],
-                [
-                    _row("INSERT (a new version)", load_lags, load_polls, load_poll),
-                    _row("CREATE TABLE", ddl_lags, ddl_polls, ddl_poll),
-                ],
-                title="Journal lag: commit returned on node 1 -> node 2 answers with it",
-            )
+            for i in (1, 2)
+        ]
+        try:
+            _run(nodes, args.rounds)
+        finally:
+            for node in nodes:
+                node.stop()
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(nodes: list[DorisbkServer], rounds: int) -> None:
+    for node in nodes:
+        node.start()
+    with nodes[0].connect() as one, nodes[1].connect() as two, one.cursor() as cur:
+        cur.execute("CREATE DATABASE lag")
+        cur.execute("CREATE TABLE lag.t (k INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1")
+        _wait_seen(two, "SHOW TABLES FROM lag", (("t",),))
+
+        def insert(i: int) -> None:
+            cur.execute(f"INSERT INTO lag.t VALUES ({i})")
+
+        count_sql = "SELECT count(*) FROM lag.t"
+        load_lags, load_polls = _measure(rounds, insert, lambda i: (count_sql, ((i + 1,),)), two)
+        load_poll = _poll_ms(two, count_sql)
+
+        def create(i: int) -> None:
+            cur.execute(f"CREATE TABLE lag.c{i} (k INT) DISTRIBUTED BY HASH(k) BUCKETS 1")
+
+        ddl_rounds = max(1, rounds // 4)
+        ddl_lags, ddl_polls = _measure(
+            ddl_rounds, create, lambda i: (f"SHOW TABLES FROM lag LIKE 'c{i}'", ((f"c{i}",),)), two
         )
-        say(machine_line())
-    finally:
-        for node in nodes:
-            node.stop()
-        _psql(args.pg, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        shutil.rmtree(work, ignore_errors=True)
+        ddl_poll = _poll_ms(two, "SHOW TABLES FROM lag LIKE 'c0'")
+    say(
+        table(
+            ["change through node 1", "rounds", "lag median ms", "p95 ms", "max ms", "poll ms", "polls"],
+            [
+                _row("INSERT (a new version)", load_lags, load_polls, load_poll),
+                _row("CREATE TABLE", ddl_lags, ddl_polls, ddl_poll),
+            ],
+            title="Journal lag: commit returned on node 1 -> node 2 answers with it",
+        )
+    )
+    say(machine_line())
 
 
 if __name__ == "__main__":

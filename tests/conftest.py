@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import subprocess
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.dorisbk_server import DorisbkServer
+from tests.pgdb import SERVER, create_database, drop_database
 
 
 @pytest.fixture(scope="module")
@@ -28,25 +28,15 @@ def fresh_server(tmp_path: Path) -> Iterator[DorisbkServer]:
     srv.stop()
 
 
-def _psql(sql: str) -> None:
-    subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-v", "ON_ERROR_STOP=1", "-c", sql],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-
-
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    """A fresh database of the machine's PostgreSQL (127.0.0.1:5432, trust auth) for the test, dropped after."""
-    name = f"dorisbk_test_{uuid.uuid4().hex[:10]}"
+    """A fresh PostgreSQL database per test (skipped where the machine's server is not usable)."""
     try:
-        _psql(f"CREATE DATABASE {name}")
+        name = create_database()
     except (OSError, subprocess.CalledProcessError) as exc:
         pytest.skip(f"PostgreSQL at 127.0.0.1:5432 not usable: {exc}")
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    _psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    yield f"{SERVER}/{name}"
+    drop_database(name)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

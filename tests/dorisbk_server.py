@@ -32,13 +32,15 @@ class DorisbkServer:
         extra_args: list[str] | None = None,
         http: bool = False,
         storage: str | None = None,
+        storage_properties: dict[str, str] | None = None,
         node_name: str = "",
     ) -> None:
         self.data_dir = data_dir
-        self.storage = storage  # shared mode's --storage URL (with a PostgreSQL meta_url)
-        self.node_name = node_name
         self.backends = backends
         self.meta_url = meta_url
+        self.storage = storage  # shared mode: the storage vault's s3:// URL
+        self.storage_properties = storage_properties or {}
+        self.node_name = node_name
         self.extra_args = extra_args or []
         self.port = free_port()
         # the HTTP side on a free port of its own when a test asks for it; off otherwise, so that servers
@@ -68,6 +70,8 @@ class DorisbkServer:
             cmd += ["--meta-url", self.meta_url]
         if self.storage:
             cmd += ["--storage", self.storage]
+        for key, value in self.storage_properties.items():
+            cmd += ["--storage-property", f"{key}={value}"]
         if self.node_name:
             cmd += ["--node-name", self.node_name]
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process

@@ -1,9 +1,9 @@
 """Shared mode's metadata: several ``dorisbk serve`` nodes over one PostgreSQL (docs/shared-mode.md).
 
-Real nodes on loopback ports share one PostgreSQL database (a fresh one per test) and, through the
-backends' absolute roots kept in it, one machine's tablet files (``--storage file://...``). What one node
-commits another sees through the journal; changes of two nodes serialize; a BACKUP runs on the node that
-holds its lease and, once that node is killed, finishes on another.
+Real nodes on loopback ports, each with a data dir of its own, share one PostgreSQL database (a fresh one per
+test) and one storage vault (a prefix per test in a real SeaweedFS). What one node commits another sees
+through the journal; changes of two nodes serialize; a BACKUP or RESTORE runs on the node that holds its
+lease and, once that node is killed or frozen, finishes on another.
 """
 
 from __future__ import annotations
@@ -11,18 +11,19 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pymysql
 import pytest
 
-from dorisbk.cli import main
 from dorisbk.errors import StaleMetadata
 from dorisbk.meta.journal import JournalEntry, JournalFollower
 from dorisbk.meta.store import Change, MetaStore
 from tests.dorisbk_server import DorisbkServer
 from tests.jobkit import doris_err, pause, wait_ended
+from tests.s3server import S3Server, s3_server
 from tests.sqlhelp import dicts, one, rows, wait_until
 from tests.test_backup_support import COL, make_table, wait_backup
 
@@ -33,16 +34,25 @@ TAKEOVER_TIMEOUT = 90.0  # a killed node's lease expiring, then the job's upload
 NodeFactory = Callable[[int], DorisbkServer]
 
 
+@pytest.fixture(scope="module")
+def s3() -> Iterator[S3Server]:
+    with s3_server() as server:
+        yield server
+
+
 @pytest.fixture
-def cluster(postgres_url: str, tmp_path: Path) -> Iterator[NodeFactory]:
-    """Starts node ``i`` of a cluster over the test's PostgreSQL database; every node is stopped after."""
+def cluster(postgres_url: str, s3: S3Server, tmp_path: Path) -> Iterator[NodeFactory]:
+    """Starts node ``i`` of a cluster over the test's PostgreSQL database and vault prefix; every node is
+    stopped after."""
     started: list[DorisbkServer] = []
+    prefix = f"cluster-{uuid.uuid4().hex[:8]}"
 
     def node(i: int) -> DorisbkServer:
         srv = DorisbkServer(
             tmp_path / f"node{i}",
             meta_url=postgres_url,
-            storage=f"file://{tmp_path / 'storage'}",
+            storage=f"s3://{s3.bucket}/{prefix}",
+            storage_properties=s3.repository_properties(),
             node_name=f"node{i}",
         )
         started.append(srv.start())
@@ -64,14 +74,6 @@ def seen(srv: DorisbkServer, sql: str, expected: list[tuple], database: str | No
             return False
 
     wait_until(matches, f"{sql} on port {srv.port} to return {expected[:5]}", SEEN_TIMEOUT)
-
-
-@pytest.mark.fast
-def test_storage_needs_postgresql(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        main(["serve", "--storage", "file:///tmp/x"])
-    assert exit_info.value.code == 2
-    assert "--storage (shared mode) needs a PostgreSQL --meta-url" in capsys.readouterr().err
 
 
 def test_stale_commit_refused_until_caught_up(postgres_url: str) -> None:
@@ -280,8 +282,7 @@ def test_empty_node_joins_and_follows(cluster: NodeFactory) -> None:
         rows(c, "INSERT INTO late.u VALUES (1, 1), (2, 2)")
         rows(c, "UPDATE late.u SET v = 20 WHERE k = 2")
         expected = rows(c, "SELECT * FROM late.t ORDER BY k")
-    n2 = cluster(2)  # an empty data dir: everything comes from PostgreSQL and the shared files
-    assert not (n2.data_dir / "be").exists()  # it reads node 1's backends' files, copies none
+    n2 = cluster(2)  # an empty data dir: everything comes from PostgreSQL and the vault
     assert n2.query("SELECT * FROM late.t ORDER BY k") == expected
     assert n2.query("SELECT * FROM late.u ORDER BY k") == [(1, 1), (2, 20)]
     with n2.connect() as c:
@@ -357,3 +358,22 @@ def test_stalled_node_loses_its_job(cluster: NodeFactory, tmp_path: Path) -> Non
     with n1.connect() as c:
         seen(n1, "SELECT count(*) FROM st.back", [(30,)])
         assert [(r[1], r[COL["State"]]) for r in rows(c, "SHOW BACKUP FROM st")] == [("snap", "FINISHED")]
+
+
+def test_second_live_node_of_a_name_refused(cluster: NodeFactory, postgres_url: str, s3: S3Server) -> None:
+    first = cluster(1)
+    twin = DorisbkServer(
+        first.data_dir.parent / "twin",
+        meta_url=postgres_url,
+        storage=first.storage,
+        storage_properties=s3.repository_properties(),
+        node_name="node1",
+    )
+    with pytest.raises(RuntimeError) as refused:
+        twin.start()
+    assert "dorisbk: Another live node of this cluster is named node1: give each node its own --node-name" in str(
+        refused.value
+    )
+    first.kill9()  # its death frees the name at once
+    twin.start()
+    twin.stop()

@@ -30,19 +30,16 @@ def main(argv: list[str] | None = None) -> None:
     cmd.add_argument("--log-level", default="INFO")
     cmd.add_argument("--log-dir", type=Path, default=None, help="where fe.audit.log goes (default: <data-dir>/log)")
     cmd.add_argument(
-        "--storage",
-        default=None,
-        metavar="URL",
-        help="shared mode: where rowsets live (s3://bucket/prefix, file://dir)",
+        "--storage", default=None, metavar="URL", help="shared mode: the storage vault for rowsets, s3://bucket/prefix"
     )
     cmd.add_argument(
         "--storage-property",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="a property of --storage, as CREATE REPOSITORY WITH S3 takes them (s3.endpoint, s3.region, ...)",
+        help="an S3 property of the storage vault, as a repository's (s3.endpoint, s3.access_key, ...); repeatable",
     )
-    cmd.add_argument("--node-name", default="", help="this node's name in shared mode (default: HOST:PORT)")
+    cmd.add_argument("--node-name", default="", metavar="NAME", help="this node's name (default: HOST:PORT)")
     view = sub.add_parser("watch", help="live progress bars of a server's BACKUP / RESTORE jobs")
     view.add_argument("--host", default="127.0.0.1")
     view.add_argument("--port", type=int, default=9030)
@@ -63,10 +60,8 @@ def main(argv: list[str] | None = None) -> None:
     for item in args.storage_property:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            parser.error(f"--storage-property takes KEY=VALUE, not {item!r}")
-        properties[key.strip()] = value.strip()
-    if args.storage is not None and not (args.meta_url or "").startswith("postgresql"):
-        parser.error("--storage (shared mode) needs a PostgreSQL --meta-url (postgresql+psycopg://...)")
+            parser.error("--storage-property takes KEY=VALUE")  # the value may be a secret: never echoed
+        properties[key.strip()] = value
     if properties and args.storage is None:
         parser.error("--storage-property needs --storage")
     config = Config(
@@ -83,6 +78,10 @@ def main(argv: list[str] | None = None) -> None:
         storage_properties=properties,
         node_name=args.node_name,
     )
+    try:
+        config.check_shared()
+    except DorisError as exc:
+        parser.error(exc.message)
     try:
         asyncio.run(serve(config))
     except DorisError as exc:  # refused at start (shared mode: a node name already live)

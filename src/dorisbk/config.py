@@ -92,6 +92,12 @@ KNOBS = {
             description="bytes of repository files that FROM snapshot(...) queries keep in the data dir",
         ),
         Knob(
+            "file_cache_capacity_bytes",
+            int,
+            10 << 30,
+            description="shared mode: bytes of storage vault files a node keeps copies of in its data dir",
+        ),
+        Knob(
             "catalog_trash_expire_second",
             int,
             86_400,

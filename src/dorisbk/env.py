@@ -15,7 +15,7 @@ from dorisbk import memory
 from dorisbk.auth.users import UserManager
 from dorisbk.backend import duck
 from dorisbk.backend.compaction import Compactor
-from dorisbk.backend.tablet_store import OrphanSweep, TabletStore
+from dorisbk.backend.tablet_store import OrphanSweep, SharedData, TabletStore
 from dorisbk.backend.tasks import TaskExecutor
 from dorisbk.backend.transactions import LoadTransactionMgr
 from dorisbk.background import start_periodic
@@ -26,6 +26,7 @@ from dorisbk.catalog.model import Tablet, now_ms
 from dorisbk.config import FrontendConfig
 from dorisbk.engine import macros
 from dorisbk.engine.query import QueryEngine
+from dorisbk.errors import DorisError
 from dorisbk.jobs.abstract_job import AbstractJob
 from dorisbk.jobs.context import JobContext
 from dorisbk.jobs.handler import BackupHandler
@@ -38,9 +39,12 @@ from dorisbk.meta.journal import JournalEntry, JournalFollower
 from dorisbk.meta.store import Change, MetaStore
 from dorisbk.metrics import EndedJob, FrontendMetrics
 from dorisbk.storage.file_cache import FileCache
+from dorisbk.storage.vault import StorageVault, vault_location
 
 log = logging.getLogger(__name__)
 GLOBAL_VARIABLES_KIND = "global_variables"
+FILE_CACHE_KNOB = "file_cache_capacity_bytes"
+SHARED_META_SCHEMES = ("postgresql",)  # shared mode's metadata: one PostgreSQL for every node
 
 
 class LiveSession(Protocol):
@@ -67,14 +71,23 @@ class Config:
     tls_cert: str | None = None
     tls_key: str | None = None
     log_dir: Path | None = None  # where fe.audit.log goes; None: <data_dir>/log
-    # shared mode (docs/shared-mode.md): several nodes over one PostgreSQL store and one data location
-    storage_url: str | None = None  # where rowsets live, e.g. s3://bucket/prefix; None: single-node mode
-    storage_properties: dict[str, str] = field(default_factory=dict)  # CREATE REPOSITORY WITH S3's keys
-    node_name: str = ""  # this node in the journal and job leases; empty: host:port
+    storage_url: str | None = None  # shared mode: the storage vault, s3://bucket/prefix
+    storage_properties: dict[str, str] = field(default_factory=dict)  # its S3 properties (endpoint, keys)
+    node_name: str = ""  # this node's name in a shared cluster; empty: f"{host}:{port}"
 
     @property
     def shared(self) -> bool:
+        """Shared mode: data in the storage vault, metadata in PostgreSQL, several nodes over both."""
         return self.storage_url is not None
+
+    def check_shared(self) -> None:
+        """Shared mode needs PostgreSQL for the metadata and an S3 location the repository's rules accept."""
+        if not self.shared:
+            return
+        scheme = (self.meta_url or "").split(":", 1)[0].split("+", 1)[0].lower()
+        if scheme not in SHARED_META_SCHEMES:
+            raise DorisError("shared mode (--storage) needs a PostgreSQL --meta-url: postgresql+psycopg://...")
+        vault_location(self.storage_url or "")
 
     def resolved_node_name(self) -> str:
         return self.node_name or f"{self.host}:{self.port}"
@@ -122,18 +135,26 @@ class Env:
             self.txns = LoadTransactionMgr(self.store, self.frontend_config)
             rows = self.txns.replay(rows)
         self.txns.clean()
-        self.catalog.ensure_backends(config.backends, config.data_dir.resolve())
+        self.catalog.ensure_backends(config.backends, config.data_dir.resolve(), make_roots=not config.shared)
+        self.vault: StorageVault | None = None
+        shared: SharedData | None = None
+        if config.shared:
+            config.check_shared()
+            self.vault = StorageVault(config.storage_url or "", config.storage_properties)
+            capacity = lambda: self.frontend_config.int(FILE_CACHE_KNOB)  # noqa: E731 - read at each use
+            shared = SharedData(self.vault, config.data_dir.resolve() / "be", capacity)
+            log.info("shared mode: rowsets in the storage vault %s at %s", self.vault.location, self.vault.fs.endpoint)
+        self.tablets = TabletStore(self.catalog, shared)
+        self.tablets.reset_local_roots()
         # the copies of repository files that FROM snapshot(...) reads: DuckDB may read there too
         snapshot_cache = FileCache(
             config.data_dir.resolve() / "snapshot_cache", lambda: self.frontend_config.int(CACHE_KNOB), CACHE_KNOB
         )
-        roots = [Path(be.root) for be in self.catalog.backend_list()]
+        roots = [Path(self.tablets.root(be.id)) for be in self.catalog.backend_list()]
         duck.configure(config.data_dir.resolve() / "duckdb_tmp", [*roots, snapshot_cache.root])
         with contextlib.closing(duck.cursor()) as cur:
             macros.install(cur)
-        self.tablets = TabletStore(self.catalog, keep_files=config.shared)
-        if not config.shared:  # shared mode: the staging dirs may be other nodes' loads in flight
-            self.tablets.collect_staging()
+        self.tablets.collect_staging()
         self._stopping = threading.Event()
         # what it keeps is captured now, before any client; it runs once the server is up (start_jobs), and
         # the thread lets go of the catalog's tablets of the start when done
@@ -151,6 +172,7 @@ class Env:
             self.frontend_config,
             config.data_dir.resolve() / "fe_tmp",
             persist=lambda job, state: None,
+            vault=self.vault,
         )
         self.jobs = BackupHandler(self.store, job_ctx)
         self.metrics = FrontendMetrics()
@@ -167,8 +189,7 @@ class Env:
         )
         # shared mode: told of the global variables another node SET (server/session.py's ServerVariables)
         self.global_variables_applied: Callable[[dict[str, Any]], None] = lambda values: None
-        if not config.shared:  # shared mode: another node's job may be making its snapshot dirs now
-            self.jobs.collect_snapshot_dirs()
+        self.jobs.collect_snapshot_dirs()
         self.leases = JobLeases(self.jobs, config.resolved_node_name()) if config.shared else None
         self.follower: JournalFollower | None = None
         if config.shared:
@@ -218,10 +239,8 @@ class Env:
     def _sweep_then_schedule(self, sweep: OrphanSweep) -> None:
         """The job scheduler starts once the orphan sweep is done: a restore resumed in COMMIT links again
         files that a run before the restart linked into its new tablets' dirs, unreferenced and older than the
-        start, which the sweep would otherwise delete under it. Shared mode sweeps nothing: a file no replica
-        here references may be another node's load about to commit."""
-        if not self.config.shared:
-            sweep.run(self._stopping)
+        start, which the sweep would otherwise delete under it."""
+        sweep.run(self._stopping)
         if not self._stopping.is_set():
             self.jobs.start()
 

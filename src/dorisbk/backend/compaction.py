@@ -155,12 +155,14 @@ class Compactor:
         try:
             staged = staging / "rowset.parquet"
             with self.store.lease(files):
+                self.store.ensure_local((replica.backend_id, r) for r in replica.rowsets)
                 rows = self._write(table, files, staged)
             md5 = md5_file(str(staged))
             fsync_path(staged)
             size = os.path.getsize(staged)
             rowset_id = self.catalog.store.next_id()
             new: list[Rowset] = []
+            dirs: list[str] = []
             for i, rep in enumerate(tablet.replicas):
                 target_dir = self.store.tablet_dir(rep.backend_id, tablet.id)
                 target_dir.mkdir(parents=True, exist_ok=True)
@@ -169,11 +171,11 @@ class Compactor:
                     os.replace(staged, target)
                 else:
                     shutil.copyfile(staged, target)
-                    fsync_path(target)
                 placed.append(str(target))
-                fsync_path(target_dir)  # the new name is durable before the metadata that lists it
+                dirs.append(str(target_dir))
                 relative = self.store.relative(rep.backend_id, target)
                 new.append(Rowset(rowset_id, candidate.partition.visible_version, relative, rows, size, md5))
+            self.store.persist(placed, dirs)  # the files and their names are durable before the metadata lists them
             if not self._commit(candidate, new):
                 raise _Changed
             placed.clear()

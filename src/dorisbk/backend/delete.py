@@ -28,7 +28,6 @@ from dorisbk.backend.tablet_store import TabletStore
 from dorisbk.catalog.catalog import Catalog
 from dorisbk.catalog.model import Partition, Replica, Rowset, Table, Tablet, now_ms
 from dorisbk.checksum import md5_file
-from dorisbk.durable import fsync_path
 from dorisbk.errors import DorisError
 from dorisbk.meta.store import Change
 
@@ -108,6 +107,7 @@ class Deleter:
             return 0, None
         merged = scan_sql(ScanPlan(table, [part], 1, 1, files))
         with self.store.lease(files):
+            self.store.ensure_local((replica.backend_id, r) for r in replica.visible_rowsets(part.visible_version))
             row = cur.execute(f"SELECT count(*) FROM ({merged}) AS __t WHERE coalesce(({condition}), false)").fetchone()
             gone = int(row[0]) if row else 0
             if gone == 0:
@@ -138,6 +138,8 @@ class Deleter:
         txn_id: int,
     ) -> None:
         new_rowsets: dict[int, list[list[Rowset]]] = {}
+        placed: list[str] = []
+        dirs: set[str] = set()
         for rewrite in rewrites.values():
             per_replica: list[list[Rowset]] = []
             if rewrite.staged is not None:
@@ -148,14 +150,15 @@ class Deleter:
                     target_dir.mkdir(parents=True, exist_ok=True)
                     target = target_dir / f"{rowset_id}_{txn_id}.parquet"
                     shutil.copyfile(rewrite.staged, target)
-                    fsync_path(target)
-                    fsync_path(target_dir)
                     rewrite.placed.append(str(target))
+                    placed.append(str(target))
+                    dirs.add(str(target_dir))
                     relative = self.store.relative(replica.backend_id, target)
                     per_replica.append([Rowset(rowset_id, 0, relative, rewrite.rows, size, rewrite.md5)])
             else:
                 per_replica = [[] for _ in rewrite.tablet.replicas]
             new_rowsets[rewrite.tablet.id] = per_replica
+        self.store.persist(placed, dirs)  # the files and their names are durable before the metadata lists them
         trash: list[Tablet] = []
         with self.catalog.lock:
             puts: list[object] = []

@@ -36,7 +36,6 @@ from dorisbk.catalog.catalog import Catalog
 from dorisbk.catalog.model import Partition, Rowset, Table, Tablet, now_ms
 from dorisbk.catalog.types import ColumnType
 from dorisbk.checksum import md5_file
-from dorisbk.durable import sync_written
 from dorisbk.errors import DorisError
 from dorisbk.meta.store import Change
 
@@ -438,8 +437,8 @@ class Loader:
                     for rowset_id, target, (_path, rows, size, md5) in zip(rowset_ids, targets, files, strict=True):
                         relative = f"{relative_dir}/{os.path.basename(target)}"
                         per_replica[i].append(Rowset(rowset_id, 0, relative, rows, size, md5))
-            # the files' data and new names are durable before the version that lists them
-            sync_written(placed, dirs)
+            # the files' data and new names are durable (in shared mode stored) before the version that lists them
+            self.store.persist(placed, dirs)
             total = sum(f[1] for files in written.values() for f in files)
 
             def commit_versions() -> list[Tablet]:

@@ -17,7 +17,7 @@ from dorisbk.backend import duck
 from dorisbk.backend.duck import quote_ident, quote_str
 from dorisbk.backend.tablet_store import TabletStore
 from dorisbk.catalog.catalog import Catalog
-from dorisbk.catalog.model import Column, Partition, Table, Tablet
+from dorisbk.catalog.model import Column, Partition, Rowset, Table, Tablet
 from dorisbk.errors import DorisError
 
 ORDER_COLUMN = "__ord"
@@ -75,15 +75,24 @@ def plan_scan(
         parts = catalog.table_partitions(table)
         chosen = [p for p in parts if keep is None or keep(p)]
         plan = ScanPlan(table, chosen, len(parts), 0)
+        shared: list[tuple[int, Rowset]] | None = [] if store.shared is not None else None
         for part in chosen:
             for tablet in catalog.partition_tablets(part):
                 plan.tablets += 1
                 replica = tablet.replicas[readable_replica(tablet, part.visible_version)]
                 for rowset in replica.visible_rowsets(part.visible_version):
                     plan.files.append(store.absolute(replica.backend_id, rowset.path))
+                    if shared is not None:
+                        shared.append((replica.backend_id, rowset))
         # leased before the catalog lock is let go: a DELETE, OVERWRITE, TRUNCATE or compaction that
         # commits next cannot delete what this plan is about to read (the caller releases them)
         store.acquire(plan.files)
+    if shared:  # fetched from the vault with no lock held; the lease keeps them until the query is done
+        try:
+            store.ensure_local(shared)
+        except BaseException:
+            store.release(plan.files)
+            raise
     return plan
 
 

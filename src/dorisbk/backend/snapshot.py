@@ -56,7 +56,7 @@ class SnapshotInfo:
 
 def snapshots_dir(store: TabletStore, backend_id: int) -> Path:
     """``<backend root>/snapshot``: one dir per job below it."""
-    return Path(store.backend(backend_id).root) / "snapshot"
+    return Path(store.root(backend_id)) / "snapshot"
 
 
 def snapshot_root(store: TabletStore, backend_id: int, job_id: int) -> Path:
@@ -84,12 +84,16 @@ class SnapshotItem:
 class SnapshotTask(AgentTask):
     """Snapshot a batch of tablets' replicas for a backup job (Doris's SnapshotTask, a batch of them): link
     each replica's files visible at its version into the job's snapshot dir; the header's checksum is
-    recorded. A task per tablet held a task, a future and their callbacks for each of 300,000 tablets."""
+    recorded. A task per tablet held a task, a future and their callbacks for each of 300,000 tablets.
+
+    Without ``link`` (shared mode, a repository the vault copies to on the server) the snapshot is only the
+    list of the files, which are immutable objects in the vault: nothing is linked or fetched."""
 
     store: TabletStore
     items: Sequence[SnapshotItem]
     job_id: int
     cancelled: threading.Event
+    link: bool = True
 
     @property
     def size(self) -> int:
@@ -104,9 +108,13 @@ class SnapshotTask(AgentTask):
             tablet = item.tablet
             replica = tablet.replicas[item.replica_index]
             info = SnapshotInfo(tablet.id, replica.backend_id, str(root), item.version, schema_hash=item.schema_hash)
-            for rowset in replica.visible_rowsets(item.version):
+            rowsets = replica.visible_rowsets(item.version)
+            if self.link:  # in shared mode the files are fetched first (the job leases them)
+                store.ensure_local((replica.backend_id, rowset) for rowset in rowsets)
+            for rowset in rowsets:
                 name = os.path.basename(rowset.path)
-                link(store.absolute(replica.backend_id, rowset.path), snapshot_file(root, tablet.id, name))
+                if self.link:
+                    link(store.absolute(replica.backend_id, rowset.path), snapshot_file(root, tablet.id, name))
                 info.files.append(SnapshotFile(name, rowset.md5, rowset.size, rowset.rows))
             data = info.header()
             info.files.append(SnapshotFile(header_name(tablet.id), md5_bytes(data), len(data)))

@@ -137,8 +137,9 @@ class Catalog:
         return kind, self._loaders[kind][1]
 
     # ---- backends
-    def ensure_backends(self, count: int, data_dir: Path) -> None:
-        """Create backends (storage roots) until there are ``count``; existing ones are kept."""
+    def ensure_backends(self, count: int, data_dir: Path, make_roots: bool = True) -> None:
+        """Create backends (storage roots) until there are ``count``; existing ones are kept. Without
+        ``make_roots`` (shared mode: each node keeps the roots in its own dir) the rows' dirs are not made."""
         with self.lock:
             new = []
             for i in range(len(self.backends), count):
@@ -147,7 +148,7 @@ class Catalog:
                 new.append(Backend(id=backend_id, root=str(root), heartbeat_port=9050 + i))
             if new:
                 self.commit(Change(), puts=new)
-            for be in self.backends.values():
+            for be in self.backends.values() if make_roots else ():
                 Path(be.root).mkdir(parents=True, exist_ok=True)
 
     def backend_list(self) -> list[Backend]:

@@ -88,4 +88,13 @@ def render(env: Env) -> str:
     out.histogram(
         "dorisbk_job_duration_seconds", "seconds from a job's creation to its end, by type and final state", durations
     )
+    if env.tablets.shared is not None:  # shared mode: this node's copies of the storage vault's files
+        cache = env.tablets.cache_stats()
+        out.metric("dorisbk_file_cache_bytes", "gauge", "bytes of storage vault files kept here", [({}, cache.bytes)])
+        out.metric(
+            "dorisbk_file_cache_fetched_total",
+            "counter",
+            "files fetched from the storage vault since the server started",
+            [({}, cache.fetched)],
+        )
     return out.text()

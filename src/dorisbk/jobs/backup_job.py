@@ -41,6 +41,7 @@ from dorisbk.jobs.global_objects import GlobalObject
 from dorisbk.jobs.status import Status
 from dorisbk.jobs.transfer import UploadItem, UploadTask, batches
 from dorisbk.storage.layout import with_checksum
+from dorisbk.storage.vault import StorageVault
 from dorisbk.timeutil import hyphen_time_string, long_to_time_string
 
 log = logging.getLogger(__name__)
@@ -244,9 +245,10 @@ class BackupJob(AbstractJob):
                 by_backend.setdefault(target.backend_id, []).append(
                     SnapshotItem(tablet, target.replica_index, target.version, target.schema_hash)
                 )
+            link = self._vault(ctx) is None  # else the snapshot is the list of the vault's immutable objects
             for backend_id, items in by_backend.items():
                 for chunk in batches(items, SNAPSHOT_BATCH, ctx.executor.workers(False)):
-                    task = SnapshotTask(backend_id, ctx.tablets, chunk, self.job_id, self._tasks.cancelled)
+                    task = SnapshotTask(backend_id, ctx.tablets, chunk, self.job_id, self._tasks.cancelled, link)
                     self._tasks.submit(ctx.executor, task)
         self.state = BackupJobState.SNAPSHOTING
 
@@ -274,6 +276,12 @@ class BackupJob(AbstractJob):
         self.snapshot_finished_time = now_ms()
         self.move_to(ctx, BackupJobState.SAVE_META if self.keep_on_local else BackupJobState.UPLOAD_SNAPSHOT)
 
+    def _vault(self, ctx: JobContext) -> StorageVault | None:
+        """Shared mode with the repository on the vault's endpoint: the rowsets go by server-side copies."""
+        if self.keep_on_local:
+            return None
+        return ctx.vault_copying(ctx.repos.repository(self.repo_name))
+
     def upload_snapshot(self, ctx: JobContext) -> None:
         self._tasks.reset()
         repo = ctx.repos.repository(self.repo_name)
@@ -290,7 +298,15 @@ class BackupJob(AbstractJob):
         for backend_id, items in by_backend.items():
             for chunk in batches(items, batch, ctx.executor.workers(repo.fs.remote)):
                 task = UploadTask(
-                    backend_id, repo, self.label, chunk, self._tasks.cancelled, kbps, present, self.previous_labels
+                    backend_id,
+                    repo,
+                    self.label,
+                    chunk,
+                    self._tasks.cancelled,
+                    kbps,
+                    present,
+                    self.previous_labels,
+                    ctx.vault,
                 )
                 self._tasks.submit(ctx.executor, task)
         self.transfer_started()
@@ -307,7 +323,7 @@ class BackupJob(AbstractJob):
             uploaded.update(outcome.files)
         log.info(
             "upload of snapshot %s: %d tasks, %d tablets, %d files uploaded (%d bytes), %d copied in the repository, "
-            "%d already present",
+            "%d already present, %d copied from the storage vault",
             self.label,
             len(results),
             len(uploaded),
@@ -315,6 +331,7 @@ class BackupJob(AbstractJob):
             sum(o.sent_bytes for o in results),
             sum(o.copied for o in results),
             sum(o.present for o in results),
+            sum(o.from_vault for o in results),
         )
         for tablet_id, files in self.snapshots.items():
             expected = sorted(with_checksum(f.name, f.md5) for f in files)

@@ -16,6 +16,8 @@ from dorisbk.config import FrontendConfig
 from dorisbk.errors import DorisError
 from dorisbk.jobs.global_objects import GlobalObject, GlobalObjectStore
 from dorisbk.jobs.repositories import RepositoryMgr
+from dorisbk.storage.repository import Repository
+from dorisbk.storage.vault import StorageVault
 
 if TYPE_CHECKING:
     from dorisbk.jobs.abstract_job import AbstractJob
@@ -31,6 +33,11 @@ class JobContext:
     tmp_dir: Path
     persist: Callable[[AbstractJob, str | None], None]
     global_objects: dict[GlobalObject, GlobalObjectStore] = field(default_factory=dict)
+    vault: StorageVault | None = None  # shared mode: where the rowset files live
+
+    def vault_copying(self, repo: Repository) -> StorageVault | None:
+        """The vault, when files move between it and ``repo`` by server-side copies (same S3 endpoint)."""
+        return self.vault if self.vault is not None and self.vault.copies_with(repo.fs) else None
 
     def global_store(self, kind: GlobalObject) -> GlobalObjectStore:
         """The store of ``kind``; a server that never had one given (jobs run without the sql layer) fails."""

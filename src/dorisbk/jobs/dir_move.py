@@ -37,6 +37,7 @@ class DirMoveItem:
     tablet_dir: Path  # the replica's data dir on the backend
     files: list[str]  # the snapshot tablet's checksummed names, from the info file
     header: str  # the tablet header's file name among them
+    linked: bool = True  # False: the rowsets went to the storage vault by server-side copies, not to this disk
 
 
 @dataclass
@@ -55,7 +56,7 @@ class DirMoveTask(AgentTask):
             TaskCancelled.check(self.cancelled)
             rowsets = header_rowsets(item)
             item.tablet_dir.mkdir(parents=True, exist_ok=True)
-            for rowset in rowsets:
+            for rowset in rowsets if item.linked else ():
                 source = snapshot_file(item.snapshot_root, item.tablet_id, rowset.file)
                 try:
                     link(source, item.tablet_dir / rowset.file)

@@ -31,7 +31,6 @@ from dorisbk.catalog import rollup
 from dorisbk.catalog.catalog import ATOMIC_PREFIX, table_signature
 from dorisbk.catalog.model import Database, Partition, Rowset, Table, Tablet, now_ms
 from dorisbk.catalog.schema_change import check_column_name
-from dorisbk.durable import sync_written
 from dorisbk.engine.dialect import DorisBK
 from dorisbk.errors import DorisError
 from dorisbk.jobs.abstract_job import AbstractJob
@@ -586,14 +585,19 @@ class RestoreJob(AbstractJob):
                     self._snapshot_root(ctx, replica.backend_id),
                 )
             )
+        vault = ctx.vault_copying(repo)  # shared mode on the repository's endpoint: rowsets copied on the server
         present: dict[str, dict[str, int]] = {}  # one listing of the snapshot's content, not one per tablet
         for db_id in remote_dbs:
             present.update(repo.snapshot_tablet_sizes(self.label, db_id))
         for backend_id, items in by_backend.items():
+            root = self._snapshot_root(ctx, backend_id)
+            if ctx.vault is not None:  # shared mode: the node's data dir may have been emptied since SNAPSHOTING
+                root.mkdir(parents=True, exist_ok=True)
             # what a run before a restart left in the dir SNAPSHOTING made (empty unless the job resumes)
-            held = {entry.name for entry in os.scandir(self._snapshot_root(ctx, backend_id))}
+            held = {entry.name for entry in os.scandir(root)}
             for chunk in batches(items, batch, ctx.executor.workers(repo.fs.remote)):
-                task = DownloadTask(backend_id, repo, self.label, chunk, self._tasks.cancelled, kbps, present, held)
+                cancelled = self._tasks.cancelled
+                task = DownloadTask(backend_id, repo, self.label, chunk, cancelled, kbps, present, held, vault)
                 self._tasks.submit(ctx.executor, task)
         self.transfer_started()
         self.state = RestoreJobState.DOWNLOADING
@@ -609,6 +613,8 @@ class RestoreJob(AbstractJob):
     def commit(self, ctx: JobContext) -> None:
         """Send DirMoveTasks that link each replica's downloaded files into its tablet dir, then wait for
         them: COMMITTING starts once every file is in place (after a restart they link again)."""
+        # shared mode on the repository's endpoint: the download copied the rowsets into the vault
+        in_vault = ctx.vault_copying(ctx.repos.repository(self.repo_name)) is not None
         if not self._moving:
             self._tasks.reset()
             by_backend: dict[int, list[DirMoveItem]] = {}
@@ -620,6 +626,7 @@ class RestoreJob(AbstractJob):
                         ctx.tablets.tablet_dir(replica.backend_id, tplan.tablet.id),
                         tplan.files,
                         header_name(tplan.remote.tablet_id),
+                        linked=not in_vault,
                     )
                 )
             for backend_id, items in by_backend.items():
@@ -631,9 +638,12 @@ class RestoreJob(AbstractJob):
         if results is None:
             return
         self._linked = {key: rowsets for linked in results for key, rowsets in linked.items()}
-        # the restored files are durable before the metadata that lists them: one syncfs, not an fsync each
-        dirs = {key: ctx.tablets.tablet_dir(*key) for key in self._linked}
-        sync_written([dirs[key] / r.file for key, rowsets in self._linked.items() for r in rowsets], dirs.values())
+        # the restored files are durable (in shared mode stored) before the metadata that lists them: one syncfs,
+        # not an fsync each
+        if not in_vault:
+            dirs = {key: str(ctx.tablets.tablet_dir(*key)) for key in self._linked}
+            files = [os.path.join(dirs[key], r.file) for key, rowsets in self._linked.items() for r in rowsets]
+            ctx.tablets.persist(files, dirs.values())
         self.state = RestoreJobState.COMMITTING
 
     def waiting_all_tablets_committed(self, ctx: JobContext) -> None:

@@ -105,14 +105,16 @@ class Backup:
 def backups(repo: Repository, label: str) -> list[Backup]:
     """Every backup of the label, readable or not (each unreadable one logged). Raises StorageError when
     the label's info files can not be listed (NoInfoFileError: it has none, e.g. a backup still running)."""
-    found = []
-    for stamp in repo.list_snapshot_timestamps(label):
-        info = None
-        if not stamp.startswith(INVALID_INFO):
-            try:
-                info = parse_info(repo.read_info(label, stamp))
-            except (StorageError, ValueError) as exc:
-                message = exc.message if isinstance(exc, StorageError) else str(exc)
-                log.warning("snapshot %s of repository %s: info %s unreadable: %s", label, repo.name, stamp, message)
-        found.append(Backup(label, stamp, info))
-    return found
+    return [backup(repo, label, stamp) for stamp in repo.list_snapshot_timestamps(label)]
+
+
+def backup(repo: Repository, label: str, stamp: str) -> Backup:
+    """The backup of the label at ``stamp``, its info None (and logged) when the file can not be read."""
+    info = None
+    if not stamp.startswith(INVALID_INFO):
+        try:
+            info = parse_info(repo.read_info(label, stamp))
+        except (StorageError, ValueError) as exc:
+            message = exc.message if isinstance(exc, StorageError) else str(exc)
+            log.warning("snapshot %s of repository %s: info %s unreadable: %s", label, repo.name, stamp, message)
+    return Backup(label, stamp, info)

@@ -6,6 +6,11 @@ repositories and looks at a bounded number of labels, going on where the last pa
 whose every backup has expired is dropped through ``BackupHandler.drop_snapshot``, with its checks (a
 read-only repository, a job using the snapshot). The first pass runs at start, so what expired while the
 server was down goes first. A failure is logged and met again at a later pass.
+
+An info file is named by its backup's timestamp and never rewritten, so each one is read and parsed once:
+the daemon keeps the expiry of every info file it has read (an int or None each, dropped with its label). At
+300,000 tablets an info file is tens of MB of JSON; parsing each one every pass held the GIL for seconds
+and hundreds of MB while a job ran beside it (bench/scale.py).
 """
 
 from __future__ import annotations
@@ -32,10 +37,9 @@ log = logging.getLogger(__name__)
 LABELS_PER_PASS = 100
 
 
-def expires_at(found: list[snapshot_list.Backup]) -> int | None:
+def expires_at(times: list[int | None]) -> int | None:
     """When a snapshot has expired: the latest expire time of its backups; None when one of them never
     expires or can not be read (then it is kept)."""
-    times = [expire_time(b.info) if b.info is not None else None for b in found]
     if not times or any(t is None for t in times):
         return None
     return max(t for t in times if t is not None)
@@ -45,6 +49,8 @@ class SnapshotTtlDaemon:
     def __init__(self, handler: BackupHandler) -> None:
         self.handler = handler
         self._after: tuple[str, str] | None = None  # the last (repository, label) a pass looked at
+        # (repository, label, timestamp) -> the expire time in that backup's info file (None: never expires)
+        self._expiry: dict[tuple[str, str, str], int | None] = {}
 
     def start(self, stopping: threading.Event) -> threading.Thread:
         """Pass every ``snapshot_ttl_check_interval_ms``, the first one now, until ``stopping`` is set."""
@@ -86,6 +92,8 @@ class SnapshotTtlDaemon:
             except DorisError as exc:
                 log.warning("snapshot ttl: can not list the snapshots of repository %s: %s", name, exc.message)
         pairs.sort()
+        listed = set(pairs)
+        self._expiry = {key: value for key, value in self._expiry.items() if key[:2] in listed}
         start = bisect.bisect_right(pairs, self._after) if self._after is not None else 0
         chosen = pairs[start : start + LABELS_PER_PASS]
         self._after = chosen[-1] if len(chosen) == LABELS_PER_PASS else None
@@ -93,10 +101,22 @@ class SnapshotTtlDaemon:
 
     def _expired_at(self, repo_name: str, label: str) -> int | None:
         try:
-            found = snapshot_list.backups(self.handler.ctx.repos.repository(repo_name), label)
+            repo = self.handler.ctx.repos.repository(repo_name)
+            stamps = repo.list_snapshot_timestamps(label)
         except NoInfoFileError:  # a backup still uploading, or one that never finished: not ours to judge
             return None
         except DorisError as exc:
-            log.warning("snapshot ttl: can not read snapshot %s of repository %s: %s", label, repo_name, exc.message)
+            log.warning("snapshot ttl: can not list snapshot %s of repository %s: %s", label, repo_name, exc.message)
             return None
-        return expires_at(found)
+        times = []
+        for stamp in stamps:
+            key = (repo_name, label, stamp)
+            if key in self._expiry:
+                times.append(self._expiry[key])
+                continue
+            info = snapshot_list.backup(repo, label, stamp).info
+            if info is None:  # unreadable now (perhaps for a moment): read again at a later pass
+                times.append(None)
+                continue
+            times.append(self._expiry.setdefault(key, expire_time(info)))
+        return expires_at(times)

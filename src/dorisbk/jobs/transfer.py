@@ -11,6 +11,7 @@ Doris BE reports an upload or download task's progress.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Mapping, Sequence, Set
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from dorisbk.backend.snapshot import SnapshotFile, SnapshotInfo, header_name, snapshot_file
+from dorisbk.backend.tablet_store import tablet_file_key
 from dorisbk.backend.tasks import AgentTask, TaskCancelled
 from dorisbk.checksum import md5_bytes, md5_file
 from dorisbk.errors import DorisError
@@ -26,6 +28,7 @@ from dorisbk.jobs.transfer_progress import Transferred
 from dorisbk.storage.filesystem import NotFoundError
 from dorisbk.storage.layout import RemoteTablet, check_name, split_checksum, with_checksum
 from dorisbk.storage.repository import Repository
+from dorisbk.storage.vault import StorageVault
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +130,7 @@ class UploadOutcome:
     sent_bytes: int = 0
     copied: int = 0  # inside the repository, from an earlier snapshot
     present: int = 0  # already there (a job resumed after a restart)
+    from_vault: int = 0  # copied on the server from the storage vault (shared mode)
 
 
 @dataclass
@@ -135,6 +139,9 @@ class UploadTask(TransferTask[UploadItem]):
 
     present: Mapping[str, Set[str]]  # the snapshot's files already in the repository, by tablet path (one listing)
     previous: Sequence[str]  # labels of earlier snapshots whose files can be copied inside the repository
+    # shared mode: rowsets are copied from the vault on the server when the repository is on its endpoint; else
+    # a file the job's snapshot dir lacks (the job resumed on a node with an emptied data dir) is fetched first
+    vault: StorageVault | None = None
 
     def file_sizes(self) -> list[int]:
         return [f.size for item in self.items for f in item.snapshot.files]
@@ -150,7 +157,8 @@ class UploadTask(TransferTask[UploadItem]):
         uploaded: dict[int, list[str]] = {}
         sends: list[tuple[str | bytes, str]] = []
         sizes: list[int] = []
-        copied = skipped = 0
+        copied = skipped = from_vault = 0
+        server_side = self.vault is not None and self.vault.copies_with(repo.fs)
         for item in self.items:
             TaskCancelled.check(self.cancelled)
             present = self.present.get(item.remote.path, frozenset())
@@ -163,25 +171,39 @@ class UploadTask(TransferTask[UploadItem]):
                     skipped += 1
                     self._placed(f.size)
                     continue
+                if server_side and self.vault is not None and f.name != header_name(item.snapshot.tablet_id):
+                    key = tablet_file_key(item.snapshot.tablet_id, f.name)
+                    self.vault.copy_out(key, repo.fs, repo.tablet_file(label, item.remote, stored))
+                    from_vault += 1
+                    self._placed(f.size)
+                    TaskCancelled.check(self.cancelled)
+                    continue
                 source = next((prev for prev, held in earlier if stored in held), None)
                 if source is not None and repo.copy_tablet_file(source, label, item.remote, stored):
                     copied += 1
                     self._placed(f.size)
                     continue
-                sends.append((_source(item.snapshot, f), repo.tablet_file(label, item.remote, stored)))
+                sends.append((self._source(item.snapshot, f), repo.tablet_file(label, item.remote, stored)))
                 sizes.append(f.size)
             uploaded[item.tablet_id] = names
         throttle = Throttle(self.kbps)
 
         repo.fs.upload_files(sends, lambda index: self._moved(sizes[index], throttle))
-        return UploadOutcome(uploaded, len(sends), sum(sizes), copied, skipped)
+        return UploadOutcome(uploaded, len(sends), sum(sizes), copied, skipped, from_vault)
+
+    def _source(self, snapshot: SnapshotInfo, file: SnapshotFile) -> str | bytes:
+        """What to upload for a snapshot file: the tablet header's bytes, built from the job's record, or the
+        path of the file linked into the snapshot dir (in shared mode fetched there, verified, if missing)."""
+        if file.name == header_name(snapshot.tablet_id):
+            return _header(snapshot, file)
+        path = snapshot_file(snapshot.path, snapshot.tablet_id, file.name)
+        if self.vault is not None and not os.path.lexists(path):
+            self.vault.get(tablet_file_key(snapshot.tablet_id, file.name), path, file.size, file.md5)
+        return path
 
 
-def _source(snapshot: SnapshotInfo, file: SnapshotFile) -> str | bytes:
-    """What to upload for a snapshot file: the tablet header's bytes, built from the job's record, or the
-    path of the file linked into the snapshot dir."""
-    if file.name != header_name(snapshot.tablet_id):
-        return snapshot_file(snapshot.path, snapshot.tablet_id, file.name)
+def _header(snapshot: SnapshotInfo, file: SnapshotFile) -> bytes:
+    """The tablet header's bytes, built from the job's record."""
     data = snapshot.header()
     if md5_bytes(data) != file.md5:  # never store a file under a checksum it does not have
         raise DorisError(f"tablet header of tablet {snapshot.tablet_id} does not match the snapshot's record")
@@ -207,6 +229,7 @@ class DownloadTask(TransferTask[DownloadItem]):
 
     present: Mapping[str, Mapping[str, int]]  # the snapshot's files in the repository with their sizes, by tablet
     held: Set[str]  # what the job's snapshot dirs held when the job (re)started downloading (one listing)
+    vault: StorageVault | None = None  # shared mode on the repository's endpoint: rowsets copied there
 
     def file_sizes(self) -> list[int]:
         return [self.present.get(item.remote.path, {}).get(stored, 0) for item in self.items for stored in item.names]
@@ -218,6 +241,7 @@ class DownloadTask(TransferTask[DownloadItem]):
         fetches: list[tuple[str, Path]] = []
         sizes: list[int] = []
         for item in self.items:
+            header = header_name(item.remote.tablet_id)
             TaskCancelled.check(self.cancelled)
             listed = self.present.get(item.remote.path, {})
             names = []
@@ -230,6 +254,11 @@ class DownloadTask(TransferTask[DownloadItem]):
                     raise NotFoundError(f"File does not exist: {remote}")
                 name, md5 = parsed
                 names.append(name)
+                if self.vault is not None and name != header:  # the header is read here; the rowsets stay remote
+                    self.vault.copy_in(repo.fs, remote, tablet_file_key(item.tablet_id, name), md5)
+                    self._placed(listed[stored])
+                    TaskCancelled.check(self.cancelled)
+                    continue
                 local = Path(snapshot_file(item.root, item.tablet_id, name))
                 if local.name not in self.held or md5_file(local) != md5:
                     fetches.append((remote, local))

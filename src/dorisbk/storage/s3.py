@@ -331,6 +331,18 @@ class S3FileSystem(RemoteFileSystem):
         with self._errors(f"copy {source} to {target}"):
             self._client.copy({"Bucket": self.bucket, "Key": source}, self.bucket, target, Config=TRANSFER)
 
+    def same_endpoint(self, other: RemoteFileSystem) -> bool:
+        """Whether ``other`` is an S3 location on this one's endpoint, so that a copy between them can be done
+        by the server (``copy_from``): no bytes through this process."""
+        return isinstance(other, S3FileSystem) and other.endpoint == self.endpoint
+
+    def copy_from(self, source: S3FileSystem, src: str, dst: str) -> None:
+        """A server-side copy of ``src`` of another location on the same endpoint (``same_endpoint``) to ``dst``
+        here, with this location's credentials, which must read the source."""
+        source_key, target = source._key(src), self._key(dst)
+        with self._errors(f"copy s3://{source.bucket}/{source_key} to {target}"):
+            self._client.copy({"Bucket": source.bucket, "Key": source_key}, self.bucket, target, Config=TRANSFER)
+
     def ping(self) -> None:
         with self._errors(f"list {self.location}"):
             self._client.list_objects_v2(Bucket=self.bucket, Prefix=self._root, MaxKeys=1)

@@ -273,7 +273,7 @@ def tablet_rows(env: Env, parts: list[Partition]) -> Result:
 def backends(env: Env) -> Result:
     rows = []
     for be in env.catalog.backend_list():
-        usage = shutil.disk_usage(be.root)
+        usage = shutil.disk_usage(env.tablets.root(be.id))
         tablets = sum(1 for t in env.catalog.tablets.values() for r in t.replicas if r.backend_id == be.id)
         used = sum(r.data_size for t in env.catalog.tablets.values() for r in t.replicas if r.backend_id == be.id)
         rows.append(
