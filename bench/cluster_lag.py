@@ -5,7 +5,8 @@ in a SeaweedFS started for the run (``tests/pgdb.py``, ``tests/s3server.py``).
 Each round commits one change through node 1 (an INSERT of one row: a new partition version; or a CREATE
 TABLE) and then polls node 2 over one pymysql connection, as fast as it answers, until the change shows.
 The lag printed is from the commit's return on node 1 to the first answer of node 2 that has it, so it
-includes one query round trip on node 2 (printed beside it as "poll"). Figures only: nothing is asserted.
+includes one query round trip on node 2 (printed beside it as "poll", on files it has) and, for an INSERT,
+node 2 fetching the new rowset file from the vault. Figures only: nothing is asserted.
 
     .venv/bin/python -m bench.cluster_lag [--rounds 200]
 """
