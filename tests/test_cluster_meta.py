@@ -377,3 +377,29 @@ def test_second_live_node_of_a_name_refused(cluster: NodeFactory, postgres_url: 
     first.kill9()  # its death frees the name at once
     twin.start()
     twin.stop()
+
+
+def test_set_global_on_two_nodes_at_once(cluster: NodeFactory) -> None:
+    """Each node SETs its own global variable again and again at the same time: none is lost, on either."""
+    nodes = [cluster(1), cluster(2)]
+    names = ["query_timeout", "insert_timeout"]
+    rounds = 8
+    errors: list[BaseException] = []
+
+    def set_many(i: int) -> None:
+        try:
+            with nodes[i].connect() as c:
+                for n in range(rounds):
+                    rows(c, f"SET GLOBAL {names[i]} = {1000 * (i + 1) + n}")
+        except BaseException as exc:  # noqa: BLE001 - reported by the test thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=set_many, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    final = [(1000 + rounds - 1, 2000 + rounds - 1)]
+    for srv in nodes:
+        seen(srv, "SELECT @@global.query_timeout, @@global.insert_timeout", final)

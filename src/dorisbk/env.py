@@ -218,6 +218,8 @@ class Env:
             self.global_variables = values
 
         self.store.retry_stale(save)
+        if self.config.shared:  # a catch-up on the way applied the stored values over this one: all again
+            self.global_variables_applied(self.global_variables)
 
     def _apply_entry(self, entry: JournalEntry) -> None:
         """Shared mode: another node's committed change, each row to its owner (deletes first, as the store

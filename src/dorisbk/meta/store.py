@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -161,7 +163,10 @@ def _dumps(value: Any) -> str:
 LOAD_BATCH = 2000  # rows fetched at a time at start
 PUT_BATCH = 10_000  # rows per executed upsert: bounds the parameter dicts held at once
 DELETE_BATCH = 500  # ids per DELETE ... IN (...): below every backend's bound on bound parameters
-STALE_RETRIES = 5  # times a change refused as stale is computed again after catching up
+STALE_RETRIES = 10  # times a change refused as stale is computed again after catching up
+# the most a retry waits before catching up, at random below it: a node whose change keeps losing to another
+# node's stream of commits falls out of step with it instead of losing each time by the same margin
+STALE_BACKOFF_S = 0.05
 
 
 class MetaStore:
@@ -257,11 +262,12 @@ class MetaStore:
         """``attempt()``, computed again after catching up each time its commit was refused as stale (shared
         mode); the last refusal goes to the caller. ``attempt`` must hold no owner's lock when it returns or
         raises, and write nothing before its commit that a second run would not redo."""
-        for _ in range(STALE_RETRIES):
+        for tried in range(STALE_RETRIES):
             try:
                 return attempt()
             except StaleMetadata as exc:
                 log.debug("%s: catching up", exc.message)
+                time.sleep(random.uniform(0, min(STALE_BACKOFF_S, 0.002 * 2**tried)))
                 self.catch_up()
         return attempt()
 
