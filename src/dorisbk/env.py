@@ -189,6 +189,8 @@ class Env:
         )
         # shared mode: told of the global variables another node SET (server/session.py's ServerVariables)
         self.global_variables_applied: Callable[[dict[str, Any]], None] = lambda values: None
+        self._globals_lock = threading.Lock()
+        self._globals_seq = 0  # shared mode: the journal seq of the values held
         self.jobs.collect_snapshot_dirs()
         self.leases = JobLeases(self.jobs, config.resolved_node_name()) if config.shared else None
         self.follower: JournalFollower | None = None
@@ -214,25 +216,32 @@ class Env:
 
         def save() -> None:
             values = {**self.global_variables, name: value}
-            self.store.commit(Change().put(GLOBAL_VARIABLES_KIND, 1, values))
-            self.global_variables = values
+            self._global_values(values, self.store.commit(Change().put(GLOBAL_VARIABLES_KIND, 1, values)))
 
         self.store.retry_stale(save)
-        if self.config.shared:  # a catch-up on the way applied the stored values over this one: all again
-            self.global_variables_applied(self.global_variables)
+
+    def _global_values(self, values: dict[str, Any], seq: int) -> None:
+        """The stored global variables as of journal ``seq``. Shared mode: this node's SET GLOBAL and the
+        follower applying another node's both come here, and only values newer than those held are taken
+        (the server's variables too: a catch-up on the way may have applied older values over a SET's)."""
+        with self._globals_lock:
+            if self.config.shared and seq <= self._globals_seq:
+                return
+            self.global_variables, self._globals_seq = values, seq
+            if self.config.shared:
+                self.global_variables_applied(values)
 
     def _apply_entry(self, entry: JournalEntry) -> None:
         """Shared mode: another node's committed change, each row to its owner (deletes first, as the store
         wrote them)."""
         for kind, obj_id in entry.deletes:
-            self._apply_row(kind, obj_id, None)
+            self._apply_row(entry.seq, kind, obj_id, None)
         for kind, obj_id, body in entry.puts:
-            self._apply_row(kind, obj_id, body)
+            self._apply_row(entry.seq, kind, obj_id, body)
 
-    def _apply_row(self, kind: str, obj_id: int, body: dict[str, Any] | None) -> None:
+    def _apply_row(self, seq: int, kind: str, obj_id: int, body: dict[str, Any] | None) -> None:
         if kind == GLOBAL_VARIABLES_KIND:
-            self.global_variables = dict(body or {})
-            self.global_variables_applied(self.global_variables)
+            self._global_values(dict(body or {}), seq)
             return
         owners = (self.catalog, self.users, self.repos, self.txns, self.jobs, self.job_manager)
         if not any(owner.apply(kind, obj_id, body) for owner in owners):

@@ -221,12 +221,13 @@ class MetaStore:
                 for (kind, obj_id, _text), body in zip(batch, bodies, strict=True):
                     yield kind, obj_id, body
 
-    def commit(self, change: Change) -> None:
+    def commit(self, change: Change) -> int:
         """Write all puts and deletes of ``change`` in one transaction. Shared mode: one at a time across
         the cluster, journaled, and refused with StaleMetadata (nothing written) when another node committed
-        a change this one has not applied, unless the change is ``blind``."""
+        a change this one has not applied, unless the change is ``blind``. Returns the change's journal seq
+        (0 in single-node mode or for an empty change)."""
         if not change:
-            return
+            return 0
         doomed: dict[str, list[int]] = {}
         for kind, obj_id in change.deletes:
             doomed.setdefault(kind, []).append(obj_id)
@@ -257,6 +258,7 @@ class MetaStore:
                 seq = journal.append(conn, self.node or "", body)
         if self.shared:
             self.position.committed(base, seq)
+        return seq
 
     def retry_stale(self, attempt: Callable[[], T]) -> T:
         """``attempt()``, computed again after catching up each time its commit was refused as stale (shared
