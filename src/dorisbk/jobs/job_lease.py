@@ -194,10 +194,6 @@ class JobLeases:
                 int(r[0])
                 for r in conn.execute(text(f"SELECT job_id FROM dorisbk_job_leases WHERE expires_ms < {_NOW_MS}"))
             ]
-        if not expired:
-            return
-        self.store.catch_up()  # the dead node's last persisted state of each job
-        jobs = self._jobs()
         for job_id in expired:
             with self.store.engine.begin() as conn:
                 _bound(conn)
@@ -208,11 +204,19 @@ class JobLeases:
                     ),
                     {"node": self.node, "ttl": LEASE_TTL_MS, "job": job_id},
                 ).first()
-                job = jobs.get(job_id)
-                if taken is not None and (job is None or job.done):  # nothing left to run: the lease goes
-                    conn.execute(text("DELETE FROM dorisbk_job_leases WHERE job_id = :job"), {"job": job_id})
-                    continue
-            if taken is None or job is None:
+            if taken is None:
+                continue
+            # every row the last holder wrote is in the journal now (the guard refuses it any later one): the
+            # job as it last persisted it
+            self.store.catch_up()
+            job = self._jobs().get(job_id)
+            if job is None or job.done:  # nothing left to run: the lease goes
+                with self.store.engine.begin() as conn:
+                    _bound(conn)
+                    conn.execute(
+                        text("DELETE FROM dorisbk_job_leases WHERE job_id = :job AND node = :node"),
+                        {"job": job_id, "node": self.node},
+                    )
                 continue
             log.info("took over job %s (%s) in state %s from an expired lease", job.label, job.type, job.state)
             with self._lock:
