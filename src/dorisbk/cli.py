@@ -82,7 +82,10 @@ def main(argv: list[str] | None = None) -> None:
         config.check_shared()
     except DorisError as exc:
         parser.error(exc.message)
-    asyncio.run(serve(config))
+    try:
+        asyncio.run(serve(config))
+    except DorisError as exc:  # refused at start (shared mode: a node name already live)
+        parser.exit(1, f"dorisbk: {exc.message}\n")
 
 
 if __name__ == "__main__":

@@ -30,11 +30,13 @@ from dorisbk.errors import DorisError
 from dorisbk.jobs.abstract_job import AbstractJob
 from dorisbk.jobs.context import JobContext
 from dorisbk.jobs.handler import BackupHandler
+from dorisbk.jobs.job_lease import JobLeases
 from dorisbk.jobs.job_scheduler import JobManager
 from dorisbk.jobs.repositories import RepositoryMgr
 from dorisbk.jobs.snapshot_scan import CACHE_KNOB, SnapshotScanner
 from dorisbk.jobs.snapshot_ttl import SnapshotTtlDaemon
 from dorisbk.jobs.vault_gc import GRACE_KNOB, INTERVAL_KNOB, VaultCollector
+from dorisbk.meta.journal import JournalEntry, JournalFollower
 from dorisbk.meta.store import Change, MetaStore
 from dorisbk.metrics import EndedJob, FrontendMetrics
 from dorisbk.storage.file_cache import FileCache
@@ -88,6 +90,9 @@ class Config:
             raise DorisError("shared mode (--storage) needs a PostgreSQL --meta-url: postgresql+psycopg://...")
         vault_location(self.storage_url or "")
 
+    def resolved_node_name(self) -> str:
+        return self.node_name or f"{self.host}:{self.port}"
+
     def resolved_meta_url(self) -> str:
         return self.meta_url or f"sqlite:///{(self.data_dir / 'meta.db').resolve()}"
 
@@ -117,7 +122,7 @@ class Env:
     def __init__(self, config: Config) -> None:
         self.config = config
         config.data_dir.mkdir(parents=True, exist_ok=True)
-        self.store = MetaStore(config.resolved_meta_url())
+        self.store = MetaStore(config.resolved_meta_url(), config.resolved_node_name() if config.shared else None)
         self.catalog = Catalog(self.store)
         self.users = UserManager(self.store)
         self.repos = RepositoryMgr(self.store)
@@ -186,7 +191,19 @@ class Env:
         self.global_variables: dict[str, Any] = next(
             (body for kind, _id, body in rows if kind == GLOBAL_VARIABLES_KIND), {}
         )
+        # shared mode: told of the global variables another node SET (server/session.py's ServerVariables)
+        self.global_variables_applied: Callable[[dict[str, Any]], None] = lambda values: None
+        self._globals_lock = threading.Lock()
+        self._globals_seq = 0  # shared mode: the journal seq of the values held
         self.jobs.collect_snapshot_dirs()
+        self.leases = JobLeases(self.jobs, config.resolved_node_name()) if config.shared else None
+        self.follower: JournalFollower | None = None
+        if config.shared:
+            self.follower = JournalFollower(
+                self.store.engine, config.resolved_node_name(), self.store.position, self._apply_entry
+            )
+            self.store.catch_up = self.follower.catch_up
+            self.follower.catch_up()  # what other nodes committed while this one started
         self.compactor = Compactor(self.catalog, self.tablets, self.frontend_config, self.job_running)
         self.started_ms = now_ms()
         # the client sessions, set by the server that accepts them (server/control.py)
@@ -198,9 +215,41 @@ class Env:
         self.metrics.job_ended(EndedJob(job.type, str(job.state), job.status.code, seconds))
 
     def save_global_variable(self, name: str, value: Any) -> None:
-        """Persist a SET GLOBAL value, so that it survives a restart as in Doris."""
-        self.global_variables = {**self.global_variables, name: value}
-        self.store.commit(Change().put(GLOBAL_VARIABLES_KIND, 1, self.global_variables))
+        """Persist a SET GLOBAL value, so that it survives a restart as in Doris (in shared mode over the values
+        of the latest SET GLOBAL of any node)."""
+
+        def save() -> None:
+            values = {**self.global_variables, name: value}
+            self._global_values(values, self.store.commit(Change().put(GLOBAL_VARIABLES_KIND, 1, values)))
+
+        self.store.retry_stale(save)
+
+    def _global_values(self, values: dict[str, Any], seq: int) -> None:
+        """The stored global variables as of journal ``seq``. Shared mode: this node's SET GLOBAL and the
+        follower applying another node's both come here, and only values newer than those held are taken
+        (the server's variables too: a catch-up on the way may have applied older values over a SET's)."""
+        with self._globals_lock:
+            if self.config.shared and seq <= self._globals_seq:
+                return
+            self.global_variables, self._globals_seq = values, seq
+            if self.config.shared:
+                self.global_variables_applied(values)
+
+    def _apply_entry(self, entry: JournalEntry) -> None:
+        """Shared mode: another node's committed change, each row to its owner (deletes first, as the store
+        wrote them)."""
+        for kind, obj_id in entry.deletes:
+            self._apply_row(entry.seq, kind, obj_id, None)
+        for kind, obj_id, body in entry.puts:
+            self._apply_row(entry.seq, kind, obj_id, body)
+
+    def _apply_row(self, seq: int, kind: str, obj_id: int, body: dict[str, Any] | None) -> None:
+        if kind == GLOBAL_VARIABLES_KIND:
+            self._global_values(dict(body or {}), seq)
+            return
+        owners = (self.catalog, self.users, self.repos, self.txns, self.jobs, self.job_manager)
+        if not any(owner.apply(kind, obj_id, body) for owner in owners):
+            log.warning("journal row of unknown kind %s (id %d) ignored", kind, obj_id)
 
     def _sweep_then_schedule(self, sweep: OrphanSweep) -> None:
         """The job scheduler starts once the orphan sweep is done: a restore resumed in COMMIT links again
@@ -216,6 +265,8 @@ class Env:
         the job scheduler, once the server accepts connections."""
         self.repos.start_pinger(self.frontend_config, self._stopping)
         recycler = start_periodic("CatalogRecycleBin", self._stopping, lambda: 1.0, self._erase_recycled)
+        if self.leases is not None:  # before the scheduler: the jobs this node ran before a restart
+            self.leases.resume_own()
         self._sweeper.start()
         # the background threads that commit metadata or delete files: close() waits for them before the
         # store closes
@@ -228,6 +279,8 @@ class Env:
             recycler,
             self._sweeper,
         ]
+        if self.follower is not None and self.leases is not None:
+            self._background += [self.follower.start(self._stopping), self.leases.start(self._stopping)]
         if self.vault_gc is not None:
             period = lambda: float(self.frontend_config.int(INTERVAL_KNOB))  # noqa: E731 - read at each tick
             self._background.append(start_periodic("VaultGC", self._stopping, period, self.vault_gc.run))

@@ -56,3 +56,9 @@ class StorageError(DorisError):
     """A remote file system failed (unreachable, denied, missing object, checksum mismatch)."""
 
     code = 1105
+
+
+class StaleMetadata(DorisError):
+    """Shared mode: another frontend committed a change this one had not applied yet, so a change computed
+    here may rest on what is no longer true. Nothing was written; the caller catches up and tries again
+    (``MetaStore.retry_stale``), or the client gets this message."""

@@ -176,6 +176,19 @@ class UserManager:
             self._save(admin)
         return rest
 
+    def apply(self, kind: str, obj_id: int, body: dict | None) -> bool:
+        """Shared mode: a user or role row another node committed (None: deleted); False for other kinds."""
+        if kind not in ("user", "role"):
+            return False
+        with self.lock:
+            named: dict = self.users if kind == "user" else self.roles
+            for name in [n for n, obj in named.items() if obj.id == obj_id]:
+                del named[name]
+            if body is not None:
+                obj = User.from_dict(body) if kind == "user" else Role.from_dict(body)
+                named[obj.name] = obj
+        return True
+
     def _save(self, user: User) -> None:
         self.store.commit(Change().put("user", user.id, user.to_dict()))
         self.users[user.name] = user

@@ -440,33 +440,39 @@ class Loader:
             # the files' data and new names are durable (in shared mode stored) before the version that lists them
             self.store.persist(placed, dirs)
             total = sum(f[1] for files in written.values() for f in files)
-            old: list[Tablet] = []
-            with self.catalog.lock:
-                puts: list[object] = []
-                for pid in touched:
-                    part = self.catalog.partitions.get(pid)
-                    if part is None or [t.id for t in tablets[pid]] != part.tablet_ids:
-                        raise DorisError("Load aborted: the partition was dropped or truncated during the load")
-                    version = part.visible_version + 1
-                    for tablet_id in part.tablet_ids:
-                        tablet = self.catalog.tablets[tablet_id]
-                        if pid in replaced:
-                            old.append(tablet)
-                        replicas = []
-                        for i, replica in enumerate(tablet.replicas):
-                            added = [
-                                dataclasses.replace(r, version=version)
-                                for r in new_rowsets.get(tablet_id, [[]] * len(tablet.replicas))[i]
-                            ]
-                            kept = [] if pid in replaced else replica.rowsets
-                            replicas.append(dataclasses.replace(replica, version=version, rowsets=[*kept, *added]))
-                        puts.append(dataclasses.replace(tablet, replicas=replicas))
-                    puts.append(dataclasses.replace(part, visible_version=version, visible_version_time=now_ms()))
-                current = self.catalog.tables[table.id]
-                puts.append(dataclasses.replace(current, update_time=now_ms()))
-                self.catalog.commit(self.txns.visible_change(txn_id, total, Change()), puts=puts)
-                self.txns.published(txn_id, total)
-            self.store.trash(old)
+
+            def commit_versions() -> list[Tablet]:
+                """The next version of each touched partition, from the catalog as it is now: in shared mode
+                this runs again after another node's load took the version it computed (retry_stale)."""
+                old: list[Tablet] = []
+                with self.catalog.lock:
+                    puts: list[object] = []
+                    for pid in touched:
+                        part = self.catalog.partitions.get(pid)
+                        if part is None or [t.id for t in tablets[pid]] != part.tablet_ids:
+                            raise DorisError("Load aborted: the partition was dropped or truncated during the load")
+                        version = part.visible_version + 1
+                        for tablet_id in part.tablet_ids:
+                            tablet = self.catalog.tablets[tablet_id]
+                            if pid in replaced:
+                                old.append(tablet)
+                            replicas = []
+                            for i, replica in enumerate(tablet.replicas):
+                                added = [
+                                    dataclasses.replace(r, version=version)
+                                    for r in new_rowsets.get(tablet_id, [[]] * len(tablet.replicas))[i]
+                                ]
+                                kept = [] if pid in replaced else replica.rowsets
+                                replicas.append(dataclasses.replace(replica, version=version, rowsets=[*kept, *added]))
+                            puts.append(dataclasses.replace(tablet, replicas=replicas))
+                        puts.append(dataclasses.replace(part, visible_version=version, visible_version_time=now_ms()))
+                    current = self.catalog.tables[table.id]
+                    puts.append(dataclasses.replace(current, update_time=now_ms()))
+                    self.catalog.commit(self.txns.visible_change(txn_id, total, Change()), puts=puts)
+                    self.txns.published(txn_id, total)
+                return old
+
+            self.store.trash(self.catalog.store.retry_stale(commit_versions))
             return LoadResult(total, txn_id)
         except BaseException:
             for path in placed:

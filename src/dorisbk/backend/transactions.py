@@ -94,6 +94,18 @@ class LoadTransactionMgr:
                 self._add(txn)
         return rest
 
+    def apply(self, kind: str, obj_id: int, body: dict | None) -> bool:
+        """Shared mode: another node's ended load (None: forgotten); False for other kinds."""
+        if kind != KIND:
+            return False
+        with self._lock:
+            held = self._txns.get(obj_id)
+            if held is not None:
+                self._remove(held)
+            if body is not None:
+                self._add(LoadTxn.from_dict(body))
+        return True
+
     def _add(self, txn: LoadTxn) -> None:
         self._txns[txn.txn_id] = txn
         self._labels.setdefault((txn.db_id, txn.label), []).append(txn.txn_id)
@@ -150,7 +162,7 @@ class LoadTransactionMgr:
         """After a load returned: one that published nothing (no rows) is made VISIBLE by its own commit."""
         txn = self._txns.get(txn_id)
         if txn is not None and txn.status == PREPARE:
-            self.store.commit(self.visible_change(txn_id, rows))
+            self.store.commit(self.visible_change(txn_id, rows, Change(blind=True)))
             self.published(txn_id, rows)
         return txn
 
@@ -164,7 +176,7 @@ class LoadTransactionMgr:
             txn.status, txn.finish_ms, txn.reason = ABORTED, now_ms(), reason or "unknown reason"
             body = txn.to_dict()
         try:
-            self.store.commit(Change().put(KIND, txn_id, body))
+            self.store.commit(Change(blind=True).put(KIND, txn_id, body))
         except Exception:  # noqa: BLE001 - see docstring
             log.warning("could not record aborted txn %s", txn_id, exc_info=True)
 
@@ -197,7 +209,7 @@ class LoadTransactionMgr:
             for txn in gone:
                 self._remove(txn)
         if gone:
-            change = Change()
+            change = Change(blind=True)  # shared mode: forgetting ended loads rests on nothing other nodes change
             for txn in gone:
                 change.delete(KIND, txn.txn_id)
             with contextlib.suppress(Exception):  # rows left behind are dropped at the next start

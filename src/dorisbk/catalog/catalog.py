@@ -89,6 +89,24 @@ class Catalog:
             target[obj_id] = make(body)
         return rest
 
+    def apply(self, kind: str, obj_id: int, body: dict | None) -> bool:
+        """Shared mode: one row another node committed (None: deleted), the object replaced or removed, never
+        changed in place. False for a kind that is not the catalog's."""
+        if kind == recycle_bin.KIND:
+            target: dict = self.recycled
+            value: object = body
+        elif kind in self._loaders:
+            make, target = self._loaders[kind]
+            value = make(body) if body is not None else None
+        else:
+            return False
+        with self.lock:
+            if value is None:
+                target.pop(obj_id, None)
+            else:
+                target[obj_id] = value
+        return True
+
     def commit(self, change: Change, puts: Sequence[object] = (), deletes: Sequence[object] = ()) -> None:
         """Persist ``puts``/``deletes`` (catalog objects) plus any extra rows, then apply in memory."""
         for obj in puts:
@@ -97,17 +115,20 @@ class Catalog:
         for obj in deletes:
             kind, _target = self._kind_of(obj)
             change.delete(kind, obj.id)  # type: ignore[attr-defined]
-        self.store.commit(change)
-        for kind, obj_id in change.deletes:
-            if kind == recycle_bin.KIND:
-                self.recycled.pop(obj_id, None)
-        for kind, obj_id, body in change.puts:
-            if kind == recycle_bin.KIND:
-                self.recycled[obj_id] = body
-        for obj in deletes:
-            self._kind_of(obj)[1].pop(obj.id, None)  # type: ignore[attr-defined]
-        for obj in puts:
-            self._kind_of(obj)[1][obj.id] = obj  # type: ignore[attr-defined]
+        # under the lock from the store to memory: in shared mode a later change of another node to the same
+        # objects (applied under it too) can not land in memory before this one and be overwritten by it
+        with self.lock:
+            self.store.commit(change)
+            for kind, obj_id in change.deletes:
+                if kind == recycle_bin.KIND:
+                    self.recycled.pop(obj_id, None)
+            for kind, obj_id, body in change.puts:
+                if kind == recycle_bin.KIND:
+                    self.recycled[obj_id] = body
+            for obj in deletes:
+                self._kind_of(obj)[1].pop(obj.id, None)  # type: ignore[attr-defined]
+            for obj in puts:
+                self._kind_of(obj)[1][obj.id] = obj  # type: ignore[attr-defined]
         if len(puts) >= memory.FREEZE_AT:  # many objects kept for good: out of the cyclic GC's passes
             memory.freeze()
 

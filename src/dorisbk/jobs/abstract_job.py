@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from dorisbk import memory
-from dorisbk.errors import DorisError
+from dorisbk.errors import DorisError, StaleMetadata
 from dorisbk.jobs.global_objects import GLOBAL_DB_ID
 from dorisbk.jobs.status import OK, Status
 from dorisbk.jobs.task_tracker import TaskTracker
@@ -96,6 +96,8 @@ class AbstractJob:
             try:
                 self._check_if_need_cancel(ctx)
                 step(ctx)
+            except StaleMetadata:  # shared mode: nothing was written; the scheduler catches up, the step reruns
+                raise
             except DorisError as exc:
                 self.step_failed(ctx, exc)
             if self.state != before:  # what the state before built and dropped goes back to the system

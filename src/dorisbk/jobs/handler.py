@@ -21,7 +21,7 @@ from typing import Any
 
 from dorisbk.backend.snapshot import snapshots_dir
 from dorisbk.catalog.model import Database
-from dorisbk.errors import DorisError, NoDatabaseSelected, StorageError, UnknownDatabase
+from dorisbk.errors import DorisError, NoDatabaseSelected, StaleMetadata, StorageError, UnknownDatabase
 from dorisbk.jobs import backup_request, restore_dry_run, restore_request, snapshot_check, snapshot_list
 from dorisbk.jobs.abstract_job import AbstractJob
 from dorisbk.jobs.backup_job import SHOW_BACKUP_COLUMNS, BackupJob
@@ -37,6 +37,8 @@ from dorisbk.meta.store import Change, MetaStore
 from dorisbk.storage.repository import NoInfoFileError
 
 log = logging.getLogger(__name__)
+
+ONE_JOB = "Can only run one backup or restore job of a database at same time"
 
 JobLoader = Callable[[dict[str, Any]], AbstractJob]
 JobListener = Callable[[AbstractJob], None]
@@ -60,6 +62,10 @@ class BackupHandler:
         # told once of each job that ends (FINISHED or CANCELLED) on this server: the frontend's counters
         self.on_end: JobListener = lambda job: None
         self._ended: set[int] = set()
+        # shared mode (jobs/job_lease.py): whether this node runs a job (holds its lease), and the job it ran
+        # that another node runs now
+        self.runs_here: Callable[[AbstractJob], bool] = lambda job: True
+        self.lost: JobListener = lambda job: None
         ctx.persist = self.persist
         ctx.executor.on_done = self.wake
 
@@ -76,6 +82,27 @@ class BackupHandler:
             jobs.sort(key=lambda j: j.create_time)
         return rest
 
+    def apply(self, kind: str, obj_id: int, body: dict | None) -> bool:
+        """Shared mode: a job row another node committed (None: forgotten), shown as SHOW BACKUP / RESTORE
+        show a replayed job. Only a job's lease holder writes its row, so a row of a job this node was running
+        means another node took the job (this one stalled past its lease): this node stops it. False for other
+        kinds."""
+        if kind != "job":
+            return False
+        with self.lock:
+            for jobs in self.jobs.values():
+                held = next((j for j in jobs if j.job_id == obj_id), None)
+                if held is not None and self.runs_here(held):
+                    self.lost(held)
+                if held is not None:
+                    jobs.remove(held)
+            if body is not None:
+                job = self.loaders[body["type"]](body)
+                jobs = self.jobs.setdefault(job.db_id, [])
+                jobs.append(job)
+                jobs.sort(key=lambda j: j.create_time)
+        return True
+
     def collect_snapshot_dirs(self) -> None:
         """At start: drop backend snapshot dirs of jobs that are done or forgotten (killed mid-release)."""
         with self.lock:
@@ -90,7 +117,7 @@ class BackupHandler:
 
     def persist(self, job: AbstractJob, state: str | None = None) -> None:
         """Write the job, in ``state`` when it is about to move there."""
-        self.store.commit(Change().put("job", job.job_id, job.record(state)))
+        self.store.commit(Change(blind=True).put("job", job.job_id, job.record(state)))
 
     # ---- statements
     def database(self, name: str | None) -> Database:
@@ -211,7 +238,7 @@ class BackupHandler:
         with self.lock:
             jobs = self.jobs.setdefault(job.db_id, [])
             if not self.concurrent and jobs and not jobs[-1].done:
-                raise DorisError("Can only run one backup or restore job of a database at same time")
+                raise DorisError(ONE_JOB)
             keep = max(1, self.ctx.config.int("max_backup_restore_job_num_per_db"))
             # only ended jobs are forgotten (in classic mode every job but the last has ended)
             ended = [j for j in jobs if j.done]
@@ -298,6 +325,8 @@ class BackupHandler:
             kind = "backup job" if job_type == "BACKUP" else "restore"
             raise DorisError(f"No {kind} is currently running")
         for job in chosen:
+            if not self.runs_here(job):
+                raise DorisError(f"Job {job.label} runs on another frontend of the cluster: cancel it through that one")
             status = job.cancel(self.ctx, self.cancel_status(job))
             if not status.ok:
                 raise DorisError(f"Failed to cancel job: {status.msg}")
@@ -364,7 +393,9 @@ class BackupHandler:
         current = []
         for db_id in dbs:
             slots = self.slots(db_id)
-            current += [j for j in self.db_jobs(db_id) if j.job_id in slots and slots[j.job_id].running]
+            current += [
+                j for j in self.db_jobs(db_id) if j.job_id in slots and slots[j.job_id].running and self.runs_here(j)
+            ]
         moved = False
         for job in current:
             before = job.state
@@ -373,6 +404,8 @@ class BackupHandler:
                     job.cancel(self.ctx, job.pending_cancel)
                 else:
                     job.run(self.ctx)
+            except StaleMetadata:  # shared mode: another node changed what the step read; it runs again
+                self.store.catch_up()
             except Exception:  # a bug in a job, or a full disk under the metadata, must not stop the scheduler
                 log.exception("job %s (%s) failed", job.label, job.type)
                 self._cancel_failed(job)

@@ -174,6 +174,18 @@ class JobManager:
             self.jobs[job.name] = job
         return rest
 
+    def apply(self, kind: str, obj_id: int, body: dict | None) -> bool:
+        """Shared mode: a scheduled job's row another node committed (None: dropped); False for other kinds."""
+        if kind != KIND:
+            return False
+        with self.lock:
+            for name in [n for n, j in self.jobs.items() if j.job_id == obj_id]:
+                del self.jobs[name]
+            if body is not None:
+                job = BackupTimerJob.from_dict(body)
+                self.jobs[job.name] = job
+        return True
+
     def _change(self, job: BackupTimerJob) -> Change:
         return Change().put(KIND, job.job_id, job.to_dict())
 

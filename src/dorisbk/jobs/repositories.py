@@ -124,6 +124,28 @@ class RepositoryMgr:
                 rest.append((kind, _obj_id, body))
         return rest
 
+    def apply(self, kind: str, obj_id: int, body: dict | None) -> bool:
+        """Shared mode: a repository or broker row another node committed (None: deleted); the repository is
+        connected again with its new properties when next used. False for other kinds."""
+        if kind == "broker":
+            with self.lock:
+                if body is None:
+                    self.brokers.pop(obj_id, None)
+                else:
+                    self.brokers[obj_id] = Broker(**body)
+            return True
+        if kind != "repository":
+            return False
+        with self.lock:
+            for name in [n for n, r in self.records.items() if r.id == obj_id]:
+                del self.records[name]
+                self._open.pop(name, None)
+            if body is not None:
+                record = RepoRecord(**body)
+                self.records[record.name] = record
+                self._open.pop(record.name, None)
+        return True
+
     # ---- repositories
     def create(
         self, name: str, kind: str, location: str, props: Mapping[str, str], read_only: bool, broker: str | None

@@ -3,7 +3,9 @@
 One SQLAlchemy table holds all objects keyed by (kind, id); a change to the catalog is
 one transaction that puts and deletes rows, so a crash never leaves half a DDL. At start
 the whole table is read back, kind by kind, and replayed into memory. SQLite in the data dir by
-default; PostgreSQL or MySQL by URL. A change may hold hundreds of thousands of rows (a
+default; PostgreSQL or MySQL by URL. In shared mode (``node`` given; PostgreSQL only) every commit also
+appends to the change journal under a cluster-wide lock and is refused while this node lags it
+(``meta/journal.py``). A change may hold hundreds of thousands of rows (a
 load into every tablet of a large table), so its rows go in batches: one upsert executed
 over 10,000 puts and one DELETE per 500 ids, never a statement or two per object.
 """
@@ -11,10 +13,13 @@ over 10,000 puts and one DELETE per 500 ids, never a statement or two per object
 from __future__ import annotations
 
 import json
+import logging
+import random
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -33,6 +38,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
+
+from dorisbk.errors import DorisError, StaleMetadata
+from dorisbk.meta import journal
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _metadata = MetaData()
 
@@ -62,6 +73,9 @@ class Change:
     # rows already encoded, written after ``puts``: a change of hundreds of thousands of objects (a load
     # into every tablet) holds each as its JSON text, not as a dict of dicts (bench/scale.py)
     encoded: list[tuple[str, int, str]] = field(default_factory=list)
+    # shared mode: rows only their writer changes (a job's own record, an ended load's): written even while
+    # this node lags the journal, as nothing in them was computed from other nodes' objects
+    blind: bool = False
 
     def put(self, kind: str, obj_id: int, body: dict[str, Any]) -> Change:
         self.puts.append((kind, obj_id, body))
@@ -149,6 +163,10 @@ def _dumps(value: Any) -> str:
 LOAD_BATCH = 2000  # rows fetched at a time at start
 PUT_BATCH = 10_000  # rows per executed upsert: bounds the parameter dicts held at once
 DELETE_BATCH = 500  # ids per DELETE ... IN (...): below every backend's bound on bound parameters
+STALE_RETRIES = 10  # times a change refused as stale is computed again after catching up
+# the most a retry waits before catching up, at random below it: a node whose change keeps losing to another
+# node's stream of commits falls out of step with it instead of losing each time by the same margin
+STALE_BACKOFF_S = 0.05
 
 
 class MetaStore:
@@ -156,7 +174,7 @@ class MetaStore:
 
     ID_BLOCK = 1000
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, node: str | None = None) -> None:
         self.url = url
         self.engine: Engine = create_engine(url, future=True, pool_pre_ping=True)
         if self.engine.dialect.name == "sqlite":
@@ -165,13 +183,36 @@ class MetaStore:
         self._lock = threading.Lock()
         self._next_id = 0
         self._id_limit = 0
+        # shared mode: this node's name in the journal, and how far its memory has applied the journal
+        self.node = node
+        self.position = journal.JournalPosition()
+        # applies the other nodes' changes up to the journal's end (the node's JournalFollower sets it)
+        self.catch_up: Callable[[], object] = lambda: None
+        # shared mode: checks and writes another layer adds to every commit's transaction, which may refuse
+        # the change by raising (jobs/job_lease.py: a job row only from its lease holder)
+        self.guards: list[Callable[[Connection, Change], None]] = []
+        self._name_lock: journal.NameLock | None = None
+        if node is not None:
+            if self.engine.dialect.name != "postgresql":
+                raise DorisError("shared mode keeps its metadata in PostgreSQL: --meta-url postgresql+psycopg://...")
+            journal.create(self.engine)
+            self._name_lock = journal.hold_node_name(self.engine, node)
+
+    @property
+    def shared(self) -> bool:
+        return self.node is not None
 
     def load(self) -> Iterator[tuple[str, int, dict[str, Any]]]:
         """Every stored object, kind by kind and each kind in id order: the primary key's order, so no
         database sorts the whole table first (SQLite did, at 300,000 tablets). Fetched a batch at a time
         (PostgreSQL and MySQL drivers would otherwise hold every row of a large catalog at once), and each
         batch's bodies decoded by one ``json.loads`` of their JSON array rather than one call per row."""
-        with self.engine.connect().execution_options(yield_per=LOAD_BATCH) as conn:
+        options: dict[str, Any] = {"yield_per": LOAD_BATCH}
+        if self.shared:  # the objects as of one journal seq: the follower goes on from there
+            options["isolation_level"] = "REPEATABLE READ"
+        with self.engine.connect().execution_options(**options) as conn:
+            if self.shared:
+                self.position.start_at(journal.last_seq(conn))
             result = conn.execute(
                 select(objects.c.kind, objects.c.id, objects.c.body).order_by(objects.c.kind, objects.c.id)
             )
@@ -180,10 +221,13 @@ class MetaStore:
                 for (kind, obj_id, _text), body in zip(batch, bodies, strict=True):
                     yield kind, obj_id, body
 
-    def commit(self, change: Change) -> None:
-        """Write all puts and deletes of ``change`` in one transaction."""
+    def commit(self, change: Change) -> int:
+        """Write all puts and deletes of ``change`` in one transaction. Shared mode: one at a time across
+        the cluster, journaled, and refused with StaleMetadata (nothing written) when another node committed
+        a change this one has not applied, unless the change is ``blind``. Returns the change's journal seq
+        (0 in single-node mode or for an empty change)."""
         if not change:
-            return
+            return 0
         doomed: dict[str, list[int]] = {}
         for kind, obj_id in change.deletes:
             doomed.setdefault(kind, []).append(obj_id)
@@ -191,7 +235,15 @@ class MetaStore:
         rows = {(kind, obj_id): encode(body) for kind, obj_id, body in change.puts}
         rows.update(((kind, obj_id), text) for kind, obj_id, text in change.encoded)
         items = list(rows.items())
+        base = seq = 0
         with self.engine.begin() as conn:
+            if self.shared:
+                base = journal.serialize(conn)
+                if base > self.position.seq and not change.blind:
+                    raise StaleMetadata(
+                        "This frontend has not yet applied every metadata change of the cluster "
+                        f"(journal {self.position.seq} of {base}); the statement was not applied, retry it"
+                    )
             for kind, ids in doomed.items():
                 for start in range(0, len(ids), DELETE_BATCH):
                     chunk = ids[start : start + DELETE_BATCH]
@@ -199,6 +251,27 @@ class MetaStore:
             for start in range(0, len(items), PUT_BATCH):
                 params = [{"kind": k, "id": i, "body": text} for (k, i), text in items[start : start + PUT_BATCH]]
                 self._put_rows(conn, params)
+            for guard in self.guards:
+                guard(conn, change)
+            if self.shared:
+                body = journal.encode_entry([(k, i, text) for (k, i), text in items], change.deletes)
+                seq = journal.append(conn, self.node or "", body)
+        if self.shared:
+            self.position.committed(base, seq)
+        return seq
+
+    def retry_stale(self, attempt: Callable[[], T]) -> T:
+        """``attempt()``, computed again after catching up each time its commit was refused as stale (shared
+        mode); the last refusal goes to the caller. ``attempt`` must hold no owner's lock when it returns or
+        raises, and write nothing before its commit that a second run would not redo."""
+        for tried in range(STALE_RETRIES):
+            try:
+                return attempt()
+            except StaleMetadata as exc:
+                log.debug("%s: catching up", exc.message)
+                time.sleep(random.uniform(0, min(STALE_BACKOFF_S, 0.002 * 2**tried)))
+                self.catch_up()
+        return attempt()
 
     def _put_rows(self, conn: Connection, params: list[dict[str, Any]]) -> None:
         """Insert or replace rows with one upsert executed over all of them (SQLite, PostgreSQL, MySQL);
@@ -241,7 +314,16 @@ class MetaStore:
                 self._next_id, self._id_limit = self._reserve(count + self.ID_BLOCK)
 
     def _reserve(self, count: int) -> tuple[int, int]:
+        """A block of ids from the sequence row, locked for the transaction: unique across restarts and, with
+        several nodes over one PostgreSQL, across the cluster (the row is made first if missing, so that two
+        nodes starting on an empty store do not both insert it)."""
         with self.engine.begin() as conn:
+            if self.engine.dialect.name == "postgresql":
+                conn.execute(
+                    postgresql.insert(sequences)
+                    .values(name="object_id", value=10000, version=0)
+                    .on_conflict_do_nothing()
+                )
             row = conn.execute(
                 select(sequences.c.value).where(sequences.c.name == "object_id").with_for_update()
             ).first()
@@ -253,6 +335,8 @@ class MetaStore:
         return start, start + count
 
     def close(self) -> None:
+        if self._name_lock is not None:
+            self._name_lock.close()
         self.engine.dispose()
 
 

@@ -195,7 +195,12 @@ class ServerVariables(GlobalVariables):
     def __init__(self, env: Env) -> None:
         super().__init__({**SYSTEM_VARIABLES, **_EXTRA_VARIABLES})
         self.env = env
-        for name, value in env.global_variables.items():
+        self.applied(env.global_variables)
+        env.global_variables_applied = self.applied
+
+    def applied(self, values: dict[str, Any]) -> None:
+        """Values from the store: at start, and in shared mode as another node SETs GLOBAL."""
+        for name, value in values.items():
             if name in self.schema:
                 super().set(name, value)
 

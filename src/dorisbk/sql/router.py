@@ -328,7 +328,12 @@ class Router:
         return words[:1] in (["HELP"], ["EXPLAIN"]) or is_backup_statement(sql) or _is_ddl(words)
 
     def route(self, ctx: SessionContext, sql: str) -> Result | None:
-        """A statement ``handles`` accepts: its Result, or None for an OK packet."""
+        """A statement ``handles`` accepts: its Result, or None for an OK packet. In shared mode a statement
+        whose commit was refused as stale runs again once this node has caught up (``MetaStore.retry_stale``):
+        its checks then see what the other node committed."""
+        return self.env.store.retry_stale(lambda: self._route(ctx, sql))
+
+    def _route(self, ctx: SessionContext, sql: str) -> Result | None:
         mask = parse_help(sql)
         if mask is not None:
             columns, rows = help_answer(mask)
@@ -367,7 +372,11 @@ class Router:
         return self.env.engine.explain(ctx, tree.this if isinstance(tree, exp.Describe) else tree)
 
     def execute_expression(self, ctx: SessionContext, expression: exp.Expression) -> Result | None:
-        """A statement parsed by sqlglot that the session did not answer itself."""
+        """A statement parsed by sqlglot that the session did not answer itself (run again after catching up
+        when its commit was refused as stale, as ``route``)."""
+        return self.env.store.retry_stale(lambda: self._execute_expression(ctx, expression))
+
+    def _execute_expression(self, ctx: SessionContext, expression: exp.Expression) -> Result | None:
         engine = self.env.engine
         if isinstance(expression, exp.Insert):
             engine.insert(ctx, expression)

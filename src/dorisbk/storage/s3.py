@@ -37,6 +37,8 @@ from dorisbk.storage.layout import is_name
 MiB = 1024 * 1024
 # Files from this size on go through the transfer manager: multipart, several threads.
 MULTIPART_THRESHOLD = 8 * MiB
+# what a server answers a CopyObject whose source is over the single-request limit (5 GiB on AWS)
+COPY_TOO_LARGE_CODES = frozenset({"InvalidRequest", "EntityTooLarge"})
 TRANSFER = TransferConfig(
     multipart_threshold=MULTIPART_THRESHOLD,
     multipart_chunksize=8 * MiB,
@@ -362,19 +364,35 @@ class S3FileSystem(RemoteFileSystem):
                 raise NotFoundError(f"failed to copy {source}: file does not exist")
             return
         with self._errors(f"copy {source} to {target}"):
-            self._client.copy({"Bucket": self.bucket, "Key": source}, self.bucket, target, Config=TRANSFER)
+            self._server_copy(self.bucket, source, target)
 
     def same_endpoint(self, other: RemoteFileSystem) -> bool:
         """Whether ``other`` is an S3 location on this one's endpoint, so that a copy between them can be done
         by the server (``copy_from``): no bytes through this process."""
         return isinstance(other, S3FileSystem) and other.endpoint == self.endpoint
 
-    def copy_from(self, source: S3FileSystem, src: str, dst: str) -> None:
+    def copy_from(self, source: S3FileSystem, src: str, dst: str) -> str:
         """A server-side copy of ``src`` of another location on the same endpoint (``same_endpoint``) to ``dst``
-        here, with this location's credentials, which must read the source."""
+        here, with this location's credentials, which must read the source; returns the copy's ETag ("" when
+        the server gave none)."""
         source_key, target = source._key(src), self._key(dst)
         with self._errors(f"copy s3://{source.bucket}/{source_key} to {target}"):
-            self._client.copy({"Bucket": source.bucket, "Key": source_key}, self.bucket, target, Config=TRANSFER)
+            return self._server_copy(source.bucket, source_key, target)
+
+    def _server_copy(self, bucket: str, source_key: str, target: str) -> str:
+        """One CopyObject request; a source over its 5 GiB limit goes by the transfer manager's multipart copy,
+        which first asks the source's size (a HEAD) and sets up a transfer manager of its own: a cost per
+        object that made a backup of 256 small rowsets by server-side copy take seconds."""
+        try:
+            response = self._client.copy_object(
+                CopySource={"Bucket": bucket, "Key": source_key}, Bucket=self.bucket, Key=target
+            )
+        except ClientError as exc:
+            if str(exc.response.get("Error", {}).get("Code", "")) not in COPY_TOO_LARGE_CODES:
+                raise
+            self._client.copy({"Bucket": bucket, "Key": source_key}, self.bucket, target, Config=TRANSFER)
+            return ""
+        return str(response.get("CopyObjectResult", {}).get("ETag", "")).strip('"')
 
     def ping(self) -> None:
         with self._errors(f"list {self.location}"):

@@ -96,8 +96,7 @@ class StorageVault:
         ETag is an md5 (a single-part object) it must be ``md5``, else the later fetch verifies it."""
         if not isinstance(fs, S3FileSystem):
             raise StorageError(f"{fs.location} is not on the storage vault's endpoint")
-        self.fs.copy_from(fs, path, key)
-        etag = self.fs.etag(key)
+        etag = self.fs.copy_from(fs, path, key) or self.fs.etag(key)
         if "-" not in etag and etag != md5:
             self.fs.delete(key)
             raise ChecksumMismatchError(
