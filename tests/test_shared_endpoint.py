@@ -1,6 +1,7 @@
 """One endpoint for a shared cluster's clients: HAProxy in TCP mode in front of two ``dorisbk serve`` nodes over
 one PostgreSQL database and one SeaweedFS vault. Clients connect to HAProxy only; each connection lands on
-either node and gets the same answers, and a node that stops takes no new connection."""
+either node and gets the same answers, writes through either are read through both, and a node that stops takes
+no new connection."""
 
 # ruff: noqa: F811 - the fixtures s3 and prefix come from test_shared_storage, and tests take them by name
 
@@ -13,7 +14,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pymysql
-import pytest
 
 from tests.dorisbk_server import DorisbkServer, free_port
 from tests.faultkit import haproxy_binary, run_haproxy
@@ -153,15 +153,12 @@ def test_one_endpoint_in_front_of_two_nodes(tmp_path: Path, postgres_url: str, s
         first.stop()
 
 
-@pytest.mark.skip(
-    reason="needs the change journal (issue 17's metadata side, src/dorisbk/meta/): until it lands a node sees "
-    "another node's commits only after a restart"
-)
 def test_writes_through_either_node_are_read_through_either(
     tmp_path: Path, postgres_url: str, s3: S3Server, prefix: str
 ) -> None:
-    """The write-through-either-node case: DDL and loads through the endpoint land on both nodes, and every
-    connection reads every row once the nodes have applied each other's commits (bounded polling: the lag)."""
+    """DDL and loads through the endpoint land on both nodes, four INSERTs at a time (commits another node made
+    meanwhile are caught up with and retried by the server), and every connection reads every row once the nodes
+    have applied each other's commits (bounded polling: the journal's lag)."""
     nodes = [node(tmp_path, name, postgres_url, s3, prefix) for name in ("n1", "n2")]
     try:
         for srv in nodes:
@@ -177,11 +174,23 @@ def test_writes_through_either_node_are_read_through_either(
 
             wait_until(table_everywhere, "the table on every node", timeout=30)
             writers: Counter[int] = Counter()
-            for batch in range(20):  # each INSERT on a connection of its own: round robin over the nodes
-                with connect(port) as conn:
-                    writers[served_by(conn)] += 1
-                    values = ", ".join(f"({k}, 'v{k}')" for k in range(batch * 10, batch * 10 + 10))
-                    q(conn, f"INSERT INTO sdb.w VALUES {values}")
+            lock = threading.Lock()
+
+            def write(first_batch: int) -> None:
+                for batch in range(first_batch, 20, 4):  # each INSERT on a connection of its own
+                    with connect(port) as conn:
+                        where = served_by(conn)
+                        values = ", ".join(f"({k}, 'v{k}')" for k in range(batch * 10, batch * 10 + 10))
+                        q(conn, f"INSERT INTO sdb.w VALUES {values}")
+                    with lock:
+                        writers[where] += 1
+
+            threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]  # 4 writers at once
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(READ_TIMEOUT_S * 2)
+            assert sum(writers.values()) == 20, writers  # a failed INSERT ends its thread early
             assert set(writers) == {srv.port for srv in nodes}, writers
             rows = [(k, f"v{k}") for k in range(200)]
 
