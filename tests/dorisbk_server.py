@@ -34,6 +34,7 @@ class DorisbkServer:
         storage: str | None = None,
         storage_properties: dict[str, str] | None = None,
         node_name: str = "",
+        env: dict[str, str] | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.backends = backends
@@ -41,6 +42,7 @@ class DorisbkServer:
         self.storage = storage  # shared mode: the storage vault's s3:// URL
         self.storage_properties = storage_properties or {}
         self.node_name = node_name
+        self.env = env or {}  # set in the server's environment, beside this process's
         self.extra_args = extra_args or []
         self.port = free_port()
         # the HTTP side on a free port of its own when a test asks for it; off otherwise, so that servers
@@ -76,7 +78,7 @@ class DorisbkServer:
             cmd += ["--node-name", self.node_name]
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
         offset = log.tell()  # a restart appends to the same log: only this run's "ready" counts
-        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env})
         log.close()
         deadline = time.monotonic() + READY_TIMEOUT
         while time.monotonic() < deadline:
