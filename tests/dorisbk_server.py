@@ -36,6 +36,7 @@ class DorisbkServer:
         node_name: str = "",
         host: str = "127.0.0.1",
         wrap: list[str] | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.backends = backends
@@ -45,6 +46,7 @@ class DorisbkServer:
         self.node_name = node_name
         self.host = host  # the address it listens on (and clients connect to)
         self.wrap = wrap or []  # a command the server runs under, e.g. ip netns exec NAME (another host)
+        self.env = env or {}  # set in the server's environment, beside this process's
         self.extra_args = extra_args or []
         self.port = free_port()
         # the HTTP side on a free port of its own when a test asks for it; off otherwise, so that servers
@@ -83,7 +85,7 @@ class DorisbkServer:
             cmd += ["--node-name", self.node_name]
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
         offset = log.tell()  # a restart appends to the same log: only this run's "ready" counts
-        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env})
         log.close()
         deadline = time.monotonic() + READY_TIMEOUT
         while time.monotonic() < deadline:

@@ -141,6 +141,33 @@ def test_load_stores_objects_and_a_wiped_node_answers_the_same(
         srv.stop()
 
 
+def test_vault_keys_from_the_environment(tmp_path: Path, postgres_url: str, s3: S3Server, prefix: str) -> None:
+    """The vault's keys may stay off the command line (which every local user reads in the process list): left
+    out of --storage-property, they come from the node's environment as boto3 reads it."""
+    properties = {k: v for k, v in s3.repository_properties().items() if k not in ("s3.access_key", "s3.secret_key")}
+    srv = DorisbkServer(
+        tmp_path / "env",
+        meta_url=postgres_url,
+        storage=f"s3://{s3.bucket}/{prefix}",
+        storage_properties=properties,
+        env={"AWS_ACCESS_KEY_ID": s3.access_key, "AWS_SECRET_ACCESS_KEY": s3.secret_key},
+    ).start()
+    try:
+        with srv.connect() as conn:
+            q(conn, "CREATE DATABASE envdb")
+            q(conn, "CREATE TABLE envdb.t (k INT) DISTRIBUTED BY HASH(k) BUCKETS 2 PROPERTIES ('replication_num'='1')")
+            q(conn, "INSERT INTO envdb.t VALUES (1), (2), (3)")
+        assert srv.proc is not None
+        assert s3.secret_key.encode() not in Path(f"/proc/{srv.proc.pid}/cmdline").read_bytes()
+        srv.stop()
+        shutil.rmtree(srv.data_dir)  # the rows can only come back from the vault
+        srv.start()
+        with srv.connect() as conn:
+            assert q(conn, "SELECT k FROM envdb.t ORDER BY k") == [(1,), (2,), (3,)]
+    finally:
+        srv.stop()
+
+
 def test_delete_and_compaction_store_their_files_before_they_commit(
     tmp_path: Path, postgres_url: str, s3: S3Server, client: Any, prefix: str
 ) -> None:

@@ -39,6 +39,10 @@ from dorisbk.storage.repository import NoInfoFileError
 log = logging.getLogger(__name__)
 
 ONE_JOB = "Can only run one backup or restore job of a database at same time"
+# shared mode: a CANCEL through a node that does not run the job is a row of this kind (the job's id), carried
+# out by the node holding the job's lease, which deletes it once the job has ended
+CANCEL_KIND = "job_cancel"
+CANCEL_WAIT_S = 30.0  # how long such a CANCEL waits to see the job end before it answers
 
 JobLoader = Callable[[dict[str, Any]], AbstractJob]
 JobListener = Callable[[AbstractJob], None]
@@ -66,6 +70,8 @@ class BackupHandler:
         # that another node runs now
         self.runs_here: Callable[[AbstractJob], bool] = lambda job: True
         self.lost: JobListener = lambda job: None
+        self._cancel_asked: set[int] = set()  # shared mode: jobs a CANCEL through another node asked to end
+        self._changed = threading.Condition(self.lock)  # shared mode: another node's job row was applied
         ctx.persist = self.persist
         ctx.executor.on_done = self.wake
 
@@ -73,6 +79,9 @@ class BackupHandler:
     def replay(self, rows: Iterable[tuple[str, int, dict]]) -> list[tuple[str, int, dict]]:
         rest = []
         for kind, _obj_id, body in rows:
+            if kind == CANCEL_KIND:
+                self._cancel_asked.add(_obj_id)
+                continue
             if kind != "job":
                 rest.append((kind, _obj_id, body))
                 continue
@@ -87,6 +96,14 @@ class BackupHandler:
         show a replayed job. Only a job's lease holder writes its row, so a row of a job this node was running
         means another node took the job (this one stalled past its lease): this node stops it. False for other
         kinds."""
+        if kind == CANCEL_KIND:
+            with self.lock:
+                if body is not None:
+                    self._cancel_asked.add(obj_id)
+                else:
+                    self._cancel_asked.discard(obj_id)
+            self.wake()
+            return True
         if kind != "job":
             return False
         with self.lock:
@@ -101,6 +118,7 @@ class BackupHandler:
                 jobs = self.jobs.setdefault(job.db_id, [])
                 jobs.append(job)
                 jobs.sort(key=lambda j: j.create_time)
+            self._changed.notify_all()
         return True
 
     def collect_snapshot_dirs(self) -> None:
@@ -325,12 +343,27 @@ class BackupHandler:
             kind = "backup job" if job_type == "BACKUP" else "restore"
             raise DorisError(f"No {kind} is currently running")
         for job in chosen:
-            if not self.runs_here(job):
-                raise DorisError(f"Job {job.label} runs on another frontend of the cluster: cancel it through that one")
+            if not job.done and not self.runs_here(job):
+                self._cancel_elsewhere(job)
+                continue
             status = job.cancel(self.ctx, self.cancel_status(job))
             if not status.ok:
                 raise DorisError(f"Failed to cancel job: {status.msg}")
             self._tell_end(job)
+
+    def _cancel_elsewhere(self, job: AbstractJob) -> None:
+        """Shared mode: ask the node that runs ``job`` to cancel it (a row in the store, carried out by whichever
+        node holds the job's lease, now or after a takeover), then wait a bounded time to see it end, as a
+        CANCEL on that node would. A job that has not ended by then still will: the request is stored."""
+        self.store.commit(Change(blind=True).put(CANCEL_KIND, job.job_id, {"label": job.label, "type": job.type}))
+        with self._changed:
+            ended = self._changed.wait_for(lambda: self._ended_here(job.job_id), CANCEL_WAIT_S)
+        if not ended:
+            log.warning("job %s (%s): cancel requested, not ended after %.0f s", job.label, job.type, CANCEL_WAIT_S)
+
+    def _ended_here(self, job_id: int) -> bool:
+        """Whether this node's copy of the job (the last row applied) has ended; callers hold the lock."""
+        return any(j.job_id == job_id and j.done for jobs in self.jobs.values() for j in jobs)
 
     def _tell_end(self, job: AbstractJob) -> None:
         """``on_end`` once per job: a CANCEL and the scheduler's round may both see the same job end."""
@@ -399,6 +432,8 @@ class BackupHandler:
         moved = False
         for job in current:
             before = job.state
+            if job.job_id in self._cancel_asked and job.pending_cancel is None and not job.done:
+                job.pending_cancel = self.cancel_status(job)  # asked through another node
             try:
                 if job.pending_cancel is not None:
                     job.cancel(self.ctx, job.pending_cancel)
@@ -412,4 +447,7 @@ class BackupHandler:
             moved = moved or job.state != before
             if job.done and job.state != before:
                 self._tell_end(job)
+            if job.done and job.job_id in self._cancel_asked:
+                self.store.commit(Change(blind=True).delete(CANCEL_KIND, job.job_id))
+                self._cancel_asked.discard(job.job_id)
         return moved
