@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system pieces the tests need when they are missing: the real MySQL clients the
 # client tests run (mysql CLI, MariaDB Connector/J, MariaDB ODBC, mysqlclient's C library, a JDK,
-# tmux, openssl, haproxy for the S3 fault tests, chromium + chromium-driver for the status pages' browser
+# tmux, openssl, haproxy for the S3 fault tests and the shared cluster's endpoint, iproute2 for the shared-mode
+# test across network namespaces, chromium + chromium-driver for the status pages' browser
 # test), mycli and Superset (each in a venv of its own), MySQL Connector/J (taken from the `wbjdbc`
 # wheel into a cache dir, never committed), mysqlclient (built here, after its C library), selenium, and
 # PostgreSQL running.
@@ -12,7 +13,7 @@ SUDO=""
 VENV="${VENV:-.venv}"
 
 # Debian packages, installed only when one is missing (apt-get update at most once).
-APT_PACKAGES=(mariadb-client libmariadb-java unixodbc odbc-mariadb libmariadb-dev pkg-config tmux openssl haproxy
+APT_PACKAGES=(mariadb-client libmariadb-java unixodbc odbc-mariadb libmariadb-dev pkg-config tmux openssl haproxy iproute2
   chromium chromium-driver)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

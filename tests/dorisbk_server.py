@@ -34,6 +34,8 @@ class DorisbkServer:
         storage: str | None = None,
         storage_properties: dict[str, str] | None = None,
         node_name: str = "",
+        host: str = "127.0.0.1",
+        wrap: list[str] | None = None,
         env: dict[str, str] | None = None,
     ) -> None:
         self.data_dir = data_dir
@@ -42,6 +44,8 @@ class DorisbkServer:
         self.storage = storage  # shared mode: the storage vault's s3:// URL
         self.storage_properties = storage_properties or {}
         self.node_name = node_name
+        self.host = host  # the address it listens on (and clients connect to)
+        self.wrap = wrap or []  # a command the server runs under, e.g. ip netns exec NAME (another host)
         self.env = env or {}  # set in the server's environment, beside this process's
         self.extra_args = extra_args or []
         self.port = free_port()
@@ -54,10 +58,13 @@ class DorisbkServer:
     def start(self) -> DorisbkServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         cmd = [
+            *self.wrap,
             sys.executable,
             "-m",
             "dorisbk.cli",
             "serve",
+            "--host",
+            self.host,
             "--port",
             str(self.port),
             "--data-dir",
@@ -84,7 +91,7 @@ class DorisbkServer:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"dorisbk exited with {self.proc.returncode}:\n{self.log()}")
-            if f"dorisbk ready on 127.0.0.1:{self.port}".encode() in self.log_path.read_bytes()[offset:]:
+            if f"dorisbk ready on {self.host}:{self.port}".encode() in self.log_path.read_bytes()[offset:]:
                 return self
             time.sleep(0.05)
         raise RuntimeError(f"dorisbk did not get ready:\n{self.log()}")
@@ -99,11 +106,11 @@ class DorisbkServer:
         self, user: str = "root", password: str = "", database: str | None = None, **kwargs: object
     ) -> pymysql.connections.Connection:
         return pymysql.connect(
-            host="127.0.0.1", port=self.port, user=user, password=password, database=database, autocommit=True, **kwargs
+            host=self.host, port=self.port, user=user, password=password, database=database, autocommit=True, **kwargs
         )  # type: ignore[arg-type]
 
     def http_url(self, path: str = "/") -> str:
-        return f"http://127.0.0.1:{self.http_port}{path}"
+        return f"http://{self.host}:{self.http_port}{path}"
 
     def query(self, sql: str, database: str | None = None) -> list[tuple]:
         with self.connect(database=database) as conn, conn.cursor() as cur:

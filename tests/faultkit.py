@@ -55,9 +55,7 @@ def need_root() -> None:
 @contextmanager
 def haproxy(backend: str, work: Path, slow_percent: int = 15) -> Iterator[FaultProxy]:
     """Run HAProxy on loopback in front of ``backend`` (``http://127.0.0.1:PORT``); killed on exit."""
-    binary = shutil.which("haproxy") or ("/usr/sbin/haproxy" if os.path.exists("/usr/sbin/haproxy") else None)
-    if binary is None:
-        pytest.skip("haproxy is not installed (scripts/test-deps.sh installs it)")
+    binary = haproxy_binary()
     host_port = backend.split("://", 1)[1]
     slow, faulty = free_port(), free_port()
     (work / "delay.lua").write_text(DELAY_LUA)
@@ -81,6 +79,21 @@ frontend faulty
 backend s3
     server s1 {host_port}
 """
+    with run_haproxy(binary, config, work, (slow, faulty)):
+        yield FaultProxy(f"http://127.0.0.1:{slow}", f"http://127.0.0.1:{faulty}")
+
+
+def haproxy_binary() -> str:
+    """The haproxy binary; the test is skipped where there is none."""
+    binary = shutil.which("haproxy") or ("/usr/sbin/haproxy" if os.path.exists("/usr/sbin/haproxy") else None)
+    if binary is None:
+        pytest.skip("haproxy is not installed (scripts/test-deps.sh installs it)")
+    return binary
+
+
+@contextmanager
+def run_haproxy(binary: str, config: str, work: Path, ports: tuple[int, ...]) -> Iterator[None]:
+    """HAProxy on ``config`` until exit, once it listens on every one of ``ports`` (loopback); killed on exit."""
     cfg = work / "haproxy.cfg"
     cfg.write_text(config)
     log = open(work / "haproxy.log", "wb")  # noqa: SIM115 - handed to the child process
@@ -88,11 +101,11 @@ backend s3
     log.close()
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
-        while not all(_listening(p) for p in (slow, faulty)):
+        while not all(_listening(p) for p in ports):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"haproxy did not start:\n{(work / 'haproxy.log').read_text(errors='replace')}")
             time.sleep(0.05)
-        yield FaultProxy(f"http://127.0.0.1:{slow}", f"http://127.0.0.1:{faulty}")
+        yield
     finally:
         proc.kill()
         proc.wait()

@@ -127,17 +127,18 @@ def _stop(proc: subprocess.Popen[bytes], ports: Iterable[int]) -> None:
 
 
 def _start(
-    data_dir: Path, bucket: str, ports: dict[str, int] | None = None
+    data_dir: Path, bucket: str, ports: dict[str, int] | None = None, ip: str = "127.0.0.1"
 ) -> tuple[subprocess.Popen[bytes], dict[str, int]]:
-    """Start ``weed mini`` on new ports, or on ``ports`` again over an existing ``data_dir`` (a restart)."""
+    """Start ``weed mini`` on new ports, or on ``ports`` again over an existing ``data_dir`` (a restart),
+    listening on ``ip`` (loopback, or an address other network namespaces reach)."""
     data_dir.mkdir(exist_ok=ports is not None)
     ports = ports or dict(zip(COMPONENTS, _free_port_pairs(len(COMPONENTS)), strict=True))
     args = [
         find_weed(),
         "mini",
         f"-dir={data_dir}",
-        "-ip=127.0.0.1",
-        "-ip.bind=127.0.0.1",
+        f"-ip={ip}",
+        f"-ip.bind={ip}",
         f"-bucket={bucket}",
         "-webdav=false",
         "-admin.ui=false",
@@ -152,7 +153,7 @@ def _start(
     with open(log, "ab") as log_file:
         proc = subprocess.Popen(args, cwd=data_dir, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     try:
-        _wait_ready(proc, f"http://127.0.0.1:{ports['s3']}", bucket, log)
+        _wait_ready(proc, f"http://{ip}:{ports['s3']}", bucket, log)
     except BaseException:
         _stop(proc, ports.values())
         raise
@@ -160,21 +161,21 @@ def _start(
 
 
 @contextmanager
-def s3_server(bucket: str = "dorisbk-test") -> Iterator[S3Server]:
-    """Run ``weed mini`` in a temporary directory with ``bucket`` created; kill it on exit.
+def s3_server(bucket: str = "dorisbk-test", ip: str = "127.0.0.1") -> Iterator[S3Server]:
+    """Run ``weed mini`` on ``ip`` in a temporary directory with ``bucket`` created; kill it on exit.
 
     A start that loses a port race is retried on new ports, a bounded number of times.
     """
     with tempfile.TemporaryDirectory(prefix="dorisbk-weed-") as tmp:
         for attempt in range(START_ATTEMPTS):
             try:
-                proc, ports = _start(Path(tmp) / str(attempt), bucket)
+                proc, ports = _start(Path(tmp) / str(attempt), bucket, ip=ip)
                 break
             except _Exited:
                 if attempt == START_ATTEMPTS - 1:
                     raise
         try:
-            yield S3Server(f"http://127.0.0.1:{ports['s3']}", ACCESS_KEY, SECRET_KEY, bucket)
+            yield S3Server(f"http://{ip}:{ports['s3']}", ACCESS_KEY, SECRET_KEY, bucket)
         finally:
             _stop(proc, ports.values())
 

@@ -98,6 +98,19 @@ KNOBS = {
             description="shared mode: bytes of storage vault files a node keeps copies of in its data dir",
         ),
         Knob(
+            "vault_gc_interval_second",
+            int,
+            600,
+            description="shared mode: period of the pass that deletes storage vault objects nothing references",
+        ),
+        Knob(
+            "vault_gc_grace_second",
+            int,
+            3600,
+            description="shared mode: an unreferenced storage vault object goes once stored and found unreferenced "
+            "at least this long ago (a load stores its files before its version commits; a query may read an old one)",
+        ),
+        Knob(
             "catalog_trash_expire_second",
             int,
             86_400,

@@ -35,6 +35,7 @@ from dorisbk.jobs.job_scheduler import JobManager
 from dorisbk.jobs.repositories import RepositoryMgr
 from dorisbk.jobs.snapshot_scan import CACHE_KNOB, SnapshotScanner
 from dorisbk.jobs.snapshot_ttl import SnapshotTtlDaemon
+from dorisbk.jobs.vault_gc import GRACE_KNOB, INTERVAL_KNOB, VaultCollector
 from dorisbk.meta.journal import JournalEntry, JournalFollower
 from dorisbk.meta.store import Change, MetaStore
 from dorisbk.metrics import EndedJob, FrontendMetrics
@@ -156,6 +157,9 @@ class Env:
             macros.install(cur)
         self.tablets.collect_staging()
         self._stopping = threading.Event()
+        # shared mode: objects nothing references leave the vault (a periodic pass, started with the jobs)
+        grace = lambda: self.frontend_config.int(GRACE_KNOB)  # noqa: E731 - read at each pass
+        self.vault_gc = VaultCollector(self.store, self.vault, grace, self._stopping) if self.vault else None
         # what it keeps is captured now, before any client; it runs once the server is up (start_jobs), and
         # the thread lets go of the catalog's tablets of the start when done
         self._sweeper = threading.Thread(
@@ -277,6 +281,9 @@ class Env:
         ]
         if self.follower is not None and self.leases is not None:
             self._background += [self.follower.start(self._stopping), self.leases.start(self._stopping)]
+        if self.vault_gc is not None:
+            period = lambda: float(self.frontend_config.int(INTERVAL_KNOB))  # noqa: E731 - read at each tick
+            self._background.append(start_periodic("VaultGC", self._stopping, period, self.vault_gc.run))
 
     def _erase_recycled(self) -> None:
         """Doris's recycle-bin daemon: objects dropped longer than ``catalog_trash_expire_second`` ago

@@ -97,4 +97,21 @@ def render(env: Env) -> str:
             "files fetched from the storage vault since the server started",
             [({}, cache.fetched)],
         )
+    if env.vault_gc is not None:  # shared mode: what this node's passes of the vault's garbage collection did
+        totals = env.vault_gc.totals
+        out.metric(
+            "dorisbk_vault_gc_passes_total", "counter", "garbage collection passes this node ran", [({}, totals.passes)]
+        )
+        out.metric(
+            "dorisbk_vault_gc_deleted_objects_total",
+            "counter",
+            "storage vault objects this node's passes deleted since it started",
+            [({}, totals.deleted)],
+        )
+        out.metric(
+            "dorisbk_vault_gc_deleted_bytes_total",
+            "counter",
+            "bytes of the storage vault objects this node's passes deleted since it started",
+            [({}, totals.deleted_bytes)],
+        )
     return out.text()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -133,6 +134,16 @@ def _make_client(properties: Mapping[str, str]) -> Any:
         )
     except (BotoCoreError, ValueError) as e:
         raise StorageError(f"invalid S3 repository properties: {e}") from e
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """An object found by ``pages``: its path below the location, size, and last change (seconds since the
+    epoch, by the S3 server's clock)."""
+
+    path: str
+    size: int
+    modified: float
 
 
 class S3FileSystem(RemoteFileSystem):
@@ -302,20 +313,42 @@ class S3FileSystem(RemoteFileSystem):
 
     def delete_prefix(self, prefix: str) -> int:
         key_prefix = self._root + clean_prefix(prefix)
-        client = self._client
         with self._errors(f"delete {key_prefix}*"):
             # Folder markers (keys ending in "/") go too, but only files are counted.
             keys = [obj["Key"] for obj in self._objects(key_prefix)]
-            for start in range(0, len(keys), 1000):
-                batch = [{"Key": key} for key in keys[start : start + 1000]]
-                response = client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
-                if errors := response.get("Errors"):
-                    first = errors[0]
-                    raise StorageError(
-                        f"failed to delete {len(errors)} objects under {key_prefix}, "
-                        f"first {first.get('Key')}: {first.get('Code')}: {first.get('Message')}"
-                    )
+            self._delete_keys(keys, f"under {key_prefix}")
         return sum(1 for key in keys if not key.endswith("/"))
+
+    def delete_many(self, paths: Sequence[str]) -> None:
+        """Delete the files ``paths`` (below the location), up to 1,000 per request; a missing one is no error."""
+        keys = [self._key(path) for path in paths]
+        with self._errors(f"delete {len(keys)} objects in s3://{self.bucket}/{self._root}"):
+            self._delete_keys(keys, f"in s3://{self.bucket}/{self._root}")
+
+    def _delete_keys(self, keys: Sequence[str], where: str) -> None:
+        for start in range(0, len(keys), 1000):
+            batch = [{"Key": key} for key in keys[start : start + 1000]]
+            response = self._client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+            if errors := response.get("Errors"):
+                first = errors[0]
+                raise StorageError(
+                    f"failed to delete {len(errors)} objects {where}, "
+                    f"first {first.get('Key')}: {first.get('Code')}: {first.get('Message')}"
+                )
+
+    def pages(self, prefix: str = "") -> Iterator[list[StoredObject]]:
+        """The files under ``prefix`` a listing page (at most 1,000) at a time, in key order, with their
+        times: a listing of millions of objects is never held at once. Keys whose parts are not all plain
+        names are left out, as ``list`` leaves them."""
+        key_prefix = self._root + clean_prefix(prefix)
+        paginator = self._client.get_paginator("list_objects_v2")
+        with self._errors(f"list {key_prefix}"):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=key_prefix):
+                found = [
+                    StoredObject(obj["Key"][len(self._root) :], obj["Size"], obj["LastModified"].timestamp())
+                    for obj in page.get("Contents", [])
+                ]
+                yield [f for f in found if all(map(is_name, f.path.split("/")))]
 
     def rename(self, src: str, dst: str) -> None:
         """S3 has no rename: a server-side copy, then a delete of the source."""

@@ -10,7 +10,7 @@ repository on the same S3 endpoint copies objects on the server; nothing passes 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,9 +18,10 @@ from dorisbk.checksum import md5_file
 from dorisbk.errors import StorageError
 from dorisbk.storage.filesystem import RemoteFileSystem, clean_prefix, remove_stale_tmp, tmp_name
 from dorisbk.storage.repository import ChecksumMismatchError
-from dorisbk.storage.s3 import S3FileSystem
+from dorisbk.storage.s3 import S3FileSystem, StoredObject
 
 SCHEMES = ("s3", "s3a")
+DATA_PREFIX = "data/"  # every rowset object's key starts so (backend/tablet_store.py's vault_key)
 
 
 def vault_location(url: str) -> str:
@@ -50,6 +51,15 @@ class StorageVault:
     def put(self, local_path: str, key: str) -> None:
         """Store a new rowset file under ``key`` (a replaced object has the same bytes: files never change)."""
         self.fs.upload(local_path, key)
+
+    def rowset_pages(self) -> Iterator[list[StoredObject]]:
+        """The rowset objects, a listing page at a time in key order, with their sizes and times (the
+        vault's garbage collection, jobs/vault_gc.py)."""
+        return self.fs.pages(DATA_PREFIX)
+
+    def delete(self, keys: Sequence[str]) -> None:
+        """Delete objects no catalog row references any more (the vault's garbage collection only)."""
+        self.fs.delete_many(keys)
 
     def get(self, key: str, local_path: str, size: int, md5: str) -> None:
         """Fetch ``key`` to ``local_path``, which appears only once its size and md5 are the ones given: a
