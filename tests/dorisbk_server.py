@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -133,6 +134,13 @@ class DorisbkServer:
 
     def kill9(self) -> None:
         self.stop(signal.SIGKILL)
+
+    def restart_wiped(self) -> DorisbkServer:
+        """Stop, remove the data dir, start again: in shared mode everything comes back from PostgreSQL and the
+        storage vault, so a node that lost its disk answers as before."""
+        self.stop()
+        shutil.rmtree(self.data_dir)
+        return self.start()
 
     def restart(self, sig: int = signal.SIGTERM) -> DorisbkServer:
         self.stop(sig)

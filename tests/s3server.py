@@ -39,6 +39,17 @@ class S3Server:
     secret_key: str
     bucket: str
 
+    def client(self) -> Any:
+        """A boto3 client of this server, as a test reads and writes the bucket behind the server's back."""
+        return boto3.session.Session().client(
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            config=Config(s3={"addressing_style": "path"}),
+        )
+
     def repository_properties(self, **overrides: str) -> dict[str, str]:
         """CREATE REPOSITORY ... WITH S3 properties that reach this server."""
         return {

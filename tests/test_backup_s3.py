@@ -53,14 +53,7 @@ def s3() -> Iterator[S3Server]:
 
 @pytest.fixture(scope="module")
 def client(s3: S3Server) -> Any:
-    return boto3.session.Session().client(
-        "s3",
-        endpoint_url=s3.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=s3.access_key,
-        aws_secret_access_key=s3.secret_key,
-        config=Config(s3={"addressing_style": "path"}),
-    )
+    return s3.client()
 
 
 @pytest.fixture(scope="module")

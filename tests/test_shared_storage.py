@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 import subprocess
 import sys
 import uuid
@@ -15,11 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pymysql
 import pytest
 import requests
-from botocore.config import Config
 
 from dorisbk.backend.tablet_store import vault_key
 from dorisbk.errors import DorisError, StorageError
@@ -41,14 +38,7 @@ def s3() -> Iterator[S3Server]:
 
 @pytest.fixture(scope="module")
 def client(s3: S3Server) -> Any:
-    return boto3.session.Session().client(
-        "s3",
-        endpoint_url=s3.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=s3.access_key,
-        aws_secret_access_key=s3.secret_key,
-        config=Config(s3={"addressing_style": "path"}),
-    )
+    return s3.client()
 
 
 @pytest.fixture
@@ -128,9 +118,7 @@ def test_load_stores_objects_and_a_wiped_node_answers_the_same(
             path = next(p for p in local if p.endswith("/" + key))
             assert hashlib.md5(body).hexdigest() == hashlib.md5((srv.data_dir / "be" / path).read_bytes()).hexdigest()
 
-        srv.stop()
-        shutil.rmtree(srv.data_dir)  # PostgreSQL and the bucket stay
-        srv.start()
+        srv.restart_wiped()  # PostgreSQL and the bucket stay
         assert local_rowsets(srv.data_dir) == {}
         with srv.connect() as conn:
             assert q(conn, QUERY) == expected
@@ -159,9 +147,7 @@ def test_vault_keys_from_the_environment(tmp_path: Path, postgres_url: str, s3: 
             q(conn, "INSERT INTO envdb.t VALUES (1), (2), (3)")
         assert srv.proc is not None
         assert s3.secret_key.encode() not in Path(f"/proc/{srv.proc.pid}/cmdline").read_bytes()
-        srv.stop()
-        shutil.rmtree(srv.data_dir)  # the rows can only come back from the vault
-        srv.start()
+        srv.restart_wiped()  # the rows can only come back from the vault
         with srv.connect() as conn:
             assert q(conn, "SELECT k FROM envdb.t ORDER BY k") == [(1,), (2,), (3,)]
     finally:
@@ -188,9 +174,7 @@ def test_delete_and_compaction_store_their_files_before_they_commit(
         written = set(objects(client, s3.bucket, f"{prefix}/data/")) - set(before)
         # the DELETE's rewrites (<rowset id>_<txn id>), beside any compaction that ran meanwhile
         assert [k for k in written if re.fullmatch(r"\d+/\d+_\d+\.parquet", k)], written
-        srv.stop()
-        shutil.rmtree(srv.data_dir)
-        srv.start()
+        srv.restart_wiped()
         with srv.connect() as conn:
             assert q(conn, QUERY) == expected
     finally:
@@ -225,9 +209,7 @@ def test_local_copies_stay_within_their_bound(tmp_path: Path, postgres_url: str,
             per_partition = {
                 name: q(conn, f"SELECT count(*), sum(k) FROM sdb.t PARTITION ({name})") for name in ("p1", "p2")
             }
-        srv.stop()
-        shutil.rmtree(srv.data_dir)
-        srv.start()
+        srv.restart_wiped()
         # room for one partition's files (9 of the 18 files, of about the same size), not for both
         bound = sum(sorted(sizes.values())[-9:])
         assert bound < sum(sizes.values())
@@ -255,9 +237,7 @@ def test_backup_and_restore_by_server_side_copy(
     try:
         with srv.connect() as conn:
             expected = load(conn)
-        srv.stop()
-        shutil.rmtree(srv.data_dir)  # no local copy of any rowset: a byte through the node would show
-        srv.start()
+        srv.restart_wiped()  # no local copy of any rowset: a byte through the node would show
         repo_prefix = f"repo-{prefix}"
         props = ", ".join(f'"{k}" = "{v}"' for k, v in s3.repository_properties().items())
         with srv.connect() as conn:
@@ -305,9 +285,7 @@ def test_backup_and_restore_through_a_local_repository(
     try:
         with srv.connect() as conn:
             expected = load(conn)
-        srv.stop()
-        shutil.rmtree(srv.data_dir)
-        srv.start()
+        srv.restart_wiped()
         with srv.connect() as conn:
             set_config(conn, "backup_handler_update_interval_millis", "50")
             q(conn, f'CREATE REPOSITORY r WITH LOCAL ON LOCATION "file://{tmp_path / "repo"}"')
@@ -322,9 +300,7 @@ def test_backup_and_restore_through_a_local_repository(
             row = wait_ended(conn, "RESTORE", "sdb")
             assert row[4] == "FINISHED", row
             assert len(set(objects(client, s3.bucket, f"{prefix}/data/")) - set(before)) == 18
-        srv.stop()
-        shutil.rmtree(srv.data_dir)  # the restored table is in the vault, not only on this disk
-        srv.start()
+        srv.restart_wiped()  # the restored table is in the vault, not only on this disk
         with srv.connect() as conn:
             assert q(conn, QUERY.replace("sdb.t", "sdb.t2")) == expected
     finally:
@@ -347,9 +323,7 @@ def test_a_backup_resumed_on_an_emptied_node_fetches_what_its_snapshot_linked(
             q(conn, "BACKUP SNAPSHOT sdb.snap TO r ON (t)")
             wait_backup(conn, "sdb", "snap", ("UPLOAD_SNAPSHOT",))
         assert len(list(srv.data_dir.glob("be/*/snapshot/*/*.parquet"))) == 18
-        srv.stop()
-        shutil.rmtree(srv.data_dir)
-        srv.start()  # the pause was not kept: the job goes on
+        srv.restart_wiped()  # the pause was not kept: the job goes on
         with srv.connect() as conn:
             set_config(conn, "backup_handler_update_interval_millis", "50")
             row = wait_ended(conn, "BACKUP", "sdb")
@@ -381,16 +355,12 @@ def test_a_restore_resumed_on_an_emptied_node_downloads_again(
             q(conn, 'RESTORE SNAPSHOT sdb.snap FROM r ON (t AS t2) PROPERTIES ("backup_timestamp" = '
                     f'"{q(conn, "SHOW SNAPSHOT ON r")[0][1]}")')  # fmt: skip
             wait_until(lambda: q(conn, "SHOW RESTORE FROM sdb")[-1][4] == "DOWNLOAD", "the restore held in DOWNLOAD")
-        srv.stop()
-        shutil.rmtree(srv.data_dir)
-        srv.start()
+        srv.restart_wiped()
         with srv.connect() as conn:
             set_config(conn, "backup_handler_update_interval_millis", "50")
             row = wait_ended(conn, "RESTORE", "sdb")
             assert row[4] == "FINISHED", row
-        srv.stop()
-        shutil.rmtree(srv.data_dir)
-        srv.start()
+        srv.restart_wiped()
         with srv.connect() as conn:
             assert q(conn, QUERY.replace("sdb.t", "sdb.t2")) == expected
     finally:
@@ -407,9 +377,7 @@ def test_a_tampered_object_is_refused(
         key = sorted(objects(client, s3.bucket, f"{prefix}/data/"))[0]
         body = client.get_object(Bucket=s3.bucket, Key=f"{prefix}/data/{key}")["Body"].read()
         client.put_object(Bucket=s3.bucket, Key=f"{prefix}/data/{key}", Body=bytes(b ^ 0xFF for b in body))
-        srv.stop()
-        shutil.rmtree(srv.data_dir)
-        srv.start()
+        srv.restart_wiped()
         with srv.connect() as conn:
             message = doris_err(conn, QUERY)
         assert f"{prefix}/data/{key}" in message and "does not match the catalog" in message, message

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -133,9 +132,7 @@ def test_objects_nothing_references_go_once_older_than_the_grace(
             assert q(conn, QUERY) == expected
         assert "s3.secret_key" not in srv.log() and s3.secret_key not in srv.log()
 
-        srv.stop()
-        shutil.rmtree(srv.data_dir)  # every file comes from the vault again
-        srv.start()
+        srv.restart_wiped()  # every file comes from the vault again
         with srv.connect() as conn:
             assert q(conn, QUERY) == expected
             assert q(conn, "SELECT count(*) FROM sdb.t PARTITION (p1)") == [(150,)]
