@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -105,15 +104,12 @@ def _without_cyclic_gc() -> Iterator[None]:
     """The cyclic garbage collector off while the start makes the catalog's objects: they are all kept, so
     its passes over the growing heap only cost time (half of replaying 300,000 tablets; bench/scale.py); then
     they are frozen out of its later passes (dorisbk/memory.py)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        memory.freeze()
-        memory.watch_gc()
-        if enabled:
-            gc.enable()
+    with memory.no_cyclic_gc():
+        try:
+            yield
+        finally:
+            memory.freeze()
+            memory.watch_gc()
 
 
 class Env:

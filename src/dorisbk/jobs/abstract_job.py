@@ -95,7 +95,8 @@ class AbstractJob:
             step, before = self.steps()[self.state], self.state
             try:
                 self._check_if_need_cancel(ctx)
-                step(ctx)
+                with memory.no_cyclic_gc():
+                    step(ctx)
             except StaleMetadata:  # shared mode: nothing was written; the scheduler catches up, the step reruns
                 raise
             except DorisError as exc:
