@@ -215,8 +215,12 @@ class Env:
         of the latest SET GLOBAL of any node)."""
 
         def save() -> None:
-            values = {**self.global_variables, name: value}
-            self._global_values(values, self.store.commit(Change().put(GLOBAL_VARIABLES_KIND, 1, values)))
+            # the values are computed and committed under the lock the follower takes to apply another node's:
+            # one applied in between (and counted as applied by the commit's stale check) would be overwritten
+            # by values computed before it, and lost on every node
+            with self._globals_lock:
+                values = {**self.global_variables, name: value}
+                self._take_global_values(values, self.store.commit(Change().put(GLOBAL_VARIABLES_KIND, 1, values)))
 
         self.store.retry_stale(save)
 
@@ -225,11 +229,15 @@ class Env:
         follower applying another node's both come here, and only values newer than those held are taken
         (the server's variables too: a catch-up on the way may have applied older values over a SET's)."""
         with self._globals_lock:
-            if self.config.shared and seq <= self._globals_seq:
-                return
-            self.global_variables, self._globals_seq = values, seq
-            if self.config.shared:
-                self.global_variables_applied(values)
+            self._take_global_values(values, seq)
+
+    def _take_global_values(self, values: dict[str, Any], seq: int) -> None:
+        """``_global_values`` for a caller holding ``_globals_lock``."""
+        if self.config.shared and seq <= self._globals_seq:
+            return
+        self.global_variables, self._globals_seq = values, seq
+        if self.config.shared:
+            self.global_variables_applied(values)
 
     def _apply_entry(self, entry: JournalEntry) -> None:
         """Shared mode: another node's committed change, each row to its owner (deletes first, as the store
