@@ -76,6 +76,24 @@ def seen(srv: DorisbkServer, sql: str, expected: list[tuple], database: str | No
     wait_until(matches, f"{sql} on port {srv.port} to return {expected[:5]}", SEEN_TIMEOUT)
 
 
+def at_once(work: Callable[[int], None], count: int, timeout: float) -> None:
+    """``work(0)`` .. ``work(count - 1)`` in threads at the same time; what any of them raised fails the test."""
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            work(i)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    assert not errors, errors
+
+
 def test_stale_commit_refused_until_caught_up(postgres_url: str) -> None:
     """Two stores of two nodes, in process over the real PostgreSQL: the journal and its check alone."""
     a, b = MetaStore(postgres_url, "a"), MetaStore(postgres_url, "b")
@@ -161,11 +179,7 @@ def test_create_table_race_one_wins(cluster: NodeFactory) -> None:
                 except pymysql.err.MySQLError as exc:
                     outcomes[i] = (exc.args[0], exc.args[1])
 
-        threads = [threading.Thread(target=create, args=(i,)) for i in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
+        at_once(create, 2, 60)
         assert sorted(o[0] for o in outcomes if o is not None) == [0, 1050], outcomes
         loser = next(o for o in outcomes if o is not None and o[0] == 1050)
         assert loser[1] == f"errCode = 2, detailMessage = Table '{name}' already exists"
@@ -181,24 +195,15 @@ def test_two_nodes_load_one_table(cluster: NodeFactory) -> None:
         rows(c, "CREATE TABLE ld.t (k INT, src INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 2")
     seen(nodes[1], "SHOW TABLES FROM ld", [("t",)])
     loads, per_load = 12, 5
-    errors: list[BaseException] = []
 
     def load(i: int) -> None:
-        try:
-            with nodes[i].connect() as c:
-                for n in range(loads):
-                    first = (i * loads + n) * per_load
-                    values = ", ".join(f"({k}, {i})" for k in range(first, first + per_load))
-                    rows(c, f"INSERT INTO ld.t VALUES {values}")
-        except BaseException as exc:  # noqa: BLE001 - reported by the test thread
-            errors.append(exc)
+        with nodes[i].connect() as c:
+            for n in range(loads):
+                first = (i * loads + n) * per_load
+                values = ", ".join(f"({k}, {i})" for k in range(first, first + per_load))
+                rows(c, f"INSERT INTO ld.t VALUES {values}")
 
-    threads = [threading.Thread(target=load, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert not errors, errors
+    at_once(load, 2, 120)
     total = 2 * loads * per_load
     for srv in nodes:
         seen(srv, "SELECT count(*), count(DISTINCT k), min(k), max(k) FROM ld.t", [(total, total, 0, total - 1)])
@@ -403,22 +408,13 @@ def test_set_global_on_two_nodes_at_once(cluster: NodeFactory) -> None:
     nodes = [cluster(1), cluster(2)]
     names = ["query_timeout", "insert_timeout"]
     rounds = 8
-    errors: list[BaseException] = []
 
     def set_many(i: int) -> None:
-        try:
-            with nodes[i].connect() as c:
-                for n in range(rounds):
-                    rows(c, f"SET GLOBAL {names[i]} = {1000 * (i + 1) + n}")
-        except BaseException as exc:  # noqa: BLE001 - reported by the test thread
-            errors.append(exc)
+        with nodes[i].connect() as c:
+            for n in range(rounds):
+                rows(c, f"SET GLOBAL {names[i]} = {1000 * (i + 1) + n}")
 
-    threads = [threading.Thread(target=set_many, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not errors, errors
+    at_once(set_many, 2, 60)
     final = [(1000 + rounds - 1, 2000 + rounds - 1)]
     for srv in nodes:
         seen(srv, "SELECT @@global.query_timeout, @@global.insert_timeout", final)

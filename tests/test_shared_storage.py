@@ -47,14 +47,30 @@ def prefix() -> str:
     return f"vault-{uuid.uuid4().hex[:8]}"
 
 
-def node(tmp: Path, name: str, postgres_url: str, s3: S3Server, prefix: str, http: bool = False) -> DorisbkServer:
+def node(
+    tmp: Path,
+    name: str,
+    postgres_url: str,
+    s3: S3Server,
+    prefix: str,
+    http: bool = False,
+    keys_in_env: bool = False,
+) -> DorisbkServer:
+    """A shared-mode node on the vault ``prefix``; with ``keys_in_env`` the vault's keys are not on its command
+    line but in its environment."""
+    properties = s3.repository_properties()
+    env = {}
+    if keys_in_env:
+        env["AWS_ACCESS_KEY_ID"] = properties.pop("s3.access_key")
+        env["AWS_SECRET_ACCESS_KEY"] = properties.pop("s3.secret_key")
     return DorisbkServer(
         tmp / name,
         meta_url=postgres_url,
         storage=f"s3://{s3.bucket}/{prefix}",
-        storage_properties=s3.repository_properties(),
+        storage_properties=properties,
         node_name=name,
         http=http,
+        env=env,
     )
 
 
@@ -132,14 +148,7 @@ def test_load_stores_objects_and_a_wiped_node_answers_the_same(
 def test_vault_keys_from_the_environment(tmp_path: Path, postgres_url: str, s3: S3Server, prefix: str) -> None:
     """The vault's keys may stay off the command line (which every local user reads in the process list): left
     out of --storage-property, they come from the node's environment as boto3 reads it."""
-    properties = {k: v for k, v in s3.repository_properties().items() if k not in ("s3.access_key", "s3.secret_key")}
-    srv = DorisbkServer(
-        tmp_path / "env",
-        meta_url=postgres_url,
-        storage=f"s3://{s3.bucket}/{prefix}",
-        storage_properties=properties,
-        env={"AWS_ACCESS_KEY_ID": s3.access_key, "AWS_SECRET_ACCESS_KEY": s3.secret_key},
-    ).start()
+    srv = node(tmp_path, "env", postgres_url, s3, prefix, keys_in_env=True).start()
     try:
         with srv.connect() as conn:
             q(conn, "CREATE DATABASE envdb")
