@@ -277,9 +277,7 @@ class BackupHandler:
 
     def listed(self) -> list[AbstractJob]:
         """Every job remembered, of every database, oldest first."""
-        with self.lock:
-            jobs = [j for db_jobs in self.jobs.values() for j in db_jobs]
-        return sorted(jobs, key=lambda j: (j.create_time, j.job_id))
+        return sorted(self.all_jobs(), key=lambda j: (j.create_time, j.job_id))
 
     def db_jobs(self, db_id: int) -> list[AbstractJob]:
         with self.lock:
@@ -357,13 +355,14 @@ class BackupHandler:
         CANCEL on that node would. A job that has not ended by then still will: the request is stored."""
         self.store.commit(Change(blind=True).put(CANCEL_KIND, job.job_id, {"label": job.label, "type": job.type}))
         with self._changed:
-            ended = self._changed.wait_for(lambda: self._ended_here(job.job_id), CANCEL_WAIT_S)
+            ended = self._changed.wait_for(lambda: self._ended_here(job), CANCEL_WAIT_S)
         if not ended:
             log.warning("job %s (%s): cancel requested, not ended after %.0f s", job.label, job.type, CANCEL_WAIT_S)
 
-    def _ended_here(self, job_id: int) -> bool:
-        """Whether this node's copy of the job (the last row applied) has ended; callers hold the lock."""
-        return any(j.job_id == job_id and j.done for jobs in self.jobs.values() for j in jobs)
+    def _ended_here(self, job: AbstractJob) -> bool:
+        """Whether this node's copy of ``job`` (the last row applied replaces the object) has ended."""
+        found = self.find_job(job.db_id, job.job_id)
+        return found is not None and found.done
 
     def _tell_end(self, job: AbstractJob) -> None:
         """``on_end`` once per job: a CANCEL and the scheduler's round may both see the same job end."""
