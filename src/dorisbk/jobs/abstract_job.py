@@ -23,6 +23,7 @@ from dorisbk.jobs.status import OK, Status
 from dorisbk.jobs.task_tracker import TaskTracker
 from dorisbk.jobs.transfer import TransferTask
 from dorisbk.jobs.transfer_progress import ProgressReport, RateMeter, TransferProgress, Transferred, report
+from dorisbk.meta.store import JsonText, encode
 
 if TYPE_CHECKING:
     from dorisbk.jobs.context import JobContext
@@ -54,6 +55,7 @@ class AbstractJob:
         self._lock = threading.RLock()
         self._tasks = TaskTracker(self.job_id)  # transient: tasks do not survive a restart, the state does
         self._rate = RateMeter()
+        self._json: dict[str, tuple[tuple[object, ...], JsonText]] = {}  # encoded_once's texts
         # A cancel whose cleanup or persisting failed (e.g. the metadata store's disk is full): the
         # scheduler retries it, with the same Status, instead of running the job's state again.
         self.pending_cancel: Status | None = None
@@ -194,6 +196,17 @@ class AbstractJob:
     def row(self, state: str) -> dict[str, Any]:
         """What the job's row holds in ``state`` (per job type: what the states from there on need)."""
         return self.to_dict()
+
+    def encoded_once(self, name: str, parts: tuple[object, ...], build: Callable[[], Any]) -> JsonText:
+        """The JSON of ``build()``, a large part of the job's record built from ``parts``, encoded again only once
+        one of ``parts`` is another object: a job writes its per-tablet state unchanged at each of several
+        states, and at 100,000 tablets each encoding took seconds of the scheduler's thread (bench/scale.py).
+        ``parts`` are never changed in place once encoded; a job replaces them."""
+        cached = self._json.get(name)
+        if cached is None or any(a is not b for a, b in zip(cached[0], parts, strict=True)):
+            cached = (parts, JsonText(encode(build())))
+            self._json[name] = cached
+        return cached[1]
 
     def move_to(self, ctx: JobContext, state: StrEnum) -> None:
         """Persist the job in ``state``, then show it: SHOW never reports a state a restart could lose."""

@@ -108,8 +108,10 @@ class BackupJob(AbstractJob):
     def to_dict(self) -> dict[str, Any]:
         return {
             **super().to_dict(),
-            "targets": encode_targets(self.targets),
-            "snapshots": encode_snapshots(self.snapshots),
+            # the per-tablet state, unchanged from UPLOAD_SNAPSHOT to UPLOAD_INFO: encoded once
+            "targets": self.encoded_once("targets", (self.targets,), lambda: encode_targets(self.targets)),
+            "snapshots": self.encoded_once("snapshots", (self.snapshots,), lambda: encode_snapshots(self.snapshots)),
+            "meta": self.encoded_once("meta", (self.meta,), lambda: self.meta),
         }
 
     @staticmethod
@@ -268,9 +270,8 @@ class BackupJob(AbstractJob):
         results = self._tasks.collect(self.task_err_msg)
         if results is None:
             return
-        for infos in results:
-            for info in infos:
-                self.snapshots[info.tablet_id] = info.files
+        # a new dict, not this one filled in: the record encodes each object once (encoded_once)
+        self.snapshots = {info.tablet_id: info.files for infos in results for info in infos}
         sync_snapshots(ctx.tablets, self.job_id)
         self._release_leases(ctx)
         self.snapshot_finished_time = now_ms()

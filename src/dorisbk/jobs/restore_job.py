@@ -135,7 +135,7 @@ class RestoreJob(AbstractJob):
         self._linked: dict[tuple[int, int], list[HeaderRowset]] = {}
 
     def to_dict(self) -> dict[str, Any]:
-        return {**super().to_dict(), "plan": self.plan.to_dict()}
+        return {**super().to_dict(), "plan": self.encoded_once("plan", (self.plan,), self.plan.to_dict)}
 
     def row(self, state: str) -> dict[str, Any]:
         """Past the planning states the row keeps only the snapshot's outline (SHOW RESTORE's RestoreObjs), not
@@ -143,7 +143,12 @@ class RestoreJob(AbstractJob):
         hundreds of MB in memory and tens in the row."""
         info, plan = self._shed(state)
         statements = {} if state in self.TERMINAL else self.global_statements
-        return {**AbstractJob.to_dict(self), "info": info, "plan": plan.to_dict(), "global_statements": statements}
+        return {
+            **AbstractJob.to_dict(self),
+            "info": info,
+            "plan": self.encoded_once("plan", (plan,), plan.to_dict),
+            "global_statements": statements,
+        }
 
     def moved(self) -> None:
         self.info, self.plan = self._shed(self.state)

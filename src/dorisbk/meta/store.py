@@ -96,6 +96,12 @@ class Change:
 ENCODE_CHUNK = 1024  # entries of a large dict or list encoded by one json.dumps call
 
 
+class JsonText(str):
+    """A part of a row already encoded as JSON, which ``encode`` puts into the row's text as it is: a job's
+    per-tablet state, encoded once and written at each of the job's states (AbstractJob.encoded_once). It
+    goes as a value of a dict of at most ENCODE_CHUNK entries, which ``encode`` walks key by key."""
+
+
 def encode(body: dict[str, Any]) -> str:
     """The row's JSON. json's C encoder holds the GIL for the whole call: a job's record at 300,000 tablets
     kept every other thread (a SHOW BACKUP among them) waiting for seconds, so a large dict or list is
@@ -119,11 +125,15 @@ def _holds_more(value: Any, limit: int) -> bool:
         for item in items:
             if type(item) is dict or type(item) is list:
                 stack.append(item)
+            elif type(item) is JsonText:  # only the walk key by key puts it in as it is
+                return True
     return False
 
 
 def _encoded(value: Any) -> Iterator[str]:
-    if isinstance(value, dict) and len(value) > ENCODE_CHUNK:
+    if type(value) is JsonText:
+        yield value
+    elif isinstance(value, dict) and len(value) > ENCODE_CHUNK:
         items = list(value.items())
         yield "{"
         for start in range(0, len(items), ENCODE_CHUNK):
