@@ -222,9 +222,9 @@ class DownloadItem:
 class DownloadTask(TransferTask[DownloadItem]):
     """Fetch and verify a batch of tablets' files into the job's snapshot dir (Doris's DownloadTask).
 
-    A file already there with the expected checksum (a download redone after a restart) is kept;
-    what an interrupted download left under another name is never read, and goes with the dir
-    when the job ends.
+    Files are written under their own names and verified there (nothing reads the dir before
+    COMMIT). A file already there with the expected checksum (a download redone after a restart)
+    is kept; one without it (a write a crash cut short) is fetched again in its place.
     """
 
     present: Mapping[str, Mapping[str, int]]  # the snapshot's files in the repository with their sizes, by tablet
@@ -260,7 +260,11 @@ class DownloadTask(TransferTask[DownloadItem]):
                     TaskCancelled.check(self.cancelled)
                     continue
                 local = Path(snapshot_file(item.root, item.tablet_id, name))
-                if local.name not in self.held or md5_file(local) != md5:
+                if local.name not in self.held:
+                    fetches.append((remote, local))
+                    sizes.append(listed[stored])
+                elif md5_file(local) != md5:  # cut short by a crash, or changed: fetched again in its place
+                    local.unlink(missing_ok=True)
                     fetches.append((remote, local))
                     sizes.append(listed[stored])
                 else:
@@ -268,5 +272,5 @@ class DownloadTask(TransferTask[DownloadItem]):
             fetched[item.tablet_id] = names
         throttle = Throttle(self.kbps)
 
-        repo.download_checked_files(fetches, lambda index: self._moved(sizes[index], throttle))
+        repo.download_checked_files(fetches, lambda index: self._moved(sizes[index], throttle), in_place=True)
         return fetched

@@ -221,27 +221,40 @@ class Repository:
         self.download_checked_files([(remote_path, local)], lambda _index: None)
         return _expected_md5(remote_path)
 
-    def download_checked_files(self, files: Sequence[tuple[str, Path]], each: Callable[[int], None]) -> None:
+    def download_checked_files(
+        self, files: Sequence[tuple[str, Path]], each: Callable[[int], None], *, in_place: bool = False
+    ) -> None:
         """Download ``(remote path, local path)`` pairs of checksummed files, each verified before it appears at
-        its local path, calling ``each(i)`` after the i-th."""
+        its local path, calling ``each(i)`` after the i-th.
+
+        With ``in_place`` (the local paths must not exist) each file is written at its local path and verified
+        there, and one that fails goes: for a dir nothing reads before the caller has all of it (a restore's
+        snapshot dir, whose files a resumed download checks again). The temporary name and the rename per file
+        were a tenth of the kernel's time in a restore of many small tablets, in a dir every worker renames in."""
         expected = [_expected_md5(remote_path) for remote_path, _ in files]
-        tmps = [local.with_name(tmp_name(local.name)) for _, local in files]
+        targets = [local if in_place else local.with_name(tmp_name(local.name)) for _, local in files]
+        placed = 0  # files verified (and renamed into place) so far, in order
 
         def fetched(index: int, md5: str | None) -> None:
-            tmp = tmps[index]
-            actual = md5 or md5_file(tmp)
+            nonlocal placed
+            target = targets[index]
+            actual = md5 or md5_file(target)
             if actual != expected[index]:
                 raise ChecksumMismatchError(
                     f"invalid md5 of downloaded file: {files[index][0]}, expected: {expected[index]}, get: {actual}"
                 )
-            os.replace(tmp, files[index][1])
+            if not in_place:
+                os.replace(target, files[index][1])
+            placed = index + 1
             each(index)
 
         try:
-            self.fs.download_files([(remote, tmp) for (remote, _), tmp in zip(files, tmps, strict=True)], fetched)
+            self.fs.download_files(
+                [(remote, target) for (remote, _), target in zip(files, targets, strict=True)], fetched
+            )
         except BaseException:
-            for tmp in tmps:
-                tmp.unlink(missing_ok=True)
+            for target in targets[placed:]:
+                target.unlink(missing_ok=True)
             raise
 
     # -- a tablet's files in a snapshot: what backup uploads and restore downloads ----------------
