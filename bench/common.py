@@ -425,21 +425,11 @@ def maybe_s3(skip: bool) -> Iterator[Any]:
 
 
 def s3_client(s3: Any) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    return boto3.session.Session().client(
-        "s3",
-        endpoint_url=s3.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=s3.access_key,
-        aws_secret_access_key=s3.secret_key,
-        config=Config(
-            s3={"addressing_style": "path"},
-            max_pool_connections=32,
-            request_checksum_calculation="when_required",
-            response_checksum_validation="when_required",
-        ),
+    """A client of the bench's S3 server with a pool for the transfer threads and checksums only where required."""
+    return s3.client(
+        max_pool_connections=32,
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
     )
 
 

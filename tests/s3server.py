@@ -39,15 +39,16 @@ class S3Server:
     secret_key: str
     bucket: str
 
-    def client(self) -> Any:
-        """A boto3 client of this server, as a test reads and writes the bucket behind the server's back."""
+    def client(self, **config: Any) -> Any:
+        """A boto3 client of this server, as a test reads and writes the bucket behind the server's back;
+        ``config``: more botocore Config options (a benchmark's pool size and checksum settings)."""
         return boto3.session.Session().client(
             "s3",
             endpoint_url=self.endpoint,
             region_name="us-east-1",
             aws_access_key_id=self.access_key,
             aws_secret_access_key=self.secret_key,
-            config=Config(s3={"addressing_style": "path"}),
+            config=Config(s3={"addressing_style": "path"}, **config),
         )
 
     def repository_properties(self, **overrides: str) -> dict[str, str]:

@@ -7,7 +7,6 @@ the repository already has.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -20,6 +19,8 @@ from pathlib import Path
 import pymysql
 import pytest
 
+from dorisbk.checksum import md5_file
+from dorisbk.storage.layout import split_checksum
 from tests.dorisbk_server import DorisbkServer
 from tests.jobkit import (
     edit_jobs,
@@ -67,9 +68,8 @@ def content(location: Path, label: str) -> dict[str, Path]:
 def sent_whole(rel: str, path: Path) -> bool:
     """Whether a file in the snapshot's content is whole: not a temporary file, and its bytes match the md5 in
     its checksummed name."""
-    if rel.endswith(TMP):
-        return False
-    return path.name.rsplit(".", 1)[-1] == hashlib.md5(path.read_bytes()).hexdigest()
+    parsed = None if rel.endswith(TMP) else split_checksum(path.name)
+    return parsed is not None and parsed[1] == md5_file(path)
 
 
 def snapshot_status(conn: pymysql.connections.Connection, label: str) -> str | None:

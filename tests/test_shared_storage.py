@@ -115,6 +115,12 @@ def load(conn: pymysql.connections.Connection) -> list[tuple]:
     return q(conn, QUERY)
 
 
+def restore_as_t2(conn: pymysql.connections.Connection) -> None:
+    """Start the RESTORE of snapshot ``sdb.snap`` in repository ``r`` (its only backup) as table ``sdb.t2``."""
+    stamp = q(conn, "SHOW SNAPSHOT ON r")[0][1]
+    q(conn, f'RESTORE SNAPSHOT sdb.snap FROM r ON (t AS t2) PROPERTIES ("backup_timestamp" = "{stamp}")')
+
+
 def test_load_stores_objects_and_a_wiped_node_answers_the_same(
     tmp_path: Path, postgres_url: str, s3: S3Server, client: Any, prefix: str
 ) -> None:
@@ -272,8 +278,7 @@ def test_backup_and_restore_by_server_side_copy(
                 assert hashlib.md5(body).hexdigest() == key.rpartition(".")[2]
                 assert obj["Size"] == vault[f"{tablet}/{name}"]["Size"]
 
-            q(conn, 'RESTORE SNAPSHOT sdb.snap FROM r ON (t AS t2) PROPERTIES ("backup_timestamp" = '
-                    f'"{q(conn, "SHOW SNAPSHOT ON r")[0][1]}")')  # fmt: skip
+            restore_as_t2(conn)
             row = wait_ended(conn, "RESTORE", "sdb")
             assert row[4] == "FINISHED", row
             assert local_rowsets(srv.data_dir) == {}  # the download copied into the vault, not to this disk
@@ -304,8 +309,7 @@ def test_backup_and_restore_through_a_local_repository(
             assert len(list((tmp_path / "repo").rglob("*.parquet.*"))) == 18
             assert not re.search(r"upload of snapshot snap: .*, [1-9]\d* copied from the storage vault", srv.log())
             before = objects(client, s3.bucket, f"{prefix}/data/")
-            q(conn, 'RESTORE SNAPSHOT sdb.snap FROM r ON (t AS t2) PROPERTIES ("backup_timestamp" = '
-                    f'"{q(conn, "SHOW SNAPSHOT ON r")[0][1]}")')  # fmt: skip
+            restore_as_t2(conn)
             row = wait_ended(conn, "RESTORE", "sdb")
             assert row[4] == "FINISHED", row
             assert len(set(objects(client, s3.bucket, f"{prefix}/data/")) - set(before)) == 18
@@ -338,8 +342,7 @@ def test_a_backup_resumed_on_an_emptied_node_fetches_what_its_snapshot_linked(
             row = wait_ended(conn, "BACKUP", "sdb")
             assert row[3] == "FINISHED", row
             assert upload_totals(srv.log(), "snap")["uploaded"] == 24  # 18 rowsets, fetched again, and 6 headers
-            q(conn, 'RESTORE SNAPSHOT sdb.snap FROM r ON (t AS t2) PROPERTIES ("backup_timestamp" = '
-                    f'"{q(conn, "SHOW SNAPSHOT ON r")[0][1]}")')  # fmt: skip
+            restore_as_t2(conn)
             row = wait_ended(conn, "RESTORE", "sdb")
             assert row[4] == "FINISHED", row
             assert q(conn, QUERY.replace("sdb.t", "sdb.t2")) == expected
@@ -361,8 +364,7 @@ def test_a_restore_resumed_on_an_emptied_node_downloads_again(
             q(conn, "BACKUP SNAPSHOT sdb.snap TO r ON (t)")
             assert wait_ended(conn, "BACKUP", "sdb")[3] == "FINISHED"
             pause(conn, "DOWNLOAD", kind="RESTORE")
-            q(conn, 'RESTORE SNAPSHOT sdb.snap FROM r ON (t AS t2) PROPERTIES ("backup_timestamp" = '
-                    f'"{q(conn, "SHOW SNAPSHOT ON r")[0][1]}")')  # fmt: skip
+            restore_as_t2(conn)
             wait_until(lambda: q(conn, "SHOW RESTORE FROM sdb")[-1][4] == "DOWNLOAD", "the restore held in DOWNLOAD")
         srv.restart_wiped()
         with srv.connect() as conn:

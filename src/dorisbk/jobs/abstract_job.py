@@ -183,9 +183,6 @@ class AbstractJob:
     def timed_out(self) -> bool:
         return now_ms() - self.create_time > self.timeout_ms
 
-    def persist(self, ctx: JobContext) -> None:
-        ctx.persist(self, None)
-
     def record(self, state: str | None = None) -> dict[str, Any]:
         """The job's row in the metadata store, in ``state`` when it is about to move there."""
         d = self.row(state or self.state)

@@ -260,15 +260,14 @@ class DownloadTask(TransferTask[DownloadItem]):
                     TaskCancelled.check(self.cancelled)
                     continue
                 local = Path(snapshot_file(item.root, item.tablet_id, name))
-                if local.name not in self.held:
-                    fetches.append((remote, local))
-                    sizes.append(listed[stored])
-                elif md5_file(local) != md5:  # cut short by a crash, or changed: fetched again in its place
-                    local.unlink(missing_ok=True)
-                    fetches.append((remote, local))
-                    sizes.append(listed[stored])
-                else:
+                held = local.name in self.held
+                if held and md5_file(local) == md5:
                     self._placed(listed[stored])
+                    continue
+                if held:  # cut short by a crash, or changed: fetched again in its place
+                    local.unlink(missing_ok=True)
+                fetches.append((remote, local))
+                sizes.append(listed[stored])
             fetched[item.tablet_id] = names
         throttle = Throttle(self.kbps)
 
