@@ -69,9 +69,9 @@ def test_key_models_read_the_same_after_compaction(conn: pymysql.connections.Con
     db = _new_db(conn, "cmp_models")
     props = 'PROPERTIES ("replication_num" = "2")'
     rows(conn, f"CREATE TABLE {db}.d (k INT, v INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1 {props}")
-    rows(conn, f"CREATE TABLE {db}.u (k INT, v INT, s VARCHAR(8)) UNIQUE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 2")
+    rows(conn, f"CREATE TABLE {db}.u (k INT, v INT, s VARCHAR(8)) UNIQUE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1")
     agg = "k INT, v BIGINT SUM, m INT MAX"
-    rows(conn, f"CREATE TABLE {db}.a ({agg}) AGGREGATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 2")
+    rows(conn, f"CREATE TABLE {db}.a ({agg}) AGGREGATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1")
     for i in range(LOADS):
         rows(conn, f"INSERT INTO {db}.d VALUES ({i % 4}, {i})")
         rows(conn, f"INSERT INTO {db}.u VALUES ({i % 3}, {i}, 'v{i}')")
@@ -178,3 +178,22 @@ def test_kill9_after_compaction_collects_the_replaced_files(fresh_server: Dorisb
     with srv.connect() as c:
         assert _files(c, "k9.u") == [1]
         assert rows(c, "SELECT * FROM k9.u ORDER BY k") == [(0, 4), (1, 5)]
+
+
+def test_tablets_loaded_before_a_restart_are_compacted_after_it(fresh_server: DorisbkServer) -> None:
+    """The tablets of several rowsets are found again from the replayed catalog, not only from commits."""
+    srv = fresh_server.start()
+    with srv.connect() as c:
+        rows(c, 'ADMIN SET FRONTEND CONFIG ("enable_compaction" = "false")')
+        rows(c, "CREATE DATABASE rs")
+        rows(c, "CREATE TABLE rs.d (k INT, v INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1")
+        for i in range(6):  # more than cumulative_compaction_min_deltas (5)
+            rows(c, f"INSERT INTO rs.d VALUES ({i}, {i}), ({i + 10}, {i})")
+        assert _version_counts(c, "rs.d") == [6]
+    srv.stop()
+    srv.start()
+    with srv.connect() as c:
+        rows(c, 'ADMIN SET FRONTEND CONFIG ("compaction_interval_ms" = "50")')
+        rows(c, 'ADMIN SET FRONTEND CONFIG ("enable_compaction" = "true")')
+        _wait_compacted(c, "rs.d")
+        assert rows(c, "SELECT count(*), sum(v) FROM rs.d") == [(12, 30)]

@@ -122,26 +122,27 @@ class Compactor:
         job is working on."""
         min_deltas = max(2, self.config.int("cumulative_compaction_min_deltas"))
         out = []
-        with self.catalog.lock:
-            for part in list(self.catalog.partitions.values()):
-                table = self.catalog.tables.get(part.table_id)
+        catalog = self.catalog
+        with catalog.lock:
+            for tablet_id in sorted(catalog.multi_rowset):  # the tablets of more than one rowset only
+                tablet = catalog.tablets[tablet_id]
+                part = catalog.partitions.get(tablet.partition_id)
+                if part is None or tablet_id not in part.tablet_ids:
+                    continue
+                table = catalog.tables.get(part.table_id)
                 if table is None or table.kind != "OLAP" or table.state != "NORMAL":
                     continue
-                for tablet_id in part.tablet_ids:
-                    tablet = self.catalog.tablets.get(tablet_id)
-                    if tablet is None or not tablet.replicas:
-                        continue
-                    first = tablet.replicas[0]
-                    if len(first.rowsets) < min_deltas:
-                        continue
-                    ids = [r.id for r in first.rowsets]
-                    if all(
-                        r.version == part.visible_version
-                        and [s.id for s in r.rowsets] == ids
-                        and all(s.version <= part.visible_version for s in r.rowsets)
-                        for r in tablet.replicas
-                    ):
-                        out.append(_Candidate(table, part, tablet))
+                first = tablet.replicas[0]
+                if len(first.rowsets) < min_deltas:
+                    continue
+                ids = [r.id for r in first.rowsets]
+                if all(
+                    r.version == part.visible_version
+                    and [s.id for s in r.rowsets] == ids
+                    and all(s.version <= part.visible_version for s in r.rowsets)
+                    for r in tablet.replicas
+                ):
+                    out.append(_Candidate(table, part, tablet))
         busy = {db_id: self.busy(db_id) for db_id in {c.table.db_id for c in out}}
         return [c for c in out if not busy[c.table.db_id]]
 
