@@ -41,3 +41,28 @@ def test_release_hands_free_memory_back_where_the_c_library_can() -> None:
     memory.release()
     gc.unfreeze()
     assert memory._trim() is not None  # glibc here: malloc_trim is there to call
+
+
+def test_what_a_block_without_the_gc_built_and_kept_is_frozen_before_the_gc_is_back(unfrozen: None) -> None:
+    gc.collect()
+    before = gc.get_freeze_count()
+    with memory.no_cyclic_gc():
+        kept = [{"tablet": i} for i in range(memory.FREEZE_AT * 2)]
+    assert gc.isenabled()
+    assert gc.get_freeze_count() >= before + len(kept)
+
+
+def test_a_block_that_kept_little_leaves_the_gc_as_it_was(unfrozen: None) -> None:
+    gc.collect()
+    before = gc.get_freeze_count()
+    with memory.no_cyclic_gc():
+        kept = [{"tablet": i} for i in range(10)]
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == before
+    assert len(kept) == 10
+
+
+def test_drop_empties_a_dict_entry_by_entry() -> None:
+    results = {n: [n] * 3 for n in range(100)}
+    memory.drop(results)
+    assert results == {}

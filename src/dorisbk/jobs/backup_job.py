@@ -39,7 +39,7 @@ from dorisbk.jobs.backup_tablets import (
 from dorisbk.jobs.context import JobContext
 from dorisbk.jobs.global_objects import GlobalObject
 from dorisbk.jobs.status import Status
-from dorisbk.jobs.transfer import UploadItem, UploadTask, batches
+from dorisbk.jobs.transfer import LINK_BATCH, UploadItem, UploadTask, batches
 from dorisbk.storage.layout import with_checksum
 from dorisbk.storage.vault import StorageVault
 from dorisbk.timeutil import hyphen_time_string, long_to_time_string
@@ -48,8 +48,6 @@ log = logging.getLogger(__name__)
 
 # BACKUP ... TO `__keep_on_local__`: no repository; the snapshot and its meta stay on this machine.
 KEEP_ON_LOCAL_REPO_NAME = "__keep_on_local__"
-# Tablets one SnapshotTask links: a link takes microseconds, a task and its future far more memory than that
-SNAPSHOT_BATCH = 1000
 KEEP_ON_LOCAL_REPO_ID = -1
 
 
@@ -249,7 +247,7 @@ class BackupJob(AbstractJob):
                 )
             link = self._vault(ctx) is None  # else the snapshot is the list of the vault's immutable objects
             for backend_id, items in by_backend.items():
-                for chunk in batches(items, SNAPSHOT_BATCH, ctx.executor.workers(False)):
+                for chunk in batches(items, LINK_BATCH, ctx.executor.workers(False)):
                     task = SnapshotTask(backend_id, ctx.tablets, chunk, self.job_id, self._tasks.cancelled, link)
                     self._tasks.submit(ctx.executor, task)
         self.state = BackupJobState.SNAPSHOTING

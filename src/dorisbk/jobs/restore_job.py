@@ -48,7 +48,7 @@ from dorisbk.jobs.restore_plan import (
     ViewPlan,
 )
 from dorisbk.jobs.status import Status
-from dorisbk.jobs.transfer import DownloadItem, DownloadTask, batches
+from dorisbk.jobs.transfer import LINK_BATCH, DownloadItem, DownloadTask, batches
 from dorisbk.meta.store import Change
 from dorisbk.storage.filesystem import NotFoundError
 from dorisbk.storage.layout import InvalidNameError, RemoteTablet, check_name
@@ -635,8 +635,7 @@ class RestoreJob(AbstractJob):
                     )
                 )
             for backend_id, items in by_backend.items():
-                # links are cheap: a task per worker of the backend
-                for chunk in batches(items, len(items), ctx.executor.workers(waits_on_network=False)):
+                for chunk in batches(items, LINK_BATCH, ctx.executor.workers(waits_on_network=False)):
                     self._tasks.submit(ctx.executor, DirMoveTask(backend_id, chunk, self._tasks.cancelled))
             self._moving = True
         results = self._tasks.collect(self.task_err_msg)

@@ -8,6 +8,7 @@ import threading
 from concurrent.futures import CancelledError, Future
 from typing import Any
 
+from dorisbk import memory
 from dorisbk.backend.tasks import AgentTask, TaskExecutor
 from dorisbk.errors import DorisError
 
@@ -46,6 +47,10 @@ class TaskTracker:
     def _ended(self, signature: int) -> None:
         with self._lock:
             self._unfinished.pop(signature, None)
+        # the task's result (a batch of tablets' snapshots, files, rowsets) stays until the job's state ends:
+        # frozen now, the cyclic GC's passes never walk more than one task's objects, where they walked all
+        # the state's so far (passes of 0.1-0.5 s at 100,000 tablets in the workers, SHOW waiting behind them)
+        memory.freeze()
 
     def collect(self, errors: dict[str, str]) -> list[Any] | None:
         """Results once every task is done (None before); a failed task's error goes to ``errors`` and is raised."""
@@ -64,9 +69,12 @@ class TaskTracker:
         return results
 
     def reset(self) -> None:
+        futures, tasks = self._futures, self._tasks
         self._futures, self._tasks = {}, {}
         with self._lock:
             self._unfinished.clear()
+        memory.drop(futures)
+        memory.drop(tasks)
 
     def stop(self) -> None:
         """Cancel queued tasks and wait for running ones, which stop at their next file."""

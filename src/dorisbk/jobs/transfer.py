@@ -63,6 +63,12 @@ class Throttle:
             cancelled.wait(min(wait, 0.2))
 
 
+# Tablets one task that links files takes (SnapshotTask, DirMoveTask): a link takes microseconds, a task and its
+# future far more memory than that; and what a task built is frozen out of the cyclic GC when it ends
+# (TaskTracker), so that a pass never walks more than a batch's objects
+LINK_BATCH = 1000
+
+
 def batches(items: Sequence[T], batch_size: int, workers: int) -> list[list[T]]:
     """Split a backend's tablets into tasks of at most ``batch_size`` tablets, in a multiple of ``workers``
     tasks of even size so that no worker idles while another still has a long batch to go."""
