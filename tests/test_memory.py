@@ -3,6 +3,7 @@ long pass is logged, and freed memory goes back to the system."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 from collections.abc import Iterator
@@ -66,3 +67,14 @@ def test_drop_empties_a_dict_entry_by_entry() -> None:
     results = {n: [n] * 3 for n in range(100)}
     memory.drop(results)
     assert results == {}
+
+
+def test_the_gc_comes_back_when_the_last_of_overlapping_blocks_ends() -> None:
+    """A job step and a load on two threads: the one ending first leaves the GC off for the other."""
+    assert gc.isenabled()
+    with contextlib.ExitStack() as step:
+        step.enter_context(memory.no_cyclic_gc())
+        with memory.no_cyclic_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()

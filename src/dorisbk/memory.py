@@ -19,6 +19,7 @@ import ctypes.util
 import functools
 import gc
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -47,25 +48,52 @@ def release() -> None:
         trim(0)
 
 
+class _GcHolders:
+    """The blocks that want the cyclic GC off, in any thread (a job's step, a large load, a CREATE TABLE of
+    many tablets): the first turns it off, the last turns it back on, so that one block's end never turns it
+    on under another still building."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = 0
+        self._was_enabled = False
+
+    def enter(self) -> None:
+        with self._lock:
+            if self._count == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._count += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._count -= 1
+            if self._count:
+                return
+            # what the blocks built and kept sits in the youngest generation: enabled as it is, the next pass
+            # of that generation (a few allocations later, in any thread) walks all of it, then the older
+            # ones again (0.1-0.5 s at 100,000 tablets, SHOW waiting behind each), so it is frozen first
+            if gc.get_count()[0] >= FREEZE_AT:
+                freeze()
+            if self._was_enabled:
+                gc.enable()
+
+
+_HOLDERS = _GcHolders()
+
+
 @contextlib.contextmanager
 def no_cyclic_gc() -> Iterator[None]:
-    """The cyclic GC off while one thread builds many objects that stay (the catalog at start, a job state's
-    work): a full pass inside the build walks everything built so far and stops every thread each time (a
-    100,000-tablet BACKUP's steps: passes of 0.1-0.3 s, SHOW waiting behind them). Reference counting goes on;
-    cycles other threads drop meanwhile are collected at the next pass after it (unless frozen with what the
-    block built)."""
-    enabled = gc.isenabled()
-    gc.disable()
+    """The cyclic GC off while a thread builds many objects that stay (the catalog at start, a job state's
+    work, a load's new tablet versions): a full pass inside the build walks everything built so far and stops
+    every thread each time (a 100,000-tablet BACKUP's steps: passes of 0.1-0.3 s, SHOW waiting behind them).
+    Reference counting goes on; cycles other threads drop meanwhile are collected at the next pass after it
+    (unless frozen with what the block built)."""
+    _HOLDERS.enter()
     try:
         yield
     finally:
-        # what the block built and kept sits in the youngest generation: enabled as it is, the next pass
-        # of that generation (a few allocations later, in any thread) walks all of it, then the older
-        # ones again (0.1-0.5 s at 100,000 tablets, SHOW waiting behind each), so it is frozen first
-        if gc.get_count()[0] >= FREEZE_AT:
-            freeze()
-        if enabled:
-            gc.enable()
+        _HOLDERS.leave()
 
 
 def drop(items: dict[Any, Any]) -> None:

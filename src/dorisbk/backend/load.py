@@ -25,6 +25,7 @@ from pathlib import Path
 
 import duckdb
 
+from dorisbk import memory
 from dorisbk.backend import duck
 from dorisbk.backend.duck import quote_ident, quote_str
 from dorisbk.backend.scan import ORDER_COLUMN, create_views
@@ -197,7 +198,8 @@ class Loader:
         value is NULL, as Doris loads it."""
         txn = self.txns.begin(table.db_id, table.id, label, user)
         try:
-            with table_lock(table.id):
+            # a load into many tablets builds their new versions: out of the cyclic GC's passes (memory.py)
+            with table_lock(table.id), memory.no_cyclic_gc():
                 result = self._load(
                     table, source_sql, source_columns, partition_names, overwrite, txn.txn_id, views, strict
                 )
