@@ -209,8 +209,11 @@ class UploadTask(TransferTask[UploadItem]):
 
 
 def _header(snapshot: SnapshotInfo, file: SnapshotFile) -> bytes:
-    """The tablet header's bytes, built from the job's record."""
+    """The tablet header's bytes, built from the job's record (indented for a snapshot taken before one-line
+    headers)."""
     data = snapshot.header()
+    if md5_bytes(data) != file.md5:
+        data = snapshot.header(indented=True)
     if md5_bytes(data) != file.md5:  # never store a file under a checksum it does not have
         raise DorisError(f"tablet header of tablet {snapshot.tablet_id} does not match the snapshot's record")
     return data
