@@ -370,8 +370,10 @@ class BackupJob(AbstractJob):
 
     def _forget_tablets(self) -> None:
         """An ended job stays in the history without its per-tablet state: at Doris's sizes that is most of
-        the job's memory, and of its record in the metadata store."""
+        the job's memory, and of its record in the metadata store. Its tasks go too: their items hold every
+        tablet's snapshot."""
         self.targets, self.snapshots, self.meta = {}, {}, {}
+        self._tasks.reset()
 
     # ---- pieces
     def job_info(self) -> dict[str, Any]:

@@ -154,6 +154,9 @@ class RestoreJob(AbstractJob):
         self.info, self.plan = self._shed(self.state)
         if self.done:  # replayed: the statements (password hashes among them) are not kept
             self.global_statements = {}
+            # nor its tasks and what they linked: every tablet's items, kept in the history until then
+            self._tasks.reset()
+            self._linked = {}
 
     def _shed(self, state: str) -> tuple[dict[str, Any], RestorePlan]:
         """What the job keeps of its info and plan in ``state``: a restart in PENDING or CREATING plans again
