@@ -108,6 +108,12 @@ def test_objects_nothing_references_go_once_older_than_the_grace(
                 wait_until(lambda: srv.log().count(SKIPPED) >= before + 2, "passes skipped", timeout=60)
                 assert garbage <= stored(client, s3, prefix)
             wait_until(lambda: stored(client, s3, prefix) == live, "the garbage deleted", timeout=60)
+            # the pass logs once its deletes are done: the objects can be gone before its line is in the log
+            wait_until(
+                lambda: sum(int(m[1]) for m in PASS_LINE.findall(srv.log())) >= len(garbage),
+                "the deleting pass logged",
+                timeout=30,
+            )
             deleted = sum(int(m[1]) for m in PASS_LINE.findall(srv.log()))
             freed = sum(int(m[2]) for m in PASS_LINE.findall(srv.log()))
             assert deleted == len(garbage) and freed > 0
