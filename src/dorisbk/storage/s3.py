@@ -1,18 +1,23 @@
-"""A repository in an S3 bucket (AWS or any S3-compatible server), through boto3."""
+"""A repository in an S3 bucket (AWS or any S3-compatible server): object bytes go through obstore (Rust
+object_store), listing, stat, delete and server-side copy through boto3."""
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
-from boto3.s3.transfer import TransferConfig, create_transfer_manager
+import obstore
+from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
@@ -22,6 +27,9 @@ from botocore.exceptions import (
     NoCredentialsError,
     ReadTimeoutError,
 )
+from obstore import exceptions as obstore_errors
+from obstore.auth.boto3 import Boto3CredentialProvider
+from obstore.store import S3Store
 
 from dorisbk.errors import StorageError
 from dorisbk.storage.filesystem import (
@@ -35,8 +43,10 @@ from dorisbk.storage.filesystem import (
 from dorisbk.storage.layout import is_name
 
 MiB = 1024 * 1024
-# Files from this size on go through the transfer manager: multipart, several threads.
+# Files over this size are uploaded in parts of this size, several at a time (obstore), and server-side
+# copies of big objects go by the transfer manager's multipart copy (boto3).
 MULTIPART_THRESHOLD = 8 * MiB
+UPLOAD_CONCURRENCY = 4
 # what a server answers a CopyObject whose source is over the single-request limit (5 GiB on AWS)
 COPY_TOO_LARGE_CODES = frozenset({"InvalidRequest", "EntityTooLarge"})
 TRANSFER = TransferConfig(
@@ -45,7 +55,7 @@ TRANSFER = TransferConfig(
     max_concurrency=4,
     use_threads=True,
 )
-STREAM_CHUNK = 1 * MiB
+STREAM_CHUNK = 1 * MiB  # a download's bytes are hashed and written a chunk of about this size at a time
 
 # Current property names first, then the ones older Doris releases accepted.
 PROPERTY_NAMES: dict[str, tuple[str, ...]] = {
@@ -68,6 +78,8 @@ DEFAULT_CONNECTION_TIMEOUT_MS = 10_000
 # mode: 50 ms base, 1 s base when throttled), as Doris's BE retries S3 calls up to 10 times;
 # a storage that keeps failing still fails a request within seconds, not hours.
 MAX_ATTEMPTS = 8
+# the longest one request of obstore's (a part's or a whole object's bytes) may take, retries apart
+REQUEST_DEADLINE = timedelta(hours=1)
 NOT_FOUND_CODES = {"404", "NoSuchKey", "NotFound"}
 DENIED_CODES = {
     "403",
@@ -136,6 +148,79 @@ def _make_client(properties: Mapping[str, str]) -> Any:
         raise StorageError(f"invalid S3 repository properties: {e}") from e
 
 
+def _virtual_host_endpoint(endpoint: str, bucket: str) -> str | None:
+    """The endpoint with the bucket in its host name, as boto3's "auto" addressing uses it; None where boto3
+    falls back to path style: an IP address or ``localhost`` host, or a bucket name no host name can hold."""
+    parts = urlsplit(endpoint)
+    host = parts.hostname or ""
+    try:
+        ipaddress.ip_address(host)
+        return None
+    except ValueError:
+        pass
+    if host == "localhost" or not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", bucket):
+        return None
+    return f"{parts.scheme}://{bucket}.{parts.netloc}{parts.path}".rstrip("/")
+
+
+def _make_store(bucket: str, properties: Mapping[str, str]) -> S3Store | None:
+    """The obstore store that moves object bytes, bounded like ``_make_client``'s client: connect and read
+    timeouts per attempt, at most ``MAX_ATTEMPTS`` attempts with jittered exponential backoff."""
+    endpoint = _endpoint_url(properties)
+    path_style = (_setting(properties, "path_style") or "false").lower() == "true"
+    config: dict[str, Any] = {"region": _setting(properties, "region") or "us-east-1"}
+    if endpoint:
+        hosted = None if path_style else _virtual_host_endpoint(endpoint, bucket)
+        config["endpoint"] = hosted or endpoint.rstrip("/")
+        config["virtual_hosted_style_request"] = hosted is not None
+    else:
+        config["virtual_hosted_style_request"] = not path_style
+    provider: Boto3CredentialProvider | None = None
+    if _setting(properties, "access_key"):
+        for key, name in (("access_key", "access_key_id"), ("secret_key", "secret_access_key")):
+            config[name] = _setting(properties, key) or ""
+        if token := _setting(properties, "session_token"):
+            config["session_token"] = token
+    else:
+        # no keys in the properties: boto3's credential chain (environment, ~/.aws, instance roles), as the client
+        try:
+            provider = Boto3CredentialProvider(boto3.session.Session())
+        except ValueError:
+            return None  # no credentials anywhere: each transfer fails as boto3's requests do
+    connect_ms = _positive_int(properties, "connection_timeout_ms", DEFAULT_CONNECTION_TIMEOUT_MS)
+    read_ms = _positive_int(properties, "request_timeout_ms", DEFAULT_REQUEST_TIMEOUT_MS)
+    client_options: dict[str, Any] = {
+        "allow_http": bool(endpoint and endpoint.lower().startswith("http://")),
+        "connect_timeout": timedelta(milliseconds=connect_ms),
+        # a stalled connection (no byte within the request timeout) fails the attempt, as boto3's read timeout
+        "read_timeout": timedelta(milliseconds=read_ms),
+        # the whole of one request, body included: a bound for a big object on a slow link, not a speed
+        "timeout": REQUEST_DEADLINE,
+    }
+    retry_config: dict[str, Any] = {
+        "max_retries": MAX_ATTEMPTS - 1,
+        "backoff": {"init_backoff": timedelta(milliseconds=50), "max_backoff": timedelta(seconds=20), "base": 2},
+        "retry_timeout": timedelta(minutes=3),
+    }
+    try:
+        return S3Store(
+            bucket,
+            config=config,  # type: ignore[arg-type]
+            client_options=client_options,  # type: ignore[arg-type]
+            retry_config=retry_config,  # type: ignore[arg-type]
+            credential_provider=provider,
+        )
+    except (obstore_errors.BaseError, ValueError) as e:
+        raise StorageError(f"invalid S3 repository properties: {e}") from e
+
+
+def _s3_error(text: str) -> tuple[str, str]:
+    """The S3 error code and message of an obstore error's text (which quotes the response body), or ("", "")."""
+    code = re.search(r"<Code>([^<]*)</Code>", text)
+    message = re.search(r"<Message>([^<]*)</Message>", text)
+    return (code.group(1) if code else "", message.group(1) if message else "")
+
+
 @dataclass(frozen=True)
 class StoredObject:
     """An object found by ``pages``: its path below the location, size, and last change (seconds since the
@@ -161,6 +246,7 @@ class S3FileSystem(RemoteFileSystem):
         self._root = f"{prefix}/" if prefix else ""
         self._properties = dict(properties)
         self._client = _make_client(self._properties)
+        self._store = _make_store(self.bucket, self._properties)
 
     @property
     def endpoint(self) -> str:
@@ -177,8 +263,8 @@ class S3FileSystem(RemoteFileSystem):
                 for name in names:
                     merged.pop(name, None)
         merged.update(properties)
-        client = _make_client(merged)
-        self._properties, self._client = merged, client
+        client, store = _make_client(merged), _make_store(self.bucket, merged)
+        self._properties, self._client, self._store = merged, client, store
 
     def _key(self, path: str) -> str:
         return self._root + clean_path(path)
@@ -258,53 +344,102 @@ class S3FileSystem(RemoteFileSystem):
         with self._errors(f"stat {key}"):
             return str(self._client.head_object(Bucket=self.bucket, Key=key)["ETag"]).strip('"')
 
-    def upload(self, local_path: str | Path, remote_path: str) -> None:
-        key = self._key(remote_path)
-        with self._errors(f"upload {local_path} to {key}"):
-            try:
-                size = os.path.getsize(local_path)
-                if size < MULTIPART_THRESHOLD:
-                    with open(local_path, "rb") as f:
-                        self._client.put_object(Bucket=self.bucket, Key=key, Body=f)
-                    return
-            except OSError as e:
-                raise StorageError(f"failed to upload {local_path}: {e}") from e
-            with create_transfer_manager(self._client, TRANSFER) as manager:
-                manager.upload(str(local_path), self.bucket, key).result()
+    def _object_store(self, action: str) -> S3Store:
+        if self._store is None:
+            raise StorageError(f"failed to {action}: no S3 credentials; set s3.access_key and s3.secret_key")
+        return self._store
 
-    def download(self, remote_path: str, local_path: str | Path) -> str | None:
-        """Stream small objects in one GET, hashing as they arrive; hand big ones to the transfer
-        manager's parallel ranged GETs (no digest then)."""
+    @contextmanager
+    def _store_errors(self, action: str) -> Iterator[None]:
+        """Turn obstore failures into the StorageError messages ``_errors`` gives boto3's."""
+        where = f"s3://{self.bucket} at {self.endpoint}"
+        try:
+            yield
+        except (FileNotFoundError, obstore_errors.BaseError) as e:
+            text = str(e)
+            code, message = _s3_error(text)
+            if code == "NoSuchBucket":
+                raise StorageError(f"failed to {action}: bucket {self.bucket} does not exist at {self.endpoint}") from e
+            # obstore raises the builtin FileNotFoundError for a missing object (its NotFoundError is deprecated)
+            if isinstance(e, (FileNotFoundError, obstore_errors.NotFoundError)) or code in NOT_FOUND_CODES:
+                raise NotFoundError(f"failed to {action}: file does not exist") from e
+            if code in DENIED_CODES or isinstance(
+                e, (obstore_errors.PermissionDeniedError, obstore_errors.UnauthenticatedError)
+            ):
+                code = code or ("AccessDenied" if isinstance(e, obstore_errors.PermissionDeniedError) else "403")
+                raise StorageError(
+                    f"failed to {action}: access denied by {where} ({code}: {message or code}); "
+                    "check s3.access_key, s3.secret_key and s3.session_token"
+                ) from e
+            if code:
+                raise StorageError(f"failed to {action} on {where}: {code}: {message or code}") from e
+            head, _, debug = text.partition("Debug source:")
+            detail = " ".join(head.split())[:1000]
+            if "kind: Connect" in debug or "tcp connect error" in debug or "dns error" in debug:
+                cause = re.findall(r'message: "([^"]*)"', debug)
+                detail += f" ({cause[-1]})" if cause else ""
+                raise StorageError(
+                    f"failed to {action}: cannot connect to S3 endpoint {self.endpoint}: {detail}"
+                ) from e
+            if "kind: Timeout" in debug or "TimedOut" in debug:
+                wait_ms = _positive_int(self._properties, "request_timeout_ms", DEFAULT_REQUEST_TIMEOUT_MS)
+                raise StorageError(
+                    f"failed to {action}: S3 endpoint {self.endpoint} did not answer within {wait_ms} ms "
+                    f"(s3.connection.request.timeout), {MAX_ATTEMPTS} attempts: {detail}"
+                ) from e
+            raise StorageError(f"failed to {action} on {where}: {detail}") from e
+
+    def upload(self, local_path: str | Path, remote_path: str) -> None:
+        """One PUT for a file up to ``MULTIPART_THRESHOLD``, else a multipart upload of parts that size, a few at
+        a time; the file is read a part at a time."""
         key = self._key(remote_path)
-        client = self._client
-        with self._errors(f"download {key}"):
+        try:
+            os.stat(local_path)  # a missing local file is not a missing object (both are FileNotFoundError)
+        except OSError as e:
+            raise StorageError(f"failed to upload {local_path}: {e}") from e
+        action = f"upload {local_path} to {key}"
+        with self._store_errors(action):
+            obstore.put(
+                self._object_store(action),
+                key,
+                Path(local_path),
+                chunk_size=MULTIPART_THRESHOLD,
+                max_concurrency=UPLOAD_CONCURRENCY,
+            )
+
+    def download(self, remote_path: str, local_path: str | Path) -> str:
+        """Stream the object in one GET, hashing the bytes as they are written; returns their md5."""
+        key = self._key(remote_path)
+        action = f"download {key}"
+        with self._store_errors(action):
+            response = obstore.get(self._object_store(action), key)
+            digest = hashlib.md5(usedforsecurity=False)
             try:
-                with atomic_local_file(local_path) as tmp:
-                    response = client.get_object(Bucket=self.bucket, Key=key)
-                    body = response["Body"]
-                    if response["ContentLength"] >= MULTIPART_THRESHOLD:
-                        body.close()
-                        with create_transfer_manager(client, TRANSFER) as manager:
-                            manager.download(self.bucket, key, str(tmp)).result()
-                        return None
-                    digest = hashlib.md5(usedforsecurity=False)
-                    with open(tmp, "wb") as out:
-                        for chunk in body.iter_chunks(STREAM_CHUNK):
-                            digest.update(chunk)
-                            out.write(chunk)
-                    return digest.hexdigest()
+                with atomic_local_file(local_path) as tmp, open(tmp, "wb") as out:
+                    for chunk in response.stream(min_chunk_size=STREAM_CHUNK):
+                        digest.update(chunk)
+                        out.write(chunk)
             except OSError as e:
                 raise StorageError(f"failed to download {key} to {local_path}: {e}") from e
+            return digest.hexdigest()
 
     def put_bytes(self, remote_path: str, data: bytes) -> None:
         key = self._key(remote_path)
-        with self._errors(f"write {key}"):
-            self._client.put_object(Bucket=self.bucket, Key=key, Body=data)
+        action = f"write {key}"
+        with self._store_errors(action):
+            obstore.put(
+                self._object_store(action),
+                key,
+                data,
+                chunk_size=MULTIPART_THRESHOLD,
+                max_concurrency=UPLOAD_CONCURRENCY,
+            )
 
     def get_bytes(self, remote_path: str) -> bytes:
         key = self._key(remote_path)
-        with self._errors(f"read {key}"):
-            return bytes(self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+        action = f"read {key}"
+        with self._store_errors(action):
+            return bytes(obstore.get(self._object_store(action), key).bytes())
 
     def delete(self, path: str) -> None:
         key = self._key(path)
