@@ -57,6 +57,14 @@ def passes(srv: DorisbkServer) -> int:
     return len(PASS_LINE.findall(log)) + log.count(SKIPPED)
 
 
+def wait_deletes_logged(srv: DorisbkServer, count: int) -> None:
+    """Until the passes' log lines count ``count`` objects deleted: a pass logs once its deletes are done, so
+    the objects can be gone before its line is in the log (a full run beside a benchmark read it in between)."""
+    wait_until(
+        lambda: sum(int(m[1]) for m in PASS_LINE.findall(srv.log())) >= count, "the deleting pass logged", timeout=30
+    )
+
+
 def wait_passes(srv: DorisbkServer, count: int = 2) -> None:
     """Until ``count`` more passes ran: the last of them started after this call."""
     start = passes(srv)
@@ -108,12 +116,7 @@ def test_objects_nothing_references_go_once_older_than_the_grace(
                 wait_until(lambda: srv.log().count(SKIPPED) >= before + 2, "passes skipped", timeout=60)
                 assert garbage <= stored(client, s3, prefix)
             wait_until(lambda: stored(client, s3, prefix) == live, "the garbage deleted", timeout=60)
-            # the pass logs once its deletes are done: the objects can be gone before its line is in the log
-            wait_until(
-                lambda: sum(int(m[1]) for m in PASS_LINE.findall(srv.log())) >= len(garbage),
-                "the deleting pass logged",
-                timeout=30,
-            )
+            wait_deletes_logged(srv, len(garbage))
             deleted = sum(int(m[1]) for m in PASS_LINE.findall(srv.log()))
             freed = sum(int(m[2]) for m in PASS_LINE.findall(srv.log()))
             assert deleted == len(garbage) and freed > 0
@@ -223,6 +226,7 @@ def test_an_object_found_unreferenced_stays_for_the_grace(
             assert stored(client, s3, prefix) == keys  # referenced: kept, however old
             q(conn, "DROP TABLE sdb.t FORCE")
             wait_until(lambda: not stored(client, s3, prefix), "the dropped table's objects deleted", timeout=60)
+            wait_deletes_logged(srv, len(keys))
         lines = [tuple(map(int, m)) for m in PASS_LINE.findall(srv.log())]
         deleting = next(n for n, line in enumerate(lines) if line[1])
         assert lines[deleting][1] == len(keys)
