@@ -269,37 +269,50 @@ class S3FileSystem(RemoteFileSystem):
     def _key(self, path: str) -> str:
         return self._root + clean_path(path)
 
+    def _response_error(self, action: str, code: str, message: str) -> StorageError:
+        """The error for an S3 error code a response gave (to boto3 or obstore), naming what a user can fix."""
+        where = f"s3://{self.bucket} at {self.endpoint}"
+        if code in NOT_FOUND_CODES:
+            return NotFoundError(f"failed to {action}: file does not exist")
+        if code == "NoSuchBucket":
+            return StorageError(f"failed to {action}: bucket {self.bucket} does not exist at {self.endpoint}")
+        if code in DENIED_CODES:
+            return self._denied_error(action, code, message)
+        return StorageError(f"failed to {action} on {where}: {code}: {message}")
+
+    def _denied_error(self, action: str, code: str, message: str) -> StorageError:
+        return StorageError(
+            f"failed to {action}: access denied by s3://{self.bucket} at {self.endpoint} ({code}: {message}); "
+            "check s3.access_key, s3.secret_key and s3.session_token"
+        )
+
+    def _timeout_error(self, action: str, detail: object) -> StorageError:
+        wait_ms = _positive_int(self._properties, "request_timeout_ms", DEFAULT_REQUEST_TIMEOUT_MS)
+        return StorageError(
+            f"failed to {action}: S3 endpoint {self.endpoint} did not answer within {wait_ms} ms "
+            f"(s3.connection.request.timeout), {MAX_ATTEMPTS} attempts: {detail}"
+        )
+
+    def _connect_error(self, action: str, detail: object) -> StorageError:
+        return StorageError(f"failed to {action}: cannot connect to S3 endpoint {self.endpoint}: {detail}")
+
     @contextmanager
     def _errors(self, action: str) -> Iterator[None]:
         """Turn boto3 failures into StorageError messages that name the cause a user can fix."""
-        where = f"s3://{self.bucket} at {self.endpoint}"
         try:
             yield
         except ClientError as e:
             code = str(e.response.get("Error", {}).get("Code", ""))
             message = e.response.get("Error", {}).get("Message") or code
-            if code in NOT_FOUND_CODES:
-                raise NotFoundError(f"failed to {action}: file does not exist") from e
-            if code == "NoSuchBucket":
-                raise StorageError(f"failed to {action}: bucket {self.bucket} does not exist at {self.endpoint}") from e
-            if code in DENIED_CODES:
-                raise StorageError(
-                    f"failed to {action}: access denied by {where} ({code}: {message}); "
-                    "check s3.access_key, s3.secret_key and s3.session_token"
-                ) from e
-            raise StorageError(f"failed to {action} on {where}: {code}: {message}") from e
+            raise self._response_error(action, code, message) from e
         except ReadTimeoutError as e:
-            wait_ms = _positive_int(self._properties, "request_timeout_ms", DEFAULT_REQUEST_TIMEOUT_MS)
-            raise StorageError(
-                f"failed to {action}: S3 endpoint {self.endpoint} did not answer within {wait_ms} ms "
-                f"(s3.connection.request.timeout), {MAX_ATTEMPTS} attempts: {e}"
-            ) from e
+            raise self._timeout_error(action, e) from e
         except (EndpointConnectionError, ConnectTimeoutError) as e:
-            raise StorageError(f"failed to {action}: cannot connect to S3 endpoint {self.endpoint}: {e}") from e
+            raise self._connect_error(action, e) from e
         except NoCredentialsError as e:
             raise StorageError(f"failed to {action}: no S3 credentials; set s3.access_key and s3.secret_key") from e
         except BotoCoreError as e:
-            raise StorageError(f"failed to {action} on {where}: {e}") from e
+            raise StorageError(f"failed to {action} on s3://{self.bucket} at {self.endpoint}: {e}") from e
 
     def _objects(self, key_prefix: str) -> Iterator[dict[str, Any]]:
         paginator = self._client.get_paginator("list_objects_v2")
@@ -359,7 +372,7 @@ class S3FileSystem(RemoteFileSystem):
             text = str(e)
             code, message = _s3_error(text)
             if code == "NoSuchBucket":
-                raise StorageError(f"failed to {action}: bucket {self.bucket} does not exist at {self.endpoint}") from e
+                raise self._response_error(action, code, message or code) from e
             # obstore raises the builtin FileNotFoundError for a missing object (its NotFoundError is deprecated)
             if isinstance(e, (FileNotFoundError, obstore_errors.NotFoundError)) or code in NOT_FOUND_CODES:
                 raise NotFoundError(f"failed to {action}: file does not exist") from e
@@ -367,26 +380,17 @@ class S3FileSystem(RemoteFileSystem):
                 e, (obstore_errors.PermissionDeniedError, obstore_errors.UnauthenticatedError)
             ):
                 code = code or ("AccessDenied" if isinstance(e, obstore_errors.PermissionDeniedError) else "403")
-                raise StorageError(
-                    f"failed to {action}: access denied by {where} ({code}: {message or code}); "
-                    "check s3.access_key, s3.secret_key and s3.session_token"
-                ) from e
+                raise self._denied_error(action, code, message or code) from e
             if code:
-                raise StorageError(f"failed to {action} on {where}: {code}: {message or code}") from e
+                raise self._response_error(action, code, message or code) from e
             head, _, debug = text.partition("Debug source:")
             detail = " ".join(head.split())[:1000]
             if "kind: Connect" in debug or "tcp connect error" in debug or "dns error" in debug:
                 cause = re.findall(r'message: "([^"]*)"', debug)
                 detail += f" ({cause[-1]})" if cause else ""
-                raise StorageError(
-                    f"failed to {action}: cannot connect to S3 endpoint {self.endpoint}: {detail}"
-                ) from e
+                raise self._connect_error(action, detail) from e
             if "kind: Timeout" in debug or "TimedOut" in debug:
-                wait_ms = _positive_int(self._properties, "request_timeout_ms", DEFAULT_REQUEST_TIMEOUT_MS)
-                raise StorageError(
-                    f"failed to {action}: S3 endpoint {self.endpoint} did not answer within {wait_ms} ms "
-                    f"(s3.connection.request.timeout), {MAX_ATTEMPTS} attempts: {detail}"
-                ) from e
+                raise self._timeout_error(action, detail) from e
             raise StorageError(f"failed to {action} on {where}: {detail}") from e
 
     def upload(self, local_path: str | Path, remote_path: str) -> None:
